@@ -1,0 +1,73 @@
+package ai.candle.core;
+
+import java.util.List;
+
+/**
+ * Everything needed to score with a fitted Candle head.
+ *
+ * <p>Classes are in model order: the {@code baseClasses} classes that had training images
+ * first (their visual prototypes), then the new classes (their virtual prototypes). All
+ * feature arrays are raw CLIP features, row-major float32.
+ *
+ * @param classNames class names in model order
+ * @param baseClasses number of base classes Cb (classes {@code 0..Cb-1})
+ * @param dim feature width D
+ * @param textFeatures C×D text features
+ * @param visualPrototypes Cb×D per-class means of the training image features
+ * @param classCounts C counts the priors came from
+ * @param params the learnt parameters
+ * @param hyper hyper-parameters of the fit (SCALE and the logit scale among them)
+ * @param stats what the fit measured, the device included
+ */
+public record CandleModel(
+    List<String> classNames,
+    int baseClasses,
+    int dim,
+    float[] textFeatures,
+    float[] visualPrototypes,
+    float[] classCounts,
+    CandleParameters params,
+    HyperParameters hyper,
+    FitStats stats) {
+
+  public CandleModel {
+    classNames = List.copyOf(classNames);
+    int c = classNames.size();
+    if (baseClasses < 0 || baseClasses > c) {
+      throw new IllegalArgumentException("base classes " + baseClasses + " out of range 0.." + c);
+    }
+    if (params.dim() != dim) {
+      throw new IllegalArgumentException("parameters have width " + params.dim() + ", model " + dim);
+    }
+    if (params.newClasses() != c - baseClasses) {
+      throw new IllegalArgumentException(
+          "parameters have " + params.newClasses() + " virtual prototypes, expected " + (c - baseClasses));
+    }
+    if (textFeatures.length != c * dim) {
+      throw new IllegalArgumentException("text features: " + textFeatures.length + " values, expected " + c * dim);
+    }
+    if (visualPrototypes.length != baseClasses * dim) {
+      throw new IllegalArgumentException(
+          "visual prototypes: " + visualPrototypes.length + " values, expected " + baseClasses * dim);
+    }
+    if (classCounts.length != c) {
+      throw new IllegalArgumentException("class counts: " + classCounts.length + " values, expected " + c);
+    }
+  }
+
+  public int numClasses() {
+    return classNames.size();
+  }
+
+  public int newClasses() {
+    return numClasses() - baseClasses;
+  }
+
+  /** The C×D prototypes {@code [visual; virtual]} before projection. */
+  public float[] prototypes() {
+    float[] p = new float[numClasses() * dim];
+    System.arraycopy(visualPrototypes, 0, p, 0, visualPrototypes.length);
+    System.arraycopy(params.virtualPrototypes(), 0, p, visualPrototypes.length, params.virtualPrototypes().length);
+    return p;
+  }
+}

@@ -1,0 +1,86 @@
+package ai.candle.core;
+
+/**
+ * Hyper-parameters of a Candle fit. Defaults follow the paper and the authors' example runs
+ * (CANDLE.md, "Training").
+ *
+ * @param epochs epochs of a fit (50)
+ * @param batchSize images per batch, before the C prototypes are appended (128)
+ * @param learningRate peak learning rate of the cosine schedule (3e-4)
+ * @param warmupLearningRate constant learning rate of the first epoch (1e-5)
+ * @param momentum SGD momentum (0.9)
+ * @param weightDecay SGD weight decay, L2 added to the gradient as PyTorch does (5e-4)
+ * @param scale SCALE, the weight of the visual-prototype logits (0.5)
+ * @param logitScale CLIP's logit scale s (100)
+ * @param tau temperature of the logit adjustment (1)
+ * @param dropout dropout on the attention weights in training (0.1)
+ * @param initialRatio initial residual ratio (0.1)
+ * @param maxPerClass at most this many training images per class (100); 0 means no cap
+ * @param seed seed of initialisation, batch order and dropout: the same seed gives the same fit
+ */
+public record HyperParameters(
+    int epochs,
+    int batchSize,
+    double learningRate,
+    double warmupLearningRate,
+    double momentum,
+    double weightDecay,
+    double scale,
+    double logitScale,
+    double tau,
+    double dropout,
+    double initialRatio,
+    int maxPerClass,
+    long seed) {
+
+  public static HyperParameters defaults() {
+    return new HyperParameters(50, 128, 3e-4, 1e-5, 0.9, 5e-4, 0.5, 100.0, 1.0, 0.1, 0.1, 100, 1L);
+  }
+
+  public HyperParameters {
+    if (epochs < 1) throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
+    if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+    if (!(learningRate > 0)) throw new IllegalArgumentException("learning rate must be > 0, got " + learningRate);
+    if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
+    if (maxPerClass < 0) throw new IllegalArgumentException("maxPerClass must be >= 0, got " + maxPerClass);
+  }
+
+  public HyperParameters withEpochs(int v) {
+    return new HyperParameters(v, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed);
+  }
+
+  public HyperParameters withBatchSize(int v) {
+    return new HyperParameters(epochs, v, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed);
+  }
+
+  public HyperParameters withLearningRate(double v) {
+    return new HyperParameters(epochs, batchSize, v, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed);
+  }
+
+  public HyperParameters withScale(double v) {
+    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, v, logitScale, tau, dropout, initialRatio, maxPerClass, seed);
+  }
+
+  public HyperParameters withDropout(double v) {
+    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, v, initialRatio, maxPerClass, seed);
+  }
+
+  public HyperParameters withMaxPerClass(int v) {
+    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, v, seed);
+  }
+
+  public HyperParameters withSeed(long v) {
+    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, v);
+  }
+
+  /**
+   * Learning rate of an epoch: the first runs at {@link #warmupLearningRate}, epoch e ≥ 1 at
+   * {@code lr · (1 + cos(π e / epochs)) / 2} (the reference's cosine schedule).
+   */
+  public double learningRateAt(int epoch) {
+    if (epoch == 0) {
+      return warmupLearningRate;
+    }
+    return 0.5 * learningRate * (1 + Math.cos(Math.PI * epoch / epochs));
+  }
+}
