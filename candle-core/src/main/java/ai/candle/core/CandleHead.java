@@ -1,0 +1,200 @@
+package ai.candle.core;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.norm.Dropout;
+import ai.djl.nn.norm.LayerNorm;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The Candle head on DJL: prototypes, the two projections and the cross-modal attention layer,
+ * with the forward pass of both phases and the compensating logit-adjusted loss exactly as
+ * CANDLE.md specifies them.
+ *
+ * <p>The head owns its learnable parameters as NDArrays in the manager it is given; the fixed
+ * inputs (text features, visual prototypes) are passed to each forward call. It is the one
+ * place the method's mathematics lives for training; serving uses {@link FastScorer}, which is
+ * tested against this head's test phase and the golden vectors.
+ */
+public final class CandleHead {
+  /** Attention heads of the cross-modal attention layer. */
+  public static final int HEADS = 8;
+
+  static final float LAYER_NORM_EPS = 1e-5f;
+
+  private final NDManager manager;
+  private final int dim;
+  private final int newClasses;
+  private final Map<String, NDArray> params = new LinkedHashMap<>();
+
+  /** Copies {@code initial} into NDArrays of {@code manager} (on its device). */
+  public CandleHead(NDManager manager, CandleParameters initial) {
+    this.manager = manager;
+    this.dim = initial.dim();
+    this.newClasses = initial.newClasses();
+    for (Map.Entry<String, float[]> e : initial.asMap().entrySet()) {
+      NDArray a = manager.create(e.getValue(), new Shape(initial.shapeOf(e.getKey())));
+      a.setName(e.getKey());
+      params.put(e.getKey(), a);
+    }
+  }
+
+  /** The learnable parameters by name (live arrays; an optimiser updates them in place). */
+  public Map<String, NDArray> parameters() {
+    return params;
+  }
+
+  public NDArray parameter(String name) {
+    return params.get(name);
+  }
+
+  /** Marks every parameter as requiring gradients (before a {@code GradientCollector}). */
+  public void requireGradients() {
+    params.values().forEach(p -> p.setRequiresGradient(true));
+  }
+
+  /** Reads the current parameter values back into plain arrays. */
+  public CandleParameters snapshot() {
+    Map<String, float[]> named = new LinkedHashMap<>();
+    params.forEach((k, v) -> named.put(k, v.toFloatArray()));
+    return CandleParameters.fromMap(dim, newClasses, named);
+  }
+
+  /** Outputs of a forward pass. In training, rows are B images then the C prototypes. */
+  public record Outputs(NDArray logits, NDArray logitsVt, NDArray logitsVv) {
+    /** Test-phase prediction scores {@code Lvt + Lvv}. */
+    public NDArray scores() {
+      return logitsVt.add(logitsVv);
+    }
+  }
+
+  /**
+   * The forward pass.
+   *
+   * @param images B×D raw image features
+   * @param text C×D raw text features
+   * @param visualPrototypes Cb×D per-class means of raw image features
+   * @param training training phase: the prototypes become rows too, and dropout applies
+   * @param dropout dropout on the attention weights (training only)
+   * @param scale SCALE, weight of the visual-prototype logits
+   * @param logitScale s
+   * @return pre-fusion logits L0 ((B+C)×C, training only, else null), Lvt and Lvv
+   */
+  public Outputs forward(
+      NDArray images,
+      NDArray text,
+      NDArray visualPrototypes,
+      boolean training,
+      double dropout,
+      double scale,
+      double logitScale) {
+    long b = images.getShape().get(0);
+    long c = text.getShape().get(0);
+    NDArray projImage = params.get("proj_image");
+    NDArray prototypes =
+        newClasses == 0
+            ? visualPrototypes
+            : NDArrays.concat(new NDList(visualPrototypes, params.get("virtual_prototypes")), 0);
+    NDArray i = images.matMul(projImage);
+    NDArray pp = prototypes.matMul(projImage);
+    NDArray t = textSide(text, c).matMul(params.get("proj_text"));
+
+    NDArray logits = cosine(training ? NDArrays.concat(new NDList(i, pp), 0) : i, t).mul(logitScale);
+
+    NDArray x = NDArrays.concat(new NDList(i, pp, t), 0);
+    NDArray y =
+        LayerNorm.layerNorm(
+                x, new Shape(dim), params.get("norm_weight"), params.get("norm_bias"), LAYER_NORM_EPS)
+            .singletonOrThrow();
+    NDArray attended = attention(y, training, dropout);
+    NDArray z = attended.mul(params.get("ratio")).add(y);
+
+    NDArray iOut = z.get(new NDIndex("0:{}", b));
+    NDArray pOut = z.get(new NDIndex("{}:{}", b, b + c));
+    NDArray tOut = z.get(new NDIndex("{}:", b + c));
+    NDArray rows = training ? NDArrays.concat(new NDList(iOut, pOut), 0) : iOut;
+    NDArray rowsN = normalizeRows(rows);
+    NDArray logitsVt = rowsN.matMul(normalizeRows(tOut).transpose()).mul(logitScale);
+    NDArray logitsVv = rowsN.matMul(normalizeRows(pOut).transpose()).mul(logitScale * scale);
+    return new Outputs(logits, logitsVt, logitsVv);
+  }
+
+  /**
+   * The text-side class features: the base classes' text features, then the virtual prototypes.
+   * The authors' code feeds the (learnable) virtual prototypes to the text projection for the new
+   * classes as well: the golden vectors, whose virtual prototypes differ slightly from the new
+   * classes' text features, agree only with this reading.
+   */
+  private NDArray textSide(NDArray text, long c) {
+    if (newClasses == 0) {
+      return text;
+    }
+    NDArray baseText = text.get(new NDIndex("0:{}", c - newClasses));
+    return NDArrays.concat(new NDList(baseText, params.get("virtual_prototypes").stopGradient()), 0);
+  }
+
+  /** PyTorch {@code nn.MultiheadAttention(Y, Y, Y)} with {@link #HEADS} heads and no mask. */
+  private NDArray attention(NDArray y, boolean training, double dropout) {
+    long len = y.getShape().get(0);
+    long dh = dim / HEADS;
+    NDArray qkv = y.matMul(params.get("attn_in_proj_weight").transpose()).add(params.get("attn_in_proj_bias"));
+    NDList parts = qkv.split(3, 1);
+    // (L, D) -> (H, L, dh)
+    NDArray q = parts.get(0).mul(1.0 / Math.sqrt(dh)).reshape(len, HEADS, dh).transpose(1, 0, 2);
+    NDArray k = parts.get(1).reshape(len, HEADS, dh).transpose(1, 0, 2);
+    NDArray v = parts.get(2).reshape(len, HEADS, dh).transpose(1, 0, 2);
+    NDArray weights = q.batchMatMul(k.transpose(0, 2, 1)).softmax(2);
+    if (training && dropout > 0) {
+      weights = Dropout.dropout(weights, (float) dropout, true).singletonOrThrow();
+    }
+    NDArray heads = weights.batchMatMul(v).transpose(1, 0, 2).reshape(len, dim);
+    return heads.matMul(params.get("attn_out_proj_weight").transpose()).add(params.get("attn_out_proj_bias"));
+  }
+
+  static NDArray normalizeRows(NDArray a) {
+    return a.normalize(2, 1, 1e-12);
+  }
+
+  static NDArray cosine(NDArray rows, NDArray columns) {
+    return normalizeRows(rows).matMul(normalizeRows(columns).transpose());
+  }
+
+  /**
+   * log π with π_j = (n_j + 1) / Σ_k (n_k + 1): each class's prototype counts as one sample, so
+   * new classes (n_j = 0) get a finite prior.
+   */
+  public static float[] logPrior(float[] classCounts) {
+    double total = 0;
+    for (float n : classCounts) {
+      total += n + 1.0;
+    }
+    float[] out = new float[classCounts.length];
+    for (int j = 0; j < out.length; j++) {
+      out[j] = (float) Math.log((classCounts[j] + 1.0) / total);
+    }
+    return out;
+  }
+
+  /** CLA(L, y) = CrossEntropy(L + τ·log π, y), the mean over the rows. */
+  public static NDArray claLoss(NDArray logits, NDArray oneHotLabels, NDArray logPrior, double tau) {
+    NDArray adjusted = logits.add(logPrior.mul(tau));
+    return adjusted.logSoftmax(1).mul(oneHotLabels).sum(new int[] {1}).mean().neg();
+  }
+
+  /** The training loss {@code CLA(L0) + CLA(Lvt) + CLA(Lvv)} and its three terms. */
+  public static NDList loss(Outputs out, NDArray oneHotLabels, NDArray logPrior, double tau) {
+    NDArray l0 = claLoss(out.logits(), oneHotLabels, logPrior, tau);
+    NDArray lvt = claLoss(out.logitsVt(), oneHotLabels, logPrior, tau);
+    NDArray lvv = claLoss(out.logitsVv(), oneHotLabels, logPrior, tau);
+    return new NDList(l0.add(lvt).add(lvv), l0, lvt, lvv);
+  }
+
+  NDManager manager() {
+    return manager;
+  }
+}
