@@ -1,0 +1,544 @@
+package ai.candle.core;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.zip.DataFormatException;
+import java.util.zip.Deflater;
+import java.util.zip.Inflater;
+
+/**
+ * The binary format of a fitted Candle model: one self-describing, versioned, checksummed,
+ * compressed blob that holds everything a scorer needs.
+ *
+ * <h2>Layout (all integers little-endian)</h2>
+ *
+ * <pre>
+ * offset  size  field
+ *  0       8    magic: 0x89 'C' 'A' 'N' 'D' 'L' 'E' '\n'
+ *  8       4    format version (int32, currently 1)
+ * 12       4    payload length before compression (int32)
+ * 16       4    payload length after compression (int32) = blob length - 52
+ * 20      32    SHA-256 of bytes [0, 20) followed by the compressed payload
+ * 52       ..   the payload, zlib-compressed ({@link Deflater}) after byte-shuffling
+ * </pre>
+ *
+ * <p>The payload (before compression) is an int32 header length H, H bytes of UTF-8 JSON
+ * (the header), then the arrays the header lists under {@code "arrays"}, in that order, each
+ * as raw little-endian float32 values. The header holds the class names in model order, the
+ * base-class count, the feature width, SCALE and the logit scale, all hyper-parameters, the
+ * fit statistics and the device. The arrays are {@code text_features} [C,D], {@code
+ * visual_prototypes} [Cb,D], {@code class_counts} [C], {@code log_prior} [C] (log π_j =
+ * log((n_j+1)/Σ_k(n_k+1)), see {@link #logPriors(float[])}) and every learnt parameter under
+ * its {@link CandleParameters#NAMES name}.
+ *
+ * <p>Byte-shuffling stores the first byte of every float, then every second byte, and so on;
+ * the sign/exponent bytes of similar floats are then alike and compress well. It changes no
+ * bit: a decoded model equals the encoded one exactly.
+ *
+ * <p>Every read failure is a {@link ModelFormatException} whose message says what is wrong and
+ * what to do.
+ */
+public final class ModelCodec {
+
+  /** The first eight bytes of every model blob. */
+  static final byte[] MAGIC = {(byte) 0x89, 'C', 'A', 'N', 'D', 'L', 'E', '\n'};
+  /** The format version this class writes and the newest it reads. */
+  public static final int FORMAT_VERSION = 1;
+
+  static final int HEADER_BYTES = 52;
+  private static final int CHECKSUM_OFFSET = 20;
+  private static final int CHECKSUM_BYTES = 32;
+  /** Refuse to inflate payloads larger than this (a corrupt length must not exhaust memory). */
+  private static final int MAX_PAYLOAD_BYTES = Integer.MAX_VALUE - 16;
+
+  private static final ObjectMapper JSON =
+      new ObjectMapper()
+          .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
+          .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+          .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
+  private ModelCodec() {}
+
+  /**
+   * Encodes a model.
+   *
+   * @throws IllegalArgumentException if the model holds a non-finite value or a duplicate or
+   *     blank class name: such a model must not be published
+   */
+  public static byte[] encode(CandleModel m) {
+    checkNames(m.classNames(), IllegalArgumentException::new);
+    Map<String, float[]> arrays = arraysOf(m);
+    for (Map.Entry<String, float[]> e : arrays.entrySet()) {
+      int bad = firstNonFinite(e.getValue());
+      if (bad >= 0) {
+        throw new IllegalArgumentException(
+            "refusing to encode a model whose " + e.getKey() + "[" + bad + "] is " + e.getValue()[bad]
+                + "; the fit diverged or its inputs held non-finite values: refit with a lower"
+                + " learning rate or clean the features");
+      }
+    }
+    ObjectNode header = JSON.createObjectNode();
+    header.put("format", "candle-model");
+    header.put("dim", m.dim());
+    header.put("numClasses", m.numClasses());
+    header.put("baseClasses", m.baseClasses());
+    header.put("scale", m.hyper().scale());
+    header.put("logitScale", m.hyper().logitScale());
+    header.put("device", m.stats().device());
+    ArrayNode names = header.putArray("classNames");
+    m.classNames().forEach(names::add);
+    header.set("hyperParameters", JSON.valueToTree(m.hyper()));
+    header.set("fitStats", JSON.valueToTree(m.stats()));
+    ArrayNode list = header.putArray("arrays");
+    for (Map.Entry<String, float[]> e : arrays.entrySet()) {
+      ObjectNode a = list.addObject();
+      a.put("name", e.getKey());
+      ArrayNode shape = a.putArray("shape");
+      for (long s : shapeOf(e.getKey(), m.numClasses(), m.baseClasses(), m.dim())) {
+        shape.add(s);
+      }
+    }
+    return pack(header, new ArrayList<>(arrays.values()));
+  }
+
+  /**
+   * Decodes and validates a blob written by {@link #encode}.
+   *
+   * @throws ModelFormatException if the blob is not a Candle model, is truncated or corrupt,
+   *     was written by a newer format version, or its contents are inconsistent
+   */
+  public static CandleModel decode(byte[] blob) {
+    Unpacked u = unpack(blob);
+    JsonNode h = u.header;
+    int dim = intField(h, "dim");
+    int c = intField(h, "numClasses");
+    int cb = intField(h, "baseClasses");
+    if (dim < 1 || c < 1 || cb < 0 || cb > c) {
+      throw inconsistent("dim=" + dim + ", numClasses=" + c + ", baseClasses=" + cb + " are out of range");
+    }
+    List<String> names = new ArrayList<>();
+    JsonNode namesNode = h.get("classNames");
+    if (namesNode == null || !namesNode.isArray()) {
+      throw inconsistent("the header has no classNames list");
+    }
+    namesNode.forEach(n -> names.add(n.asText()));
+    if (names.size() != c) {
+      throw inconsistent("the header lists " + names.size() + " class names for numClasses=" + c);
+    }
+    checkNames(names, ModelCodec::inconsistent);
+    Map<String, float[]> arrays = readArrays(u, c, cb, dim);
+    HyperParameters hyper = treeToValue(h, "hyperParameters", HyperParameters.class);
+    FitStats stats = treeToValue(h, "fitStats", FitStats.class);
+    if (Double.compare(hyper.scale(), doubleField(h, "scale")) != 0
+        || Double.compare(hyper.logitScale(), doubleField(h, "logitScale")) != 0) {
+      throw inconsistent("scale/logitScale in the header differ from the hyper-parameters");
+    }
+    if (!String.valueOf(stats.device()).equals(h.path("device").asText(null))) {
+      throw inconsistent("device in the header differs from the fit statistics");
+    }
+    float[] counts = arrays.get("class_counts");
+    for (int j = 0; j < c; j++) {
+      if (counts[j] < 0) {
+        throw inconsistent("class_counts[" + j + "] = " + counts[j] + " is negative");
+      }
+    }
+    float[] expected = logPriors(counts);
+    float[] stored = arrays.get("log_prior");
+    for (int j = 0; j < c; j++) {
+      if (Math.abs(expected[j] - stored[j]) > 1e-5f * Math.max(1f, Math.abs(expected[j]))) {
+        throw inconsistent(
+            "log_prior[" + j + "] = " + stored[j] + " but the class counts give " + expected[j]);
+      }
+    }
+    try {
+      CandleParameters params = CandleParameters.fromMap(dim, c - cb, arrays);
+      return new CandleModel(
+          names, cb, dim, arrays.get("text_features"), arrays.get("visual_prototypes"), counts,
+          params, hyper, stats);
+    } catch (IllegalArgumentException e) {
+      throw inconsistent(e.getMessage());
+    }
+  }
+
+  /**
+   * The SHA-256 stored in a blob, as 64 lower-case hex digits, after checking that it matches
+   * the blob's contents. Equal models encode to equal checksums.
+   *
+   * @throws ModelFormatException if the blob is not a Candle model or is truncated or corrupt
+   */
+  public static String checksum(byte[] blob) {
+    checkFrame(blob);
+    return HexFormat.of().formatHex(blob, CHECKSUM_OFFSET, CHECKSUM_OFFSET + CHECKSUM_BYTES);
+  }
+
+  /**
+   * The log-priors of the compensating logit-adjusted loss: {@code log π_j = log((n_j + 1) /
+   * Σ_k (n_k + 1))}, computed in double precision.
+   */
+  public static float[] logPriors(float[] classCounts) {
+    double total = 0;
+    for (float n : classCounts) {
+      total += n + 1.0;
+    }
+    float[] out = new float[classCounts.length];
+    for (int j = 0; j < out.length; j++) {
+      out[j] = (float) Math.log((classCounts[j] + 1.0) / total);
+    }
+    return out;
+  }
+
+  // ---------------------------------------------------------------- writing
+
+  private static Map<String, float[]> arraysOf(CandleModel m) {
+    Map<String, float[]> arrays = new LinkedHashMap<>();
+    arrays.put("text_features", m.textFeatures());
+    arrays.put("visual_prototypes", m.visualPrototypes());
+    arrays.put("class_counts", m.classCounts());
+    arrays.put("log_prior", logPriors(m.classCounts()));
+    arrays.putAll(m.params().asMap());
+    return arrays;
+  }
+
+  private static long[] shapeOf(String name, int c, int cb, int dim) {
+    return switch (name) {
+      case "text_features" -> new long[] {c, dim};
+      case "visual_prototypes" -> new long[] {cb, dim};
+      case "class_counts", "log_prior" -> new long[] {c};
+      case "proj_image", "proj_text", "attn_out_proj_weight" -> new long[] {dim, dim};
+      case "virtual_prototypes" -> new long[] {c - cb, dim};
+      case "attn_in_proj_weight" -> new long[] {3L * dim, dim};
+      case "attn_in_proj_bias" -> new long[] {3L * dim};
+      case "attn_out_proj_bias", "norm_weight", "norm_bias" -> new long[] {dim};
+      case "ratio" -> new long[] {1};
+      default -> null;
+    };
+  }
+
+  /** Builds a blob from a header and the arrays it lists (package-private for tests). */
+  static byte[] pack(ObjectNode header, List<float[]> arrays) {
+    byte[] json;
+    try {
+      json = JSON.writeValueAsBytes(header);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot write the model header", e);
+    }
+    long floats = arrays.stream().mapToLong(a -> a.length).sum();
+    long size = 4L + json.length + 4L * floats;
+    if (size > MAX_PAYLOAD_BYTES) {
+      throw new IllegalArgumentException("model too large for one blob: " + size + " bytes");
+    }
+    ByteBuffer payload = ByteBuffer.allocate((int) size).order(ByteOrder.LITTLE_ENDIAN);
+    payload.putInt(json.length).put(json);
+    for (float[] a : arrays) {
+      payload.asFloatBuffer().put(a);
+      payload.position(payload.position() + 4 * a.length);
+    }
+    byte[] raw = payload.array();
+    byte[] compressed = deflate(shuffle(raw, 4 + json.length));
+    ByteBuffer blob =
+        ByteBuffer.allocate(HEADER_BYTES + compressed.length).order(ByteOrder.LITTLE_ENDIAN);
+    blob.put(MAGIC).putInt(FORMAT_VERSION).putInt(raw.length).putInt(compressed.length);
+    blob.position(HEADER_BYTES);
+    blob.put(compressed);
+    byte[] out = blob.array();
+    System.arraycopy(digest(out), 0, out, CHECKSUM_OFFSET, CHECKSUM_BYTES);
+    return out;
+  }
+
+  private static byte[] deflate(byte[] raw) {
+    Deflater d = new Deflater(Deflater.DEFAULT_COMPRESSION);
+    try {
+      d.setInput(raw);
+      d.finish();
+      ByteArrayOutputStream out = new ByteArrayOutputStream(raw.length / 2 + 64);
+      byte[] buf = new byte[1 << 16];
+      while (!d.finished()) {
+        int n = d.deflate(buf);
+        out.write(buf, 0, n);
+      }
+      return out.toByteArray();
+    } finally {
+      d.end();
+    }
+  }
+
+  /**
+   * Byte-shuffles the float section that starts at {@code from}: all bytes 0 of the floats,
+   * then all bytes 1, 2 and 3. The bytes before {@code from} stay where they are.
+   */
+  static byte[] shuffle(byte[] raw, int from) {
+    byte[] out = raw.clone();
+    int n = (raw.length - from) / 4;
+    for (int i = 0; i < n; i++) {
+      for (int b = 0; b < 4; b++) {
+        out[from + b * n + i] = raw[from + 4 * i + b];
+      }
+    }
+    return out;
+  }
+
+  static byte[] unshuffle(byte[] shuffled, int from) {
+    byte[] out = shuffled.clone();
+    int n = (shuffled.length - from) / 4;
+    for (int i = 0; i < n; i++) {
+      for (int b = 0; b < 4; b++) {
+        out[from + 4 * i + b] = shuffled[from + b * n + i];
+      }
+    }
+    return out;
+  }
+
+  private static byte[] digest(byte[] blob) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      md.update(blob, 0, CHECKSUM_OFFSET);
+      md.update(blob, HEADER_BYTES, blob.length - HEADER_BYTES);
+      return md.digest();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is not available in this JVM", e);
+    }
+  }
+
+  // ---------------------------------------------------------------- reading
+
+  /** A checked blob taken apart: its JSON header and its float section (package-private for tests). */
+  record Unpacked(ObjectNode header, ByteBuffer floats) {}
+
+  /** Checks the frame: size, magic, version, lengths and checksum. Returns the uncompressed length. */
+  private static int checkFrame(byte[] blob) {
+    if (blob == null || blob.length < HEADER_BYTES) {
+      throw new ModelFormatException(
+          "model blob is truncated: " + (blob == null ? "null" : blob.length + " bytes")
+              + ", shorter than the " + HEADER_BYTES + "-byte header; the record was cut short in"
+              + " transit or storage: fetch the model version again");
+    }
+    for (int i = 0; i < MAGIC.length; i++) {
+      if (blob[i] != MAGIC[i]) {
+        throw new ModelFormatException(
+            "not a Candle model blob: the first bytes are "
+                + HexFormat.ofDelimiter(" ").formatHex(blob, 0, MAGIC.length) + ", expected "
+                + HexFormat.ofDelimiter(" ").formatHex(MAGIC) + " (\\x89CANDLE\\n); check that"
+                + " the topic or file holds models written by ModelCodec.encode");
+      }
+    }
+    ByteBuffer b = ByteBuffer.wrap(blob).order(ByteOrder.LITTLE_ENDIAN);
+    int version = b.getInt(8);
+    if (version > FORMAT_VERSION) {
+      throw new ModelFormatException(
+          "model format version " + version + " is newer than this library reads (up to "
+              + FORMAT_VERSION + "); upgrade candle-core on this service to read it");
+    }
+    if (version < 1) {
+      throw new ModelFormatException(
+          "model format version " + version + " is invalid (versions start at 1); the blob is"
+              + " corrupt: fetch the model version again");
+    }
+    int rawLength = b.getInt(12);
+    int compressedLength = b.getInt(16);
+    long expected = (long) HEADER_BYTES + compressedLength;
+    if (compressedLength < 0 || rawLength < 4 || rawLength > MAX_PAYLOAD_BYTES) {
+      throw new ModelFormatException(
+          "model blob header is corrupt (payload lengths " + rawLength + "/" + compressedLength
+              + "); fetch the model version again");
+    }
+    if (blob.length < expected) {
+      throw new ModelFormatException(
+          "model blob is truncated: " + blob.length + " bytes, the header announces " + expected
+              + "; the record was cut short in transit or storage (check max.message.bytes /"
+              + " max.request.size / max.partition.fetch.bytes, or chunking): fetch it again");
+    }
+    if (blob.length > expected) {
+      throw new ModelFormatException(
+          "model blob has " + (blob.length - expected) + " unexpected bytes after its end ("
+              + blob.length + " bytes, the header announces " + expected + "); the record was"
+              + " corrupted or two blobs were concatenated: fetch it again");
+    }
+    byte[] actual = digest(blob);
+    if (!Arrays.equals(actual, 0, CHECKSUM_BYTES, blob, CHECKSUM_OFFSET, CHECKSUM_OFFSET + CHECKSUM_BYTES)) {
+      throw new ModelFormatException(
+          "model blob checksum mismatch: stored SHA-256 "
+              + HexFormat.of().formatHex(blob, CHECKSUM_OFFSET, CHECKSUM_OFFSET + CHECKSUM_BYTES)
+              + ", contents hash to " + HexFormat.of().formatHex(actual)
+              + "; the blob was corrupted in transit or storage: fetch the model version again");
+    }
+    return rawLength;
+  }
+
+  /** Checks a blob and takes it apart (package-private for tests). */
+  static Unpacked unpack(byte[] blob) {
+    int rawLength = checkFrame(blob);
+    byte[] shuffled = new byte[rawLength];
+    Inflater inf = new Inflater();
+    try {
+      inf.setInput(blob, HEADER_BYTES, blob.length - HEADER_BYTES);
+      int n = 0;
+      while (n < rawLength && !inf.finished()) {
+        int k = inf.inflate(shuffled, n, rawLength - n);
+        if (k == 0 && (inf.needsInput() || inf.needsDictionary())) {
+          break;
+        }
+        n += k;
+      }
+      if (n != rawLength || !inf.finished()) {
+        throw new ModelFormatException(
+            "model payload decompresses to " + (inf.finished() ? n : "more than " + n)
+                + " bytes, the header announces " + rawLength + "; the blob was written"
+                + " incorrectly: re-encode the model with ModelCodec.encode");
+      }
+    } catch (DataFormatException e) {
+      throw new ModelFormatException(
+          "model payload is not valid zlib data (" + e.getMessage() + "); the blob was written"
+              + " incorrectly: re-encode the model with ModelCodec.encode", e);
+    } finally {
+      inf.end();
+    }
+    ByteBuffer p = ByteBuffer.wrap(shuffled).order(ByteOrder.LITTLE_ENDIAN);
+    int jsonLength = p.getInt(0);
+    if (jsonLength < 2 || jsonLength > rawLength - 4 || (rawLength - 4 - jsonLength) % 4 != 0) {
+      throw inconsistent("header length " + jsonLength + " does not fit a payload of " + rawLength + " bytes");
+    }
+    byte[] raw = unshuffle(shuffled, 4 + jsonLength);
+    JsonNode header;
+    try {
+      header = JSON.readTree(new String(raw, 4, jsonLength, StandardCharsets.UTF_8));
+    } catch (JsonProcessingException e) {
+      throw inconsistent("the header is not valid JSON (" + e.getOriginalMessage() + ")");
+    }
+    if (!(header instanceof ObjectNode obj) || !"candle-model".equals(header.path("format").asText())) {
+      throw inconsistent("the header is not a candle-model header");
+    }
+    ByteBuffer floats =
+        ByteBuffer.wrap(raw, 4 + jsonLength, rawLength - 4 - jsonLength).slice().order(ByteOrder.LITTLE_ENDIAN);
+    return new Unpacked(obj, floats);
+  }
+
+  private static Map<String, float[]> readArrays(Unpacked u, int c, int cb, int dim) {
+    JsonNode list = u.header.get("arrays");
+    if (list == null || !list.isArray()) {
+      throw inconsistent("the header has no arrays list");
+    }
+    Map<String, float[]> out = new LinkedHashMap<>();
+    ByteBuffer f = u.floats;
+    for (JsonNode a : list) {
+      String name = a.path("name").asText("");
+      long[] want = shapeOf(name, c, cb, dim);
+      if (want == null) {
+        throw inconsistent("unknown array '" + name + "'");
+      }
+      long[] got = new long[a.path("shape").size()];
+      for (int i = 0; i < got.length; i++) {
+        got[i] = a.path("shape").get(i).asLong(-1);
+      }
+      if (!Arrays.equals(want, got)) {
+        throw inconsistent(
+            "array " + name + " has shape " + Arrays.toString(got) + ", expected "
+                + Arrays.toString(want) + " for " + c + " classes (" + cb + " base) of width " + dim);
+      }
+      long count = Arrays.stream(want).reduce(1, (x, y) -> x * y);
+      if (4 * count > f.remaining()) {
+        throw inconsistent(
+            "array " + name + " needs " + 4 * count + " bytes, only " + f.remaining() + " remain");
+      }
+      if (out.containsKey(name)) {
+        throw inconsistent("array " + name + " appears twice");
+      }
+      float[] values = new float[(int) count];
+      f.asFloatBuffer().get(values);
+      f.position(f.position() + 4 * values.length);
+      int bad = firstNonFinite(values);
+      if (bad >= 0) {
+        throw inconsistent(name + "[" + bad + "] is " + values[bad] + ", not a finite number");
+      }
+      out.put(name, values);
+    }
+    if (f.hasRemaining()) {
+      throw inconsistent(f.remaining() + " bytes of array data are not described by the header");
+    }
+    List<String> required = new ArrayList<>(List.of("text_features", "visual_prototypes", "class_counts", "log_prior"));
+    required.addAll(List.of(CandleParameters.NAMES));
+    for (String r : required) {
+      if (!out.containsKey(r)) {
+        throw inconsistent("array " + r + " is missing");
+      }
+    }
+    return out;
+  }
+
+  private static <T> T treeToValue(JsonNode h, String field, Class<T> type) {
+    JsonNode n = h.get(field);
+    if (n == null || !n.isObject()) {
+      throw inconsistent("the header has no " + field);
+    }
+    try {
+      return JSON.treeToValue(n, type);
+    } catch (JsonProcessingException | IllegalArgumentException e) {
+      throw new ModelFormatException(
+          "model blob is inconsistent: cannot read " + field + " (" + e.getMessage().lines().findFirst().orElse("")
+              + "); it was written by an incompatible encoder: re-encode the model with"
+              + " ModelCodec.encode", e);
+    }
+  }
+
+  private static int intField(JsonNode h, String name) {
+    JsonNode n = h.get(name);
+    if (n == null || !n.canConvertToInt() || !n.isIntegralNumber()) {
+      throw inconsistent("the header field " + name + " is missing or not an integer");
+    }
+    return n.intValue();
+  }
+
+  private static double doubleField(JsonNode h, String name) {
+    JsonNode n = h.get(name);
+    if (n == null || !n.isNumber()) {
+      throw inconsistent("the header field " + name + " is missing or not a number");
+    }
+    return n.doubleValue();
+  }
+
+  private static ModelFormatException inconsistent(String what) {
+    return new ModelFormatException(
+        "model blob is inconsistent: " + what + "; it was written by a faulty or incompatible"
+            + " encoder: re-encode the model with ModelCodec.encode");
+  }
+
+  private static <E extends RuntimeException> void checkNames(
+      List<String> names, java.util.function.Function<String, E> error) {
+    Set<String> seen = new HashSet<>();
+    for (int i = 0; i < names.size(); i++) {
+      String n = names.get(i);
+      if (n == null || n.isBlank()) {
+        throw error.apply("class name " + i + " is blank");
+      }
+      if (!seen.add(n)) {
+        throw error.apply("class name '" + n + "' appears twice (again at index " + i + ")");
+      }
+    }
+  }
+
+  private static int firstNonFinite(float[] a) {
+    for (int i = 0; i < a.length; i++) {
+      if (!Float.isFinite(a[i])) {
+        return i;
+      }
+    }
+    return -1;
+  }
+}
