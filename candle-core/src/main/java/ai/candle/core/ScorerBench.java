@@ -1,0 +1,193 @@
+package ai.candle.core;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Throughput of the exact {@link FastScorer} and the cost of the naive per-image forward
+ * ({@link NaiveScorer}) on random models of CLIP-like magnitudes. {@link #main} prints the
+ * standard table (C = 100 and 1000, D = 512, batch 1 and 256, naive at C = 1000).
+ */
+public final class ScorerBench {
+  private ScorerBench() {}
+
+  /**
+   * One throughput measurement.
+   *
+   * @param prepareSeconds wall time of {@link FastScorer#prepare}
+   * @param images images scored in the timed window
+   * @param seconds length of the timed window
+   */
+  public record Result(
+      int classes, int dim, int batch, double prepareSeconds, long images, double seconds, double imagesPerSecond) {
+    @Override
+    public String toString() {
+      return String.format(
+          "C=%d D=%d batch=%d: %.0f images/s (%d images in %.2f s; prepare %.2f s)",
+          classes, dim, batch, imagesPerSecond, images, seconds, prepareSeconds);
+    }
+  }
+
+  /**
+   * Scores batches of {@code batch} random images for about {@code seconds} (after a short
+   * warm-up) with a fast scorer of a random C×D model and returns the throughput.
+   */
+  public static Result run(int classes, int dim, int batch, double seconds) {
+    if (classes < 1 || dim < CandleHead.HEADS || batch < 1 || !(seconds > 0)) {
+      throw new IllegalArgumentException(
+          "need classes >= 1, dim >= " + CandleHead.HEADS + ", batch >= 1, seconds > 0; got "
+              + classes + ", " + dim + ", " + batch + ", " + seconds);
+    }
+    CandleModel model = randomModel(classes, dim, 1.0, 42);
+    float[][] images = randomImages(model, batch, 7);
+    long t0 = System.nanoTime();
+    try (FastScorer scorer = FastScorer.prepare(model)) {
+      double prepare = (System.nanoTime() - t0) / 1e9;
+      long warmEnd = System.nanoTime() + (long) (Math.min(1.0, seconds / 4) * 1e9);
+      do {
+        scorer.score(images);
+      } while (System.nanoTime() < warmEnd);
+      long start = System.nanoTime();
+      long end = start + (long) (seconds * 1e9);
+      long count = 0;
+      long now;
+      do {
+        scorer.score(images);
+        count += batch;
+        now = System.nanoTime();
+      } while (now < end);
+      double elapsed = (now - start) / 1e9;
+      return new Result(classes, dim, batch, prepare, count, elapsed, count / elapsed);
+    }
+  }
+
+  /** Milliseconds per image of the naive forward (the whole 1 + 2C token sequence per image). */
+  public static double naiveMillisPerImage(int classes, int dim, int images) {
+    CandleModel model = randomModel(classes, dim, 1.0, 42);
+    float[][] batch = randomImages(model, images + 1, 7);
+    NaiveScorer naive = new NaiveScorer(model);
+    naive.score(batch[images]); // warm-up
+    long start = System.nanoTime();
+    for (int i = 0; i < images; i++) {
+      naive.score(batch[i]);
+    }
+    return (System.nanoTime() - start) / 1e6 / images;
+  }
+
+  /**
+   * A random model with CLIP-like feature magnitudes (per-dimension spread ≈ 0.45 around a shared
+   * offset, so features have norm ≈ 10), a third of the classes new, non-identity projections,
+   * PyTorch-default-sized attention weights with the query and key weights multiplied by {@code
+   * sharpness} (larger: more peaked attention), and ratio 0.3.
+   */
+  static CandleModel randomModel(int classes, int dim, double sharpness, long seed) {
+    Random rng = new Random(seed);
+    int newClasses = classes / 3;
+    int base = classes - newClasses;
+    float[] textOffset = gaussian(rng, dim, 0.3);
+    float[] imageOffset = gaussian(rng, dim, 0.3);
+    float[] text = new float[classes * dim];
+    float[] visual = new float[base * dim];
+    float[] counts = new float[classes];
+    for (int j = 0; j < classes; j++) {
+      for (int k = 0; k < dim; k++) {
+        text[j * dim + k] = textOffset[k] + (float) (0.45 * rng.nextGaussian());
+      }
+    }
+    for (int j = 0; j < base; j++) {
+      counts[j] = 1 + rng.nextInt(100);
+      for (int k = 0; k < dim; k++) {
+        visual[j * dim + k] = imageOffset[k] + 0.5f * text[j * dim + k] + (float) (0.3 * rng.nextGaussian());
+      }
+    }
+    float[] virtual = new float[newClasses * dim];
+    for (int i = 0; i < virtual.length; i++) {
+      virtual[i] = text[base * dim + i] + (float) (0.05 * rng.nextGaussian());
+    }
+    float[] inProj = uniform(rng, 3 * dim * dim, Math.sqrt(6.0 / (4.0 * dim)));
+    for (int i = 0; i < 2 * dim * dim; i++) {
+      inProj[i] *= (float) sharpness;
+    }
+    CandleParameters params = new CandleParameters(
+        dim,
+        newClasses,
+        nearIdentity(rng, dim),
+        nearIdentity(rng, dim),
+        virtual,
+        inProj,
+        gaussian(rng, 3 * dim, 0.02),
+        uniform(rng, dim * dim, 1.0 / Math.sqrt(dim)),
+        gaussian(rng, dim, 0.02),
+        shift(gaussian(rng, dim, 0.1), 1f),
+        gaussian(rng, dim, 0.05),
+        0.3f);
+    List<String> names = new ArrayList<>();
+    for (int j = 0; j < classes; j++) {
+      names.add("c" + j);
+    }
+    return new CandleModel(
+        names, base, dim, text, visual, counts, params, HyperParameters.defaults().withScale(1.0), FitStats.none("cpu()"));
+  }
+
+  /** Raw image features near the model's classes: a random class's prototype plus noise. */
+  static float[][] randomImages(CandleModel model, int count, long seed) {
+    Random rng = new Random(seed);
+    int d = model.dim();
+    float[] protos = model.prototypes();
+    float[][] out = new float[count][d];
+    for (int i = 0; i < count; i++) {
+      int j = rng.nextInt(model.numClasses());
+      for (int k = 0; k < d; k++) {
+        out[i][k] = protos[j * d + k] + (float) (0.3 * rng.nextGaussian());
+      }
+    }
+    return out;
+  }
+
+  private static float[] nearIdentity(Random rng, int dim) {
+    float[] m = gaussian(rng, dim * dim, 0.3 / Math.sqrt(dim));
+    for (int i = 0; i < dim; i++) {
+      m[i * dim + i] += 1f;
+    }
+    return m;
+  }
+
+  private static float[] gaussian(Random rng, int n, double std) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = (float) (std * rng.nextGaussian());
+    }
+    return a;
+  }
+
+  private static float[] uniform(Random rng, int n, double bound) {
+    float[] a = new float[n];
+    for (int i = 0; i < n; i++) {
+      a[i] = (float) (bound * (2 * rng.nextDouble() - 1));
+    }
+    return a;
+  }
+
+  private static float[] shift(float[] a, float by) {
+    for (int i = 0; i < a.length; i++) {
+      a[i] += by;
+    }
+    return a;
+  }
+
+  /**
+   * Prints the standard table. Arguments (optional): seconds per measurement (default 5), then
+   * naive images at C = 1000 (default 2).
+   */
+  public static void main(String[] args) {
+    double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 5;
+    int naiveImages = args.length > 1 ? Integer.parseInt(args[1]) : 2;
+    for (int classes : new int[] {100, 1000}) {
+      for (int batch : new int[] {1, 256}) {
+        System.out.println(run(classes, 512, batch, seconds));
+      }
+    }
+    System.out.printf("naive C=1000 D=512: %.0f ms/image%n", naiveMillisPerImage(1000, 512, naiveImages));
+  }
+}
