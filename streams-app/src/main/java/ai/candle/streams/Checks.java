@@ -1,0 +1,89 @@
+package ai.candle.streams;
+
+import java.util.List;
+
+/** The validation rules shared by the processors; each throws with a readable reason. */
+final class Checks {
+
+  private Checks() {}
+
+  /** Rejects an empty name, one longer than {@code max} code points, or one with control characters. */
+  static void name(String what, String value, int max) throws InvalidRecordException {
+    text(RejectReason.LABEL, what, value, max);
+  }
+
+  static void prompt(String what, String value, int max) throws InvalidRecordException {
+    text(RejectReason.PROMPT, what, value, max);
+  }
+
+  private static void text(RejectReason reason, String what, String value, int max)
+      throws InvalidRecordException {
+    if (value.isBlank()) {
+      throw new InvalidRecordException(reason, what + " is empty");
+    }
+    int length = value.codePointCount(0, value.length());
+    if (length > max) {
+      throw new InvalidRecordException(reason,
+          what + " is " + length + " characters long, more than the maximum " + max);
+    }
+    for (int i = 0; i < value.length(); i++) {
+      char c = value.charAt(i);
+      if (Character.isISOControl(c)) {
+        throw new InvalidRecordException(reason, String.format(
+            "%s contains the control character U+%04X at index %d", what, (int) c, i));
+      }
+    }
+  }
+
+  /** Rejects a feature whose width is not {@code width} or that holds NaN or infinity. */
+  static void feature(String what, List<Float> feature, int width) throws InvalidRecordException {
+    if (feature.size() != width) {
+      throw new InvalidRecordException(RejectReason.WIDTH,
+          what + " has " + feature.size() + " values, expected " + width + " (feature.width)");
+    }
+    for (int i = 0; i < feature.size(); i++) {
+      float v = feature.get(i);
+      if (!Float.isFinite(v)) {
+        throw new InvalidRecordException(RejectReason.NON_FINITE,
+            what + "[" + i + "] is " + v + "; every value must be finite");
+      }
+    }
+  }
+
+  /** Rejects a record larger than {@code max} bytes (key plus value). */
+  static void size(byte[] key, byte[] value, int max) throws InvalidRecordException {
+    long size = (key == null ? 0L : key.length) + (long) value.length;
+    if (size > max) {
+      throw new InvalidRecordException(RejectReason.TOO_LARGE,
+          "record is " + size + " bytes (key + value), more than the maximum " + max
+              + " (record.max.bytes)");
+    }
+  }
+
+  /** Rejects a tombstone where a value is required. */
+  static byte[] present(byte[] value, String type) throws InvalidRecordException {
+    if (value == null) {
+      throw new InvalidRecordException(RejectReason.NOT_SCHEMA,
+          "record has no value (null); a " + type + " is required");
+    }
+    return value;
+  }
+
+  /** A feature an encoder produced must be valid: anything else is a configuration error. */
+  static List<Float> encoderOutput(String encoder, float[] feature, int width) {
+    if (feature == null || feature.length != width) {
+      throw new IllegalStateException(encoder + " returned "
+          + (feature == null ? "null" : feature.length + " values")
+          + ", expected " + width + " (feature.width); check the encoder's model");
+    }
+    List<Float> values = new java.util.ArrayList<>(width);
+    for (int i = 0; i < width; i++) {
+      if (!Float.isFinite(feature[i])) {
+        throw new IllegalStateException(
+            encoder + " returned " + feature[i] + " at index " + i + "; check the encoder");
+      }
+      values.add(feature[i]);
+    }
+    return values;
+  }
+}

@@ -1,0 +1,49 @@
+package ai.candle.streams;
+
+import ai.candle.schemas.DeadLetter;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.time.Instant;
+import java.util.EnumMap;
+import java.util.Map;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Turns a rejection into a DeadLetter: logs it once (with topic/partition/offset), counts it in
+ * {@code candle.dead.letters{reason}} and keeps the original bytes.
+ */
+final class DeadLetters {
+
+  static final String METRIC = "candle.dead.letters";
+  static final String REASON_TAG = "reason";
+  private static final Logger LOG = LoggerFactory.getLogger(DeadLetters.class);
+
+  private final Map<RejectReason, Counter> counters = new EnumMap<>(RejectReason.class);
+
+  DeadLetters(MeterRegistry registry) {
+    for (RejectReason reason : RejectReason.values()) {
+      counters.put(reason, Counter.builder(METRIC)
+          .description("Records sent to the dead-letter topic, by reason")
+          .tag(REASON_TAG, reason.tag())
+          .register(registry));
+    }
+  }
+
+  /** Logs and counts the rejection, and returns the DeadLetter to publish. */
+  DeadLetter reject(Origin origin, InvalidRecordException e) {
+    counters.get(e.reason()).increment();
+    LOG.warn("Dead-lettering record {} ({}): {}", origin.where(), e.reason().tag(), e.getMessage());
+    return DeadLetter.newBuilder()
+        .setOriginalKey(Origin.wrap(origin.key()))
+        .setOriginalValue(Origin.wrap(origin.value()))
+        .setTopic(origin.topic())
+        .setPartition(origin.partition())
+        .setOffset(origin.offset())
+        .setErrorClass(e.errorClass())
+        .setCategory(e.reason().tag())
+        .setReason(e.getMessage())
+        .setTimestamp(Instant.ofEpochMilli(origin.timestamp()))
+        .build();
+  }
+}

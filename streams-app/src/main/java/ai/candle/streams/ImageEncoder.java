@@ -1,0 +1,27 @@
+package ai.candle.streams;
+
+/**
+ * Turns an image into its CLIP image feature (e.g. the CLIP image encoder through DJL).
+ *
+ * <p>Implementations must be thread-safe: every stream thread calls the same instance. A
+ * result of the wrong width or with non-finite values is a configuration error and stops the
+ * app; an image that does not decode is the record's fault and is dead-lettered.
+ */
+public interface ImageEncoder {
+
+  /**
+   * @param image encoded image bytes (PNG, JPEG, ...)
+   * @return the feature, of the configured width
+   * @throws ImageDecodeException when the bytes are not an image this encoder can read
+   */
+  float[] encode(byte[] image) throws ImageDecodeException;
+
+  /**
+   * Fetches and encodes an image given by URI. Encoders that cannot fetch reject it (the
+   * record is dead-lettered as not decodable).
+   */
+  default float[] encodeUri(String uri) throws ImageDecodeException {
+    throw new ImageDecodeException("this image encoder does not fetch image URIs (" + uri
+        + "); send the image bytes instead");
+  }
+}

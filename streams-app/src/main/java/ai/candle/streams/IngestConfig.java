@@ -1,0 +1,272 @@
+package ai.candle.streams;
+
+import ai.candle.schemas.TopicNames;
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Properties;
+import org.apache.kafka.streams.StreamsConfig;
+
+/**
+ * Configuration of the ingest app.
+ *
+ * <p>Loaded in layers by {@link #load(List, Map)}: defaults, then a properties file, then
+ * environment variables, then command-line flags. Every setting has one property name; its
+ * environment variable is {@code CANDLE_} + the name upper-cased with {@code .} and {@code -}
+ * as {@code _}, and its flag is {@code --} + the name with {@code .} as {@code -}:
+ *
+ * <pre>
+ * property              env                          flag
+ * bootstrap.servers     CANDLE_BOOTSTRAP_SERVERS     --bootstrap-servers   localhost:9092
+ * application.id        CANDLE_APPLICATION_ID        --application-id      candle-ingest
+ * state.dir             CANDLE_STATE_DIR             --state-dir           ${java.io.tmpdir}/candle-streams
+ * feature.width         CANDLE_FEATURE_WIDTH         --feature-width       512
+ * label.max.length      CANDLE_LABEL_MAX_LENGTH      --label-max-length    200
+ * prompt.max.length     CANDLE_PROMPT_MAX_LENGTH     --prompt-max-length   1000
+ * record.max.bytes      CANDLE_RECORD_MAX_BYTES      --record-max-bytes    1048576
+ * prompt.template       CANDLE_PROMPT_TEMPLATE       --prompt-template     "a photo of a {}."
+ * topic.images.labeled  CANDLE_TOPIC_IMAGES_LABELED  --topic-images-labeled  (and so on, see TOPIC_KEYS)
+ * </pre>
+ *
+ * <p>The file is named by {@code --config FILE} or {@code CANDLE_CONFIG}. In the file (only),
+ * keys starting with {@code streams.} pass through to Kafka Streams without the prefix; the
+ * repeatable flag {@code --streams-config key=value} does the same and wins.
+ */
+public record IngestConfig(
+    String bootstrapServers,
+    String applicationId,
+    String stateDir,
+    TopicNames topics,
+    int featureWidth,
+    int maxLabelLength,
+    int maxPromptLength,
+    int maxRecordBytes,
+    String promptTemplate,
+    Map<String, String> streamsOverrides) {
+
+  static final String STREAMS_PREFIX = "streams.";
+  static final String ENV_PREFIX = "CANDLE_";
+  static final String CONFIG_FLAG = "--config";
+  static final String CONFIG_ENV = "CANDLE_CONFIG";
+  static final String STREAMS_FLAG = "--streams-config";
+
+  /** Property names of the topic names, in {@link TopicNames} component order. */
+  static final List<String> TOPIC_KEYS = List.of(
+      "topic.images.labeled", "topic.images.unlabeled", "topic.classes.announcements",
+      "topic.classes", "topic.class-counts", "topic.features", "topic.models",
+      "topic.predictions", "topic.dead-letter");
+
+  static final List<String> KEYS = List.of(
+      "bootstrap.servers", "application.id", "state.dir", "feature.width", "label.max.length",
+      "prompt.max.length", "record.max.bytes", "prompt.template");
+
+  public IngestConfig {
+    requireText(bootstrapServers, "bootstrap.servers");
+    requireText(applicationId, "application.id");
+    requireText(stateDir, "state.dir");
+    Objects.requireNonNull(topics, "topics");
+    requirePositive(featureWidth, "feature.width");
+    requirePositive(maxLabelLength, "label.max.length");
+    requirePositive(maxPromptLength, "prompt.max.length");
+    requirePositive(maxRecordBytes, "record.max.bytes");
+    requireText(promptTemplate, "prompt.template");
+    if (!promptTemplate.contains(Prompts.PLACEHOLDER)) {
+      throw new IllegalArgumentException(
+          "prompt.template must contain '{}' where the class name goes, got: " + promptTemplate);
+    }
+    streamsOverrides = Map.copyOf(streamsOverrides);
+  }
+
+  /** All defaults. */
+  public static IngestConfig defaults() {
+    return load(List.of(), Map.of());
+  }
+
+  /**
+   * Loads the configuration: defaults, then the properties file ({@code --config} or
+   * {@code CANDLE_CONFIG}), then environment variables, then flags; later layers win.
+   *
+   * @param args command-line flags, {@code --name value} or {@code --name=value}
+   * @param env environment variables (pass {@code System.getenv()})
+   * @throws IllegalArgumentException on an unknown flag, a missing value or an invalid setting
+   */
+  public static IngestConfig load(List<String> args, Map<String, String> env) {
+    Map<String, String> flags = parseFlags(args);
+    Map<String, String> settings = new HashMap<>(defaultSettings());
+    String file = flags.getOrDefault(CONFIG_FLAG, env.get(CONFIG_ENV));
+    if (file != null) {
+      settings.putAll(readFile(Path.of(file)));
+    }
+    for (String key : allKeys()) {
+      String fromEnv = env.get(envName(key));
+      if (fromEnv != null) {
+        settings.put(key, fromEnv);
+      }
+      String fromFlag = flags.get(flagName(key));
+      if (fromFlag != null) {
+        settings.put(key, fromFlag);
+      }
+    }
+    settings.putAll(streamsFlagOverrides(args));
+    return fromSettings(settings);
+  }
+
+  /** Kafka Streams properties of this app: exactly-once v2, then the pass-through overrides. */
+  public Properties streamsProperties() {
+    Properties props = new Properties();
+    props.put(StreamsConfig.APPLICATION_ID_CONFIG, applicationId);
+    props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
+    props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
+    props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    props.putAll(streamsOverrides);
+    return props;
+  }
+
+  static String envName(String key) {
+    return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+  }
+
+  static String flagName(String key) {
+    return "--" + key.replace('.', '-');
+  }
+
+  private static List<String> allKeys() {
+    return java.util.stream.Stream.concat(KEYS.stream(), TOPIC_KEYS.stream()).toList();
+  }
+
+  private static Map<String, String> defaultSettings() {
+    Map<String, String> d = new HashMap<>();
+    d.put("bootstrap.servers", "localhost:9092");
+    d.put("application.id", "candle-ingest");
+    d.put("state.dir", Path.of(System.getProperty("java.io.tmpdir"), "candle-streams").toString());
+    d.put("feature.width", "512");
+    d.put("label.max.length", "200");
+    d.put("prompt.max.length", "1000");
+    d.put("record.max.bytes", Integer.toString(1024 * 1024));
+    d.put("prompt.template", Prompts.DEFAULT_TEMPLATE);
+    TopicNames names = TopicNames.defaults();
+    List<String> values = List.of(names.labeledImages(), names.unlabeledImages(),
+        names.classAnnouncements(), names.classes(), names.classCounts(), names.features(),
+        names.models(), names.predictions(), names.deadLetter());
+    for (int i = 0; i < TOPIC_KEYS.size(); i++) {
+      d.put(TOPIC_KEYS.get(i), values.get(i));
+    }
+    return d;
+  }
+
+  private static IngestConfig fromSettings(Map<String, String> s) {
+    List<String> t = TOPIC_KEYS.stream().map(s::get).toList();
+    Map<String, String> overrides = new LinkedHashMap<>();
+    s.forEach((key, value) -> {
+      if (key.startsWith(STREAMS_PREFIX)) {
+        overrides.put(key.substring(STREAMS_PREFIX.length()), value);
+      }
+    });
+    return new IngestConfig(
+        s.get("bootstrap.servers"), s.get("application.id"), s.get("state.dir"),
+        new TopicNames(t.get(0), t.get(1), t.get(2), t.get(3), t.get(4), t.get(5), t.get(6),
+            t.get(7), t.get(8)),
+        intSetting(s, "feature.width"), intSetting(s, "label.max.length"),
+        intSetting(s, "prompt.max.length"), intSetting(s, "record.max.bytes"),
+        s.get("prompt.template"), overrides);
+  }
+
+  private static Map<String, String> parseFlags(List<String> args) {
+    Map<String, String> flags = new HashMap<>();
+    for (int i = 0; i < args.size(); i++) {
+      String arg = args.get(i);
+      int eq = arg.indexOf('=');
+      String name = eq > 0 ? arg.substring(0, eq) : arg;
+      if (!isKnownFlag(name)) {
+        throw new IllegalArgumentException("Unknown argument '" + arg + "'; known flags: "
+            + CONFIG_FLAG + ", " + STREAMS_FLAG + ", "
+            + allKeys().stream().map(IngestConfig::flagName).toList());
+      }
+      String value;
+      if (eq > 0) {
+        value = arg.substring(eq + 1);
+      } else if (i + 1 < args.size()) {
+        value = args.get(++i);
+      } else {
+        throw new IllegalArgumentException("Flag " + name + " needs a value");
+      }
+      if (!name.equals(STREAMS_FLAG)) {
+        flags.put(name, value);
+      }
+    }
+    return flags;
+  }
+
+  private static Map<String, String> streamsFlagOverrides(List<String> args) {
+    Map<String, String> overrides = new HashMap<>();
+    for (int i = 0; i < args.size(); i++) {
+      String value = null;
+      if (args.get(i).equals(STREAMS_FLAG) && i + 1 < args.size()) {
+        value = args.get(++i);
+      } else if (args.get(i).startsWith(STREAMS_FLAG + "=")) {
+        value = args.get(i).substring(STREAMS_FLAG.length() + 1);
+      }
+      if (value != null) {
+        int eq = value.indexOf('=');
+        if (eq <= 0) {
+          throw new IllegalArgumentException(STREAMS_FLAG + " needs key=value, got: " + value);
+        }
+        overrides.put(STREAMS_PREFIX + value.substring(0, eq), value.substring(eq + 1));
+      }
+    }
+    return overrides;
+  }
+
+  private static boolean isKnownFlag(String name) {
+    return name.equals(CONFIG_FLAG) || name.equals(STREAMS_FLAG)
+        || allKeys().stream().anyMatch(key -> flagName(key).equals(name));
+  }
+
+  private static Map<String, String> readFile(Path file) {
+    Properties props = new Properties();
+    try (Reader reader = Files.newBufferedReader(file)) {
+      props.load(reader);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read config file " + file.toAbsolutePath()
+          + " (given by " + CONFIG_FLAG + " or " + CONFIG_ENV + ")", e);
+    }
+    Map<String, String> settings = new HashMap<>();
+    for (String key : props.stringPropertyNames()) {
+      if (!key.startsWith(STREAMS_PREFIX) && !allKeys().contains(key)) {
+        throw new IllegalArgumentException("Unknown key '" + key + "' in config file " + file
+            + "; known keys: " + allKeys() + " and " + STREAMS_PREFIX + "* for Kafka Streams");
+      }
+      settings.put(key, props.getProperty(key));
+    }
+    return settings;
+  }
+
+  private static int intSetting(Map<String, String> settings, String key) {
+    String value = settings.get(key).trim();
+    try {
+      return Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be an integer, got '" + value + "'", e);
+    }
+  }
+
+  private static void requireText(String value, String key) {
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException(key + " must not be empty");
+    }
+  }
+
+  private static void requirePositive(int value, String key) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(key + " must be positive, got " + value);
+    }
+  }
+}

@@ -1,0 +1,177 @@
+package ai.candle.streams;
+
+import ai.candle.schemas.AvroSerde;
+import ai.candle.schemas.ClassAnnouncement;
+import ai.candle.schemas.ClassInfo;
+import ai.candle.schemas.DeadLetter;
+import ai.candle.schemas.FeatureRecord;
+import ai.candle.schemas.LabeledImage;
+import ai.candle.schemas.RegistryEvent;
+import ai.candle.schemas.RegistryEventKind;
+import ai.candle.schemas.Topics;
+import io.micrometer.core.instrument.MeterRegistry;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.utils.Bytes;
+import org.apache.kafka.streams.KeyValue;
+import org.apache.kafka.streams.StreamsBuilder;
+import org.apache.kafka.streams.Topology;
+import org.apache.kafka.streams.kstream.Branched;
+import org.apache.kafka.streams.kstream.Consumed;
+import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KStream;
+import org.apache.kafka.streams.kstream.KTable;
+import org.apache.kafka.streams.kstream.Materialized;
+import org.apache.kafka.streams.kstream.Named;
+import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.Repartitioned;
+import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.Stores;
+
+/**
+ * The ingest topology (DESIGN.md flows 1 and 2).
+ *
+ * <pre>
+ * labeled images (bytes) -> validate -> features (by class) -> class counts (exactly once)
+ *                                 \-> dead letters            \-> first image of a class --\
+ * announcements (bytes)  -> validate -> registry events ----------------------------------+-> 1-partition repartition -> class registry -> classes
+ *                                 \-> dead letters                                                                     \-> dead letters (conflicts)
+ * </pre>
+ *
+ * Inputs are consumed as bytes and parsed inside the topology, so a poison record is
+ * dead-lettered with its original bytes instead of stopping the app.
+ */
+public final class IngestTopology {
+
+  /** Named state store of the per-class counts (queryable). */
+  public static final String CLASS_COUNTS_STORE = "class-counts";
+  /** Named state store of the class registry, class name to ClassInfo (queryable). */
+  public static final String CLASS_REGISTRY_STORE = ClassRegistryProcessor.REGISTRY_STORE;
+
+  private IngestTopology() {}
+
+  /** The topology without encoders: features must come precomputed. */
+  public static Topology build(IngestConfig config, MeterRegistry registry) {
+    return build(config, registry, Encoders.none());
+  }
+
+  /** The topology with the given encoders. */
+  public static Topology build(IngestConfig config, MeterRegistry registry, Encoders encoders) {
+    StreamsBuilder builder = new StreamsBuilder();
+    create(builder, config, registry, encoders);
+    return builder.build();
+  }
+
+  /** Adds the ingest topology to {@code builder}. */
+  public static void create(StreamsBuilder builder, IngestConfig config, MeterRegistry registry,
+      Encoders encoders) {
+    Objects.requireNonNull(config, "config");
+    Objects.requireNonNull(registry, "registry");
+    Objects.requireNonNull(encoders, "encoders");
+    new Wiring(builder, config, Topics.of(config.topics()), new DeadLetters(registry), encoders)
+        .wire();
+  }
+
+  /** One build of the topology: the pieces share the topics and the dead-letter counter. */
+  private record Wiring(StreamsBuilder builder, IngestConfig config, Topics topics,
+      DeadLetters deadLetters, Encoders encoders) {
+
+    void wire() {
+      KStream<String, Outcome<FeatureRecord>> labeled = rawStream(topics.labeledImages().name(),
+          "labeled-images").process(() -> new LabeledImageValidator(config,
+              (AvroSerde<LabeledImage>) topics.labeledImages().valueSerde(), encoders.image(),
+              deadLetters), Named.as("validate-labeled-images"));
+      Map<String, KStream<String, Outcome<FeatureRecord>>> labeledBranches = split(labeled, "labeled-");
+      KStream<String, FeatureRecord> features = valid(labeledBranches.get("labeled-valid"), "features-out");
+      features.to(topics.features().name(), Produced.with(Serdes.String(),
+          topics.features().valueSerde()).withName("features-sink"));
+      KStream<String, RegistryEvent> firstImages = countClasses(features);
+
+      KStream<String, Outcome<RegistryEvent>> announced = rawStream(
+          topics.classAnnouncements().name(), "class-announcements").process(
+              () -> new AnnouncementValidator(config,
+                  (AvroSerde<ClassAnnouncement>) topics.classAnnouncements().valueSerde(), deadLetters),
+              Named.as("validate-announcements"));
+      Map<String, KStream<String, Outcome<RegistryEvent>>> announcedBranches =
+          split(announced, "announcements-");
+      KStream<String, RegistryEvent> events = valid(announcedBranches.get("announcements-valid"),
+          "announcement-events").merge(firstImages, Named.as("registry-events"));
+
+      Map<String, KStream<String, Outcome<ClassInfo>>> registryBranches =
+          split(registry(events), "registry-");
+      valid(registryBranches.get("registry-valid"), "classes-out").to(topics.classes().name(),
+          Produced.with(Serdes.String(), topics.classes().valueSerde()).withName("classes-sink"));
+
+      deadLetters(labeledBranches.get("labeled-rejected"), "labeled")
+          .merge(deadLetters(announcedBranches.get("announcements-rejected"), "announcements"),
+              Named.as("merge-dead-letters-1"))
+          .merge(deadLetters(registryBranches.get("registry-rejected"), "registry"),
+              Named.as("merge-dead-letters-2"))
+          .to(topics.deadLetter().name(), Produced.with(Serdes.ByteArray(),
+              topics.deadLetter().valueSerde()).withName("dead-letter-sink"));
+    }
+
+    private KStream<byte[], byte[]> rawStream(String topic, String name) {
+      return builder.stream(topic, Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
+          .withName(name + "-source"));
+    }
+
+    /** Counts valid records per class; emits a FIRST_IMAGE registry event when a count turns 1. */
+    private KStream<String, RegistryEvent> countClasses(KStream<String, FeatureRecord> features) {
+      // Caching is off so that every count is emitted: the transition to 1 is never coalesced.
+      KTable<String, Long> counts = features
+          .mapValues(FeatureRecord::getImageId, Named.as("class-count-input"))
+          .groupByKey(Grouped.with("class-counts-by-class", Serdes.String(), Serdes.String()))
+          .count(Named.as("count-classes"),
+              Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as(CLASS_COUNTS_STORE)
+                  .withKeySerde(Serdes.String())
+                  .withValueSerde(Serdes.Long())
+                  .withCachingDisabled());
+      KStream<String, Long> changes = counts.toStream(Named.as("class-count-changes"));
+      changes.to(topics.classCounts().name(), Produced.with(Serdes.String(), Serdes.Long())
+          .withName("class-counts-sink"));
+      return changes
+          .filter((className, count) -> count == 1L, Named.as("first-image-of-class"))
+          .mapValues((className, count) -> new RegistryEvent(className,
+              RegistryEventKind.FIRST_IMAGE, null, null), Named.as("first-image-events"));
+    }
+
+    /** All registry events through one partition, then the registry processor. */
+    private KStream<String, Outcome<ClassInfo>> registry(KStream<String, RegistryEvent> events) {
+      builder.addStateStore(Stores.keyValueStoreBuilder(
+          Stores.persistentKeyValueStore(ClassRegistryProcessor.REGISTRY_STORE),
+          Serdes.String(), AvroSerde.of(ClassInfo.class)));
+      builder.addStateStore(Stores.keyValueStoreBuilder(
+          Stores.persistentKeyValueStore(ClassRegistryProcessor.INDEX_STORE),
+          Serdes.String(), Serdes.Integer()));
+      return events
+          .repartition(Repartitioned.<String, RegistryEvent>as("class-registry-events")
+              .withKeySerde(Serdes.String())
+              .withValueSerde(AvroSerde.of(RegistryEvent.class))
+              .withNumberOfPartitions(1))
+          .process(() -> new ClassRegistryProcessor(config, encoders.text(), deadLetters),
+              Named.as("class-registry"),
+              ClassRegistryProcessor.REGISTRY_STORE, ClassRegistryProcessor.INDEX_STORE);
+    }
+
+    private static <T> Map<String, KStream<String, Outcome<T>>> split(
+        KStream<String, Outcome<T>> outcomes, String prefix) {
+      return outcomes.split(Named.as(prefix))
+          .branch(Outcome::isRejected, Branched.as("rejected"))
+          .defaultBranch(Branched.as("valid"));
+    }
+
+    private static <T> KStream<String, T> valid(KStream<String, Outcome<T>> outcomes, String name) {
+      return outcomes.mapValues(outcome -> ((Outcome.Valid<T>) outcome).value(), Named.as(name));
+    }
+
+    private static <T> KStream<byte[], DeadLetter> deadLetters(
+        KStream<String, Outcome<T>> rejected, String name) {
+      return rejected.map((key, outcome) -> {
+        Outcome.Rejected<T> r = (Outcome.Rejected<T>) outcome;
+        return KeyValue.pair(r.originalKey(), r.letter());
+      }, Named.as(name + "-dead-letters"));
+    }
+  }
+}

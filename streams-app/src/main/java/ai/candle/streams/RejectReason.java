@@ -1,0 +1,39 @@
+package ai.candle.streams;
+
+/**
+ * Why a record was dead-lettered: the bounded {@code reason} tag of the metric
+ * {@code candle.dead.letters} and the {@code category} field of a DeadLetter.
+ */
+public enum RejectReason {
+  /** Bytes that are not the topic's schema (or no value at all). */
+  NOT_SCHEMA("not_schema"),
+  /** Key plus value larger than {@code record.max.bytes}. */
+  TOO_LARGE("too_large"),
+  /** Label, class name or alias empty, too long, or with control characters. */
+  LABEL("label"),
+  /** Announcement prompt or template empty, too long, with control characters, or without '{}'. */
+  PROMPT("prompt"),
+  /** Not exactly one of image bytes, image URI, feature. */
+  IMAGE_FEATURE_CHOICE("image_feature_choice"),
+  /** Feature width differs from {@code feature.width}. */
+  WIDTH("width"),
+  /** NaN or infinite feature value. */
+  NON_FINITE("non_finite"),
+  /** An image arrived but no image encoder is configured. */
+  NO_ENCODER("no_encoder"),
+  /** The image encoder could not decode the image. */
+  IMAGE_DECODE("image_decode"),
+  /** An announcement contradicts the registered class. */
+  CONFLICT("conflict");
+
+  private final String tag;
+
+  RejectReason(String tag) {
+    this.tag = tag;
+  }
+
+  /** The metric tag value and DeadLetter category. */
+  public String tag() {
+    return tag;
+  }
+}
