@@ -1,12 +1,18 @@
 package ai.candle.schemas;
 
 import java.io.ByteArrayOutputStream;
+import java.io.EOFException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.Collection;
 import java.util.List;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
+import org.apache.avro.generic.GenericDatumReader;
+import org.apache.avro.io.BinaryDecoder;
+import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.message.SchemaStore;
@@ -26,22 +32,31 @@ import org.apache.kafka.common.serialization.Serializer;
  * one, so fields added with defaults read as their defaults. A record written with a schema the
  * reader does not know fails with a {@link SerializationException} naming the type.
  *
+ * <p>Before decoding, the bytes are walked against the writer schema without building values:
+ * a string, bytes or collection whose declared length exceeds what the record holds is
+ * rejected there, so a few malicious bytes cannot make the decoder allocate gigabytes. Bytes
+ * after the end of the record are rejected too.
+ *
  * <p>Immutable and thread-safe; {@code null} maps to {@code null} both ways (tombstones).
  */
 public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
 
+  /** Single-object encoding: marker C3 01, then the 8-byte little-endian fingerprint. */
+  private static final int HEADER_LENGTH = 10;
+
   private final Class<T> type;
+  private final SchemaStore.Cache writers = new SchemaStore.Cache();
   private final BinaryMessageEncoder<T> encoder;
   private final BinaryMessageDecoder<T> decoder;
 
   private AvroSerde(Class<T> type, Collection<Schema> previous) {
     SpecificData model = SpecificData.getForClass(type);
     Schema current = model.getSchema(type);
-    SchemaStore.Cache store = new SchemaStore.Cache();
-    previous.forEach(store::addSchema);
+    previous.forEach(writers::addSchema);
     this.type = type;
     this.encoder = new BinaryMessageEncoder<>(model, current);
-    this.decoder = new BinaryMessageDecoder<>(model, current, store);
+    this.decoder = new BinaryMessageDecoder<>(model, current, writers);
+    writers.addSchema(current);
   }
 
   /** A serde for {@code type} that also reads every version kept in its schema history. */
@@ -82,11 +97,40 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
       return null;
     }
     try {
+      checkStructure(bytes);
       return decoder.decode(bytes);
     } catch (IOException | RuntimeException e) {
       throw new SerializationException(
-          "Not a " + type.getSimpleName() + " record (" + bytes.length + " bytes): "
-              + e.getClass().getSimpleName() + ": " + e.getMessage(), e);
+          "Not a " + type.getSimpleName() + " record (" + bytes.length + " bytes): " + describe(e), e);
+    }
+  }
+
+  private static String describe(Exception e) {
+    if (e instanceof EOFException) {
+      return "EOFException: a length or count runs past the end of the record (truncated or malformed)";
+    }
+    return e.getClass().getSimpleName() + ": " + e.getMessage();
+  }
+
+  /**
+   * Skips through the datum with its writer schema: lengths and counts are checked against the
+   * bytes that remain before anything is allocated. A bad header or an unknown fingerprint is
+   * left to the decoder, which reports it.
+   */
+  private void checkStructure(byte[] bytes) throws IOException {
+    if (bytes.length < HEADER_LENGTH || bytes[0] != (byte) 0xC3 || bytes[1] != (byte) 0x01) {
+      return;
+    }
+    long fingerprint = ByteBuffer.wrap(bytes, 2, 8).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    Schema writer = writers.findByFingerprint(fingerprint);
+    if (writer == null) {
+      return;
+    }
+    BinaryDecoder in = DecoderFactory.get()
+        .binaryDecoder(bytes, HEADER_LENGTH, bytes.length - HEADER_LENGTH, null);
+    GenericDatumReader.skip(writer, in);
+    if (!in.isEnd()) {
+      throw new IOException("bytes left after the end of the record");
     }
   }
 

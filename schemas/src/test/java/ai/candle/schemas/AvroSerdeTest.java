@@ -93,6 +93,61 @@ class AvroSerdeTest {
     assertTrue(e.getMessage().contains("LabeledImage"), e.getMessage());
   }
 
+  /** Writes Avro's zig-zag varint of {@code n}. */
+  private static void varint(java.io.ByteArrayOutputStream out, long n) {
+    long v = n << 1;
+    while ((v & ~0x7FL) != 0) {
+      out.write((int) ((v & 0x7F) | 0x80));
+      v >>>= 7;
+    }
+    out.write((int) v);
+  }
+
+  /** A LabeledImage header and fields up to its feature, then a feature claiming {@code count} floats. */
+  private static byte[] featureClaiming(long count) {
+    byte[] valid = AvroSerde.of(LabeledImage.class).encode(LabeledImage.newBuilder()
+        .setId("i").setEventTime(T0).setLabel("c").setFeature(List.of(1f)).build());
+    // the valid record ends with: count 1, one float (4 bytes), end of array, source null
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.write(valid, 0, valid.length - 7);
+    varint(out, count);
+    out.write(valid, valid.length - 6, 6);
+    return out.toByteArray();
+  }
+
+  @Test
+  void aHugeDeclaredArrayFailsWithoutAllocatingIt() {
+    AvroSerde<LabeledImage> serde = AvroSerde.of(LabeledImage.class);
+    assertEquals(List.of(1f), serde.decode(featureClaiming(1)).getFeature(), "the crafting is right");
+    // decoded naively, this would allocate a float[Integer.MAX_VALUE - 100] (8 GiB)
+    SerializationException e = assertThrows(SerializationException.class,
+        () -> serde.decode(featureClaiming(Integer.MAX_VALUE - 100)));
+    assertTrue(e.getMessage().endsWith("a length or count runs past the end of the record"
+        + " (truncated or malformed)"), e.getMessage());
+  }
+
+  @Test
+  void aHugeDeclaredStringFailsWithoutAllocatingIt() {
+    byte[] valid = AvroSerde.of(LabeledImage.class).encode(LabeledImage.newBuilder()
+        .setId("i").setEventTime(T0).setLabel("c").setFeature(List.of(1f)).build());
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    out.write(valid, 0, 10);
+    varint(out, Integer.MAX_VALUE - 100);
+    out.write(valid, 11, valid.length - 11);
+    assertThrows(SerializationException.class,
+        () -> AvroSerde.of(LabeledImage.class).decode(out.toByteArray()));
+  }
+
+  @Test
+  void trailingBytesAreRejected() {
+    byte[] valid = AvroSerde.of(FeatureRecord.class).encode(
+        new FeatureRecord("img", "cat", List.of(1f), T0, null));
+    byte[] longer = java.util.Arrays.copyOf(valid, valid.length + 1);
+    SerializationException e = assertThrows(SerializationException.class,
+        () -> AvroSerde.of(FeatureRecord.class).decode(longer));
+    assertTrue(e.getMessage().contains("bytes left after the end of the record"), e.getMessage());
+  }
+
   @Test
   void encodingStartsWithTheSingleObjectMarker() {
     byte[] bytes = AvroSerde.of(FeatureRecord.class).encode(
