@@ -307,8 +307,11 @@ public record FeaturesDataset(
   public void write(Path dir) throws IOException {
     Files.createDirectories(dir);
     int d = dim();
-    Path npzTmp = Files.createTempFile(dir, ".features", ".npz.tmp");
-    Path txtTmp = Files.createTempFile(dir, ".classes", ".txt.tmp");
+    // temporary names in the same directory (so the moves are atomic), created with the
+    // default permissions (createTempFile would make them owner-only)
+    String unique = "." + java.util.UUID.randomUUID() + ".tmp";
+    Path npzTmp = dir.resolve("." + FEATURES_FILE + unique);
+    Path txtTmp = dir.resolve("." + CLASSES_FILE + unique);
     try {
       Npz.write(npzTmp, List.of(
           Npz.Entry.of("train_features", new long[] {trainSize(), d}, trainFeatures),
