@@ -1,7 +1,7 @@
 package ai.candle.streams;
 
-import ai.candle.schemas.AvroSerde;
 import ai.candle.schemas.ClassAnnouncement;
+import ai.candle.schemas.Topic;
 import ai.candle.schemas.RegistryEvent;
 import ai.candle.schemas.RegistryEventKind;
 import org.apache.kafka.common.errors.SerializationException;
@@ -17,14 +17,14 @@ final class AnnouncementValidator
     implements Processor<byte[], byte[], String, Outcome<RegistryEvent>> {
 
   private final IngestConfig config;
-  private final AvroSerde<ClassAnnouncement> serde;
+  private final Topic<String, ClassAnnouncement> source;
   private final DeadLetters deadLetters;
   private ProcessorContext<String, Outcome<RegistryEvent>> context;
 
-  AnnouncementValidator(IngestConfig config, AvroSerde<ClassAnnouncement> serde,
+  AnnouncementValidator(IngestConfig config, Topic<String, ClassAnnouncement> source,
       DeadLetters deadLetters) {
     this.config = config;
-    this.serde = serde;
+    this.source = source;
     this.deadLetters = deadLetters;
   }
 
@@ -78,7 +78,7 @@ final class AnnouncementValidator
 
   private ClassAnnouncement parse(byte[] value) throws InvalidRecordException {
     try {
-      return serde.decode(value);
+      return source.valueSerde().deserializer().deserialize(source.name(), value);
     } catch (SerializationException e) {
       throw new InvalidRecordException(RejectReason.NOT_SCHEMA, e.getMessage(), e);
     }

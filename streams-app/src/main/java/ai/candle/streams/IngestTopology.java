@@ -1,11 +1,9 @@
 package ai.candle.streams;
 
 import ai.candle.schemas.AvroSerde;
-import ai.candle.schemas.ClassAnnouncement;
 import ai.candle.schemas.ClassInfo;
 import ai.candle.schemas.DeadLetter;
 import ai.candle.schemas.FeatureRecord;
-import ai.candle.schemas.LabeledImage;
 import ai.candle.schemas.RegistryEvent;
 import ai.candle.schemas.RegistryEventKind;
 import ai.candle.schemas.Topics;
@@ -80,7 +78,7 @@ public final class IngestTopology {
     void wire() {
       KStream<String, Outcome<FeatureRecord>> labeled = rawStream(topics.labeledImages().name(),
           "labeled-images").process(() -> new LabeledImageValidator(config,
-              (AvroSerde<LabeledImage>) topics.labeledImages().valueSerde(), encoders.image(),
+              topics.labeledImages(), encoders.image(),
               deadLetters), Named.as("validate-labeled-images"));
       Map<String, KStream<String, Outcome<FeatureRecord>>> labeledBranches = split(labeled, "labeled-");
       KStream<String, FeatureRecord> features = valid(labeledBranches.get("labeled-valid"), "features-out");
@@ -91,7 +89,7 @@ public final class IngestTopology {
       KStream<String, Outcome<RegistryEvent>> announced = rawStream(
           topics.classAnnouncements().name(), "class-announcements").process(
               () -> new AnnouncementValidator(config,
-                  (AvroSerde<ClassAnnouncement>) topics.classAnnouncements().valueSerde(), deadLetters),
+                  topics.classAnnouncements(), deadLetters),
               Named.as("validate-announcements"));
       Map<String, KStream<String, Outcome<RegistryEvent>>> announcedBranches =
           split(announced, "announcements-");
@@ -141,7 +139,7 @@ public final class IngestTopology {
     private KStream<String, Outcome<ClassInfo>> registry(KStream<String, RegistryEvent> events) {
       builder.addStateStore(Stores.keyValueStoreBuilder(
           Stores.persistentKeyValueStore(ClassRegistryProcessor.REGISTRY_STORE),
-          Serdes.String(), AvroSerde.of(ClassInfo.class)));
+          Serdes.String(), topics.classes().valueSerde()));
       builder.addStateStore(Stores.keyValueStoreBuilder(
           Stores.persistentKeyValueStore(ClassRegistryProcessor.INDEX_STORE),
           Serdes.String(), Serdes.Integer()));

@@ -1,8 +1,8 @@
 package ai.candle.streams;
 
-import ai.candle.schemas.AvroSerde;
 import ai.candle.schemas.FeatureRecord;
 import ai.candle.schemas.LabeledImage;
+import ai.candle.schemas.Topic;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -22,15 +22,15 @@ final class LabeledImageValidator
   static final String NO_ENCODER = "no image encoder configured";
 
   private final IngestConfig config;
-  private final AvroSerde<LabeledImage> serde;
+  private final Topic<String, LabeledImage> source;
   private final Optional<ImageEncoder> encoder;
   private final DeadLetters deadLetters;
   private ProcessorContext<String, Outcome<FeatureRecord>> context;
 
-  LabeledImageValidator(IngestConfig config, AvroSerde<LabeledImage> serde,
+  LabeledImageValidator(IngestConfig config, Topic<String, LabeledImage> source,
       Optional<ImageEncoder> encoder, DeadLetters deadLetters) {
     this.config = config;
-    this.serde = serde;
+    this.source = source;
     this.encoder = encoder;
     this.deadLetters = deadLetters;
   }
@@ -68,7 +68,7 @@ final class LabeledImageValidator
 
   private LabeledImage parse(byte[] value) throws InvalidRecordException {
     try {
-      return serde.decode(value);
+      return source.valueSerde().deserializer().deserialize(source.name(), value);
     } catch (SerializationException e) {
       throw new InvalidRecordException(RejectReason.NOT_SCHEMA, e.getMessage(), e);
     }

@@ -3,6 +3,7 @@ package ai.candle.streams;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
@@ -32,7 +33,7 @@ public final class StreamsApp {
     IngestConfig config;
     try {
       config = IngestConfig.load(List.of(args), System.getenv());
-    } catch (IllegalArgumentException e) {
+    } catch (IllegalArgumentException | UncheckedIOException e) {
       LOG.error("Invalid configuration: {}", e.getMessage(), e);
       System.exit(2);
       return;

@@ -72,6 +72,28 @@ class LabeledImageValidationTest {
     assertEquals(1.0, fx.deadLetterCount(RejectReason.NOT_SCHEMA));
   }
 
+  /** A valid header and fingerprint, then a feature claiming 2^31-100 floats in a few bytes. */
+  @Test
+  void aRecordDeclaringAHugeFeatureIsDeadLetteredNotDecoded() {
+    byte[] valid = IngestFixture.LABELED.encode(withFeature("img-1", "cat", vector(1, 2, 3, 4)));
+    // a valid record ends: count 4 (zig-zag 0x08), 16 bytes of floats, end of array, source null;
+    // the poison keeps everything before the count and declares 2^31 - 36 floats instead
+    int count = valid.length - 19;
+    assertEquals(0x08, valid[count], "the crafting is right");
+    byte[] poison = java.util.Arrays.copyOf(valid, count + 5);
+    // zig-zag varint of 2^31 - 36
+    System.arraycopy(new byte[] {(byte) 0xB8, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x0F}, 0,
+        poison, count, 5);
+    fx.labeled.pipeInput(utf8("img-1"), poison, T0);
+
+    DeadLetter letter = fx.deadLetters.readValue();
+    assertEquals(ByteBuffer.wrap(poison), letter.getOriginalValue());
+    assertEquals("not_schema", letter.getCategory());
+    assertEquals("Not a LabeledImage record (" + poison.length + " bytes): EOFException: a length"
+        + " or count runs past the end of the record (truncated or malformed)", letter.getReason());
+    fx.assertNoOutput();
+  }
+
   @Test
   void aTombstoneIsDeadLettered() {
     fx.labeled.pipeInput(utf8("img-1"), null, T0);
