@@ -32,6 +32,7 @@ import org.apache.kafka.streams.StreamsConfig;
  * label.max.length      CANDLE_LABEL_MAX_LENGTH      --label-max-length    200
  * prompt.max.length     CANDLE_PROMPT_MAX_LENGTH     --prompt-max-length   1000
  * record.max.bytes      CANDLE_RECORD_MAX_BYTES      --record-max-bytes    1048576
+ * dead.letter.max.bytes CANDLE_DEAD_LETTER_MAX_BYTES --dead-letter-max-bytes 524288
  * prompt.template       CANDLE_PROMPT_TEMPLATE       --prompt-template     "a photo of a {}."
  * topic.images.labeled  CANDLE_TOPIC_IMAGES_LABELED  --topic-images-labeled  (and so on, see TOPIC_KEYS)
  * </pre>
@@ -49,6 +50,7 @@ public record IngestConfig(
     int maxLabelLength,
     int maxPromptLength,
     int maxRecordBytes,
+    int deadLetterMaxBytes,
     String promptTemplate,
     Map<String, String> streamsOverrides) {
 
@@ -66,7 +68,7 @@ public record IngestConfig(
 
   static final List<String> KEYS = List.of(
       "bootstrap.servers", "application.id", "state.dir", "feature.width", "label.max.length",
-      "prompt.max.length", "record.max.bytes", "prompt.template");
+      "prompt.max.length", "record.max.bytes", "dead.letter.max.bytes", "prompt.template");
 
   public IngestConfig {
     requireText(bootstrapServers, "bootstrap.servers");
@@ -77,6 +79,7 @@ public record IngestConfig(
     requirePositive(maxLabelLength, "label.max.length");
     requirePositive(maxPromptLength, "prompt.max.length");
     requirePositive(maxRecordBytes, "record.max.bytes");
+    requirePositive(deadLetterMaxBytes, "dead.letter.max.bytes");
     requireText(promptTemplate, "prompt.template");
     if (!promptTemplate.contains(Prompts.PLACEHOLDER)) {
       throw new IllegalArgumentException(
@@ -151,6 +154,7 @@ public record IngestConfig(
     d.put("label.max.length", "200");
     d.put("prompt.max.length", "1000");
     d.put("record.max.bytes", Integer.toString(1024 * 1024));
+    d.put("dead.letter.max.bytes", Integer.toString(512 * 1024));
     d.put("prompt.template", Prompts.DEFAULT_TEMPLATE);
     TopicNames names = TopicNames.defaults();
     List<String> values = List.of(names.labeledImages(), names.unlabeledImages(),
@@ -176,6 +180,7 @@ public record IngestConfig(
             t.get(7), t.get(8)),
         intSetting(s, "feature.width"), intSetting(s, "label.max.length"),
         intSetting(s, "prompt.max.length"), intSetting(s, "record.max.bytes"),
+        intSetting(s, "dead.letter.max.bytes"),
         s.get("prompt.template"), overrides);
   }
 

@@ -67,8 +67,8 @@ public final class IngestTopology {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(registry, "registry");
     Objects.requireNonNull(encoders, "encoders");
-    new Wiring(builder, config, Topics.of(config.topics()), new DeadLetters(registry), encoders)
-        .wire();
+    DeadLetters deadLetters = new DeadLetters(registry, config.deadLetterMaxBytes());
+    new Wiring(builder, config, Topics.of(config.topics()), deadLetters, encoders).wire();
   }
 
   /** One build of the topology: the pieces share the topics and the dead-letter counter. */

@@ -36,6 +36,7 @@ class IngestConfigTest {
     assertEquals(512, config.featureWidth());
     assertEquals(200, config.maxLabelLength());
     assertEquals(1024 * 1024, config.maxRecordBytes());
+    assertEquals(512 * 1024, config.deadLetterMaxBytes());
     assertEquals("a photo of a {}.", config.promptTemplate());
     assertEquals(Map.of(), config.streamsOverrides());
   }

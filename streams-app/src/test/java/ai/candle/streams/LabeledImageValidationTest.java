@@ -187,6 +187,22 @@ class LabeledImageValidationTest {
   }
 
   @Test
+  void aLongOriginalValueIsTruncatedInTheDeadLetterWithItsSize() {
+    fx.close();
+    fx = new IngestFixture(stateDir, Encoders.none(), "--record-max-bytes", "64",
+        "--dead-letter-max-bytes", "50");
+    byte[] value = new byte[100];
+    value[49] = 7;
+    fx.labeled.pipeInput(utf8("img-1"), value, T0);
+
+    DeadLetter letter = fx.deadLetters.readValue();
+    assertEquals(ByteBuffer.wrap(java.util.Arrays.copyOf(value, 50)), letter.getOriginalValue());
+    assertEquals(100L, letter.getOriginalValueSize());
+    assertEquals("too_large", letter.getCategory());
+    fx.assertNoOutput();
+  }
+
+  @Test
   void offsetsOfLaterRecordsAreReported() {
     fx.pipe(withFeature("img-1", "cat", vector(1, 2, 3, 4)));
     byte[] bad = fx.pipe(withFeature("img-2", "cat", vector(1)));
