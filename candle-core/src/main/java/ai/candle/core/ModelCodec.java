@@ -151,8 +151,10 @@ public final class ModelCodec {
         || Double.compare(hyper.logitScale(), doubleField(h, "logitScale")) != 0) {
       throw inconsistent("scale/logitScale in the header differ from the hyper-parameters");
     }
-    if (!String.valueOf(stats.device()).equals(h.path("device").asText(null))) {
-      throw inconsistent("device in the header differs from the fit statistics");
+    JsonNode device = h.get("device");
+    String headerDevice = device == null || device.isNull() ? null : device.asText();
+    if (!java.util.Objects.equals(stats.device(), headerDevice)) {
+      throw inconsistent("device in the header (" + headerDevice + ") differs from the fit statistics (" + stats.device() + ")");
     }
     float[] counts = arrays.get("class_counts");
     for (int j = 0; j < c; j++) {

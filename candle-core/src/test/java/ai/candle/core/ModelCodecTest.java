@@ -223,6 +223,27 @@ class ModelCodecTest {
   }
 
   @Test
+  void modelWithoutFitStatisticsRoundTrips() {
+    CandleModel m = small();
+    CandleModel bare = new CandleModel(m.classNames(), m.baseClasses(), m.dim(), m.textFeatures(),
+        m.visualPrototypes(), m.classCounts(), m.params(), m.hyper(), new FitStats(List.of(), List.of(), 0, 0, null));
+    CandleModel back = ModelCodec.decode(ModelCodec.encode(bare));
+    assertEquals(bare.stats(), back.stats());
+    assertEquals(null, back.stats().device());
+  }
+
+  @Test
+  void duplicateClassNamesAreNotEncoded() {
+    CandleModel m = small();
+    List<String> names = new ArrayList<>(m.classNames());
+    names.set(5, names.get(1));
+    CandleModel dup = new CandleModel(names, m.baseClasses(), m.dim(), m.textFeatures(),
+        m.visualPrototypes(), m.classCounts(), m.params(), m.hyper(), m.stats());
+    var e = assertThrows(IllegalArgumentException.class, () -> ModelCodec.encode(dup));
+    assertTrue(e.getMessage().contains("'class_1' appears twice"), e.getMessage());
+  }
+
+  @Test
   void nonFiniteModelIsNotEncoded() {
     CandleModel m = small();
     m.params().projText()[3] = Float.POSITIVE_INFINITY;
