@@ -49,7 +49,10 @@ final class AnnouncementValidator
   }
 
   private ClassAnnouncement validate(byte[] key, byte[] value) throws InvalidRecordException {
-    Checks.size(key, Checks.present(value, "ClassAnnouncement"), config.maxRecordBytes());
+    // announcements travel on, with their bytes, through the registry repartition topic: keep
+    // them well under the producer's request limit
+    Checks.size(key, Checks.present(value, "ClassAnnouncement"), config.maxAnnouncementBytes(),
+        "announcement.max.bytes");
     ClassAnnouncement announcement = parse(value);
     Checks.name("class name", announcement.getName(), config.maxLabelLength());
     for (String alias : announcement.getAliases()) {

@@ -51,12 +51,13 @@ final class Checks {
   }
 
   /** Rejects a record larger than {@code max} bytes (key plus value). */
-  static void size(byte[] key, byte[] value, int max) throws InvalidRecordException {
+  static void size(byte[] key, byte[] value, int max, String setting)
+      throws InvalidRecordException {
     long size = (key == null ? 0L : key.length) + (long) value.length;
     if (size > max) {
       throw new InvalidRecordException(RejectReason.TOO_LARGE,
           "record is " + size + " bytes (key + value), more than the maximum " + max
-              + " (record.max.bytes)");
+              + " (" + setting + ")");
     }
   }
 

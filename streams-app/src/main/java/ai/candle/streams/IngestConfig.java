@@ -32,6 +32,7 @@ import org.apache.kafka.streams.StreamsConfig;
  * label.max.length      CANDLE_LABEL_MAX_LENGTH      --label-max-length    200
  * prompt.max.length     CANDLE_PROMPT_MAX_LENGTH     --prompt-max-length   1000
  * record.max.bytes      CANDLE_RECORD_MAX_BYTES      --record-max-bytes    1048576
+ * announcement.max.bytes CANDLE_ANNOUNCEMENT_MAX_BYTES --announcement-max-bytes 65536
  * dead.letter.max.bytes CANDLE_DEAD_LETTER_MAX_BYTES --dead-letter-max-bytes 524288
  * prompt.template       CANDLE_PROMPT_TEMPLATE       --prompt-template     "a photo of a {}."
  * topic.images.labeled  CANDLE_TOPIC_IMAGES_LABELED  --topic-images-labeled  (and so on, see TOPIC_KEYS)
@@ -50,6 +51,7 @@ public record IngestConfig(
     int maxLabelLength,
     int maxPromptLength,
     int maxRecordBytes,
+    int maxAnnouncementBytes,
     int deadLetterMaxBytes,
     String promptTemplate,
     Map<String, String> streamsOverrides) {
@@ -68,7 +70,8 @@ public record IngestConfig(
 
   static final List<String> KEYS = List.of(
       "bootstrap.servers", "application.id", "state.dir", "feature.width", "label.max.length",
-      "prompt.max.length", "record.max.bytes", "dead.letter.max.bytes", "prompt.template");
+      "prompt.max.length", "record.max.bytes", "announcement.max.bytes",
+      "dead.letter.max.bytes", "prompt.template");
 
   public IngestConfig {
     requireText(bootstrapServers, "bootstrap.servers");
@@ -79,6 +82,7 @@ public record IngestConfig(
     requirePositive(maxLabelLength, "label.max.length");
     requirePositive(maxPromptLength, "prompt.max.length");
     requirePositive(maxRecordBytes, "record.max.bytes");
+    requirePositive(maxAnnouncementBytes, "announcement.max.bytes");
     requirePositive(deadLetterMaxBytes, "dead.letter.max.bytes");
     requireText(promptTemplate, "prompt.template");
     if (!promptTemplate.contains(Prompts.PLACEHOLDER)) {
@@ -154,6 +158,7 @@ public record IngestConfig(
     d.put("label.max.length", "200");
     d.put("prompt.max.length", "1000");
     d.put("record.max.bytes", Integer.toString(1024 * 1024));
+    d.put("announcement.max.bytes", Integer.toString(64 * 1024));
     d.put("dead.letter.max.bytes", Integer.toString(512 * 1024));
     d.put("prompt.template", Prompts.DEFAULT_TEMPLATE);
     TopicNames names = TopicNames.defaults();
@@ -180,7 +185,7 @@ public record IngestConfig(
             t.get(7), t.get(8)),
         intSetting(s, "feature.width"), intSetting(s, "label.max.length"),
         intSetting(s, "prompt.max.length"), intSetting(s, "record.max.bytes"),
-        intSetting(s, "dead.letter.max.bytes"),
+        intSetting(s, "announcement.max.bytes"), intSetting(s, "dead.letter.max.bytes"),
         s.get("prompt.template"), overrides);
   }
 

@@ -53,7 +53,8 @@ final class LabeledImageValidator
   }
 
   private FeatureRecord validate(byte[] key, byte[] value) throws InvalidRecordException {
-    Checks.size(key, Checks.present(value, "LabeledImage"), config.maxRecordBytes());
+    Checks.size(key, Checks.present(value, "LabeledImage"), config.maxRecordBytes(),
+        "record.max.bytes");
     LabeledImage image = parse(value);
     Checks.name("label", image.getLabel(), config.maxLabelLength());
     List<Float> feature = feature(image);

@@ -31,7 +31,7 @@ class AnnouncementValidationTest {
 
   @BeforeEach
   void start() {
-    fx = new IngestFixture(stateDir, Encoders.none());
+    fx = new IngestFixture(stateDir, Encoders.none(), "--announcement-max-bytes", "8192");
   }
 
   @AfterEach
@@ -82,6 +82,18 @@ class AnnouncementValidationTest {
   void anEmptyPromptIsDeadLettered() {
     assertRejected(announcement("okapi").setPrompt("").build(), RejectReason.PROMPT,
         "prompt is empty");
+  }
+
+  @Test
+  void anAnnouncementOverItsSizeLimitIsDeadLettered() {
+    ClassAnnouncement big = announcement("okapi").setPrompt("o".repeat(900))
+        .setAliases(java.util.Collections.nCopies(400, "an alias of the okapi")).build();
+    byte[] bytes = fx.announce(big);
+
+    assertEquals(deadLetter(TOPIC, 0, utf8("okapi"), bytes, "validation", RejectReason.TOO_LARGE,
+        "record is " + (bytes.length + 5) + " bytes (key + value), more than the maximum 8192"
+            + " (announcement.max.bytes)"), fx.deadLetters.readValue());
+    fx.assertNoOutput();
   }
 
   @Test
