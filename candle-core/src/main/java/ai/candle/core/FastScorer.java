@@ -79,20 +79,20 @@ public final class FastScorer implements AutoCloseable {
   private final NDArray inBias; // 3D, query part scaled by 1/√dh
   private final NDArray outProjT; // D×D (Woᵀ)
   private final NDArray outBias; // D
-  private final NDArray outProj; // D×D (Wo)
-  // Class tokens, N = 2C.
-  private final NDArray classKeysT; // H×dh×N
-  private final NDArray classValues; // H×N×dh
-  private final NDArray classQueriesT; // H×dh×N, scaled by 1/√dh
-  private final NDArray logPartition; // H×1×N: M + log Z
-  private final NDArray meanValuesT; // H×dh×N: N̄ᵀ
-  private final NDArray meanValuesTm2; // H×dh×N: −2·N̄ᵀ
-  private final NDArray baseT; // D×N: cᵀ
-  private final NDArray baseOutT; // H×dh×N: (c_j·Wo_h)ᵀ
-  private final NDArray baseDotF; // H×1×N: c_j·F_jh
+  // Class side, N = 2C; "aug" rows pair with a constant column appended to the image side.
+  /** 2H×(dh+1)×(N+1): heads 0..H-1 [Kᵀ 0; 0 1] (image query → logits, own key last); H..2H-1 [Qᵀ 0; −(M + log Z) 0]. */
+  private final NDArray keysQueriesAug;
+  /** H×(N+1)×dh: class values, then a zero row for the image's own value (added separately). */
+  private final NDArray valuesAug;
+  /** D×(D+N): [ratio·Wo | cᵀ]. */
+  private final NDArray outAndBase;
+  /** 2H×(dh+1)×N: heads 0..H-1 [−N̄ᵀ; 1], H..2H-1 [2·ratio·(c·Wo_h)ᵀ; −2·ratio·(c·F_h)]. */
+  private final NDArray dotLinear;
+  /** H×dh×D: ratio²·(row blocks of Woᵀ·Wo). */
+  private final NDArray outGramBlocks;
+  /** H×(dh+H)×N: [−2·N̄ᵀ_h; ratio²·(F_h·F_h') for h' = 0..H-1]. */
+  private final NDArray crossGram;
   private final NDArray baseSq; // 1×N: c_j·c_j
-  private final NDArray gramF; // H×H×1×N: F_jh·F_jh'
-  private final NDArray outGramBlocks; // H×dh×D: row blocks of Woᵀ·Wo
   private final NDArray logitWeights; // 1×N: s·SCALE for the C prototype tokens, s for the C text tokens
 
   private FastScorer(CandleModel model, Device device, int chunk) {
@@ -120,19 +120,13 @@ public final class FastScorer implements AutoCloseable {
       inBias = keep(pr.inBias);
       outProjT = keep(pr.wo.transpose());
       outBias = keep(pr.bo);
-      outProj = keep(pr.wo);
-      classKeysT = keep(pr.keys.transpose(0, 2, 1));
-      classValues = keep(pr.values);
-      classQueriesT = keep(pr.queries.transpose(0, 2, 1));
-      logPartition = keep(pr.logPartition.expandDims(1));
-      meanValuesT = keep(pr.meanValues.transpose(0, 2, 1));
-      meanValuesTm2 = keep(pr.meanValues.transpose(0, 2, 1).mul(-2));
-      baseT = keep(pr.base.transpose());
-      baseOutT = keep(pr.base.matMul(pr.wo).reshape(2L * classes, heads, headDim).transpose(1, 2, 0));
-      baseDotF = keep(pr.f.mul(pr.base.expandDims(0)).sum(new int[] {2}).expandDims(1));
+      keysQueriesAug = keep(pr.keysQueriesAug());
+      valuesAug = keep(pr.values.concat(pm.zeros(new Shape(heads, 1, headDim), DataType.FLOAT64), 1));
+      outAndBase = keep(pr.wo.mul(ratio).concat(pr.base.transpose(), 1));
+      dotLinear = keep(pr.dotLinear());
+      outGramBlocks = keep(pr.wo.transpose().matMul(pr.wo).mul((double) ratio * ratio).reshape(heads, headDim, dim));
+      crossGram = keep(pr.crossGram());
       baseSq = keep(pr.base.mul(pr.base).sum(new int[] {1}).expandDims(0));
-      gramF = keep(pr.gramF());
-      outGramBlocks = keep(pr.wo.transpose().matMul(pr.wo).reshape(heads, headDim, dim));
       float[] w = new float[2 * classes];
       double s = model.hyper().logitScale();
       for (int j = 0; j < classes; j++) {
@@ -229,6 +223,8 @@ public final class FastScorer implements AutoCloseable {
   /**
    * Scores images {@code from..to-1} with a fixed number of tensor operations. Every operation's
    * receiver is an array of {@code cm}, so every result belongs to {@code cm} and is freed with it.
+   * The ratio is folded into the prepared arrays: {@code w} below is the image key's attention
+   * weight, {@code e = ratio·w}.
    */
   private void scoreChunk(NDManager cm, float[][] images, int from, int to, float[][] out) {
     int b = to - from;
@@ -243,45 +239,58 @@ public final class FastScorer implements AutoCloseable {
     NDArray y =
         LayerNorm.layerNorm(x.matMul(projImage), new Shape(dim), normWeight, normBias, LAYER_NORM_EPS)
             .singletonOrThrow();
-    // Image token's q (pre-scaled), k, v per head: H×b×dh each.
+    // The image token's q (pre-scaled), k, v per head: 3×H×b×dh (a view).
     NDArray qkv = y.matMul(inProjT).add(inBias).reshape(b, 3, h, dh).transpose(1, 2, 0, 3);
-    NDArray q = qkv.get(0);
-    NDArray k = qkv.get(1);
     NDArray v = qkv.get(2);
+    NDArray ones = cm.ones(new Shape(1, h, b, 1));
+    NDArray selfLogit = qkv.get(0).mul(qkv.get(1)).sum(new int[] {2}, true).expandDims(0);
 
-    // I': the image query over its own key and the N class keys.
-    NDArray logits = q.batchMatMul(classKeysT).concat(q.mul(k).sum(new int[] {2}, true), 2).softmax(2);
-    NDArray headOut = logits.get(new NDIndex(":, :, :{}", n))
-        .batchMatMul(classValues)
-        .add(logits.get(new NDIndex(":, :, {}:", n)).mul(v));
+    // One product gives the image query's logits over [class keys, own key] (heads 0..H-1) and
+    // each class query's logit for the image key minus its log-partition (heads H..2H-1).
+    NDArray logits = qkv.get(new NDIndex("0:2"))
+        .concat(selfLogit.concat(ones, 0), 3)
+        .reshape(2L * h, b, dh + 1)
+        .batchMatMul(keysQueriesAug);
+    NDArray attention = logits.get(new NDIndex("0:{}", h)).softmax(2);
+    NDArray headOut = attention.batchMatMul(valuesAug).add(attention.get(new NDIndex(":, :, {}:", n)).mul(v));
     NDArray imageOut = headOut.transpose(1, 0, 2).reshape(b, dim).matMul(outProjT).add(outBias).mul(ratio).add(y);
+    // w_jh: weight of the image key in class token j's head h: H×b×N.
+    NDArray w = Activation.sigmoid(logits.get(new NDIndex("{}:, :, :{}", h, n)));
 
-    // e_jh = ratio · weight of the image key in class token j's head-h attention: H×b×N.
-    NDArray e = Activation.sigmoid(k.batchMatMul(classQueriesT).sub(logPartition)).mul(ratio);
+    // I'·Z_j = I'·c_j + Σ_h e_jh (I'·G_h − I'·F_jh) and the linear part of ‖Z_j‖²,
+    // 2 Σ_h e_jh (c_j·G_h − c_j·F_jh), from one product: 2×b×N after the weighted sum over h.
+    NDArray imageOutWoBase = imageOut.matMul(outAndBase); // b×(D+N): [ratio·I'·Wo | I'·c]
+    NDArray imageWo = imageOutWoBase.get(new NDIndex(":, :{}", dim)).reshape(b, h, dh).transpose(1, 0, 2);
+    NDArray imageG = imageWo.mul(v).sum(new int[] {2}, true).expandDims(0); // ratio·I'·G_h
+    NDArray dotLin = imageWo.expandDims(0)
+        .concat(v.expandDims(0), 0)
+        .concat(imageG.concat(ones, 0), 3)
+        .reshape(2L * h, b, dh + 1)
+        .batchMatMul(dotLinear)
+        .reshape(2, h, b, n)
+        .mul(w)
+        .sum(new int[] {1});
+    NDArray dot = dotLin.get(0).add(imageOutWoBase.get(new NDIndex(":, {}:", dim)));
 
-    // I'·Z_j = I'·c_j + Σ_h e_jh (I'·G_h − I'·F_jh).
-    NDArray imageOutWo = imageOut.matMul(outProj).reshape(b, h, dh).transpose(1, 0, 2);
-    NDArray dotF = imageOutWo.batchMatMul(meanValuesT);
-    NDArray dotG = imageOutWo.mul(v).sum(new int[] {2}, true);
-    NDArray dot = dotG.sub(dotF).mul(e).sum(new int[] {0}).add(imageOut.matMul(baseT));
-
-    // ‖Z_j‖² = c·c + 2 Σ_h e_h (c·G_h − c·F_h) + eᵀ(GG)e + eᵀ(FF_j)e − 2 eᵀ(FG_j)e.
-    NDArray linear = v.batchMatMul(baseOutT).sub(baseDotF).mul(e).sum(new int[] {0});
-    // u[h', b, h, :] = (Wo_hᵀ Wo_h') v_ih'
+    // Quadratic part of ‖Z_j‖²: eᵀ(GG)e + eᵀ(FF_j − 2 FG_j)e, u[h', b, h, :] = ratio²(Wo_hᵀ Wo_h') v_ih'.
     NDArray u = v.batchMatMul(outGramBlocks).reshape(h, b, h, dh);
-    NDArray eb = e.transpose(1, 0, 2); // b×H×N
-    NDArray gramG = u.mul(v.transpose(1, 0, 2).expandDims(0)).sum(new int[] {3}).transpose(1, 0, 2); // b×H'×H
-    NDArray quadG = gramG.batchMatMul(eb).mul(eb).sum(new int[] {1});
-    NDArray quadF = u.transpose(2, 0, 1, 3)
-        .reshape(h, (long) h * b, dh)
-        .batchMatMul(meanValuesTm2) // −2 F_jh·G_h' : H×(H'·b)×N
+    NDArray wb = w.transpose(1, 0, 2); // b×H×N
+    NDArray quadG = u.mul(v.transpose(1, 0, 2).expandDims(0))
+        .sum(new int[] {3})
+        .transpose(1, 0, 2) // b×H'×H: ratio²·G_h·G_h' (symmetric)
+        .batchMatMul(wb)
+        .mul(wb)
+        .sum(new int[] {1});
+    NDArray quadF = u.transpose(2, 0, 1, 3) // H×H'×b×dh
+        .concat(oneHot(cm, b), 3)
+        .reshape(h, (long) h * b, dh + h)
+        .batchMatMul(crossGram) // ratio²·(F_jh·F_jh' − 2 F_jh·G_h'): H×(H'·b)×N
         .reshape(h, h, b, n)
-        .addi(gramF)
-        .muli(e.expandDims(0))
+        .muli(w.expandDims(0))
         .sum(new int[] {1})
-        .mul(e)
+        .mul(w)
         .sum(new int[] {0});
-    NDArray sq = linear.mul(2).add(quadG).add(quadF).add(baseSq).maximum(1e-30f);
+    NDArray sq = dotLin.get(1).add(quadG).add(quadF).add(baseSq).maximum(1e-30f);
 
     NDArray imageNorm = imageOut.norm(new int[] {1}, true).maximum(1e-12f);
     NDArray cos = dot.div(sq.sqrt()).div(imageNorm);
@@ -290,6 +299,17 @@ public final class FastScorer implements AutoCloseable {
       out[from + i] = new float[classes];
       System.arraycopy(scores, i * classes, out[from + i], 0, classes);
     }
+  }
+
+  /** H×H'×b×H, 1 where the last index equals h' (selects the F·F' row of {@link #crossGram}). */
+  private NDArray oneHot(NDManager cm, int b) {
+    float[] values = new float[heads * b * heads];
+    for (int hp = 0; hp < heads; hp++) {
+      for (int i = 0; i < b; i++) {
+        values[(hp * b + i) * heads + hp] = 1f;
+      }
+    }
+    return cm.create(values, new Shape(1, heads, b, heads)).broadcast(heads, heads, b, heads);
   }
 
   /** Arrays held by this scorer's manager (for leak checks in tests). */
@@ -335,6 +355,7 @@ public final class FastScorer implements AutoCloseable {
     final NDArray logPartition; // H×N
     final NDArray f; // H×N×D
     final NDArray base; // N×D
+    final float ratio;
 
     Prepared(NDManager pm, CandleModel model) {
       this.pm = pm;
@@ -388,16 +409,36 @@ public final class FastScorer implements AutoCloseable {
       // Wo_h = Wo[:, h·dh:(h+1)·dh]; F_h = N̄_h·Wo_hᵀ : H×N×D
       NDArray woHeads = wo.reshape(dim, heads, headDim).transpose(1, 2, 0); // H×dh×D = Wo_hᵀ
       f = meanValues.batchMatMul(woHeads);
-      base = f.sum(new int[] {0}).add(bo).mul(p.ratio()).add(yc);
+      ratio = p.ratio();
+      base = f.sum(new int[] {0}).add(bo).mul(ratio).add(yc);
     }
 
-    /** F_jh·F_jh' : H×H'×1×N. */
-    NDArray gramF() {
-      NDList rows = new NDList();
-      for (int h = 0; h < heads; h++) {
-        rows.add(f.mul(f.get(h).expandDims(0)).sum(new int[] {2}));
-      }
-      return NDArrays.stack(rows, 0).expandDims(2);
+    /** See {@link FastScorer#keysQueriesAug}. */
+    NDArray keysQueriesAug() {
+      NDArray keysT = keys.transpose(0, 2, 1);
+      NDArray top = keysT.concat(pm.zeros(new Shape(heads, headDim, 1), DataType.FLOAT64), 2)
+          .concat(pm.zeros(new Shape(heads, 1, tokens), DataType.FLOAT64)
+              .concat(pm.ones(new Shape(heads, 1, 1), DataType.FLOAT64), 2), 1);
+      NDArray bottom = queries.transpose(0, 2, 1)
+          .concat(logPartition.expandDims(1).neg(), 1)
+          .concat(pm.zeros(new Shape(heads, headDim + 1, 1), DataType.FLOAT64), 2);
+      return top.concat(bottom, 0);
+    }
+
+    /** See {@link FastScorer#dotLinear}. */
+    NDArray dotLinear() {
+      NDArray top = meanValues.transpose(0, 2, 1).neg().concat(pm.ones(new Shape(heads, 1, tokens), DataType.FLOAT64), 1);
+      NDArray baseWo = base.matMul(wo).reshape(tokens, heads, headDim).transpose(1, 2, 0); // H×dh×N
+      NDArray baseF = f.mul(base.expandDims(0)).sum(new int[] {2}).expandDims(1); // H×1×N
+      NDArray bottom = baseWo.concat(baseF.neg(), 1).mul(2.0 * ratio);
+      return top.concat(bottom, 0);
+    }
+
+    /** See {@link FastScorer#crossGram}. */
+    NDArray crossGram() {
+      // F_j·F_jᵀ for every class token j: N×H×H' → H×H'×N
+      NDArray gram = f.transpose(1, 0, 2).batchMatMul(f.transpose(1, 2, 0)).transpose(1, 2, 0).mul((double) ratio * ratio);
+      return meanValues.transpose(0, 2, 1).mul(-2.0).concat(gram, 1);
     }
 
     NDArray f64(float[] values, long... shape) {

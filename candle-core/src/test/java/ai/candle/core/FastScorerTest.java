@@ -42,7 +42,7 @@ class FastScorerTest {
     "17, 64, 1, 5",
     "17, 64, 4, 5",
     "50, 128, 4, 4",
-    "200, 512, 2, 2",
+    "200, 512, 4, 2",
   })
   void matchesNaiveForwardOnRandomModels(int classes, int dim, double sharpness, int images) {
     CandleModel model = ScorerBench.randomModel(classes, dim, sharpness, 1000L * classes + dim);
