@@ -31,10 +31,17 @@ import org.apache.kafka.streams.state.Stores;
  * The ingest topology (DESIGN.md flows 1 and 2).
  *
  * <pre>
- * labeled images (bytes) -> validate -> features (by class) -> class counts (exactly once)
- *                                 \-> dead letters            \-> first image of a class --\
- * announcements (bytes)  -> validate -> registry events ----------------------------------+-> 1-partition repartition -> class registry -> classes
- *                                 \-> dead letters                                                                     \-> dead letters (conflicts)
+ * labeled images (bytes) -> validate -+-> dead letters
+ *                                     +-> features (key: class) -> class counts (exactly once)
+ *                                                                   |
+ *                                              first image of a class (count turns 1)
+ *                                                                   |
+ * announcements (bytes)  -> validate -+-> registry events ----------+
+ *                                     +-> dead letters              |
+ *                        repartition to ONE partition "class-registry-events"
+ *                                                                   |
+ *                               class registry (stores) -+-> classes (compacted)
+ *                                                        +-> dead letters (conflicts)
  * </pre>
  *
  * Inputs are consumed as bytes and parsed inside the topology, so a poison record is
