@@ -19,6 +19,9 @@ record Origin(String topic, int partition, long offset, byte[] key, byte[] value
   }
 
   static Origin of(RecordOrigin origin, long timestamp) {
+    if (origin == null) {
+      return new Origin(UNKNOWN_TOPIC, -1, -1L, null, null, timestamp);
+    }
     return new Origin(origin.getTopic(), origin.getPartition(), origin.getOffset(),
         bytes(origin.getKey()), bytes(origin.getValue()), timestamp);
   }

@@ -103,6 +103,20 @@ class ClassRegistryTest {
   }
 
   @Test
+  void newAliasesAreMergedIntoARegisteredClass() {
+    try (IngestFixture fx = new IngestFixture(stateDir, Encoders.none())) {
+      fx.announce(announcement("okapi").setAliases(List.of("okapia")).setTextFeature(TEXT).build());
+      fx.announce(announcement("okapi").setAliases(List.of("forest giraffe", "okapia")).build());
+
+      List<ClassInfo> infos = fx.classes.readValuesToList();
+      assertEquals(List.of(List.of("okapia"), List.of("okapia", "forest giraffe")),
+          infos.stream().map(ClassInfo::getAliases).toList());
+      assertEquals(TEXT, infos.get(1).getTextFeature());
+      fx.assertNoOutput();
+    }
+  }
+
+  @Test
   void aConflictingFeatureIsDeadLetteredAndTheRegistryKeepsTheFirst() {
     try (IngestFixture fx = new IngestFixture(stateDir, Encoders.none())) {
       fx.announce(announcement("okapi").setTextFeature(TEXT).build());
