@@ -83,38 +83,42 @@ public final class IngestTopology {
       DeadLetters deadLetters, Encoders encoders) {
 
     void wire() {
-      KStream<String, Outcome<FeatureRecord>> labeled = rawStream(topics.labeledImages().name(),
-          "labeled-images").process(() -> new LabeledImageValidator(config,
-              topics.labeledImages(), encoders.image(),
-              deadLetters), Named.as("validate-labeled-images"));
-      Map<String, KStream<String, Outcome<FeatureRecord>>> labeledBranches = split(labeled, "labeled-");
-      KStream<String, FeatureRecord> features = valid(labeledBranches.get("labeled-valid"), "features-out");
+      Map<String, KStream<String, Outcome<FeatureRecord>>> labeled =
+          split(validateLabeledImages(), "labeled-");
+      KStream<String, FeatureRecord> features = valid(labeled.get("labeled-valid"), "features-out");
       features.to(topics.features().name(), Produced.with(Serdes.String(),
           topics.features().valueSerde()).withName("features-sink"));
-      KStream<String, RegistryEvent> firstImages = countClasses(features);
 
-      KStream<String, Outcome<RegistryEvent>> announced = rawStream(
-          topics.classAnnouncements().name(), "class-announcements").process(
-              () -> new AnnouncementValidator(config,
-                  topics.classAnnouncements(), deadLetters),
-              Named.as("validate-announcements"));
-      Map<String, KStream<String, Outcome<RegistryEvent>>> announcedBranches =
-          split(announced, "announcements-");
-      KStream<String, RegistryEvent> events = valid(announcedBranches.get("announcements-valid"),
-          "announcement-events").merge(firstImages, Named.as("registry-events"));
+      Map<String, KStream<String, Outcome<RegistryEvent>>> announced =
+          split(validateAnnouncements(), "announcements-");
+      KStream<String, RegistryEvent> events = valid(announced.get("announcements-valid"),
+          "announcement-events").merge(countClasses(features), Named.as("registry-events"));
 
-      Map<String, KStream<String, Outcome<ClassInfo>>> registryBranches =
+      Map<String, KStream<String, Outcome<ClassInfo>>> registered =
           split(registry(events), "registry-");
-      valid(registryBranches.get("registry-valid"), "classes-out").to(topics.classes().name(),
+      valid(registered.get("registry-valid"), "classes-out").to(topics.classes().name(),
           Produced.with(Serdes.String(), topics.classes().valueSerde()).withName("classes-sink"));
 
-      deadLetters(labeledBranches.get("labeled-rejected"), "labeled")
-          .merge(deadLetters(announcedBranches.get("announcements-rejected"), "announcements"),
+      deadLetters(labeled.get("labeled-rejected"), "labeled")
+          .merge(deadLetters(announced.get("announcements-rejected"), "announcements"),
               Named.as("merge-dead-letters-1"))
-          .merge(deadLetters(registryBranches.get("registry-rejected"), "registry"),
+          .merge(deadLetters(registered.get("registry-rejected"), "registry"),
               Named.as("merge-dead-letters-2"))
           .to(topics.deadLetter().name(), Produced.with(Serdes.ByteArray(),
               topics.deadLetter().valueSerde()).withName("dead-letter-sink"));
+    }
+
+    private KStream<String, Outcome<FeatureRecord>> validateLabeledImages() {
+      return rawStream(topics.labeledImages().name(), "labeled-images").process(
+          () -> new LabeledImageValidator(config, topics.labeledImages(), encoders.image(),
+              deadLetters),
+          Named.as("validate-labeled-images"));
+    }
+
+    private KStream<String, Outcome<RegistryEvent>> validateAnnouncements() {
+      return rawStream(topics.classAnnouncements().name(), "class-announcements").process(
+          () -> new AnnouncementValidator(config, topics.classAnnouncements(), deadLetters),
+          Named.as("validate-announcements"));
     }
 
     private KStream<byte[], byte[]> rawStream(String topic, String name) {
