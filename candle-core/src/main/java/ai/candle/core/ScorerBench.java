@@ -1,5 +1,6 @@
 package ai.candle.core;
 
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -18,14 +19,24 @@ public final class ScorerBench {
    * @param prepareSeconds wall time of {@link FastScorer#prepare}
    * @param images images scored in the timed window
    * @param seconds length of the timed window
+   * @param cpuMillisPerImage CPU time of the whole process per image in the timed window (all
+   *     threads: a figure that, unlike images/s, hardly moves when other processes share the CPUs;
+   *     NaN where the JVM cannot tell)
    */
   public record Result(
-      int classes, int dim, int batch, double prepareSeconds, long images, double seconds, double imagesPerSecond) {
+      int classes,
+      int dim,
+      int batch,
+      double prepareSeconds,
+      long images,
+      double seconds,
+      double imagesPerSecond,
+      double cpuMillisPerImage) {
     @Override
     public String toString() {
       return String.format(
-          "C=%d D=%d batch=%d: %.0f images/s (%d images in %.2f s; prepare %.2f s)",
-          classes, dim, batch, imagesPerSecond, images, seconds, prepareSeconds);
+          "C=%d D=%d batch=%d: %.0f images/s, %.3f CPU ms/image (%d images in %.2f s; prepare %.2f s)",
+          classes, dim, batch, imagesPerSecond, cpuMillisPerImage, images, seconds, prepareSeconds);
     }
   }
 
@@ -48,6 +59,7 @@ public final class ScorerBench {
       do {
         scorer.score(images);
       } while (System.nanoTime() < warmEnd);
+      long cpuStart = processCpuNanos();
       long start = System.nanoTime();
       long end = start + (long) (seconds * 1e9);
       long count = 0;
@@ -58,8 +70,17 @@ public final class ScorerBench {
         now = System.nanoTime();
       } while (now < end);
       double elapsed = (now - start) / 1e9;
-      return new Result(classes, dim, batch, prepare, count, elapsed, count / elapsed);
+      long cpu = processCpuNanos();
+      double cpuPerImage = cpu < 0 || cpuStart < 0 ? Double.NaN : (cpu - cpuStart) / 1e6 / count;
+      return new Result(classes, dim, batch, prepare, count, elapsed, count / elapsed, cpuPerImage);
     }
+  }
+
+  private static long processCpuNanos() {
+    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+      return os.getProcessCpuTime();
+    }
+    return -1;
   }
 
   /** Milliseconds per image of the naive forward (the whole 1 + 2C token sequence per image). */
