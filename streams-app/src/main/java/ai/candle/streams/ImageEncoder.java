@@ -5,7 +5,8 @@ package ai.candle.streams;
  *
  * <p>Implementations must be thread-safe: every stream thread calls the same instance. A
  * result of the wrong width or with non-finite values is a configuration error and stops the
- * app; an image that does not decode is the record's fault and is dead-lettered.
+ * app; an image that does not decode is the record's fault and is dead-lettered
+ * ({@link ImageDecodeException}). Any other exception is the encoder's fault and stops the app.
  */
 public interface ImageEncoder {
 

@@ -14,9 +14,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the ingest topology: loads {@link IngestConfig}, starts {@link KafkaStreams}, closes it on
- * shutdown (SIGTERM/SIGINT). Exits with status 0 after a clean shutdown, 1 when the streams
- * client died of an error, 2 on a configuration error.
+ * Runs the ingest topology: loads {@link IngestConfig}, starts {@link KafkaStreams}, closes it in
+ * a shutdown hook (SIGTERM/SIGINT; the JVM then exits with its signal status). Exits with status
+ * 1 when the streams client died of an error, 2 on a configuration error.
  *
  * <p>Logs {@value #RUNNING_MESSAGE} when the client reaches RUNNING (for scripts and tests that
  * start it as a child JVM).
