@@ -67,6 +67,9 @@ public final class FastScorer implements AutoCloseable {
    */
   static final int CLASS_SLICE = 256;
 
+  /** Class-token query rows per block of the preparation's attention (bounds its memory). */
+  static final int PREPARE_ROWS = 1024;
+
   private final NDManager manager;
   private final ReadWriteLock lock = new ReentrantReadWriteLock();
   private boolean closed;
@@ -413,16 +416,33 @@ public final class FastScorer implements AutoCloseable {
       keys = qkv.get(1);
       values = qkv.get(2);
 
-      // Attention among the class tokens, head by head (an N×N block at a time).
+      // Attention among the class tokens, head by head and a block of query rows at a time (the
+      // logits of a block are freed before the next one).
       NDList means = new NDList();
       NDList logZ = new NDList();
       for (int h = 0; h < heads; h++) {
-        NDArray s = queries.get(h).matMul(keys.get(h).transpose());
-        NDArray max = s.max(new int[] {1}, true);
-        NDArray ex = s.sub(max).exp();
-        NDArray z = ex.sum(new int[] {1}, true);
-        means.add(ex.matMul(values.get(h)).div(z));
-        logZ.add(max.add(z.log()).squeeze(1));
+        NDArray keysT = keys.get(h).transpose();
+        NDArray headValues = values.get(h);
+        NDList meanBlocks = new NDList();
+        NDList logZBlocks = new NDList();
+        for (int lo = 0; lo < tokens; lo += PREPARE_ROWS) {
+          try (NDManager bm = pm.newSubManager()) {
+            NDArray q = queries.get(h).get(new NDIndex("{}:{}", lo, Math.min(tokens, lo + PREPARE_ROWS)));
+            q.attach(bm);
+            NDArray s = q.matMul(keysT);
+            NDArray max = s.max(new int[] {1}, true);
+            NDArray ex = s.sub(max).exp();
+            NDArray z = ex.sum(new int[] {1}, true);
+            NDArray mean = ex.matMul(headValues).div(z);
+            NDArray lz = max.add(z.log()).squeeze(1);
+            mean.attach(pm);
+            lz.attach(pm);
+            meanBlocks.add(mean);
+            logZBlocks.add(lz);
+          }
+        }
+        means.add(NDArrays.concat(meanBlocks, 0));
+        logZ.add(NDArrays.concat(logZBlocks, 0));
       }
       meanValues = NDArrays.stack(means, 0);
       logPartition = NDArrays.stack(logZ, 0);
