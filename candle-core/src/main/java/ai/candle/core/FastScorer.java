@@ -56,7 +56,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * IllegalStateException}.
  */
 public final class FastScorer implements AutoCloseable {
-  /** Images per chunk of tensor operations by default; bounds the H²·chunk·2C intermediate. */
+  /**
+   * Images per chunk of tensor operations by default: bounds the per-call intermediates (about
+   * 2H·chunk·2C floats for the logits, H²·chunk·{@link #CLASS_SLICE} for the cross terms).
+   */
   public static final int DEFAULT_CHUNK = 64;
 
   private static final float LAYER_NORM_EPS = 1e-5f;
@@ -336,6 +339,32 @@ public final class FastScorer implements AutoCloseable {
       }
     }
     return cm.create(values, new Shape(1, heads, b, heads)).broadcast(heads, heads, b, heads);
+  }
+
+  /**
+   * The indices of the {@code k} highest scores, best first (ties: the lower index first).
+   *
+   * @throws IllegalArgumentException if {@code k} is negative
+   */
+  public static int[] topK(float[] scores, int k) {
+    if (k < 0) {
+      throw new IllegalArgumentException("k must be >= 0, got " + k);
+    }
+    int m = Math.min(k, scores.length);
+    int[] best = new int[m];
+    int filled = 0;
+    for (int j = 0; j < scores.length; j++) {
+      if (filled == m && (m == 0 || !(scores[j] > scores[best[m - 1]]))) {
+        continue;
+      }
+      int pos = filled == m ? m - 1 : filled++;
+      while (pos > 0 && scores[j] > scores[best[pos - 1]]) {
+        best[pos] = best[pos - 1];
+        pos--;
+      }
+      best[pos] = j;
+    }
+    return best;
   }
 
   /** Arrays held by this scorer's manager (for leak checks in tests). */

@@ -124,4 +124,25 @@ class FastScorerTest {
     IllegalStateException closed = assertThrows(IllegalStateException.class, () -> scorer.score(gc.images()));
     assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
   }
+
+  @Test
+  void topKMatchesAStableSortByDescendingScore() {
+    java.util.Random rng = new java.util.Random(3);
+    for (int trial = 0; trial < 200; trial++) {
+      int c = 1 + rng.nextInt(30);
+      float[] scores = new float[c];
+      for (int j = 0; j < c; j++) {
+        scores[j] = rng.nextInt(8); // many ties
+      }
+      Integer[] order = new Integer[c];
+      for (int j = 0; j < c; j++) {
+        order[j] = j;
+      }
+      Arrays.sort(order, (a, b) -> Float.compare(scores[b], scores[a])); // stable: lower index first
+      int k = rng.nextInt(c + 3);
+      int[] expected = Arrays.stream(order).limit(k).mapToInt(Integer::intValue).toArray();
+      assertArrayEquals(expected, FastScorer.topK(scores, k), "scores " + Arrays.toString(scores) + ", k " + k);
+    }
+    assertThrows(IllegalArgumentException.class, () -> FastScorer.topK(new float[3], -1));
+  }
 }
