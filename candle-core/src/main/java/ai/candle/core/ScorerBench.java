@@ -200,10 +200,21 @@ public final class ScorerBench {
   /**
    * Prints the standard table. Arguments (optional): seconds per measurement (default 5), then
    * naive images at C = 1000 (default 2).
+   *
+   * <p>On CPUs shared with other busy processes, PyTorch's OpenMP threads spin while they wait and
+   * throughput collapses (here: about 100 instead of 850 images/s at C = 1000, batch 256, load
+   * 7 on 2 cores); run with {@code OMP_WAIT_POLICY=PASSIVE} or {@code
+   * -Dai.djl.pytorch.num_threads=1} there. The CPU ms/image column is the robust figure.
    */
   public static void main(String[] args) {
     double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 5;
     int naiveImages = args.length > 1 ? Integer.parseInt(args[1]) : 2;
+    System.out.printf(
+        "%d CPUs, load average %.1f, OMP_WAIT_POLICY=%s, ai.djl.pytorch.num_threads=%s%n",
+        Runtime.getRuntime().availableProcessors(),
+        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+        System.getenv().getOrDefault("OMP_WAIT_POLICY", "(unset)"),
+        System.getProperty("ai.djl.pytorch.num_threads", "(default)"));
     for (int classes : new int[] {100, 1000}) {
       for (int batch : new int[] {1, 256}) {
         System.out.println(run(classes, 512, batch, seconds));

@@ -37,6 +37,7 @@ class FastScorerTest {
    */
   @ParameterizedTest
   @CsvSource({
+    "1, 16, 4, 3",
     "3, 16, 1, 6",
     "3, 16, 4, 6",
     "17, 64, 1, 5",
