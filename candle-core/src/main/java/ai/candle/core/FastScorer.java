@@ -306,19 +306,19 @@ public final class FastScorer implements AutoCloseable {
     NDArray left = u.transpose(2, 0, 1, 3) // H×H'×b×dh
         .concat(oneHot(cm, b), 3)
         .reshape(h, (long) h * b, dh + h);
-    NDArray quadF = null;
+    NDList quadParts = new NDList(crossGramSlices.length);
     for (int i = 0; i < crossGramSlices.length; i++) {
       int lo = i * CLASS_SLICE;
       int hi = Math.min(n, lo + CLASS_SLICE);
       NDArray ws = w.get(new NDIndex(":, :, {}:{}", lo, hi));
-      NDArray part = left.batchMatMul(crossGramSlices[i]) // ratio²·(F_jh·F_jh' − 2 F_jh·G_h'): H×(H'·b)×slice
+      quadParts.add(left.batchMatMul(crossGramSlices[i]) // ratio²·(F_jh·F_jh' − 2 F_jh·G_h'): H×(H'·b)×slice
           .reshape(h, h, b, hi - lo)
           .muli(ws.expandDims(0))
           .sum(new int[] {1})
           .muli(ws)
-          .sum(new int[] {0});
-      quadF = quadF == null ? part : quadF.concat(part, 1);
+          .sum(new int[] {0}));
     }
+    NDArray quadF = quadParts.size() == 1 ? quadParts.get(0) : NDArrays.concat(quadParts, 1);
     NDArray sq = dotLin.get(1).add(quadG).add(quadF).add(baseSq).maximum(1e-30f);
 
     NDArray imageNorm = imageOut.norm(new int[] {1}, true).maximum(1e-12f);
