@@ -38,10 +38,32 @@ public final class CandleHead {
     this.dim = initial.dim();
     this.newClasses = initial.newClasses();
     for (Map.Entry<String, float[]> e : initial.asMap().entrySet()) {
-      NDArray a = manager.create(e.getValue(), new Shape(initial.shapeOf(e.getKey())));
+      NDArray a = aligned(manager, e.getValue(), new Shape(initial.shapeOf(e.getKey())));
       a.setName(e.getKey());
       params.put(e.getKey(), a);
     }
+  }
+
+  /**
+   * An array in memory that PyTorch allocated itself (64-byte aligned). Arrays made straight from
+   * Java memory sit wherever the JVM put the direct buffer; vectorised kernels then round
+   * differently depending on that address, and a fit (chaotic at high learning rates) stops being
+   * reproducible from one process to the next.
+   */
+  static NDArray aligned(NDManager manager, float[] values, Shape shape) {
+    try (NDArray fromJava = manager.create(values, shape)) {
+      return fromJava.duplicate();
+    }
+  }
+
+  /**
+   * A float32 scalar that PyTorch owns. Never multiply a tensor that records gradients by a Java
+   * number ({@code mul(double)}): DJL wraps the number in a tensor over Java memory and closes it
+   * at once, but autograd keeps that tensor for the backward pass, which then reads memory the
+   * garbage collector may already have freed (seen as a fit that went wrong in one run in six).
+   */
+  static NDArray constant(NDManager manager, double value) {
+    return aligned(manager, new float[] {(float) value}, new Shape());
   }
 
   /** The learnable parameters by name (live arrays; an optimiser updates them in place). */
@@ -104,7 +126,8 @@ public final class CandleHead {
     NDArray pp = prototypes.matMul(projImage);
     NDArray t = textSide(text, c).matMul(params.get("proj_text"));
 
-    NDArray logits = cosine(training ? NDArrays.concat(new NDList(i, pp), 0) : i, t).mul(logitScale);
+    NDArray s = constant(images.getManager(), logitScale);
+    NDArray logits = cosine(training ? NDArrays.concat(new NDList(i, pp), 0) : i, t).mul(s);
 
     NDArray x = NDArrays.concat(new NDList(i, pp, t), 0);
     NDArray y =
@@ -119,8 +142,9 @@ public final class CandleHead {
     NDArray tOut = z.get(new NDIndex("{}:", b + c));
     NDArray rows = training ? NDArrays.concat(new NDList(iOut, pOut), 0) : iOut;
     NDArray rowsN = normalizeRows(rows);
-    NDArray logitsVt = rowsN.matMul(normalizeRows(tOut).transpose()).mul(logitScale);
-    NDArray logitsVv = rowsN.matMul(normalizeRows(pOut).transpose()).mul(logitScale * scale);
+    NDArray logitsVt = rowsN.matMul(normalizeRows(tOut).transpose()).mul(s);
+    NDArray logitsVv =
+        rowsN.matMul(normalizeRows(pOut).transpose()).mul(constant(images.getManager(), logitScale * scale));
     return new Outputs(logits, logitsVt, logitsVv);
   }
 
@@ -145,7 +169,8 @@ public final class CandleHead {
     NDArray qkv = y.matMul(params.get("attn_in_proj_weight").transpose()).add(params.get("attn_in_proj_bias"));
     NDList parts = qkv.split(3, 1);
     // (L, D) -> (H, L, dh)
-    NDArray q = parts.get(0).mul(1.0 / Math.sqrt(dh)).reshape(len, HEADS, dh).transpose(1, 0, 2);
+    NDArray q =
+        parts.get(0).mul(constant(y.getManager(), 1.0 / Math.sqrt(dh))).reshape(len, HEADS, dh).transpose(1, 0, 2);
     NDArray k = parts.get(1).reshape(len, HEADS, dh).transpose(1, 0, 2);
     NDArray v = parts.get(2).reshape(len, HEADS, dh).transpose(1, 0, 2);
     NDArray weights = q.batchMatMul(k.transpose(0, 2, 1)).softmax(2);

@@ -1,13 +1,17 @@
 package ai.candle.core;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDScope;
 import java.util.HashMap;
 import java.util.Map;
 
 /**
  * SGD with momentum and L2 weight decay, with PyTorch's semantics: {@code g = ∇ + wd·p}; the
  * momentum buffer starts as {@code g} and then is {@code m·buf + g}; {@code p -= lr·buf}.
- * Buffers live in the parameters' manager; updates run in place, outside gradient recording.
+ *
+ * <p>Buffers are allocated as zeros beside each parameter on first use (so {@code m·0 + g = g}
+ * gives PyTorch's first step) and live as long as the parameters' manager. Temporaries of a step
+ * are closed before it returns; gradients are zeroed for the next step.
  */
 final class SgdMomentum {
   private final double momentum;
@@ -19,24 +23,30 @@ final class SgdMomentum {
     this.weightDecay = weightDecay;
   }
 
-  /** One step over every parameter that has a gradient. */
+  /** One step over every parameter. */
   void step(Map<String, NDArray> params, double learningRate) {
     for (Map.Entry<String, NDArray> e : params.entrySet()) {
       NDArray p = e.getValue();
-      NDArray grad = p.getGradient();
-      NDArray g = weightDecay == 0 ? grad.duplicate() : grad.add(p.mul(weightDecay));
-      NDArray buf = buffers.get(e.getKey());
-      if (buf == null) {
-        buf = g;
-        buffers.put(e.getKey(), buf);
-      } else {
-        buf.muli(momentum).addi(g);
-        g.close();
+      NDArray buf =
+          buffers.computeIfAbsent(
+              e.getKey(),
+              k -> {
+                NDArray zeros = p.zerosLike();
+                NDScope.unregister(zeros); // lives with the parameters, not the step's scope
+                return zeros;
+              });
+      try (NDArray grad = p.getGradient()) {
+        buf.muli(momentum).addi(grad);
+        if (weightDecay != 0) {
+          try (NDArray decay = p.mul(weightDecay)) {
+            buf.addi(decay);
+          }
+        }
+        try (NDArray delta = buf.mul(learningRate)) {
+          p.subi(delta);
+        }
+        grad.subi(grad);
       }
-      NDArray delta = buf.mul(learningRate);
-      p.subi(delta);
-      delta.close();
-      grad.subi(grad); // zero the gradient for the next step
     }
   }
 }

@@ -1,0 +1,343 @@
+package ai.candle.core;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Fits a Candle head: SGD with momentum over shuffled batches, each batch followed by one
+ * prototype per class, with the compensating logit-adjusted loss (CANDLE.md, "Training").
+ *
+ * <p>The same seed gives the same fit on the same device: it fixes the initialisation, the
+ * per-class cap's sample, the batch order and the dropout masks.
+ */
+public final class CandleFit {
+  private static final Logger LOG = LoggerFactory.getLogger(CandleFit.class);
+
+  private CandleFit() {}
+
+  /**
+   * What a fit learns from. Classes are in model order: {@code 0..baseClasses-1} have training
+   * images (base), the rest are new (text only). Every base class needs at least one image.
+   *
+   * @param features N×D raw image features
+   * @param labels N labels, each in {@code [0, baseClasses)}
+   * @param dim D
+   * @param classNames C names in model order
+   * @param baseClasses Cb
+   * @param textFeatures C×D raw text features
+   * @param classCounts C counts the priors come from (the live counts; may exceed the samples)
+   */
+  public record TrainingSet(
+      float[] features,
+      int[] labels,
+      int dim,
+      List<String> classNames,
+      int baseClasses,
+      float[] textFeatures,
+      float[] classCounts) {
+
+    public TrainingSet {
+      classNames = List.copyOf(classNames);
+      int c = classNames.size();
+      if (dim <= 0 || features.length != labels.length * dim) {
+        throw new IllegalArgumentException(
+            "features: " + features.length + " values for " + labels.length + " labels of width " + dim);
+      }
+      if (textFeatures.length != c * dim) {
+        throw new IllegalArgumentException("text features: " + textFeatures.length + " values, expected " + c * dim);
+      }
+      if (classCounts.length != c) {
+        throw new IllegalArgumentException("class counts: " + classCounts.length + " values, expected " + c);
+      }
+      if (baseClasses < 1 || baseClasses > c) {
+        throw new IllegalArgumentException("a fit needs 1.." + c + " base classes, got " + baseClasses);
+      }
+      int[] seen = new int[baseClasses];
+      for (int i = 0; i < labels.length; i++) {
+        if (labels[i] < 0 || labels[i] >= baseClasses) {
+          throw new IllegalArgumentException(
+              "label " + labels[i] + " of sample " + i + " is not a base class (0.." + (baseClasses - 1) + ")");
+        }
+        seen[labels[i]]++;
+      }
+      for (int j = 0; j < baseClasses; j++) {
+        if (seen[j] == 0) {
+          throw new IllegalArgumentException(
+              "base class " + j + " (" + classNames.get(j) + ") has no training image: list it after the base classes as new");
+        }
+      }
+    }
+
+    public int size() {
+      return labels.length;
+    }
+
+    public int numClasses() {
+      return classNames.size();
+    }
+  }
+
+  /** Receives progress during a fit (called on the fitting thread). */
+  public interface Progress {
+    Progress NONE = (epoch, epochs, loss, seconds) -> {};
+
+    void epochDone(int epoch, int epochs, double meanLoss, double seconds);
+  }
+
+  /**
+   * Options beyond the hyper-parameters.
+   *
+   * @param device where to fit; null chooses automatically ({@link Devices#choose})
+   * @param progress per-epoch callback
+   * @param initial initial parameters; null initialises as the reference does
+   * @param epochOrder a fixed permutation of the samples per epoch (golden tests); null shuffles
+   */
+  public record Options(Device device, Progress progress, CandleParameters initial, int[][] epochOrder) {
+    public static Options defaults() {
+      return new Options(null, Progress.NONE, null, null);
+    }
+
+    public Options withDevice(Device d) {
+      return new Options(d, progress, initial, epochOrder);
+    }
+
+    public Options withProgress(Progress p) {
+      return new Options(device, p, initial, epochOrder);
+    }
+
+    public Options withInitial(CandleParameters p) {
+      return new Options(device, progress, p, epochOrder);
+    }
+
+    public Options withEpochOrder(int[][] order) {
+      return new Options(device, progress, initial, order);
+    }
+  }
+
+  /** Fits a model with default options. */
+  public static CandleModel fit(TrainingSet data, HyperParameters hp) {
+    return fit(data, hp, Options.defaults());
+  }
+
+  /** Fits a model; the returned model carries per-epoch loss, timing and the device. */
+  public static CandleModel fit(TrainingSet data, HyperParameters hp, Options options) {
+    long start = System.nanoTime();
+    Device device = options.device() != null ? options.device() : Devices.choose();
+    TrainingSet capped = options.epochOrder() == null ? capPerClass(data, hp.maxPerClass(), hp.seed()) : data;
+    int n = capped.size();
+    int d = capped.dim();
+    int c = capped.numClasses();
+    int cb = capped.baseClasses();
+    float[] visual = visualPrototypes(capped);
+    CandleParameters initial =
+        options.initial() != null ? options.initial() : initialParameters(capped, hp.initialRatio(), hp.seed());
+    if (options.epochOrder() != null && options.epochOrder().length < hp.epochs()) {
+      throw new IllegalArgumentException("epoch order has " + options.epochOrder().length + " epochs, need " + hp.epochs());
+    }
+    Engine.getInstance().setRandomSeed((int) hp.seed());
+    Random shuffle = new Random(hp.seed() ^ 0x5DEECE66DL);
+    List<Double> losses = new ArrayList<>();
+    List<Double> seconds = new ArrayList<>();
+    CandleParameters learnt;
+    try (NDManager manager = NDManager.newBaseManager(device)) {
+      CandleHead head = new CandleHead(manager, initial);
+      head.requireGradients();
+      SgdMomentum sgd = new SgdMomentum(hp.momentum(), hp.weightDecay());
+      NDArray features = CandleHead.aligned(manager, capped.features(), new Shape(n, d));
+      NDArray text = CandleHead.aligned(manager, capped.textFeatures(), new Shape(c, d));
+      NDArray visualArr = CandleHead.aligned(manager, visual, new Shape(cb, d));
+      float[] logPrior = CandleHead.logPrior(capped.classCounts());
+      NDArray prior = CandleHead.aligned(manager, logPrior, new Shape(c));
+      NDArray prototypeLabels = manager.arange(0, c, 1, DataType.INT64);
+      int[] order = identity(n);
+      for (int epoch = 0; epoch < hp.epochs(); epoch++) {
+        long epochStart = System.nanoTime();
+        if (options.epochOrder() != null) {
+          order = options.epochOrder()[epoch];
+        } else {
+          shuffleInPlace(order, shuffle);
+        }
+        double lr = hp.learningRateAt(epoch);
+        double lossSum = 0;
+        int batches = 0;
+        for (int from = 0; from < n; from += hp.batchSize()) {
+          int to = Math.min(n, from + hp.batchSize());
+          lossSum += step(head, sgd, features, capped.labels(), order, from, to, text, visualArr, prior, prototypeLabels, hp, lr);
+          batches++;
+        }
+        double secs = (System.nanoTime() - epochStart) / 1e9;
+        losses.add(lossSum / batches);
+        seconds.add(secs);
+        options.progress().epochDone(epoch + 1, hp.epochs(), lossSum / batches, secs);
+      }
+      learnt = head.snapshot();
+    }
+    double total = (System.nanoTime() - start) / 1e9;
+    LOG.debug("fit of {} samples, {} classes on {} took {} s", n, c, device, total);
+    FitStats stats = new FitStats(losses, seconds, total, n, device.toString());
+    return new CandleModel(
+        capped.classNames(), cb, d, capped.textFeatures(), visual, capped.classCounts(), learnt, hp, stats);
+  }
+
+  /** One SGD step on the samples {@code order[from..to)}; returns the batch loss. */
+  private static double step(
+      CandleHead head,
+      SgdMomentum sgd,
+      NDArray features,
+      int[] labels,
+      int[] order,
+      int from,
+      int to,
+      NDArray text,
+      NDArray visual,
+      NDArray prior,
+      NDArray prototypeLabels,
+      HyperParameters hp,
+      double lr) {
+    int c = (int) text.getShape().get(0);
+    long[] idx = new long[to - from];
+    long[] y = new long[to - from];
+    for (int i = from; i < to; i++) {
+      idx[i - from] = order[i];
+      y[i - from] = labels[order[i]];
+    }
+    double loss;
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      NDManager m = features.getManager();
+      NDArray batch = features.get(m.create(idx));
+      NDArray oneHot = NDArrays.concat(new NDList(m.create(y), prototypeLabels), 0).oneHot(c);
+      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        CandleHead.Outputs out =
+            head.forward(batch, text, visual, true, hp.dropout(), hp.scale(), hp.logitScale());
+        NDArray total = CandleHead.loss(out, oneHot, prior, hp.tau()).get(0);
+        loss = total.getFloat();
+        gc.backward(total);
+      }
+      sgd.step(head.parameters(), lr);
+    }
+    return loss;
+  }
+
+  /** Per-class means of the training features: the fixed visual prototypes. */
+  static float[] visualPrototypes(TrainingSet data) {
+    int d = data.dim();
+    int cb = data.baseClasses();
+    double[] sums = new double[cb * d];
+    int[] counts = new int[cb];
+    float[] f = data.features();
+    for (int i = 0; i < data.size(); i++) {
+      int y = data.labels()[i];
+      counts[y]++;
+      for (int k = 0; k < d; k++) {
+        sums[y * d + k] += f[i * d + k];
+      }
+    }
+    float[] out = new float[cb * d];
+    for (int j = 0; j < cb; j++) {
+      for (int k = 0; k < d; k++) {
+        out[j * d + k] = (float) (sums[j * d + k] / counts[j]);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * The reference initialisation: identity projections, virtual prototypes = the new classes'
+   * text features, attention input weights xavier-uniform, output weights uniform ±1/√D
+   * (PyTorch's Linear default), biases zero, LayerNorm ones/zeros, the given ratio.
+   */
+  public static CandleParameters initialParameters(TrainingSet data, double ratio, long seed) {
+    int d = data.dim();
+    int cn = data.numClasses() - data.baseClasses();
+    Random rnd = new Random(seed);
+    float[] inW = uniform(rnd, 3 * d * d, Math.sqrt(6.0 / (d + 3.0 * d)));
+    float[] outW = uniform(rnd, d * d, 1.0 / Math.sqrt(d));
+    float[] ones = new float[d];
+    Arrays.fill(ones, 1f);
+    float[] virtual =
+        Arrays.copyOfRange(data.textFeatures(), data.baseClasses() * d, data.numClasses() * d);
+    return new CandleParameters(
+        d, cn, eye(d), eye(d), virtual, inW, new float[3 * d], outW, new float[d], ones, new float[d], (float) ratio);
+  }
+
+  /** Keeps at most {@code cap} samples per class (a seeded uniform sample); 0 keeps all. */
+  static TrainingSet capPerClass(TrainingSet data, int cap, long seed) {
+    if (cap <= 0) {
+      return data;
+    }
+    int[] perClass = new int[data.baseClasses()];
+    for (int y : data.labels()) {
+      perClass[y]++;
+    }
+    if (Arrays.stream(perClass).allMatch(k -> k <= cap)) {
+      return data;
+    }
+    int[] order = identity(data.size());
+    shuffleInPlace(order, new Random(seed * 31 + 7));
+    int[] kept = new int[data.baseClasses()];
+    int d = data.dim();
+    List<Integer> keep = new ArrayList<>();
+    for (int i : order) {
+      if (kept[data.labels()[i]]++ < cap) {
+        keep.add(i);
+      }
+    }
+    keep.sort(null);
+    float[] f = new float[keep.size() * d];
+    int[] y = new int[keep.size()];
+    for (int k = 0; k < keep.size(); k++) {
+      int i = keep.get(k);
+      System.arraycopy(data.features(), i * d, f, k * d, d);
+      y[k] = data.labels()[i];
+    }
+    return new TrainingSet(f, y, d, data.classNames(), data.baseClasses(), data.textFeatures(), data.classCounts());
+  }
+
+  private static float[] uniform(Random rnd, int n, double bound) {
+    float[] out = new float[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = (float) ((rnd.nextDouble() * 2 - 1) * bound);
+    }
+    return out;
+  }
+
+  private static float[] eye(int d) {
+    float[] out = new float[d * d];
+    for (int i = 0; i < d; i++) {
+      out[i * d + i] = 1f;
+    }
+    return out;
+  }
+
+  private static int[] identity(int n) {
+    int[] out = new int[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = i;
+    }
+    return out;
+  }
+
+  private static void shuffleInPlace(int[] a, Random rnd) {
+    for (int i = a.length - 1; i > 0; i--) {
+      int j = rnd.nextInt(i + 1);
+      int t = a[i];
+      a[i] = a[j];
+      a[j] = t;
+    }
+  }
+}

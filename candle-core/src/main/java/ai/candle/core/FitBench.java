@@ -1,0 +1,164 @@
+package ai.candle.core;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDArrays;
+import ai.djl.ndarray.NDList;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+
+/**
+ * Benchmarks of a fit: one training step at a given shape, and a whole fit.
+ *
+ * <p>Work of a step, counted in multiply-adds of the forward pass with L = B + 2C tokens and R =
+ * B + C loss rows: the three projections {@code (B + 2C)·D²}, the attention's input and output
+ * projections {@code 4·L·D²}, scores and weighted values {@code 2·L²·D} (all heads together),
+ * and the three logit matrices {@code 3·R·C·D}. The backward pass costs about twice the forward,
+ * so a step is {@code 3 ×} that, and a FLOP is half a multiply-add.
+ */
+public final class FitBench {
+  private FitBench() {}
+
+  /** Result of the step benchmark. */
+  public record StepResult(
+      int batch, int classes, int newClasses, int dim, int steps, double secondsPerStep, double gflopPerStep, String device) {
+    public double gflops() {
+      return gflopPerStep / secondsPerStep;
+    }
+  }
+
+  /** Multiply-adds of one forward pass (see the class comment). */
+  public static double forwardMultiplyAdds(int batch, int classes, int dim) {
+    double l = batch + 2.0 * classes;
+    double r = batch + (double) classes;
+    double d = dim;
+    return l * d * d + 4 * l * d * d + 2 * l * l * d + 3 * r * classes * d;
+  }
+
+  /**
+   * Times {@code steps} training steps (forward, backward, SGD update) after {@code warmup}
+   * untimed ones, on random CLIP-sized features.
+   */
+  public static StepResult step(int batch, int classes, int newClasses, int dim, int warmup, int steps, Device device) {
+    Random rnd = new Random(1);
+    int cb = classes - newClasses;
+    float[] images = gaussian(rnd, batch * dim);
+    float[] text = gaussian(rnd, classes * dim);
+    float[] visual = gaussian(rnd, cb * dim);
+    float[] counts = new float[classes];
+    for (int j = 0; j < cb; j++) {
+      counts[j] = 1 + rnd.nextInt(100);
+    }
+    long[] labels = new long[batch + classes];
+    for (int i = 0; i < batch; i++) {
+      labels[i] = rnd.nextInt(cb);
+    }
+    for (int j = 0; j < classes; j++) {
+      labels[batch + j] = j;
+    }
+    List<String> names = new ArrayList<>();
+    for (int j = 0; j < classes; j++) {
+      names.add("c" + j);
+    }
+    CandleFit.TrainingSet shapeOnly =
+        new CandleFit.TrainingSet(visual, range(cb), dim, names, cb, text, counts);
+    HyperParameters hp = HyperParameters.defaults();
+    try (NDManager m = NDManager.newBaseManager(device)) {
+      CandleHead head = new CandleHead(m, CandleFit.initialParameters(shapeOnly, hp.initialRatio(), 1));
+      head.requireGradients();
+      SgdMomentum sgd = new SgdMomentum(hp.momentum(), hp.weightDecay());
+      NDArray x = CandleHead.aligned(m, images, new Shape(batch, dim));
+      NDArray t = CandleHead.aligned(m, text, new Shape(classes, dim));
+      NDArray v = CandleHead.aligned(m, visual, new Shape(cb, dim));
+      NDArray prior = CandleHead.aligned(m, CandleHead.logPrior(counts), new Shape(classes));
+      NDArray oneHot = m.create(labels).oneHot(classes, 1f, 0f, DataType.FLOAT32);
+      long start = 0;
+      for (int s = 0; s < warmup + steps; s++) {
+        if (s == warmup) {
+          start = System.nanoTime();
+        }
+        try (NDScope scope = new NDScope()) {
+          scope.suppressNotUsedWarning();
+          try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+            CandleHead.Outputs out = head.forward(x, t, v, true, hp.dropout(), hp.scale(), hp.logitScale());
+            NDList loss = CandleHead.loss(out, oneHot, prior, hp.tau());
+            gc.backward(loss.get(0));
+          }
+          sgd.step(head.parameters(), 1e-4);
+        }
+      }
+      double secs = (System.nanoTime() - start) / 1e9 / steps;
+      double gflop = 3 * 2 * forwardMultiplyAdds(batch, classes, dim) / 1e9;
+      return new StepResult(batch, classes, newClasses, dim, steps, secs, gflop, device.toString());
+    }
+  }
+
+  /** A whole fit on {@code n} random long-tailed features; returns the fitted model's stats. */
+  public static FitStats fit(int n, int classes, int newClasses, int dim, int epochs, Device device, CandleFit.Progress progress) {
+    Random rnd = new Random(2);
+    int cb = classes - newClasses;
+    int[] labels = new int[n];
+    for (int i = 0; i < n; i++) {
+      // every base class at least once, the rest long-tailed towards low indexes
+      labels[i] = i < cb ? i : (int) Math.min(cb - 1, Math.floor(cb * Math.pow(rnd.nextDouble(), 3)));
+    }
+    float[] counts = new float[classes];
+    for (int y : labels) {
+      counts[y]++;
+    }
+    List<String> names = new ArrayList<>();
+    for (int j = 0; j < classes; j++) {
+      names.add("c" + j);
+    }
+    CandleFit.TrainingSet data =
+        new CandleFit.TrainingSet(gaussian(rnd, n * dim), labels, dim, names, cb, gaussian(rnd, classes * dim), counts);
+    HyperParameters hp = HyperParameters.defaults().withEpochs(epochs).withMaxPerClass(0);
+    return CandleFit.fit(data, hp, CandleFit.Options.defaults().withDevice(device).withProgress(progress)).stats();
+  }
+
+  private static float[] gaussian(Random rnd, int n) {
+    float[] out = new float[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = (float) rnd.nextGaussian();
+    }
+    return out;
+  }
+
+  private static int[] range(int n) {
+    int[] out = new int[n];
+    for (int i = 0; i < n; i++) {
+      out[i] = i;
+    }
+    return out;
+  }
+
+  /** {@code FitBench [step|fit] ...}: prints the figures BENCHMARKS.md records. */
+  public static void main(String[] args) {
+    String what = args.length > 0 ? args[0] : "step";
+    Device device = Devices.choose();
+    System.out.printf("machine: %d cores visible to the JVM, device %s, OMP_WAIT_POLICY=%s%n",
+        Runtime.getRuntime().availableProcessors(), device, System.getenv("OMP_WAIT_POLICY"));
+    if (what.equals("step")) {
+      int classes = args.length > 1 ? Integer.parseInt(args[1]) : 1000;
+      int steps = args.length > 2 ? Integer.parseInt(args[2]) : 5;
+      StepResult r = step(128, classes, classes / 2, 512, 2, steps, device);
+      System.out.printf(
+          "step B=%d C=%d (new %d) D=%d: %.3f s/step, %.1f GFLOP/step, %.1f GFLOP/s (%d steps)%n",
+          r.batch(), r.classes(), r.newClasses(), r.dim(), r.secondsPerStep(), r.gflopPerStep(), r.gflops(), r.steps());
+    } else {
+      int n = args.length > 1 ? Integer.parseInt(args[1]) : 10_000;
+      int epochs = args.length > 2 ? Integer.parseInt(args[2]) : 50;
+      FitStats s =
+          fit(n, 1000, 500, 512, epochs, device,
+              (e, total, loss, secs) -> System.out.printf("epoch %d/%d loss %.4f %.1f s%n", e, total, loss, secs));
+      System.out.printf("fit N=%d C=1000 (new 500) D=512 %d epochs: %.1f s total on %s%n", n, epochs, s.totalSeconds(), s.device());
+    }
+  }
+}
