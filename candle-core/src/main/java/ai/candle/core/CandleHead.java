@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
 import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.norm.LayerNorm;
 import java.util.LinkedHashMap;
@@ -166,7 +167,7 @@ public final class CandleHead {
   private NDArray attention(NDArray y, boolean training, double dropout) {
     long len = y.getShape().get(0);
     long dh = dim / HEADS;
-    NDArray qkv = y.matMul(params.get("attn_in_proj_weight").transpose()).add(params.get("attn_in_proj_bias"));
+    NDArray qkv = Linear.linear(y, params.get("attn_in_proj_weight"), params.get("attn_in_proj_bias")).singletonOrThrow();
     NDList parts = qkv.split(3, 1);
     // (L, D) -> (H, L, dh)
     NDArray q =
@@ -178,7 +179,7 @@ public final class CandleHead {
       weights = Dropout.dropout(weights, (float) dropout, true).singletonOrThrow();
     }
     NDArray heads = weights.batchMatMul(v).transpose(1, 0, 2).reshape(len, dim);
-    return heads.matMul(params.get("attn_out_proj_weight").transpose()).add(params.get("attn_out_proj_bias"));
+    return Linear.linear(heads, params.get("attn_out_proj_weight"), params.get("attn_out_proj_bias")).singletonOrThrow();
   }
 
   static NDArray normalizeRows(NDArray a) {

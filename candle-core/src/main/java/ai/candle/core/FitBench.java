@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import java.util.ArrayList;
@@ -78,7 +77,7 @@ public final class FitBench {
       NDArray t = CandleHead.aligned(m, text, new Shape(classes, dim));
       NDArray v = CandleHead.aligned(m, visual, new Shape(cb, dim));
       NDArray prior = CandleHead.aligned(m, CandleHead.logPrior(counts), new Shape(classes));
-      NDArray oneHot = m.create(labels).oneHot(classes, 1f, 0f, DataType.FLOAT32);
+      NDArray oneHot = m.create(labels).oneHot(classes);
       long start = 0;
       for (int s = 0; s < warmup + steps; s++) {
         if (s == warmup) {
