@@ -40,15 +40,13 @@ final class IngestDataset {
     private static final AvroSerde<LabeledImage> SERDE = AvroSerde.of(LabeledImage.class);
     private static final Instant BASE_TIME = Instant.parse("2026-01-01T00:00:00Z");
 
-    private final int width;
     private final Map<String, Long> expectedCounts;
     private final List<Event> valid;
     private final List<Event> malformed;
     private final Map<String, Malformed> malformedKinds;
 
-    private IngestDataset(int width, Map<String, Long> expectedCounts, List<Event> valid, List<Event> malformed,
+    private IngestDataset(Map<String, Long> expectedCounts, List<Event> valid, List<Event> malformed,
                           Map<String, Malformed> malformedKinds) {
-        this.width = width;
         this.expectedCounts = expectedCounts;
         this.valid = valid;
         this.malformed = malformed;
@@ -76,7 +74,7 @@ final class IngestDataset {
             malformedKinds.put(id, kind);
         }
         Collections.shuffle(malformed, random);
-        return new IngestDataset(width, Collections.unmodifiableMap(counts), List.copyOf(valid),
+        return new IngestDataset(Collections.unmodifiableMap(counts), List.copyOf(valid),
                 List.copyOf(malformed), Collections.unmodifiableMap(malformedKinds));
     }
 
@@ -166,10 +164,6 @@ final class IngestDataset {
     private static List<Float> withValue(List<Float> feature, float value) {
         feature.set(feature.size() / 2, value);
         return feature;
-    }
-
-    int width() {
-        return width;
     }
 
     Map<String, Long> expectedCounts() {

@@ -38,6 +38,7 @@ class IngestExactCountsIT {
         try (KafkaTarget kafka = KafkaTarget.start();
              IngestRun run = new IngestRun(kafka.bootstrapServers())) {
             run.createTopics();
+            run.progress("malformed records by kind: " + data.malformedKindCounts());
             try (StreamsAppProcess app = StreamsAppProcess.start(kafka.bootstrapServers(), tmp.resolve("state"),
                     APP_ID, IngestSplits.freshLogFile("IngestExactCountsIT"), List.of())) {
                 run.produceWithKcat(kcat, viaKcat, tmp);

@@ -46,10 +46,6 @@ final class StreamsAppProcess implements AutoCloseable {
         return new StreamsAppProcess(process, log);
     }
 
-    boolean isAlive() {
-        return process.isAlive();
-    }
-
     /** SIGKILL: no shutdown hook, no commit, no transaction abort. Returns the exit code (137). */
     int kill() throws InterruptedException {
         process.destroyForcibly();
