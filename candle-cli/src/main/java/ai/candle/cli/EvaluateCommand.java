@@ -3,6 +3,7 @@ package ai.candle.cli;
 import ai.candle.core.HyperParameters;
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -32,10 +33,15 @@ import picocli.CommandLine.Spec;
 final class EvaluateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--dataset", required = true, paramLabel = "DIR",
+  @Option(names = "--dataset", paramLabel = "DIR",
       description = "Features dataset directory: features.npz and classes.txt (DESIGN.md, \"Features datasets\"); "
-          + "make one with 'candle generate'.")
+          + "make one with 'candle generate'. Without it, the synthetic benchmark named by --benchmark is "
+          + "generated into a temporary directory (and labelled synthetic in the report).")
   Path dataset;
+
+  @Option(names = "--benchmark", defaultValue = "lt-16shot", paramLabel = "NAME",
+      description = "Synthetic benchmark to evaluate when no --dataset is given (see candle generate --help).")
+  String benchmark;
 
   @Option(names = "--epochs", defaultValue = "50", paramLabel = "N", description = "Epochs of the fit.")
   int epochs;
@@ -69,6 +75,13 @@ final class EvaluateCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    if (dataset == null) {
+      var config = GenerateCommand.benchmark(benchmark);
+      dataset = Files.createTempDirectory("candle-synthetic-");
+      err.println("no --dataset: evaluating the SYNTHETIC benchmark " + benchmark + " (CLIP-like features, not real images)");
+      err.flush();
+      GenerateCommand.write(dataset, config);
+    }
     Evaluation.Report report = Evaluation.run(settings(), err);
     out.println(json ? Reports.json(report) : Reports.table(report));
     out.flush();

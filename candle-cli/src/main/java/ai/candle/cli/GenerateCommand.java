@@ -87,23 +87,35 @@ final class GenerateCommand implements Callable<Integer> {
     if (Files.exists(out) && !Files.isDirectory(out)) {
       throw new UserException(out + " is a file; --out takes a directory");
     }
-    FeaturesDataset data = SyntheticClip.generate(cfg);
-    data.write(out);
-    Files.writeString(out.resolve(Evaluation.SYNTHETIC_MARKER), note(cfg, data), StandardCharsets.UTF_8);
+    FeaturesDataset data = write(out, cfg);
     PrintWriter w = spec.commandLine().getOut();
     w.printf(Locale.ROOT, "wrote %s: synthetic, %s%ntry: ./candle evaluate --dataset %s%n", out, describe(cfg, data), out);
     w.flush();
     return 0;
   }
 
+  /** Generates a dataset into {@code dir} with the note that marks it synthetic. */
+  static FeaturesDataset write(Path dir, Config cfg) throws IOException {
+    FeaturesDataset data = SyntheticClip.generate(cfg);
+    data.write(dir);
+    Files.writeString(dir.resolve(Evaluation.SYNTHETIC_MARKER), note(cfg, data), StandardCharsets.UTF_8);
+    return data;
+  }
+
+  /** A named benchmark's configuration, or a clear error listing the names. */
+  static Config benchmark(String name) {
+    Config cfg = SyntheticClip.benchmarks().get(name);
+    if (cfg == null) {
+      throw new UserException("unknown benchmark '" + name + "': use one of " + SyntheticClip.benchmarks().keySet());
+    }
+    return cfg;
+  }
+
   /** The generator config: the benchmark's or the defaults, then every option given. */
   Config config() {
     Config cfg;
     if (benchmark != null) {
-      cfg = SyntheticClip.benchmarks().get(benchmark);
-      if (cfg == null) {
-        throw new UserException("unknown benchmark '" + benchmark + "': use one of " + SyntheticClip.benchmarks().keySet());
-      }
+      cfg = benchmark(benchmark);
     } else {
       cfg = Config.defaults();
     }

@@ -29,11 +29,11 @@ import picocli.CommandLine.Spec;
     description = {
       "Candle (KDD 2024) on cached CLIP features: fit, score and measure accuracy.",
       "",
-      "Try it: ./candle generate --out demo --benchmark lt-16shot%n"
-          + "        ./candle evaluate --dataset demo",
+      "Try it: ./candle evaluate                 (a synthetic benchmark)%n"
+          + "        ./candle generate --out demo --benchmark lt-4shot && ./candle evaluate --dataset demo",
       ""
     },
-    subcommands = {EvaluateCommand.class, GenerateCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {EvaluateCommand.class, GenerateCommand.class, BenchCommand.class, CommandLine.HelpCommand.class},
     footer = {"", "Exit codes: 0 ok, 2 a mistake in the command or its input (one line on stderr), 1 an internal error."})
 public final class Main implements Callable<Integer> {
   /** Exit code of a mistake the user can fix. */
@@ -52,7 +52,7 @@ public final class Main implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter err = spec.commandLine().getErr();
-    err.println("candle: name a command (evaluate, generate); see candle --help");
+    err.println("candle: name a command (evaluate, generate, bench); see candle --help");
     return EXIT_USAGE;
   }
 

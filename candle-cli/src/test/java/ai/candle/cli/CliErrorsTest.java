@@ -66,7 +66,7 @@ class CliErrorsTest {
   @Test
   void badOptionValues() {
     assertOneLineError(CliRun.of("evaluate", "--dataset", "x", "--epochs", "many"), "'many' is not an int");
-    assertOneLineError(CliRun.of("evaluate"), "--dataset");
+    assertOneLineError(CliRun.of("evaluate", "--benchmark", "nope"), "unknown benchmark 'nope'");
     assertOneLineError(CliRun.of("evaluate", "--dataset", "x", "--bogus"), "--bogus");
     assertOneLineError(CliRun.of("generate", "--out", tmp.resolve("g").toString(), "--dim", "60"), "multiple of 8");
     assertOneLineError(CliRun.of("generate", "--out", tmp.resolve("g").toString(), "--benchmark", "lt-3shot"), "lt-16shot");

@@ -1,0 +1,39 @@
+package ai.candle.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+
+/** Smoke runs of {@code candle bench} at tiny sizes: the figures come out and are positive. */
+class CliBenchTest {
+  @Test
+  void stepReportsSecondsAndGflops() {
+    CliRun run = CliRun.of("bench", "step", "--classes", "16", "--steps", "1", "--device", "cpu");
+    assertEquals(0, run.exitCode(), run.err());
+    assertTrue(run.out().startsWith("machine: "), run.out());
+    Matcher m = Pattern.compile("step B=128 C=16 \\(new 8\\) D=512: ([0-9.]+) s/step, ([0-9.]+) GFLOP/step, ([0-9.]+) GFLOP/s").matcher(run.out());
+    assertTrue(m.find(), run.out());
+    assertTrue(Double.parseDouble(m.group(1)) > 0);
+    assertTrue(Double.parseDouble(m.group(3)) > 0);
+  }
+
+  @Test
+  void scoreReportsThroughputAndNaiveCost() {
+    CliRun run =
+        CliRun.of("bench", "score", "--classes", "8", "--batches", "1,4", "--seconds", "0.2", "--naive-images", "1", "--device", "cpu");
+    assertEquals(0, run.exitCode(), run.err());
+    assertTrue(run.out().contains("C=8 D=512 batch=1: "), run.out());
+    assertTrue(run.out().contains("C=8 D=512 batch=4: "), run.out());
+    assertTrue(run.out().contains("naive full attention C=8 D=512: "), run.out());
+  }
+
+  @Test
+  void unknownBenchmarkIsAUsageError() {
+    CliRun run = CliRun.of("bench", "everything");
+    assertEquals(Main.EXIT_USAGE, run.exitCode());
+    assertTrue(run.err().contains("unknown benchmark 'everything'"), run.err());
+  }
+}
