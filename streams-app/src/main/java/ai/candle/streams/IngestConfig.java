@@ -13,6 +13,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
+import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
@@ -133,6 +134,13 @@ public record IngestConfig(
     props.put(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(StreamsConfig.STATE_DIR_CONFIG, stateDir);
     props.put(StreamsConfig.PROCESSING_GUARANTEE_CONFIG, StreamsConfig.EXACTLY_ONCE_V2);
+    // Throughput defaults for ingest (BENCHMARKS.md "Ingest"): with exactly-once every commit
+    // flushes the producers and ends a transaction, so Kafka's 100 ms default for exactly-once
+    // spends most of the stream thread's time waiting on the broker. Counts and features reach the
+    // trainer at most about a second later; all of these can be overridden.
+    props.put(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG, "1000");
+    props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, "2");
+    props.put(StreamsConfig.producerPrefix(ProducerConfig.BATCH_SIZE_CONFIG), Integer.toString(256 * 1024));
     props.putAll(streamsOverrides);
     return props;
   }

@@ -34,7 +34,7 @@ import org.apache.kafka.streams.state.Stores;
  * labeled images (bytes) -> validate -+-> dead letters
  *                                     +-> features (key: class) -> class counts (exactly once)
  *                                                                   |
- *                                              first image of a class (count turns 1)
+ *                                              class has images (every emitted count)
  *                                                                   |
  * announcements (bytes)  -> validate -+-> registry events ----------+
  *                                     +-> dead letters              |
@@ -126,22 +126,26 @@ public final class IngestTopology {
           .withName(name + "-source"));
     }
 
-    /** Counts valid records per class; emits a FIRST_IMAGE registry event when a count turns 1. */
+    /**
+     * Counts valid records per class. The count store is cached, so its changelog and the
+     * counts topic get the latest count of each class once per commit rather than once per
+     * record (exactly-once: the flush is part of the commit). Every emitted count also tells the
+     * registry that the class has images (a FIRST_IMAGE event): the registry registers an unknown
+     * class or turns a NEW one BASE, and ignores the event for a class that is BASE already. With
+     * caching the transition to 1 may be coalesced with later images, so no count is singled out.
+     */
     private KStream<String, RegistryEvent> countClasses(KStream<String, FeatureRecord> features) {
-      // Caching is off so that every count is emitted: the transition to 1 is never coalesced.
       KTable<String, Long> counts = features
           .mapValues(FeatureRecord::getImageId, Named.as("class-count-input"))
           .groupByKey(Grouped.with("class-counts-by-class", Serdes.String(), Serdes.String()))
           .count(Named.as("count-classes"),
               Materialized.<String, Long, KeyValueStore<Bytes, byte[]>>as(CLASS_COUNTS_STORE)
                   .withKeySerde(Serdes.String())
-                  .withValueSerde(Serdes.Long())
-                  .withCachingDisabled());
+                  .withValueSerde(Serdes.Long()));
       KStream<String, Long> changes = counts.toStream(Named.as("class-count-changes"));
       changes.to(topics.classCounts().name(), Produced.with(Serdes.String(), Serdes.Long())
           .withName("class-counts-sink"));
       return changes
-          .filter((className, count) -> count == 1L, Named.as("first-image-of-class"))
           .mapValues((className, count) -> new RegistryEvent(className,
               RegistryEventKind.FIRST_IMAGE, null, null), Named.as("first-image-events"));
     }

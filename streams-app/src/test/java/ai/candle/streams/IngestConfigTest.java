@@ -82,6 +82,14 @@ class IngestConfigTest {
   }
 
   @Test
+  void ingestDefaultsFavourThroughput() {
+    Properties props = IngestConfig.defaults().streamsProperties();
+    assertEquals("1000", props.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
+    assertEquals("2", props.get(StreamsConfig.NUM_STREAM_THREADS_CONFIG));
+    assertEquals(Integer.toString(256 * 1024), props.get("producer.batch.size"));
+  }
+
+  @Test
   void namesMapToEnvironmentVariablesAndFlags() {
     assertEquals("CANDLE_TOPIC_CLASS_COUNTS", IngestConfig.envName("topic.class-counts"));
     assertEquals("--topic-class-counts", IngestConfig.flagName("topic.class-counts"));
