@@ -55,7 +55,8 @@ public final class ScorerBench {
     long t0 = System.nanoTime();
     try (FastScorer scorer = FastScorer.prepare(model)) {
       double prepare = (System.nanoTime() - t0) / 1e9;
-      long warmEnd = System.nanoTime() + (long) (Math.min(1.0, seconds / 4) * 1e9);
+      // a few seconds of warm-up: the first seconds of a process run at about 80% of steady state
+      long warmEnd = System.nanoTime() + (long) (Math.min(4.0, seconds) * 1e9);
       do {
         scorer.score(images);
       } while (System.nanoTime() < warmEnd);
