@@ -1,0 +1,34 @@
+package ai.candle.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The failure issue 10 is about, kept visible: on the synthetic few-shot benchmark, the reference
+ * configuration of Candle (the paper's hyper-parameters, text-initialised virtual prototypes)
+ * almost never predicts a new class when every image is ranked against all classes, while
+ * zero-shot CLIP does. This test pins the benchmark, not the model: if it starts failing because
+ * the synthetic geometry changed, the benchmark was weakened; fix the model (the adaptive
+ * configuration) and report it beside the reference instead.
+ */
+class ReferenceCollapseTest {
+  @Test
+  void referenceConfigurationAlmostNeverPredictsNewClassesAmongAllClasses() throws Exception {
+    CliRun run = CliRun.of("evaluate", "--benchmark", "lt-4shot", "--device", "cpu", "--json");
+    assertEquals(0, run.exitCode(), run.err());
+    JsonNode json = new ObjectMapper().readTree(run.out());
+    double zeroShotNew = json.at("/zero_shot/all/new").asDouble();
+    double candleNew = json.at("/candle/all/new").asDouble();
+    double candleSplitNew = json.at("/candle/split/new").asDouble();
+    assertTrue(zeroShotNew >= 0.4, "zero-shot all-class new accuracy " + zeroShotNew + ": the benchmark lost its signal");
+    assertTrue(candleNew < 0.1 * zeroShotNew,
+        "reference Candle all-class new accuracy " + candleNew + " vs zero-shot " + zeroShotNew + ": no collapse");
+    // within the new split the same model does recognise new classes: the failure is the ranking
+    // of new against base classes (CLIP's modality gap), not the virtual prototypes themselves
+    assertTrue(candleSplitNew > 0.5 * zeroShotNew, "within-split new accuracy " + candleSplitNew);
+  }
+}
