@@ -324,7 +324,7 @@ public final class CandleFit {
     return out;
   }
 
-  private static int[] identity(int n) {
+  static int[] identity(int n) {
     int[] out = new int[n];
     for (int i = 0; i < n; i++) {
       out[i] = i;

@@ -67,7 +67,7 @@ public final class FitBench {
       names.add("c" + j);
     }
     CandleFit.TrainingSet shapeOnly =
-        new CandleFit.TrainingSet(visual, range(cb), dim, names, cb, text, counts);
+        new CandleFit.TrainingSet(visual, CandleFit.identity(cb), dim, names, cb, text, counts);
     HyperParameters hp = HyperParameters.defaults();
     try (NDManager m = NDManager.newBaseManager(device)) {
       CandleHead head = new CandleHead(m, CandleFit.initialParameters(shapeOnly, hp.initialRatio(), 1));
@@ -126,14 +126,6 @@ public final class FitBench {
     float[] out = new float[n];
     for (int i = 0; i < n; i++) {
       out[i] = (float) rnd.nextGaussian();
-    }
-    return out;
-  }
-
-  private static int[] range(int n) {
-    int[] out = new int[n];
-    for (int i = 0; i < n; i++) {
-      out[i] = i;
     }
     return out;
   }

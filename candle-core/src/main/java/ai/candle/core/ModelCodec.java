@@ -193,18 +193,11 @@ public final class ModelCodec {
 
   /**
    * The log-priors of the compensating logit-adjusted loss: {@code log π_j = log((n_j + 1) /
-   * Σ_k (n_k + 1))}, computed in double precision.
+   * Σ_k (n_k + 1))}, computed in double precision: the same priors the fit used ({@link
+   * CandleHead#logPrior}).
    */
   public static float[] logPriors(float[] classCounts) {
-    double total = 0;
-    for (float n : classCounts) {
-      total += n + 1.0;
-    }
-    float[] out = new float[classCounts.length];
-    for (int j = 0; j < out.length; j++) {
-      out[j] = (float) Math.log((classCounts[j] + 1.0) / total);
-    }
-    return out;
+    return CandleHead.logPrior(classCounts);
   }
 
   // ---------------------------------------------------------------- writing
