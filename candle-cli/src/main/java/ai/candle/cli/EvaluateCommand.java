@@ -75,17 +75,33 @@ final class EvaluateCommand implements Callable<Integer> {
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
+    Path generated = null;
     if (dataset == null) {
       var config = GenerateCommand.benchmark(benchmark);
-      dataset = Files.createTempDirectory("candle-synthetic-");
+      generated = Files.createTempDirectory("candle-synthetic-");
+      dataset = generated;
       err.println("no --dataset: evaluating the SYNTHETIC benchmark " + benchmark + " (CLIP-like features, not real images)");
       err.flush();
       GenerateCommand.write(dataset, config);
     }
-    Evaluation.Report report = Evaluation.run(settings(), err);
-    out.println(json ? Reports.json(report) : Reports.table(report));
-    out.flush();
+    try {
+      Evaluation.Report report = Evaluation.run(settings(), err);
+      out.println(json ? Reports.json(report) : Reports.table(report));
+      out.flush();
+    } finally {
+      if (generated != null) {
+        deleteTree(generated);
+      }
+    }
     return 0;
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    try (var files = Files.walk(dir)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
   }
 
   /** The options as evaluation settings (the one configuration, "candle"). */
