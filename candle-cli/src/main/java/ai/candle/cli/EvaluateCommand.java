@@ -66,6 +66,16 @@ final class EvaluateCommand implements Callable<Integer> {
       description = "Where to fit and score: auto takes the first GPU when the CUDA build sees one, else the CPU.")
   String device;
 
+  @Option(names = "--mode", defaultValue = "both", paramLabel = "reference|adaptive|both",
+      description = "Which Candle to fit: adaptive (the service's default: virtual prototypes in the image modality, "
+          + "zero-shot logits fused with weight --zero-shot-weight; reported as \"candle\"), reference (the paper's "
+          + "configuration, exactly; reported as \"reference\"), or both.")
+  String mode;
+
+  @Option(names = "--zero-shot-weight", defaultValue = "4", paramLabel = "X",
+      description = "adaptive: weight of zero-shot CLIP's logits added to the head's scores.")
+  double zeroShotWeight;
+
   @Option(names = "--json",
       description = "Print exactly one JSON object on stdout instead of the table (accuracies as fractions; "
           + "nested objects, so candle.split.hm is .candle.split.hm).")
@@ -104,12 +114,24 @@ final class EvaluateCommand implements Callable<Integer> {
     }
   }
 
-  /** The options as evaluation settings (the one configuration, "candle"). */
+  /** The options as evaluation settings: "candle" (adaptive) first, then "reference". */
   Evaluation.Settings settings() {
-    return new Evaluation.Settings(dataset, device, List.of(new Evaluation.Configuration("candle", hyperParameters())));
+    HyperParameters reference = hyperParameters();
+    Evaluation.Configuration adaptive =
+        new Evaluation.Configuration("candle", reference.withMode(HyperParameters.Mode.ADAPTIVE, zeroShotWeight));
+    Evaluation.Configuration paper = new Evaluation.Configuration("reference", reference);
+    return new Evaluation.Settings(dataset, device, switch (mode) {
+      case "adaptive" -> List.of(adaptive);
+      case "reference" -> List.of(paper);
+      case "both" -> List.of(adaptive, paper);
+      default -> throw new UserException("--mode must be reference, adaptive or both, got '" + mode + "'");
+    });
   }
 
   HyperParameters hyperParameters() {
+    if (!(zeroShotWeight >= 0) || Double.isInfinite(zeroShotWeight)) {
+      throw new UserException("--zero-shot-weight must be a finite number >= 0, got " + zeroShotWeight);
+    }
     if (!(scale >= 0) || Double.isInfinite(scale)) {
       throw new UserException("--scale must be a finite number >= 0, got " + scale);
     }

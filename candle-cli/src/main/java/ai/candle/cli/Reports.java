@@ -52,6 +52,10 @@ final class Reports {
       hp.put("lr", o.configuration().hyper().learningRate());
       hp.put("scale", o.configuration().hyper().scale());
       hp.put("seed", o.configuration().hyper().seed());
+      hp.put("mode", o.configuration().hyper().mode().name().toLowerCase(java.util.Locale.ROOT));
+      if (o.configuration().hyper().isAdaptive()) {
+        hp.put("zero_shot_weight", o.configuration().hyper().zeroShotWeight());
+      }
       node.put("fit_seconds", round(o.fitSeconds(), 3));
       node.put("score_images_per_second", o.scoreImagesPerSecond() == null ? null : round(o.scoreImagesPerSecond(), 1));
       node.putPOJO("epoch_loss", o.epochLoss().stream().map(v -> round(v, 5)).toList());

@@ -18,17 +18,26 @@ import org.junit.jupiter.api.Test;
 class ReferenceCollapseTest {
   @Test
   void referenceConfigurationAlmostNeverPredictsNewClassesAmongAllClasses() throws Exception {
-    CliRun run = CliRun.of("evaluate", "--benchmark", "lt-4shot", "--device", "cpu", "--json");
+    CliRun run = CliRun.of("evaluate", "--benchmark", "lt-4shot", "--mode", "both", "--device", "cpu", "--json");
     assertEquals(0, run.exitCode(), run.err());
     JsonNode json = new ObjectMapper().readTree(run.out());
     double zeroShotNew = json.at("/zero_shot/all/new").asDouble();
-    double candleNew = json.at("/candle/all/new").asDouble();
-    double candleSplitNew = json.at("/candle/split/new").asDouble();
+    double candleNew = json.at("/reference/all/new").asDouble();
+    double candleSplitNew = json.at("/reference/split/new").asDouble();
     assertTrue(zeroShotNew >= 0.4, "zero-shot all-class new accuracy " + zeroShotNew + ": the benchmark lost its signal");
     assertTrue(candleNew < 0.1 * zeroShotNew,
         "reference Candle all-class new accuracy " + candleNew + " vs zero-shot " + zeroShotNew + ": no collapse");
     // within the new split the same model does recognise new classes: the failure is the ranking
     // of new against base classes (CLIP's modality gap), not the virtual prototypes themselves
     assertTrue(candleSplitNew > 0.5 * zeroShotNew, "within-split new accuracy " + candleSplitNew);
+    // the service's default (adaptive) does predict new classes among all classes, and its
+    // within-split harmonic mean is not below zero-shot's (issue 10's targets, measured in QUALITY.md)
+    double adaptiveNew = json.at("/candle/all/new").asDouble();
+    assertTrue(adaptiveNew >= 0.9 * zeroShotNew, "adaptive all-class new accuracy " + adaptiveNew + " vs zero-shot " + zeroShotNew);
+    double adaptiveSplitHm = json.at("/candle/split/hm").asDouble();
+    double zeroShotSplitHm = json.at("/zero_shot/split/hm").asDouble();
+    assertTrue(adaptiveSplitHm >= zeroShotSplitHm, "adaptive within-split HM " + adaptiveSplitHm + " vs zero-shot " + zeroShotSplitHm);
+    assertEquals("adaptive", json.at("/candle/hyper_parameters/mode").asText());
+    assertEquals("reference", json.at("/reference/hyper_parameters/mode").asText());
   }
 }

@@ -144,7 +144,7 @@ public final class CandleFit {
     int cb = capped.baseClasses();
     float[] visual = visualPrototypes(capped);
     CandleParameters initial =
-        options.initial() != null ? options.initial() : initialParameters(capped, hp.initialRatio(), hp.seed());
+        options.initial() != null ? options.initial() : initialParameters(capped, hp, visual);
     if (options.epochOrder() != null && options.epochOrder().length < hp.epochs()) {
       throw new IllegalArgumentException("epoch order has " + options.epochOrder().length + " epochs, need " + hp.epochs());
     }
@@ -154,7 +154,7 @@ public final class CandleFit {
     List<Double> seconds = new ArrayList<>();
     CandleParameters learnt;
     try (NDManager manager = NDManager.newBaseManager(device)) {
-      CandleHead head = new CandleHead(manager, initial);
+      CandleHead head = new CandleHead(manager, initial, hp.mode());
       head.requireGradients();
       SgdMomentum sgd = new SgdMomentum(hp.momentum(), hp.weightDecay());
       NDArray features = CandleHead.aligned(manager, capped.features(), new Shape(n, d));
@@ -254,6 +254,32 @@ public final class CandleFit {
       }
     }
     return out;
+  }
+
+  /**
+   * The initialisation of a mode: the reference's ({@link #initialParameters(TrainingSet, double,
+   * long)}); in ADAPTIVE the virtual prototypes are then moved into the image modality by the
+   * base classes' mean gap between visual prototype and text feature.
+   */
+  static CandleParameters initialParameters(TrainingSet data, HyperParameters hp, float[] visual) {
+    CandleParameters p = initialParameters(data, hp.initialRatio(), hp.seed());
+    if (!hp.isAdaptive() || p.newClasses() == 0) {
+      return p;
+    }
+    int d = data.dim();
+    int cb = data.baseClasses();
+    double[] gap = new double[d];
+    for (int j = 0; j < cb; j++) {
+      for (int k = 0; k < d; k++) {
+        gap[k] += ((double) visual[j * d + k] - data.textFeatures()[j * d + k]) / cb;
+      }
+    }
+    float[] virtual = p.virtualPrototypes().clone();
+    for (int i = 0; i < virtual.length; i++) {
+      virtual[i] += (float) gap[i % d];
+    }
+    return new CandleParameters(d, p.newClasses(), p.projImage(), p.projText(), virtual, p.attnInProjWeight(),
+        p.attnInProjBias(), p.attnOutProjWeight(), p.attnOutProjBias(), p.normWeight(), p.normBias(), p.ratio());
   }
 
   /**

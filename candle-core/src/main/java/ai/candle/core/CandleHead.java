@@ -32,9 +32,20 @@ public final class CandleHead {
   private final int dim;
   private final int newClasses;
   private final Map<String, NDArray> params = new LinkedHashMap<>();
+  private final boolean virtualTextSide;
 
-  /** Copies {@code initial} into NDArrays of {@code manager} (on its device). */
+  /** The reference head: copies {@code initial} into NDArrays of {@code manager} (its device). */
   public CandleHead(NDManager manager, CandleParameters initial) {
+    this(manager, initial, HyperParameters.Mode.REFERENCE);
+  }
+
+  /**
+   * A head of the given mode. In {@link HyperParameters.Mode#REFERENCE} the new classes' text
+   * side is fed the virtual prototypes (as the authors' code does); in ADAPTIVE it keeps the raw
+   * text features, since the virtual prototypes live in the image modality there.
+   */
+  public CandleHead(NDManager manager, CandleParameters initial, HyperParameters.Mode mode) {
+    this.virtualTextSide = mode != HyperParameters.Mode.ADAPTIVE;
     this.manager = manager;
     this.dim = initial.dim();
     this.newClasses = initial.newClasses();
@@ -156,7 +167,7 @@ public final class CandleHead {
    * classes' text features, agree only with this reading.
    */
   private NDArray textSide(NDArray text, long c) {
-    if (newClasses == 0) {
+    if (newClasses == 0 || !virtualTextSide) {
       return text;
     }
     NDArray baseText = text.get(new NDIndex("0:{}", c - newClasses));

@@ -111,6 +111,7 @@ public final class FastScorer implements AutoCloseable {
   private final NDArray[] crossGramSlices;
   private final NDArray baseSq; // 1×N: c_j·c_j
   private final NDArray logitWeights; // 1×N: s·SCALE for the C prototype tokens, s for the C text tokens
+  private final NDArray zeroShotText; // D×C: λ·s·n(text)ᵀ in ADAPTIVE mode (zero-shot logits), else null
 
   private FastScorer(CandleModel model, Device device, int chunk) {
     if (model.numClasses() == 0) {
@@ -157,6 +158,11 @@ public final class FastScorer implements AutoCloseable {
         w[classes + j] = (float) s;
       }
       logitWeights = manager.create(w, new Shape(1, 2L * classes));
+      double lambda = model.hyper().isAdaptive() ? model.hyper().zeroShotWeight() : 0;
+      zeroShotText =
+          lambda == 0
+              ? null
+              : keep(pr.f32(model.textFeatures(), classes, dim).normalize(2, 1, 1e-12).transpose().mul(lambda * s));
       ok = true;
     } finally {
       if (!ok) {
@@ -324,7 +330,11 @@ public final class FastScorer implements AutoCloseable {
 
     NDArray imageNorm = imageOut.norm(new int[] {1}, true).maximum(1e-12f);
     NDArray cos = dot.div(sq.sqrt()).div(imageNorm);
-    float[] scores = cos.mul(logitWeights).reshape(b, 2, classes).sum(new int[] {1}).toFloatArray();
+    NDArray summed = cos.mul(logitWeights).reshape(b, 2, classes).sum(new int[] {1});
+    if (zeroShotText != null) {
+      summed = summed.add(x.normalize(2, 1, 1e-12).matMul(zeroShotText));
+    }
+    float[] scores = summed.toFloatArray();
     for (int i = 0; i < b; i++) {
       out[from + i] = new float[classes];
       System.arraycopy(scores, i * classes, out[from + i], 0, classes);

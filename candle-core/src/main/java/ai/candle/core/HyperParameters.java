@@ -17,6 +17,10 @@ package ai.candle.core;
  * @param initialRatio initial residual ratio (0.1)
  * @param maxPerClass at most this many training images per class (100); 0 means no cap
  * @param seed seed of initialisation, batch order and dropout: the same seed gives the same fit
+ * @param mode {@link Mode#REFERENCE} computes exactly what the authors' code computes; {@link
+ *     Mode#ADAPTIVE} is the service's configuration for ranking new and base classes together
+ * @param zeroShotWeight ADAPTIVE only: weight λ of zero-shot CLIP's logits {@code s·cos(image,
+ *     text)} added to the head's scores
  */
 public record HyperParameters(
     int epochs,
@@ -31,10 +35,42 @@ public record HyperParameters(
     double dropout,
     double initialRatio,
     int maxPerClass,
-    long seed) {
+    long seed,
+    Mode mode,
+    double zeroShotWeight) {
 
+  /** Which Candle: the paper's, or the service's all-class configuration. */
+  public enum Mode {
+    /**
+     * The authors' configuration, exactly (golden vectors): virtual prototypes start as the new
+     * classes' text features and also feed the text side of the head.
+     */
+    REFERENCE,
+    /**
+     * For ranking every class at once: virtual prototypes start in the image modality (the new
+     * class's text feature shifted by the base classes' mean image-text gap), the text side keeps
+     * the raw text features, and zero-shot CLIP's logits are added with weight λ. Without this the
+     * base classes' visual-prototype logits swamp the new classes (CANDLE.md, known quirks).
+     */
+    ADAPTIVE
+  }
+
+  /** The paper's hyper-parameters and the reference configuration. */
   public static HyperParameters defaults() {
-    return new HyperParameters(50, 128, 3e-4, 1e-5, 0.9, 5e-4, 0.5, 100.0, 1.0, 0.1, 0.1, 100, 1L);
+    return new HyperParameters(50, 128, 3e-4, 1e-5, 0.9, 5e-4, 0.5, 100.0, 1.0, 0.1, 0.1, 100, 1L, Mode.REFERENCE, 0);
+  }
+
+  /** The service's default: the paper's hyper-parameters in the ADAPTIVE configuration, λ = 4. */
+  public static HyperParameters adaptive() {
+    return defaults().withMode(Mode.ADAPTIVE, 4.0);
+  }
+
+  public HyperParameters withMode(Mode m, double weight) {
+    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed, m, weight);
+  }
+
+  public boolean isAdaptive() {
+    return mode == Mode.ADAPTIVE;
   }
 
   public HyperParameters {
@@ -43,34 +79,36 @@ public record HyperParameters(
     if (!(learningRate > 0)) throw new IllegalArgumentException("learning rate must be > 0, got " + learningRate);
     if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
     if (maxPerClass < 0) throw new IllegalArgumentException("maxPerClass must be >= 0, got " + maxPerClass);
+    if (mode == null) mode = Mode.REFERENCE;
+    if (!(zeroShotWeight >= 0) || Double.isInfinite(zeroShotWeight)) throw new IllegalArgumentException("zero-shot weight must be finite and >= 0, got " + zeroShotWeight);
   }
 
   public HyperParameters withEpochs(int v) {
-    return new HyperParameters(v, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed);
+    return new HyperParameters(v, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed, mode, zeroShotWeight);
   }
 
   public HyperParameters withBatchSize(int v) {
-    return new HyperParameters(epochs, v, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed);
+    return new HyperParameters(epochs, v, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed, mode, zeroShotWeight);
   }
 
   public HyperParameters withLearningRate(double v) {
-    return new HyperParameters(epochs, batchSize, v, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed);
+    return new HyperParameters(epochs, batchSize, v, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed, mode, zeroShotWeight);
   }
 
   public HyperParameters withScale(double v) {
-    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, v, logitScale, tau, dropout, initialRatio, maxPerClass, seed);
+    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, v, logitScale, tau, dropout, initialRatio, maxPerClass, seed, mode, zeroShotWeight);
   }
 
   public HyperParameters withDropout(double v) {
-    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, v, initialRatio, maxPerClass, seed);
+    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, v, initialRatio, maxPerClass, seed, mode, zeroShotWeight);
   }
 
   public HyperParameters withMaxPerClass(int v) {
-    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, v, seed);
+    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, v, seed, mode, zeroShotWeight);
   }
 
   public HyperParameters withSeed(long v) {
-    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, v);
+    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, v, mode, zeroShotWeight);
   }
 
   /**

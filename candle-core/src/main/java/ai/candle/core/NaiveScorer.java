@@ -36,6 +36,9 @@ public final class NaiveScorer {
   private final double[] outBias;
   private final double[] normWeight;
   private final double[] normBias;
+  /** ADAPTIVE: weight of zero-shot logits s·cos(image, text); 0 in REFERENCE. */
+  private final double zeroShotWeight;
+  private final double[] rawText;
 
   public NaiveScorer(CandleModel model) {
     CandleParameters p = model.params();
@@ -52,6 +55,8 @@ public final class NaiveScorer {
     this.projText = toDouble(p.projText());
     this.prototypes = toDouble(model.prototypes());
     this.textSide = toDouble(textSide(model));
+    this.zeroShotWeight = model.hyper().isAdaptive() ? model.hyper().zeroShotWeight() : 0;
+    this.rawText = toDouble(model.textFeatures());
     this.inProjT = transpose(toDouble(p.attnInProjWeight()), 3 * dim, dim);
     this.inBias = toDouble(p.attnInProjBias());
     this.outProjT = transpose(toDouble(p.attnOutProjWeight()), dim, dim);
@@ -66,6 +71,9 @@ public final class NaiveScorer {
    * text tokens too; the golden vectors agree only with this reading).
    */
   static float[] textSide(CandleModel model) {
+    if (model.hyper().isAdaptive()) {
+      return model.textFeatures();
+    }
     int d = model.dim();
     int cb = model.baseClasses();
     float[] t = new float[model.numClasses() * d];
@@ -133,6 +141,14 @@ public final class NaiveScorer {
       int tt = (1 + c + j) * d;
       double cosVt = dot(z, 0, z, tt, d) / (imageNorm * Math.max(norm(z, tt, d), NORM_EPS));
       scores[j] = logitScale * cosVt + logitScale * scale * cosVv;
+    }
+    if (zeroShotWeight != 0) {
+      double[] raw = toDouble(image);
+      double rawNorm = Math.max(norm(raw, 0, d), NORM_EPS);
+      for (int j = 0; j < c; j++) {
+        double cos = dot(raw, 0, rawText, j * d, d) / (rawNorm * Math.max(norm(rawText, j * d, d), NORM_EPS));
+        scores[j] += zeroShotWeight * logitScale * cos;
+      }
     }
     return scores;
   }

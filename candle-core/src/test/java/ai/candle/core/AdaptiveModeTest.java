@@ -1,0 +1,79 @@
+package ai.candle.core;
+
+import static ai.candle.core.CandleHeadGoldenTest.assertClose;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+
+import ai.djl.Device;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
+
+/** The ADAPTIVE configuration: initialisation, exact fast scoring with the zero-shot term, format. */
+class AdaptiveModeTest {
+  static final int D = CandleFitTest.D;
+
+  static CandleModel fitAdaptive() {
+    HyperParameters hp = CandleFitTest.hp().withMode(HyperParameters.Mode.ADAPTIVE, 4.0);
+    return CandleFit.fit(CandleFitTest.smallSet(), hp, CandleFit.Options.defaults().withDevice(Device.cpu()));
+  }
+
+  @Test
+  void defaultsStayTheReferenceAndTheServiceDefaultIsAdaptive() {
+    assertEquals(HyperParameters.Mode.REFERENCE, HyperParameters.defaults().mode());
+    assertEquals(HyperParameters.Mode.ADAPTIVE, HyperParameters.adaptive().mode());
+    assertEquals(4.0, HyperParameters.adaptive().zeroShotWeight());
+  }
+
+  @Test
+  void virtualPrototypesStartShiftedByTheMeanImageTextGap() {
+    CandleFit.TrainingSet data = CandleFitTest.smallSet();
+    float[] visual = CandleFit.visualPrototypes(data);
+    CandleParameters p = CandleFit.initialParameters(data, HyperParameters.adaptive(), visual);
+    int cb = data.baseClasses();
+    for (int k = 0; k < D; k++) {
+      double gap = 0;
+      for (int j = 0; j < cb; j++) {
+        gap += (visual[j * D + k] - data.textFeatures()[j * D + k]) / (double) cb;
+      }
+      for (int n = 0; n < p.newClasses(); n++) {
+        assertEquals(data.textFeatures()[(cb + n) * D + k] + gap, p.virtualPrototypes()[n * D + k], 1e-5);
+      }
+    }
+    CandleParameters ref = CandleFit.initialParameters(data, HyperParameters.defaults(), visual);
+    assertEquals(Arrays.toString(Arrays.copyOfRange(data.textFeatures(), cb * D, (cb + 2) * D)),
+        Arrays.toString(ref.virtualPrototypes()));
+  }
+
+  @Test
+  void fastScorerEqualsTheNaiveForwardWithTheZeroShotTerm() {
+    CandleModel m = fitAdaptive();
+    float[][] images = new float[7][D];
+    java.util.Random rnd = new java.util.Random(3);
+    for (float[] img : images) {
+      for (int k = 0; k < D; k++) {
+        img[k] = (float) rnd.nextGaussian();
+      }
+    }
+    NaiveScorer naive = new NaiveScorer(m);
+    try (FastScorer fast = FastScorer.prepare(m)) {
+      float[][] got = fast.score(images);
+      float[][] want = naive.score(images);
+      for (int i = 0; i < images.length; i++) {
+        assertClose("image " + i, want[i], got[i], 1e-4, 1.0);
+      }
+    }
+    CandleModel noZeroShot =
+        new CandleModel(m.classNames(), m.baseClasses(), m.dim(), m.textFeatures(), m.visualPrototypes(),
+            m.classCounts(), m.params(), m.hyper().withMode(HyperParameters.Mode.ADAPTIVE, 0), m.stats());
+    assertNotEquals(new NaiveScorer(noZeroShot).score(images[0])[0], naive.score(images[0])[0],
+        "the zero-shot term must change the scores");
+  }
+
+  @Test
+  void theModeTravelsWithTheModel() {
+    CandleModel m = fitAdaptive();
+    CandleModel back = ModelCodec.decode(ModelCodec.encode(m));
+    assertEquals(HyperParameters.Mode.ADAPTIVE, back.hyper().mode());
+    assertEquals(4.0, back.hyper().zeroShotWeight());
+  }
+}
