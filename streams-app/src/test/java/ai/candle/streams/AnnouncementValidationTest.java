@@ -40,13 +40,7 @@ class AnnouncementValidationTest {
   }
 
   private void assertRejected(ClassAnnouncement value, RejectReason reason, String message) {
-    byte[] bytes = fx.announce(value);
-    KeyValue<byte[], DeadLetter> letter = fx.deadLetters.readKeyValue();
-    assertArrayEquals(utf8(value.getName()), letter.key);
-    assertEquals(deadLetter(TOPIC, 0, utf8(value.getName()), bytes, "validation", reason, message),
-        letter.value);
-    fx.assertNoOutput();
-    assertEquals(1.0, fx.deadLetterCount(reason));
+    fx.assertOnlyDeadLetter(TOPIC, value.getName(), fx.announce(value), reason, message);
   }
 
   @Test

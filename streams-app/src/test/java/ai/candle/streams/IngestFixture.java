@@ -1,6 +1,8 @@
 package ai.candle.streams;
 
 import static org.junit.jupiter.api.Assertions.assertAll;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.candle.schemas.AvroSerde;
@@ -20,6 +22,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
 import org.apache.kafka.streams.TopologyTestDriver;
@@ -114,6 +117,18 @@ final class IngestFixture implements AutoCloseable {
   double deadLetterCount(RejectReason reason) {
     return registry.get(DeadLetters.METRIC).tag(DeadLetters.REASON_TAG, reason.tag()).counter()
         .count();
+  }
+
+  /**
+   * Asserts that a record rejected by validation came out as exactly one dead letter, equal to the
+   * expected one (origin {@code topic}, partition 0), counted once under its reason, and nothing else.
+   */
+  void assertOnlyDeadLetter(String topic, String key, byte[] bytes, RejectReason reason, String message) {
+    KeyValue<byte[], DeadLetter> letter = deadLetters.readKeyValue();
+    assertArrayEquals(utf8(key), letter.key);
+    assertEquals(deadLetter(topic, 0, utf8(key), bytes, "validation", reason, message), letter.value);
+    assertNoOutput();
+    assertEquals(1.0, deadLetterCount(reason));
   }
 
   /** Asserts no output on the topology's output topics. */

@@ -41,13 +41,7 @@ class LabeledImageValidationTest {
 
   /** Pipes the image and asserts it is the only output: one dead letter, equal to the expected one. */
   private void assertRejected(LabeledImage value, RejectReason reason, String message) {
-    byte[] bytes = fx.pipe(value);
-    KeyValue<byte[], DeadLetter> letter = fx.deadLetters.readKeyValue();
-    assertArrayEquals(utf8(value.getId()), letter.key);
-    assertEquals(deadLetter(TOPIC, 0, utf8(value.getId()), bytes, "validation", reason, message),
-        letter.value);
-    fx.assertNoOutput();
-    assertEquals(1.0, fx.deadLetterCount(reason));
+    fx.assertOnlyDeadLetter(TOPIC, value.getId(), fx.pipe(value), reason, message);
   }
 
   @Test
