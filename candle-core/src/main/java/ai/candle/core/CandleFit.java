@@ -194,7 +194,7 @@ public final class CandleFit {
   }
 
   /** One SGD step on the samples {@code order[from..to)}; returns the batch loss. */
-  private static double step(
+  static double step(
       CandleHead head,
       SgdMomentum sgd,
       NDArray features,

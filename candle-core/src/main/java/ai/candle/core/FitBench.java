@@ -1,14 +1,10 @@
 package ai.candle.core;
 
 import ai.djl.Device;
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDArrays;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -55,12 +51,9 @@ public final class FitBench {
     for (int j = 0; j < cb; j++) {
       counts[j] = 1 + rnd.nextInt(100);
     }
-    long[] labels = new long[batch + classes];
+    int[] labels = new int[batch];
     for (int i = 0; i < batch; i++) {
       labels[i] = rnd.nextInt(cb);
-    }
-    for (int j = 0; j < classes; j++) {
-      labels[batch + j] = j;
     }
     List<String> names = new ArrayList<>();
     for (int j = 0; j < classes; j++) {
@@ -69,6 +62,7 @@ public final class FitBench {
     CandleFit.TrainingSet shapeOnly =
         new CandleFit.TrainingSet(visual, CandleFit.identity(cb), dim, names, cb, text, counts);
     HyperParameters hp = HyperParameters.defaults();
+    int[] order = CandleFit.identity(batch);
     try (NDManager m = NDManager.newBaseManager(device)) {
       CandleHead head = new CandleHead(m, CandleFit.initialParameters(shapeOnly, hp.initialRatio(), 1));
       head.requireGradients();
@@ -77,21 +71,14 @@ public final class FitBench {
       NDArray t = CandleHead.aligned(m, text, new Shape(classes, dim));
       NDArray v = CandleHead.aligned(m, visual, new Shape(cb, dim));
       NDArray prior = CandleHead.aligned(m, CandleHead.logPrior(counts), new Shape(classes));
-      NDArray oneHot = m.create(labels).oneHot(classes);
+      NDArray prototypeLabels = m.arange(0, classes, 1, DataType.INT64);
       long start = 0;
       for (int s = 0; s < warmup + steps; s++) {
         if (s == warmup) {
           start = System.nanoTime();
         }
-        try (NDScope scope = new NDScope()) {
-          scope.suppressNotUsedWarning();
-          try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            CandleHead.Outputs out = head.forward(x, t, v, true, hp.dropout(), hp.scale(), hp.logitScale());
-            NDList loss = CandleHead.loss(out, oneHot, prior, hp.tau());
-            gc.backward(loss.get(0));
-          }
-          sgd.step(head.parameters(), 1e-4);
-        }
+        // the fit's own step: batch gather, forward, backward, SGD update
+        CandleFit.step(head, sgd, x, labels, order, 0, batch, t, v, prior, prototypeLabels, hp, 1e-4);
       }
       double secs = (System.nanoTime() - start) / 1e9 / steps;
       double gflop = 3 * 2 * forwardMultiplyAdds(batch, classes, dim) / 1e9;
