@@ -289,14 +289,86 @@ public final class CandleFit {
    */
   public static CandleParameters initialParameters(TrainingSet data, double ratio, long seed) {
     int d = data.dim();
-    int cn = data.numClasses() - data.baseClasses();
+    float[] virtual =
+        Arrays.copyOfRange(data.textFeatures(), data.baseClasses() * d, data.numClasses() * d);
+    return initialParameters(d, virtual, ratio, seed);
+  }
+
+  /**
+   * A model that scores {@code classNames} before any fit: every class is new, its virtual
+   * prototype its text feature (no base class, so no modality gap is known yet), and the head
+   * has the reference initialisation. In ADAPTIVE mode zero-shot CLIP's logits carry most of the
+   * score.
+   *
+   * @param textFeatures C×D raw text features in the order of {@code classNames}
+   */
+  public static CandleModel untrained(List<String> classNames, int dim, float[] textFeatures, HyperParameters hp) {
+    int c = classNames.size();
+    if (c < 1 || textFeatures.length != c * dim) {
+      throw new IllegalArgumentException(c + " classes need " + c * dim + " text feature values, got " + textFeatures.length);
+    }
+    CandleParameters p = initialParameters(dim, textFeatures.clone(), hp.initialRatio(), hp.seed());
+    return new CandleModel(classNames, 0, dim, textFeatures.clone(), new float[0], new float[c], p, hp, FitStats.none("none"));
+  }
+
+  /**
+   * The model with classes appended as new (virtual prototypes), no fit: what a service serves
+   * within moments of a class announcement. A virtual prototype is the class's text feature, in
+   * ADAPTIVE mode shifted into the image modality by the model's mean gap between visual
+   * prototype and text feature over its base classes (as {@link #fit} initialises them). Every
+   * existing class scores as before, up to the attention now also seeing the new tokens.
+   *
+   * @param names the classes to add, none of them in the model yet
+   * @param textFeatures their raw text features, names.size()×D
+   */
+  public static CandleModel extend(CandleModel model, List<String> names, float[] textFeatures) {
+    int d = model.dim();
+    if (textFeatures.length != names.size() * d) {
+      throw new IllegalArgumentException(names.size() + " classes need " + names.size() * d + " text feature values, got " + textFeatures.length);
+    }
+    for (String name : names) {
+      if (model.classNames().contains(name)) {
+        throw new IllegalArgumentException("class '" + name + "' is already in the model");
+      }
+    }
+    float[] added = textFeatures.clone();
+    if (model.hyper().isAdaptive() && model.baseClasses() > 0) {
+      double[] gap = new double[d];
+      int cb = model.baseClasses();
+      for (int j = 0; j < cb; j++) {
+        for (int k = 0; k < d; k++) {
+          gap[k] += ((double) model.visualPrototypes()[j * d + k] - model.textFeatures()[j * d + k]) / cb;
+        }
+      }
+      for (int i = 0; i < added.length; i++) {
+        added[i] += (float) gap[i % d];
+      }
+    }
+    CandleParameters p = model.params();
+    float[] virtual = concat(p.virtualPrototypes(), added);
+    CandleParameters extended = new CandleParameters(d, p.newClasses() + names.size(), p.projImage(), p.projText(),
+        virtual, p.attnInProjWeight(), p.attnInProjBias(), p.attnOutProjWeight(), p.attnOutProjBias(), p.normWeight(),
+        p.normBias(), p.ratio());
+    List<String> allNames = new ArrayList<>(model.classNames());
+    allNames.addAll(names);
+    float[] counts = Arrays.copyOf(model.classCounts(), allNames.size());
+    return new CandleModel(allNames, model.baseClasses(), d, concat(model.textFeatures(), textFeatures),
+        model.visualPrototypes(), counts, extended, model.hyper(), model.stats());
+  }
+
+  private static float[] concat(float[] a, float[] b) {
+    float[] out = Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  private static CandleParameters initialParameters(int d, float[] virtual, double ratio, long seed) {
+    int cn = virtual.length / d;
     Random rnd = new Random(seed);
     float[] inW = uniform(rnd, 3 * d * d, Math.sqrt(6.0 / (d + 3.0 * d)));
     float[] outW = uniform(rnd, d * d, 1.0 / Math.sqrt(d));
     float[] ones = new float[d];
     Arrays.fill(ones, 1f);
-    float[] virtual =
-        Arrays.copyOfRange(data.textFeatures(), data.baseClasses() * d, data.numClasses() * d);
     return new CandleParameters(
         d, cn, eye(d), eye(d), virtual, inW, new float[3 * d], outW, new float[d], ones, new float[d], (float) ratio);
   }

@@ -49,7 +49,7 @@ class AvroSerdeTest {
   void chunkedModelVersionRoundTrips() {
     ModelVersion model = ModelVersion.newBuilder()
         .setVersion(3).setCreatedAt(T0).setClipModelId("ViT-B/16").setFeatureWidth(512)
-        .setClasses(List.of(new ModelClass("cat", 0, 10L), new ModelClass("dog", 1, 2L)))
+        .setClasses(List.of(new ModelClass("cat", 0, 10L, 12L, 2L), new ModelClass("dog", 1, 2L, 2L, 0L)))
         .setHyperParameters(Map.of("lr", "0.001", "epochs", "20"))
         .setParameters(ByteBuffer.wrap(new byte[] {1, 2, 3}))
         .setChecksum("sha256:abc")

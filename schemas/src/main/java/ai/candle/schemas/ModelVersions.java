@@ -1,0 +1,210 @@
+package ai.candle.schemas;
+
+import ai.candle.core.CandleModel;
+import ai.candle.core.HyperParameters;
+import ai.candle.core.ModelCodec;
+import ai.candle.core.ModelFormatException;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.common.config.TopicConfig;
+
+/**
+ * Turns a fitted {@link CandleModel} into a {@code candle.models} record and back.
+ *
+ * <h2>Size limits</h2>
+ *
+ * A version travels as ONE record (no chunking): at C = 1,000 classes and D = 512 the compressed
+ * model is about 9 MB, more than Kafka's 1 MB defaults. Every party is sized on purpose to
+ * {@link #DEFAULT_MAX_BYTES} (32 MiB, room for about 3,500 classes at D = 512):
+ *
+ * <ul>
+ *   <li>the topic: {@code max.message.bytes} ({@link #topicConfig(int)});
+ *   <li>the trainer's producer: {@code max.request.size} ({@link #producerConfig(int)});
+ *   <li>every consumer of the topic: {@code max.partition.fetch.bytes} and {@code
+ *       fetch.max.bytes} ({@link #consumerConfig(int)}).
+ * </ul>
+ *
+ * A version over the limit is refused before it is sent ({@link ModelTooLargeException}, which
+ * says which settings to raise); a topic created with a smaller limit makes the broker refuse the
+ * record, which the producer reports at once as a {@code RecordTooLargeException}.
+ */
+public final class ModelVersions {
+
+  /** Default limit on one serialized model version, in bytes (32 MiB). */
+  public static final int DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
+  /** Room for the record's other fields (class list, metrics) beside the parameters blob. */
+  static final int RECORD_OVERHEAD_BYTES = 1024 * 1024;
+
+  /** How a version came about. */
+  public enum Origin {
+    /** A full refit on the training store. */
+    FIT,
+    /** The serving version with new classes appended as virtual prototypes; no fit. */
+    EXTEND,
+    /** No fit yet: every class is a virtual prototype from its text feature. */
+    INITIAL
+  }
+
+  /**
+   * Per-class bookkeeping recorded in a version, by class name.
+   *
+   * @param index the registry's stable index
+   * @param seen valid labelled images of the class this version accounted for
+   * @param heldOut of those, images in the holdout
+   */
+  public record ClassBook(int index, long seen, long heldOut) {}
+
+  private ModelVersions() {}
+
+  /**
+   * The record of a model version.
+   *
+   * @param model the model; its class counts are the priors the fit used
+   * @param version the version number
+   * @param createdAt when the version was made
+   * @param clipModelId which CLIP produced the features (e.g. {@code ViT-B/32})
+   * @param origin how the version came about
+   * @param books per class name: registry index, seen and held-out counts (classes absent get
+   *     index -1 and zeros)
+   * @param holdoutMetrics holdout accuracies, by metric name
+   */
+  public static ModelVersion toRecord(CandleModel model, long version, Instant createdAt,
+      String clipModelId, Origin origin, Map<String, ClassBook> books,
+      Map<String, Double> holdoutMetrics) {
+    byte[] blob = ModelCodec.encode(model);
+    List<ModelClass> classes = new ArrayList<>(model.numClasses());
+    for (int j = 0; j < model.numClasses(); j++) {
+      String name = model.classNames().get(j);
+      ClassBook book = books.getOrDefault(name, new ClassBook(-1, 0, 0));
+      classes.add(new ModelClass(name, book.index(), (long) model.classCounts()[j], book.seen(),
+          book.heldOut()));
+    }
+    return ModelVersion.newBuilder()
+        .setVersion(version)
+        .setCreatedAt(createdAt)
+        .setClipModelId(clipModelId)
+        .setFeatureWidth(model.dim())
+        .setClasses(classes)
+        .setBaseClasses(model.baseClasses())
+        .setOrigin(origin.name())
+        .setHyperParameters(hyperParameters(model.hyper()))
+        .setParameters(ByteBuffer.wrap(blob))
+        .setChecksum(ModelCodec.checksum(blob))
+        .setHoldoutMetrics(new LinkedHashMap<>(holdoutMetrics))
+        .setChunk(null)
+        .build();
+  }
+
+  /**
+   * The model of a record, checked: not chunked, the checksum matches the parameters, the
+   * feature width is the expected one and the class list agrees with the model.
+   *
+   * @throws ModelFormatException with a message that says what is wrong
+   */
+  public static CandleModel fromRecord(ModelVersion record, int expectedWidth) {
+    Objects.requireNonNull(record, "record");
+    if (record.getChunk() != null) {
+      throw new ModelFormatException("version " + record.getVersion()
+          + " is chunked; this reader takes single-record versions only (raise the size limits"
+          + " instead, see ModelVersions)");
+    }
+    if (record.getFeatureWidth() != expectedWidth) {
+      throw new ModelFormatException("version " + record.getVersion() + " has feature width "
+          + record.getFeatureWidth() + " but this service is configured for " + expectedWidth
+          + " (feature.width); it was fitted on features of another CLIP model ("
+          + record.getClipModelId() + ")");
+    }
+    byte[] blob = bytes(record.getParameters());
+    String actual = ModelCodec.checksum(blob);
+    if (!actual.equals(record.getChecksum())) {
+      throw new ModelFormatException("version " + record.getVersion()
+          + ": checksum mismatch (record says " + record.getChecksum() + ", parameters hash to "
+          + actual + "); the record was altered after it was written");
+    }
+    CandleModel model = ModelCodec.decode(blob);
+    if (model.dim() != expectedWidth) {
+      throw new ModelFormatException("version " + record.getVersion() + ": parameters have width "
+          + model.dim() + " but the record says " + record.getFeatureWidth());
+    }
+    List<String> listed = record.getClasses().stream().map(ModelClass::getName).toList();
+    if (!listed.equals(model.classNames())) {
+      throw new ModelFormatException("version " + record.getVersion()
+          + ": the record's class list differs from the model's (" + listed.size() + " vs "
+          + model.numClasses() + " classes)");
+    }
+    return model;
+  }
+
+  /** Size of a record's parameters blob. */
+  public static int parameterBytes(ModelVersion record) {
+    return record.getParameters().remaining();
+  }
+
+  /**
+   * Refuses a record whose parameters would exceed {@code maxBytes} once serialized.
+   *
+   * @throws ModelTooLargeException naming the size, the limit and the settings to raise
+   */
+  public static void checkSize(ModelVersion record, int maxBytes) {
+    long size = (long) parameterBytes(record) + RECORD_OVERHEAD_BYTES;
+    if (size > maxBytes) {
+      throw new ModelTooLargeException("model version " + record.getVersion() + " with "
+          + record.getClasses().size() + " classes at width " + record.getFeatureWidth()
+          + " needs about " + size + " bytes, over the limit of " + maxBytes + " bytes; raise"
+          + " model.max.bytes on the trainer and the scorers, and max.message.bytes of the"
+          + " models topic, together");
+    }
+  }
+
+  /** Topic configs of the models topic: compacted, records up to {@code maxBytes}. */
+  public static Map<String, String> topicConfig(int maxBytes) {
+    return Map.of(
+        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
+        TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(maxBytes));
+  }
+
+  /** Producer settings for publishing versions up to {@code maxBytes}. */
+  public static Map<String, Object> producerConfig(int maxBytes) {
+    return Map.of(
+        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, maxBytes,
+        ProducerConfig.BUFFER_MEMORY_CONFIG, Math.max(64L * 1024 * 1024, 2L * maxBytes),
+        ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
+  }
+
+  /** Consumer settings for reading versions up to {@code maxBytes}. */
+  public static Map<String, Object> consumerConfig(int maxBytes) {
+    return Map.of(
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, maxBytes,
+        ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Math.max(maxBytes, 52_428_800));
+  }
+
+  /** The hyper-parameters as name to text, in the record's form. */
+  static Map<String, String> hyperParameters(HyperParameters hp) {
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put("mode", hp.mode().name());
+    m.put("epochs", Integer.toString(hp.epochs()));
+    m.put("batchSize", Integer.toString(hp.batchSize()));
+    m.put("learningRate", Double.toString(hp.learningRate()));
+    m.put("scale", Double.toString(hp.scale()));
+    m.put("logitScale", Double.toString(hp.logitScale()));
+    m.put("tau", Double.toString(hp.tau()));
+    m.put("maxPerClass", Integer.toString(hp.maxPerClass()));
+    m.put("zeroShotWeight", Double.toString(hp.zeroShotWeight()));
+    m.put("seed", Long.toString(hp.seed()));
+    return m;
+  }
+
+  private static byte[] bytes(ByteBuffer buffer) {
+    ByteBuffer b = buffer.duplicate();
+    byte[] out = new byte[b.remaining()];
+    b.get(out);
+    return out;
+  }
+}

@@ -1,0 +1,49 @@
+package ai.candle.schemas;
+
+import java.util.List;
+import java.util.Map;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.config.TopicConfig;
+
+/**
+ * The topics to create before the services start (the services never create them): names,
+ * partitions and configs as DESIGN.md's topic table says. Used by the embedded default, the
+ * tests and documented for operators (README, docker-compose).
+ *
+ * <ul>
+ *   <li>{@code candle.classes} and {@code candle.class-counts}: compacted;
+ *   <li>{@code candle.models}: compacted, ONE partition (versions are totally ordered), records
+ *       up to the model limit ({@link ModelVersions#topicConfig(int)});
+ *   <li>every other topic: {@code delete}, with the broker's retention ({@code candle.features}'
+ *       retention is how far back a refit or a restarted trainer may look).
+ * </ul>
+ */
+public final class TopicSpecs {
+
+  private TopicSpecs() {}
+
+  /**
+   * The topics with {@code partitions} partitions each (the models topic has one).
+   *
+   * @param replication replication factor (1 on a single broker)
+   * @param modelMaxBytes the size limit of one model version
+   */
+  public static List<NewTopic> all(TopicNames names, int partitions, short replication,
+      int modelMaxBytes) {
+    Map<String, String> compact =
+        Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
+    Map<String, String> delete =
+        Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE);
+    return List.of(
+        new NewTopic(names.labeledImages(), partitions, replication).configs(delete),
+        new NewTopic(names.unlabeledImages(), partitions, replication).configs(delete),
+        new NewTopic(names.classAnnouncements(), partitions, replication).configs(delete),
+        new NewTopic(names.classes(), partitions, replication).configs(compact),
+        new NewTopic(names.classCounts(), partitions, replication).configs(compact),
+        new NewTopic(names.features(), partitions, replication).configs(delete),
+        new NewTopic(names.models(), 1, replication)
+            .configs(ModelVersions.topicConfig(modelMaxBytes)),
+        new NewTopic(names.predictions(), partitions, replication).configs(delete),
+        new NewTopic(names.deadLetter(), partitions, replication).configs(delete));
+  }
+}

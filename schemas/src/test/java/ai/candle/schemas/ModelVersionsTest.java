@@ -1,0 +1,94 @@
+package ai.candle.schemas;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.candle.core.CandleFit;
+import ai.candle.core.CandleModel;
+import ai.candle.core.HyperParameters;
+import ai.candle.core.ModelFormatException;
+import java.nio.ByteBuffer;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class ModelVersionsTest {
+  static final int D = 16;
+
+  static CandleModel model(int classes) {
+    Random rnd = new Random(classes);
+    float[] text = new float[classes * D];
+    for (int i = 0; i < text.length; i++) {
+      text[i] = (float) rnd.nextGaussian();
+    }
+    List<String> names = java.util.stream.IntStream.range(0, classes).mapToObj(i -> "class-" + i).toList();
+    return CandleFit.untrained(names, D, text, HyperParameters.adaptive());
+  }
+
+  static ModelVersion record(CandleModel m) {
+    return ModelVersions.toRecord(m, 7, Instant.ofEpochMilli(1_000), "synthetic", ModelVersions.Origin.INITIAL,
+        Map.of("class-1", new ModelVersions.ClassBook(1, 5, 1)), Map.of("holdout.all", 0.5));
+  }
+
+  @Test
+  void aRecordCarriesTheModelAndItsBookkeepingThroughTheSerde() {
+    CandleModel m = model(3);
+    ModelVersion r = record(m);
+    AvroSerde<ModelVersion> serde = AvroSerde.of(ModelVersion.class);
+    ModelVersion back = serde.deserializer().deserialize("t", serde.serializer().serialize("t", r));
+    assertEquals(7, back.getVersion());
+    assertEquals("INITIAL", back.getOrigin());
+    assertEquals(0, back.getBaseClasses());
+    assertEquals(5, back.getClasses().get(1).getSeen());
+    assertEquals(1, back.getClasses().get(1).getHeldOut());
+    assertEquals(-1, back.getClasses().get(0).getIndex());
+    assertEquals("ADAPTIVE", back.getHyperParameters().get("mode"));
+    CandleModel decoded = ModelVersions.fromRecord(back, D);
+    assertEquals(m.classNames(), decoded.classNames());
+    assertArrayEquals(m.params().virtualPrototypes(), decoded.params().virtualPrototypes());
+  }
+
+  @Test
+  void aTamperedWrongWidthOrChunkedRecordIsRefusedWithTheReason() {
+    ModelVersion r = record(model(3));
+    ModelFormatException width = assertThrows(ModelFormatException.class, () -> ModelVersions.fromRecord(r, 512));
+    assertTrue(width.getMessage().contains("feature width 16"), width.getMessage());
+
+    ModelVersion badSum = ModelVersion.newBuilder(r).setChecksum("0".repeat(64)).build();
+    ModelFormatException sum = assertThrows(ModelFormatException.class, () -> ModelVersions.fromRecord(badSum, D));
+    assertTrue(sum.getMessage().contains("checksum mismatch"), sum.getMessage());
+
+    byte[] blob = r.getParameters().array().clone();
+    blob[blob.length - 3] ^= 0x55;
+    ModelVersion flipped = ModelVersion.newBuilder(r).setParameters(ByteBuffer.wrap(blob)).build();
+    assertThrows(ModelFormatException.class, () -> ModelVersions.fromRecord(flipped, D));
+
+    ModelVersion chunked = ModelVersion.newBuilder(r).setChunk(new ModelChunk(0, 2, 10L, List.of())).build();
+    ModelFormatException c = assertThrows(ModelFormatException.class, () -> ModelVersions.fromRecord(chunked, D));
+    assertTrue(c.getMessage().contains("chunked"), c.getMessage());
+  }
+
+  @Test
+  void aVersionOverTheLimitIsRefusedNamingTheSettingsToRaise() {
+    ModelVersion r = record(model(3));
+    ModelVersions.checkSize(r, ModelVersions.DEFAULT_MAX_BYTES);
+    ModelTooLargeException e = assertThrows(ModelTooLargeException.class, () -> ModelVersions.checkSize(r, 1024));
+    assertTrue(e.getMessage().contains("max.message.bytes") && e.getMessage().contains("model.max.bytes"), e.getMessage());
+  }
+
+  @Test
+  void theModelsTopicIsCompactedSinglePartitionAndSized() {
+    var specs = TopicSpecs.all(TopicNames.defaults(), 4, (short) 1, 1234);
+    var models = specs.stream().filter(t -> t.name().equals("candle.models")).findFirst().orElseThrow();
+    assertEquals(1, models.numPartitions());
+    assertEquals("compact", models.configs().get("cleanup.policy"));
+    assertEquals("1234", models.configs().get("max.message.bytes"));
+    assertEquals(9, specs.size());
+    assertEquals(1234, ModelVersions.consumerConfig(1234).get("max.partition.fetch.bytes"));
+    assertEquals(1234, ModelVersions.producerConfig(1234).get("max.request.size"));
+  }
+}
