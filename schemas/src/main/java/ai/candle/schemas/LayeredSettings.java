@@ -1,0 +1,182 @@
+package ai.candle.schemas;
+
+import java.io.IOException;
+import java.io.Reader;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * Settings of a service, loaded in layers: defaults, then a properties file, then environment
+ * variables, then command-line flags; later layers win. Every setting has one property name; its
+ * environment variable is {@code CANDLE_} + the name upper-cased with {@code .} and {@code -} as
+ * {@code _}, and its flag is {@code --} + the name with {@code .} as {@code -}. The file is named
+ * by {@code --config FILE} or {@code CANDLE_CONFIG}.
+ *
+ * <p>A service may also pass settings through to its Kafka clients: keys starting with the
+ * pass-through prefix (e.g. {@code kafka.}) in the file, or the repeatable flag (e.g. {@code
+ * --kafka-config key=value}), which wins. They are returned with the prefix.
+ *
+ * @param keys the known property names
+ * @param defaults a default for every key
+ * @param passPrefix prefix of pass-through keys, e.g. {@code "kafka."}
+ * @param passFlag the pass-through flag, e.g. {@code "--kafka-config"}
+ */
+public record LayeredSettings(List<String> keys, Map<String, String> defaults, String passPrefix,
+    String passFlag) {
+
+  public static final String CONFIG_FLAG = "--config";
+  public static final String CONFIG_ENV = "CANDLE_CONFIG";
+  static final String ENV_PREFIX = "CANDLE_";
+
+  public LayeredSettings {
+    keys = List.copyOf(keys);
+    defaults = Map.copyOf(defaults);
+    for (String key : keys) {
+      if (!defaults.containsKey(key)) {
+        throw new IllegalArgumentException("no default for setting " + key);
+      }
+    }
+  }
+
+  /**
+   * The settings: every key, plus pass-through keys (with their prefix).
+   *
+   * @throws IllegalArgumentException on an unknown flag or file key, or a flag without a value
+   * @throws UncheckedIOException when the file cannot be read
+   */
+  public Map<String, String> load(List<String> args, Map<String, String> env) {
+    Map<String, String> flags = new HashMap<>();
+    Map<String, String> passed = new LinkedHashMap<>();
+    parseFlags(args, flags, passed);
+    Map<String, String> settings = new LinkedHashMap<>(defaults);
+    String file = flags.getOrDefault(CONFIG_FLAG, env.get(CONFIG_ENV));
+    if (file != null) {
+      settings.putAll(readFile(Path.of(file)));
+    }
+    for (String key : keys) {
+      String fromEnv = env.get(envName(key));
+      if (fromEnv != null) {
+        settings.put(key, fromEnv);
+      }
+      String fromFlag = flags.get(flagName(key));
+      if (fromFlag != null) {
+        settings.put(key, fromFlag);
+      }
+    }
+    settings.putAll(passed);
+    return settings;
+  }
+
+  /** The pass-through settings of a loaded map, without their prefix. */
+  public Map<String, String> passThrough(Map<String, String> settings) {
+    Map<String, String> out = new LinkedHashMap<>();
+    settings.forEach((key, value) -> {
+      if (key.startsWith(passPrefix)) {
+        out.put(key.substring(passPrefix.length()), value);
+      }
+    });
+    return out;
+  }
+
+  public static String envName(String key) {
+    return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+  }
+
+  public static String flagName(String key) {
+    return "--" + key.replace('.', '-');
+  }
+
+  /** An integer setting, with a message naming the key on a bad value. */
+  public static int intOf(Map<String, String> settings, String key) {
+    String value = settings.get(key).trim();
+    try {
+      return Integer.parseInt(value);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be an integer, got '" + value + "'", e);
+    }
+  }
+
+  /** A long setting, with a message naming the key on a bad value. */
+  public static long longOf(Map<String, String> settings, String key) {
+    String value = settings.get(key).trim();
+    try {
+      return Long.parseLong(value);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be an integer, got '" + value + "'", e);
+    }
+  }
+
+  /** A decimal setting, finite, with a message naming the key on a bad value. */
+  public static double doubleOf(Map<String, String> settings, String key) {
+    String value = settings.get(key).trim();
+    try {
+      double d = Double.parseDouble(value);
+      if (!Double.isFinite(d)) {
+        throw new NumberFormatException("not finite");
+      }
+      return d;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(key + " must be a number, got '" + value + "'", e);
+    }
+  }
+
+  private void parseFlags(List<String> args, Map<String, String> flags, Map<String, String> passed) {
+    for (int i = 0; i < args.size(); i++) {
+      String arg = args.get(i);
+      int eq = arg.indexOf('=');
+      String name = eq > 0 ? arg.substring(0, eq) : arg;
+      if (!isKnownFlag(name)) {
+        throw new IllegalArgumentException("Unknown argument '" + arg + "'; known flags: "
+            + CONFIG_FLAG + ", " + passFlag + ", " + keys.stream().map(LayeredSettings::flagName).toList());
+      }
+      String value;
+      if (eq > 0) {
+        value = arg.substring(eq + 1);
+      } else if (i + 1 < args.size()) {
+        value = args.get(++i);
+      } else {
+        throw new IllegalArgumentException("Flag " + name + " needs a value");
+      }
+      if (name.equals(passFlag)) {
+        int kv = value.indexOf('=');
+        if (kv <= 0) {
+          throw new IllegalArgumentException(passFlag + " needs key=value, got: " + value);
+        }
+        passed.put(passPrefix + value.substring(0, kv), value.substring(kv + 1));
+      } else {
+        flags.put(name, value);
+      }
+    }
+  }
+
+  private boolean isKnownFlag(String name) {
+    return name.equals(CONFIG_FLAG) || name.equals(passFlag)
+        || keys.stream().anyMatch(key -> flagName(key).equals(name));
+  }
+
+  private Map<String, String> readFile(Path file) {
+    Properties props = new Properties();
+    try (Reader reader = Files.newBufferedReader(file)) {
+      props.load(reader);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read config file " + file.toAbsolutePath()
+          + " (given by " + CONFIG_FLAG + " or " + CONFIG_ENV + ")", e);
+    }
+    Map<String, String> settings = new HashMap<>();
+    for (String key : props.stringPropertyNames()) {
+      if (!key.startsWith(passPrefix) && !keys.contains(key)) {
+        throw new IllegalArgumentException("Unknown key '" + key + "' in config file " + file
+            + "; known keys: " + keys + " and " + passPrefix + "* for the Kafka clients");
+      }
+      settings.put(key, props.getProperty(key));
+    }
+    return settings;
+  }
+}

@@ -1,0 +1,49 @@
+package ai.candle.trainer;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.candle.core.HyperParameters;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class TrainerConfigTest {
+
+  @Test
+  void defaultsAreTheAdaptiveConfigurationWithTheStoreCappingSamples() {
+    TrainerConfig c = TrainerConfig.defaults();
+    assertEquals("localhost:9092", c.bootstrapServers());
+    assertEquals("candle", c.modelName());
+    assertEquals(512, c.featureWidth());
+    assertEquals(100, c.storeMaxPerClass());
+    assertEquals(HyperParameters.Mode.ADAPTIVE, c.hyperParameters().mode());
+    assertEquals(4.0, c.hyperParameters().zeroShotWeight());
+    assertEquals(0, c.hyperParameters().maxPerClass(), "the store caps; the fit must not cap again");
+    assertEquals(Duration.ofMinutes(10), c.refitInterval());
+    assertEquals("candle.models", c.topics().models());
+    assertEquals(32 * 1024 * 1024, c.modelMaxBytes());
+  }
+
+  @Test
+  void flagsAndEnvironmentOverrideAndPassThroughReachTheClients() {
+    TrainerConfig c = TrainerConfig.load(List.of("--fit-epochs", "7", "--topic-models=m",
+        "--kafka-config", "security.protocol=SSL"), Map.of("CANDLE_FEATURE_WIDTH", "64", "CANDLE_FIT_EPOCHS", "9"));
+    assertEquals(7, c.hyperParameters().epochs());
+    assertEquals(64, c.featureWidth());
+    assertEquals("m", c.topics().models());
+    assertEquals(Map.of("security.protocol", "SSL"), c.kafkaOverrides());
+  }
+
+  @Test
+  void badSettingsAreNamed() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> TrainerConfig.load(List.of("--holdout-percent", "80"), Map.of()));
+    assertTrue(e.getMessage().contains("holdout.percent"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> TrainerConfig.load(List.of("--refit-fraction", "x"), Map.of()));
+    assertTrue(e.getMessage().contains("refit.fraction"), e.getMessage());
+  }
+}

@@ -1,0 +1,124 @@
+package ai.candle.trainer.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.candle.core.CandleModel;
+import ai.candle.kafka.KafkaTarget;
+import ai.candle.schemas.ModelClass;
+import ai.candle.schemas.ModelVersion;
+import ai.candle.schemas.ModelVersions;
+import ai.candle.trainer.Trainer;
+import ai.candle.trainer.TrainerConfig;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The trainer on a real broker, in process. */
+class TrainerIT {
+  static KafkaTarget kafka;
+
+  @BeforeAll
+  static void startKafka() {
+    kafka = KafkaTarget.start();
+  }
+
+  @AfterAll
+  static void stopKafka() {
+    kafka.close();
+  }
+
+  static Trainer start(TrainerRun run, SimpleMeterRegistry meters, String... flags) throws Exception {
+    Trainer trainer = new Trainer(TrainerConfig.load(run.trainerArgs(flags), Map.of()), meters);
+    trainer.start();
+    assertTrue(trainer.awaitCaughtUp(Duration.ofSeconds(30)), "trainer caught up");
+    return trainer;
+  }
+
+  @Test
+  void anAnnouncedClassIsScorableWithinTwoSecondsThenFittedWithExactBooks() throws Exception {
+    try (TrainerRun run = new TrainerRun(kafka.bootstrapServers(), "fit.", 64, ModelVersions.DEFAULT_MAX_BYTES);
+        Trainer trainer = start(run, new SimpleMeterRegistry(), "--fit-epochs", "5", "--refit-samples", "50")) {
+      long t0 = System.nanoTime();
+      run.announce("okapi");
+      ModelVersion first = run.awaitVersion(v -> TrainerRun.hasClass(v, "okapi"), Duration.ofSeconds(2), "with okapi");
+      System.out.printf("[trainer] announcement -> version %d (%s) readable in %d ms%n", first.getVersion(),
+          first.getOrigin(), (System.nanoTime() - t0) / 1_000_000);
+      assertEquals("INITIAL", first.getOrigin());
+
+      for (int c = 0; c < 6; c++) {
+        run.announce("class-" + c);
+      }
+      int[] sizes = {150, 60, 25, 8, 3, 1};
+      for (int c = 0; c < sizes.length; c++) {
+        run.sendImages("class-" + c, sizes[c]);
+      }
+      ModelVersion fit = run.awaitVersion(v -> v.getOrigin().equals("FIT")
+          && v.getClasses().stream().filter(k -> k.getName().startsWith("class-")).mapToLong(ModelClass::getSeen).sum() == 247,
+          Duration.ofSeconds(60), "fitted on all 247 images");
+      assertEquals(7, fit.getClasses().size(), "okapi stays as a new class");
+      assertEquals(6, fit.getBaseClasses());
+      ModelClass okapi = fit.getClasses().get(6);
+      assertEquals("okapi", okapi.getName());
+      assertEquals(0, okapi.getSeen());
+      for (ModelClass c : fit.getClasses().subList(0, 6)) {
+        assertEquals(run.sent().get(c.getName()), c.getSeen(), c.getName());
+        assertEquals(Math.min(100, c.getSeen() - c.getHeldOut()), c.getCount(), "prior = training samples kept: " + c.getName());
+      }
+      assertTrue(fit.getClasses().get(0).getHeldOut() > 0, "the head class has a holdout");
+      assertNotNull(fit.getHoldoutMetrics().get("holdout.balanced"), fit.getHoldoutMetrics().toString());
+      assertNotNull(fit.getHoldoutMetrics().get("zero_shot.balanced"));
+      assertTrue(fit.getHoldoutMetrics().get("holdout.balanced") >= fit.getHoldoutMetrics().get("zero_shot.balanced"),
+          "a served fit is never below zero-shot on the holdout: " + fit.getHoldoutMetrics());
+      CandleModel model = ModelVersions.fromRecord(fit, 64);
+      assertEquals(6, model.baseClasses());
+      List<ModelVersion> all = run.versions();
+      for (int i = 1; i < all.size(); i++) {
+        assertTrue(all.get(i).getVersion() > all.get(i - 1).getVersion(), "versions increase");
+      }
+      System.out.printf("[trainer] fit version %d: %s%n", fit.getVersion(), fit.getHoldoutMetrics());
+    }
+  }
+
+  @Test
+  void aVersionOfAThousandClassesAtWidth512IsAcceptedAndReadAsDocumented() throws Exception {
+    try (TrainerRun run = new TrainerRun(kafka.bootstrapServers(), "big.", 512, ModelVersions.DEFAULT_MAX_BYTES);
+        Trainer trainer = start(run, new SimpleMeterRegistry())) {
+      for (int c = 0; c < 1000; c++) {
+        run.announce("class-" + c);
+      }
+      ModelVersion v = run.awaitVersion(m -> m.getClasses().size() == 1000, Duration.ofSeconds(60), "with 1,000 classes");
+      CandleModel model = ModelVersions.fromRecord(v, 512);
+      assertEquals(1000, model.numClasses());
+      System.out.printf("[trainer] C=1000 D=512 version %d: %d bytes of parameters, read back and decoded%n",
+          v.getVersion(), ModelVersions.parameterBytes(v));
+      assertTrue(ModelVersions.parameterBytes(v) > 1024 * 1024, "over Kafka's 1 MB default");
+    }
+  }
+
+  @Test
+  void aModelsTopicWithKafkasDefaultLimitGivesAClearErrorNotAHang() throws Exception {
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    try (TrainerRun run = new TrainerRun(kafka.bootstrapServers(), "small.", 512, 1_048_588);
+        Trainer trainer = start(run, meters)) {
+      for (int c = 0; c < 300; c++) {
+        run.announce("class-" + c);
+      }
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (trainer.lastPublishError() == null && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      String error = trainer.lastPublishError();
+      assertNotNull(error, "the publish must fail, not hang");
+      System.out.println("[trainer] too large: " + error);
+      assertTrue(error.contains("max.message.bytes"), error);
+      assertTrue(meters.get("candle.trainer.publish.failures").counter().count() >= 1);
+      assertTrue(run.versions().isEmpty(), "nothing half-written");
+    }
+  }
+}

@@ -1,0 +1,192 @@
+package ai.candle.trainer.it;
+
+import ai.candle.schemas.ClassInfo;
+import ai.candle.schemas.ClassStatus;
+import ai.candle.schemas.FeatureRecord;
+import ai.candle.schemas.ModelVersion;
+import ai.candle.schemas.ModelVersions;
+import ai.candle.schemas.TextFeatureSource;
+import ai.candle.schemas.TopicNames;
+import ai.candle.schemas.TopicSpecs;
+import ai.candle.schemas.Topics;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Predicate;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.Serdes;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * One trainer scenario on a real broker: its own topics (a name prefix), what the streams app
+ * would write (classes, features, exactly-once counts) and a reader of the models topic.
+ */
+final class TrainerRun implements AutoCloseable {
+  final String bootstrap;
+  final TopicNames names;
+  final Topics topics;
+  final int dim;
+  private final KafkaProducer<String, byte[]> producer;
+  private final Map<String, Long> sent = new HashMap<>();
+  private final Map<String, float[]> directions = new HashMap<>();
+  private final Random random = new Random(42);
+  private int nextIndex;
+
+  TrainerRun(String bootstrap, String prefix, int dim, int modelMaxBytes) throws Exception {
+    this.bootstrap = bootstrap;
+    this.dim = dim;
+    TopicNames d = TopicNames.defaults();
+    this.names = new TopicNames(prefix + d.labeledImages(), prefix + d.unlabeledImages(),
+        prefix + d.classAnnouncements(), prefix + d.classes(), prefix + d.classCounts(),
+        prefix + d.features(), prefix + d.models(), prefix + d.predictions(), prefix + d.deadLetter());
+    this.topics = Topics.of(names);
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      List<NewTopic> specs = TopicSpecs.all(names, 3, (short) 1, modelMaxBytes);
+      admin.createTopics(specs).all().get();
+    }
+    producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+        ProducerConfig.LINGER_MS_CONFIG, 5), new StringSerializer(), new ByteArraySerializer());
+  }
+
+  /** Trainer flags for this run's topics. */
+  List<String> trainerArgs(String... extra) {
+    List<String> args = new ArrayList<>(List.of("--bootstrap-servers", bootstrap,
+        "--feature-width", Integer.toString(dim), "--clip-model-id", "synthetic",
+        "--topic-classes", names.classes(), "--topic-class-counts", names.classCounts(),
+        "--topic-features", names.features(), "--topic-models", names.models()));
+    args.addAll(List.of(extra));
+    return args;
+  }
+
+  /** A class's synthetic direction: images and text lie near it (text with its own offset). */
+  float[] direction(String className) {
+    return directions.computeIfAbsent(className, k -> gaussian(1.0));
+  }
+
+  /** Registers a class as the streams app would on an announcement: NEW, with its text feature. */
+  void announce(String className) throws Exception {
+    float[] text = normalise(add(direction(className), gaussian(0.3)));
+    ClassInfo info = ClassInfo.newBuilder().setName(className).setIndex(nextIndex++)
+        .setStatus(ClassStatus.NEW).setTextFeatureSource(TextFeatureSource.ANNOUNCEMENT)
+        .setTextFeature(boxed(text)).setPrompt("a photo of a " + className + ".")
+        .setAliases(List.of()).setFirstSeen(Instant.now()).build();
+    send(names.classes(), className, topics.classes().valueSerde().serializer().serialize(names.classes(), info));
+  }
+
+  /** Sends {@code n} labelled features of a class, then its new exactly-once count. */
+  void sendImages(String className, int n) throws Exception {
+    for (int i = 0; i < n; i++) {
+      long k = sent.merge(className, 1L, Long::sum);
+      float[] f = normalise(add(direction(className), gaussian(0.6)));
+      FeatureRecord r = FeatureRecord.newBuilder().setImageId(className + "-" + k).setClassName(className)
+          .setFeature(boxed(f)).setEventTime(Instant.now()).setSource(null).build();
+      producer.send(new ProducerRecord<>(names.features(), className,
+          topics.features().valueSerde().serializer().serialize(names.features(), r)));
+    }
+    send(names.classCounts(), className, Serdes.Long().serializer().serialize(names.classCounts(), sent.get(className)));
+  }
+
+  Map<String, Long> sent() {
+    return Map.copyOf(sent);
+  }
+
+  private void send(String topic, String key, byte[] value) throws ExecutionException, InterruptedException {
+    producer.send(new ProducerRecord<>(topic, key, value)).get();
+  }
+
+  /** Every version on the models topic so far, read as documented (ModelVersions.consumerConfig). */
+  List<ModelVersion> versions() {
+    Map<String, Object> props = new HashMap<>(ModelVersions.consumerConfig(ModelVersions.DEFAULT_MAX_BYTES));
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    List<ModelVersion> out = new ArrayList<>();
+    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+      TopicPartition p = new TopicPartition(names.models(), 0);
+      c.assign(List.of(p));
+      c.seekToBeginning(List.of(p));
+      long end = c.endOffsets(List.of(p)).get(p);
+      while (c.position(p) < end) {
+        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+          out.add(topics.models().valueSerde().deserializer().deserialize(r.topic(), r.value()));
+        }
+      }
+    }
+    return out;
+  }
+
+  /** Polls the models topic until a version matches. */
+  ModelVersion awaitVersion(Predicate<ModelVersion> wanted, Duration timeout, String what) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (System.nanoTime() < deadline) {
+      for (ModelVersion v : versions()) {
+        if (wanted.test(v)) {
+          return v;
+        }
+      }
+      Thread.sleep(25);
+    }
+    throw new AssertionError("no version " + what + " within " + timeout + "; versions: "
+        + versions().stream().map(v -> v.getVersion() + "/" + v.getOrigin() + "/" + v.getClasses().size()).toList());
+  }
+
+  static boolean hasClass(ModelVersion v, String name) {
+    return v.getClasses().stream().anyMatch(c -> c.getName().equals(name));
+  }
+
+  private float[] gaussian(double sigma) {
+    float[] v = new float[dim];
+    for (int k = 0; k < dim; k++) {
+      v[k] = (float) (random.nextGaussian() * sigma / Math.sqrt(dim));
+    }
+    return v;
+  }
+
+  private static float[] add(float[] a, float[] b) {
+    float[] out = new float[a.length];
+    for (int i = 0; i < a.length; i++) {
+      out[i] = a[i] + b[i];
+    }
+    return out;
+  }
+
+  private static float[] normalise(float[] a) {
+    double n = 0;
+    for (float x : a) {
+      n += x * x;
+    }
+    float[] out = new float[a.length];
+    for (int i = 0; i < a.length; i++) {
+      out[i] = (float) (a[i] / Math.sqrt(n));
+    }
+    return out;
+  }
+
+  private static List<Float> boxed(float[] a) {
+    List<Float> out = new ArrayList<>(a.length);
+    for (float x : a) {
+      out.add(x);
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    producer.close();
+  }
+}
