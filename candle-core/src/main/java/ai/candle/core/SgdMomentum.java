@@ -2,6 +2,7 @@ package ai.candle.core;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDScope;
+import ai.djl.pytorch.jni.JniUtils;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -23,8 +24,23 @@ final class SgdMomentum {
     this.weightDecay = weightDecay;
   }
 
-  /** One step over every parameter. */
+  /**
+   * One step over every parameter, with autograd off. PyTorch's grad mode is per thread and ON in
+   * a fresh thread, and DJL's GradientCollector restores the mode it found when it closes: on a
+   * thread that never fitted before, in-place updates of the leaf parameters would otherwise fail
+   * ("a leaf Variable that requires grad is being used in an in-place operation").
+   */
   void step(Map<String, NDArray> params, double learningRate) {
+    boolean gradMode = JniUtils.isGradMode();
+    JniUtils.setGradMode(false);
+    try {
+      update(params, learningRate);
+    } finally {
+      JniUtils.setGradMode(gradMode);
+    }
+  }
+
+  private void update(Map<String, NDArray> params, double learningRate) {
     for (Map.Entry<String, NDArray> e : params.entrySet()) {
       NDArray p = e.getValue();
       NDArray buf =

@@ -138,4 +138,21 @@ class CandleFitTest {
       assertEquals(Device.cpu(), Devices.parse("auto"));
     }
   }
+
+  @Test
+  void fitsRunOnFreshThreadsOneAfterAnother() throws Exception {
+    for (int i = 0; i < 2; i++) {
+      java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
+      Thread t = new Thread(() -> {
+        try {
+          CandleFit.fit(smallSet(), hp().withEpochs(2), CandleFit.Options.defaults().withDevice(ai.djl.Device.cpu()));
+        } catch (Throwable e) {
+          failure.set(e);
+        }
+      });
+      t.start();
+      t.join();
+      org.junit.jupiter.api.Assertions.assertNull(failure.get(), () -> "fit on a fresh thread failed: " + failure.get());
+    }
+  }
 }

@@ -106,6 +106,9 @@ public final class Trainer implements AutoCloseable {
   private volatile long offeredAtLastSnapshot;
   private volatile Set<String> baseAtLastSnapshot = Set.of();
   private final Set<String> extendRequested = ConcurrentHashMap.newKeySet();
+  /** After a failed publish, extends are retried no sooner than this (System.nanoTime). */
+  private volatile long extendRetryAt;
+  static final Duration EXTEND_RETRY = Duration.ofSeconds(5);
 
   public Trainer(TrainerConfig config, MeterRegistry meters) {
     this.config = config;
@@ -321,7 +324,7 @@ public final class Trainer implements AutoCloseable {
   private void checkTriggers() {
     Served s = served;
     Set<String> inModel = s == null ? Set.of() : new HashSet<>(s.model().classNames());
-    for (ClassInfo info : registry.values()) {
+    for (ClassInfo info : System.nanoTime() < extendRetryAt ? List.<ClassInfo>of() : registry.values()) {
       if (hasText(info) && !inModel.contains(info.getName()) && extendRequested.add(info.getName())) {
         extendWorker.request("class " + info.getName());
       }
@@ -363,6 +366,7 @@ public final class Trainer implements AutoCloseable {
         publish(model, s == null ? Origin.INITIAL : Origin.EXTEND, books,
             s == null ? Map.of() : s.metrics());
       } catch (RuntimeException e) {
+        extendRetryAt = System.nanoTime() + EXTEND_RETRY.toNanos();
         extendRequested.removeAll(names);
         throw e;
       }
@@ -480,8 +484,15 @@ public final class Trainer implements AutoCloseable {
     String outcome = "failed";
     try {
       CandleModel candidate = CandleFit.fit(data, config.hyperParameters(),
-          CandleFit.Options.defaults().withDevice(device));
+          CandleFit.Options.defaults().withDevice(device).withProgress((epoch, epochs, loss, secs) -> {
+            if (closing) {
+              throw new java.util.concurrent.CancellationException("trainer closing");
+            }
+          }));
       outcome = gateAndPublish(candidate, snap, names);
+    } catch (java.util.concurrent.CancellationException e) {
+      outcome = "cancelled";
+      LOG.info("Fit cancelled: the trainer is closing");
     } finally {
       Timer.builder("candle.fit.duration").description("Wall time of a full refit")
           .tag("outcome", outcome).tag("device", device.getDeviceType())

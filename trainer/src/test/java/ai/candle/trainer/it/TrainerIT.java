@@ -86,6 +86,33 @@ class TrainerIT {
   }
 
   @Test
+  void aCandidateWorseThanZeroShotIsRejectedLoggedAndCounted() throws Exception {
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    try (TrainerRun run = new TrainerRun(kafka.bootstrapServers(), "reject.", 64, ModelVersions.DEFAULT_MAX_BYTES);
+        Trainer trainer = start(run, meters, "--fit-epochs", "3", "--fit-learning-rate", "1000",
+            "--fit-zero-shot-weight", "0")) {
+      run.imageNoise = 2.0;
+      for (int c = 0; c < 6; c++) {
+        run.announce("class-" + c);
+      }
+      for (int c = 0; c < 6; c++) {
+        run.sendImages("class-" + c, 60);
+      }
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (meters.find("candle.trainer.candidates").tag("outcome", "rejected").counter() == null
+          && System.nanoTime() < deadline) {
+        Thread.sleep(100);
+      }
+      double rejected = meters.get("candle.trainer.candidates").tag("outcome", "rejected").tag("reason", "zero_shot")
+          .counter().count();
+      assertTrue(rejected >= 1, "a diverged fit is rejected by the zero-shot floor");
+      assertTrue(run.versions().stream().noneMatch(v -> v.getBaseClasses() == 6), "and never published");
+      System.out.printf("[trainer] rejected candidates: %.0f; versions %s%n", rejected,
+          run.versions().stream().map(v -> v.getVersion() + "/" + v.getOrigin()).toList());
+    }
+  }
+
+  @Test
   void aVersionOfAThousandClassesAtWidth512IsAcceptedAndReadAsDocumented() throws Exception {
     try (TrainerRun run = new TrainerRun(kafka.bootstrapServers(), "big.", 512, ModelVersions.DEFAULT_MAX_BYTES);
         Trainer trainer = start(run, new SimpleMeterRegistry())) {

@@ -48,6 +48,8 @@ final class TrainerRun implements AutoCloseable {
   private final Map<String, float[]> directions = new HashMap<>();
   private final Random random = new Random(42);
   private int nextIndex;
+  /** Norm of the noise added to an image's class direction (norm 1); larger is harder. */
+  double imageNoise = 0.6;
 
   TrainerRun(String bootstrap, String prefix, int dim, int modelMaxBytes) throws Exception {
     this.bootstrap = bootstrap;
@@ -94,7 +96,7 @@ final class TrainerRun implements AutoCloseable {
   void sendImages(String className, int n) throws Exception {
     for (int i = 0; i < n; i++) {
       long k = sent.merge(className, 1L, Long::sum);
-      float[] f = normalise(add(direction(className), gaussian(0.6)));
+      float[] f = normalise(add(direction(className), gaussian(imageNoise)));
       FeatureRecord r = FeatureRecord.newBuilder().setImageId(className + "-" + k).setClassName(className)
           .setFeature(boxed(f)).setEventTime(Instant.now()).setSource(null).build();
       producer.send(new ProducerRecord<>(names.features(), className,
