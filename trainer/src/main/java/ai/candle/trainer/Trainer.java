@@ -3,6 +3,7 @@ package ai.candle.trainer;
 import ai.candle.core.CandleFit;
 import ai.candle.core.CandleModel;
 import ai.candle.core.Devices;
+import ai.candle.core.HyperParameters;
 import ai.candle.schemas.ClassInfo;
 import ai.candle.schemas.FeatureRecord;
 import ai.candle.schemas.ModelClass;
@@ -76,6 +77,10 @@ public final class Trainer implements AutoCloseable {
   static final Duration POLL = Duration.ofMillis(100);
   static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(60);
   static final Duration COUNTS_WAIT = Duration.ofSeconds(2);
+  /** Holdout images needed before λ is chosen on the holdout rather than taken from config. */
+  static final int MIN_HOLDOUT_FOR_SELECTION = 20;
+  /** Multiples of the configured λ tried on the holdout (the configured one wins ties). */
+  static final double[] ZERO_SHOT_WEIGHT_FACTORS = {0.5, 2, 4};
 
   /** The version being served, with what it accounted for. */
   record Served(long version, CandleModel model, Origin origin, Map<String, ClassBook> books,
@@ -506,6 +511,21 @@ public final class Trainer implements AutoCloseable {
     HoldoutEvaluation.Holdout holdout = HoldoutEvaluation.Holdout.of(snap.views(), bucketCounts,
         Set.copyOf(names), config.featureWidth());
     HoldoutEvaluation cand = HoldoutEvaluation.ofModel(candidate, holdout);
+    if (holdout.size() >= MIN_HOLDOUT_FOR_SELECTION) {
+      // λ only weighs zero-shot CLIP's logits at scoring time: variants cost no refit
+      for (double factor : ZERO_SHOT_WEIGHT_FACTORS) {
+        HyperParameters hp = candidate.hyper().withMode(HyperParameters.Mode.ADAPTIVE,
+            config.hyperParameters().zeroShotWeight() * factor);
+        CandleModel variant = new CandleModel(candidate.classNames(), candidate.baseClasses(),
+            candidate.dim(), candidate.textFeatures(), candidate.visualPrototypes(),
+            candidate.classCounts(), candidate.params(), hp, candidate.stats());
+        HoldoutEvaluation e = HoldoutEvaluation.ofModel(variant, holdout);
+        if (e.balanced() > cand.balanced()) {
+          cand = e;
+          candidate = variant;
+        }
+      }
+    }
     HoldoutEvaluation zeroShot = HoldoutEvaluation.ofZeroShot(candidate, holdout);
     Served s = served;
     HoldoutEvaluation serving = s == null ? null : HoldoutEvaluation.ofModel(s.model(), holdout);
@@ -527,6 +547,7 @@ public final class Trainer implements AutoCloseable {
     Map<String, Double> metrics = new LinkedHashMap<>(cand.asMetrics("holdout"));
     metrics.putAll(zeroShot.asMetrics("zero_shot"));
     metrics.put("fit.seconds", candidate.stats().totalSeconds());
+    metrics.put("zero_shot_weight", candidate.hyper().zeroShotWeight());
     Map<String, ClassBook> books = new LinkedHashMap<>();
     for (ClassInfo c : snap.classes()) {
       TrainingStore.ClassView v = snap.views().get(c.getName());
