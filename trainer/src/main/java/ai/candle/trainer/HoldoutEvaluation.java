@@ -1,5 +1,7 @@
 package ai.candle.trainer;
 
+import ai.candle.core.FrequencyBucket;
+
 import ai.candle.core.CandleModel;
 import ai.candle.core.FastScorer;
 import ai.candle.core.ZeroShot;

@@ -1,5 +1,7 @@
 package ai.candle.trainer;
 
+import ai.candle.core.FrequencyBucket;
+
 import java.util.List;
 
 /**

@@ -1,5 +1,7 @@
 package ai.candle.trainer;
 
+import ai.candle.core.FrequencyBucket;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
