@@ -86,6 +86,42 @@ class TrainerIT {
   }
 
   @Test
+  void aClassKeepsItsAccuracyWhenItsVirtualPrototypeBecomesAVisualOne() throws Exception {
+    try (TrainerRun run = new TrainerRun(kafka.bootstrapServers(), "virtual.", 64, ModelVersions.DEFAULT_MAX_BYTES);
+        Trainer trainer = start(run, new SimpleMeterRegistry(), "--fit-epochs", "10", "--refit-samples", "20")) {
+      run.imageNoise = 1.5;
+      for (int c = 0; c < 8; c++) {
+        run.announce("class-" + c);
+        run.sendImages("class-" + c, 40);
+      }
+      run.announce("okapi");
+      ModelVersion virtual = run.awaitVersion(v -> v.getBaseClasses() == 8 && TrainerRun.hasClass(v, "okapi"),
+          Duration.ofSeconds(60), "with 8 base classes and okapi virtual");
+      double before = accuracy(ModelVersions.fromRecord(virtual, 64), run.freshImages("okapi", 200), "okapi");
+      run.sendImages("okapi", 10);
+      ModelVersion visual = run.awaitVersion(v -> v.getBaseClasses() == 9, Duration.ofSeconds(60), "with okapi base");
+      double after = accuracy(ModelVersions.fromRecord(visual, 64), run.freshImages("okapi", 200), "okapi");
+      System.out.printf("[trainer] okapi all-class accuracy: virtual (version %d) %.3f, visual (version %d) %.3f%n",
+          virtual.getVersion(), before, visual.getVersion(), after);
+      assertTrue(before > 0.3, "a virtual class is really predicted among all classes: " + before);
+      assertTrue(after >= before - 0.05, "no drop when it becomes visual: " + before + " -> " + after);
+    }
+  }
+
+  static double accuracy(CandleModel model, float[][] images, String label) {
+    int hits = 0;
+    try (ai.candle.core.FastScorer scorer = ai.candle.core.FastScorer.prepare(model)) {
+      float[][] scores = scorer.score(images);
+      for (float[] s : scores) {
+        if (model.classNames().get(ai.candle.core.FastScorer.topK(s, 1)[0]).equals(label)) {
+          hits++;
+        }
+      }
+    }
+    return (double) hits / images.length;
+  }
+
+  @Test
   void aCandidateWorseThanZeroShotIsRejectedLoggedAndCounted() throws Exception {
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
     try (TrainerRun run = new TrainerRun(kafka.bootstrapServers(), "reject.", 64, ModelVersions.DEFAULT_MAX_BYTES);

@@ -105,6 +105,15 @@ final class TrainerRun implements AutoCloseable {
     send(names.classCounts(), className, Serdes.Long().serializer().serialize(names.classCounts(), sent.get(className)));
   }
 
+  /** Fresh images of a class (not sent), drawn like the sent ones. */
+  float[][] freshImages(String className, int n) {
+    float[][] out = new float[n][];
+    for (int i = 0; i < n; i++) {
+      out[i] = normalise(add(direction(className), gaussian(imageNoise)));
+    }
+    return out;
+  }
+
   Map<String, Long> sent() {
     return Map.copyOf(sent);
   }
