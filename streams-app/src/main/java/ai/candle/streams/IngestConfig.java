@@ -1,15 +1,9 @@
 package ai.candle.streams;
 
 import ai.candle.schemas.TopicNames;
-import java.io.IOException;
-import java.io.Reader;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Properties;
@@ -41,7 +35,9 @@ import org.apache.kafka.streams.StreamsConfig;
  *
  * <p>The file is named by {@code --config FILE} or {@code CANDLE_CONFIG}. In the file (only),
  * keys starting with {@code streams.} pass through to Kafka Streams without the prefix; the
- * repeatable flag {@code --streams-config key=value} does the same and wins.
+ * repeatable flag {@code --streams-config key=value} does the same and wins. The layering is
+ * {@link ConfigLayers}, shared with {@link ScoringConfig}: the settings of the scorer are known
+ * here too (and ignored), so one command line configures the whole process.
  */
 public record IngestConfig(
     String bootstrapServers,
@@ -56,12 +52,6 @@ public record IngestConfig(
     int deadLetterMaxBytes,
     String promptTemplate,
     Map<String, String> streamsOverrides) {
-
-  static final String STREAMS_PREFIX = "streams.";
-  static final String ENV_PREFIX = "CANDLE_";
-  static final String CONFIG_FLAG = "--config";
-  static final String CONFIG_ENV = "CANDLE_CONFIG";
-  static final String STREAMS_FLAG = "--streams-config";
 
   /** Property names of the topic names, in {@link TopicNames} component order. */
   static final List<String> TOPIC_KEYS = List.of(
@@ -107,24 +97,7 @@ public record IngestConfig(
    * @throws IllegalArgumentException on an unknown flag, a missing value or an invalid setting
    */
   public static IngestConfig load(List<String> args, Map<String, String> env) {
-    Map<String, String> flags = parseFlags(args);
-    Map<String, String> settings = new HashMap<>(defaultSettings());
-    String file = flags.getOrDefault(CONFIG_FLAG, env.get(CONFIG_ENV));
-    if (file != null) {
-      settings.putAll(readFile(Path.of(file)));
-    }
-    for (String key : allKeys()) {
-      String fromEnv = env.get(envName(key));
-      if (fromEnv != null) {
-        settings.put(key, fromEnv);
-      }
-      String fromFlag = flags.get(flagName(key));
-      if (fromFlag != null) {
-        settings.put(key, fromFlag);
-      }
-    }
-    settings.putAll(streamsFlagOverrides(args));
-    return fromSettings(settings);
+    return fromSettings(ConfigLayers.load(args, env));
   }
 
   /** Kafka Streams properties of this app: exactly-once v2, then the pass-through overrides. */
@@ -146,18 +119,15 @@ public record IngestConfig(
   }
 
   static String envName(String key) {
-    return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
+    return ConfigLayers.envName(key);
   }
 
   static String flagName(String key) {
-    return "--" + key.replace('.', '-');
+    return ConfigLayers.flagName(key);
   }
 
-  private static List<String> allKeys() {
-    return java.util.stream.Stream.concat(KEYS.stream(), TOPIC_KEYS.stream()).toList();
-  }
-
-  private static Map<String, String> defaultSettings() {
+  /** The defaults of the ingest settings. */
+  static Map<String, String> defaultSettings() {
     Map<String, String> d = new HashMap<>();
     d.put("bootstrap.servers", "localhost:9092");
     d.put("application.id", "candle-ingest");
@@ -179,14 +149,10 @@ public record IngestConfig(
     return d;
   }
 
-  private static IngestConfig fromSettings(Map<String, String> s) {
+  /** The ingest config of layered settings ({@link ConfigLayers#load}). */
+  static IngestConfig fromSettings(Map<String, String> s) {
     List<String> t = TOPIC_KEYS.stream().map(s::get).toList();
-    Map<String, String> overrides = new LinkedHashMap<>();
-    s.forEach((key, value) -> {
-      if (key.startsWith(STREAMS_PREFIX)) {
-        overrides.put(key.substring(STREAMS_PREFIX.length()), value);
-      }
-    });
+    Map<String, String> overrides = ConfigLayers.streamsOverrides(s);
     return new IngestConfig(
         s.get("bootstrap.servers"), s.get("application.id"), s.get("state.dir"),
         new TopicNames(t.get(0), t.get(1), t.get(2), t.get(3), t.get(4), t.get(5), t.get(6),
@@ -197,83 +163,8 @@ public record IngestConfig(
         s.get("prompt.template"), overrides);
   }
 
-  private static Map<String, String> parseFlags(List<String> args) {
-    Map<String, String> flags = new HashMap<>();
-    for (int i = 0; i < args.size(); i++) {
-      String arg = args.get(i);
-      int eq = arg.indexOf('=');
-      String name = eq > 0 ? arg.substring(0, eq) : arg;
-      if (!isKnownFlag(name)) {
-        throw new IllegalArgumentException("Unknown argument '" + arg + "'; known flags: "
-            + CONFIG_FLAG + ", " + STREAMS_FLAG + ", "
-            + allKeys().stream().map(IngestConfig::flagName).toList());
-      }
-      String value;
-      if (eq > 0) {
-        value = arg.substring(eq + 1);
-      } else if (i + 1 < args.size()) {
-        value = args.get(++i);
-      } else {
-        throw new IllegalArgumentException("Flag " + name + " needs a value");
-      }
-      if (!name.equals(STREAMS_FLAG)) {
-        flags.put(name, value);
-      }
-    }
-    return flags;
-  }
-
-  private static Map<String, String> streamsFlagOverrides(List<String> args) {
-    Map<String, String> overrides = new HashMap<>();
-    for (int i = 0; i < args.size(); i++) {
-      String value = null;
-      if (args.get(i).equals(STREAMS_FLAG) && i + 1 < args.size()) {
-        value = args.get(++i);
-      } else if (args.get(i).startsWith(STREAMS_FLAG + "=")) {
-        value = args.get(i).substring(STREAMS_FLAG.length() + 1);
-      }
-      if (value != null) {
-        int eq = value.indexOf('=');
-        if (eq <= 0) {
-          throw new IllegalArgumentException(STREAMS_FLAG + " needs key=value, got: " + value);
-        }
-        overrides.put(STREAMS_PREFIX + value.substring(0, eq), value.substring(eq + 1));
-      }
-    }
-    return overrides;
-  }
-
-  private static boolean isKnownFlag(String name) {
-    return name.equals(CONFIG_FLAG) || name.equals(STREAMS_FLAG)
-        || allKeys().stream().anyMatch(key -> flagName(key).equals(name));
-  }
-
-  private static Map<String, String> readFile(Path file) {
-    Properties props = new Properties();
-    try (Reader reader = Files.newBufferedReader(file)) {
-      props.load(reader);
-    } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read config file " + file.toAbsolutePath()
-          + " (given by " + CONFIG_FLAG + " or " + CONFIG_ENV + ")", e);
-    }
-    Map<String, String> settings = new HashMap<>();
-    for (String key : props.stringPropertyNames()) {
-      if (!key.startsWith(STREAMS_PREFIX) && !allKeys().contains(key)) {
-        throw new IllegalArgumentException("Unknown key '" + key + "' in config file " + file
-            + "; known keys: " + allKeys() + " and " + STREAMS_PREFIX + "* for Kafka Streams");
-      }
-      settings.put(key, props.getProperty(key));
-    }
-    return settings;
-  }
-
   private static int intSetting(Map<String, String> settings, String key) {
-    String value = settings.get(key).trim();
-    try {
-      return Integer.parseInt(value);
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(key + " must be an integer, got '" + value + "'", e);
-    }
+    return ConfigLayers.intSetting(settings, key);
   }
 
   private static void requireText(String value, String key) {

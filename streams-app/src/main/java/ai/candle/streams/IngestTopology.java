@@ -1,8 +1,10 @@
 package ai.candle.streams;
 
+import static ai.candle.streams.OutcomeStreams.split;
+import static ai.candle.streams.OutcomeStreams.valid;
+
 import ai.candle.schemas.AvroSerde;
 import ai.candle.schemas.ClassInfo;
-import ai.candle.schemas.DeadLetter;
 import ai.candle.schemas.FeatureRecord;
 import ai.candle.schemas.RegistryEvent;
 import ai.candle.schemas.RegistryEventKind;
@@ -10,12 +12,11 @@ import ai.candle.schemas.Topics;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.common.utils.Bytes;
-import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.StreamsBuilder;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
 import org.apache.kafka.streams.kstream.KStream;
@@ -44,6 +45,11 @@ import org.apache.kafka.streams.state.Stores;
  *                                                        +-> dead letters (conflicts)
  * </pre>
  *
+ * With {@link Scoring} (the overloads that take one), every valid labelled image is also scored
+ * with the serving model BEFORE it counts ({@link PrequentialScorer}): a prediction with {@code
+ * prequential = true} and its label goes to the predictions topic in the same transaction as its
+ * feature, and feeds the prequential accuracy metrics. Before any model serves, no prediction.
+ *
  * Inputs are consumed as bytes and parsed inside the topology, so a poison record is
  * dead-lettered with its original bytes instead of stopping the app.
  */
@@ -61,26 +67,47 @@ public final class IngestTopology {
     return build(config, registry, Encoders.none());
   }
 
-  /** The topology with the given encoders. */
+  /** The topology with the given encoders, without prequential scoring. */
   public static Topology build(IngestConfig config, MeterRegistry registry, Encoders encoders) {
     StreamsBuilder builder = new StreamsBuilder();
     create(builder, config, registry, encoders);
     return builder.build();
   }
 
-  /** Adds the ingest topology to {@code builder}. */
+  /** The topology with the given encoders, scoring labelled images before they count. */
+  public static Topology build(IngestConfig config, MeterRegistry registry, Encoders encoders,
+      Scoring prequential) {
+    StreamsBuilder builder = new StreamsBuilder();
+    create(builder, config, registry, encoders, prequential);
+    return builder.build();
+  }
+
+  /** Adds the ingest topology to {@code builder}, without prequential scoring. */
   public static void create(StreamsBuilder builder, IngestConfig config, MeterRegistry registry,
       Encoders encoders) {
+    wire(builder, config, registry, encoders, Optional.empty());
+  }
+
+  /** Adds the ingest topology with prequential scoring to {@code builder}. */
+  public static void create(StreamsBuilder builder, IngestConfig config, MeterRegistry registry,
+      Encoders encoders, Scoring prequential) {
+    wire(builder, config, registry, encoders,
+        Optional.of(Objects.requireNonNull(prequential, "prequential")));
+  }
+
+  private static void wire(StreamsBuilder builder, IngestConfig config, MeterRegistry registry,
+      Encoders encoders, Optional<Scoring> prequential) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(registry, "registry");
     Objects.requireNonNull(encoders, "encoders");
     DeadLetters deadLetters = new DeadLetters(registry, config.deadLetterMaxBytes());
-    new Wiring(builder, config, Topics.of(config.topics()), deadLetters, encoders).wire();
+    new Wiring(builder, config, Topics.of(config.topics()), deadLetters, encoders, prequential)
+        .wire();
   }
 
   /** One build of the topology: the pieces share the topics and the dead-letter counter. */
   private record Wiring(StreamsBuilder builder, IngestConfig config, Topics topics,
-      DeadLetters deadLetters, Encoders encoders) {
+      DeadLetters deadLetters, Encoders encoders, Optional<Scoring> prequential) {
 
     void wire() {
       Map<String, KStream<String, Outcome<FeatureRecord>>> labeled =
@@ -88,6 +115,7 @@ public final class IngestTopology {
       KStream<String, FeatureRecord> features = valid(labeled.get("labeled-valid"), "features-out");
       features.to(topics.features().name(), Produced.with(Serdes.String(),
           topics.features().valueSerde()).withName("features-sink"));
+      prequential.ifPresent(scoring -> scoreBeforeCounting(features, scoring));
 
       Map<String, KStream<String, Outcome<RegistryEvent>>> announced =
           split(validateAnnouncements(), "announcements-");
@@ -99,13 +127,20 @@ public final class IngestTopology {
       valid(registered.get("registry-valid"), "classes-out").to(topics.classes().name(),
           Produced.with(Serdes.String(), topics.classes().valueSerde()).withName("classes-sink"));
 
-      deadLetters(labeled.get("labeled-rejected"), "labeled")
-          .merge(deadLetters(announced.get("announcements-rejected"), "announcements"),
-              Named.as("merge-dead-letters-1"))
-          .merge(deadLetters(registered.get("registry-rejected"), "registry"),
+      OutcomeStreams.deadLetters(labeled.get("labeled-rejected"), "labeled")
+          .merge(OutcomeStreams.deadLetters(announced.get("announcements-rejected"),
+              "announcements"), Named.as("merge-dead-letters-1"))
+          .merge(OutcomeStreams.deadLetters(registered.get("registry-rejected"), "registry"),
               Named.as("merge-dead-letters-2"))
           .to(topics.deadLetter().name(), Produced.with(Serdes.ByteArray(),
               topics.deadLetter().valueSerde()).withName("dead-letter-sink"));
+    }
+
+    /** Prequential predictions of the valid labelled images, in the ingest transaction. */
+    private void scoreBeforeCounting(KStream<String, FeatureRecord> features, Scoring scoring) {
+      features.process(() -> new PrequentialScorer(scoring), Named.as("score-prequential"))
+          .to(topics.predictions().name(), Produced.with(Serdes.String(),
+              topics.predictions().valueSerde()).withName("prequential-predictions-sink"));
     }
 
     private KStream<String, Outcome<FeatureRecord>> validateLabeledImages() {
@@ -166,25 +201,6 @@ public final class IngestTopology {
           .process(() -> new ClassRegistryProcessor(config, encoders.text(), deadLetters),
               Named.as("class-registry"),
               ClassRegistryProcessor.REGISTRY_STORE, ClassRegistryProcessor.INDEX_STORE);
-    }
-
-    private static <T> Map<String, KStream<String, Outcome<T>>> split(
-        KStream<String, Outcome<T>> outcomes, String prefix) {
-      return outcomes.split(Named.as(prefix))
-          .branch(Outcome::isRejected, Branched.as("rejected"))
-          .defaultBranch(Branched.as("valid"));
-    }
-
-    private static <T> KStream<String, T> valid(KStream<String, Outcome<T>> outcomes, String name) {
-      return outcomes.mapValues(outcome -> ((Outcome.Valid<T>) outcome).value(), Named.as(name));
-    }
-
-    private static <T> KStream<byte[], DeadLetter> deadLetters(
-        KStream<String, Outcome<T>> rejected, String name) {
-      return rejected.map((key, outcome) -> {
-        Outcome.Rejected<T> r = (Outcome.Rejected<T>) outcome;
-        return KeyValue.pair(r.originalKey(), r.letter());
-      }, Named.as(name + "-dead-letters"));
     }
   }
 }

@@ -3,8 +3,6 @@ package ai.candle.streams;
 import ai.candle.schemas.FeatureRecord;
 import ai.candle.schemas.LabeledImage;
 import ai.candle.schemas.Topic;
-import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import org.apache.kafka.common.errors.SerializationException;
@@ -19,7 +17,7 @@ import org.apache.kafka.streams.processor.api.Record;
 final class LabeledImageValidator
     implements Processor<byte[], byte[], String, Outcome<FeatureRecord>> {
 
-  static final String NO_ENCODER = "no image encoder configured";
+  static final String NO_ENCODER = ImageFeatures.NO_ENCODER;
 
   private final IngestConfig config;
   private final Topic<String, LabeledImage> source;
@@ -77,47 +75,7 @@ final class LabeledImageValidator
 
   /** The given feature as it is, or the encoded image. */
   private List<Float> feature(LabeledImage image) throws InvalidRecordException {
-    exactlyOneSource(image);
-    if (image.getFeature() != null) {
-      Checks.feature("feature", image.getFeature(), config.featureWidth());
-      return image.getFeature();
-    }
-    ImageEncoder imageEncoder = encoder.orElseThrow(
-        () -> new InvalidRecordException(RejectReason.NO_ENCODER, NO_ENCODER));
-    try {
-      float[] encoded = image.getImageBytes() != null
-          ? imageEncoder.encode(bytes(image.getImageBytes()))
-          : imageEncoder.encodeUri(image.getImageUri());
-      return Checks.encoderOutput("image encoder", encoded, config.featureWidth());
-    } catch (ImageDecodeException e) {
-      throw new InvalidRecordException(RejectReason.IMAGE_DECODE,
-          "image does not decode: " + e.getMessage(), e);
-    }
-  }
-
-  private static void exactlyOneSource(LabeledImage image) throws InvalidRecordException {
-    List<String> set = new ArrayList<>();
-    if (image.getImageBytes() != null) {
-      set.add("imageBytes");
-    }
-    if (image.getImageUri() != null) {
-      set.add("imageUri");
-    }
-    if (image.getFeature() != null) {
-      set.add("feature");
-    }
-    if (set.size() != 1) {
-      throw new InvalidRecordException(RejectReason.IMAGE_FEATURE_CHOICE,
-          (set.isEmpty() ? "neither an image (imageBytes or imageUri) nor a feature is set"
-              : String.join(" and ", set) + " are all set")
-              + "; exactly one of imageBytes, imageUri, feature is required");
-    }
-  }
-
-  private static byte[] bytes(ByteBuffer buffer) {
-    ByteBuffer copy = buffer.duplicate();
-    byte[] bytes = new byte[copy.remaining()];
-    copy.get(bytes);
-    return bytes;
+    return ImageFeatures.of(image.getImageBytes(), image.getImageUri(), image.getFeature(),
+        encoder, config.featureWidth());
   }
 }

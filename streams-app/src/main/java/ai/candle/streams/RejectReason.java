@@ -24,7 +24,12 @@ public enum RejectReason {
   /** The image encoder could not decode the image. */
   IMAGE_DECODE("image_decode"),
   /** An announcement contradicts the registered class. */
-  CONFLICT("conflict");
+  CONFLICT("conflict"),
+  /**
+   * An unlabelled image arrived before any model version was served, with {@code
+   * scoring.no-model=dead-letter}.
+   */
+  NO_MODEL("no_model");
 
   private final String tag;
 

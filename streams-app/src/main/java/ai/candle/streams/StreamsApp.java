@@ -1,78 +1,131 @@
 package ai.candle.streams;
 
-import io.micrometer.core.instrument.MeterRegistry;
-import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
-import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.time.Duration;
+import java.time.Clock;
 import java.util.List;
-import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
-import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Runs the ingest topology: loads {@link IngestConfig}, starts {@link KafkaStreams}, closes it in
- * a shutdown hook (SIGTERM/SIGINT; the JVM then exits with its signal status). Exits with status
- * 1 when the streams client died of an error, 2 on a configuration error.
+ * Runs the app: the ingest Kafka Streams client (with prequential scoring), the scoring client,
+ * the models feed, the class-counts view and the Prometheus endpoint, in one process.
  *
- * <p>Logs {@value #RUNNING_MESSAGE} when the client reaches RUNNING (for scripts and tests that
- * start it as a child JVM).
+ * <p>Loads {@link IngestConfig} and {@link ScoringConfig}, serves {@code /metrics}, starts the
+ * ingest client, and starts the scoring client at once with {@code scoring.no-model=dead-letter}
+ * or once the first model version serves with {@code wait} (the default: unlabelled images wait
+ * on their topic). A shutdown hook (SIGTERM/SIGINT) closes everything; the JVM then exits with
+ * its signal status. Exits with status 1 when a streams client died of an error, 2 on a
+ * configuration error (the metrics port taken included).
+ *
+ * <p>Logs {@value #RUNNING_MESSAGE} and {@value #SCORER_RUNNING_MESSAGE} when the clients reach
+ * RUNNING (for scripts and tests that start it as a child JVM).
  */
 public final class StreamsApp {
 
   static final String RUNNING_MESSAGE = "candle ingest RUNNING";
+  static final String SCORER_RUNNING_MESSAGE = "candle scorer RUNNING";
   private static final Logger LOG = LoggerFactory.getLogger(StreamsApp.class);
-  private static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
   private StreamsApp() {}
 
   public static void main(String[] args) throws InterruptedException {
     IngestConfig config;
+    ScoringConfig scoring;
     try {
       config = IngestConfig.load(List.of(args), System.getenv());
+      scoring = ScoringConfig.load(List.of(args), System.getenv());
     } catch (IllegalArgumentException | UncheckedIOException e) {
       LOG.error("Invalid configuration: {}", e.getMessage(), e);
       System.exit(2);
       return;
     }
-    MeterRegistry registry = new SimpleMeterRegistry();
-    Topology topology = IngestTopology.build(config, registry);
-    LOG.info("Starting {} against {} with topology:\n{}", config.applicationId(),
-        config.bootstrapServers(), topology.describe());
-    if (!run(new KafkaStreams(topology, config.streamsProperties()), registry)) {
+    preferOneTorchThreadPerCall();
+    PrometheusMeterRegistry registry = prometheus();
+    MetricsServer metrics;
+    try {
+      metrics = MetricsServer.start(scoring.metricsAddress(), scoring.metricsPort(), registry);
+    } catch (IOException e) {
+      LOG.error("Invalid configuration: cannot serve metrics on {}:{} ({}); set metrics.port"
+          + " (0 picks a free port) or metrics.address", scoring.metricsAddress(),
+          scoring.metricsPort(), e.toString());
+      System.exit(2);
+      return;
+    }
+    if (!run(config, scoring, registry, metrics)) {
       System.exit(1);
     }
   }
 
-  /** Starts the client and blocks until it stops; true when it stopped without an error. */
-  private static boolean run(KafkaStreams streams, MeterRegistry registry)
-      throws InterruptedException {
-    CountDownLatch stopped = new CountDownLatch(1);
-    streams.setStateListener((now, before) -> {
-      LOG.info("Kafka Streams state {} -> {}", before, now);
-      if (now == KafkaStreams.State.RUNNING) {
-        LOG.info(RUNNING_MESSAGE);
-      }
-      if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) {
-        stopped.countDown();
-      }
-    });
-    streams.setUncaughtExceptionHandler(e -> {
-      LOG.error("Stream thread failed; shutting the client down", e);
-      return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-    });
+  /** Starts everything and blocks until a client stops; true when none died of an error. */
+  private static boolean run(IngestConfig config, ScoringConfig scoring,
+      PrometheusMeterRegistry registry, MetricsServer metrics) throws InterruptedException {
+    ModelHolder models = new ModelHolder(scoring.modelName(), config.featureWidth(), registry,
+        Clock.systemUTC());
+    ClassCountsView counts = ClassCountsView.start(config);
+    ModelVersionFeed feed = ModelVersionFeed.start(config, scoring, models);
+    Scoring shared = Scoring.of(scoring, models, counts, registry);
+    Topology ingestTopology = IngestTopology.build(config, registry, Encoders.none(), shared);
+    Topology scoringTopology = ScoringTopology.build(config, shared, registry, Encoders.none());
+    LOG.info("Starting {} and {} against {} with topologies:\n{}\n{}", config.applicationId(),
+        scoring.applicationId(), config.bootstrapServers(), ingestTopology.describe(),
+        scoringTopology.describe());
+    AppClients clients = new AppClients(registry, List.of(feed, counts, models, metrics));
+    KafkaStreams ingest = clients.add(
+        new KafkaStreams(ingestTopology, config.streamsProperties()), "ingest", RUNNING_MESSAGE);
+    KafkaStreams scorer = clients.add(
+        new KafkaStreams(scoringTopology, scoring.streamsProperties(config)), "scorer",
+        SCORER_RUNNING_MESSAGE);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       LOG.info("Shutdown requested; closing Kafka Streams");
-      streams.close(CLOSE_TIMEOUT);
-    }, "candle-ingest-shutdown"));
-    try (KafkaStreamsMetrics metrics = new KafkaStreamsMetrics(streams)) {
-      metrics.bindTo(registry);
-      streams.start();
-      stopped.await();
+      clients.close();
+    }, "candle-shutdown"));
+    clients.start(ingest);
+    if (scoring.noModel() == NoModelPolicy.WAIT) {
+      LOG.info("The scorer starts once a version of model '{}' serves (scoring.no-model=wait);"
+          + " until then unlabelled images wait on {}", scoring.modelName(),
+          config.topics().unlabeledImages());
+      models.firstServed().thenRun(() -> clients.start(scorer));
+    } else {
+      clients.start(scorer);
     }
-    return streams.state() != KafkaStreams.State.ERROR;
+    clients.awaitStop();
+    boolean ok = !clients.failed();
+    clients.close();
+    return ok;
+  }
+
+  private static PrometheusMeterRegistry prometheus() {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    return registry;
+  }
+
+  /**
+   * Scoring calls run one image each on every stream thread: PyTorch's own intra-op threads
+   * would only compete with them for the cores, so one per call unless told otherwise
+   * ({@code -Dai.djl.pytorch.num_threads} or {@code OMP_NUM_THREADS}). The native library comes
+   * from the Maven artifact; DJL never downloads ({@code ai.djl.offline}).
+   */
+  private static void preferOneTorchThreadPerCall() {
+    if (System.getProperty("ai.djl.pytorch.num_threads") == null
+        && System.getenv("OMP_NUM_THREADS") == null) {
+      System.setProperty("ai.djl.pytorch.num_threads", "1");
+      System.setProperty("ai.djl.pytorch.num_interop_threads", "1");
+    }
+    if (System.getProperty("ai.djl.offline") == null) {
+      System.setProperty("ai.djl.offline", "true");
+    }
   }
 }

@@ -31,4 +31,19 @@ class StreamsAppTest {
     assertTrue(output.contains("Invalid configuration: feature.width must be an integer, got 'wide'"),
         output);
   }
+
+  @Test
+  void aTakenMetricsPortExitsWithStatusTwoAndSaysWhat() throws Exception {
+    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1,
+        java.net.InetAddress.getLoopbackAddress())) {
+      Process app = start("--bootstrap-servers", "localhost:1", "--metrics-address", "127.0.0.1",
+          "--metrics-port", Integer.toString(taken.getLocalPort()));
+      String output = new String(app.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(app.waitFor(60, TimeUnit.SECONDS), "the app exits");
+
+      assertEquals(2, app.exitValue(), output);
+      assertTrue(output.contains("Invalid configuration: cannot serve metrics on 127.0.0.1:"
+          + taken.getLocalPort()), output);
+    }
+  }
 }

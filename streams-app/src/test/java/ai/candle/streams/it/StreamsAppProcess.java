@@ -34,7 +34,9 @@ final class StreamsAppProcess implements AutoCloseable {
                 "-cp", System.getProperty("java.class.path"), MAIN_CLASS,
                 "--bootstrap-servers", bootstrapServers,
                 "--state-dir", stateDir.toString(),
-                "--application-id", applicationId));
+                "--application-id", applicationId,
+                // any free port: tests may run several apps at once; a later --metrics-port wins
+                "--metrics-port", "0"));
         command.addAll(extraArgs);
         Files.createDirectories(log.getParent());
         Files.writeString(log, "=== " + Instant.now() + " " + String.join(" ", command.subList(6, command.size()))
@@ -74,6 +76,28 @@ final class StreamsAppProcess implements AutoCloseable {
             return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));
         } catch (IOException e) {
             return "(no log at " + log + ": " + e + ")";
+        }
+    }
+
+    /** How many lines of the app's log contain {@code text} so far. */
+    long logLines(String text) {
+        try (var lines = Files.lines(log)) {
+            return lines.filter(line -> line.contains(text)).count();
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    /** Waits until the log has at least {@code count} lines with {@code text}; fails with the log tail. */
+    void awaitLog(String text, long count, java.time.Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (logLines(text) < count) {
+            assertAlive("while waiting for '" + text + "' in its log");
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no '" + text + "' in " + log + " within " + timeout
+                        + "; last lines:\n" + logTail(40));
+            }
+            Thread.sleep(200);
         }
     }
 

@@ -1,0 +1,73 @@
+package ai.candle.streams;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Clock;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The Prometheus endpoint serves /metrics with the names the dashboards query, and only that. */
+class MetricsServerTest {
+
+  /** Prometheus names of the scoring metrics (counters get _total, timers _seconds). */
+  static final List<String> SCORING_METRICS = List.of(
+      "candle_accuracy_prequential{bucket=\"many\"}",
+      "candle_accuracy_prequential{bucket=\"medium\"}",
+      "candle_accuracy_prequential{bucket=\"few\"}",
+      "candle_accuracy_prequential{bucket=\"new\"}",
+      "candle_accuracy_worst{rank=\"1\"}",
+      "candle_accuracy_worst{rank=\"10\"}",
+      "candle_prequential_predictions_total{bucket=\"few\",outcome=\"correct\"}",
+      "candle_predictions_total{role=\"prequential\"}",
+      "candle_predictions_total{role=\"unlabeled\"}",
+      "candle_scoring_latency_seconds_bucket{role=\"unlabeled\",le=",
+      "candle_scoring_latency_seconds_count{role=\"prequential\"}",
+      "candle_model_version ",
+      "candle_model_age_seconds ",
+      "candle_model_swaps_total ",
+      "candle_model_refused_total{reason=\"checksum\"}",
+      "candle_dead_letters_total{reason=\"no_model\"}");
+
+  final HttpClient http = HttpClient.newHttpClient();
+
+  @Test
+  void metricsAreScrapedOverHttpAndNothingElseIsServed() throws Exception {
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    try (ModelHolder models = new ModelHolder("candle", TestModels.WIDTH, registry,
+        Clock.systemUTC());
+        MetricsServer server = MetricsServer.start("127.0.0.1", 0, registry)) {
+      Scoring scoring = Scoring.of(ScoringConfig.defaults(), models, name -> 0, registry);
+      new DeadLetters(registry, 1024);
+      models.offer(TestModels.version(TestModels.model("cat", "dog"), 2), "models-0@0");
+      scoring.accuracy().record("cat", 3, true);
+      String base = "http://127.0.0.1:" + server.address().getPort();
+
+      HttpResponse<String> metrics = get(base + "/metrics");
+      assertEquals(200, metrics.statusCode());
+      assertTrue(metrics.headers().firstValue("Content-Type").orElse("").startsWith("text/plain"));
+      for (String name : SCORING_METRICS) {
+        assertTrue(metrics.body().contains(name), name + " in\n" + metrics.body());
+      }
+      assertTrue(metrics.body().contains("candle_model_version 2.0"), metrics.body());
+      assertTrue(metrics.body().contains("candle_accuracy_prequential{bucket=\"few\"} 1.0"));
+
+      assertEquals(404, get(base + "/").statusCode());
+      assertEquals(404, get(base + "/metrics/x").statusCode());
+      assertEquals(405, http.send(HttpRequest.newBuilder(URI.create(base + "/metrics"))
+          .POST(HttpRequest.BodyPublishers.noBody()).build(),
+          HttpResponse.BodyHandlers.ofString()).statusCode());
+    }
+  }
+
+  private HttpResponse<String> get(String url) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+}

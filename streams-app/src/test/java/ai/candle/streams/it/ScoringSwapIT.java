@@ -1,0 +1,203 @@
+package ai.candle.streams.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.net.ServerSocket;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+
+import ai.candle.kafka.KafkaTarget;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 5: two scorer instances (child JVMs of the streams app) score 100,000 unlabelled images
+ * while a new model version is published every few seconds (one of them tampered with, which both
+ * must refuse). Every image gets exactly one committed prediction, versions never go backwards on
+ * a partition, and scoring never pauses for a swap: the longest gap between consecutive
+ * predictions of one instance (scoring time: the prediction's record timestamp; an instance's
+ * predictions are those of the partitions the stable group assigned it, as a prediction goes to
+ * its image's partition) stays under a second. Also scrapes each instance's Prometheus endpoint
+ * for the metric names the dashboards use.
+ */
+class ScoringSwapIT {
+
+    static final int IMAGES = 100_000;
+    static final int CLASSES = 50;
+    static final int WIDTH = 64;
+    static final int PARTITIONS = 4;
+    static final int INSTANCES = 2;
+    static final Duration VERSION_EVERY = Duration.ofSeconds(3);
+    static final long MAX_GAP_MS = 1_000;
+    private static final String INGEST_ID = "candle-ingest-it-scoring";
+    private static final String SCORER_ID = "candle-scorer-it-scoring";
+    static final List<String> METRIC_NAMES = List.of(
+            "candle_accuracy_prequential{bucket=\"many\"}", "candle_accuracy_prequential{bucket=\"new\"}",
+            "candle_accuracy_worst{rank=\"1\"}", "candle_predictions_total{role=\"unlabeled\"}",
+            "candle_predictions_total{role=\"prequential\"}", "candle_scoring_latency_seconds_bucket",
+            "candle_model_version ", "candle_model_age_seconds ", "candle_model_swaps_total ",
+            "candle_model_refused_total{reason=\"checksum\"} 1.0", "candle_dead_letters_total{reason=");
+
+    @TempDir
+    Path tmp;
+
+    @Test
+    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    void twoScorersPredictEveryImageOnceWhileVersionsSwap() throws Exception {
+        long start = System.nanoTime();
+        try (KafkaTarget kafka = KafkaTarget.start();
+             ScoringRun run = new ScoringRun(kafka.bootstrapServers(), WIDTH)) {
+            run.createTopics(PARTITIONS);
+            run.publishNextVersion(CLASSES);
+            int[] ports = new int[INSTANCES];
+            List<StreamsAppProcess> apps = new ArrayList<>();
+            try {
+                for (int i = 0; i < INSTANCES; i++) {
+                    ports[i] = freePort();
+                    apps.add(StreamsAppProcess.start(kafka.bootstrapServers(), tmp.resolve("state-" + i), INGEST_ID,
+                            IngestSplits.freshLogFile("ScoringSwapIT-" + i), List.of(
+                                    "--feature-width", Integer.toString(WIDTH),
+                                    "--scoring-application-id", SCORER_ID,
+                                    "--metrics-port", Integer.toString(ports[i]),
+                                    "--streams-config", "num.stream.threads=1")));
+                }
+                for (StreamsAppProcess app : apps) {
+                    app.awaitLog("candle scorer RUNNING", 1, Duration.ofMinutes(1));
+                }
+                List<Set<Integer>> assignment = run.awaitStableGroup(SCORER_ID, INSTANCES, Duration.ofMinutes(1));
+                run.progress(INSTANCES + " scorers running (version 1 served), group stable, partitions "
+                        + assignment);
+
+                Publisher publisher = new Publisher(run);
+                publisher.start();
+                run.produceImages(IMAGES);
+                run.progress("produced " + IMAGES + " unlabelled images");
+                List<ScoringRun.Seen> seen = run.readPredictions(IMAGES, Duration.ofMinutes(3), apps);
+                publisher.stopAndJoin();
+
+                Figures figures = check(seen, publisher, assignment);
+                for (int i = 0; i < INSTANCES; i++) {
+                    assertScrapes("http://127.0.0.1:" + ports[i] + "/metrics");
+                }
+                run.progress(String.format("FIGURES images=%d instances=%d partitions=%d versions published=%d"
+                        + " (1 tampered, refused) versions in predictions=%s longest gap per instance=%s ms"
+                        + " (overall %d ms; per partition %s ms, tasks of a thread take turns) scoring time=%.1f s"
+                        + " (%.0f images/s) run time=%.1f s", IMAGES, INSTANCES, PARTITIONS, publisher.published.get(),
+                        figures.versions, figures.instanceGaps, figures.longestGap, figures.partitionGaps,
+                        figures.scoringSeconds, IMAGES / figures.scoringSeconds, (System.nanoTime() - start) / 1e9));
+                long longest = figures.instanceGaps.stream().mapToLong(Long::longValue).max().orElseThrow();
+                assertTrue(longest < MAX_GAP_MS, "longest gap between consecutive predictions of an instance "
+                        + longest + " ms, expected < " + MAX_GAP_MS);
+            } finally {
+                for (StreamsAppProcess app : apps) {
+                    app.close();
+                }
+            }
+        }
+    }
+
+    /** The figures of a run. */
+    record Figures(TreeSet<Long> versions, List<Long> instanceGaps, Map<Integer, Long> partitionGaps, long longestGap,
+                   double scoringSeconds) {
+    }
+
+    private static Figures check(List<ScoringRun.Seen> seen, Publisher publisher, List<Set<Integer>> assignment) {
+        assertEquals(IMAGES, seen.size(), "committed predictions (read_committed)");
+        Map<String, Integer> perImage = new HashMap<>();
+        seen.forEach(s -> perImage.merge(s.imageId(), 1, Integer::sum));
+        assertEquals(IMAGES, perImage.size(), "images with a prediction");
+        for (int i = 0; i < IMAGES; i++) {
+            assertEquals(1, perImage.getOrDefault(ScoringRun.imageId(i), 0), "predictions of " + ScoringRun.imageId(i));
+        }
+        TreeSet<Long> versions = new TreeSet<>();
+        Map<Integer, Long> partitionGaps = new TreeMap<>();
+        for (Map.Entry<Integer, List<ScoringRun.Seen>> partition : ScoringRun.byPartition(seen).entrySet()) {
+            long last = Long.MIN_VALUE;
+            for (ScoringRun.Seen s : partition.getValue()) {
+                assertTrue(s.version() >= last, "partition " + partition.getKey() + ": version " + s.version()
+                        + " at offset " + s.offset() + " after version " + last);
+                last = s.version();
+                versions.add(s.version());
+            }
+            partitionGaps.put(partition.getKey(), ScoringRun.longestGapMs(partition.getValue()));
+        }
+        List<Long> instanceGaps = assignment.stream().map(partitions -> ScoringRun.longestGapMs(
+                seen.stream().filter(s -> partitions.contains(s.partition())).toList())).toList();
+        assertTrue(versions.size() >= 3, "several versions served while scoring: " + versions);
+        assertTrue(!versions.contains(publisher.tampered.get()), "the tampered version never scored");
+        long first = seen.stream().mapToLong(ScoringRun.Seen::scoredAt).min().orElseThrow();
+        long lastAt = seen.stream().mapToLong(ScoringRun.Seen::scoredAt).max().orElseThrow();
+        return new Figures(versions, instanceGaps, partitionGaps, ScoringRun.longestGapMs(seen),
+                (lastAt - first) / 1000.0);
+    }
+
+    private static void assertScrapes(String url) throws Exception {
+        String body = ScoringRun.scrape(url);
+        for (String name : METRIC_NAMES) {
+            assertTrue(body.contains(name), name + " in the scrape of " + url);
+        }
+    }
+
+    private static int freePort() throws Exception {
+        try (ServerSocket socket = new ServerSocket(0)) {
+            return socket.getLocalPort();
+        }
+    }
+
+    /** Publishes a version every VERSION_EVERY until stopped; the third one it publishes is tampered with. */
+    private static final class Publisher extends Thread {
+        final ScoringRun run;
+        final AtomicBoolean running = new AtomicBoolean(true);
+        final AtomicLong published = new AtomicLong(1);
+        final AtomicLong tampered = new AtomicLong(-1);
+        volatile Exception failure;
+
+        Publisher(ScoringRun run) {
+            super("version-publisher");
+            this.run = run;
+        }
+
+        @Override
+        public void run() {
+            try {
+                for (int n = 1; running.get(); n++) {
+                    Thread.sleep(VERSION_EVERY.toMillis());
+                    if (!running.get()) {
+                        return;
+                    }
+                    long v = n == 3 ? run.publishTamperedVersion() : run.publishNextVersion(CLASSES);
+                    if (n == 3) {
+                        tampered.set(v);
+                    }
+                    published.incrementAndGet();
+                    run.progress("published model version " + v + (n == 3 ? " (tampered)" : ""));
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } catch (Exception e) {
+                failure = e;
+            }
+        }
+
+        void stopAndJoin() throws Exception {
+            running.set(false);
+            interrupt();
+            join(30_000);
+            if (failure != null) {
+                throw new AssertionError("publishing versions failed", failure);
+            }
+        }
+    }
+}
