@@ -4,13 +4,13 @@ package ai.candle.cli;
  * A mistake the person running a command can fix (a missing directory, a bad option value). The
  * CLI prints its message as one line to stderr and exits with {@link Main#EXIT_USAGE}.
  */
-final class UserException extends RuntimeException {
+public final class UserException extends RuntimeException {
 
-  UserException(String message) {
+  public UserException(String message) {
     super(message);
   }
 
-  UserException(String message, Throwable cause) {
+  public UserException(String message, Throwable cause) {
     super(message, cause);
   }
 }

@@ -259,7 +259,7 @@ public final class ModelCodec {
   }
 
   private static byte[] deflate(byte[] raw) {
-    Deflater d = new Deflater(Deflater.DEFAULT_COMPRESSION);
+    Deflater d = new Deflater(Deflater.BEST_SPEED);
     try {
       d.setInput(raw);
       d.finish();

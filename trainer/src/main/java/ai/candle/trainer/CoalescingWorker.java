@@ -37,7 +37,7 @@ final class CoalescingWorker implements AutoCloseable {
   /** Asks for a run; returns at once. */
   synchronized void request(String reason) {
     pending.add(reason);
-    if (!scheduled) {
+    if (!scheduled && !executor.isShutdown()) {
       scheduled = true;
       executor.execute(this::runPending);
     }
@@ -61,7 +61,7 @@ final class CoalescingWorker implements AutoCloseable {
       LOG.error("{} failed (requested for {}); the next request runs it again", name, reasons, e);
     } finally {
       synchronized (this) {
-        if (pending.isEmpty()) {
+        if (pending.isEmpty() || executor.isShutdown()) {
           scheduled = false;
         } else {
           executor.execute(this::runPending);

@@ -1,0 +1,241 @@
+package ai.candle.cli.demo;
+
+import ai.candle.core.FrequencyBucket;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The demo's report folder: {@code report.md}, three PNG charts and the CSV files behind them.
+ *
+ * <ul>
+ *   <li>{@code accuracy-by-version.png/.csv}: accuracy per frequency bucket (at the time the image
+ *       was sent) of the predictions each model version made, prequential and unlabelled
+ *       together, with zero-shot CLIP on the same images as dashed reference lines;
+ *   <li>{@code class-counts.png/.csv}: labelled images per class at the end, largest first;
+ *   <li>{@code announcement-latency.png/.csv}: per announced new class, seconds from its
+ *       announcement to the first version that contains it and to the first prediction made by
+ *       such a version.
+ * </ul>
+ */
+final class DemoReport {
+  private static final List<FrequencyBucket> BUCKETS = List.of(FrequencyBucket.values());
+
+  /** Accuracy per bucket of the predictions one version made. */
+  record VersionRow(long version, Map<FrequencyBucket, int[]> hitsAndTotals) {}
+
+  /** One announced class's latencies, in seconds (NaN when it never happened). */
+  record Latency(String className, double toVersion, double toPrediction) {}
+
+  /** What went into the report, for the terminal summary and tests. */
+  record Summary(Path folder, int versions, Map<FrequencyBucket, Double> finalAccuracy,
+      Map<FrequencyBucket, Double> zeroShot, List<Latency> latencies, long predictions) {}
+
+  private DemoReport() {}
+
+  static Summary write(Path folder, DemoRun run) throws IOException {
+    Files.createDirectories(folder);
+    List<DemoRecorder.Judged> judged = run.recorder().judged();
+    Map<Long, Map<FrequencyBucket, int[]>> byVersion = new TreeMap<>();
+    Map<FrequencyBucket, int[]> zeroShot = new EnumMap<>(FrequencyBucket.class);
+    Map<FrequencyBucket, int[]> afterFit = new EnumMap<>(FrequencyBucket.class);
+    Map<FrequencyBucket, int[]> zeroShotAfterFit = new EnumMap<>(FrequencyBucket.class);
+    long firstFit = run.recorder().versions().stream().filter(v -> v.origin().equals("FIT"))
+        .mapToLong(DemoRecorder.Version::version).min().orElse(Long.MIN_VALUE);
+    for (DemoRecorder.Judged j : judged) {
+      boolean hit = j.predicted() == j.label();
+      add(byVersion.computeIfAbsent(j.version(), v -> new EnumMap<>(FrequencyBucket.class)), j.bucket(), hit);
+      add(zeroShot, j.bucket(), run.zeroShotCorrect(j));
+      if (j.version() >= firstFit) {
+        add(afterFit, j.bucket(), hit);
+        add(zeroShotAfterFit, j.bucket(), run.zeroShotCorrect(j));
+      }
+    }
+    writeAccuracy(folder, byVersion, zeroShot);
+    writeCounts(folder, run);
+    List<Latency> latencies = latencies(run);
+    writeLatencies(folder, latencies);
+    Summary summary = new Summary(folder, byVersion.size(), rates(afterFit), rates(zeroShotAfterFit), latencies,
+        judged.size());
+    writeMarkdown(folder, run, summary, byVersion);
+    return summary;
+  }
+
+  private static void add(Map<FrequencyBucket, int[]> m, FrequencyBucket b, boolean hit) {
+    int[] t = m.computeIfAbsent(b, k -> new int[2]);
+    t[1]++;
+    if (hit) {
+      t[0]++;
+    }
+  }
+
+  static Map<FrequencyBucket, Double> rates(Map<FrequencyBucket, int[]> m) {
+    Map<FrequencyBucket, Double> out = new EnumMap<>(FrequencyBucket.class);
+    m.forEach((b, t) -> out.put(b, t[1] == 0 ? Double.NaN : (double) t[0] / t[1]));
+    return out;
+  }
+
+  private static void writeAccuracy(Path folder, Map<Long, Map<FrequencyBucket, int[]>> byVersion,
+      Map<FrequencyBucket, int[]> zeroShot) throws IOException {
+    StringBuilder csv = new StringBuilder("model_version,bucket,images,correct,accuracy,zero_shot_accuracy\n");
+    Map<FrequencyBucket, Double> zs = rates(zeroShot);
+    List<String> ticks = new ArrayList<>();
+    Map<FrequencyBucket, double[]> lines = new EnumMap<>(FrequencyBucket.class);
+    BUCKETS.forEach(b -> lines.put(b, new double[byVersion.size()]));
+    int i = 0;
+    for (Map.Entry<Long, Map<FrequencyBucket, int[]>> e : byVersion.entrySet()) {
+      ticks.add("v" + e.getKey());
+      for (FrequencyBucket b : BUCKETS) {
+        int[] t = e.getValue().get(b);
+        double acc = t == null || t[1] == 0 ? Double.NaN : (double) t[0] / t[1];
+        lines.get(b)[i] = acc;
+        if (t != null) {
+          csv.append(String.format(Locale.ROOT, "%d,%s,%d,%d,%.4f,%.4f%n", e.getKey(), b.tag(), t[1], t[0], acc,
+              zs.getOrDefault(b, Double.NaN)));
+        }
+      }
+      i++;
+    }
+    Files.writeString(folder.resolve("accuracy-by-version.csv"), csv);
+    List<Charts.Series> series = new ArrayList<>();
+    for (FrequencyBucket b : BUCKETS) {
+      series.add(new Charts.Series(b.tag(), lines.get(b), false, b.ordinal()));
+    }
+    for (FrequencyBucket b : BUCKETS) {
+      double z = zs.getOrDefault(b, Double.NaN);
+      if (!Double.isNaN(z)) {
+        double[] flat = new double[byVersion.size()];
+        java.util.Arrays.fill(flat, z);
+        series.add(new Charts.Series("zero-shot " + b.tag(), flat, true, b.ordinal()));
+      }
+    }
+    Charts.lines(folder.resolve("accuracy-by-version.png"), "Accuracy per bucket over model versions (dashed: zero-shot CLIP)",
+        "model version that made the prediction", "accuracy", ticks.isEmpty() ? List.of("-") : ticks, series, 1.0);
+  }
+
+  private static void writeCounts(Path folder, DemoRun run) throws IOException {
+    List<Map.Entry<String, Long>> counts = new ArrayList<>(run.finalCounts().entrySet());
+    counts.sort((a, b) -> Long.compare(b.getValue(), a.getValue()));
+    StringBuilder csv = new StringBuilder("class,labelled_images,bucket\n");
+    double[] values = new double[counts.size()];
+    List<String> labels = new ArrayList<>();
+    for (int i = 0; i < counts.size(); i++) {
+      Map.Entry<String, Long> e = counts.get(i);
+      csv.append(csvField(e.getKey())).append(',').append(e.getValue()).append(',')
+          .append(FrequencyBucket.of(e.getValue()).tag()).append('\n');
+      values[i] = e.getValue();
+      labels.add(e.getKey());
+    }
+    Files.writeString(folder.resolve("class-counts.csv"), csv);
+    Charts.bars(folder.resolve("class-counts.png"), "Labelled images per class (largest first)", "class",
+        "images", labels, values);
+  }
+
+  private static List<Latency> latencies(DemoRun run) {
+    List<Latency> out = new ArrayList<>();
+    List<DemoRecorder.Version> versions = run.recorder().versions();
+    List<DemoRecorder.Judged> judged = run.recorder().judged();
+    for (Map.Entry<String, Long> a : run.announcedMidStream().entrySet()) {
+      String name = a.getKey();
+      long at = a.getValue();
+      long firstVersion = Long.MAX_VALUE;
+      long versionNumber = Long.MAX_VALUE;
+      for (DemoRecorder.Version v : versions) {
+        if (v.classes().contains(name) && v.version() < versionNumber) {
+          versionNumber = v.version();
+          firstVersion = v.arrivedMillis();
+        }
+      }
+      long firstPrediction = Long.MAX_VALUE;
+      for (DemoRecorder.Judged j : judged) {
+        if (j.version() >= versionNumber) {
+          firstPrediction = Math.min(firstPrediction, j.arrivedMillis());
+        }
+      }
+      out.add(new Latency(name, seconds(at, firstVersion), seconds(at, firstPrediction)));
+    }
+    return out;
+  }
+
+  private static double seconds(long from, long to) {
+    return to == Long.MAX_VALUE ? Double.NaN : Math.max(0, to - from) / 1000.0;
+  }
+
+  private static void writeLatencies(Path folder, List<Latency> latencies) throws IOException {
+    StringBuilder csv = new StringBuilder("class,seconds_to_version,seconds_to_prediction\n");
+    double[] values = new double[latencies.size()];
+    List<String> labels = new ArrayList<>();
+    for (int i = 0; i < latencies.size(); i++) {
+      Latency l = latencies.get(i);
+      csv.append(String.format(Locale.ROOT, "%s,%.3f,%.3f%n", csvField(l.className()), l.toVersion(), l.toPrediction()));
+      values[i] = Double.isNaN(l.toPrediction()) ? 0 : l.toPrediction();
+      labels.add(l.className());
+    }
+    Files.writeString(folder.resolve("announcement-latency.csv"), csv);
+    Charts.bars(folder.resolve("announcement-latency.png"),
+        "Seconds from a class's announcement to the first prediction that can name it", "announced class",
+        "seconds", labels, values);
+  }
+
+  private static void writeMarkdown(Path folder, DemoRun run, Summary s,
+      Map<Long, Map<FrequencyBucket, int[]>> byVersion) throws IOException {
+    StringBuilder md = new StringBuilder();
+    md.append("# candle-stream demo report\n\n");
+    md.append(run.dataLabel()).append("\n\n");
+    md.append(String.format(Locale.ROOT,
+        "- %d events in %.1f s: %d classes announced (%d of them mid-stream), %d labelled images, %d unlabelled images.%n",
+        run.events(), run.streamSeconds(), run.classes(), run.announcedMidStream().size(), run.labeled(), run.unlabeled()));
+    md.append(String.format(Locale.ROOT, "- %d predictions judged; %d model versions made them; %d versions published.%n",
+        s.predictions(), s.versions(), run.recorder().versions().size()));
+    md.append("- Buckets are taken from the class's labelled-image count when the image was sent: many > 100, medium 20–100, few 1–19, new 0.\n\n");
+    md.append("## Accuracy per bucket, from the first fitted version on, vs zero-shot CLIP on the same images\n\n");
+    md.append("| bucket | candle | zero-shot |\n| --- | --- | --- |\n");
+    for (FrequencyBucket b : BUCKETS) {
+      md.append(String.format(Locale.ROOT, "| %s | %s | %s |%n", b.tag(), pct(s.finalAccuracy().get(b)), pct(s.zeroShot().get(b))));
+    }
+    md.append("\n![accuracy per bucket over model versions](accuracy-by-version.png)\n\n");
+    md.append("Numbers: [accuracy-by-version.csv](accuracy-by-version.csv).\n\n");
+    md.append("## Class counts\n\n![class counts](class-counts.png)\n\nNumbers: [class-counts.csv](class-counts.csv).\n\n");
+    md.append("## From announcement to a prediction that can name the class\n\n");
+    md.append("| class | to the first version with it (s) | to the first prediction by such a version (s) |\n| --- | --- | --- |\n");
+    for (Latency l : s.latencies()) {
+      md.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f |%n", l.className(), l.toVersion(), l.toPrediction()));
+    }
+    md.append("\n![announcement latency](announcement-latency.png)\n\nNumbers: [announcement-latency.csv](announcement-latency.csv).\n\n");
+    md.append("Service logs: `streams-app.log`, `trainer.log`.\n");
+    Files.writeString(folder.resolve("report.md"), md);
+  }
+
+  static String pct(Double v) {
+    return v == null || v.isNaN() ? "–" : String.format(Locale.ROOT, "%.1f%%", 100 * v);
+  }
+
+  private static String csvField(String s) {
+    return s.contains(",") || s.contains("\"") ? "\"" + s.replace("\"", "\"\"") + "\"" : s;
+  }
+
+  /** For the terminal: bucket accuracies in one line. */
+  static String line(Map<FrequencyBucket, Double> acc) {
+    Map<String, String> parts = new LinkedHashMap<>();
+    for (FrequencyBucket b : BUCKETS) {
+      parts.put(b.tag(), pct(acc.get(b)));
+    }
+    StringBuilder sb = new StringBuilder();
+    parts.forEach((k, v) -> sb.append(k).append(' ').append(v).append("  "));
+    return sb.toString().trim();
+  }
+
+  static TreeSet<Long> versionsOf(List<DemoRecorder.Judged> judged) {
+    TreeSet<Long> out = new TreeSet<>();
+    judged.forEach(j -> out.add(j.version()));
+    return out;
+  }
+}
