@@ -20,8 +20,9 @@ import java.util.Properties;
  * by {@code --config FILE} or {@code CANDLE_CONFIG}.
  *
  * <p>A service may also pass settings through to its Kafka clients: keys starting with the
- * pass-through prefix (e.g. {@code kafka.}) in the file, or the repeatable flag (e.g. {@code
- * --kafka-config key=value}), which wins. They are returned with the prefix.
+ * pass-through prefix (e.g. {@code kafka.} for the trainer's consumer and producer, {@code
+ * streams.} for the streams app's Kafka Streams clients) in the file, or the repeatable flag
+ * (e.g. {@code --kafka-config key=value}), which wins. They are returned with the prefix.
  *
  * @param keys the known property names
  * @param defaults a default for every key
@@ -173,7 +174,8 @@ public record LayeredSettings(List<String> keys, Map<String, String> defaults, S
     for (String key : props.stringPropertyNames()) {
       if (!key.startsWith(passPrefix) && !keys.contains(key)) {
         throw new IllegalArgumentException("Unknown key '" + key + "' in config file " + file
-            + "; known keys: " + keys + " and " + passPrefix + "* for the Kafka clients");
+            + "; known keys: " + keys + " and " + passPrefix + "* (passed through, like "
+            + passFlag + " key=value)");
       }
       settings.put(key, props.getProperty(key));
     }

@@ -39,8 +39,28 @@ class LayeredSettingsTest {
     IllegalArgumentException key = assertThrows(IllegalArgumentException.class,
         () -> SETTINGS.load(List.of(), Map.of("CANDLE_CONFIG", file.toString())));
     assertTrue(key.getMessage().contains("typo"), key.getMessage());
+    assertTrue(key.getMessage().contains("kafka.*") && key.getMessage().contains("--kafka-config"),
+        "the message names the pass-through: " + key.getMessage());
     IllegalArgumentException number = assertThrows(IllegalArgumentException.class,
         () -> LayeredSettings.intOf(Map.of("a.b", "x"), "a.b"));
     assertTrue(number.getMessage().contains("a.b"), number.getMessage());
+  }
+
+  @Test
+  void anotherPassThroughPrefixAndFlagWorkTheSameWay(@TempDir Path dir) throws Exception {
+    LayeredSettings streams = new LayeredSettings(List.of("a.b"), Map.of("a.b", "1"), "streams.",
+        "--streams-config");
+    Path file = dir.resolve("s.properties");
+    Files.writeString(file, "streams.commit.interval.ms=50\nstreams.num.stream.threads=1\n");
+    Map<String, String> s = streams.load(List.of("--config=" + file, "--streams-config=num.stream.threads=4",
+        "--a-b", "2"), Map.of());
+    assertEquals("2", s.get("a.b"));
+    assertEquals(Map.of("commit.interval.ms", "50", "num.stream.threads", "4"), streams.passThrough(s),
+        "the flag wins over the file");
+    assertThrows(IllegalArgumentException.class, () -> streams.load(List.of("--kafka-config", "a=b"), Map.of()),
+        "another service's pass-through flag is unknown");
+    Files.writeString(file, "kafka.acks=all\n");
+    assertThrows(IllegalArgumentException.class, () -> streams.load(List.of("--config", file.toString()), Map.of()),
+        "and so is its file prefix");
   }
 }

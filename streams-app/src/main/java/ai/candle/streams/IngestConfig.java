@@ -1,5 +1,6 @@
 package ai.candle.streams;
 
+import ai.candle.schemas.LayeredSettings;
 import ai.candle.schemas.TopicNames;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -119,11 +120,11 @@ public record IngestConfig(
   }
 
   static String envName(String key) {
-    return ConfigLayers.envName(key);
+    return LayeredSettings.envName(key);
   }
 
   static String flagName(String key) {
-    return ConfigLayers.flagName(key);
+    return LayeredSettings.flagName(key);
   }
 
   /** The defaults of the ingest settings. */
@@ -164,7 +165,7 @@ public record IngestConfig(
   }
 
   private static int intSetting(Map<String, String> settings, String key) {
-    return ConfigLayers.intSetting(settings, key);
+    return LayeredSettings.intOf(settings, key);
   }
 
   private static void requireText(String value, String key) {

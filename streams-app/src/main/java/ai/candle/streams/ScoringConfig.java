@@ -1,5 +1,6 @@
 package ai.candle.streams;
 
+import ai.candle.schemas.LayeredSettings;
 import ai.candle.schemas.ModelVersions;
 import java.util.HashMap;
 import java.util.List;
@@ -127,15 +128,15 @@ public record ScoringConfig(
 
   static ScoringConfig fromSettings(Map<String, String> s) {
     return new ScoringConfig(s.get("scoring.application.id"),
-        ConfigLayers.intSetting(s, "scoring.top-k"),
+        LayeredSettings.intOf(s, "scoring.top-k"),
         NoModelPolicy.parse(s.get("scoring.no-model"), "scoring.no-model"),
-        ConfigLayers.intSetting(s, "scoring.worst-classes"),
-        ConfigLayers.intSetting(s, "scoring.accuracy.window"),
-        ConfigLayers.intSetting(s, "scoring.catch-up.ms"),
+        LayeredSettings.intOf(s, "scoring.worst-classes"),
+        LayeredSettings.intOf(s, "scoring.accuracy.window"),
+        LayeredSettings.intOf(s, "scoring.catch-up.ms"),
         s.get("model.name"),
-        ConfigLayers.intSetting(s, "model.max.bytes"),
+        LayeredSettings.intOf(s, "model.max.bytes"),
         s.get("metrics.address"),
-        ConfigLayers.intSetting(s, "metrics.port"));
+        LayeredSettings.intOf(s, "metrics.port"));
   }
 
   private static void requireText(String value, String key) {

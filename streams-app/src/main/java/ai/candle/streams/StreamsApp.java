@@ -1,10 +1,7 @@
 package ai.candle.streams;
 
-import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
-import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
-import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
-import io.micrometer.core.instrument.binder.system.UptimeMetrics;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
+import ai.candle.metrics.MetricsServer;
+import ai.candle.metrics.Prometheus;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -40,26 +37,19 @@ public final class StreamsApp {
   public static void main(String[] args) throws InterruptedException {
     IngestConfig config;
     ScoringConfig scoring;
+    PrometheusMeterRegistry registry = Prometheus.registry();
+    MetricsServer metrics;
     try {
       config = IngestConfig.load(List.of(args), System.getenv());
       scoring = ScoringConfig.load(List.of(args), System.getenv());
-    } catch (IllegalArgumentException | UncheckedIOException e) {
+      metrics = MetricsServer.start(scoring.metricsAddress(), scoring.metricsPort(), registry);
+    } catch (IllegalArgumentException | UncheckedIOException | IOException e) {
+      // IOException: the metrics address cannot be bound (the message says which settings)
       LOG.error("Invalid configuration: {}", e.getMessage(), e);
       System.exit(2);
       return;
     }
     preferOneTorchThreadPerCall();
-    PrometheusMeterRegistry registry = prometheus();
-    MetricsServer metrics;
-    try {
-      metrics = MetricsServer.start(scoring.metricsAddress(), scoring.metricsPort(), registry);
-    } catch (IOException e) {
-      LOG.error("Invalid configuration: cannot serve metrics on {}:{} ({}); set metrics.port"
-          + " (0 picks a free port) or metrics.address", scoring.metricsAddress(),
-          scoring.metricsPort(), e.toString());
-      System.exit(2);
-      return;
-    }
     if (!run(config, scoring, registry, metrics)) {
       System.exit(1);
     }
@@ -101,15 +91,6 @@ public final class StreamsApp {
     boolean ok = !clients.failed();
     clients.close();
     return ok;
-  }
-
-  private static PrometheusMeterRegistry prometheus() {
-    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    new JvmMemoryMetrics().bindTo(registry);
-    new JvmThreadMetrics().bindTo(registry);
-    new ProcessorMetrics().bindTo(registry);
-    new UptimeMetrics().bindTo(registry);
-    return registry;
   }
 
   /**

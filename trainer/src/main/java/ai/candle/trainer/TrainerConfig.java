@@ -34,6 +34,8 @@ import java.util.Objects;
  * fit.seed                 1
  * fit.device               auto           auto, cpu or gpu[:N] (auto: GPU when present)
  * model.max.bytes          33554432       size limit of one version (ModelVersions)
+ * metrics.address          0.0.0.0        where the Prometheus endpoint listens
+ * metrics.port             9465           its port (0: any free port, logged)
  * topic.classes, topic.class-counts, topic.features, topic.models   (default names)
  * </pre>
  *
@@ -56,6 +58,8 @@ public record TrainerConfig(
     String device,
     int modelMaxBytes,
     TopicNames topics,
+    String metricsAddress,
+    int metricsPort,
     Map<String, String> kafkaOverrides) {
 
   static final List<String> TOPIC_KEYS =
@@ -64,7 +68,8 @@ public record TrainerConfig(
       "feature.width", "store.max.per.class", "holdout.percent", "holdout.max.per.class",
       "refit.samples", "refit.fraction", "refit.interval.seconds", "gate.tolerance", "fit.epochs",
       "fit.batch.size", "fit.learning.rate", "fit.zero.shot.weight", "fit.seed", "fit.device",
-      "model.max.bytes", "topic.classes", "topic.class-counts", "topic.features", "topic.models");
+      "model.max.bytes", "metrics.address", "metrics.port", "topic.classes", "topic.class-counts",
+      "topic.features", "topic.models");
 
   static final LayeredSettings SETTINGS =
       new LayeredSettings(KEYS, defaultSettings(), "kafka.", "--kafka-config");
@@ -95,6 +100,10 @@ public record TrainerConfig(
     requireText(device, "fit.device");
     requirePositive(modelMaxBytes, "model.max.bytes");
     Objects.requireNonNull(topics, "topics");
+    requireText(metricsAddress, "metrics.address");
+    if (metricsPort < 0 || metricsPort > 65_535) {
+      throw new IllegalArgumentException("metrics.port must be in 0..65535, got " + metricsPort);
+    }
     kafkaOverrides = Map.copyOf(kafkaOverrides);
   }
 
@@ -129,7 +138,8 @@ public record TrainerConfig(
         LayeredSettings.doubleOf(s, "refit.fraction"),
         Duration.ofSeconds(LayeredSettings.longOf(s, "refit.interval.seconds")),
         LayeredSettings.doubleOf(s, "gate.tolerance"), hp, s.get("fit.device"),
-        LayeredSettings.intOf(s, "model.max.bytes"), topics, SETTINGS.passThrough(s));
+        LayeredSettings.intOf(s, "model.max.bytes"), topics, s.get("metrics.address"),
+        LayeredSettings.intOf(s, "metrics.port"), SETTINGS.passThrough(s));
   }
 
   private static Map<String, String> defaultSettings() {
@@ -152,6 +162,8 @@ public record TrainerConfig(
     d.put("fit.seed", "1");
     d.put("fit.device", "auto");
     d.put("model.max.bytes", Integer.toString(ModelVersions.DEFAULT_MAX_BYTES));
+    d.put("metrics.address", "0.0.0.0");
+    d.put("metrics.port", "9465");
     TopicNames names = TopicNames.defaults();
     d.put("topic.classes", names.classes());
     d.put("topic.class-counts", names.classCounts());

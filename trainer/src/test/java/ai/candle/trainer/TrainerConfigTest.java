@@ -25,6 +25,22 @@ class TrainerConfigTest {
     assertEquals(Duration.ofMinutes(10), c.refitInterval());
     assertEquals("candle.models", c.topics().models());
     assertEquals(32 * 1024 * 1024, c.modelMaxBytes());
+    assertEquals("0.0.0.0", c.metricsAddress());
+    assertEquals(9465, c.metricsPort(), "beside the streams app's 9464");
+  }
+
+  @Test
+  void theMetricsEndpointIsConfiguredInTheSameLayers() {
+    TrainerConfig c = TrainerConfig.load(List.of("--metrics-port", "0"),
+        Map.of("CANDLE_METRICS_ADDRESS", "127.0.0.1", "CANDLE_METRICS_PORT", "9999"));
+    assertEquals("127.0.0.1", c.metricsAddress());
+    assertEquals(0, c.metricsPort(), "flag over environment; 0 picks a free port");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> TrainerConfig.load(List.of("--metrics-port", "70000"), Map.of()));
+    assertEquals("metrics.port must be in 0..65535, got 70000", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> TrainerConfig.load(List.of("--metrics-address", " "), Map.of()));
+    assertEquals("metrics.address must not be empty", e.getMessage());
   }
 
   @Test

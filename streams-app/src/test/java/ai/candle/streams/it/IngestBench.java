@@ -11,6 +11,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 import ai.candle.kafka.EmbeddedKafkaBroker;
+import ai.candle.kafka.JvmProcess;
 
 /**
  * Issue 3 item 7: valid labelled feature events per second through the ingest app, beside raw
@@ -167,7 +168,7 @@ public final class IngestBench {
             long start = System.nanoTime();
             long firstAt = 0;
             long firstCount = 0;
-            try (StreamsAppProcess app = StreamsAppProcess.start(bootstrap, work.resolve("state"), appId,
+            try (JvmProcess app = StreamsAppProcess.start(bootstrap, work.resolve("state"), appId,
                     work.resolve("app.log"), appArgs)) {
                 long deadline = start + TimeUnit.MINUTES.toNanos(15);
                 long done;

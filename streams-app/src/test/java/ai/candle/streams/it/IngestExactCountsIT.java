@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import ai.candle.kafka.JvmProcess;
 import ai.candle.kafka.KafkaTarget;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -39,7 +40,7 @@ class IngestExactCountsIT {
              IngestRun run = new IngestRun(kafka.bootstrapServers())) {
             run.createTopics();
             run.progress("malformed records by kind: " + data.malformedKindCounts());
-            try (StreamsAppProcess app = StreamsAppProcess.start(kafka.bootstrapServers(), tmp.resolve("state"),
+            try (JvmProcess app = StreamsAppProcess.start(kafka.bootstrapServers(), tmp.resolve("state"),
                     APP_ID, IngestSplits.freshLogFile("IngestExactCountsIT"), List.of())) {
                 run.produceWithKcat(kcat, viaKcat, tmp);
                 run.produceWithJava(viaJava);

@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
+import ai.candle.kafka.JvmProcess;
 import ai.candle.kafka.KafkaTarget;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -47,7 +48,7 @@ class IngestKillRestartIT {
             run.createTopics();
             run.produceWithJava(viaJava.subList(0, firstWave));
 
-            StreamsAppProcess first = StreamsAppProcess.start(kafka.bootstrapServers(), state, APP_ID, log, APP_FLAGS);
+            JvmProcess first = StreamsAppProcess.start(kafka.bootstrapServers(), state, APP_ID, log, APP_FLAGS);
             int beforeKill = awaitFeatures(run, first, data.valid().size() / 5, Duration.ofMinutes(2));
             assertEquals(137, first.kill(), "exit code of a SIGKILLed JVM");
             run.progress("killed the app (SIGKILL) after " + beforeKill + " committed features");
@@ -58,7 +59,7 @@ class IngestKillRestartIT {
             assertEquals(data.valid().size() + data.malformed().size(), run.inputRecords(), "records on the input topic");
 
             run.progress("restarting the app on the same state dir");
-            try (StreamsAppProcess second = StreamsAppProcess.start(kafka.bootstrapServers(), state, APP_ID, log,
+            try (JvmProcess second = StreamsAppProcess.start(kafka.bootstrapServers(), state, APP_ID, log,
                     APP_FLAGS)) {
                 run.awaitCompletion(data, APP_ID, second, Duration.ofMinutes(3));
                 run.assertExactOutputs(data);
@@ -67,7 +68,7 @@ class IngestKillRestartIT {
     }
 
     /** Waits until at least {@code atLeast} features are committed; returns how many were seen. */
-    private static int awaitFeatures(IngestRun run, StreamsAppProcess app, int atLeast, Duration timeout)
+    private static int awaitFeatures(IngestRun run, JvmProcess app, int atLeast, Duration timeout)
             throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         int seen;

@@ -19,6 +19,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
+import ai.candle.kafka.JvmProcess;
 import ai.candle.schemas.AvroSerde;
 import ai.candle.schemas.DeadLetter;
 import ai.candle.schemas.FeatureRecord;
@@ -139,7 +140,7 @@ final class IngestRun implements AutoCloseable {
      * Waits until the app's group has committed the end of the input topic and the outputs hold at
      * least what is expected, then reads the outputs once more to their ends (so late duplicates show).
      */
-    void awaitCompletion(IngestDataset data, String applicationId, StreamsAppProcess app, Duration timeout)
+    void awaitCompletion(IngestDataset data, String applicationId, JvmProcess app, Duration timeout)
             throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         Map<TopicPartition, Long> inputEnd = endOffsets(TOPICS.labeledImages());

@@ -19,6 +19,7 @@ import java.util.stream.IntStream;
 import ai.candle.core.CandleFit;
 import ai.candle.core.CandleModel;
 import ai.candle.core.HyperParameters;
+import ai.candle.kafka.JvmProcess;
 import ai.candle.schemas.AvroSerde;
 import ai.candle.schemas.ImageToScore;
 import ai.candle.schemas.ModelVersion;
@@ -150,7 +151,7 @@ final class ScoringRun implements AutoCloseable {
     }
 
     /** Reads committed predictions until {@code count} arrived, then on to the end (late duplicates show). */
-    List<Seen> readPredictions(int count, Duration timeout, List<StreamsAppProcess> apps) {
+    List<Seen> readPredictions(int count, Duration timeout, List<JvmProcess> apps) {
         List<Seen> seen = predictions.readUntil(rs -> {
             apps.forEach(app -> app.assertAlive("while scoring"));
             return rs.size() >= count;

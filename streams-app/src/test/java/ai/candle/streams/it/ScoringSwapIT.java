@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
+import ai.candle.kafka.JvmProcess;
 import ai.candle.kafka.KafkaTarget;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -62,7 +63,7 @@ class ScoringSwapIT {
             run.createTopics(PARTITIONS);
             run.publishNextVersion(CLASSES);
             int[] ports = new int[INSTANCES];
-            List<StreamsAppProcess> apps = new ArrayList<>();
+            List<JvmProcess> apps = new ArrayList<>();
             try {
                 for (int i = 0; i < INSTANCES; i++) {
                     ports[i] = freePort();
@@ -73,7 +74,7 @@ class ScoringSwapIT {
                                     "--metrics-port", Integer.toString(ports[i]),
                                     "--streams-config", "num.stream.threads=1")));
                 }
-                for (StreamsAppProcess app : apps) {
+                for (JvmProcess app : apps) {
                     app.awaitLog("candle scorer RUNNING", 1, Duration.ofMinutes(1));
                 }
                 List<Set<Integer>> assignment = run.awaitStableGroup(SCORER_ID, INSTANCES, Duration.ofMinutes(1));
@@ -101,7 +102,7 @@ class ScoringSwapIT {
                 assertTrue(longest < MAX_GAP_MS, "longest gap between consecutive predictions of an instance "
                         + longest + " ms, expected < " + MAX_GAP_MS);
             } finally {
-                for (StreamsAppProcess app : apps) {
+                for (JvmProcess app : apps) {
                     app.close();
                 }
             }

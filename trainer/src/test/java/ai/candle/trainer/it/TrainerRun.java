@@ -72,7 +72,9 @@ final class TrainerRun implements AutoCloseable {
     List<String> args = new ArrayList<>(List.of("--bootstrap-servers", bootstrap,
         "--feature-width", Integer.toString(dim), "--clip-model-id", "synthetic",
         "--topic-classes", names.classes(), "--topic-class-counts", names.classCounts(),
-        "--topic-features", names.features(), "--topic-models", names.models()));
+        "--topic-features", names.features(), "--topic-models", names.models(),
+        // a child JVM's endpoint: loopback, any free port (a later --metrics-port wins)
+        "--metrics-address", "127.0.0.1", "--metrics-port", "0"));
     args.addAll(List.of(extra));
     return args;
   }

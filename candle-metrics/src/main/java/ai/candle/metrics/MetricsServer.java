@@ -1,4 +1,4 @@
-package ai.candle.streams;
+package ai.candle.metrics;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
@@ -7,29 +7,32 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Prometheus endpoint of the app: the JDK's HTTP server on {@code metrics.address} and
- * {@code metrics.port}, serving {@code GET /metrics} (Prometheus text format 0.0.4) and nothing
- * else (404 for any other path, 405 for another method). One daemon thread answers.
+ * The Prometheus endpoint of a service: the JDK's HTTP server on a configured address and port,
+ * serving {@code GET /metrics} (Prometheus text format 0.0.4) and nothing else (404 for any other
+ * path, 405 for another method). One daemon thread answers.
  */
 public final class MetricsServer implements AutoCloseable {
 
   public static final String PATH = "/metrics";
   /** The Prometheus text exposition format. */
-  static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+  public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
   private static final Logger LOG = LoggerFactory.getLogger(MetricsServer.class);
 
   private final HttpServer server;
   private final ExecutorService executor;
   private final PrometheusMeterRegistry registry;
+  private final String host;
 
-  private MetricsServer(HttpServer server, PrometheusMeterRegistry registry) {
+  private MetricsServer(HttpServer server, String host, PrometheusMeterRegistry registry) {
     this.server = server;
+    this.host = host;
     this.registry = registry;
     this.executor = Executors.newSingleThreadExecutor(r -> {
       Thread t = new Thread(r, "candle-metrics-http");
@@ -43,16 +46,23 @@ public final class MetricsServer implements AutoCloseable {
   /**
    * Binds and starts serving.
    *
+   * @param address the host name or IP to listen on ({@code 0.0.0.0}: every interface)
    * @param port 0 picks a free port ({@link #address()} tells which)
-   * @throws IOException when the address cannot be bound (e.g. the port is taken)
+   * @throws IOException when the address cannot be bound (e.g. the port is taken); its message
+   *     says which settings to change ({@code metrics.port}, {@code metrics.address})
    */
   public static MetricsServer start(String address, int port, PrometheusMeterRegistry registry)
       throws IOException {
-    HttpServer server = HttpServer.create(new InetSocketAddress(address, port), 16);
-    MetricsServer metrics = new MetricsServer(server, registry);
+    HttpServer server;
+    try {
+      server = HttpServer.create(new InetSocketAddress(address, port), 16);
+    } catch (IOException e) {
+      throw new IOException("cannot serve metrics on " + address + ":" + port + " (" + e
+          + "); set metrics.port (0 picks a free port) or metrics.address", e);
+    }
+    MetricsServer metrics = new MetricsServer(server, address, registry);
     server.start();
-    LOG.info("Serving Prometheus metrics at http://{}:{}{}", address,
-        server.getAddress().getPort(), PATH);
+    LOG.info("Serving Prometheus metrics at {}", metrics.url());
     return metrics;
   }
 
@@ -61,11 +71,21 @@ public final class MetricsServer implements AutoCloseable {
     return server.getAddress();
   }
 
+  /** {@code http://<address as configured>:<bound port>/metrics} (IPv6 literals bracketed). */
+  public String url() {
+    return url(host, server.getAddress().getPort());
+  }
+
+  static String url(String host, int port) {
+    String h = host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+    return "http://" + h + ":" + port + PATH;
+  }
+
   private void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
       if (!exchange.getRequestURI().getPath().equals(PATH)) {
-        reply(exchange, 404, "text/plain; charset=utf-8", ("Not found; metrics are at " + PATH
-            + "\n").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        reply(exchange, 404, "text/plain; charset=utf-8",
+            ("Not found; metrics are at " + PATH + "\n").getBytes(StandardCharsets.UTF_8));
         return;
       }
       String method = exchange.getRequestMethod();
