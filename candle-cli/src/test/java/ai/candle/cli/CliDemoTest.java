@@ -26,7 +26,7 @@ class CliDemoTest {
     Path out = dir.resolve("report");
     long start = System.nanoTime();
     CliRun run = CliRun.of("demo", "--classes", "20", "--seconds", "15", "--out", out.toString(),
-        "--streams-metrics-port", "0");
+        "--streams-metrics-port", "0", "--trainer-metrics-port", "0");
     double secs = (System.nanoTime() - start) / 1e9;
     System.out.println(run.out());
     System.out.printf("[demo] small demo took %.1f s%n", secs);

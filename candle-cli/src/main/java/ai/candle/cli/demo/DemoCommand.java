@@ -89,6 +89,10 @@ public final class DemoCommand implements Callable<Integer> {
       description = "Prometheus endpoint of the streams app (0: any free port). Default: ${DEFAULT-VALUE}.")
   int streamsMetricsPort;
 
+  @Option(names = "--trainer-metrics-port", paramLabel = "PORT", defaultValue = "9465",
+      description = "Prometheus endpoint of the trainer (0: any free port). Default: ${DEFAULT-VALUE}.")
+  int trainerMetricsPort;
+
   @Option(names = "--classes", paramLabel = "C", defaultValue = "100",
       description = "Synthetic data: classes in all; 90% are announced at the start, the rest mid-stream. Default: ${DEFAULT-VALUE}.")
   int classes;
@@ -141,11 +145,12 @@ public final class DemoCommand implements Callable<Integer> {
           ChildService trainer = ChildService.start("trainer", TRAINER_MAIN, List.of("-Xmx2g", "-Dai.djl.pytorch.num_threads=1"),
               List.of("--bootstrap-servers", bs, "--feature-width", Integer.toString(data.dim()),
                   "--fit-epochs", Integer.toString(fitEpochs), "--store-max-per-class", Integer.toString(maxPerClass),
+                  "--metrics-port", Integer.toString(trainerMetricsPort),
                   "--clip-model-id", dataset == null ? "synthetic" : "dataset"), folder.resolve("trainer.log"))) {
         streams.awaitLog("candle ingest RUNNING", Duration.ofSeconds(120));
         trainer.awaitLog("candle trainer caught up", Duration.ofSeconds(120));
         o.printf("  streams app and trainer running (logs: streams-app.log, trainer.log); %s%n",
-            endpoint(streams));
+            endpoints(streams, trainer));
         o.flush();
         Topics topics = Topics.of(names);
         try (DemoRecorder recorder = new DemoRecorder(bs, topics, plan.classNames())) {
@@ -160,7 +165,7 @@ public final class DemoCommand implements Callable<Integer> {
           o.flush();
         }
         if (keepRunning) {
-          o.printf("Running until Ctrl-C: Kafka at %s, %s%n", bs, endpoint(streams));
+          o.printf("Running until Ctrl-C: Kafka at %s, %s%n", bs, endpoints(streams, trainer));
           o.flush();
           CountDownLatch forever = new CountDownLatch(1);
           Runtime.getRuntime().addShutdownHook(new Thread(forever::countDown));
@@ -171,10 +176,14 @@ public final class DemoCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static String endpoint(ChildService streams) throws IOException {
-    String line = streams.firstLine("Serving Prometheus metrics at");
-    return line == null ? "metrics endpoint: see streams-app.log"
-        : "streams-app metrics: " + line.substring(line.indexOf("http"));
+  /** The services' Prometheus endpoints, as they logged them. */
+  private static String endpoints(ChildService streams, ChildService trainer) throws IOException {
+    return "metrics: streams-app " + url(streams.firstLine("Serving Prometheus metrics at"))
+        + ", trainer " + url(trainer.firstLine("candle trainer metrics on"));
+  }
+
+  private static String url(String line) {
+    return line == null || !line.contains("http") ? "(see its log)" : line.substring(line.indexOf("http")).trim();
   }
 
   /** Sends the plan at the configured pace, printing progress about once a second. */
