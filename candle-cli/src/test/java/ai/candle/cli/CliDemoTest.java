@@ -53,6 +53,25 @@ class CliDemoTest {
   }
 
   @Test
+  void aFeaturesDatasetIsReplayedInsteadOfSyntheticData(@TempDir Path dir) throws Exception {
+    Path data = dir.resolve("dataset");
+    SyntheticClip.generate(SyntheticClip.Config.defaults().withClasses(12, 10).withShots(30).withTestPerClass(3))
+        .write(data);
+    Path out = dir.resolve("report");
+    CliRun run = CliRun.of("demo", "--dataset", data.toString(), "--seconds", "8", "--out", out.toString(),
+        "--streams-metrics-port", "0", "--trainer-metrics-port", "0");
+    assertEquals(0, run.exitCode(), run.err());
+    String report = Files.readString(out.resolve("report.md"));
+    assertTrue(report.contains("Real features dataset: " + data.toAbsolutePath()), report);
+    assertTrue(!report.contains("SYNTHETIC"), "a dataset run is not labelled synthetic");
+    Matcher scored = Pattern.compile("(\\d+) of (\\d+) unlabelled images scored").matcher(run.out());
+    assertTrue(scored.find(), run.out());
+    assertEquals("36", scored.group(2), "the dataset's test images are the unlabelled stream");
+    assertEquals(scored.group(2), scored.group(1));
+    assertEquals(3, Files.readAllLines(out.resolve("announcement-latency.csv")).size(), "its 2 new classes announced mid-stream");
+  }
+
+  @Test
   void thePlanAnnouncesNewClassesBeforeAnyImageOfThemAndLabelsComeAfterTheirImage() {
     FeaturesDataset data = SyntheticClip.generate(SyntheticClip.Config.defaults().withClasses(20, 18).withShots(50)
         .withTestPerClass(4));
