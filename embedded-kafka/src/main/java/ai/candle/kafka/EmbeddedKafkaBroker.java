@@ -66,15 +66,17 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
     private final boolean deleteDataDirOnClose;
     private final int port;
     private final int controllerPort;
+    private final int securePort;
     private boolean closed;
 
     private EmbeddedKafkaBroker(KafkaRaftServer server, Path dataDir, boolean deleteDataDirOnClose,
-                                int port, int controllerPort) {
+                                int port, int controllerPort, int securePort) {
         this.server = server;
         this.dataDir = dataDir;
         this.deleteDataDirOnClose = deleteDataDirOnClose;
         this.port = port;
         this.controllerPort = controllerPort;
+        this.securePort = securePort;
     }
 
     public static Builder builder() {
@@ -93,6 +95,19 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /**
+     * {@code host:port} of the {@link SecureListener} (SASL_SSL), for clients that must
+     * authenticate.
+     *
+     * @throws IllegalStateException when the broker was started without one
+     */
+    public String secureBootstrapServers() {
+        if (securePort == 0) {
+            throw new IllegalStateException("this broker has no secure listener (Builder.secureListener)");
+        }
+        return HOST + ":" + securePort;
     }
 
     /** Port of the KRaft controller listener (internal; clients never use it). */
@@ -122,6 +137,22 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("Interrupted while creating topics " + topicNames(topics), e);
+        }
+    }
+
+    /** Gives each user a SCRAM-SHA-512 credential (through the PLAINTEXT listener). */
+    private void createScramUsers(Map<String, String> users) {
+        List<org.apache.kafka.clients.admin.UserScramCredentialAlteration> upserts = new java.util.ArrayList<>();
+        users.forEach((user, password) -> upserts.add(new org.apache.kafka.clients.admin.UserScramCredentialUpsertion(
+                user, new org.apache.kafka.clients.admin.ScramCredentialInfo(
+                        org.apache.kafka.clients.admin.ScramMechanism.SCRAM_SHA_512, 4096), password)));
+        try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
+            admin.alterUserScramCredentials(upserts).all().get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            throw new IllegalStateException("Could not create the SCRAM users " + users.keySet() + ": " + e, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("Interrupted while creating SCRAM users", e);
         }
     }
 
@@ -177,6 +208,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         private Path dataDir;
         private int port;
         private int controllerPort;
+        private SecureListener secure;
         private final Map<String, String> brokerProperties = new LinkedHashMap<>();
 
         private Builder() {
@@ -197,6 +229,12 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         /** KRaft controller listener port; 0 (the default) picks a free one. */
         public Builder controllerPort(int port) {
             this.controllerPort = checkPort(port);
+            return this;
+        }
+
+        /** Adds a SASL_SSL client listener on a free port (see {@link SecureListener}). */
+        public Builder secureListener(SecureListener listener) {
+            this.secure = Objects.requireNonNull(listener, "listener");
             return this;
         }
 
@@ -246,8 +284,9 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             long started = System.nanoTime();
             int brokerPort = port != 0 ? port : freePort();
             int ctrlPort = controllerPort != 0 ? controllerPort : freePort(brokerPort);
+            int securePort = secure == null ? 0 : freePort(brokerPort, ctrlPort);
             Path logDir = dir.resolve("kafka-logs");
-            Properties props = serverProperties(logDir, brokerPort, ctrlPort);
+            Properties props = serverProperties(logDir, brokerPort, ctrlPort, securePort);
             KafkaConfig config = KafkaConfig.fromProps(props, false);
             format(logDir);
             KafkaRaftServer server = new KafkaRaftServer(config, Time.SYSTEM);
@@ -258,13 +297,16 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
                 throw new IllegalStateException("Embedded Kafka broker failed to start on "
                         + HOST + ":" + brokerPort + " (data " + logDir + "): " + e.getMessage(), e);
             }
-            EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, dir, temporary, brokerPort, ctrlPort);
+            EmbeddedKafkaBroker broker = new EmbeddedKafkaBroker(server, dir, temporary, brokerPort, ctrlPort, securePort);
+            if (secure != null) {
+                broker.createScramUsers(secure.users());
+            }
             LOG.info("Embedded Kafka broker (KRaft) ready on {} in {} ms, data in {}",
                     broker.bootstrapServers(), TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started), logDir);
             return broker;
         }
 
-        private Properties serverProperties(Path logDir, int brokerPort, int ctrlPort) {
+        private Properties serverProperties(Path logDir, int brokerPort, int ctrlPort, int securePort) {
             Properties p = new Properties();
             p.put("process.roles", "broker,controller");
             p.put("node.id", String.valueOf(NODE_ID));
@@ -287,6 +329,14 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             p.put("share.coordinator.state.topic.min.isr", "1");
             p.put("group.initial.rebalance.delay.ms", "0");
             p.put("num.partitions", "1");
+            if (secure != null) {
+                String listener = SecureListener.NAME + "://" + HOST + ":" + securePort;
+                p.put("listeners", p.get("listeners") + "," + listener);
+                p.put("advertised.listeners", p.get("advertised.listeners") + "," + listener);
+                p.put("listener.security.protocol.map", p.get("listener.security.protocol.map")
+                        + "," + SecureListener.NAME + ":SASL_SSL");
+                p.putAll(secure.brokerProperties());
+            }
             p.putAll(brokerProperties);
             return p;
         }
@@ -351,7 +401,7 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
             for (int i = 0; i < 10; i++) {
                 try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getByName(HOST))) {
                     int candidate = s.getLocalPort();
-                    if (avoid.length == 0 || candidate != avoid[0]) {
+                    if (java.util.Arrays.stream(avoid).noneMatch(a -> a == candidate)) {
                         return candidate;
                     }
                 } catch (IOException e) {
