@@ -86,6 +86,39 @@ public record LayeredSettings(List<String> keys, Map<String, String> defaults, S
     return out;
   }
 
+  /** True when the arguments ask for help ({@code --help} or {@code -h}). */
+  public static boolean wantsHelp(List<String> args) {
+    return args.contains("--help") || args.contains("-h");
+  }
+
+  /**
+   * The usage text of a service: every setting with its environment variable, flag and default,
+   * and how to pass settings to the Kafka clients. Prints defaults only, never a loaded value, so
+   * no secret can appear in it.
+   */
+  public String help(String service, String description) {
+    StringBuilder sb = new StringBuilder();
+    sb.append("Usage: ").append(service).append(" [--config FILE] [--NAME VALUE]... [")
+        .append(passFlag).append(" key=value]...\n").append(description).append("\n\n");
+    sb.append("Settings, in increasing precedence: defaults, the properties file (--config FILE or ")
+        .append(CONFIG_ENV).append("), environment variables, flags.\n\n");
+    int width = keys.stream().mapToInt(String::length).max().orElse(10) + 2;
+    int envWidth = keys.stream().mapToInt(k -> envName(k).length()).max().orElse(10) + 2;
+    int flagWidth = keys.stream().mapToInt(k -> flagName(k).length()).max().orElse(10) + 2;
+    sb.append(String.format("  %-" + width + "s%-" + envWidth + "s%-" + flagWidth + "s%s%n", "property",
+        "environment", "flag", "default"));
+    for (String key : keys) {
+      sb.append(String.format("  %-" + width + "s%-" + envWidth + "s%-" + flagWidth + "s%s%n", key, envName(key),
+          flagName(key), defaults.get(key)));
+    }
+    sb.append("\n").append(passFlag).append(" key=value (repeatable), or ").append(passPrefix)
+        .append("key=value in the file, passes a setting to the Kafka clients, e.g. security.protocol,\n")
+        .append("ssl.truststore.location, sasl.mechanism, sasl.jaas.config. Keep passwords and JAAS settings in the\n")
+        .append("file or in the environment (").append(CONFIG_ENV)
+        .append("), not on the command line: other users can read a process's arguments.\n");
+    return sb.toString();
+  }
+
   public static String envName(String key) {
     return ENV_PREFIX + key.toUpperCase(Locale.ROOT).replace('.', '_').replace('-', '_');
   }

@@ -63,4 +63,15 @@ class LayeredSettingsTest {
     assertThrows(IllegalArgumentException.class, () -> streams.load(List.of("--config", file.toString()), Map.of()),
         "and so is its file prefix");
   }
+
+  @Test
+  void helpListsEverySettingWithItsDefaultAndNoLoadedValue() {
+    String help = SETTINGS.help("svc", "A service.");
+    assertTrue(help.startsWith("Usage: svc"), help);
+    for (String text : List.of("a.b", "CANDLE_A_B", "--a-b", "--kafka-config", "CANDLE_CONFIG")) {
+      assertTrue(help.contains(text), text + " in:\n" + help);
+    }
+    assertTrue(LayeredSettings.wantsHelp(List.of("--x", "1", "--help")));
+    assertTrue(!LayeredSettings.wantsHelp(List.of("--x", "1")));
+  }
 }

@@ -2,6 +2,7 @@ package ai.candle.trainer;
 
 import ai.candle.metrics.MetricsServer;
 import ai.candle.metrics.Prometheus;
+import ai.candle.schemas.LayeredSettings;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -26,6 +27,11 @@ public final class TrainerApp {
   private TrainerApp() {}
 
   public static void main(String[] args) throws InterruptedException {
+    if (LayeredSettings.wantsHelp(List.of(args))) {
+      System.out.print(TrainerConfig.SETTINGS.help("TrainerApp",
+          "The candle trainer: refits Candle from candle.features, publishes versions to candle.models."));
+      return;
+    }
     TrainerConfig config;
     PrometheusMeterRegistry registry = Prometheus.registry();
     MetricsServer metrics;
