@@ -69,6 +69,24 @@ public final class JvmProcess implements AutoCloseable {
                 + timeout + "; last lines of " + log + ":\n" + logTail(60));
     }
 
+    /** Waits until the process exits by itself; returns its exit code. */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new AssertionError(name + " did not exit within " + timeout + "; last lines of " + log + ":\n"
+                    + logTail(40));
+        }
+        return process.exitValue();
+    }
+
+    /** Every line of the log so far. */
+    public List<String> logLines() {
+        try {
+            return Files.readAllLines(log);
+        } catch (IOException e) {
+            return List.of();
+        }
+    }
+
     /** Lines of the log that contain {@code text}. */
     public long countInLog(String text) {
         try {
