@@ -5,6 +5,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
@@ -28,6 +29,13 @@ import java.util.PriorityQueue;
  * ({@code outcome} = correct | wrong) adds up across instances and restarts, for accuracy over any
  * range in Prometheus.
  *
+ * <p><b>Per model version</b>: {@code candle.accuracy.version{bucket}} is the top-1 accuracy of
+ * every prequential prediction made by the newest model version that has scored here, since its
+ * first one (NaN in a bucket it has not scored yet). Predictions of an older version (a scoring
+ * thread still holding it just after a swap) do not count, and a newer version starts from zero.
+ * Plotted over time beside {@code candle_model_version} it reads as the accuracy of each version in
+ * turn; the version number itself stays out of the tags (it grows without bound).
+ *
  * <p>Thread-safe (stream threads record, the scrape reads). Metrics are per process and
  * in-memory: a task that is retried after a crash may record an image twice, and a restart
  * starts the windows empty.
@@ -37,6 +45,7 @@ public final class AccuracyTracker {
   static final String PREQUENTIAL = "candle.accuracy.prequential";
   static final String WORST = "candle.accuracy.worst";
   static final String OUTCOMES = "candle.prequential.predictions";
+  static final String BY_VERSION = "candle.accuracy.version";
   static final String BUCKET_TAG = "bucket";
   static final String RANK_TAG = "rank";
   static final String OUTCOME_TAG = "outcome";
@@ -52,6 +61,8 @@ public final class AccuracyTracker {
   private final Map<FrequencyBucket, Counter> correct = new EnumMap<>(FrequencyBucket.class);
   private final Map<FrequencyBucket, Counter> wrong = new EnumMap<>(FrequencyBucket.class);
   private final Map<String, Window> classes = new HashMap<>();
+  private final Map<FrequencyBucket, long[]> versionTally = new EnumMap<>(FrequencyBucket.class);
+  private long version = -1;
   private final int worstClasses;
   private List<ClassAccuracy> worst = List.of();
   private boolean worstStale;
@@ -67,6 +78,13 @@ public final class AccuracyTracker {
       Gauge.builder(PREQUENTIAL, this, t -> t.accuracy(bucket))
           .description("Top-1 accuracy of labelled images scored before they count, over the last"
               + " predictions of the class-frequency bucket")
+          .tag(BUCKET_TAG, bucket.tag())
+          .strongReference(true)
+          .register(registry);
+      versionTally.put(bucket, new long[2]);
+      Gauge.builder(BY_VERSION, this, t -> t.versionAccuracy(bucket))
+          .description("Top-1 prequential accuracy of the newest model version that scored here,"
+              + " since its first prediction, by class-frequency bucket")
           .tag(BUCKET_TAG, bucket.tag())
           .strongReference(true)
           .register(registry);
@@ -96,6 +114,36 @@ public final class AccuracyTracker {
     (wasCorrect ? correct : wrong).get(bucket).increment();
     classes.computeIfAbsent(className, c -> new Window(CLASS_WINDOW)).add(wasCorrect);
     worstStale = true;
+  }
+
+  /**
+   * Records one prequential prediction made by model version {@code modelVersion}: as {@link
+   * #record(String, long, boolean)}, and in the accuracy of that version when it is the newest
+   * seen (a newer one starts its tally from zero; an older one is not tallied).
+   */
+  public synchronized void record(String className, long imagesBefore, boolean wasCorrect,
+      long modelVersion) {
+    record(className, imagesBefore, wasCorrect);
+    if (modelVersion > version) {
+      version = modelVersion;
+      versionTally.values().forEach(t -> Arrays.fill(t, 0));
+    }
+    if (modelVersion == version) {
+      long[] tally = versionTally.get(FrequencyBucket.of(imagesBefore));
+      tally[0] += wasCorrect ? 1 : 0;
+      tally[1]++;
+    }
+  }
+
+  /** Accuracy of the newest version's predictions in the bucket; NaN when it made none there. */
+  public synchronized double versionAccuracy(FrequencyBucket bucket) {
+    long[] tally = versionTally.get(bucket);
+    return tally[1] == 0 ? Double.NaN : (double) tally[0] / tally[1];
+  }
+
+  /** The version {@link #versionAccuracy} is about; -1 before any. */
+  public synchronized long accuracyVersion() {
+    return version;
   }
 
   /** Accuracy over the bucket's window; NaN when it is empty. */

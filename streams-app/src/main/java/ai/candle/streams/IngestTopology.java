@@ -101,13 +101,14 @@ public final class IngestTopology {
     Objects.requireNonNull(registry, "registry");
     Objects.requireNonNull(encoders, "encoders");
     DeadLetters deadLetters = new DeadLetters(registry, config.deadLetterMaxBytes());
-    new Wiring(builder, config, Topics.of(config.topics()), deadLetters, encoders, prequential)
-        .wire();
+    new Wiring(builder, config, Topics.of(config.topics()), deadLetters,
+        new IngestRecords(registry), encoders, prequential).wire();
   }
 
-  /** One build of the topology: the pieces share the topics and the dead-letter counter. */
+  /** One build of the topology: the pieces share the topics and the counters. */
   private record Wiring(StreamsBuilder builder, IngestConfig config, Topics topics,
-      DeadLetters deadLetters, Encoders encoders, Optional<Scoring> prequential) {
+      DeadLetters deadLetters, IngestRecords ingested, Encoders encoders,
+      Optional<Scoring> prequential) {
 
     void wire() {
       Map<String, KStream<String, Outcome<FeatureRecord>>> labeled =
@@ -147,13 +148,17 @@ public final class IngestTopology {
       return rawStream(topics.labeledImages().name(), "labeled-images").process(
           () -> new LabeledImageValidator(config, topics.labeledImages(), encoders.image(),
               deadLetters),
-          Named.as("validate-labeled-images"));
+          Named.as("validate-labeled-images"))
+          .peek((key, outcome) -> ingested.count(IngestRecords.Kind.LABELED, outcome),
+              Named.as("count-labeled-images"));
     }
 
     private KStream<String, Outcome<RegistryEvent>> validateAnnouncements() {
       return rawStream(topics.classAnnouncements().name(), "class-announcements").process(
           () -> new AnnouncementValidator(config, topics.classAnnouncements(), deadLetters),
-          Named.as("validate-announcements"));
+          Named.as("validate-announcements"))
+          .peek((key, outcome) -> ingested.count(IngestRecords.Kind.ANNOUNCEMENT, outcome),
+              Named.as("count-announcements"));
     }
 
     private KStream<byte[], byte[]> rawStream(String topic, String name) {

@@ -41,7 +41,7 @@ final class PrequentialScorer implements Processor<String, FeatureRecord, String
           ImageFeatures.toArray(image.getFeature()), scoring.config().topK(),
           image.getEventTime(), image.getClassName());
       scoring.accuracy().record(image.getClassName(), imagesBefore,
-          Predictions.topIs(prediction, image.getClassName()));
+          Predictions.topIs(prediction, image.getClassName()), lease.version());
       scoring.metrics().scored(ScoringRole.PREQUENTIAL, start);
       context.forward(record.withKey(image.getImageId()).withValue(prediction)
           .withTimestamp(System.currentTimeMillis()));

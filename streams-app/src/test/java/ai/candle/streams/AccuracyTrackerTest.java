@@ -72,4 +72,29 @@ class AccuracyTrackerTest {
       tracker.record(name, 30, i < correct);
     }
   }
+  double versionGauge(FrequencyBucket bucket) {
+    return registry.get(AccuracyTracker.BY_VERSION).tag(AccuracyTracker.BUCKET_TAG, bucket.tag())
+        .gauge().value();
+  }
+
+  @Test
+  void theNewestVersionsAccuracyStartsFromZeroAndIgnoresOlderVersions() {
+    AccuracyTracker tracker = new AccuracyTracker(registry, 1000, 3);
+    assertTrue(Double.isNaN(versionGauge(FrequencyBucket.MANY)), "NaN before any");
+    assertEquals(-1, tracker.accuracyVersion());
+    tracker.record("cat", 500, true, 3);
+    tracker.record("cat", 500, false, 3);
+    tracker.record("ant", 5, true, 3);
+    assertEquals(0.5, versionGauge(FrequencyBucket.MANY));
+    assertEquals(1.0, versionGauge(FrequencyBucket.FEW));
+
+    tracker.record("cat", 500, true, 4);
+    assertEquals(4, tracker.accuracyVersion());
+    assertEquals(1.0, versionGauge(FrequencyBucket.MANY), "version 4 starts from zero");
+    assertTrue(Double.isNaN(versionGauge(FrequencyBucket.FEW)), "version 4 scored no few-bucket image");
+
+    tracker.record("cat", 500, false, 3);
+    assertEquals(1.0, versionGauge(FrequencyBucket.MANY), "a late prediction of version 3 is not version 4's");
+    assertEquals(0.5, tracker.accuracy(FrequencyBucket.MANY), "the sliding window counts every prediction");
+  }
 }

@@ -27,6 +27,7 @@ class ScoringMetricsEndpointTest {
       "candle_accuracy_prequential{bucket=\"few\"}",
       "candle_accuracy_prequential{bucket=\"new\"}",
       "candle_accuracy_worst{rank=\"1\"}",
+      "candle_accuracy_version{bucket=\"few\"}",
       "candle_accuracy_worst{rank=\"10\"}",
       "candle_prequential_predictions_total{bucket=\"few\",outcome=\"correct\"}",
       "candle_predictions_total{role=\"prequential\"}",
@@ -38,6 +39,8 @@ class ScoringMetricsEndpointTest {
       "candle_model_swaps_total ",
       "candle_model_refused_total{reason=\"checksum\"}",
       "candle_dead_letters_total{reason=\"no_model\"}",
+      "candle_ingest_records_total{kind=\"labeled\",outcome=\"valid\"}",
+      "candle_ingest_records_total{kind=\"announcement\",outcome=\"rejected\"}",
       "jvm_memory_used_bytes");
 
   @Test
@@ -48,8 +51,9 @@ class ScoringMetricsEndpointTest {
         MetricsServer server = MetricsServer.start("127.0.0.1", 0, registry)) {
       Scoring scoring = Scoring.of(ScoringConfig.defaults(), models, name -> 0, registry);
       new DeadLetters(registry, 1024);
+      new IngestRecords(registry);
       models.offer(TestModels.version(TestModels.model("cat", "dog"), 2), "models-0@0");
-      scoring.accuracy().record("cat", 3, true);
+      scoring.accuracy().record("cat", 3, true, 2);
 
       HttpResponse<String> metrics = HttpClient.newHttpClient().send(
           HttpRequest.newBuilder(URI.create(server.url())).GET().build(),
@@ -60,6 +64,7 @@ class ScoringMetricsEndpointTest {
       }
       assertTrue(metrics.body().contains("candle_model_version 2.0"), metrics.body());
       assertTrue(metrics.body().contains("candle_accuracy_prequential{bucket=\"few\"} 1.0"));
+      assertTrue(metrics.body().contains("candle_accuracy_version{bucket=\"few\"} 1.0"));
     }
   }
 }

@@ -99,6 +99,7 @@ public final class Trainer implements AutoCloseable {
   private final CountDownLatch caughtUp = new CountDownLatch(1);
   private final AtomicLong publishedVersion = new AtomicLong(-1);
   private final Counter skippedRecords;
+  private final ClassMetrics classMetrics;
   private KafkaProducer<String, ModelVersion> producer;
   private KafkaConsumer<String, byte[]> consumer;
   private Thread consumerThread;
@@ -138,6 +139,17 @@ public final class Trainer implements AutoCloseable {
     Gauge.builder("candle.trainer.store.samples", store, s -> s.kept()[1])
         .tag("split", "holdout").register(meters);
     Gauge.builder("candle.trainer.classes", registry, Map::size).register(meters);
+    this.classMetrics = new ClassMetrics(meters, this::classCounts);
+  }
+
+  /** Every registered class's image count: max(what the store accounted for, the live count). */
+  private Map<String, Long> classCounts() {
+    Map<String, Long> seen = store.seenCounts();
+    Map<String, Long> out = new HashMap<>();
+    for (String name : registry.keySet()) {
+      out.put(name, Math.max(seen.getOrDefault(name, 0L), liveCounts.getOrDefault(name, 0L)));
+    }
+    return out;
   }
 
   /**
@@ -594,11 +606,24 @@ public final class Trainer implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while publishing version " + version, e);
     }
+    Served previous = served;
     served = new Served(version, model, origin, Map.copyOf(books), Map.copyOf(metrics));
     publishedVersion.set(version);
+    recordScorable(previous, model, Instant.now());
     LOG.info("Published version {} ({}, {} classes, {} base, {} bytes) in {} ms", version, origin,
         model.numClasses(), model.baseClasses(), ModelVersions.parameterBytes(record),
         (System.nanoTime() - start) / 1_000_000);
+  }
+
+  /** The time to scorable of each class that this version is the first to contain. */
+  private void recordScorable(Served previous, CandleModel model, Instant publishedAt) {
+    Set<String> before = previous == null ? Set.of() : Set.copyOf(previous.model().classNames());
+    for (String name : model.classNames()) {
+      ClassInfo info = registry.get(name);
+      if (!before.contains(name) && info != null && info.getFirstSeen() != null) {
+        classMetrics.scorable(info.getFirstSeen(), publishedAt);
+      }
+    }
   }
 
   private IllegalStateException publishFailed(String message, Throwable cause) {

@@ -1,0 +1,170 @@
+package ai.candle.cli.demo;
+
+import ai.candle.core.FeaturesDataset;
+import ai.candle.core.FrequencyBucket;
+import ai.candle.core.ZeroShot;
+import ai.candle.schemas.ClassAnnouncement;
+import ai.candle.schemas.ImageToScore;
+import ai.candle.schemas.LabeledImage;
+import ai.candle.schemas.Topics;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerConfig;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.apache.kafka.common.serialization.StringSerializer;
+
+/**
+ * Sends a {@link DemoPlan} to the running {@link DemoServices} at a pace that spreads it over
+ * {@code seconds}, recording what was sent in the {@link DemoRun} and printing progress about
+ * once a second.
+ */
+final class DemoReplay {
+  private final double seconds;
+  private final PrintWriter out;
+
+  DemoReplay(double seconds, PrintWriter out) {
+    this.seconds = seconds;
+    this.out = out;
+  }
+
+  /** Something to do between the plan's opening announcements and the rest of the stream. */
+  interface Pause {
+    void await() throws Exception;
+  }
+
+  /** Sends every event of the plan; fails when a service died on the way. */
+  void run(DemoPlan plan, FeaturesDataset data, DemoServices services, DemoRun run) throws Exception {
+    run(plan, data, services, run, () -> { });
+  }
+
+  /**
+   * Sends every event of the plan, calling {@code afterOpening} once the announcements that open
+   * it are sent (e.g. to wait until a first model version serves); the pace resumes after it.
+   */
+  void run(DemoPlan plan, FeaturesDataset data, DemoServices services, DemoRun run, Pause afterOpening)
+      throws Exception {
+    Topics topics = services.topics();
+    Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, services.bootstrapServers(),
+        ProducerConfig.LINGER_MS_CONFIG, 5);
+    int n = plan.events().size();
+    double rate = n / Math.max(1.0, seconds);
+    long start = System.nanoTime();
+    long lastPrint = 0;
+    int announced = 0;
+    boolean midStream = false;
+    boolean opening = true;
+    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+      for (int i = 0; i < n; i++) {
+        DemoPlan.Event e = plan.events().get(i);
+        if (opening && e.kind() != DemoPlan.Kind.ANNOUNCE) {
+          opening = false;
+          producer.flush();
+          afterOpening.await();
+          start = System.nanoTime() - (long) (i / rate * 1e9);
+        }
+        long due = start + (long) (i / rate * 1e9);
+        long wait = due - System.nanoTime();
+        if (wait > 0) {
+          Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+        }
+        String className = plan.classNames().get(e.label());
+        switch (e.kind()) {
+          case ANNOUNCE -> {
+            midStream |= i > plan.baseClasses();
+            ClassAnnouncement a = ClassAnnouncement.newBuilder().setName(className).setPromptTemplate(null).setPrompt(null)
+                .setAliases(List.of()).setTextFeature(boxed(e.feature())).build();
+            producer.send(new ProducerRecord<>(topics.classAnnouncements().name(), className,
+                topics.classAnnouncements().valueSerde().serializer().serialize(topics.classAnnouncements().name(), a)));
+            run.announced(className, midStream);
+            announced++;
+          }
+          case LABELED -> {
+            boolean zs = zeroShot(e, data, announced);
+            long before = run.labeled(className, e.id(), zs);
+            run.recorder().sentLabeled(e.id(), new DemoRecorder.Sent(e.label(), FrequencyBucket.of(before), announced));
+            LabeledImage img = LabeledImage.newBuilder().setId(e.id()).setEventTime(Instant.now()).setLabel(className)
+                .setImageBytes(null).setImageUri(null).setFeature(boxed(e.feature())).setSource("candle-demo").build();
+            producer.send(new ProducerRecord<>(topics.labeledImages().name(), e.id(),
+                topics.labeledImages().valueSerde().serializer().serialize(topics.labeledImages().name(), img)));
+          }
+          case UNLABELED -> {
+            boolean zs = zeroShot(e, data, announced);
+            long count = run.unlabeled(className, e.id(), zs);
+            run.recorder().sentUnlabeled(e.id(), new DemoRecorder.Sent(e.label(), FrequencyBucket.of(count), announced));
+            ImageToScore img = ImageToScore.newBuilder().setId(e.id()).setEventTime(Instant.now()).setImageBytes(null)
+                .setImageUri(null).setFeature(boxed(e.feature())).build();
+            producer.send(new ProducerRecord<>(topics.unlabeledImages().name(), e.id(),
+                topics.unlabeledImages().valueSerde().serializer().serialize(topics.unlabeledImages().name(), img)));
+          }
+        }
+        long now = System.nanoTime();
+        if (now - lastPrint > 1_000_000_000L || i == n - 1) {
+          lastPrint = now;
+          services.assertAlive("during the replay");
+          progress(i + 1, n, (now - start) / 1e9, run);
+        }
+      }
+      producer.flush();
+    }
+    run.streamSeconds((System.nanoTime() - start) / 1e9);
+    out.println();
+  }
+
+  /** Waits until every unlabelled image sent has its prediction, or the timeout; prints how many did. */
+  void awaitScored(DemoRun run, Duration timeout) throws InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (run.recorder().unlabeledScored() < run.unlabeled() && System.nanoTime() < deadline) {
+      Thread.sleep(200);
+    }
+    out.printf("  %d of %d unlabelled images scored%n", run.recorder().unlabeledScored(), run.unlabeled());
+    out.flush();
+  }
+
+  private static boolean zeroShot(DemoPlan.Event e, FeaturesDataset data, int announced) {
+    if (announced == 0) {
+      return false;
+    }
+    int[] p = ZeroShot.predictWithin(e.feature(), 1, data.textFeatures(), data.numClasses(), data.dim(), 0, announced);
+    return p[0] == e.label();
+  }
+
+  private void progress(int done, int total, double secs, DemoRun run) {
+    int width = 24;
+    int filled = (int) ((long) width * done / total);
+    List<DemoRecorder.Judged> judged = run.recorder().judged();
+    Map<FrequencyBucket, int[]> recent = new EnumMap<>(FrequencyBucket.class);
+    for (int i = Math.max(0, judged.size() - 1000); i < judged.size(); i++) {
+      DemoRecorder.Judged j = judged.get(i);
+      if (j.prequential()) {
+        int[] t = recent.computeIfAbsent(j.bucket(), k -> new int[2]);
+        t[1]++;
+        if (j.predicted() == j.label()) {
+          t[0]++;
+        }
+      }
+    }
+    List<DemoRecorder.Version> versions = run.recorder().versions();
+    String latest = versions.isEmpty() ? "none yet" : "v" + versions.get(versions.size() - 1).version() + " "
+        + versions.get(versions.size() - 1).origin();
+    out.printf(Locale.ROOT, "\r[%s%s] %3d%% %d/%d events %4.0f/s | model %s | prequential (last 1000): %s   ",
+        "#".repeat(filled), ".".repeat(width - filled), 100L * done / total, done, total, done / Math.max(secs, 1e-3),
+        latest, DemoReport.line(DemoReport.rates(recent)));
+    out.flush();
+  }
+
+  private static List<Float> boxed(float[] a) {
+    List<Float> list = new ArrayList<>(a.length);
+    for (float x : a) {
+      list.add(x);
+    }
+    return list;
+  }
+}

@@ -1,0 +1,146 @@
+package ai.candle.cli.demo;
+
+import ai.candle.kafka.EmbeddedKafkaBroker;
+import ai.candle.schemas.ModelVersions;
+import ai.candle.schemas.TopicNames;
+import ai.candle.schemas.TopicSpecs;
+import ai.candle.schemas.Topics;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The deployment the demo runs on one machine: the embedded KRaft broker (data in {@code
+ * <folder>/kafka}), the topics as {@link TopicSpecs} lists them (3 partitions), the streams app
+ * (ingest + scoring) and the trainer as child JVMs on this JVM's classpath with their Prometheus
+ * endpoints, their logs in the folder. {@link #start} returns once the ingest client runs and the
+ * trainer caught up; {@link #close} stops the trainer, the streams app, then the broker.
+ */
+final class DemoServices implements AutoCloseable {
+  static final String STREAMS_MAIN = "ai.candle.streams.StreamsApp";
+  static final String TRAINER_MAIN = "ai.candle.trainer.TrainerApp";
+  static final int PARTITIONS = 3;
+  static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+  /** What each service logs with the URL of its endpoint (port 0 resolved). */
+  static final String STREAMS_METRICS_LINE = "Serving Prometheus metrics at";
+  static final String TRAINER_METRICS_LINE = "candle trainer metrics on";
+
+  /**
+   * What to start.
+   *
+   * @param folder holds the broker's data, the streams app's state and both logs
+   * @param featureWidth D of the features the stream carries
+   * @param clipModelId recorded in every model version
+   * @param fitEpochs epochs of each refit
+   * @param maxPerClass training samples the trainer keeps per class
+   * @param streamsMetricsPort the streams app's Prometheus port (0: any free one)
+   * @param trainerMetricsPort the trainer's (0: any free one)
+   */
+  record Settings(Path folder, int featureWidth, String clipModelId, int fitEpochs, int maxPerClass,
+      int streamsMetricsPort, int trainerMetricsPort) {}
+
+  private final EmbeddedKafkaBroker broker;
+  private final ChildService streams;
+  private final ChildService trainer;
+  private final TopicNames names;
+
+  private DemoServices(EmbeddedKafkaBroker broker, ChildService streams, ChildService trainer,
+      TopicNames names) {
+    this.broker = broker;
+    this.streams = streams;
+    this.trainer = trainer;
+    this.names = names;
+  }
+
+  /** Starts the broker, creates the topics, starts both services and waits until they run. */
+  static DemoServices start(Settings s) throws Exception {
+    List<AutoCloseable> started = new ArrayList<>();
+    try {
+      EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().dataDir(s.folder().resolve("kafka")).start();
+      started.add(broker);
+      TopicNames names = TopicNames.defaults();
+      broker.createTopics(TopicSpecs.all(names, PARTITIONS, (short) 1, ModelVersions.DEFAULT_MAX_BYTES));
+      String bs = broker.bootstrapServers();
+      String width = Integer.toString(s.featureWidth());
+      ChildService streams = ChildService.start("streams-app", STREAMS_MAIN, List.of("-Xmx2g"),
+          List.of("--bootstrap-servers", bs, "--state-dir", s.folder().resolve("streams-state").toString(),
+              "--feature-width", width, "--metrics-port", Integer.toString(s.streamsMetricsPort())),
+          s.folder().resolve("streams-app.log"));
+      started.add(0, streams);
+      // one PyTorch thread: the fit leaves a core to the broker, the streams app and the trainer's own
+      // extends, which publish a newly announced class within seconds
+      ChildService trainer = ChildService.start("trainer", TRAINER_MAIN, List.of("-Xmx2g", "-Dai.djl.pytorch.num_threads=1"),
+          List.of("--bootstrap-servers", bs, "--feature-width", width,
+              "--fit-epochs", Integer.toString(s.fitEpochs()), "--store-max-per-class", Integer.toString(s.maxPerClass()),
+              "--metrics-port", Integer.toString(s.trainerMetricsPort()), "--clip-model-id", s.clipModelId()),
+          s.folder().resolve("trainer.log"));
+      started.add(0, trainer);
+      streams.awaitLog("candle ingest RUNNING", START_TIMEOUT);
+      trainer.awaitLog("candle trainer caught up", START_TIMEOUT);
+      return new DemoServices(broker, streams, trainer, names);
+    } catch (Exception | Error e) {
+      for (AutoCloseable c : started) {
+        try {
+          c.close();
+        } catch (Exception suppressed) {
+          e.addSuppressed(suppressed);
+        }
+      }
+      throw e;
+    }
+  }
+
+  String bootstrapServers() {
+    return broker.bootstrapServers();
+  }
+
+  Topics topics() {
+    return Topics.of(names);
+  }
+
+  List<ChildService> services() {
+    return List.of(streams, trainer);
+  }
+
+  /** The streams app's endpoint as it logged it, e.g. {@code http://0.0.0.0:9464/metrics}. */
+  URI streamsMetrics() throws IOException {
+    return url(streams, STREAMS_METRICS_LINE);
+  }
+
+  /** The trainer's endpoint as it logged it. */
+  URI trainerMetrics() throws IOException {
+    return url(trainer, TRAINER_METRICS_LINE);
+  }
+
+  /** "metrics: streams-app URL, trainer URL" for the terminal. */
+  String endpoints() throws IOException {
+    return "metrics: streams-app " + streamsMetrics() + ", trainer " + trainerMetrics();
+  }
+
+  private static URI url(ChildService service, String marker) throws IOException {
+    String line = service.firstLine(marker);
+    if (line == null || !line.contains("http")) {
+      throw new IllegalStateException(service.name() + " did not log '" + marker + " <url>'; see " + service.log());
+    }
+    return URI.create(line.substring(line.indexOf("http")).trim());
+  }
+
+  /** Fails with the service's log tail when one of them died. */
+  void assertAlive(String when) {
+    for (ChildService s : services()) {
+      if (!s.isAlive()) {
+        throw new IllegalStateException(s.name() + " died " + when + "; see " + s.log() + ":\n" + s.tail(20));
+      }
+    }
+  }
+
+  @Override
+  public void close() throws Exception {
+    try (EmbeddedKafkaBroker b = broker; ChildService st = streams; ChildService tr = trainer) {
+      // closed in reverse: the trainer, the streams app, then the broker
+    }
+  }
+}

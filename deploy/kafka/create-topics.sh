@@ -1,0 +1,42 @@
+#!/bin/sh
+# Creates the topics of candle-stream, as schemas' TopicSpecs.all lists them (README, "Topics"):
+# classes and class-counts compacted; models compacted, ONE partition, records up to
+# MODEL_MAX_BYTES; every other topic delete. Idempotent (--if-not-exists): the compose file runs
+# it at every start. POSIX sh (the apache/kafka image's tools). ComposeTopicsTest runs it against a
+# real broker and compares the topics with TopicSpecs.
+#
+# Environment: BOOTSTRAP_SERVERS (kafka:9092), TOPIC_PARTITIONS (6), REPLICATION_FACTOR (1),
+# MODEL_MAX_BYTES (33554432, ModelVersions.DEFAULT_MAX_BYTES; the services' model.max.bytes must
+# match), KAFKA_TOPICS (/opt/kafka/bin/kafka-topics.sh).
+set -eu
+
+BOOTSTRAP_SERVERS="${BOOTSTRAP_SERVERS:-kafka:9092}"
+TOPIC_PARTITIONS="${TOPIC_PARTITIONS:-6}"
+REPLICATION_FACTOR="${REPLICATION_FACTOR:-1}"
+MODEL_MAX_BYTES="${MODEL_MAX_BYTES:-33554432}"
+KAFKA_TOPICS="${KAFKA_TOPICS:-/opt/kafka/bin/kafka-topics.sh}"
+
+# create NAME PARTITIONS [CONFIG=VALUE ...]
+create() {
+  name="$1"
+  partitions="$2"
+  shift 2
+  # each CONFIG=VALUE becomes "--config CONFIG=VALUE" (POSIX sh has no arrays)
+  for c in "$@"; do
+    set -- "$@" --config "$c"
+    shift
+  done
+  "$KAFKA_TOPICS" --bootstrap-server "$BOOTSTRAP_SERVERS" --create --if-not-exists \
+    --topic "$name" --partitions "$partitions" --replication-factor "$REPLICATION_FACTOR" "$@"
+  echo "topic $name ready"
+}
+
+create candle.images.labeled "$TOPIC_PARTITIONS" cleanup.policy=delete
+create candle.images.unlabeled "$TOPIC_PARTITIONS" cleanup.policy=delete
+create candle.classes.announcements "$TOPIC_PARTITIONS" cleanup.policy=delete
+create candle.classes "$TOPIC_PARTITIONS" cleanup.policy=compact
+create candle.class-counts "$TOPIC_PARTITIONS" cleanup.policy=compact
+create candle.features "$TOPIC_PARTITIONS" cleanup.policy=delete
+create candle.models 1 cleanup.policy=compact "max.message.bytes=$MODEL_MAX_BYTES"
+create candle.predictions "$TOPIC_PARTITIONS" cleanup.policy=delete
+create candle.dead-letter "$TOPIC_PARTITIONS" cleanup.policy=delete
