@@ -28,6 +28,8 @@ import java.util.TreeSet;
  */
 final class DemoReport {
   private static final List<FrequencyBucket> BUCKETS = List.of(FrequencyBucket.values());
+  /** Fewest predictions of a bucket by one version for a point on the chart. */
+  static final int MIN_CHART_IMAGES = 5;
 
   /** Accuracy per bucket of the predictions one version made. */
   record VersionRow(long version, Map<FrequencyBucket, int[]> hitsAndTotals) {}
@@ -96,7 +98,8 @@ final class DemoReport {
       for (FrequencyBucket b : BUCKETS) {
         int[] t = e.getValue().get(b);
         double acc = t == null || t[1] == 0 ? Double.NaN : (double) t[0] / t[1];
-        lines.get(b)[i] = acc;
+        // the chart leaves out points of fewer than MIN_CHART_IMAGES images (noise); the CSV has them all
+        lines.get(b)[i] = t == null || t[1] < MIN_CHART_IMAGES ? Double.NaN : acc;
         if (t != null) {
           csv.append(String.format(Locale.ROOT, "%d,%s,%d,%d,%.4f,%.4f%n", e.getKey(), b.tag(), t[1], t[0], acc,
               zs.getOrDefault(b, Double.NaN)));
@@ -117,7 +120,8 @@ final class DemoReport {
         series.add(new Charts.Series("zero-shot " + b.tag(), flat, true, b.ordinal()));
       }
     }
-    Charts.lines(folder.resolve("accuracy-by-version.png"), "Accuracy per bucket over model versions (dashed: zero-shot CLIP)",
+    Charts.lines(folder.resolve("accuracy-by-version.png"),
+        "Accuracy per bucket over model versions (dashed: zero-shot CLIP; points of 5+ images)",
         "model version that made the prediction", "accuracy", ticks.isEmpty() ? List.of("-") : ticks, series, 1.0);
   }
 
