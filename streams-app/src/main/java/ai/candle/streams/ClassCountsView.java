@@ -25,7 +25,7 @@ public final class ClassCountsView implements ClassCounts, AutoCloseable {
 
   private ClassCountsView(IngestConfig config) {
     tail = new TopicTail(config.applicationId() + "-class-counts-view", config.bootstrapServers(),
-        config.topics().classCounts(), Map.of(), this::apply);
+        config.topics().classCounts(), config.clientOverrides(), this::apply);
   }
 
   /** Starts following the counts topic of {@code config}. */

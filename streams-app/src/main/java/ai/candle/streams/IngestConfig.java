@@ -101,6 +101,22 @@ public record IngestConfig(
     return fromSettings(ConfigLayers.load(args, env));
   }
 
+  /**
+   * The pass-through settings that every plain Kafka client of the app (the models feed, the
+   * class-counts view) needs as much as Kafka Streams does: the connection's security ({@code
+   * security.*}, {@code ssl.*}, {@code sasl.*}), given as {@code streams.*} in the file or with
+   * {@code --streams-config}.
+   */
+  public Map<String, Object> clientOverrides() {
+    Map<String, Object> out = new java.util.HashMap<>();
+    streamsOverrides.forEach((key, value) -> {
+      if (key.startsWith("security.") || key.startsWith("ssl.") || key.startsWith("sasl.")) {
+        out.put(key, value);
+      }
+    });
+    return out;
+  }
+
   /** Kafka Streams properties of this app: exactly-once v2, then the pass-through overrides. */
   public Properties streamsProperties() {
     Properties props = new Properties();

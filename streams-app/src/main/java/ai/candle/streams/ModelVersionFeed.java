@@ -33,6 +33,7 @@ public final class ModelVersionFeed implements AutoCloseable {
     Map<String, Object> settings = new HashMap<>(
         ModelVersions.consumerConfig(scoring.modelMaxBytes()));
     settings.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, MAX_POLL_RECORDS);
+    settings.putAll(ingest.clientOverrides());
     this.tail = new TopicTail(scoring.applicationId() + "-model-versions",
         ingest.bootstrapServers(), ingest.topics().models(), settings, this::offer);
   }

@@ -113,4 +113,13 @@ class IngestConfigTest {
         () -> IngestConfig.load(args, env));
     assertTrue(e.getMessage().startsWith(start), e.getMessage());
   }
+
+  @Test
+  void theConnectionsSecurityReachesThePlainClientsToo() {
+    IngestConfig c = IngestConfig.load(List.of("--streams-config", "security.protocol=SASL_SSL",
+        "--streams-config", "sasl.mechanism=PLAIN", "--streams-config", "ssl.truststore.type=PKCS12",
+        "--streams-config", "num.stream.threads=4"), Map.of());
+    assertEquals(Map.of("security.protocol", "SASL_SSL", "sasl.mechanism", "PLAIN", "ssl.truststore.type", "PKCS12"),
+        c.clientOverrides());
+  }
 }
