@@ -138,13 +138,21 @@ final class ClassRegistryProcessor
     }
   }
 
-  /** Fills in the text feature from the encoder while the class has none. */
+  /**
+   * Fills in the text feature from the encoder while the class has none: of its prompt, or,
+   * when that is the configured template's, of its name ({@link TextEncoder#encodeClassName},
+   * a prompt ensemble where one is configured).
+   */
   private ClassInfo withTextFeature(ClassInfo info) {
     if (info.getTextFeatureSource() != TextFeatureSource.NONE || textEncoder.isEmpty()) {
       return info;
     }
-    List<Float> feature = Checks.encoderOutput("text encoder",
-        textEncoder.get().encode(info.getPrompt()), config.featureWidth());
+    String name = info.getName();
+    String prompt = info.getPrompt();
+    float[] encoded = prompt.equals(Prompts.fromTemplate(config.promptTemplate(), name))
+        ? textEncoder.get().encodeClassName(name, prompt)
+        : textEncoder.get().encode(prompt);
+    List<Float> feature = Checks.encoderOutput("text encoder", encoded, config.featureWidth());
     return ClassInfo.newBuilder(info)
         .setTextFeatureSource(TextFeatureSource.ENCODER)
         .setTextFeature(feature)

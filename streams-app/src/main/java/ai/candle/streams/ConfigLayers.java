@@ -9,10 +9,11 @@ import java.util.stream.Stream;
 
 /**
  * The settings of the app: {@link LayeredSettings} (defaults &lt; file &lt; {@code CANDLE_*}
- * environment &lt; flags) over every setting of the process, ingest and scoring, so a flag,
- * variable or file key of either is known to both {@link IngestConfig#load} and {@link
- * ScoringConfig#load}. Keys starting with {@value #STREAMS_PREFIX} in the file, and the repeatable
- * flag {@value #STREAMS_FLAG} {@code key=value} (which wins), pass through to Kafka Streams.
+ * environment &lt; flags) over every setting of the process, ingest, scoring and encoders, so a
+ * flag, variable or file key of any is known to {@link IngestConfig#load}, {@link
+ * ScoringConfig#load} and {@link EncoderConfig#load}. Keys starting with {@value
+ * #STREAMS_PREFIX} in the file, and the repeatable flag {@value #STREAMS_FLAG} {@code key=value}
+ * (which wins), pass through to Kafka Streams.
  */
 final class ConfigLayers {
 
@@ -38,10 +39,11 @@ final class ConfigLayers {
 
   /** Built per call: the default state dir follows {@code java.io.tmpdir} at the time. */
   private static LayeredSettings layers() {
-    List<String> keys = Stream.of(IngestConfig.KEYS, IngestConfig.TOPIC_KEYS, ScoringConfig.KEYS)
-        .flatMap(List::stream).toList();
+    List<String> keys = Stream.of(IngestConfig.KEYS, IngestConfig.TOPIC_KEYS, ScoringConfig.KEYS,
+        EncoderConfig.KEYS).flatMap(List::stream).toList();
     Map<String, String> defaults = new HashMap<>(IngestConfig.defaultSettings());
     defaults.putAll(ScoringConfig.defaultSettings());
+    defaults.putAll(EncoderConfig.defaultSettings());
     return new LayeredSettings(keys, defaults, STREAMS_PREFIX, STREAMS_FLAG);
   }
 }

@@ -1,12 +1,16 @@
 package ai.candle.streams;
 
 /**
- * Turns an image into its CLIP image feature (e.g. the CLIP image encoder through DJL).
+ * Turns an image into its CLIP image feature (e.g. the CLIP image encoder through DJL,
+ * {@link ClipEncoders}).
  *
- * <p>Implementations must be thread-safe: every stream thread calls the same instance. A
+ * <p>Implementations must be thread-safe: every stream thread calls the same instance, and must
+ * return (or give up) in time for the calling stream thread to keep its poll interval. A
  * result of the wrong width or with non-finite values is a configuration error and stops the
  * app; an image that does not decode is the record's fault and is dead-lettered
- * ({@link ImageDecodeException}). Any other exception is the encoder's fault and stops the app.
+ * ({@link ImageDecodeException}); an image not encoded in time is dead-lettered too
+ * ({@link ImageEncoderBusyException}). Any other exception is the encoder's fault and stops the
+ * app.
  */
 public interface ImageEncoder {
 
@@ -14,14 +18,15 @@ public interface ImageEncoder {
    * @param image encoded image bytes (PNG, JPEG, ...)
    * @return the feature, of the configured width
    * @throws ImageDecodeException when the bytes are not an image this encoder can read
+   * @throws ImageEncoderBusyException when the encoder could not encode it in time
    */
-  float[] encode(byte[] image) throws ImageDecodeException;
+  float[] encode(byte[] image) throws ImageDecodeException, ImageEncoderBusyException;
 
   /**
    * Fetches and encodes an image given by URI. Encoders that cannot fetch reject it (the
    * record is dead-lettered as not decodable).
    */
-  default float[] encodeUri(String uri) throws ImageDecodeException {
+  default float[] encodeUri(String uri) throws ImageDecodeException, ImageEncoderBusyException {
     throw new ImageDecodeException("this image encoder does not fetch image URIs (" + uri
         + "); send the image bytes instead");
   }

@@ -19,7 +19,8 @@ final class ImageFeatures {
   /**
    * @throws InvalidRecordException not exactly one source ({@code image_feature_choice}), a
    *     feature of the wrong width or with a non-finite value, an image without an encoder
-   *     ({@code no_encoder}) or one the encoder cannot decode ({@code image_decode})
+   *     ({@code no_encoder}), one the encoder cannot decode ({@code image_decode}) or one it
+   *     could not encode in time ({@code encoder_busy})
    */
   static List<Float> of(ByteBuffer imageBytes, String imageUri, List<Float> feature,
       Optional<ImageEncoder> encoder, int width) throws InvalidRecordException {
@@ -38,6 +39,9 @@ final class ImageFeatures {
     } catch (ImageDecodeException e) {
       throw new InvalidRecordException(RejectReason.IMAGE_DECODE,
           "image does not decode: " + e.getMessage(), e);
+    } catch (ImageEncoderBusyException e) {
+      throw new InvalidRecordException(RejectReason.ENCODER_BUSY,
+          "image encoder busy: " + e.getMessage(), e);
     }
   }
 

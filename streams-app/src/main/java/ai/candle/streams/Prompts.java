@@ -1,18 +1,19 @@
 package ai.candle.streams;
 
+import ai.candle.clip.PromptTemplates;
 import ai.candle.schemas.ClassAnnouncement;
 
 /** Builds the prompt a class's text feature belongs to. */
 final class Prompts {
 
-  static final String PLACEHOLDER = "{}";
-  static final String DEFAULT_TEMPLATE = "a photo of a {}.";
+  static final String PLACEHOLDER = PromptTemplates.PLACEHOLDER;
+  static final String DEFAULT_TEMPLATE = PromptTemplates.DEFAULT_TEMPLATE;
 
   private Prompts() {}
 
   /** The class name as it reads in a prompt: {@code _} is read as a space. */
   static String displayName(String className) {
-    return className.replace('_', ' ');
+    return PromptTemplates.displayName(className);
   }
 
   static String fromTemplate(String template, String className) {

@@ -23,6 +23,11 @@ public enum RejectReason {
   NO_ENCODER("no_encoder"),
   /** The image encoder could not decode the image. */
   IMAGE_DECODE("image_decode"),
+  /**
+   * The image encoder did not encode the image within the time a stream thread may wait
+   * ({@code encoder.deadline.ms}, the thread's wait budget, a full queue, a stuck encoder).
+   */
+  ENCODER_BUSY("encoder_busy"),
   /** An announcement contradicts the registered class. */
   CONFLICT("conflict"),
   /**

@@ -1,5 +1,6 @@
 package ai.candle.streams;
 
+import ai.candle.clip.EncoderLoadException;
 import ai.candle.metrics.MetricsServer;
 import ai.candle.metrics.Prometheus;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -16,12 +17,13 @@ import org.slf4j.LoggerFactory;
  * Runs the app: the ingest Kafka Streams client (with prequential scoring), the scoring client,
  * the models feed, the class-counts view and the Prometheus endpoint, in one process.
  *
- * <p>Loads {@link IngestConfig} and {@link ScoringConfig}, serves {@code /metrics}, starts the
+ * <p>Loads {@link IngestConfig}, {@link ScoringConfig} and {@link EncoderConfig} (the CLIP
+ * encoders, none by default), serves {@code /metrics}, loads the encoders, starts the
  * ingest client, and starts the scoring client at once with {@code scoring.no-model=dead-letter}
  * or once the first model version serves with {@code wait} (the default: unlabelled images wait
  * on their topic). A shutdown hook (SIGTERM/SIGINT) closes everything; the JVM then exits with
  * its signal status. Exits with status 1 when a streams client died of an error, 2 on a
- * configuration error (the metrics port taken included).
+ * configuration error (the metrics port taken included, an encoder that does not load too).
  *
  * <p>Logs {@value #RUNNING_MESSAGE} and {@value #SCORER_RUNNING_MESSAGE} when the clients reach
  * RUNNING (for scripts and tests that start it as a child JVM).
@@ -37,11 +39,13 @@ public final class StreamsApp {
   public static void main(String[] args) throws InterruptedException {
     IngestConfig config;
     ScoringConfig scoring;
+    EncoderConfig encoding;
     PrometheusMeterRegistry registry = Prometheus.registry();
     MetricsServer metrics;
     try {
       config = IngestConfig.load(List.of(args), System.getenv());
       scoring = ScoringConfig.load(List.of(args), System.getenv());
+      encoding = EncoderConfig.load(List.of(args), System.getenv());
       metrics = MetricsServer.start(scoring.metricsAddress(), scoring.metricsPort(), registry);
     } catch (IllegalArgumentException | UncheckedIOException | IOException e) {
       // IOException: the metrics address cannot be bound (the message says which settings)
@@ -50,25 +54,38 @@ public final class StreamsApp {
       return;
     }
     preferOneTorchThreadPerCall();
-    if (!run(config, scoring, registry, metrics)) {
+    ClipEncoders encoders;
+    try {
+      encoders = ClipEncoders.load(encoding, config.featureWidth());
+    } catch (EncoderLoadException e) {
+      LOG.error("Invalid configuration: {}", e.getMessage(), e);
+      metrics.close();
+      System.exit(2);
+      return;
+    }
+    if (!run(config, scoring, registry, metrics, encoders)) {
       System.exit(1);
     }
   }
 
   /** Starts everything and blocks until a client stops; true when none died of an error. */
   private static boolean run(IngestConfig config, ScoringConfig scoring,
-      PrometheusMeterRegistry registry, MetricsServer metrics) throws InterruptedException {
+      PrometheusMeterRegistry registry, MetricsServer metrics, ClipEncoders encoders)
+      throws InterruptedException {
     ModelHolder models = new ModelHolder(scoring.modelName(), config.featureWidth(), registry,
         Clock.systemUTC());
     ClassCountsView counts = ClassCountsView.start(config);
     ModelVersionFeed feed = ModelVersionFeed.start(config, scoring, models);
     Scoring shared = Scoring.of(scoring, models, counts, registry);
-    Topology ingestTopology = IngestTopology.build(config, registry, Encoders.none(), shared);
-    Topology scoringTopology = ScoringTopology.build(config, shared, registry, Encoders.none());
+    Topology ingestTopology = IngestTopology.build(config, registry, encoders.encoders(), shared);
+    Topology scoringTopology = ScoringTopology.build(config, shared, registry,
+        encoders.encoders());
     LOG.info("Starting {} and {} against {} with topologies:\n{}\n{}", config.applicationId(),
         scoring.applicationId(), config.bootstrapServers(), ingestTopology.describe(),
         scoringTopology.describe());
-    AppClients clients = new AppClients(registry, List.of(feed, counts, models, metrics));
+    // closed in this order after the clients: the encoders once no stream thread uses them
+    AppClients clients = new AppClients(registry,
+        List.of(feed, counts, models, metrics, encoders));
     KafkaStreams ingest = clients.add(
         new KafkaStreams(ingestTopology, config.streamsProperties()), "ingest", RUNNING_MESSAGE);
     KafkaStreams scorer = clients.add(

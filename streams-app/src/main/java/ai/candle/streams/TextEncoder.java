@@ -7,4 +7,13 @@ package ai.candle.streams;
 public interface TextEncoder {
 
   float[] encode(String prompt);
+
+  /**
+   * The text feature of a class without a prompt of its own, whose prompt is the configured
+   * template's ({@code prompt.template}). By default the encoder on that prompt; an encoder with
+   * a prompt ensemble returns the ensemble's feature for the class name instead.
+   */
+  default float[] encodeClassName(String className, String templatePrompt) {
+    return encode(templatePrompt);
+  }
 }
