@@ -34,6 +34,7 @@ public final class JvmProcess implements AutoCloseable {
                 "-Dorg.slf4j.simpleLogger.showDateTime=true",
                 "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
                 "-Dai.djl.offline=true",
+                "-Dorg.slf4j.simpleLogger.log.ai.candle=info",
                 "-cp", System.getProperty("java.class.path"), mainClass));
         command.addAll(args);
         Files.createDirectories(log.getParent());

@@ -32,6 +32,12 @@ final class ConfigLayers {
     return layers().load(args, env);
   }
 
+  /** The usage text of the app: every setting with its environment variable, flag and default. */
+  static String help() {
+    return layers().help("StreamsApp", "The candle streams app: ingest (validation, class counts, class registry,"
+        + " features) and scoring (predictions, prequential accuracy).");
+  }
+
   /** The Kafka Streams pass-through entries of loaded settings, without their prefix. */
   static Map<String, String> streamsOverrides(Map<String, String> settings) {
     return layers().passThrough(settings);

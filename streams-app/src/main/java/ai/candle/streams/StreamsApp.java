@@ -3,6 +3,7 @@ package ai.candle.streams;
 import ai.candle.clip.EncoderLoadException;
 import ai.candle.metrics.MetricsServer;
 import ai.candle.metrics.Prometheus;
+import ai.candle.schemas.LayeredSettings;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -37,6 +38,10 @@ public final class StreamsApp {
   private StreamsApp() {}
 
   public static void main(String[] args) throws InterruptedException {
+    if (LayeredSettings.wantsHelp(List.of(args))) {
+      System.out.print(ConfigLayers.help());
+      return;
+    }
     IngestConfig config;
     ScoringConfig scoring;
     EncoderConfig encoding;
