@@ -127,6 +127,20 @@ public record LayeredSettings(List<String> keys, Map<String, String> defaults, S
     return "--" + key.replace('.', '-');
   }
 
+  /** Refuses an empty setting, naming its key. */
+  public static void requireText(String value, String key) {
+    if (value == null || value.isBlank()) {
+      throw new IllegalArgumentException(key + " must not be empty");
+    }
+  }
+
+  /** Refuses a setting that is not positive, naming its key. */
+  public static void requirePositive(int value, String key) {
+    if (value <= 0) {
+      throw new IllegalArgumentException(key + " must be positive, got " + value);
+    }
+  }
+
   /** An integer setting, with a message naming the key on a bad value. */
   public static int intOf(Map<String, String> settings, String key) {
     String value = settings.get(key).trim();

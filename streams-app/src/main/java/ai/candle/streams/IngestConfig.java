@@ -66,17 +66,17 @@ public record IngestConfig(
       "dead.letter.max.bytes", "prompt.template");
 
   public IngestConfig {
-    requireText(bootstrapServers, "bootstrap.servers");
-    requireText(applicationId, "application.id");
-    requireText(stateDir, "state.dir");
+    LayeredSettings.requireText(bootstrapServers, "bootstrap.servers");
+    LayeredSettings.requireText(applicationId, "application.id");
+    LayeredSettings.requireText(stateDir, "state.dir");
     Objects.requireNonNull(topics, "topics");
-    requirePositive(featureWidth, "feature.width");
-    requirePositive(maxLabelLength, "label.max.length");
-    requirePositive(maxPromptLength, "prompt.max.length");
-    requirePositive(maxRecordBytes, "record.max.bytes");
-    requirePositive(maxAnnouncementBytes, "announcement.max.bytes");
-    requirePositive(deadLetterMaxBytes, "dead.letter.max.bytes");
-    requireText(promptTemplate, "prompt.template");
+    LayeredSettings.requirePositive(featureWidth, "feature.width");
+    LayeredSettings.requirePositive(maxLabelLength, "label.max.length");
+    LayeredSettings.requirePositive(maxPromptLength, "prompt.max.length");
+    LayeredSettings.requirePositive(maxRecordBytes, "record.max.bytes");
+    LayeredSettings.requirePositive(maxAnnouncementBytes, "announcement.max.bytes");
+    LayeredSettings.requirePositive(deadLetterMaxBytes, "dead.letter.max.bytes");
+    LayeredSettings.requireText(promptTemplate, "prompt.template");
     if (!promptTemplate.contains(Prompts.PLACEHOLDER)) {
       throw new IllegalArgumentException(
           "prompt.template must contain '{}' where the class name goes, got: " + promptTemplate);
@@ -184,15 +184,4 @@ public record IngestConfig(
     return LayeredSettings.intOf(settings, key);
   }
 
-  private static void requireText(String value, String key) {
-    if (value == null || value.isBlank()) {
-      throw new IllegalArgumentException(key + " must not be empty");
-    }
-  }
-
-  private static void requirePositive(int value, String key) {
-    if (value <= 0) {
-      throw new IllegalArgumentException(key + " must be positive, got " + value);
-    }
-  }
 }

@@ -62,22 +62,22 @@ public record ScoringConfig(
       "metrics.port");
 
   public ScoringConfig {
-    requireText(applicationId, "scoring.application.id");
-    requirePositive(topK, "scoring.top-k");
+    LayeredSettings.requireText(applicationId, "scoring.application.id");
+    LayeredSettings.requirePositive(topK, "scoring.top-k");
     java.util.Objects.requireNonNull(noModel, "scoring.no-model");
-    requirePositive(worstClasses, "scoring.worst-classes");
+    LayeredSettings.requirePositive(worstClasses, "scoring.worst-classes");
     if (worstClasses > MAX_WORST_CLASSES) {
       throw new IllegalArgumentException("scoring.worst-classes must be at most "
           + MAX_WORST_CLASSES + ", got " + worstClasses);
     }
-    requirePositive(accuracyWindow, "scoring.accuracy.window");
+    LayeredSettings.requirePositive(accuracyWindow, "scoring.accuracy.window");
     if (catchUpMs < 0) {
       throw new IllegalArgumentException("scoring.catch-up.ms must not be negative, got "
           + catchUpMs);
     }
-    requireText(modelName, "model.name");
-    requirePositive(modelMaxBytes, "model.max.bytes");
-    requireText(metricsAddress, "metrics.address");
+    LayeredSettings.requireText(modelName, "model.name");
+    LayeredSettings.requirePositive(modelMaxBytes, "model.max.bytes");
+    LayeredSettings.requireText(metricsAddress, "metrics.address");
     if (metricsPort < 0 || metricsPort > 65_535) {
       throw new IllegalArgumentException("metrics.port must be in 0..65535, got " + metricsPort);
     }
@@ -139,15 +139,4 @@ public record ScoringConfig(
         LayeredSettings.intOf(s, "metrics.port"));
   }
 
-  private static void requireText(String value, String key) {
-    if (value == null || value.isBlank()) {
-      throw new IllegalArgumentException(key + " must not be empty");
-    }
-  }
-
-  private static void requirePositive(int value, String key) {
-    if (value <= 0) {
-      throw new IllegalArgumentException(key + " must be positive, got " + value);
-    }
-  }
 }

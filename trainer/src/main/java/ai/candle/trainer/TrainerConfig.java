@@ -75,18 +75,18 @@ public record TrainerConfig(
       new LayeredSettings(KEYS, defaultSettings(), "kafka.", "--kafka-config");
 
   public TrainerConfig {
-    requireText(bootstrapServers, "bootstrap.servers");
-    requireText(modelName, "model.name");
-    requireText(clipModelId, "clip.model.id");
-    requirePositive(featureWidth, "feature.width");
-    requirePositive(storeMaxPerClass, "store.max.per.class");
+    LayeredSettings.requireText(bootstrapServers, "bootstrap.servers");
+    LayeredSettings.requireText(modelName, "model.name");
+    LayeredSettings.requireText(clipModelId, "clip.model.id");
+    LayeredSettings.requirePositive(featureWidth, "feature.width");
+    LayeredSettings.requirePositive(storeMaxPerClass, "store.max.per.class");
     if (holdoutPercent < 0 || holdoutPercent > 50) {
       throw new IllegalArgumentException("holdout.percent must be in 0..50, got " + holdoutPercent);
     }
     if (holdoutMaxPerClass < 0) {
       throw new IllegalArgumentException("holdout.max.per.class must be >= 0, got " + holdoutMaxPerClass);
     }
-    requirePositive(refitSamples, "refit.samples");
+    LayeredSettings.requirePositive(refitSamples, "refit.samples");
     if (!(refitFraction > 0)) {
       throw new IllegalArgumentException("refit.fraction must be > 0, got " + refitFraction);
     }
@@ -97,10 +97,10 @@ public record TrainerConfig(
       throw new IllegalArgumentException("gate.tolerance must be in [0, 1], got " + gateTolerance);
     }
     Objects.requireNonNull(hyperParameters, "hyperParameters");
-    requireText(device, "fit.device");
-    requirePositive(modelMaxBytes, "model.max.bytes");
+    LayeredSettings.requireText(device, "fit.device");
+    LayeredSettings.requirePositive(modelMaxBytes, "model.max.bytes");
     Objects.requireNonNull(topics, "topics");
-    requireText(metricsAddress, "metrics.address");
+    LayeredSettings.requireText(metricsAddress, "metrics.address");
     if (metricsPort < 0 || metricsPort > 65_535) {
       throw new IllegalArgumentException("metrics.port must be in 0..65535, got " + metricsPort);
     }
@@ -172,15 +172,4 @@ public record TrainerConfig(
     return d;
   }
 
-  private static void requireText(String value, String key) {
-    if (value == null || value.isBlank()) {
-      throw new IllegalArgumentException(key + " must not be empty");
-    }
-  }
-
-  private static void requirePositive(int value, String key) {
-    if (value <= 0) {
-      throw new IllegalArgumentException(key + " must be positive, got " + value);
-    }
-  }
 }
