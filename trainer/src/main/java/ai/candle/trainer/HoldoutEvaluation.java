@@ -22,9 +22,18 @@ import java.util.Map;
 record HoldoutEvaluation(double balanced, Map<FrequencyBucket, Double> buckets, int images) {
 
   /** The held-out images, ranked against every class of a model. */
-  record Holdout(float[] images, String[] labels, Map<String, Long> liveCounts, int dim) {
+  record Holdout(float[][] images, String[] labels, Map<String, Long> liveCounts, int dim) {
     int size() {
       return labels.length;
+    }
+
+    /** The images as one row-major N×D array (zero-shot's input). */
+    float[] flat() {
+      float[] out = new float[images.length * dim];
+      for (int i = 0; i < images.length; i++) {
+        System.arraycopy(images[i], 0, out, i * dim, dim);
+      }
+      return out;
     }
 
     static Holdout of(Map<String, TrainingStore.ClassView> views, Map<String, Long> liveCounts,
@@ -39,11 +48,8 @@ record HoldoutEvaluation(double balanced, Map<FrequencyBucket, Double> buckets, 
           }
         }
       });
-      float[] flat = new float[images.size() * dim];
-      for (int i = 0; i < images.size(); i++) {
-        System.arraycopy(images.get(i), 0, flat, i * dim, dim);
-      }
-      return new Holdout(flat, labels.toArray(String[]::new), Map.copyOf(liveCounts), dim);
+      return new Holdout(images.toArray(float[][]::new), labels.toArray(String[]::new),
+          Map.copyOf(liveCounts), dim);
     }
   }
 
@@ -67,11 +73,7 @@ record HoldoutEvaluation(double balanced, Map<FrequencyBucket, Double> buckets, 
     String[] predicted = new String[holdout.size()];
     if (holdout.size() > 0) {
       try (FastScorer scorer = FastScorer.prepare(model)) {
-        float[][] images = new float[holdout.size()][];
-        for (int i = 0; i < images.length; i++) {
-          images[i] = java.util.Arrays.copyOfRange(holdout.images(), i * holdout.dim(), (i + 1) * holdout.dim());
-        }
-        float[][] scores = scorer.score(images);
+        float[][] scores = scorer.score(holdout.images());
         for (int i = 0; i < scores.length; i++) {
           predicted[i] = model.classNames().get(FastScorer.topK(scores[i], 1)[0]);
         }
@@ -84,7 +86,7 @@ record HoldoutEvaluation(double balanced, Map<FrequencyBucket, Double> buckets, 
   static HoldoutEvaluation ofZeroShot(CandleModel model, Holdout holdout) {
     String[] predicted = new String[holdout.size()];
     if (holdout.size() > 0) {
-      int[] idx = ZeroShot.predict(holdout.images(), holdout.size(), model.textFeatures(),
+      int[] idx = ZeroShot.predict(holdout.flat(), holdout.size(), model.textFeatures(),
           model.numClasses(), model.dim());
       for (int i = 0; i < idx.length; i++) {
         predicted[i] = model.classNames().get(idx[i]);

@@ -196,9 +196,6 @@ public final class Trainer implements AutoCloseable {
     return served;
   }
 
-  TrainingStore store() {
-    return store;
-  }
 
   // ---------------------------------------------------------------- recovery
 

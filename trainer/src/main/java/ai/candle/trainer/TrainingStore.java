@@ -139,10 +139,6 @@ final class TrainingStore {
     return out;
   }
 
-  int dim() {
-    return dim;
-  }
-
   /** A hash that is the same in every JVM (FNV-1a over UTF-8, then a final mix). */
   static long stableHash(String s) {
     long h = 0xcbf29ce484222325L;

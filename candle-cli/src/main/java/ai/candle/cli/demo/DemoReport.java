@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.TreeSet;
 
 /**
  * The demo's report folder: {@code report.md}, three PNG charts and the CSV files behind them.
@@ -235,11 +234,5 @@ final class DemoReport {
     StringBuilder sb = new StringBuilder();
     parts.forEach((k, v) -> sb.append(k).append(' ').append(v).append("  "));
     return sb.toString().trim();
-  }
-
-  static TreeSet<Long> versionsOf(List<DemoRecorder.Judged> judged) {
-    TreeSet<Long> out = new TreeSet<>();
-    judged.forEach(j -> out.add(j.version()));
-    return out;
   }
 }
