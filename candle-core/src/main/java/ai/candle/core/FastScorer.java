@@ -111,7 +111,8 @@ public final class FastScorer implements AutoCloseable {
   private final NDArray[] crossGramSlices;
   private final NDArray baseSq; // 1×N: c_j·c_j
   private final NDArray logitWeights; // 1×N: s·SCALE for the C prototype tokens, s for the C text tokens
-  private final NDArray zeroShotText; // D×C: λ·s·n(text)ᵀ in ADAPTIVE mode (zero-shot logits), else null
+  private final NDArray priorCentre; // 1×D: μ_I of the ADAPTIVE prior term (CentredPrototypes), else null
+  private final NDArray priorPrototypes; // D×C: λ·s·qᵀ of the ADAPTIVE prior term, else null
 
   private FastScorer(CandleModel model, Device device, int chunk) {
     if (model.numClasses() == 0) {
@@ -159,10 +160,14 @@ public final class FastScorer implements AutoCloseable {
       }
       logitWeights = manager.create(w, new Shape(1, 2L * classes));
       double lambda = model.hyper().isAdaptive() ? model.hyper().zeroShotWeight() : 0;
-      zeroShotText =
-          lambda == 0
-              ? null
-              : keep(pr.f32(model.textFeatures(), classes, dim).normalize(2, 1, 1e-12).transpose().mul(lambda * s));
+      if (lambda == 0) {
+        priorCentre = null;
+        priorPrototypes = null;
+      } else {
+        CentredPrototypes prior = CentredPrototypes.of(model);
+        priorCentre = keep(pr.f32(prior.imageCentre(), 1, dim));
+        priorPrototypes = keep(pr.f32(prior.prototypes(), classes, dim).transpose().mul(lambda * s));
+      }
       ok = true;
     } finally {
       if (!ok) {
@@ -331,8 +336,8 @@ public final class FastScorer implements AutoCloseable {
     NDArray imageNorm = imageOut.norm(new int[] {1}, true).maximum(1e-12f);
     NDArray cos = dot.div(sq.sqrt()).div(imageNorm);
     NDArray summed = cos.mul(logitWeights).reshape(b, 2, classes).sum(new int[] {1});
-    if (zeroShotText != null) {
-      summed = summed.add(x.normalize(2, 1, 1e-12).matMul(zeroShotText));
+    if (priorPrototypes != null) {
+      summed = summed.add(x.sub(priorCentre).normalize(2, 1, 1e-12).matMul(priorPrototypes));
     }
     float[] scores = summed.toFloatArray();
     for (int i = 0; i < b; i++) {

@@ -19,8 +19,9 @@ package ai.candle.core;
  * @param seed seed of initialisation, batch order and dropout: the same seed gives the same fit
  * @param mode {@link Mode#REFERENCE} computes exactly what the authors' code computes; {@link
  *     Mode#ADAPTIVE} is the service's configuration for ranking new and base classes together
- * @param zeroShotWeight ADAPTIVE only: weight λ of zero-shot CLIP's logits {@code s·cos(image,
- *     text)} added to the head's scores
+ * @param zeroShotWeight ADAPTIVE only: weight λ of the prior term {@code s·cos(x − μ_I, q_c)}
+ *     added to the head's scores ({@link CentredPrototypes}: zero-shot CLIP on centred features,
+ *     blended with a class's images by how many it has)
  */
 public record HyperParameters(
     int epochs,
@@ -49,7 +50,8 @@ public record HyperParameters(
     /**
      * For ranking every class at once: virtual prototypes start in the image modality (the new
      * class's text feature shifted by the base classes' mean image-text gap), the text side keeps
-     * the raw text features, and zero-shot CLIP's logits are added with weight λ. Without this the
+     * the raw text features, and the prior term of {@link CentredPrototypes} (zero-shot CLIP with
+     * the modality gap removed, blended with each class's images) is added with weight λ. Without this the
      * base classes' visual-prototype logits swamp the new classes (CANDLE.md, known quirks).
      */
     ADAPTIVE
@@ -60,9 +62,12 @@ public record HyperParameters(
     return new HyperParameters(50, 128, 3e-4, 1e-5, 0.9, 5e-4, 0.5, 100.0, 1.0, 0.1, 0.1, 100, 1L, Mode.REFERENCE, 0);
   }
 
-  /** The service's default: the paper's hyper-parameters in the ADAPTIVE configuration, λ = 4. */
+  /** The service's default weight λ of the ADAPTIVE prior term (QUALITY.md). */
+  public static final double DEFAULT_PRIOR_WEIGHT = 16.0;
+
+  /** The service's default: the paper's hyper-parameters in the ADAPTIVE configuration, λ = 16. */
   public static HyperParameters adaptive() {
-    return defaults().withMode(Mode.ADAPTIVE, 4.0);
+    return defaults().withMode(Mode.ADAPTIVE, DEFAULT_PRIOR_WEIGHT);
   }
 
   public HyperParameters withMode(Mode m, double weight) {

@@ -36,9 +36,9 @@ public final class NaiveScorer {
   private final double[] outBias;
   private final double[] normWeight;
   private final double[] normBias;
-  /** ADAPTIVE: weight of zero-shot logits s·cos(image, text); 0 in REFERENCE. */
+  /** ADAPTIVE: weight λ of the prior term s·cos(x − μ_I, q_c) (CentredPrototypes); 0 in REFERENCE. */
   private final double zeroShotWeight;
-  private final double[] rawText;
+  private final CentredPrototypes prior;
 
   public NaiveScorer(CandleModel model) {
     CandleParameters p = model.params();
@@ -56,7 +56,7 @@ public final class NaiveScorer {
     this.prototypes = toDouble(model.prototypes());
     this.textSide = toDouble(textSide(model));
     this.zeroShotWeight = model.hyper().isAdaptive() ? model.hyper().zeroShotWeight() : 0;
-    this.rawText = toDouble(model.textFeatures());
+    this.prior = zeroShotWeight == 0 ? null : CentredPrototypes.of(model);
     this.inProjT = transpose(toDouble(p.attnInProjWeight()), 3 * dim, dim);
     this.inBias = toDouble(p.attnInProjBias());
     this.outProjT = transpose(toDouble(p.attnOutProjWeight()), dim, dim);
@@ -142,12 +142,10 @@ public final class NaiveScorer {
       double cosVt = dot(z, 0, z, tt, d) / (imageNorm * Math.max(norm(z, tt, d), NORM_EPS));
       scores[j] = logitScale * cosVt + logitScale * scale * cosVv;
     }
-    if (zeroShotWeight != 0) {
-      double[] raw = toDouble(image);
-      double rawNorm = Math.max(norm(raw, 0, d), NORM_EPS);
+    if (prior != null) {
+      double[] cos = prior.cosines(image);
       for (int j = 0; j < c; j++) {
-        double cos = dot(raw, 0, rawText, j * d, d) / (rawNorm * Math.max(norm(rawText, j * d, d), NORM_EPS));
-        scores[j] += zeroShotWeight * logitScale * cos;
+        scores[j] += zeroShotWeight * logitScale * cos[j];
       }
     }
     return scores;

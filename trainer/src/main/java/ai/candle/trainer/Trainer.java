@@ -80,7 +80,7 @@ public final class Trainer implements AutoCloseable {
   /** Holdout images needed before λ is chosen on the holdout rather than taken from config. */
   static final int MIN_HOLDOUT_FOR_SELECTION = 20;
   /** Multiples of the configured λ tried on the holdout (the configured one wins ties). */
-  static final double[] ZERO_SHOT_WEIGHT_FACTORS = {0.5, 2, 4};
+  static final double[] ZERO_SHOT_WEIGHT_FACTORS = {0.25, 0.5, 2};
 
   /** The version being served, with what it accounted for. */
   record Served(long version, CandleModel model, Origin origin, Map<String, ClassBook> books,
@@ -521,7 +521,7 @@ public final class Trainer implements AutoCloseable {
         Set.copyOf(names), config.featureWidth());
     HoldoutEvaluation cand = HoldoutEvaluation.ofModel(candidate, holdout);
     if (holdout.size() >= MIN_HOLDOUT_FOR_SELECTION) {
-      // λ only weighs zero-shot CLIP's logits at scoring time: variants cost no refit
+      // λ only weighs the prior term at scoring time: variants cost no refit
       for (double factor : ZERO_SHOT_WEIGHT_FACTORS) {
         HyperParameters hp = candidate.hyper().withMode(HyperParameters.Mode.ADAPTIVE,
             config.hyperParameters().zeroShotWeight() * factor);

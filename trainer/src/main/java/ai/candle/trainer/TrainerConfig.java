@@ -30,7 +30,7 @@ import java.util.Objects;
  * fit.epochs               50
  * fit.batch.size           128
  * fit.learning.rate        3e-4
- * fit.zero.shot.weight     4              λ of the ADAPTIVE configuration
+ * fit.zero.shot.weight     16             λ of the ADAPTIVE prior term (CentredPrototypes)
  * fit.seed                 1
  * fit.device               auto           auto, cpu or gpu[:N] (auto: GPU when present)
  * model.max.bytes          33554432       size limit of one version (ModelVersions)
@@ -158,7 +158,7 @@ public record TrainerConfig(
     d.put("fit.epochs", "50");
     d.put("fit.batch.size", "128");
     d.put("fit.learning.rate", "3e-4");
-    d.put("fit.zero.shot.weight", "4");
+    d.put("fit.zero.shot.weight", Double.toString(HyperParameters.DEFAULT_PRIOR_WEIGHT));
     d.put("fit.seed", "1");
     d.put("fit.device", "auto");
     d.put("model.max.bytes", Integer.toString(ModelVersions.DEFAULT_MAX_BYTES));
