@@ -25,9 +25,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Callers hand images to a bounded queue; worker threads (each with its own DJL
  * {@link Predictor}) take what is queued, up to a batch, decode each image
- * ({@link ImageDecoder}, with the pixel limit), preprocess it as CLIP does
- * ({@link ClipPreprocessing}, in the {@link ClipImageTranslator}) and run the batch through
- * the model at once. Batches form from whatever waits while the previous batch runs: no image
+ * ({@link ImageDecoder}, with the pixel limit) and preprocess it as CLIP does
+ * ({@link ClipPreprocessing}) before decoding the next, so that a worker holds at most one
+ * decoded image (heap: about {@code maxPixels} × 4 to 12 bytes per worker, by pixel format), then
+ * run the batch of [3, 224, 224] tensors through the model at once ({@link ClipImageTranslator}). Batches form from whatever waits while the previous batch runs: no image
  * waits for others to arrive.
  *
  * <ul>
@@ -47,7 +48,7 @@ public final class ClipImageEncoder implements AutoCloseable {
   private static final long POLL_MS = 50;
   private static final Duration CLOSE_WAIT = Duration.ofSeconds(30);
 
-  private final ZooModel<BufferedImage[], float[][]> model;
+  private final ZooModel<float[][], float[][]> model;
   private final Path path;
   private final EncoderEngine engine;
   private final ImageEncoderOptions options;
@@ -61,7 +62,7 @@ public final class ClipImageEncoder implements AutoCloseable {
 
   private record Request(byte[] image, CompletableFuture<float[]> result) {}
 
-  private ClipImageEncoder(ZooModel<BufferedImage[], float[][]> model, Path path,
+  private ClipImageEncoder(ZooModel<float[][], float[][]> model, Path path,
       EncoderEngine engine, ImageEncoderOptions options, int dimension) {
     this.model = model;
     this.path = path;
@@ -86,8 +87,8 @@ public final class ClipImageEncoder implements AutoCloseable {
    */
   public static ClipImageEncoder load(Path path, EncoderEngine engine,
       ImageEncoderOptions options) throws EncoderLoadException {
-    ZooModel<BufferedImage[], float[][]> model = ModelLoader.load("CLIP image encoder", path,
-        engine, BufferedImage[].class, float[][].class, new ClipImageTranslator());
+    ZooModel<float[][], float[][]> model = ModelLoader.load("CLIP image encoder", path,
+        engine, float[][].class, float[][].class, new ClipImageTranslator());
     try {
       int dimension = probe(model, path, Math.min(2, options.batchSize()));
       LOG.info("CLIP image encoder {} on {} ({}): D = {}, batches of up to {}, {} worker(s)",
@@ -100,12 +101,12 @@ public final class ClipImageEncoder implements AutoCloseable {
     }
   }
 
-  private static int probe(ZooModel<BufferedImage[], float[][]> model, Path path, int batch)
+  private static int probe(ZooModel<float[][], float[][]> model, Path path, int batch)
       throws EncoderLoadException {
-    BufferedImage[] blank = new BufferedImage[batch];
-    Arrays.fill(blank, new BufferedImage(ClipPreprocessing.SIZE, ClipPreprocessing.SIZE,
-        BufferedImage.TYPE_3BYTE_BGR));
-    try (Predictor<BufferedImage[], float[][]> predictor = model.newPredictor()) {
+    float[][] blank = new float[batch][];
+    Arrays.fill(blank, ClipPreprocessing.tensor(new BufferedImage(ClipPreprocessing.SIZE,
+        ClipPreprocessing.SIZE, BufferedImage.TYPE_3BYTE_BGR)));
+    try (Predictor<float[][], float[][]> predictor = model.newPredictor()) {
       return predictor.predict(blank)[0].length;
     } catch (TranslateException | RuntimeException e) {
       throw new EncoderLoadException(path + " loaded, but it does not behave as a CLIP image"
@@ -233,7 +234,7 @@ public final class ClipImageEncoder implements AutoCloseable {
   }
 
   private void work() {
-    try (Predictor<BufferedImage[], float[][]> predictor = model.newPredictor()) {
+    try (Predictor<float[][], float[][]> predictor = model.newPredictor()) {
       List<Request> batch = new ArrayList<>(options.batchSize());
       while (!closed) {
         Request first = queue.poll(POLL_MS, TimeUnit.MILLISECONDS);
@@ -252,20 +253,29 @@ public final class ClipImageEncoder implements AutoCloseable {
     }
   }
 
-  private void run(Predictor<BufferedImage[], float[][]> predictor, List<Request> batch) {
+  /**
+   * Decodes and preprocesses the batch one image at a time, so that at most one decoded image (up
+   * to {@code maxPixels}) is alive at once: the batch holds only [3, 224, 224] tensors.
+   */
+  private void run(Predictor<float[][], float[][]> predictor, List<Request> batch) {
     List<Request> live = new ArrayList<>(batch.size());
-    List<BufferedImage> images = new ArrayList<>(batch.size());
+    List<float[]> tensors = new ArrayList<>(batch.size());
     for (Request request : batch) {
       if (request.result().isDone()) {
         done(); // cancelled: its caller's deadline passed
         continue;
       }
       try {
-        images.add(ImageDecoder.decode(request.image(), options.maxPixels()));
+        tensors.add(ClipPreprocessing.tensor(ImageDecoder.decode(request.image(),
+            options.maxPixels())));
         live.add(request);
       } catch (UnreadableImageException e) {
         done();
         request.result().completeExceptionally(e);
+      } catch (RuntimeException e) {
+        done();
+        request.result().completeExceptionally(new EncoderFailedException("the CLIP image"
+            + " encoder could not preprocess a decoded image: " + e.getMessage(), e));
       }
     }
     if (live.isEmpty()) {
@@ -273,10 +283,10 @@ public final class ClipImageEncoder implements AutoCloseable {
     }
     float[][] features;
     try {
-      features = predictor.predict(images.toArray(BufferedImage[]::new));
+      features = predictor.predict(tensors.toArray(float[][]::new));
     } catch (TranslateException | RuntimeException e) {
       EncoderFailedException failure = new EncoderFailedException("the CLIP image encoder "
-          + path + " (" + engine.djlName() + ") failed on a batch of " + images.size()
+          + path + " (" + engine.djlName() + ") failed on a batch of " + tensors.size()
           + " images: " + e.getMessage(), e);
       for (Request request : live) {
         done();

@@ -3,7 +3,10 @@ package ai.candle.clip;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
+import java.util.ArrayList;
 import java.util.Iterator;
+import java.util.List;
+import java.util.regex.Pattern;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.ImageInputStream;
@@ -13,8 +16,18 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
  * Decodes image bytes with {@code javax.imageio} (PNG, JPEG, GIF, BMP, WBMP), refusing, before
  * any pixel is decoded, an image whose header declares more than a pixel limit (a small file
  * can declare a huge image: a decompression bomb). Only the first image of a file is read.
+ *
+ * <p>A damaged image is refused rather than half decoded: one whose reader warns that data is
+ * missing (a JPEG cut short decodes with grey rows and a "premature end" warning; warnings about
+ * harmless oddities, such as an ignored ICC profile, are not refusals), and a PNG with a chunk
+ * whose CRC does not match (ImageIO does not check them, and flipped bits in the pixel data can
+ * still inflate to pixels).
  */
 public final class ImageDecoder {
+
+  /** Reader warnings that mean pixels were invented for data that is not there. */
+  private static final Pattern MISSING_DATA =
+      Pattern.compile("premature end|truncated|missing eoi", Pattern.CASE_INSENSITIVE);
 
   private ImageDecoder() {}
 
@@ -35,10 +48,22 @@ public final class ImageDecoder {
             + " GIF, BMP, WBMP); the bytes start with " + hex(bytes, 8));
       }
       ImageReader reader = readers.next();
+      List<String> warnings = new ArrayList<>();
       try {
         reader.setInput(in, true, true);
+        if ("png".equalsIgnoreCase(reader.getFormatName())) {
+          PngChunks.checkCrcs(bytes);
+        }
         checkSize(reader, maxPixels);
-        return reader.read(0);
+        reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+        BufferedImage image = reader.read(0);
+        for (String warning : warnings) {
+          if (MISSING_DATA.matcher(warning).find()) {
+            throw new UnreadableImageException("the " + reader.getFormatName() + " image is"
+                + " damaged: " + warning);
+          }
+        }
+        return image;
       } finally {
         reader.dispose();
       }

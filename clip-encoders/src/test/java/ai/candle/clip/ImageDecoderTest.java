@@ -50,13 +50,51 @@ class ImageDecoderTest {
   }
 
   @Test
-  void aTruncatedImageDoesNotDecodeAndKeepsTheCause() {
+  void aTruncatedPngIsRefusedFromItsChunksBeforeDecoding() throws Exception {
     byte[] png = Fixtures.image("grey_tall.png");
     byte[] truncated = Arrays.copyOf(png, png.length / 2);
     UnreadableImageException e = assertThrows(UnreadableImageException.class,
         () -> ImageDecoder.decode(truncated, 1_000_000));
+    assertTrue(e.getMessage().matches("the png image is damaged: a chunk at byte \\d+ declares"
+        + " \\d+ bytes, more than the \\d+ left"), e.getMessage());
+  }
+
+  @Test
+  void anImageThatDoesNotDecodeKeepsTheCause() {
+    byte[] noPixels = pngHeaderOnly(10, 10); // well-formed chunks, no IDAT
+    UnreadableImageException e = assertThrows(UnreadableImageException.class,
+        () -> ImageDecoder.decode(noPixels, 1_000_000));
     assertTrue(e.getMessage().startsWith("the image does not decode: "), e.getMessage());
     assertTrue(e.getCause() != null);
+  }
+
+  @Test
+  void aJpegCutShortIsRefusedAsDamagedNotFilledIn() throws Exception {
+    byte[] photo = Fixtures.image("photo.jpg");
+    byte[] cut = Arrays.copyOf(photo, photo.length * 3 / 5);
+    UnreadableImageException e = assertThrows(UnreadableImageException.class,
+        () -> ImageDecoder.decode(cut, 1_000_000));
+    assertTrue(e.getMessage().startsWith("the JPEG image is damaged: "), e.getMessage());
+  }
+
+  @Test
+  void aPngWhosePixelDataDoesNotMatchItsCrcIsRefused() throws Exception {
+    byte[] png = Fixtures.image("grey_tall.png");
+    byte[] flipped = png.clone();
+    flipped[png.length - 40] ^= 0x01; // in the last IDAT chunk's data, before its CRC and IEND
+    UnreadableImageException e = assertThrows(UnreadableImageException.class,
+        () -> ImageDecoder.decode(flipped, 1_000_000));
+    assertTrue(e.getMessage().matches("the png image is damaged: the CRC of chunk 'IDAT' at byte"
+        + " \\d+ does not match its data"), e.getMessage());
+  }
+
+  @Test
+  void aPngChunkDeclaringMoreBytesThanThereAreIsRefused() {
+    byte[] png = pngHeaderOnly(10, 10);
+    byte[] cut = Arrays.copyOf(png, png.length - 6); // IEND's CRC half gone
+    UnreadableImageException e = assertThrows(UnreadableImageException.class,
+        () -> ImageDecoder.decode(cut, 1_000_000));
+    assertTrue(e.getMessage().startsWith("the png image is damaged: "), e.getMessage());
   }
 
   /** A PNG signature, an IHDR chunk (8-bit grey) with a valid CRC, and IEND: no pixel data. */

@@ -29,13 +29,23 @@ public final class JvmProcess implements AutoCloseable {
 
     /** Starts {@code mainClass} with {@code args}, heap {@code -Xmx1g}, logging to {@code log}. */
     public static JvmProcess start(String mainClass, List<String> args, Path log) throws IOException {
+        return start(mainClass, List.of(), args, log);
+    }
+
+    /**
+     * Starts {@code mainClass} with {@code args}, logging to {@code log}; {@code jvmOptions} come after the
+     * defaults (heap {@code -Xmx1g}), so a later {@code -Xmx} there wins.
+     */
+    public static JvmProcess start(String mainClass, List<String> jvmOptions, List<String> args, Path log)
+            throws IOException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
         List<String> command = new ArrayList<>(List.of(java.toString(), "-Xmx1g",
                 "-Dorg.slf4j.simpleLogger.showDateTime=true",
                 "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
                 "-Dai.djl.offline=true",
-                "-Dorg.slf4j.simpleLogger.log.ai.candle=info",
-                "-cp", System.getProperty("java.class.path"), mainClass));
+                "-Dorg.slf4j.simpleLogger.log.ai.candle=info"));
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), mainClass));
         command.addAll(args);
         Files.createDirectories(log.getParent());
         Files.writeString(log, "=== " + Instant.now() + " " + mainClass + " " + String.join(" ", args) + "\n",

@@ -65,7 +65,7 @@ class AvroSerdeTest {
         List.of(new ScoredClass("cat", 0.75f), new ScoredClass("dog", 0.25f)), true, "cat", T0);
     assertEquals(prediction, roundTrip(Prediction.class, prediction));
     DeadLetter letter = new DeadLetter(ByteBuffer.wrap(new byte[] {9}), null,
-        "candle.images.labeled", 2, 41L, "validation", "width", "feature has 3 values", T0, null);
+        "candle.images.labeled", 2, 41L, "validation", "width", "feature has 3 values", T0, null, null);
     assertEquals(letter, roundTrip(DeadLetter.class, letter));
   }
 

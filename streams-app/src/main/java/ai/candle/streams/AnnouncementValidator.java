@@ -42,8 +42,7 @@ final class AnnouncementValidator
           RegistryEventKind.ANNOUNCEMENT, announcement, origin.toAvro());
       context.forward(record.withKey(announcement.getName()).withValue(new Outcome.Valid<>(event)));
     } catch (InvalidRecordException e) {
-      Outcome<RegistryEvent> rejected =
-          new Outcome.Rejected<>(record.key(), deadLetters.reject(origin, e));
+      Outcome<RegistryEvent> rejected = deadLetters.rejected(origin, e);
       context.forward(record.withKey((String) null).withValue(rejected));
     }
   }

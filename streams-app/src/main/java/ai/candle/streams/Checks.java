@@ -12,6 +12,11 @@ final class Checks {
     text(RejectReason.LABEL, what, value, max);
   }
 
+  /** Rejects an empty image id, one longer than {@code max} code points, or one with control characters. */
+  static void id(String value, int max) throws InvalidRecordException {
+    text(RejectReason.ID, "id", value, max);
+  }
+
   static void prompt(String what, String value, int max) throws InvalidRecordException {
     text(RejectReason.PROMPT, what, value, max);
   }

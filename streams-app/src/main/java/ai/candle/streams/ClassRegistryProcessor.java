@@ -72,8 +72,7 @@ final class ClassRegistryProcessor
       }
     } catch (InvalidRecordException e) {
       Origin origin = Origin.of(event.getOrigin(), record.timestamp());
-      context.forward(record.withKey(name).withValue(
-          new Outcome.Rejected<>(origin.key(), deadLetters.reject(origin, e))));
+      context.forward(record.withKey(name).withValue(deadLetters.rejected(origin, e)));
     }
   }
 

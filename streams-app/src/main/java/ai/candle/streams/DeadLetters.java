@@ -12,22 +12,29 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Turns a rejection into a DeadLetter: logs it once (with topic/partition/offset), counts it in
- * {@code candle.dead.letters{reason}} and keeps the original bytes. An original value longer
- * than {@code dead.letter.max.bytes} is truncated to that many bytes, with its full size in
- * {@code originalValueSize}, so that the dead letter itself always fits the producer's request
- * limit (a dead letter that cannot be produced would stop the app).
+ * {@code candle.dead.letters{reason}} and keeps the original bytes.
+ *
+ * <p>A dead letter always fits the producer's request limit (one that cannot be produced would
+ * stop the app): it keeps at most {@code dead.letter.max.bytes} of original bytes in all, counting
+ * the key twice (it is the dead letter's record key and its {@code originalKey}). The key comes
+ * first, up to a quarter of the limit; the value gets the rest. What is cut is cut at the end,
+ * and the full size goes in {@code originalKeySize} / {@code originalValueSize}: a dead letter is
+ * never dropped, and says when it holds only the first bytes of the original. The reason is cut
+ * to {@value #MAX_REASON_CHARS} characters, in the dead letter and in the log.
  */
 final class DeadLetters {
 
   static final String METRIC = "candle.dead.letters";
   static final String REASON_TAG = "reason";
+  /** The longest reason kept, in characters. */
+  static final int MAX_REASON_CHARS = 1_000;
   private static final Logger LOG = LoggerFactory.getLogger(DeadLetters.class);
 
   private final Map<RejectReason, Counter> counters = new EnumMap<>(RejectReason.class);
-  private final int maxValueBytes;
+  private final int maxBytes;
 
-  DeadLetters(MeterRegistry registry, int maxValueBytes) {
-    this.maxValueBytes = maxValueBytes;
+  DeadLetters(MeterRegistry registry, int maxBytes) {
+    this.maxBytes = maxBytes;
     for (RejectReason reason : RejectReason.values()) {
       counters.put(reason, Counter.builder(METRIC)
           .description("Records sent to the dead-letter topic, by reason")
@@ -36,23 +43,61 @@ final class DeadLetters {
     }
   }
 
+  /** Logs and counts the rejection; the dead letter to publish, keyed by the key it keeps. */
+  <T> Outcome.Rejected<T> rejected(Origin origin, InvalidRecordException e) {
+    DeadLetter letter = reject(origin, e);
+    return new Outcome.Rejected<>(bytes(letter.getOriginalKey()), letter);
+  }
+
   /** Logs and counts the rejection, and returns the DeadLetter to publish. */
   DeadLetter reject(Origin origin, InvalidRecordException e) {
     counters.get(e.reason()).increment();
-    LOG.warn("Dead-lettering record {} ({}): {}", origin.where(), e.reason().tag(), e.getMessage());
+    String reason = bounded(e.getMessage());
+    LOG.warn("Dead-lettering record {} ({}): {}", origin.where(), e.reason().tag(), reason);
+    byte[] key = origin.key();
     byte[] value = origin.value();
-    boolean truncate = value != null && value.length > maxValueBytes;
+    int keyKept = key == null ? 0 : Math.min(key.length, maxBytes / 4);
+    int valueKept = value == null ? 0 : Math.min(value.length, maxBytes - 2 * keyKept);
     return DeadLetter.newBuilder()
-        .setOriginalKey(Origin.wrap(origin.key()))
-        .setOriginalValue(truncate ? ByteBuffer.wrap(value, 0, maxValueBytes).slice() : Origin.wrap(value))
-        .setOriginalValueSize(truncate ? Long.valueOf(value.length) : null)
+        .setOriginalKey(kept(key, keyKept))
+        .setOriginalKeySize(key != null && keyKept < key.length ? Long.valueOf(key.length) : null)
+        .setOriginalValue(kept(value, valueKept))
+        .setOriginalValueSize(value != null && valueKept < value.length ? Long.valueOf(value.length) : null)
         .setTopic(origin.topic())
         .setPartition(origin.partition())
         .setOffset(origin.offset())
         .setErrorClass(e.errorClass())
         .setCategory(e.reason().tag())
-        .setReason(e.getMessage())
+        .setReason(reason)
         .setTimestamp(Instant.ofEpochMilli(origin.timestamp()))
         .build();
+  }
+
+  /** The message, or its first {@value #MAX_REASON_CHARS} characters and how long it was. */
+  static String bounded(String message) {
+    if (message == null || message.isBlank()) {
+      return "rejected (no reason given)";
+    }
+    if (message.length() <= MAX_REASON_CHARS) {
+      return message;
+    }
+    return message.substring(0, MAX_REASON_CHARS) + "... (" + message.length() + " characters)";
+  }
+
+  private static ByteBuffer kept(byte[] bytes, int length) {
+    if (bytes == null) {
+      return null;
+    }
+    return length == bytes.length ? ByteBuffer.wrap(bytes) : ByteBuffer.wrap(bytes, 0, length).slice();
+  }
+
+  private static byte[] bytes(ByteBuffer buffer) {
+    if (buffer == null) {
+      return null;
+    }
+    ByteBuffer copy = buffer.duplicate();
+    byte[] out = new byte[copy.remaining()];
+    copy.get(out);
+    return out;
   }
 }

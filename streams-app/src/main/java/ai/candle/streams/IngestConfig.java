@@ -26,6 +26,7 @@ import org.apache.kafka.streams.StreamsConfig;
  * state.dir             CANDLE_STATE_DIR             --state-dir           ${java.io.tmpdir}/candle-streams
  * feature.width         CANDLE_FEATURE_WIDTH         --feature-width       512
  * label.max.length      CANDLE_LABEL_MAX_LENGTH      --label-max-length    200
+ * id.max.length         CANDLE_ID_MAX_LENGTH         --id-max-length       512
  * prompt.max.length     CANDLE_PROMPT_MAX_LENGTH     --prompt-max-length   1000
  * record.max.bytes      CANDLE_RECORD_MAX_BYTES      --record-max-bytes    1048576
  * announcement.max.bytes CANDLE_ANNOUNCEMENT_MAX_BYTES --announcement-max-bytes 65536
@@ -47,6 +48,7 @@ public record IngestConfig(
     TopicNames topics,
     int featureWidth,
     int maxLabelLength,
+    int maxIdLength,
     int maxPromptLength,
     int maxRecordBytes,
     int maxAnnouncementBytes,
@@ -62,7 +64,7 @@ public record IngestConfig(
 
   static final List<String> KEYS = List.of(
       "bootstrap.servers", "application.id", "state.dir", "feature.width", "label.max.length",
-      "prompt.max.length", "record.max.bytes", "announcement.max.bytes",
+      "id.max.length", "prompt.max.length", "record.max.bytes", "announcement.max.bytes",
       "dead.letter.max.bytes", "prompt.template");
 
   public IngestConfig {
@@ -72,6 +74,7 @@ public record IngestConfig(
     Objects.requireNonNull(topics, "topics");
     LayeredSettings.requirePositive(featureWidth, "feature.width");
     LayeredSettings.requirePositive(maxLabelLength, "label.max.length");
+    LayeredSettings.requirePositive(maxIdLength, "id.max.length");
     LayeredSettings.requirePositive(maxPromptLength, "prompt.max.length");
     LayeredSettings.requirePositive(maxRecordBytes, "record.max.bytes");
     LayeredSettings.requirePositive(maxAnnouncementBytes, "announcement.max.bytes");
@@ -151,6 +154,7 @@ public record IngestConfig(
     d.put("state.dir", Path.of(System.getProperty("java.io.tmpdir"), "candle-streams").toString());
     d.put("feature.width", "512");
     d.put("label.max.length", "200");
+    d.put("id.max.length", "512");
     d.put("prompt.max.length", "1000");
     d.put("record.max.bytes", Integer.toString(1024 * 1024));
     d.put("announcement.max.bytes", Integer.toString(64 * 1024));
@@ -175,7 +179,7 @@ public record IngestConfig(
         new TopicNames(t.get(0), t.get(1), t.get(2), t.get(3), t.get(4), t.get(5), t.get(6),
             t.get(7), t.get(8)),
         intSetting(s, "feature.width"), intSetting(s, "label.max.length"),
-        intSetting(s, "prompt.max.length"), intSetting(s, "record.max.bytes"),
+        intSetting(s, "id.max.length"), intSetting(s, "prompt.max.length"), intSetting(s, "record.max.bytes"),
         intSetting(s, "announcement.max.bytes"), intSetting(s, "dead.letter.max.bytes"),
         s.get("prompt.template"), overrides);
   }

@@ -44,8 +44,7 @@ final class LabeledImageValidator
       FeatureRecord valid = validate(record.key(), record.value());
       context.forward(record.withKey(valid.getClassName()).withValue(new Outcome.Valid<>(valid)));
     } catch (InvalidRecordException e) {
-      Outcome<FeatureRecord> rejected = new Outcome.Rejected<>(record.key(),
-          deadLetters.reject(Origin.of(context, record), e));
+      Outcome<FeatureRecord> rejected = deadLetters.rejected(Origin.of(context, record), e);
       context.forward(record.withKey((String) null).withValue(rejected));
     }
   }
@@ -54,6 +53,7 @@ final class LabeledImageValidator
     Checks.size(key, Checks.present(value, "LabeledImage"), config.maxRecordBytes(),
         "record.max.bytes");
     LabeledImage image = parse(value);
+    Checks.id(image.getId(), config.maxIdLength());
     Checks.name("label", image.getLabel(), config.maxLabelLength());
     List<Float> feature = feature(image);
     return FeatureRecord.newBuilder()

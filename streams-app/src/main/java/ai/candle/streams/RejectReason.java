@@ -11,6 +11,11 @@ public enum RejectReason {
   TOO_LARGE("too_large"),
   /** Label, class name or alias empty, too long, or with control characters. */
   LABEL("label"),
+  /**
+   * Image id empty, longer than {@code id.max.length}, or with control characters (it becomes a
+   * prediction's key and travels in features and predictions).
+   */
+  ID("id"),
   /** Announcement prompt or template empty, too long, with control characters, or without '{}'. */
   PROMPT("prompt"),
   /** Not exactly one of image bytes, image URI, feature. */

@@ -68,8 +68,7 @@ final class UnlabeledImageScorer implements Processor<byte[], byte[], String, Ou
           .withValue((Outcome<Prediction>) new Outcome.Valid<>(prediction))
           .withTimestamp(System.currentTimeMillis()));
     } catch (InvalidRecordException e) {
-      Outcome<Prediction> rejected = new Outcome.Rejected<>(record.key(),
-          deadLetters.reject(Origin.of(context, record), e));
+      Outcome<Prediction> rejected = deadLetters.rejected(Origin.of(context, record), e);
       context.forward(record.withKey((String) null).withValue(rejected));
     }
   }
@@ -77,11 +76,14 @@ final class UnlabeledImageScorer implements Processor<byte[], byte[], String, Ou
   private ImageToScore validate(byte[] key, byte[] value) throws InvalidRecordException {
     Checks.size(key, Checks.present(value, "ImageToScore"), config.maxRecordBytes(),
         "record.max.bytes");
+    ImageToScore image;
     try {
-      return source.valueSerde().deserializer().deserialize(source.name(), value);
+      image = source.valueSerde().deserializer().deserialize(source.name(), value);
     } catch (SerializationException e) {
       throw new InvalidRecordException(RejectReason.NOT_SCHEMA, e.getMessage(), e);
     }
+    Checks.id(image.getId(), config.maxIdLength());
+    return image;
   }
 
   private Prediction score(ImageToScore image, float[] feature) throws InvalidRecordException {

@@ -111,7 +111,7 @@ final class IngestFixture implements AutoCloseable {
       String errorClass, RejectReason reason, String message) {
     return new DeadLetter(key == null ? null : ByteBuffer.wrap(key),
         value == null ? null : ByteBuffer.wrap(value), topic, 0, offset, errorClass, reason.tag(),
-        message, T0, null);
+        message, T0, null, null);
   }
 
   double deadLetterCount(RejectReason reason) {

@@ -19,6 +19,12 @@ final class StreamsAppProcess {
     /** Starts the app; its stdout and stderr go to {@code log} (appended, so restarts share one file). */
     static JvmProcess start(String bootstrapServers, Path stateDir, String applicationId, Path log,
                             List<String> extraArgs) throws IOException {
+        return start(List.of(), bootstrapServers, stateDir, applicationId, log, extraArgs);
+    }
+
+    /** Starts the app with these JVM options after the defaults (a later {@code -Xmx} wins). */
+    static JvmProcess start(List<String> jvmOptions, String bootstrapServers, Path stateDir, String applicationId,
+                            Path log, List<String> extraArgs) throws IOException {
         List<String> args = new ArrayList<>(List.of(
                 "--bootstrap-servers", bootstrapServers,
                 "--state-dir", stateDir.toString(),
@@ -26,6 +32,6 @@ final class StreamsAppProcess {
                 // any free port: tests may run several apps at once; a later --metrics-port wins
                 "--metrics-port", "0"));
         args.addAll(extraArgs);
-        return JvmProcess.start(MAIN_CLASS, args, log);
+        return JvmProcess.start(MAIN_CLASS, jvmOptions, args, log);
     }
 }
