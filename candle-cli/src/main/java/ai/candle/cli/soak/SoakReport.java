@@ -135,8 +135,10 @@ final class SoakReport {
     lines.add(String.format(Locale.ROOT, "- %.1f min of load: %d events sent (%.1f/s), %d predictions (%.1f/s), %d model versions published",
         secs / 60, sent, sent / Math.max(secs, 1e-9), c.predictions(), c.predictions() / Math.max(secs, 1e-9),
         s.isEmpty() ? 0 : s.get(s.size() - 1).versionsPublished()));
-    lines.add(String.format(Locale.ROOT, "- latency send → prediction after warm-up: p50 %.0f ms, p99 %.0f ms",
-        c.latencyP50Millis(), c.latencyP99Millis()));
+    lines.add(Double.isNaN(c.latencyP99Millis())
+        ? "- latency send → prediction after warm-up: none (the run ended during warm-up)"
+        : String.format(Locale.ROOT, "- latency send → prediction after warm-up: p50 %.0f ms, p99 %.0f ms",
+            c.latencyP50Millis(), c.latencyP99Millis()));
     if (load.length > 0) {
       lines.add(String.format(Locale.ROOT, "- machine load average (1 min) during the run: min %.2f, median %.2f, max %.2f",
           load[0], load[load.length / 2], load[load.length - 1]));
