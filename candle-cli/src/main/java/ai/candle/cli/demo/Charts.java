@@ -12,7 +12,7 @@ import java.util.List;
 import javax.imageio.ImageIO;
 
 /** Small PNG charts drawn with Java2D (headless): lines over an x axis, and bars. */
-final class Charts {
+public final class Charts {
   static final int WIDTH = 900;
   static final int HEIGHT = 500;
   private static final int LEFT = 70;
@@ -25,7 +25,7 @@ final class Charts {
   };
 
   /** A named line in palette colour {@code color}; NaN values leave gaps; dashed lines are references. */
-  record Series(String name, double[] y, boolean dashed, int color) {}
+  public record Series(String name, double[] y, boolean dashed, int color) {}
 
   private Charts() {}
 
@@ -34,7 +34,7 @@ final class Charts {
   }
 
   /** Lines over x = 0..n-1 labelled by {@code xTicks}; y from 0 to {@code yMax}. */
-  static void lines(Path png, String title, String xLabel, String yLabel, List<String> xTicks,
+  public static void lines(Path png, String title, String xLabel, String yLabel, List<String> xTicks,
       List<Series> series, double yMax) throws IOException {
     BufferedImage img = canvas();
     Graphics2D g = frame(img, title, xLabel, yLabel, yMax);

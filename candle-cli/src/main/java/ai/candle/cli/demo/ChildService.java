@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
  * classpath, its output in a log file in the report folder. Closing it sends SIGTERM (the
  * service's shutdown hook closes its Kafka clients), then SIGKILL if it hangs.
  */
-final class ChildService implements AutoCloseable {
+public final class ChildService implements AutoCloseable {
   private final String name;
   private final Process process;
   private final Path log;
@@ -62,19 +62,24 @@ final class ChildService implements AutoCloseable {
     return Files.readAllLines(log).stream().filter(l -> l.contains(text)).findFirst().orElse(null);
   }
 
-  boolean isAlive() {
+  /** The child JVM's process id. */
+  public long pid() {
+    return process.pid();
+  }
+
+  public boolean isAlive() {
     return process.isAlive();
   }
 
-  String name() {
+  public String name() {
     return name;
   }
 
-  Path log() {
+  public Path log() {
     return log;
   }
 
-  String tail(int lines) {
+  public String tail(int lines) {
     try {
       List<String> all = Files.readAllLines(log);
       return String.join("\n", all.subList(Math.max(0, all.size() - lines), all.size()));

@@ -9,11 +9,11 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
-import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -50,25 +50,11 @@ public final class DemoCommand implements Callable<Integer> {
       description = "How long the replay takes, in seconds (the pace follows). Default: ${DEFAULT-VALUE}.")
   double seconds;
 
-  @Option(names = "--fit-epochs", paramLabel = "N", defaultValue = "5",
-      description = "Epochs of each refit (the paper uses 50; fewer keep refits to seconds on a small CPU). Default: ${DEFAULT-VALUE}.")
-  int fitEpochs;
-
-  @Option(names = "--max-per-class", paramLabel = "N", defaultValue = "50",
-      description = "Training samples the trainer keeps per class (the service's default is 100). Default: ${DEFAULT-VALUE}.")
-  int maxPerClass;
+  @Mixin ServiceOptions serviceOptions;
 
   @Option(names = "--keep-running",
       description = "After the report, leave the broker, the services and their Prometheus endpoints up until Ctrl-C.")
   boolean keepRunning;
-
-  @Option(names = "--streams-metrics-port", paramLabel = "PORT", defaultValue = "9464",
-      description = "Prometheus endpoint of the streams app (0: any free port). Default: ${DEFAULT-VALUE}.")
-  int streamsMetricsPort;
-
-  @Option(names = "--trainer-metrics-port", paramLabel = "PORT", defaultValue = "9465",
-      description = "Prometheus endpoint of the trainer (0: any free port). Default: ${DEFAULT-VALUE}.")
-  int trainerMetricsPort;
 
   @Option(names = "--classes", paramLabel = "C", defaultValue = "100",
       description = "Synthetic data: classes in all; 90% are announced at the start, the rest mid-stream. Default: ${DEFAULT-VALUE}.")
@@ -79,10 +65,7 @@ public final class DemoCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    // the embedded broker's own warnings (controller activation, closed clients) are not the user's business
-    for (String logger : List.of("org.apache.kafka", "kafka", "state.change.logger")) {
-      System.setProperty("org.slf4j.simpleLogger.log." + logger, "off");
-    }
+    DemoServices.quietBrokerLogs();
     PrintWriter o = spec.commandLine().getOut();
     FeaturesDataset data;
     String label;
@@ -107,8 +90,8 @@ public final class DemoCommand implements Callable<Integer> {
         label, plan.events().size(), plan.count(DemoPlan.Kind.ANNOUNCE), plan.count(DemoPlan.Kind.LABELED),
         plan.count(DemoPlan.Kind.UNLABELED), seconds, folder.toAbsolutePath());
     o.flush();
-    DemoServices.Settings settings = new DemoServices.Settings(folder, data.dim(), dataset == null ? "synthetic" : "dataset",
-        fitEpochs, maxPerClass, streamsMetricsPort, trainerMetricsPort);
+    DemoServices.Settings settings = serviceOptions.settings(folder, data.dim(), dataset == null ? "synthetic" : "dataset",
+        9464, 9465);
     CountDownLatch closed = new CountDownLatch(1);
     o.printf("  starting the embedded Kafka broker, the streams app and the trainer...%n");
     o.flush();

@@ -3,11 +3,8 @@ package ai.candle.cli.demo;
 import ai.candle.core.FrequencyBucket;
 import ai.candle.schemas.ModelClass;
 import ai.candle.schemas.ModelVersion;
-import ai.candle.schemas.ModelVersions;
 import ai.candle.schemas.Prediction;
 import ai.candle.schemas.Topics;
-import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -16,14 +13,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.PartitionInfo;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
  * Watches what the services produce during the demo: every prediction (read committed) and every
@@ -44,15 +34,13 @@ final class DemoRecorder implements AutoCloseable {
   record Version(long version, String origin, Set<String> classes, int baseClasses, long arrivedMillis) {}
 
   private final Topics topics;
-  private final KafkaConsumer<String, byte[]> consumer;
   private final Map<String, Integer> classIndex;
   private final Map<String, Sent> unlabeled = new ConcurrentHashMap<>();
   private final Map<String, Sent> labeled = new ConcurrentHashMap<>();
   private final List<Judged> judged = new CopyOnWriteArrayList<>();
   private final List<Version> versions = new CopyOnWriteArrayList<>();
   private final AtomicLong unlabeledScored = new AtomicLong();
-  private final Thread thread;
-  private volatile boolean closing;
+  private final TopicFollower follower;
 
   DemoRecorder(String bootstrap, Topics topics, List<String> classNames) {
     this.topics = topics;
@@ -61,22 +49,8 @@ final class DemoRecorder implements AutoCloseable {
       index.put(classNames.get(i), i);
     }
     this.classIndex = index;
-    Map<String, Object> props = new HashMap<>(ModelVersions.consumerConfig(ModelVersions.DEFAULT_MAX_BYTES));
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
-    consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
-    List<TopicPartition> parts = new ArrayList<>();
-    for (String topic : List.of(topics.predictions().name(), topics.models().name())) {
-      for (PartitionInfo p : consumer.partitionsFor(topic, Duration.ofSeconds(30))) {
-        parts.add(new TopicPartition(topic, p.partition()));
-      }
-    }
-    consumer.assign(parts);
-    consumer.seekToBeginning(parts);
-    thread = new Thread(this::run, "candle-demo-recorder");
-    thread.setDaemon(true);
-    thread.start();
+    follower = new TopicFollower(bootstrap, List.of(topics.predictions().name(), topics.models().name()),
+        "candle-demo-recorder", this::arrived);
   }
 
   void sentUnlabeled(String id, Sent sent) {
@@ -99,30 +73,16 @@ final class DemoRecorder implements AutoCloseable {
     return List.copyOf(versions);
   }
 
-  private void run() {
-    try {
-      while (!closing) {
-        for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(100))) {
-          if (r.value() == null) {
-            continue;
-          }
-          long now = System.currentTimeMillis();
-          if (r.topic().equals(topics.models().name())) {
-            ModelVersion v = topics.models().valueSerde().deserializer().deserialize(r.topic(), r.value());
-            Set<String> names = new HashSet<>();
-            for (ModelClass c : v.getClasses()) {
-              names.add(c.getName());
-            }
-            versions.add(new Version(v.getVersion(), v.getOrigin(), names, v.getBaseClasses(), now));
-          } else {
-            record(topics.predictions().valueSerde().deserializer().deserialize(r.topic(), r.value()), now);
-          }
-        }
+  private void arrived(ConsumerRecord<String, byte[]> r, long now) {
+    if (r.topic().equals(topics.models().name())) {
+      ModelVersion v = topics.models().valueSerde().deserializer().deserialize(r.topic(), r.value());
+      Set<String> names = new HashSet<>();
+      for (ModelClass c : v.getClasses()) {
+        names.add(c.getName());
       }
-    } catch (WakeupException e) {
-      // closing
-    } finally {
-      consumer.close(Duration.ofSeconds(2));
+      versions.add(new Version(v.getVersion(), v.getOrigin(), names, v.getBaseClasses(), now));
+    } else {
+      record(topics.predictions().valueSerde().deserializer().deserialize(r.topic(), r.value()), now);
     }
   }
 
@@ -142,12 +102,6 @@ final class DemoRecorder implements AutoCloseable {
 
   @Override
   public void close() {
-    closing = true;
-    consumer.wakeup();
-    try {
-      thread.join(5000);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    follower.close();
   }
 }

@@ -3,23 +3,12 @@ package ai.candle.cli.demo;
 import ai.candle.core.FeaturesDataset;
 import ai.candle.core.FrequencyBucket;
 import ai.candle.core.ZeroShot;
-import ai.candle.schemas.ClassAnnouncement;
-import ai.candle.schemas.ImageToScore;
-import ai.candle.schemas.LabeledImage;
-import ai.candle.schemas.Topics;
 import java.io.PrintWriter;
 import java.time.Duration;
-import java.time.Instant;
-import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Sends a {@link DemoPlan} to the running {@link DemoServices} at a pace that spreads it over
@@ -51,9 +40,6 @@ final class DemoReplay {
    */
   void run(DemoPlan plan, FeaturesDataset data, DemoServices services, DemoRun run, Pause afterOpening)
       throws Exception {
-    Topics topics = services.topics();
-    Map<String, Object> props = Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, services.bootstrapServers(),
-        ProducerConfig.LINGER_MS_CONFIG, 5);
     int n = plan.events().size();
     double rate = n / Math.max(1.0, seconds);
     long start = System.nanoTime();
@@ -61,12 +47,12 @@ final class DemoReplay {
     int announced = 0;
     boolean midStream = false;
     boolean opening = true;
-    try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(props, new StringSerializer(), new ByteArraySerializer())) {
+    try (EventSender sender = new EventSender(services.bootstrapServers(), services.topics())) {
       for (int i = 0; i < n; i++) {
         DemoPlan.Event e = plan.events().get(i);
         if (opening && e.kind() != DemoPlan.Kind.ANNOUNCE) {
           opening = false;
-          producer.flush();
+          sender.flush();
           afterOpening.await();
           start = System.nanoTime() - (long) (i / rate * 1e9);
         }
@@ -79,10 +65,7 @@ final class DemoReplay {
         switch (e.kind()) {
           case ANNOUNCE -> {
             midStream |= i > plan.baseClasses();
-            ClassAnnouncement a = ClassAnnouncement.newBuilder().setName(className).setPromptTemplate(null).setPrompt(null)
-                .setAliases(List.of()).setTextFeature(boxed(e.feature())).build();
-            producer.send(new ProducerRecord<>(topics.classAnnouncements().name(), className,
-                topics.classAnnouncements().valueSerde().serializer().serialize(topics.classAnnouncements().name(), a)));
+            sender.announce(className, e.feature());
             run.announced(className, midStream);
             announced++;
           }
@@ -90,19 +73,13 @@ final class DemoReplay {
             boolean zs = zeroShot(e, data, announced);
             long before = run.labeled(className, e.id(), zs);
             run.recorder().sentLabeled(e.id(), new DemoRecorder.Sent(e.label(), FrequencyBucket.of(before), announced));
-            LabeledImage img = LabeledImage.newBuilder().setId(e.id()).setEventTime(Instant.now()).setLabel(className)
-                .setImageBytes(null).setImageUri(null).setFeature(boxed(e.feature())).setSource("candle-demo").build();
-            producer.send(new ProducerRecord<>(topics.labeledImages().name(), e.id(),
-                topics.labeledImages().valueSerde().serializer().serialize(topics.labeledImages().name(), img)));
+            sender.labeled(e.id(), className, e.feature(), "candle-demo");
           }
           case UNLABELED -> {
             boolean zs = zeroShot(e, data, announced);
             long count = run.unlabeled(className, e.id(), zs);
             run.recorder().sentUnlabeled(e.id(), new DemoRecorder.Sent(e.label(), FrequencyBucket.of(count), announced));
-            ImageToScore img = ImageToScore.newBuilder().setId(e.id()).setEventTime(Instant.now()).setImageBytes(null)
-                .setImageUri(null).setFeature(boxed(e.feature())).build();
-            producer.send(new ProducerRecord<>(topics.unlabeledImages().name(), e.id(),
-                topics.unlabeledImages().valueSerde().serializer().serialize(topics.unlabeledImages().name(), img)));
+            sender.unlabeled(e.id(), e.feature());
           }
         }
         long now = System.nanoTime();
@@ -112,7 +89,7 @@ final class DemoReplay {
           progress(i + 1, n, (now - start) / 1e9, run);
         }
       }
-      producer.flush();
+      sender.flush();
     }
     run.streamSeconds((System.nanoTime() - start) / 1e9);
     out.println();
@@ -158,13 +135,5 @@ final class DemoReplay {
         "#".repeat(filled), ".".repeat(width - filled), 100L * done / total, done, total, done / Math.max(secs, 1e-3),
         latest, DemoReport.line(DemoReport.rates(recent)));
     out.flush();
-  }
-
-  private static List<Float> boxed(float[] a) {
-    List<Float> list = new ArrayList<>(a.length);
-    for (float x : a) {
-      list.add(x);
-    }
-    return list;
   }
 }

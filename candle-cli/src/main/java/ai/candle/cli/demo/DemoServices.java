@@ -19,7 +19,7 @@ import java.util.List;
  * endpoints, their logs in the folder. {@link #start} returns once the ingest client runs and the
  * trainer caught up; {@link #close} stops the trainer, the streams app, then the broker.
  */
-final class DemoServices implements AutoCloseable {
+public final class DemoServices implements AutoCloseable {
   static final String STREAMS_MAIN = "ai.candle.streams.StreamsApp";
   static final String TRAINER_MAIN = "ai.candle.trainer.TrainerApp";
   static final int PARTITIONS = 3;
@@ -39,7 +39,7 @@ final class DemoServices implements AutoCloseable {
    * @param streamsMetricsPort the streams app's Prometheus port (0: any free one)
    * @param trainerMetricsPort the trainer's (0: any free one)
    */
-  record Settings(Path folder, int featureWidth, String clipModelId, int fitEpochs, int maxPerClass,
+  public record Settings(Path folder, int featureWidth, String clipModelId, int fitEpochs, int maxPerClass,
       int streamsMetricsPort, int trainerMetricsPort) {}
 
   private final EmbeddedKafkaBroker broker;
@@ -55,8 +55,18 @@ final class DemoServices implements AutoCloseable {
     this.names = names;
   }
 
+  /**
+   * Turns off the embedded broker's own log output (controller activation, closed clients): not
+   * the user's business in a command's terminal. Call before {@link #start}.
+   */
+  public static void quietBrokerLogs() {
+    for (String logger : List.of("org.apache.kafka", "kafka", "state.change.logger")) {
+      System.setProperty("org.slf4j.simpleLogger.log." + logger, "off");
+    }
+  }
+
   /** Starts the broker, creates the topics, starts both services and waits until they run. */
-  static DemoServices start(Settings s) throws Exception {
+  public static DemoServices start(Settings s) throws Exception {
     List<AutoCloseable> started = new ArrayList<>();
     try {
       EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().dataDir(s.folder().resolve("kafka")).start();
@@ -93,30 +103,30 @@ final class DemoServices implements AutoCloseable {
     }
   }
 
-  String bootstrapServers() {
+  public String bootstrapServers() {
     return broker.bootstrapServers();
   }
 
-  Topics topics() {
+  public Topics topics() {
     return Topics.of(names);
   }
 
-  List<ChildService> services() {
+  public List<ChildService> services() {
     return List.of(streams, trainer);
   }
 
   /** The streams app's endpoint as it logged it, e.g. {@code http://0.0.0.0:9464/metrics}. */
-  URI streamsMetrics() throws IOException {
+  public URI streamsMetrics() throws IOException {
     return url(streams, STREAMS_METRICS_LINE);
   }
 
   /** The trainer's endpoint as it logged it. */
-  URI trainerMetrics() throws IOException {
+  public URI trainerMetrics() throws IOException {
     return url(trainer, TRAINER_METRICS_LINE);
   }
 
   /** "metrics: streams-app URL, trainer URL" for the terminal. */
-  String endpoints() throws IOException {
+  public String endpoints() throws IOException {
     return "metrics: streams-app " + streamsMetrics() + ", trainer " + trainerMetrics();
   }
 
@@ -129,7 +139,7 @@ final class DemoServices implements AutoCloseable {
   }
 
   /** Fails with the service's log tail when one of them died. */
-  void assertAlive(String when) {
+  public void assertAlive(String when) {
     for (ChildService s : services()) {
       if (!s.isAlive()) {
         throw new IllegalStateException(s.name() + " died " + when + "; see " + s.log() + ":\n" + s.tail(20));
