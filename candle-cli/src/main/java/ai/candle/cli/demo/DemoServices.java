@@ -22,6 +22,12 @@ import java.util.List;
 public final class DemoServices implements AutoCloseable {
   static final String STREAMS_MAIN = "ai.candle.streams.StreamsApp";
   static final String TRAINER_MAIN = "ai.candle.trainer.TrainerApp";
+  /**
+   * DJL backs every tensor made from a Java array with a direct buffer that only a collection
+   * frees; a ceiling below the default (-Xmx) makes the JVM collect them before native memory
+   * drifts up (BENCHMARKS.md, "Soak").
+   */
+  static final String DIRECT_MEMORY = "-XX:MaxDirectMemorySize=512m";
   static final int PARTITIONS = 3;
   static final Duration START_TIMEOUT = Duration.ofSeconds(120);
   /** What each service logs with the URL of its endpoint (port 0 resolved). */
@@ -75,14 +81,15 @@ public final class DemoServices implements AutoCloseable {
       broker.createTopics(TopicSpecs.all(names, PARTITIONS, (short) 1, ModelVersions.DEFAULT_MAX_BYTES));
       String bs = broker.bootstrapServers();
       String width = Integer.toString(s.featureWidth());
-      ChildService streams = ChildService.start("streams-app", STREAMS_MAIN, List.of("-Xmx2g"),
+      ChildService streams = ChildService.start("streams-app", STREAMS_MAIN, List.of("-Xmx2g", DIRECT_MEMORY),
           List.of("--bootstrap-servers", bs, "--state-dir", s.folder().resolve("streams-state").toString(),
               "--feature-width", width, "--metrics-port", Integer.toString(s.streamsMetricsPort())),
           s.folder().resolve("streams-app.log"));
       started.add(0, streams);
       // one PyTorch thread: the fit leaves a core to the broker, the streams app and the trainer's own
       // extends, which publish a newly announced class within seconds
-      ChildService trainer = ChildService.start("trainer", TRAINER_MAIN, List.of("-Xmx2g", "-Dai.djl.pytorch.num_threads=1"),
+      ChildService trainer = ChildService.start("trainer", TRAINER_MAIN,
+          List.of("-Xmx2g", DIRECT_MEMORY, "-Dai.djl.pytorch.num_threads=1"),
           List.of("--bootstrap-servers", bs, "--feature-width", width,
               "--fit-epochs", Integer.toString(s.fitEpochs()), "--store-max-per-class", Integer.toString(s.maxPerClass()),
               "--metrics-port", Integer.toString(s.trainerMetricsPort()), "--clip-model-id", s.clipModelId()),

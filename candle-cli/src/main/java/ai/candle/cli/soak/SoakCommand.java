@@ -252,7 +252,7 @@ public final class SoakCommand implements Callable<Integer> {
             System.getProperty("os.arch"), System.getProperty("java.version"), System.getProperty("java.vm.name")),
         String.format(Locale.ROOT, "load: SYNTHETIC CLIP-like features (candle-core SyntheticClip, D = 512, long-tailed "
             + "200 down to 2 training images per class); %d classes announced at the start, one more every %s s (up to "
-            + "%d); %s images/s, %.0f%% unlabelled; streams app and trainer with -Xmx2g as in the demo", load.initialClasses(),
+            + "%d); %s images/s, %.0f%% unlabelled; streams app and trainer with -Xmx2g -XX:MaxDirectMemorySize=512m as in the demo", load.initialClasses(),
             fmt(load.announceEverySeconds()), universeSize, fmt(load.eventsPerSecond()), load.unlabeledShare() * 100),
         "the machine may run other work at the same time: the load average column counts it too");
   }
