@@ -20,6 +20,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import ai.candle.kafka.JvmProcess;
+import ai.candle.kafka.TopicLeaders;
 import ai.candle.schemas.AvroSerde;
 import ai.candle.schemas.ClassAnnouncement;
 import ai.candle.schemas.DeadLetter;
@@ -97,6 +98,7 @@ final class IngestRun implements AutoCloseable {
                 throw new AssertionError("creating topic " + topic.name() + " timed out", e);
             }
         }
+        TopicLeaders.await(admin, topics.stream().map(NewTopic::name).toList(), ADMIN_TIMEOUT);
     }
 
     /** Sends with an idempotent Java producer (acks=all) and waits for every acknowledgement. */

@@ -23,6 +23,7 @@ import ai.candle.core.CandleFit;
 import ai.candle.core.CandleModel;
 import ai.candle.core.HyperParameters;
 import ai.candle.kafka.JvmProcess;
+import ai.candle.kafka.TopicLeaders;
 import ai.candle.schemas.AvroSerde;
 import ai.candle.schemas.ImageToScore;
 import ai.candle.schemas.ModelVersion;
@@ -32,6 +33,7 @@ import ai.candle.schemas.TopicNames;
 import ai.candle.schemas.TopicSpecs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -91,8 +93,11 @@ final class ScoringRun implements AutoCloseable {
 
     /** Every topic as TopicSpecs says (the models topic compacted, one partition, 32 MiB records). */
     void createTopics(int partitions) throws Exception {
-        admin.createTopics(TopicSpecs.all(TOPICS, partitions, (short) 1, ModelVersions.DEFAULT_MAX_BYTES))
-                .all().get(30, TimeUnit.SECONDS);
+        List<NewTopic> topics =
+                TopicSpecs.all(TOPICS, partitions, (short) 1, ModelVersions.DEFAULT_MAX_BYTES);
+        admin.createTopics(topics).all().get(30, TimeUnit.SECONDS);
+        TopicLeaders.await(admin, topics.stream().map(NewTopic::name).toList(),
+                Duration.ofSeconds(30));
     }
 
     /**
