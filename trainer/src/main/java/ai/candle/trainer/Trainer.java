@@ -74,6 +74,8 @@ public final class Trainer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
   /** Logged when the trainer caught up with its inputs (scripts and tests wait for it). */
   public static final String CAUGHT_UP_MESSAGE = "candle trainer caught up";
+  /** Logged when a version starts to be encoded and sent ("Published version" follows its ack). */
+  public static final String PUBLISHING_MESSAGE = "Publish started: version";
   static final Duration POLL = Duration.ofMillis(100);
   static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(60);
   static final Duration COUNTS_WAIT = Duration.ofSeconds(2);
@@ -582,6 +584,8 @@ public final class Trainer implements AutoCloseable {
       Map<String, Double> metrics) {
     long version = nextVersion++;
     long start = System.nanoTime();
+    // a version is one record, written whole or not at all; a crash from here on loses at most it
+    LOG.info("{} {} ({}, {} classes)", PUBLISHING_MESSAGE, version, origin, model.numClasses());
     ModelVersion record = ModelVersions.toRecord(model, version, Instant.now(),
         config.clipModelId(), origin, books, metrics);
     try {
