@@ -7,8 +7,9 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 
 import ai.candle.core.FeaturesDataset;
 import ai.candle.core.SyntheticClip;
@@ -36,7 +37,6 @@ class BrokerRestartIT {
     static final int UNLABELED = 4_000;
     static final int MALFORMED = 100;
     static final int PARTITIONS = 3;
-    static final String TRAINER_MAIN = "ai.candle.trainer.TrainerApp";
     private static final String APP_ID = "candle-ingest-it-restart";
     private static final String SCORER_ID = "candle-scorer-it-restart";
     private static final AvroSerde<ModelVersion> VERSIONS = AvroSerde.of(ModelVersion.class);
@@ -66,9 +66,7 @@ class BrokerRestartIT {
                     IngestSplits.freshLogFile("BrokerRestartIT-streams-app"), List.of(
                             "--feature-width", Integer.toString(WIDTH), "--scoring-application-id", SCORER_ID));
             services.add(app);
-            JvmProcess trainer = JvmProcess.start(TRAINER_MAIN, List.of("--bootstrap-servers", bootstrap,
-                    "--feature-width", Integer.toString(WIDTH), "--clip-model-id", "synthetic",
-                    "--metrics-address", "127.0.0.1", "--metrics-port", "0"),
+            JvmProcess trainer = TrainerProcess.start(bootstrap, WIDTH,
                     IngestSplits.freshLogFile("BrokerRestartIT-trainer"));
             services.add(trainer);
             app.awaitLog("candle ingest RUNNING", 1, Duration.ofMinutes(1));
@@ -76,6 +74,9 @@ class BrokerRestartIT {
 
             ingest.produceWithJava(events.subList(0, firstWave));
             scoring.produceImages(0, UNLABELED / 2);
+            Set<String> validIds = data.validIds();
+            int firstWaveValid = (int) events.subList(0, firstWave).stream().filter(e -> validIds.contains(e.key())).count();
+            ingest.awaitFeatures(firstWaveValid, app, Duration.ofMinutes(2));
             trainer.awaitLog("fit started", 1, Duration.ofMinutes(2));
             app.awaitLog("candle scorer RUNNING", 1, Duration.ofMinutes(1));
             int predictionsAtRestart = scoring.readPredictions(1, Duration.ofMinutes(1), services).size();
@@ -103,16 +104,7 @@ class BrokerRestartIT {
             ScoringRun.assertOnePredictionEach(seen, UNLABELED);
 
             long total = data.valid().size();
-            ModelVersion fit = models.readUntil(vs -> vs.stream().anyMatch(v -> v.getVersion() > lastVersionBefore
-                            && v.getOrigin().equals("FIT") && seen(v) == total), Duration.ofMinutes(2),
-                    vs -> "versions " + vs.stream().map(v -> v.getVersion() + "/" + v.getOrigin() + "/" + seen(v))
-                            .toList() + ", none after " + lastVersionBefore + " a fit of all " + total + " images")
-                    .stream().filter(v -> v.getVersion() > lastVersionBefore && v.getOrigin().equals("FIT")
-                            && seen(v) == total).findFirst().orElseThrow();
-            for (ModelClass c : fit.getClasses()) {
-                assertEquals(data.expectedCounts().get(c.getName()), c.getSeen(), "images of " + c.getName()
-                        + " in version " + fit.getVersion());
-            }
+            ModelVersion fit = awaitFitOfEveryImage(models, lastVersionBefore, data);
             for (JvmProcess service : services) {
                 service.assertAlive("after the broker restart");
             }
@@ -128,6 +120,22 @@ class BrokerRestartIT {
             }
             broker.close();
         }
+    }
+
+    /** The first fit above {@code after} that accounts for every valid image, checked class by class. */
+    private static ModelVersion awaitFitOfEveryImage(CommittedTopic<ModelVersion> models, long after,
+                                                     IngestDataset data) {
+        long total = data.valid().size();
+        Predicate<ModelVersion> wanted = v -> v.getVersion() > after && v.getOrigin().equals("FIT") && seen(v) == total;
+        ModelVersion fit = models.readUntil(vs -> vs.stream().anyMatch(wanted), Duration.ofMinutes(2),
+                vs -> "versions " + vs.stream().map(v -> v.getVersion() + "/" + v.getOrigin() + "/" + seen(v)).toList()
+                        + ", none after " + after + " a fit of all " + total + " images")
+                .stream().filter(wanted).findFirst().orElseThrow();
+        for (ModelClass c : fit.getClasses()) {
+            assertEquals(data.expectedCounts().get(c.getName()), c.getSeen(),
+                    "images of " + c.getName() + " in version " + fit.getVersion());
+        }
+        return fit;
     }
 
     private static long seen(ModelVersion v) {

@@ -160,6 +160,21 @@ final class IngestRun implements AutoCloseable {
         return featureIds.records().size();
     }
 
+    /** Waits until at least {@code atLeast} features are committed; returns how many were seen. */
+    int awaitFeatures(int atLeast, JvmProcess app, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int seen;
+        while ((seen = featuresSoFar()) < atLeast) {
+            app.assertAlive("while waiting for " + atLeast + " features");
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("only " + seen + " of " + atLeast + " features after " + timeout
+                        + "; app log tail:\n" + app.logTail(40));
+            }
+            Thread.sleep(100);
+        }
+        return seen;
+    }
+
     /**
      * Waits until the app's group has committed the end of the input topic and the outputs hold at
      * least what is expected, then reads the outputs once more to their ends (so late duplicates show).

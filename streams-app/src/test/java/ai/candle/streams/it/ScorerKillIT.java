@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class ScorerKillIT {
 
-    static final int IMAGES = 20_000;
+    static final int IMAGES = 10_000;
     static final int CLASSES = 50;
     static final int WIDTH = 64;
     static final int PARTITIONS = 4;
@@ -97,11 +97,16 @@ class ScorerKillIT {
         }
     }
 
-    /** The partitions of the members whose client id the app logged (its process id is in them). */
+    /**
+     * The partitions of the app's own members: a member's client id is its Kafka Streams client's id (application
+     * id and process id) plus the thread, and the app logs its client's state as {@code stream-client [<id>]}
+     * (the group leader's log names the other members too, so the whole id is not enough).
+     */
     private static Set<Integer> partitionsOf(JvmProcess app, Map<String, Set<Integer>> assignment) {
         Set<Integer> out = new java.util.TreeSet<>();
         assignment.forEach((clientId, partitions) -> {
-            if (app.countInLog(clientId) > 0) {
+            String streamsClient = clientId.substring(0, clientId.indexOf("-StreamThread-"));
+            if (app.countInLog("stream-client [" + streamsClient + "]") > 0) {
                 out.addAll(partitions);
             }
         });

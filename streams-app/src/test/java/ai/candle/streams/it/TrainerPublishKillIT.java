@@ -108,16 +108,15 @@ class TrainerPublishKillIT {
                     app.assertAlive("after the kills");
                     ingest.progress(String.format("FIGURES kills=%d (%d before the acknowledgement) records on the"
                                     + " models topic=%d, all valid, versions %s; after the restart version %d, served",
-                            KILL_DELAYS_MS.length, killedBeforeAck, all.size(), all.stream().map(Published::version).toList(), last));
+                            KILL_DELAYS_MS.length, killedBeforeAck, all.size(),
+                            all.stream().map(Published::version).toList(), last));
                 }
             }
         }
     }
 
     private static JvmProcess startTrainer(String bootstrap, Path log, int start) throws Exception {
-        JvmProcess trainer = JvmProcess.start(BrokerRestartIT.TRAINER_MAIN, List.of("--bootstrap-servers", bootstrap,
-                "--feature-width", Integer.toString(WIDTH), "--clip-model-id", "synthetic",
-                "--metrics-address", "127.0.0.1", "--metrics-port", "0"), log);
+        JvmProcess trainer = TrainerProcess.start(bootstrap, WIDTH, log);
         trainer.awaitLog(Trainer.CAUGHT_UP_MESSAGE, start, Duration.ofMinutes(1));
         return trainer;
     }
