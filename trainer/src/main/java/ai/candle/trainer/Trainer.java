@@ -353,7 +353,8 @@ public final class Trainer implements AutoCloseable {
       return;
     }
     for (String name : store.seenCounts().keySet()) {
-      if (!baseAtLastSnapshot.contains(name) && registry.containsKey(name)) {
+      ClassInfo info = registry.get(name);
+      if (!baseAtLastSnapshot.contains(name) && info != null && hasText(info)) {
         fitWorker.request("first images of a class");
         return;
       }
@@ -420,6 +421,12 @@ public final class Trainer implements AutoCloseable {
   private record Snapshot(Map<String, TrainingStore.ClassView> views, List<ClassInfo> classes,
       Map<String, Long> liveCounts, long offered) {}
 
+  /**
+   * Takes what a fit learns from and marks it as taken for the triggers. A class counts as fitted
+   * (base) only when it is registered with a text feature: its images can arrive before its
+   * registry record (which comes out of ingest a transaction later), and once it is registered
+   * they must still trigger a fit ("first images of a class").
+   */
   private Snapshot snapshot() {
     awaitCounts();
     Map<String, TrainingStore.ClassView> views = store.snapshot();
@@ -428,11 +435,12 @@ public final class Trainer implements AutoCloseable {
     long offered = views.values().stream().mapToLong(TrainingStore.ClassView::trainOffered).sum();
     offeredAtLastSnapshot = offered;
     Set<String> base = new HashSet<>();
-    views.forEach((name, v) -> {
-      if (v.trainCount() > 0) {
-        base.add(name);
+    for (ClassInfo c : classes) {
+      TrainingStore.ClassView v = views.get(c.getName());
+      if (v != null && v.trainCount() > 0) {
+        base.add(c.getName());
       }
-    });
+    }
     baseAtLastSnapshot = base;
     return new Snapshot(views, classes, counts, offered);
   }
