@@ -119,15 +119,19 @@ public final class EmbeddedKafkaBroker implements AutoCloseable {
         return dataDir;
     }
 
-    /** Creates the topics and waits until they exist; fails if one exists already. */
+    /** Creates the topics and waits until their leaders take writes; fails if one exists already. */
     public void createTopics(NewTopic... topics) {
         createTopics(List.of(topics));
     }
 
-    /** Creates the topics and waits until they exist; fails if one exists already. */
+    /**
+     * Creates the topics and waits until their leaders take writes ({@link TopicLeaders}); fails if
+     * one exists already.
+     */
     public void createTopics(Collection<NewTopic> topics) {
         try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers()))) {
             admin.createTopics(topics).all().get(ADMIN_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            TopicLeaders.await(admin, topicNames(topics), ADMIN_TIMEOUT);
         } catch (ExecutionException e) {
             throw new IllegalStateException("Could not create topics " + topicNames(topics)
                     + " on " + bootstrapServers() + ": " + e.getCause().getMessage(), e.getCause());

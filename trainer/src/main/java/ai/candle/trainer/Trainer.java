@@ -74,6 +74,8 @@ public final class Trainer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
   /** Logged when the trainer caught up with its inputs (scripts and tests wait for it). */
   public static final String CAUGHT_UP_MESSAGE = "candle trainer caught up";
+  /** Logged when a version starts to be encoded and sent ("Published version" follows its ack). */
+  public static final String PUBLISHING_MESSAGE = "Publish started: version";
   static final Duration POLL = Duration.ofMillis(100);
   static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(60);
   static final Duration COUNTS_WAIT = Duration.ofSeconds(2);
@@ -351,7 +353,8 @@ public final class Trainer implements AutoCloseable {
       return;
     }
     for (String name : store.seenCounts().keySet()) {
-      if (!baseAtLastSnapshot.contains(name) && registry.containsKey(name)) {
+      ClassInfo info = registry.get(name);
+      if (!baseAtLastSnapshot.contains(name) && info != null && hasText(info)) {
         fitWorker.request("first images of a class");
         return;
       }
@@ -418,6 +421,12 @@ public final class Trainer implements AutoCloseable {
   private record Snapshot(Map<String, TrainingStore.ClassView> views, List<ClassInfo> classes,
       Map<String, Long> liveCounts, long offered) {}
 
+  /**
+   * Takes what a fit learns from and marks it as taken for the triggers. A class counts as fitted
+   * (base) only when it is registered with a text feature: its images can arrive before its
+   * registry record (which comes out of ingest a transaction later), and once it is registered
+   * they must still trigger a fit ("first images of a class").
+   */
   private Snapshot snapshot() {
     awaitCounts();
     Map<String, TrainingStore.ClassView> views = store.snapshot();
@@ -426,11 +435,12 @@ public final class Trainer implements AutoCloseable {
     long offered = views.values().stream().mapToLong(TrainingStore.ClassView::trainOffered).sum();
     offeredAtLastSnapshot = offered;
     Set<String> base = new HashSet<>();
-    views.forEach((name, v) -> {
-      if (v.trainCount() > 0) {
-        base.add(name);
+    for (ClassInfo c : classes) {
+      TrainingStore.ClassView v = views.get(c.getName());
+      if (v != null && v.trainCount() > 0) {
+        base.add(c.getName());
       }
-    });
+    }
     baseAtLastSnapshot = base;
     return new Snapshot(views, classes, counts, offered);
   }
@@ -582,6 +592,8 @@ public final class Trainer implements AutoCloseable {
       Map<String, Double> metrics) {
     long version = nextVersion++;
     long start = System.nanoTime();
+    // a version is one record, written whole or not at all; a crash from here on loses at most it
+    LOG.info("{} {} ({}, {} classes)", PUBLISHING_MESSAGE, version, origin, model.numClasses());
     ModelVersion record = ModelVersions.toRecord(model, version, Instant.now(),
         config.clipModelId(), origin, books, metrics);
     try {

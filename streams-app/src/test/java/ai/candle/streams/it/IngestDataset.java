@@ -12,6 +12,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.stream.Collectors;
 
+import ai.candle.core.FeaturesDataset;
 import ai.candle.schemas.AvroSerde;
 import ai.candle.schemas.LabeledImage;
 
@@ -64,6 +65,39 @@ final class IngestDataset {
             String id = "img-" + seed + "-" + i;
             valid.add(new Event(id, SERDE.encode(labeled(id, i, labels.get(i), feature(random, width)))));
         }
+        return withMalformed(seed, random, counts, valid, malformedCount, width);
+    }
+
+    /**
+     * The training images of a features dataset (e.g. {@code SyntheticClip}'s, whose classes a fit can
+     * learn) as valid events in a shuffled order, plus malformed ones as {@link #generate} makes them.
+     */
+    static IngestDataset fromTrainingImages(long seed, FeaturesDataset images, int malformedCount) {
+        Random random = new Random(seed);
+        int n = images.trainSize();
+        int width = images.dim();
+        List<Integer> order = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            order.add(i);
+        }
+        Collections.shuffle(order, random);
+        Map<String, Long> counts = new LinkedHashMap<>();
+        List<Event> valid = new ArrayList<>(n);
+        for (int row : order) {
+            String label = images.classNames().get(images.trainLabels()[row]);
+            List<Float> feature = new ArrayList<>(width);
+            for (int d = 0; d < width; d++) {
+                feature.add(images.trainFeatures()[row * width + d]);
+            }
+            String id = "img-" + seed + "-" + valid.size();
+            valid.add(new Event(id, SERDE.encode(labeled(id, valid.size(), label, feature))));
+            counts.merge(label, 1L, Long::sum);
+        }
+        return withMalformed(seed, random, counts, valid, malformedCount, width);
+    }
+
+    private static IngestDataset withMalformed(long seed, Random random, Map<String, Long> counts, List<Event> valid,
+                                               int malformedCount, int width) {
         Malformed[] kinds = Malformed.values();
         List<Event> malformed = new ArrayList<>(malformedCount);
         Map<String, Malformed> malformedKinds = new LinkedHashMap<>();

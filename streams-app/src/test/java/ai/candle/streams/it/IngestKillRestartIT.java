@@ -49,7 +49,7 @@ class IngestKillRestartIT {
             run.produceWithJava(viaJava.subList(0, firstWave));
 
             JvmProcess first = StreamsAppProcess.start(kafka.bootstrapServers(), state, APP_ID, log, APP_FLAGS);
-            int beforeKill = awaitFeatures(run, first, data.valid().size() / 5, Duration.ofMinutes(2));
+            int beforeKill = run.awaitFeatures(data.valid().size() / 5, first, Duration.ofMinutes(2));
             assertEquals(137, first.kill(), "exit code of a SIGKILLed JVM");
             run.progress("killed the app (SIGKILL) after " + beforeKill + " committed features");
             assertTrue(beforeKill < data.valid().size(), "killed mid-stream, after " + beforeKill + " features");
@@ -65,21 +65,5 @@ class IngestKillRestartIT {
                 run.assertExactOutputs(data);
             }
         }
-    }
-
-    /** Waits until at least {@code atLeast} features are committed; returns how many were seen. */
-    private static int awaitFeatures(IngestRun run, JvmProcess app, int atLeast, Duration timeout)
-            throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        int seen;
-        while ((seen = run.featuresSoFar()) < atLeast) {
-            app.assertAlive("before the planned kill");
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("only " + seen + " features after " + timeout + "; app log tail:\n"
-                        + app.logTail(40));
-            }
-            Thread.sleep(100);
-        }
-        return seen;
     }
 }

@@ -20,7 +20,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 import ai.candle.kafka.JvmProcess;
+import ai.candle.kafka.TopicLeaders;
 import ai.candle.schemas.AvroSerde;
+import ai.candle.schemas.ClassAnnouncement;
 import ai.candle.schemas.DeadLetter;
 import ai.candle.schemas.FeatureRecord;
 import ai.candle.schemas.TopicNames;
@@ -45,6 +47,7 @@ import org.apache.kafka.common.serialization.StringSerializer;
 final class IngestRun implements AutoCloseable {
 
     static final TopicNames TOPICS = TopicNames.defaults();
+    private static final AvroSerde<ClassAnnouncement> ANNOUNCEMENTS = AvroSerde.of(ClassAnnouncement.class);
     static final int PARTITIONS = 3;
     private static final Duration ADMIN_TIMEOUT = Duration.ofSeconds(30);
 
@@ -95,10 +98,32 @@ final class IngestRun implements AutoCloseable {
                 throw new AssertionError("creating topic " + topic.name() + " timed out", e);
             }
         }
+        TopicLeaders.await(admin, topics.stream().map(NewTopic::name).toList(), ADMIN_TIMEOUT);
     }
 
     /** Sends with an idempotent Java producer (acks=all) and waits for every acknowledgement. */
     void produceWithJava(List<IngestDataset.Event> events) throws Exception {
+        produce(TOPICS.labeledImages(), events);
+        progress("Java producer sent " + events.size() + " records");
+    }
+
+    /** Announces each class with its text feature (row i of {@code textFeatures} for class i), as DESIGN.md flow 2. */
+    void announce(List<String> classNames, float[] textFeatures) throws Exception {
+        int width = textFeatures.length / classNames.size();
+        List<IngestDataset.Event> events = new ArrayList<>();
+        for (int c = 0; c < classNames.size(); c++) {
+            List<Float> text = new ArrayList<>(width);
+            for (int d = 0; d < width; d++) {
+                text.add(textFeatures[c * width + d]);
+            }
+            events.add(new IngestDataset.Event(classNames.get(c), ANNOUNCEMENTS.encode(ClassAnnouncement.newBuilder()
+                    .setName(classNames.get(c)).setAliases(List.of()).setTextFeature(text).build())));
+        }
+        produce(TOPICS.classAnnouncements(), events);
+        progress("announced " + classNames.size() + " classes");
+    }
+
+    private void produce(String topic, List<IngestDataset.Event> events) throws Exception {
         Properties p = new Properties();
         p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
         p.put(ProducerConfig.ACKS_CONFIG, "all");
@@ -109,14 +134,13 @@ final class IngestRun implements AutoCloseable {
                      new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer())) {
             List<Future<RecordMetadata>> acks = new ArrayList<>(events.size());
             for (IngestDataset.Event e : events) {
-                acks.add(producer.send(new ProducerRecord<>(TOPICS.labeledImages(), e.key(), e.value())));
+                acks.add(producer.send(new ProducerRecord<>(topic, e.key(), e.value())));
             }
             producer.flush();
             for (Future<RecordMetadata> ack : acks) {
                 ack.get();
             }
         }
-        progress("Java producer sent " + events.size() + " records");
     }
 
     /** Sends through kcat, as an outside client would. */
@@ -134,6 +158,21 @@ final class IngestRun implements AutoCloseable {
     int featuresSoFar() {
         featureIds.readToEnd(Duration.ofSeconds(60));
         return featureIds.records().size();
+    }
+
+    /** Waits until at least {@code atLeast} features are committed; returns how many were seen. */
+    int awaitFeatures(int atLeast, JvmProcess app, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int seen;
+        while ((seen = featuresSoFar()) < atLeast) {
+            app.assertAlive("while waiting for " + atLeast + " features");
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("only " + seen + " of " + atLeast + " features after " + timeout
+                        + "; app log tail:\n" + app.logTail(40));
+            }
+            Thread.sleep(100);
+        }
+        return seen;
     }
 
     /**

@@ -1,5 +1,7 @@
 package ai.candle.streams.it;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -11,6 +13,7 @@ import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
@@ -20,6 +23,7 @@ import ai.candle.core.CandleFit;
 import ai.candle.core.CandleModel;
 import ai.candle.core.HyperParameters;
 import ai.candle.kafka.JvmProcess;
+import ai.candle.kafka.TopicLeaders;
 import ai.candle.schemas.AvroSerde;
 import ai.candle.schemas.ImageToScore;
 import ai.candle.schemas.ModelVersion;
@@ -29,6 +33,7 @@ import ai.candle.schemas.TopicNames;
 import ai.candle.schemas.TopicSpecs;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ConsumerGroupDescription;
+import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -48,8 +53,8 @@ final class ScoringRun implements AutoCloseable {
     private static final AvroSerde<ImageToScore> IMAGES = AvroSerde.of(ImageToScore.class);
     private static final AvroSerde<Prediction> PREDICTIONS = AvroSerde.of(Prediction.class);
 
-    /** One committed prediction, as the checks need it. */
-    record Seen(int partition, long offset, String imageId, long version, long scoredAt) {
+    /** One committed prediction, as the checks need it ({@code prequential}: of a labelled image, by ingest). */
+    record Seen(int partition, long offset, String imageId, long version, long scoredAt, boolean prequential) {
     }
 
     private final String bootstrapServers;
@@ -77,7 +82,7 @@ final class ScoringRun implements AutoCloseable {
         this.predictions = new CommittedTopic<>(bootstrapServers, TOPICS.predictions(), r -> {
             Prediction prediction = PREDICTIONS.decode(r.value());
             return new Seen(r.partition(), r.offset(), prediction.getImageId(), prediction.getModelVersion(),
-                    r.timestamp());
+                    r.timestamp(), prediction.getPrequential());
         });
     }
 
@@ -88,8 +93,11 @@ final class ScoringRun implements AutoCloseable {
 
     /** Every topic as TopicSpecs says (the models topic compacted, one partition, 32 MiB records). */
     void createTopics(int partitions) throws Exception {
-        admin.createTopics(TopicSpecs.all(TOPICS, partitions, (short) 1, ModelVersions.DEFAULT_MAX_BYTES))
-                .all().get(30, TimeUnit.SECONDS);
+        List<NewTopic> topics =
+                TopicSpecs.all(TOPICS, partitions, (short) 1, ModelVersions.DEFAULT_MAX_BYTES);
+        admin.createTopics(topics).all().get(30, TimeUnit.SECONDS);
+        TopicLeaders.await(admin, topics.stream().map(NewTopic::name).toList(),
+                Duration.ofSeconds(30));
     }
 
     /**
@@ -128,9 +136,14 @@ final class ScoringRun implements AutoCloseable {
 
     /** Sends {@code count} unlabelled images with random features, keyed by id; waits for every ack. */
     void produceImages(int count) throws Exception {
-        Random features = new Random(11);
+        produceImages(0, count);
+    }
+
+    /** Sends the unlabelled images {@code from .. from + count - 1} (ids {@link #imageId}); waits for every ack. */
+    void produceImages(int from, int count) throws Exception {
+        Random features = new Random(11 + from);
         List<java.util.concurrent.Future<?>> acks = new ArrayList<>(count);
-        for (int i = 0; i < count; i++) {
+        for (int i = from; i < from + count; i++) {
             List<Float> feature = new ArrayList<>(width);
             for (int k = 0; k < width; k++) {
                 feature.add((float) features.nextGaussian());
@@ -150,14 +163,38 @@ final class ScoringRun implements AutoCloseable {
         return String.format("img-%06d", i);
     }
 
-    /** Reads committed predictions until {@code count} arrived, then on to the end (late duplicates show). */
+    /**
+     * Reads committed predictions until {@code count} of unlabelled images arrived, then on to the end (late
+     * duplicates show); returns those of unlabelled images (the prequential ones of labelled images left out).
+     */
     List<Seen> readPredictions(int count, Duration timeout, List<JvmProcess> apps) {
-        List<Seen> seen = predictions.readUntil(rs -> {
+        predictions.readUntil(rs -> {
             apps.forEach(app -> app.assertAlive("while scoring"));
-            return rs.size() >= count;
-        }, timeout, rs -> rs.size() + " of " + count + " predictions");
-        progress("read " + seen.size() + " committed predictions");
-        return predictions.readToEnd(Duration.ofSeconds(30));
+            return unlabeled(rs).size() >= count;
+        }, timeout, rs -> unlabeled(rs).size() + " of " + count + " predictions");
+        List<Seen> seen = unlabeled(predictions.readToEnd(Duration.ofSeconds(30)));
+        progress("read " + seen.size() + " committed predictions of unlabelled images");
+        return seen;
+    }
+
+    private static List<Seen> unlabeled(List<Seen> seen) {
+        return seen.stream().filter(s -> !s.prequential()).toList();
+    }
+
+    /** Exactly one committed prediction for each of the images {@code 0 .. images - 1}, and none for others. */
+    static void assertOnePredictionEach(List<Seen> seen, int images) {
+        Map<String, Integer> perImage = new HashMap<>();
+        seen.forEach(s -> perImage.merge(s.imageId(), 1, Integer::sum));
+        List<String> wrong = new ArrayList<>();
+        for (int i = 0; i < images; i++) {
+            int n = perImage.getOrDefault(imageId(i), 0);
+            if (n != 1 && wrong.size() < 20) {
+                wrong.add(imageId(i) + " x" + n);
+            }
+        }
+        assertEquals(List.of(), wrong, "images without exactly one prediction");
+        assertEquals(images, perImage.size(), "images with a prediction");
+        assertEquals(images, seen.size(), "committed predictions (read_committed)");
     }
 
     /**
@@ -165,15 +202,21 @@ final class ScoringRun implements AutoCloseable {
      * the unlabelled-images topic; returns those partitions per member.
      */
     List<Set<Integer>> awaitStableGroup(String groupId, int members, Duration timeout) throws Exception {
+        return List.copyOf(awaitStableAssignment(groupId, members, timeout).values());
+    }
+
+    /** As {@link #awaitStableGroup}, keyed by each member's client id (which names its app process and thread). */
+    Map<String, Set<Integer>> awaitStableAssignment(String groupId, int members, Duration timeout) throws Exception {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             ConsumerGroupDescription group = admin.describeConsumerGroups(List.of(groupId)).all()
                     .get(30, TimeUnit.SECONDS).get(groupId);
-            List<Set<Integer>> assigned = group.members().stream().map(m -> m.assignment().topicPartitions().stream()
+            Map<String, Set<Integer>> assigned = new TreeMap<>();
+            group.members().forEach(m -> assigned.put(m.clientId(), m.assignment().topicPartitions().stream()
                     .filter(tp -> tp.topic().equals(TOPICS.unlabeledImages())).map(tp -> tp.partition())
-                    .collect(Collectors.toCollection(TreeSet::new))).map(set -> (Set<Integer>) set).toList();
+                    .collect(Collectors.toCollection(TreeSet::new))));
             if (group.groupState() == GroupState.STABLE && assigned.size() == members
-                    && assigned.stream().noneMatch(Set::isEmpty)) {
+                    && assigned.values().stream().noneMatch(Set::isEmpty)) {
                 return assigned;
             }
             if (System.nanoTime() > deadline) {

@@ -1,13 +1,11 @@
 package ai.candle.streams.it;
 
-import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -115,13 +113,7 @@ class ScoringSwapIT {
     }
 
     private static Figures check(List<ScoringRun.Seen> seen, Publisher publisher, List<Set<Integer>> assignment) {
-        assertEquals(IMAGES, seen.size(), "committed predictions (read_committed)");
-        Map<String, Integer> perImage = new HashMap<>();
-        seen.forEach(s -> perImage.merge(s.imageId(), 1, Integer::sum));
-        assertEquals(IMAGES, perImage.size(), "images with a prediction");
-        for (int i = 0; i < IMAGES; i++) {
-            assertEquals(1, perImage.getOrDefault(ScoringRun.imageId(i), 0), "predictions of " + ScoringRun.imageId(i));
-        }
+        ScoringRun.assertOnePredictionEach(seen, IMAGES);
         TreeSet<Long> versions = new TreeSet<>();
         Map<Integer, Long> partitionGaps = new TreeMap<>();
         for (Map.Entry<Integer, List<ScoringRun.Seen>> partition : ScoringRun.byPartition(seen).entrySet()) {

@@ -34,4 +34,13 @@ final class StreamsAppProcess {
         args.addAll(extraArgs);
         return JvmProcess.start(MAIN_CLASS, jvmOptions, args, log);
     }
+
+    /** The URL of the app's Prometheus endpoint, as it logged it (port 0 resolved). */
+    static String metricsUrl(JvmProcess app) {
+        String marker = "Serving Prometheus metrics at ";
+        return app.logLines().stream().filter(l -> l.contains(marker)).reduce((first, last) -> last)
+                .map(l -> l.substring(l.indexOf(marker) + marker.length()).trim())
+                .orElseThrow(() -> new AssertionError("the app did not log '" + marker + "'; its log:\n"
+                        + app.logTail(20)));
+    }
 }

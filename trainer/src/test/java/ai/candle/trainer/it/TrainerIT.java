@@ -108,6 +108,35 @@ class TrainerIT {
     }
   }
 
+  /**
+   * Found by streams-app's BrokerRestartIT: the features of a class can reach the trainer before the
+   * class itself (they come out of ingest one transaction earlier than the registry's record). The
+   * fit those images asked for had nothing registered to fit, and once the classes arrived nothing
+   * asked again until refit.interval (10 minutes).
+   */
+  @Test
+  void imagesThatArriveBeforeTheirClassIsRegisteredAreFittedOnceItIs() throws Exception {
+    SimpleMeterRegistry meters = new SimpleMeterRegistry();
+    try (TrainerRun run = new TrainerRun(kafka.bootstrapServers(), "early.", 64, ModelVersions.DEFAULT_MAX_BYTES);
+        Trainer trainer = start(run, meters, "--fit-epochs", "5")) {
+      run.sendImages("early-0", 30);
+      run.sendImages("early-1", 20);
+      long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+      while (meters.get("candle.trainer.store.samples").tag("split", "train").gauge().value() < 2) {
+        assertTrue(System.nanoTime() < deadline, "the trainer took in the images");
+        Thread.sleep(50);
+      }
+      // let the fit the images asked for run (it waits up to 2 s for the live counts) before the classes exist
+      Thread.sleep(3_000);
+      run.announce("early-0");
+      run.announce("early-1");
+      ModelVersion fit = run.awaitVersion(v -> v.getOrigin().equals("FIT")
+          && v.getClasses().stream().mapToLong(ModelClass::getSeen).sum() == 50, Duration.ofSeconds(60),
+          "fitted on all 50 images once the classes were registered");
+      assertEquals(2, fit.getBaseClasses(), "both classes are base classes");
+    }
+  }
+
   static double accuracy(CandleModel model, float[][] images, String label) {
     int hits = 0;
     try (ai.candle.core.FastScorer scorer = ai.candle.core.FastScorer.prepare(model)) {

@@ -19,6 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * SIGKILL during a fit, then a restart: the trainer rebuilds its store from the features topic,
  * resumes the version sequence, and its next version accounts for every image that was sent.
+ * (streams-app's TrainerPublishKillIT kills it during publishes, with a scorer following the
+ * versions.)
  */
 class TrainerKillIT {
   static final String MAIN = "ai.candle.trainer.TrainerApp";

@@ -1,5 +1,6 @@
 package ai.candle.trainer.it;
 
+import ai.candle.kafka.TopicLeaders;
 import ai.candle.schemas.ClassInfo;
 import ai.candle.schemas.ClassStatus;
 import ai.candle.schemas.FeatureRecord;
@@ -62,6 +63,7 @@ final class TrainerRun implements AutoCloseable {
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       List<NewTopic> specs = TopicSpecs.all(names, 3, (short) 1, modelMaxBytes);
       admin.createTopics(specs).all().get();
+      TopicLeaders.await(admin, specs.stream().map(NewTopic::name).toList(), Duration.ofSeconds(30));
     }
     producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
         ProducerConfig.LINGER_MS_CONFIG, 5), new StringSerializer(), new ByteArraySerializer());
