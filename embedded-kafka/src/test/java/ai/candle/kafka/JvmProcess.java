@@ -8,6 +8,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -87,6 +88,19 @@ public final class JvmProcess implements AutoCloseable {
                     + logTail(40));
         }
         return process.exitValue();
+    }
+
+    /**
+     * Completes with the exit status when the process ends; callbacks run the moment it ends, so
+     * they can time it while the test's thread is busy.
+     */
+    public CompletableFuture<Integer> onExit() {
+        return process.onExit().thenApply(Process::exitValue);
+    }
+
+    /** Whether the process is still running. */
+    public boolean isAlive() {
+        return process.isAlive();
     }
 
     /** Every line of the log so far. */
