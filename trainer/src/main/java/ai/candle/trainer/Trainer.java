@@ -3,7 +3,6 @@ package ai.candle.trainer;
 import ai.candle.core.CandleFit;
 import ai.candle.core.CandleModel;
 import ai.candle.core.Devices;
-import ai.candle.core.HyperParameters;
 import ai.candle.schemas.ClassInfo;
 import ai.candle.schemas.FeatureRecord;
 import ai.candle.schemas.ModelClass;
@@ -529,21 +528,29 @@ public final class Trainer implements AutoCloseable {
     snap.views().forEach((name, v) -> bucketCounts.put(name, Math.max(v.seen(), snap.liveCounts().getOrDefault(name, 0L))));
     HoldoutEvaluation.Holdout holdout = HoldoutEvaluation.Holdout.of(snap.views(), bucketCounts,
         Set.copyOf(names), config.featureWidth());
-    HoldoutEvaluation cand = HoldoutEvaluation.ofModel(candidate, holdout);
+    HoldoutEvaluation cand;
     if (holdout.size() >= MIN_HOLDOUT_FOR_SELECTION) {
-      // λ only weighs the prior term at scoring time: variants cost no refit
-      for (double factor : ZERO_SHOT_WEIGHT_FACTORS) {
-        HyperParameters hp = candidate.hyper().withMode(HyperParameters.Mode.ADAPTIVE,
-            config.hyperParameters().zeroShotWeight() * factor);
-        CandleModel variant = new CandleModel(candidate.classNames(), candidate.baseClasses(),
-            candidate.dim(), candidate.textFeatures(), candidate.visualPrototypes(),
-            candidate.classCounts(), candidate.params(), hp, candidate.stats());
-        HoldoutEvaluation e = HoldoutEvaluation.ofModel(variant, holdout);
-        if (e.balanced() > cand.balanced()) {
-          cand = e;
-          candidate = variant;
+      // λ only weighs the prior term at scoring time: variants cost no refit, and their scores are
+      // linear in λ. The configured λ comes first and wins ties.
+      double configured = config.hyperParameters().zeroShotWeight();
+      double[] weights = new double[ZERO_SHOT_WEIGHT_FACTORS.length + 1];
+      weights[0] = configured;
+      for (int k = 0; k < ZERO_SHOT_WEIGHT_FACTORS.length; k++) {
+        weights[k + 1] = configured * ZERO_SHOT_WEIGHT_FACTORS[k];
+      }
+      List<HoldoutEvaluation> byWeight = HoldoutEvaluation.ofPriorWeights(candidate, holdout, weights);
+      int best = 0;
+      for (int k = 1; k < weights.length; k++) {
+        if (byWeight.get(k).balanced() > byWeight.get(best).balanced()) {
+          best = k;
         }
       }
+      cand = byWeight.get(best);
+      if (best > 0) {
+        candidate = HoldoutEvaluation.withPriorWeight(candidate, weights[best]);
+      }
+    } else {
+      cand = HoldoutEvaluation.ofModel(candidate, holdout);
     }
     HoldoutEvaluation zeroShot = HoldoutEvaluation.ofZeroShot(candidate, holdout);
     Served s = served;
