@@ -68,14 +68,15 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Option(names = "--mode", defaultValue = "both", paramLabel = "reference|adaptive|both",
       description = "Which Candle to fit: adaptive (the service's default: virtual prototypes in the image modality, "
-          + "a prior term (zero-shot CLIP with the modality gap removed, blended with each class's images) added with "
+          + "a prior term (a Gaussian per class whose mean blends its text, mapped across the modality gap, with its "
+          + "images) added with "
           + "weight --zero-shot-weight; reported as \"candle\"), reference (the paper's "
           + "configuration, exactly; reported as \"reference\"), or both.")
   String mode;
 
-  @Option(names = "--zero-shot-weight", defaultValue = "16", paramLabel = "X",
-      description = "adaptive: weight λ of the prior term s·cos(x − μ_I, q_c) added to the head's scores "
-          + "(CentredPrototypes; 0 leaves the head alone).")
+  @Option(names = "--zero-shot-weight", defaultValue = "64", paramLabel = "X",
+      description = "adaptive: weight λ of the prior term s·term(x, c) added to the head's scores "
+          + "(GaussianPrior; 0 leaves the head alone).")
   double zeroShotWeight;
 
   @Option(names = "--json",

@@ -188,7 +188,7 @@ public final class CandleFit {
     }
     double total = (System.nanoTime() - start) / 1e9;
     LOG.debug("fit of {} samples, {} classes on {} took {} s", n, c, device, total);
-    FitStats stats = new FitStats(losses, seconds, total, n, device.toString());
+    FitStats stats = new FitStats(losses, seconds, total, n, device.toString(), imageScatter(capped, visual));
     return new CandleModel(
         capped.classNames(), cb, d, capped.textFeatures(), visual, capped.classCounts(), learnt, hp, stats);
   }
@@ -254,6 +254,30 @@ public final class CandleFit {
       }
     }
     return out;
+  }
+
+  /**
+   * W, the pooled within-class scatter of the training images around their visual prototypes:
+   * {@code Σ_i |x_i − m_{y_i}|² / Σ_c (n_c − 1)}; 0 when no class has two images.
+   */
+  static double imageScatter(TrainingSet data, float[] visual) {
+    int d = data.dim();
+    int[] counts = new int[data.baseClasses()];
+    double sum = 0;
+    float[] f = data.features();
+    for (int i = 0; i < data.size(); i++) {
+      int y = data.labels()[i];
+      counts[y]++;
+      for (int k = 0; k < d; k++) {
+        double r = (double) f[i * d + k] - visual[y * d + k];
+        sum += r * r;
+      }
+    }
+    long freedom = 0;
+    for (int n : counts) {
+      freedom += Math.max(0, n - 1);
+    }
+    return freedom == 0 ? 0 : sum / freedom;
   }
 
   /**

@@ -111,8 +111,12 @@ public final class FastScorer implements AutoCloseable {
   private final NDArray[] crossGramSlices;
   private final NDArray baseSq; // 1×N: c_j·c_j
   private final NDArray logitWeights; // 1×N: s·SCALE for the C prototype tokens, s for the C text tokens
-  private final NDArray priorCentre; // 1×D: μ_I of the ADAPTIVE prior term (CentredPrototypes), else null
-  private final NDArray priorPrototypes; // D×C: λ·s·qᵀ of the ADAPTIVE prior term, else null
+  // The ADAPTIVE prior term (GaussianPrior), λ·s·(x'·A_c + |x'|²·a_c + b_c) with x' = x − μ; all null when λ = 0.
+  private final NDArray priorCentre; // 1×D: μ
+  private final boolean priorUnitImage; // zero-shot fallback: x' is the unit image
+  private final NDArray priorWeights; // D×C: λ·s·Aᵀ
+  private final NDArray priorSquareWeights; // 1×C: λ·s·a
+  private final NDArray priorBiases; // 1×C: λ·s·b
 
   private FastScorer(CandleModel model, Device device, int chunk) {
     if (model.numClasses() == 0) {
@@ -162,11 +166,17 @@ public final class FastScorer implements AutoCloseable {
       double lambda = model.hyper().isAdaptive() ? model.hyper().zeroShotWeight() : 0;
       if (lambda == 0) {
         priorCentre = null;
-        priorPrototypes = null;
+        priorUnitImage = false;
+        priorWeights = null;
+        priorSquareWeights = null;
+        priorBiases = null;
       } else {
-        CentredPrototypes prior = CentredPrototypes.of(model);
-        priorCentre = keep(pr.f32(prior.imageCentre(), 1, dim));
-        priorPrototypes = keep(pr.f32(prior.prototypes(), classes, dim).transpose().mul(lambda * s));
+        GaussianPrior prior = GaussianPrior.of(model);
+        priorCentre = keep(pr.f32(prior.centre(), 1, dim));
+        priorUnitImage = prior.isZeroShot();
+        priorWeights = keep(pr.f32(prior.weights(), classes, dim).transpose().mul(lambda * s));
+        priorSquareWeights = keep(pr.f32(prior.squareWeights(), 1, classes).mul(lambda * s));
+        priorBiases = keep(pr.f32(prior.biases(), 1, classes).mul(lambda * s));
       }
       ok = true;
     } finally {
@@ -336,8 +346,14 @@ public final class FastScorer implements AutoCloseable {
     NDArray imageNorm = imageOut.norm(new int[] {1}, true).maximum(1e-12f);
     NDArray cos = dot.div(sq.sqrt()).div(imageNorm);
     NDArray summed = cos.mul(logitWeights).reshape(b, 2, classes).sum(new int[] {1});
-    if (priorPrototypes != null) {
-      summed = summed.add(x.sub(priorCentre).normalize(2, 1, 1e-12).matMul(priorPrototypes));
+    if (priorWeights != null) {
+      NDArray centred = x.sub(priorCentre);
+      if (priorUnitImage) {
+        summed = summed.add(centred.normalize(2, 1, 1e-12).matMul(priorWeights));
+      } else {
+        NDArray squares = centred.mul(centred).sum(new int[] {1}, true);
+        summed = summed.add(centred.matMul(priorWeights)).add(squares.mul(priorSquareWeights)).add(priorBiases);
+      }
     }
     float[] scores = summed.toFloatArray();
     for (int i = 0; i < b; i++) {

@@ -19,9 +19,9 @@ package ai.candle.core;
  * @param seed seed of initialisation, batch order and dropout: the same seed gives the same fit
  * @param mode {@link Mode#REFERENCE} computes exactly what the authors' code computes; {@link
  *     Mode#ADAPTIVE} is the service's configuration for ranking new and base classes together
- * @param zeroShotWeight ADAPTIVE only: weight λ of the prior term {@code s·cos(x − μ_I, q_c)}
- *     added to the head's scores ({@link CentredPrototypes}: zero-shot CLIP on centred features,
- *     blended with a class's images by how many it has)
+ * @param zeroShotWeight ADAPTIVE only: weight λ of the prior term {@code s·term(x, c)} added to
+ *     the head's scores ({@link GaussianPrior}: an empirical-Bayes Gaussian per class whose mean
+ *     blends its text, mapped across CLIP's modality gap, with its images by how many it has)
  */
 public record HyperParameters(
     int epochs,
@@ -50,8 +50,9 @@ public record HyperParameters(
     /**
      * For ranking every class at once: virtual prototypes start in the image modality (the new
      * class's text feature shifted by the base classes' mean image-text gap), the text side keeps
-     * the raw text features, and the prior term of {@link CentredPrototypes} (zero-shot CLIP with
-     * the modality gap removed, blended with each class's images) is added with weight λ. Without this the
+     * the raw text features, and the prior term of {@link GaussianPrior} (a Gaussian per class
+     * whose mean blends its text, mapped across the modality gap, with its images) is added with
+     * weight λ. Without this the
      * base classes' visual-prototype logits swamp the new classes (CANDLE.md, known quirks).
      */
     ADAPTIVE
@@ -63,9 +64,9 @@ public record HyperParameters(
   }
 
   /** The service's default weight λ of the ADAPTIVE prior term (QUALITY.md). */
-  public static final double DEFAULT_PRIOR_WEIGHT = 16.0;
+  public static final double DEFAULT_PRIOR_WEIGHT = 64.0;
 
-  /** The service's default: the paper's hyper-parameters in the ADAPTIVE configuration, λ = 16. */
+  /** The service's default: the paper's hyper-parameters in the ADAPTIVE configuration, λ = 64. */
   public static HyperParameters adaptive() {
     return defaults().withMode(Mode.ADAPTIVE, DEFAULT_PRIOR_WEIGHT);
   }

@@ -146,6 +146,10 @@ public final class ModelCodec {
     checkNames(names, ModelCodec::inconsistent);
     Map<String, float[]> arrays = readArrays(u, c, cb, dim);
     HyperParameters hyper = treeToValue(h, "hyperParameters", HyperParameters.class);
+    JsonNode fitStats = h.get("fitStats");
+    if (fitStats instanceof ObjectNode o && !o.has("imageScatter")) {
+      o.put("imageScatter", 0.0); // written before the field existed: unmeasured, GaussianPrior estimates it
+    }
     FitStats stats = treeToValue(h, "fitStats", FitStats.class);
     if (Double.compare(hyper.scale(), doubleField(h, "scale")) != 0
         || Double.compare(hyper.logitScale(), doubleField(h, "logitScale")) != 0) {

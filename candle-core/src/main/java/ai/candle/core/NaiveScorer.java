@@ -36,9 +36,9 @@ public final class NaiveScorer {
   private final double[] outBias;
   private final double[] normWeight;
   private final double[] normBias;
-  /** ADAPTIVE: weight λ of the prior term s·cos(x − μ_I, q_c) (CentredPrototypes); 0 in REFERENCE. */
+  /** ADAPTIVE: weight λ of the prior term s·term(x, c) (GaussianPrior); 0 in REFERENCE. */
   private final double zeroShotWeight;
-  private final CentredPrototypes prior;
+  private final GaussianPrior prior;
 
   public NaiveScorer(CandleModel model) {
     CandleParameters p = model.params();
@@ -56,7 +56,7 @@ public final class NaiveScorer {
     this.prototypes = toDouble(model.prototypes());
     this.textSide = toDouble(textSide(model));
     this.zeroShotWeight = model.hyper().isAdaptive() ? model.hyper().zeroShotWeight() : 0;
-    this.prior = zeroShotWeight == 0 ? null : CentredPrototypes.of(model);
+    this.prior = zeroShotWeight == 0 ? null : GaussianPrior.of(model);
     this.inProjT = transpose(toDouble(p.attnInProjWeight()), 3 * dim, dim);
     this.inBias = toDouble(p.attnInProjBias());
     this.outProjT = transpose(toDouble(p.attnOutProjWeight()), dim, dim);
@@ -143,9 +143,9 @@ public final class NaiveScorer {
       scores[j] = logitScale * cosVt + logitScale * scale * cosVv;
     }
     if (prior != null) {
-      double[] cos = prior.cosines(image);
+      double[] term = prior.scores(image);
       for (int j = 0; j < c; j++) {
-        scores[j] += zeroShotWeight * logitScale * cos[j];
+        scores[j] += zeroShotWeight * logitScale * term[j];
       }
     }
     return scores;

@@ -21,7 +21,7 @@ class AdaptiveModeTest {
   void defaultsStayTheReferenceAndTheServiceDefaultIsAdaptive() {
     assertEquals(HyperParameters.Mode.REFERENCE, HyperParameters.defaults().mode());
     assertEquals(HyperParameters.Mode.ADAPTIVE, HyperParameters.adaptive().mode());
-    assertEquals(16.0, HyperParameters.adaptive().zeroShotWeight());
+    assertEquals(64.0, HyperParameters.adaptive().zeroShotWeight());
   }
 
   @Test

@@ -39,7 +39,7 @@ class ModelCodecTest {
     HyperParameters hyper =
         HyperParameters.defaults().withEpochs(7).withScale(1.0).withSeed(r.nextLong()).withLearningRate(1e-3 / 3);
     FitStats stats =
-        new FitStats(List.of(2.5, 1.0 / 3, 0.125), List.of(0.1, 0.2, 0.3), 0.6 + 1e-9, 1234, "gpu(0)");
+        new FitStats(List.of(2.5, 1.0 / 3, 0.125), List.of(0.1, 0.2, 0.3), 0.6 + 1e-9, 1234, "gpu(0)", 33.75);
     List<String> names = IntStream.range(0, c).mapToObj(i -> "class_" + i + (i % 3 == 0 ? " é✓" : "")).toList();
     return new CandleModel(names, cb, dim, gauss(r, c * dim, 8), gauss(r, cb * dim, 10), counts, p, hyper, stats);
   }
@@ -201,6 +201,21 @@ class ModelCodecTest {
   }
 
   @Test
+  void blobsWrittenBeforeTheImageScatterFieldDecodeAsUnmeasured() {
+    CandleModel m = small();
+    assertEquals(33.75, m.stats().imageScatter());
+    ModelCodec.Unpacked u = ModelCodec.unpack(ModelCodec.encode(m));
+    ObjectNode h = u.header().deepCopy();
+    ((ObjectNode) h.get("fitStats")).remove("imageScatter");
+    float[] all = new float[u.floats().remaining() / 4];
+    u.floats().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(all);
+    CandleModel old = ModelCodec.decode(ModelCodec.pack(h, List.of(all)));
+    assertEquals(0.0, old.stats().imageScatter());
+    assertEquals(m.stats().withImageScatter(0), old.stats());
+    assertEquals(m.params(), old.params());
+  }
+
+  @Test
   void inconsistentShapesAreRejected() {
     // the unedited repack decodes: the helper itself is sound
     ModelCodec.Unpacked u = ModelCodec.unpack(ModelCodec.encode(small()));
@@ -216,6 +231,7 @@ class ModelCodecTest {
     assertInconsistent(h -> ((ArrayNode) h.get("arrays")).remove(4), "not described by the header");
     assertInconsistent(h -> h.put("scale", 0.25), "scale/logitScale");
     assertInconsistent(h -> ((ObjectNode) h.get("hyperParameters")).remove("epochs"), "cannot read hyperParameters");
+    assertInconsistent(h -> ((ObjectNode) h.get("fitStats")).put("imageScatter", -1.0), "cannot read fitStats");
     assertInconsistent(h -> {}, a -> a.set(0, java.util.Arrays.copyOf(a.get(0), a.get(0).length - 1)), "only");
     // class_counts sit after text_features (7x16) and visual_prototypes (4x16)
     assertInconsistent(h -> {}, a -> a.get(0)[7 * 16 + 4 * 16] += 1, "log_prior[0]");
@@ -226,7 +242,7 @@ class ModelCodecTest {
   void modelWithoutFitStatisticsRoundTrips() {
     CandleModel m = small();
     CandleModel bare = new CandleModel(m.classNames(), m.baseClasses(), m.dim(), m.textFeatures(),
-        m.visualPrototypes(), m.classCounts(), m.params(), m.hyper(), new FitStats(List.of(), List.of(), 0, 0, null));
+        m.visualPrototypes(), m.classCounts(), m.params(), m.hyper(), new FitStats(List.of(), List.of(), 0, 0, null, 0));
     CandleModel back = ModelCodec.decode(ModelCodec.encode(bare));
     assertEquals(bare.stats(), back.stats());
     assertEquals(null, back.stats().device());
@@ -301,7 +317,7 @@ class ModelCodecTest {
     List<String> names = IntStream.range(0, c).mapToObj(i -> "imagenet_class_" + i).toList();
     return new CandleModel(
         names, cb, d, text, visual, counts, p, HyperParameters.defaults(),
-        new FitStats(List.of(3.0, 2.0), List.of(1.0, 1.0), 2.5, 10_000, "cpu()"));
+        new FitStats(List.of(3.0, 2.0), List.of(1.0, 1.0), 2.5, 10_000, "cpu()", 0.5));
   }
 
   /** Rows of a given norm around a shared offset, as raw CLIP features are. */

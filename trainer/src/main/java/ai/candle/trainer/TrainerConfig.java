@@ -30,7 +30,7 @@ import java.util.Objects;
  * fit.epochs               50
  * fit.batch.size           128
  * fit.learning.rate        3e-4
- * fit.zero.shot.weight     16             λ of the ADAPTIVE prior term (CentredPrototypes)
+ * fit.zero.shot.weight     64             λ of the ADAPTIVE prior term (GaussianPrior)
  * fit.seed                 1
  * fit.device               auto           auto, cpu or gpu[:N] (auto: GPU when present)
  * model.max.bytes          33554432       size limit of one version (ModelVersions)

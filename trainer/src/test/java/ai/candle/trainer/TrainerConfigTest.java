@@ -20,7 +20,7 @@ class TrainerConfigTest {
     assertEquals(512, c.featureWidth());
     assertEquals(100, c.storeMaxPerClass());
     assertEquals(HyperParameters.Mode.ADAPTIVE, c.hyperParameters().mode());
-    assertEquals(16.0, c.hyperParameters().zeroShotWeight());
+    assertEquals(64.0, c.hyperParameters().zeroShotWeight());
     assertEquals(0, c.hyperParameters().maxPerClass(), "the store caps; the fit must not cap again");
     assertEquals(Duration.ofMinutes(10), c.refitInterval());
     assertEquals("candle.models", c.topics().models());

@@ -1,0 +1,289 @@
+package ai.candle.core;
+
+/**
+ * The ADAPTIVE configuration's prior term: an empirical-Bayes Gaussian classifier in CLIP's
+ * image space, whose class means blend each class's text feature with its images by how many
+ * images it has.
+ *
+ * <p>Every class is modelled as an isotropic Gaussian around an unknown mean. Its text feature,
+ * mapped into the image modality, is a prior guess of that mean; its training images refine it.
+ * With raw features, {@code n(v) = v / |v|}, base classes {@code 0..Cb-1} with visual prototypes
+ * {@code m_c} (means of {@code n_c} training images), and {@link #TEXT_WEIGHT} {@code k = 8}:
+ *
+ * <pre>
+ * μ     = mean of the visual prototypes (each base class once)          image centre
+ * t'_c  = n(t_c) − mean of n(t_b) over base classes b                   centred text
+ * m'_c  = m_c − μ                                                        centred prototype
+ * α     = Σ n_c m'_c·t'_c / Σ n_c |t'_c|²    (≥ 0)                      text → image, fitted on base classes
+ * μ̃_c  = (k·α·t'_c + n_c·m'_c) / (k + n_c)                            class mean (n_c = 0: α·t'_c)
+ * σ²_c  = W · (1 + 1/(k + n_c))                                         predictive variance
+ * term(x, c) = |x'|²/(2W) − |x' − μ̃_c|²/(2σ²_c) − ½·ln(σ²_c / W)      x' = x − μ
+ * </pre>
+ *
+ * W is the within-class scatter of the training images ({@link FitStats#imageScatter()}: mean
+ * squared distance of an image to its class's prototype). The term is the log-likelihood of x
+ * under class c's posterior-predictive Gaussian, per feature dimension and up to a constant
+ * shared by all classes ({@code |x'|²/(2W)} only keeps its values small).
+ *
+ * <p>Why this shape: centring each modality and mapping text into the image modality by
+ * {@code α} removes CLIP's modality gap, so a new class's text competes with base classes'
+ * images on equal terms (without it base classes win almost always). {@code k} is how many
+ * images a class's text is worth as an estimate of its mean: a class with one image leans on its
+ * text, a class with many on its images. A class with few images has a wider predictive
+ * Gaussian ({@code σ²_c}), so its uncertain mean does not claim images too eagerly. k = 8 was
+ * chosen on the synthetic benchmark, where it is the ratio of within-class scatter to the text's
+ * misalignment (QUALITY.md); k estimated per fit from the data was as good on average and
+ * fragile where few classes have two images.
+ *
+ * <p>When W was not measured (no base class with two images, or a model from before this
+ * field) it is estimated from the prototypes: the residuals {@code r_c = m'_c − α t'_c} have
+ * expected squared norm {@code W/k + W/n_c}. With fewer than two base classes there is neither an
+ * image centre nor a text-to-image map: the term is plain zero-shot CLIP, {@code cos(x, t_c)}.
+ *
+ * <p>Everything is derived from what a {@link CandleModel} holds. {@link FastScorer} evaluates
+ * the term through its linear form ({@link #weights()}, {@link #squareWeights()}, {@link
+ * #biases()}); {@link #scores(float[])} evaluates the formula above directly.
+ */
+public final class GaussianPrior {
+
+  /** k: how many of a class's images its text feature is worth, as an estimate of its mean. */
+  public static final double TEXT_WEIGHT = 8.0;
+
+  private static final double EPS = 1e-12;
+
+  private final int classes;
+  private final int dim;
+  private final boolean zeroShot;
+  private final float[] centre;
+  private final double[] means; // C×D: μ̃_c, or n(t_c) for zero-shot
+  private final double[] variances; // C: σ²_c (1 for zero-shot)
+  private final double scatter; // W (1 for zero-shot)
+  private final double textToImage; // α
+
+  private GaussianPrior(int classes, int dim, boolean zeroShot, float[] centre, double[] means,
+      double[] variances, double scatter, double textToImage) {
+    this.classes = classes;
+    this.dim = dim;
+    this.zeroShot = zeroShot;
+    this.centre = centre;
+    this.means = means;
+    this.variances = variances;
+    this.scatter = scatter;
+    this.textToImage = textToImage;
+  }
+
+  /** The term of a model: its classes in model order. */
+  public static GaussianPrior of(CandleModel model) {
+    int c = model.numClasses();
+    int d = model.dim();
+    int cb = model.baseClasses();
+    double[] text = normalisedRows(model.textFeatures(), c, d);
+    if (cb < 2) {
+      double[] ones = new double[c];
+      java.util.Arrays.fill(ones, 1.0);
+      return new GaussianPrior(c, d, true, new float[d], text, ones, 1.0, 0.0);
+    }
+    float[] visual = model.visualPrototypes();
+    double[] mu = new double[d];
+    double[] textCentre = new double[d];
+    for (int j = 0; j < cb; j++) {
+      for (int k = 0; k < d; k++) {
+        mu[k] += visual[j * d + k] / cb;
+        textCentre[k] += text[j * d + k] / cb;
+      }
+    }
+    double[] n = imagesBehindPrototypes(model);
+    double[] t = new double[c * d]; // t'_c
+    for (int j = 0; j < c; j++) {
+      for (int k = 0; k < d; k++) {
+        t[j * d + k] = text[j * d + k] - textCentre[k];
+      }
+    }
+    double[] m = new double[cb * d]; // m'_c
+    double num = 0;
+    double den = 0;
+    for (int j = 0; j < cb; j++) {
+      for (int k = 0; k < d; k++) {
+        m[j * d + k] = visual[j * d + k] - mu[k];
+        num += n[j] * m[j * d + k] * t[j * d + k];
+        den += n[j] * t[j * d + k] * t[j * d + k];
+      }
+    }
+    double alpha = den > 0 ? Math.max(0, num / den) : 0;
+    double w = model.stats().imageScatter();
+    if (!(w > 0)) {
+      w = estimatedScatter(m, t, n, alpha, cb, d);
+    }
+    double k0 = TEXT_WEIGHT;
+    double[] mean = new double[c * d];
+    double[] var = new double[c];
+    for (int j = 0; j < c; j++) {
+      double nj = j < cb ? n[j] : 0;
+      for (int k = 0; k < d; k++) {
+        double fromImages = j < cb ? nj * m[j * d + k] : 0;
+        mean[j * d + k] = (k0 * alpha * t[j * d + k] + fromImages) / (k0 + nj);
+      }
+      var[j] = w * (1 + 1 / (k0 + nj));
+    }
+    float[] centre = new float[d];
+    for (int k = 0; k < d; k++) {
+      centre[k] = (float) mu[k];
+    }
+    return new GaussianPrior(c, d, false, centre, mean, var, w, alpha);
+  }
+
+  /** n_c: images behind each base class's prototype, its count capped as the fit capped it, at least 1. */
+  private static double[] imagesBehindPrototypes(CandleModel model) {
+    int cap = model.hyper().maxPerClass();
+    double[] n = new double[model.baseClasses()];
+    for (int j = 0; j < n.length; j++) {
+      double count = model.classCounts()[j];
+      n[j] = Math.max(1.0, cap > 0 ? Math.min(count, cap) : count);
+    }
+    return n;
+  }
+
+  /** W from the prototypes alone: E|r_c|² = W/k + W/n_c, averaged over base classes. */
+  private static double estimatedScatter(double[] m, double[] t, double[] n, double alpha, int cb, int d) {
+    double r2 = 0;
+    double inv = 0;
+    for (int j = 0; j < cb; j++) {
+      for (int k = 0; k < d; k++) {
+        double r = m[j * d + k] - alpha * t[j * d + k];
+        r2 += r * r / cb;
+      }
+      inv += 1 / n[j] / cb;
+    }
+    return Math.max(r2 / (1 / TEXT_WEIGHT + inv), EPS);
+  }
+
+  /** True when the model has fewer than two base classes and the term is zero-shot CLIP. */
+  public boolean isZeroShot() {
+    return zeroShot;
+  }
+
+  /** μ, the image centre in raw feature units (zeros for zero-shot). */
+  public float[] centre() {
+    return centre.clone();
+  }
+
+  /** The C×D class means μ̃_c relative to μ, row-major (unit text features for zero-shot). */
+  public double[] means() {
+    return means.clone();
+  }
+
+  /** The C predictive variances σ²_c. */
+  public double[] variances() {
+    return variances.clone();
+  }
+
+  /** W, the within-class scatter the term used (measured by the fit, or estimated). */
+  public double scatter() {
+    return scatter;
+  }
+
+  /** α, the fitted map from centred unit text features to centred image features. */
+  public double textToImage() {
+    return textToImage;
+  }
+
+  /**
+   * Linear form, part 1: {@code term(x, c) = x'·A_c + |x'|²·a_c + b_c}; this is A (C×D),
+   * {@code μ̃_c / σ²_c}. For zero-shot, x' is the unit image and A_c the unit text feature.
+   */
+  public float[] weights() {
+    float[] a = new float[classes * dim];
+    for (int j = 0; j < classes; j++) {
+      for (int k = 0; k < dim; k++) {
+        a[j * dim + k] = (float) (means[j * dim + k] / variances[j]);
+      }
+    }
+    return a;
+  }
+
+  /** Linear form, part 2: a_c = 1/(2W) − 1/(2σ²_c) (zeros for zero-shot). */
+  public float[] squareWeights() {
+    float[] a = new float[classes];
+    if (!zeroShot) {
+      for (int j = 0; j < classes; j++) {
+        a[j] = (float) (0.5 / scatter - 0.5 / variances[j]);
+      }
+    }
+    return a;
+  }
+
+  /** Linear form, part 3: b_c = −|μ̃_c|²/(2σ²_c) − ½·ln(σ²_c/W) (zeros for zero-shot). */
+  public float[] biases() {
+    float[] b = new float[classes];
+    if (!zeroShot) {
+      for (int j = 0; j < classes; j++) {
+        double sq = 0;
+        for (int k = 0; k < dim; k++) {
+          sq += means[j * dim + k] * means[j * dim + k];
+        }
+        b[j] = (float) (-sq / (2 * variances[j]) - 0.5 * Math.log(variances[j] / scatter));
+      }
+    }
+    return b;
+  }
+
+  /** The C values {@code term(x, c)} of one raw image feature, from the formula, in double precision. */
+  public double[] scores(float[] image) {
+    if (image.length != dim) {
+      throw new IllegalArgumentException("image feature has " + image.length + " values, expected " + dim);
+    }
+    double[] x = new double[dim];
+    for (int k = 0; k < dim; k++) {
+      x[k] = (double) image[k] - centre[k];
+    }
+    double[] out = new double[classes];
+    if (zeroShot) {
+      normalise(x);
+      for (int j = 0; j < classes; j++) {
+        double s = 0;
+        for (int k = 0; k < dim; k++) {
+          s += x[k] * means[j * dim + k];
+        }
+        out[j] = s;
+      }
+      return out;
+    }
+    double xx = 0;
+    for (double v : x) {
+      xx += v * v;
+    }
+    for (int j = 0; j < classes; j++) {
+      double d2 = 0;
+      for (int k = 0; k < dim; k++) {
+        double diff = x[k] - means[j * dim + k];
+        d2 += diff * diff;
+      }
+      out[j] = xx / (2 * scatter) - d2 / (2 * variances[j]) - 0.5 * Math.log(variances[j] / scatter);
+    }
+    return out;
+  }
+
+  private static double[] normalisedRows(float[] v, int rows, int d) {
+    double[] out = new double[rows * d];
+    double[] row = new double[d];
+    for (int j = 0; j < rows; j++) {
+      for (int k = 0; k < d; k++) {
+        row[k] = v[j * d + k];
+      }
+      normalise(row);
+      System.arraycopy(row, 0, out, j * d, d);
+    }
+    return out;
+  }
+
+  private static void normalise(double[] v) {
+    double s = 0;
+    for (double x : v) {
+      s += x * x;
+    }
+    double norm = Math.max(Math.sqrt(s), EPS);
+    for (int k = 0; k < v.length; k++) {
+      v[k] /= norm;
+    }
+  }
+}

@@ -1,0 +1,202 @@
+package ai.candle.core;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The ADAPTIVE prior term: its formula on hand-made numbers (expected values computed
+ * independently with numpy from the formula in the class documentation), its linear form, its
+ * fallbacks, and what it is for on synthetic CLIP.
+ */
+class GaussianPriorTest {
+
+  /** The head needs D divisible by its 8 heads: hand-made 2-wide rows are padded with zeros. */
+  static final int D = 8;
+
+  private static float[] pad(float[] rows, int width) {
+    float[] out = new float[rows.length / width * D];
+    for (int r = 0; r < rows.length / width; r++) {
+      System.arraycopy(rows, r * width, out, r * D, width);
+    }
+    return out;
+  }
+
+  /**
+   * Three base classes, in the first 2 of D dims: a with images (4,0) and (2,0), b with (0,2),
+   * c with (−2,−2); one new class d. Texts (1,0), (0,3), (−1,−1), (3,4).
+   */
+  private static CandleFit.TrainingSet tinySet() {
+    float[] images = pad(new float[] {4, 0, 2, 0, 0, 2, -2, -2}, 2);
+    float[] text = pad(new float[] {1, 0, 0, 3, -1, -1, 3, 4}, 2);
+    return new CandleFit.TrainingSet(images, new int[] {0, 0, 1, 2}, D, List.of("a", "b", "c", "d"), 3, text,
+        new float[] {2, 1, 1, 0});
+  }
+
+  /** A model of a training set: its visual prototypes, initial parameters and measured scatter. */
+  private static CandleModel model(CandleFit.TrainingSet set, boolean measured) {
+    float[] visual = CandleFit.visualPrototypes(set);
+    CandleParameters p = CandleFit.initialParameters(set, HyperParameters.adaptive(), visual);
+    double w = measured ? CandleFit.imageScatter(set, visual) : 0;
+    return new CandleModel(set.classNames(), set.baseClasses(), set.dim(), set.textFeatures(), visual,
+        set.classCounts(), p, HyperParameters.adaptive(), FitStats.none("cpu").withImageScatter(w));
+  }
+
+  @Test
+  void theFitMeasuresThePooledWithinClassScatter() {
+    CandleFit.TrainingSet set = tinySet();
+    // only class a has two images: |(4,0) − (3,0)|² + |(2,0) − (3,0)|² over 1 degree of freedom
+    assertEquals(2.0, CandleFit.imageScatter(set, CandleFit.visualPrototypes(set)), 1e-12);
+    CandleFit.TrainingSet singles = new CandleFit.TrainingSet(pad(new float[] {4, 0, 0, 2}, 2), new int[] {0, 1}, D,
+        List.of("a", "b"), 2, pad(new float[] {1, 0, 0, 1}, 2), new float[] {1, 1});
+    assertEquals(0.0, CandleFit.imageScatter(singles, CandleFit.visualPrototypes(singles)));
+  }
+
+  @Test
+  void classMeansBlendMappedTextAndImagesByCount() {
+    GaussianPrior prior = GaussianPrior.of(model(tinySet(), true));
+    assertFalse(prior.isZeroShot());
+    float[] centre = prior.centre(); // mean of the prototypes (3,0), (0,2), (−2,−2)
+    assertEquals(1.0 / 3, centre[0], 1e-6);
+    assertEquals(0.0, centre[1], 1e-6);
+    assertEquals(2.6913090854706048, prior.textToImage(), 1e-6);
+    assertEquals(2.0, prior.scatter(), 1e-12);
+    double[] means = prior.means();
+    double[][] expected = {
+        {2.4761762868123838, -0.21020431489743324},
+        {-0.270597386923074, 2.380936614976723},
+        {-2.1844133021277226, -2.147376265090686},
+        {1.3520300576605713, 1.8902918747546924}};
+    for (int j = 0; j < 4; j++) {
+      assertEquals(expected[j][0], means[j * D], 1e-6, "class " + j);
+      assertEquals(expected[j][1], means[j * D + 1], 1e-6, "class " + j);
+      for (int k = 2; k < D; k++) {
+        assertEquals(0.0, means[j * D + k], 1e-12);
+      }
+    }
+    // σ²_c = W(1 + 1/(8 + n_c)): the new class's is the widest
+    double[] var = prior.variances();
+    assertEquals(2.2, var[0], 1e-12);
+    assertEquals(2.0 * (1 + 1.0 / 9), var[1], 1e-12);
+    assertEquals(2.0 * (1 + 1.0 / 9), var[2], 1e-12);
+    assertEquals(2.25, var[3], 1e-12);
+    double[] term = prior.scores(pad(new float[] {1, 2.5f}, 2));
+    double[] expectedTerm = {-0.7875740910384513, 1.4200868542261464, -5.067590852720296, 1.4277269320151837};
+    for (int j = 0; j < 4; j++) {
+      assertEquals(expectedTerm[j], term[j], 1e-6, "class " + j);
+    }
+  }
+
+  @Test
+  void theLinearFormEqualsTheFormula() {
+    GaussianPrior prior = GaussianPrior.of(model(tinySet(), true));
+    float[] a = prior.weights();
+    float[] sq = prior.squareWeights();
+    float[] b = prior.biases();
+    float[] centre = prior.centre();
+    java.util.Random r = new java.util.Random(3);
+    for (int trial = 0; trial < 20; trial++) {
+      float[] x = new float[D];
+      for (int k = 0; k < D; k++) {
+        x[k] = (float) (3 * r.nextGaussian());
+      }
+      double[] term = prior.scores(x);
+      double xx = 0;
+      for (int k = 0; k < D; k++) {
+        xx += (x[k] - centre[k]) * (x[k] - centre[k]);
+      }
+      for (int j = 0; j < 4; j++) {
+        double lin = xx * sq[j] + b[j];
+        for (int k = 0; k < D; k++) {
+          lin += (x[k] - centre[k]) * a[j * D + k];
+        }
+        assertEquals(term[j], lin, 1e-4 * Math.max(1, Math.abs(term[j])), "class " + j);
+      }
+    }
+  }
+
+  @Test
+  void anUnmeasuredScatterIsEstimatedFromThePrototypes() {
+    // E|m'_c − α t'_c|² = W/8 + W/n_c, averaged over the three base classes
+    GaussianPrior prior = GaussianPrior.of(model(tinySet(), false));
+    assertEquals(0.12867296059414726, prior.scatter(), 1e-7);
+    assertEquals(2.6913090854706048, prior.textToImage(), 1e-6);
+  }
+
+  @Test
+  void aClassWithManyImagesIsItsImages() {
+    CandleFit.TrainingSet set = tinySet();
+    float[] counts = {10_000, 1, 1, 0};
+    CandleModel m = model(new CandleFit.TrainingSet(set.features(), set.labels(), D, set.classNames(), 3,
+        set.textFeatures(), counts), true);
+    GaussianPrior prior = GaussianPrior.of(m);
+    double[] means = prior.means();
+    // class a's prototype (3,0) minus the centre (1/3, 0), as the cap of 100 images allows
+    assertEquals(3 - 1.0 / 3, means[0], 0.3);
+    assertEquals(0.0, means[1], 0.03);
+    assertEquals(2.0 * (1 + 1.0 / 108), prior.variances()[0], 1e-12, "n_c is capped at maxPerClass = 100");
+  }
+
+  @Test
+  void withFewerThanTwoBaseClassesTheTermIsZeroShot() {
+    float[] text = pad(new float[] {3, 4, 0, 0, 0, 2, -1, 0, 0}, 3);
+    CandleModel m = CandleFit.untrained(List.of("a", "b", "c"), D, text, HyperParameters.adaptive());
+    GaussianPrior prior = GaussianPrior.of(m);
+    assertTrue(prior.isZeroShot());
+    float[] image = pad(new float[] {1, 2, 2}, 3);
+    double[] cos = prior.scores(image);
+    assertEquals(11.0 / 15, cos[0], 1e-6);
+    assertEquals(2.0 / 3, cos[1], 1e-6);
+    assertEquals(-1.0 / 3, cos[2], 1e-6);
+  }
+
+  private static float[] counts(int[] n) {
+    float[] out = new float[n.length];
+    for (int i = 0; i < n.length; i++) {
+      out[i] = n[i];
+    }
+    return out;
+  }
+
+  /**
+   * On synthetic CLIP (lt-4shot), ranking all 100 classes with the term alone: new classes are
+   * predicted about as often as zero-shot predicts them, and base classes gain from their images.
+   */
+  @Test
+  void onSyntheticClipNewClassesArePredictedAndBaseClassesGain() {
+    FeaturesDataset data = SyntheticClip.generate(SyntheticClip.benchmarks().get("lt-4shot"));
+    CandleFit.TrainingSet set = new CandleFit.TrainingSet(data.trainFeatures(), data.trainLabels(), data.dim(),
+        data.classNames(), data.baseClasses(), data.textFeatures(), counts(data.trainCounts()));
+    CandleModel m = model(set, true);
+    GaussianPrior prior = GaussianPrior.of(m);
+    int cb = set.baseClasses();
+    int d = set.dim();
+    int[] zs = ZeroShot.predict(data.testFeatures(), data.testLabels().length, set.textFeatures(), m.numClasses(), d);
+    int[] right = new int[4]; // prior base, prior new, zero-shot base, zero-shot new
+    int[] total = new int[2];
+    for (int i = 0; i < data.testLabels().length; i++) {
+      double[] term = prior.scores(Arrays.copyOfRange(data.testFeatures(), i * d, (i + 1) * d));
+      int best = 0;
+      for (int j = 1; j < term.length; j++) {
+        if (term[j] > term[best]) {
+          best = j;
+        }
+      }
+      int y = data.testLabels()[i];
+      int split = y < cb ? 0 : 1;
+      total[split]++;
+      right[split] += best == y ? 1 : 0;
+      right[2 + split] += zs[i] == y ? 1 : 0;
+    }
+    double base = right[0] / (double) total[0];
+    double fresh = right[1] / (double) total[1];
+    double zsBase = right[2] / (double) total[0];
+    double zsNew = right[3] / (double) total[1];
+    assertTrue(fresh >= 0.9 * zsNew, "new " + fresh + " against zero-shot " + zsNew);
+    assertTrue(base >= zsBase + 0.03, "base " + base + " against zero-shot " + zsBase);
+  }
+}
