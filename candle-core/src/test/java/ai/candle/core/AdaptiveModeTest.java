@@ -2,7 +2,9 @@ package ai.candle.core;
 
 import static ai.candle.core.CandleHeadGoldenTest.assertClose;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.Device;
 import java.util.Arrays;
@@ -67,6 +69,39 @@ class AdaptiveModeTest {
             m.classCounts(), m.params(), m.hyper().withMode(HyperParameters.Mode.ADAPTIVE, 0), m.stats());
     assertNotEquals(new NaiveScorer(noZeroShot).score(images[0])[0], naive.score(images[0])[0],
         "the zero-shot term must change the scores");
+  }
+
+  /** The Gaussian branch of the prior term (enough base classes), fast against naive. */
+  @Test
+  void fastScorerEqualsTheNaiveForwardWithTheGaussianTerm() {
+    SyntheticClip.Config cfg = SyntheticClip.Config.defaults().withClasses(24, 20).withDim(72).withShots(6)
+        .withTestPerClass(1);
+    FeaturesDataset data = SyntheticClip.generate(cfg);
+    float[] counts = new float[24];
+    for (int j = 0; j < 24; j++) {
+      counts[j] = data.trainCounts()[j];
+    }
+    CandleFit.TrainingSet set = new CandleFit.TrainingSet(data.trainFeatures(), data.trainLabels(), data.dim(),
+        data.classNames(), data.baseClasses(), data.textFeatures(), counts);
+    CandleModel m = CandleFit.fit(set, CandleFitTest.hp().withMode(HyperParameters.Mode.ADAPTIVE, 64.0),
+        CandleFit.Options.defaults().withDevice(Device.cpu()));
+    assertTrue(m.stats().imageScatter() > 0, "the fit measures the scatter");
+    GaussianPrior prior = GaussianPrior.of(m);
+    assertFalse(prior.isZeroShot());
+    assertEquals(m.stats().imageScatter(), prior.scatter());
+    int d = data.dim();
+    float[][] images = new float[data.testSize()][];
+    for (int i = 0; i < images.length; i++) {
+      images[i] = Arrays.copyOfRange(data.testFeatures(), i * d, (i + 1) * d);
+    }
+    NaiveScorer naive = new NaiveScorer(m);
+    try (FastScorer fast = FastScorer.prepare(m)) {
+      float[][] got = fast.score(images);
+      float[][] want = naive.score(images);
+      for (int i = 0; i < images.length; i++) {
+        assertClose("image " + i, want[i], got[i], 1e-4, 1.0);
+      }
+    }
   }
 
   @Test

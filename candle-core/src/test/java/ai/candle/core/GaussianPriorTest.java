@@ -58,7 +58,7 @@ class GaussianPriorTest {
 
   @Test
   void classMeansBlendMappedTextAndImagesByCount() {
-    GaussianPrior prior = GaussianPrior.of(model(tinySet(), true));
+    GaussianPrior prior = GaussianPrior.of(model(tinySet(), true), 2);
     assertFalse(prior.isZeroShot());
     float[] centre = prior.centre(); // mean of the prototypes (3,0), (0,2), (−2,−2)
     assertEquals(1.0 / 3, centre[0], 1e-6);
@@ -93,7 +93,7 @@ class GaussianPriorTest {
 
   @Test
   void theLinearFormEqualsTheFormula() {
-    GaussianPrior prior = GaussianPrior.of(model(tinySet(), true));
+    GaussianPrior prior = GaussianPrior.of(model(tinySet(), true), 2);
     float[] a = prior.weights();
     float[] sq = prior.squareWeights();
     float[] b = prior.biases();
@@ -122,7 +122,7 @@ class GaussianPriorTest {
   @Test
   void anUnmeasuredScatterIsEstimatedFromThePrototypes() {
     // E|m'_c − α t'_c|² = W/8 + W/n_c, averaged over the three base classes
-    GaussianPrior prior = GaussianPrior.of(model(tinySet(), false));
+    GaussianPrior prior = GaussianPrior.of(model(tinySet(), false), 2);
     assertEquals(0.12867296059414726, prior.scatter(), 1e-7);
     assertEquals(2.6913090854706048, prior.textToImage(), 1e-6);
   }
@@ -133,7 +133,7 @@ class GaussianPriorTest {
     float[] counts = {10_000, 1, 1, 0};
     CandleModel m = model(new CandleFit.TrainingSet(set.features(), set.labels(), D, set.classNames(), 3,
         set.textFeatures(), counts), true);
-    GaussianPrior prior = GaussianPrior.of(m);
+    GaussianPrior prior = GaussianPrior.of(m, 2);
     double[] means = prior.means();
     // class a's prototype (3,0) minus the centre (1/3, 0), as the cap of 100 images allows
     assertEquals(3 - 1.0 / 3, means[0], 0.3);
@@ -142,7 +142,18 @@ class GaussianPriorTest {
   }
 
   @Test
-  void withFewerThanTwoBaseClassesTheTermIsZeroShot() {
+  void withFewBaseClassesTheTermIsZeroShot() {
+    CandleModel three = model(tinySet(), true);
+    assertTrue(GaussianPrior.of(three).isZeroShot(), "3 base classes < " + GaussianPrior.MIN_BASE_CLASSES);
+    assertFalse(GaussianPrior.of(three, 3).isZeroShot());
+    assertTrue(GaussianPrior.of(three, 4).isZeroShot());
+    double[] cos = GaussianPrior.of(three).scores(pad(new float[] {0, 3}, 2));
+    assertEquals(1.0, cos[1], 1e-6, "text b is (0, 3)");
+    assertEquals(0.8, cos[3], 1e-6, "text d is (3, 4)");
+  }
+
+  @Test
+  void withoutBaseClassesTheTermIsZeroShot() {
     float[] text = pad(new float[] {3, 4, 0, 0, 0, 2, -1, 0, 0}, 3);
     CandleModel m = CandleFit.untrained(List.of("a", "b", "c"), D, text, HyperParameters.adaptive());
     GaussianPrior prior = GaussianPrior.of(m);
