@@ -11,13 +11,13 @@ package ai.candle.core;
  * {@code m_c} (means of {@code n_c} training images), and {@link #TEXT_WEIGHT} {@code k = 8}:
  *
  * <pre>
- * μ     = mean of the visual prototypes (each base class once)          image centre
- * t'_c  = n(t_c) − mean of n(t_b) over base classes b                   centred text
- * m'_c  = m_c − μ                                                        centred prototype
- * α     = Σ n_c m'_c·t'_c / Σ n_c |t'_c|²    (≥ 0)                      text → image, fitted on base classes
+ * t'_c  = n(t_c) − mean of n(t_b) over all classes b                  centred text
+ * μ, α  = weighted least squares fit of m_c ≈ μ + α·t'_c over the base classes,
+ *         weights w_c = k·n_c / (k + n_c), α ≥ 0                       text → image map and image centre
+ * m'_c  = m_c − μ                                                      centred prototype
  * μ̃_c  = (k·α·t'_c + n_c·m'_c) / (k + n_c)                            class mean (n_c = 0: α·t'_c)
- * σ²_c  = W · (1 + 1/(k + n_c))                                         predictive variance
- * term(x, c) = |x'|²/(2W) − |x' − μ̃_c|²/(2σ²_c) − ½·ln(σ²_c / W)      x' = x − μ
+ * σ²_c  = W · (1 + 1/(k + n_c))                                        predictive variance
+ * term(x, c) = |x'|²/(2W) − |x' − μ̃_c|²/(2σ²_c) − ½·ln(σ²_c / W)     x' = x − μ
  * </pre>
  *
  * W is the within-class scatter of the training images ({@link FitStats#imageScatter()}: mean
@@ -30,7 +30,12 @@ package ai.candle.core;
  * images on equal terms (without it base classes win almost always). {@code k} is how many
  * images a class's text is worth as an estimate of its mean: a class with one image leans on its
  * text, a class with many on its images. A class with few images has a wider predictive
- * Gaussian ({@code σ²_c}), so its uncertain mean does not claim images too eagerly. k = 8 was
+ * Gaussian ({@code σ²_c}), so its uncertain mean does not claim images too eagerly. The image
+ * centre μ is the image point of the text centre: a prototype's expected squared deviation from
+ * its text's prediction is {@code W/k + W/n_c} (the text's misalignment plus the noise of a mean
+ * of n_c images), so the fit weighs each base class by the inverse; the plain mean of the
+ * prototypes let single-image classes' noise move the centre, which cost every text-only class
+ * (on lt-16shot, the true centre is worth a point of HM: QUALITY.md). k = 8 was
  * chosen on the synthetic benchmark, where it is the ratio of within-class scatter to the text's
  * misalignment (QUALITY.md); k estimated per fit from the data was as good on average and
  * fragile where few classes have two images.
@@ -43,8 +48,8 @@ package ai.candle.core;
  * {@code cos(x, t_c)}: the image centre and the text-to-image map come from the base classes,
  * and with few of them their errors become a different bias for every class known only by its
  * text. On synthetic CLIP (100 classes, base classes drawn at random from lt-16shot and
- * lt-64shot, 8 draws each) the Gaussian term's all-class accuracy against zero-shot's was −2.4 to
- * −0.3 points with 10 base classes, −0.3 to +1.6 with 15, +1.1 to +3.1 with 20 (QUALITY.md); the
+ * lt-64shot, 8 draws each) the Gaussian term's all-class accuracy against zero-shot's was −0.9 to
+ * +1.0 points with 10 base classes, +0.6 to +2.3 with 15, +1.7 to +3.6 with 20 (QUALITY.md); the
  * early versions of a stream are such models.
  *
  * <p>Everything is derived from what a {@link CandleModel} holds. {@link FastScorer} evaluates
@@ -99,37 +104,60 @@ public final class GaussianPrior {
       return new GaussianPrior(c, d, true, new float[d], text, ones, 1.0, 0.0);
     }
     float[] visual = model.visualPrototypes();
-    double[] mu = new double[d];
+    double[] n = imagesBehindPrototypes(model);
+    double k0 = TEXT_WEIGHT;
+    // t'_c: unit text features centred on the mean over all classes
     double[] textCentre = new double[d];
-    for (int j = 0; j < cb; j++) {
+    for (int j = 0; j < c; j++) {
       for (int k = 0; k < d; k++) {
-        mu[k] += visual[j * d + k] / cb;
-        textCentre[k] += text[j * d + k] / cb;
+        textCentre[k] += text[j * d + k] / c;
       }
     }
-    double[] n = imagesBehindPrototypes(model);
-    double[] t = new double[c * d]; // t'_c
+    double[] t = new double[c * d];
     for (int j = 0; j < c; j++) {
       for (int k = 0; k < d; k++) {
         t[j * d + k] = text[j * d + k] - textCentre[k];
       }
     }
-    double[] m = new double[cb * d]; // m'_c
+    // weighted least squares m_c ≈ μ + α·t'_c, weights w_c = k·n_c / (k + n_c)
+    double[] weight = new double[cb];
+    double weightSum = 0;
+    double[] visualBar = new double[d];
+    double[] textBar = new double[d];
+    for (int j = 0; j < cb; j++) {
+      weight[j] = k0 * n[j] / (k0 + n[j]);
+      weightSum += weight[j];
+    }
+    for (int j = 0; j < cb; j++) {
+      for (int k = 0; k < d; k++) {
+        visualBar[k] += weight[j] / weightSum * visual[j * d + k];
+        textBar[k] += weight[j] / weightSum * t[j * d + k];
+      }
+    }
     double num = 0;
     double den = 0;
     for (int j = 0; j < cb; j++) {
       for (int k = 0; k < d; k++) {
-        m[j * d + k] = visual[j * d + k] - mu[k];
-        num += n[j] * m[j * d + k] * t[j * d + k];
-        den += n[j] * t[j * d + k] * t[j * d + k];
+        double dt = t[j * d + k] - textBar[k];
+        num += weight[j] * (visual[j * d + k] - visualBar[k]) * dt;
+        den += weight[j] * dt * dt;
       }
     }
     double alpha = den > 0 ? Math.max(0, num / den) : 0;
+    double[] mu = new double[d];
+    for (int k = 0; k < d; k++) {
+      mu[k] = visualBar[k] - alpha * textBar[k];
+    }
+    double[] m = new double[cb * d]; // m'_c
+    for (int j = 0; j < cb; j++) {
+      for (int k = 0; k < d; k++) {
+        m[j * d + k] = visual[j * d + k] - mu[k];
+      }
+    }
     double w = model.stats().imageScatter();
     if (!(w > 0)) {
       w = estimatedScatter(m, t, n, alpha, cb, d);
     }
-    double k0 = TEXT_WEIGHT;
     double[] mean = new double[c * d];
     double[] var = new double[c];
     for (int j = 0; j < c; j++) {
