@@ -105,7 +105,7 @@ public final class GaussianPrior {
     }
     float[] visual = model.visualPrototypes();
     double[] n = imagesBehindPrototypes(model);
-    double k0 = TEXT_WEIGHT;
+    double textWeight = TEXT_WEIGHT;
     // t'_c: unit text features centred on the mean over all classes
     double[] textCentre = new double[d];
     for (int j = 0; j < c; j++) {
@@ -125,7 +125,7 @@ public final class GaussianPrior {
     double[] visualBar = new double[d];
     double[] textBar = new double[d];
     for (int j = 0; j < cb; j++) {
-      weight[j] = k0 * n[j] / (k0 + n[j]);
+      weight[j] = textWeight * n[j] / (textWeight + n[j]);
       weightSum += weight[j];
     }
     for (int j = 0; j < cb; j++) {
@@ -164,9 +164,9 @@ public final class GaussianPrior {
       double nj = j < cb ? n[j] : 0;
       for (int k = 0; k < d; k++) {
         double fromImages = j < cb ? nj * m[j * d + k] : 0;
-        mean[j * d + k] = (k0 * alpha * t[j * d + k] + fromImages) / (k0 + nj);
+        mean[j * d + k] = (textWeight * alpha * t[j * d + k] + fromImages) / (textWeight + nj);
       }
-      var[j] = w * (1 + 1 / (k0 + nj));
+      var[j] = w * (1 + 1 / (textWeight + nj));
     }
     float[] centre = new float[d];
     for (int k = 0; k < d; k++) {
