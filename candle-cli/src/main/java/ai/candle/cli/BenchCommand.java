@@ -3,6 +3,7 @@ package ai.candle.cli;
 import ai.candle.core.Devices;
 import ai.candle.core.FitBench;
 import ai.candle.core.FitStats;
+import ai.candle.core.HyperParameters;
 import ai.candle.core.ScorerBench;
 import ai.djl.Device;
 import java.io.PrintWriter;
@@ -64,6 +65,10 @@ final class BenchCommand implements Callable<Integer> {
       description = "score: images for the naive cost at the largest C (0 skips it; about 10 s each at C = 1000).")
   int naiveImages;
 
+  @Option(names = "--mode", defaultValue = "reference", paramLabel = "reference|adaptive",
+      description = "score: the configuration scored; adaptive adds the service's prior term (GaussianPrior).")
+  String mode;
+
   @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|gpu|gpu:N", description = "Where to run.")
   String device;
 
@@ -92,9 +97,14 @@ final class BenchCommand implements Callable<Integer> {
             samples, epochs, s.totalSeconds(), s.device());
       }
       case "score" -> {
+        HyperParameters.Mode m = switch (mode) {
+          case "reference" -> HyperParameters.Mode.REFERENCE;
+          case "adaptive" -> HyperParameters.Mode.ADAPTIVE;
+          default -> throw new UserException("unknown --mode '" + mode + "': use reference or adaptive");
+        };
         for (int c : classes) {
           for (int b : batches) {
-            out.println(ScorerBench.run(c, 512, b, seconds));
+            out.println(ScorerBench.run(m, c, 512, b, seconds));
             out.flush();
           }
         }

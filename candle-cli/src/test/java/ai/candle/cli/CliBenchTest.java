@@ -31,6 +31,18 @@ class CliBenchTest {
   }
 
   @Test
+  void scoreMeasuresTheAdaptiveConfigurationOnRequest() {
+    // 24 classes, 16 of them base: the Gaussian prior term, not its zero-shot fallback
+    CliRun run = CliRun.of("bench", "score", "--mode", "adaptive", "--classes", "24", "--batches", "2", "--seconds", "0.2",
+        "--naive-images", "0", "--device", "cpu");
+    assertEquals(0, run.exitCode(), run.err());
+    assertTrue(run.out().contains("adaptive C=24 D=512 batch=2: "), run.out());
+    CliRun bad = CliRun.of("bench", "score", "--mode", "fast", "--classes", "8", "--naive-images", "0");
+    assertEquals(Main.EXIT_USAGE, bad.exitCode());
+    assertTrue(bad.err().contains("unknown --mode 'fast'"), bad.err());
+  }
+
+  @Test
   void unknownBenchmarkIsAUsageError() {
     CliRun run = CliRun.of("bench", "everything");
     assertEquals(Main.EXIT_USAGE, run.exitCode());

@@ -24,6 +24,7 @@ public final class ScorerBench {
    *     NaN where the JVM cannot tell)
    */
   public record Result(
+      HyperParameters.Mode mode,
       int classes,
       int dim,
       int batch,
@@ -35,8 +36,9 @@ public final class ScorerBench {
     @Override
     public String toString() {
       return String.format(
-          "C=%d D=%d batch=%d: %.0f images/s, %.3f CPU ms/image (%d images in %.2f s; prepare %.2f s)",
-          classes, dim, batch, imagesPerSecond, cpuMillisPerImage, images, seconds, prepareSeconds);
+          "%sC=%d D=%d batch=%d: %.0f images/s, %.3f CPU ms/image (%d images in %.2f s; prepare %.2f s)",
+          mode == HyperParameters.Mode.ADAPTIVE ? "adaptive " : "", classes, dim, batch, imagesPerSecond,
+          cpuMillisPerImage, images, seconds, prepareSeconds);
     }
   }
 
@@ -45,12 +47,20 @@ public final class ScorerBench {
    * warm-up) with a fast scorer of a random C×D model and returns the throughput.
    */
   public static Result run(int classes, int dim, int batch, double seconds) {
+    return run(HyperParameters.Mode.REFERENCE, classes, dim, batch, seconds);
+  }
+
+  /**
+   * The same in a mode: ADAPTIVE adds the prior term ({@link GaussianPrior}, λ = {@link
+   * HyperParameters#DEFAULT_PRIOR_WEIGHT}) that the service scores with.
+   */
+  public static Result run(HyperParameters.Mode mode, int classes, int dim, int batch, double seconds) {
     if (classes < 1 || dim < CandleHead.HEADS || batch < 1 || !(seconds > 0)) {
       throw new IllegalArgumentException(
           "need classes >= 1, dim >= " + CandleHead.HEADS + ", batch >= 1, seconds > 0; got "
               + classes + ", " + dim + ", " + batch + ", " + seconds);
     }
-    CandleModel model = randomModel(classes, dim, 1.0, 42);
+    CandleModel model = inMode(randomModel(classes, dim, 1.0, 42), mode);
     float[][] images = randomImages(model, batch, 7);
     long t0 = System.nanoTime();
     try (FastScorer scorer = FastScorer.prepare(model)) {
@@ -73,8 +83,16 @@ public final class ScorerBench {
       double elapsed = (now - start) / 1e9;
       long cpu = processCpuNanos();
       double cpuPerImage = cpu < 0 || cpuStart < 0 ? Double.NaN : (cpu - cpuStart) / 1e6 / count;
-      return new Result(classes, dim, batch, prepare, count, elapsed, count / elapsed, cpuPerImage);
+      return new Result(mode, classes, dim, batch, prepare, count, elapsed, count / elapsed, cpuPerImage);
     }
+  }
+
+  private static CandleModel inMode(CandleModel m, HyperParameters.Mode mode) {
+    if (mode == HyperParameters.Mode.REFERENCE) {
+      return m;
+    }
+    return new CandleModel(m.classNames(), m.baseClasses(), m.dim(), m.textFeatures(), m.visualPrototypes(),
+        m.classCounts(), m.params(), m.hyper().withMode(mode, HyperParameters.DEFAULT_PRIOR_WEIGHT), m.stats());
   }
 
   private static long processCpuNanos() {
