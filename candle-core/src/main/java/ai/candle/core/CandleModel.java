@@ -63,6 +63,11 @@ public record CandleModel(
     return numClasses() - baseClasses;
   }
 
+  /** The same fitted model with other hyper-parameters (those that act at scoring time: mode, λ). */
+  public CandleModel withHyper(HyperParameters h) {
+    return new CandleModel(classNames, baseClasses, dim, textFeatures, visualPrototypes, classCounts, params, h, stats);
+  }
+
   /** The C×D prototypes {@code [visual; virtual]} before projection. */
   public float[] prototypes() {
     float[] p = new float[numClasses() * dim];

@@ -91,8 +91,7 @@ public final class ScorerBench {
     if (mode == HyperParameters.Mode.REFERENCE) {
       return m;
     }
-    return new CandleModel(m.classNames(), m.baseClasses(), m.dim(), m.textFeatures(), m.visualPrototypes(),
-        m.classCounts(), m.params(), m.hyper().withMode(mode, HyperParameters.DEFAULT_PRIOR_WEIGHT), m.stats());
+    return m.withHyper(m.hyper().withMode(mode, HyperParameters.DEFAULT_PRIOR_WEIGHT));
   }
 
   private static long processCpuNanos() {

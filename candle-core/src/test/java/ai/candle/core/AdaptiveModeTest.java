@@ -64,9 +64,7 @@ class AdaptiveModeTest {
         assertClose("image " + i, want[i], got[i], 1e-4, 1.0);
       }
     }
-    CandleModel noZeroShot =
-        new CandleModel(m.classNames(), m.baseClasses(), m.dim(), m.textFeatures(), m.visualPrototypes(),
-            m.classCounts(), m.params(), m.hyper().withMode(HyperParameters.Mode.ADAPTIVE, 0), m.stats());
+    CandleModel noZeroShot = m.withHyper(m.hyper().withMode(HyperParameters.Mode.ADAPTIVE, 0));
     assertNotEquals(new NaiveScorer(noZeroShot).score(images[0])[0], naive.score(images[0])[0],
         "the zero-shot term must change the scores");
   }

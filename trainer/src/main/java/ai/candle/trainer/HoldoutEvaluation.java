@@ -113,8 +113,7 @@ record HoldoutEvaluation(double balanced, Map<FrequencyBucket, Double> buckets, 
 
   /** The same fitted model with another ADAPTIVE prior weight λ (no refit: λ acts at scoring time). */
   static CandleModel withPriorWeight(CandleModel m, double lambda) {
-    return new CandleModel(m.classNames(), m.baseClasses(), m.dim(), m.textFeatures(), m.visualPrototypes(),
-        m.classCounts(), m.params(), m.hyper().withMode(HyperParameters.Mode.ADAPTIVE, lambda), m.stats());
+    return m.withHyper(m.hyper().withMode(HyperParameters.Mode.ADAPTIVE, lambda));
   }
 
   private static float[][] scores(CandleModel model, Holdout holdout) {
