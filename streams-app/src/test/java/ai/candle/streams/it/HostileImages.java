@@ -1,5 +1,6 @@
 package ai.candle.streams.it;
 
+import ai.candle.clip.PngChunkWriter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,7 +11,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
-import java.util.zip.CRC32;
 import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
 
@@ -122,10 +122,10 @@ final class HostileImages {
     static byte[] png(int width, int height, int bitDepth, int colourType, boolean pixels) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         out.writeBytes(PNG_SIGNATURE);
-        chunk(out, "IHDR", ByteBuffer.allocate(13).putInt(width).putInt(height).put((byte) bitDepth)
+        PngChunkWriter.write(out, "IHDR", ByteBuffer.allocate(13).putInt(width).putInt(height).put((byte) bitDepth)
                 .put((byte) colourType).put((byte) 0).put((byte) 0).put((byte) 0).array());
-        chunk(out, "IDAT", pixels ? zeroRows(width, height, bitDepth, colourType) : deflate(new byte[16]));
-        chunk(out, "IEND", new byte[0]);
+        PngChunkWriter.write(out, "IDAT", pixels ? zeroRows(width, height, bitDepth, colourType) : deflate(new byte[16]));
+        PngChunkWriter.write(out, "IEND", new byte[0]);
         return out.toByteArray();
     }
 
@@ -163,16 +163,6 @@ final class HostileImages {
         return compressed.toByteArray();
     }
 
-    private static void chunk(ByteArrayOutputStream out, String type, byte[] data) {
-        byte[] typeBytes = type.getBytes(StandardCharsets.US_ASCII);
-        CRC32 crc = new CRC32();
-        crc.update(typeBytes);
-        crc.update(data);
-        out.writeBytes(ByteBuffer.allocate(4).putInt(data.length).array());
-        out.writeBytes(typeBytes);
-        out.writeBytes(data);
-        out.writeBytes(ByteBuffer.allocate(4).putInt((int) crc.getValue()).array());
-    }
 
     static byte[] randomBytes(Random random, int length) {
         byte[] bytes = new byte[length];
