@@ -14,6 +14,8 @@ package ai.candle.core;
  * t'_c  = n(t_c) − mean of n(t_b) over all classes b                  centred text
  * μ, α  = weighted least squares fit of m_c ≈ μ + α·t'_c over the base classes,
  *         weights w_c = k·n_c / (k + n_c), α ≥ 0                       text → image map and image centre
+ * μ     ← μ − (1 − f)·P_T μ                                          the centre shrunk in the text span T
+ *         f = max(0, 1 − (p − 2)·v / |P_T μ|²)                         (James–Stein; p = rank of T)
  * m'_c  = m_c − μ                                                      centred prototype
  * μ̃_c  = (k·α·t'_c + n_c·m'_c) / (k + n_c)                            class mean (n_c = 0: α·t'_c)
  * σ²_c  = W · (1 + 1/(k + n_c))                                        predictive variance
@@ -39,6 +41,22 @@ package ai.candle.core;
  * chosen on the synthetic benchmark, where it is the ratio of within-class scatter to the text's
  * misalignment (QUALITY.md); k estimated per fit from the data was as good on average and
  * fragile where few classes have two images.
+ *
+ * <p>The fitted centre is then shrunk where its error lies. T is the span of the centred text
+ * features t'_c (rank p) and P_T the projection on it. The fit's error in μ comes from the
+ * prototypes' noise and the texts' misalignment, both of which live where classes differ, in T;
+ * the true centre's own component in T is the average of what all classes' images share beyond
+ * their texts, which the centring makes small. The positive-part James–Stein factor f pulls
+ * {@code P_T μ} towards zero by how large it is against its noise, v being the variance of one of
+ * its coordinates: the residuals {@code r_c = m'_c − α·t'_c} projected on T have per-coordinate
+ * variance {@code s²·(1/k + 1/n_c)}, which gives s², and the weighted fit's intercept has {@code v
+ * = s² / Σ w_c}. For p ≥ 3 such a shrinkage lowers the expected squared error of a Gaussian
+ * estimate whatever the true value; where {@code P_T μ} is large against its noise f is near 1
+ * and nothing moves (where the texts span the whole feature space, as real CLIP's can with more
+ * classes than dimensions, T holds the modality offset too, which keeps f at about 1). Finding T
+ * (Gram–Schmidt on the C text rows) takes 0.1–0.2 s at C = 1,000, once per model. On synthetic CLIP lt-16shot it moves the centre from 0.59 to 0.29 of the true one
+ * (f = 0.21), and the term alone gained 0.1 to 1.2 HM on every benchmark and seed tried; it is
+ * also what lets a model with a handful of base classes beat zero-shot (QUALITY.md).
  *
  * <p>When W was not measured (no base class with two images, or a model from before this
  * field) it is estimated from the prototypes: the residuals {@code r_c = m'_c − α t'_c} have
@@ -66,6 +84,9 @@ public final class GaussianPrior {
 
   private static final double EPS = 1e-12;
 
+  /** A text row whose remainder off the span so far is below this fraction of its norm adds no rank. */
+  static final double RANK_TOLERANCE = 1e-4;
+
   private final int classes;
   private final int dim;
   private final boolean zeroShot;
@@ -74,9 +95,10 @@ public final class GaussianPrior {
   private final double[] variances; // C: σ²_c (1 for zero-shot)
   private final double scatter; // W (1 for zero-shot)
   private final double textToImage; // α
+  private final double centreShrinkage; // f
 
   private GaussianPrior(int classes, int dim, boolean zeroShot, float[] centre, double[] means,
-      double[] variances, double scatter, double textToImage) {
+      double[] variances, double scatter, double textToImage, double centreShrinkage) {
     this.classes = classes;
     this.dim = dim;
     this.zeroShot = zeroShot;
@@ -85,6 +107,7 @@ public final class GaussianPrior {
     this.variances = variances;
     this.scatter = scatter;
     this.textToImage = textToImage;
+    this.centreShrinkage = centreShrinkage;
   }
 
   /** The term of a model: its classes in model order. */
@@ -94,6 +117,11 @@ public final class GaussianPrior {
 
   /** The term with another threshold of base classes (at least 2; tests use small models). */
   static GaussianPrior of(CandleModel model, int minBaseClasses) {
+    return of(model, minBaseClasses, true);
+  }
+
+  /** The term, with or without the shrinkage of the centre (tests compare the two). */
+  static GaussianPrior of(CandleModel model, int minBaseClasses, boolean shrinkCentre) {
     int c = model.numClasses();
     int d = model.dim();
     int cb = model.baseClasses();
@@ -101,7 +129,7 @@ public final class GaussianPrior {
     if (cb < Math.max(2, minBaseClasses)) {
       double[] ones = new double[c];
       java.util.Arrays.fill(ones, 1.0);
-      return new GaussianPrior(c, d, true, new float[d], text, ones, 1.0, 0.0);
+      return new GaussianPrior(c, d, true, new float[d], text, ones, 1.0, 0.0, 1.0);
     }
     float[] visual = model.visualPrototypes();
     double[] n = imagesBehindPrototypes(model);
@@ -158,6 +186,27 @@ public final class GaussianPrior {
     if (!(w > 0)) {
       w = estimatedScatter(m, t, n, alpha, cb, d);
     }
+    double shrinkage = 1;
+    if (shrinkCentre) {
+      double[] basis = orthonormalBasis(t, c, d);
+      shrinkage = centreShrinkage(basis, mu, m, t, n, weight, alpha, cb, d);
+      // μ ← μ − (1 − f)·P_T μ, and the prototypes re-centred on it
+      int p = basis.length / d;
+      for (int i = 0; i < p; i++) {
+        double along = 0;
+        for (int k = 0; k < d; k++) {
+          along += basis[i * d + k] * mu[k];
+        }
+        for (int k = 0; k < d; k++) {
+          mu[k] -= (1 - shrinkage) * along * basis[i * d + k];
+        }
+      }
+      for (int j = 0; j < cb; j++) {
+        for (int k = 0; k < d; k++) {
+          m[j * d + k] = visual[j * d + k] - mu[k];
+        }
+      }
+    }
     double[] mean = new double[c * d];
     double[] var = new double[c];
     for (int j = 0; j < c; j++) {
@@ -172,7 +221,86 @@ public final class GaussianPrior {
     for (int k = 0; k < d; k++) {
       centre[k] = (float) mu[k];
     }
-    return new GaussianPrior(c, d, false, centre, mean, var, w, alpha);
+    return new GaussianPrior(c, d, false, centre, mean, var, w, alpha, shrinkage);
+  }
+
+  /**
+   * An orthonormal basis of the span of the C rows of {@code rows} (C×D), row-major p×D: modified
+   * Gram–Schmidt, twice per row; a row whose remainder is below {@link #RANK_TOLERANCE} of its
+   * norm adds nothing (centred rows are dependent: they sum to zero).
+   */
+  static double[] orthonormalBasis(double[] rows, int c, int d) {
+    double[] basis = new double[Math.min(c, d) * d];
+    int p = 0;
+    double[] v = new double[d];
+    for (int j = 0; j < c && p < d; j++) {
+      System.arraycopy(rows, j * d, v, 0, d);
+      double norm = Math.sqrt(dot(v, 0, v, 0, d));
+      if (!(norm > EPS)) {
+        continue;
+      }
+      for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < p; i++) {
+          double along = dot(basis, i * d, v, 0, d);
+          for (int k = 0; k < d; k++) {
+            v[k] -= along * basis[i * d + k];
+          }
+        }
+      }
+      double rest = Math.sqrt(dot(v, 0, v, 0, d));
+      if (rest > RANK_TOLERANCE * norm) {
+        for (int k = 0; k < d; k++) {
+          basis[p * d + k] = v[k] / rest;
+        }
+        p++;
+      }
+    }
+    return java.util.Arrays.copyOf(basis, p * d);
+  }
+
+  /**
+   * f, the positive-part James–Stein factor of the centre's component in the text span: {@code
+   * max(0, 1 − (p − 2)·v / |P_T μ|²)}, with p the span's rank and v the variance of one coordinate
+   * of μ there. v comes from the residuals {@code r_c = m'_c − α·t'_c} projected on the span: each
+   * coordinate has variance {@code s²·(1/k + 1/n_c)}, and the weighted fit's intercept {@code
+   * s² / Σ w_c}. 1 (no shrinkage) when p < 3.
+   */
+  private static double centreShrinkage(double[] basis, double[] mu, double[] m, double[] t, double[] n,
+      double[] weight, double alpha, int cb, int d) {
+    int p = basis.length / d;
+    if (p < 3) {
+      return 1;
+    }
+    double residualSquares = 0;
+    double spread = 0;
+    double weightSum = 0;
+    double[] r = new double[d];
+    for (int j = 0; j < cb; j++) {
+      for (int k = 0; k < d; k++) {
+        r[k] = m[j * d + k] - alpha * t[j * d + k];
+      }
+      for (int i = 0; i < p; i++) {
+        double along = dot(basis, i * d, r, 0, d);
+        residualSquares += along * along / p;
+      }
+      spread += 1 / TEXT_WEIGHT + 1 / n[j];
+      weightSum += weight[j];
+    }
+    double variance = residualSquares / spread / weightSum;
+    double inSpan = 0;
+    for (int i = 0; i < p; i++) {
+      double along = dot(basis, i * d, mu, 0, d);
+      inSpan += along * along;
+    }
+    return inSpan > 0 ? Math.max(0, 1 - (p - 2) * variance / inSpan) : 1;
+  }
+
+  private static double dot(double[] a, int ai, double[] b, int bi, int d) {
+    double s = 0;
+    for (int k = 0; k < d; k++) {
+      s += a[ai + k] * b[bi + k];
+    }
+    return s;
   }
 
   /** n_c: images behind each base class's prototype, its count capped as the fit capped it, at least 1. */
@@ -223,6 +351,14 @@ public final class GaussianPrior {
   /** W, the within-class scatter the term used (measured by the fit, or estimated). */
   public double scatter() {
     return scatter;
+  }
+
+  /**
+   * f, how much of the fitted centre's component in the span of the centred text features was kept
+   * (1: all of it; 1 for zero-shot).
+   */
+  public double centreShrinkage() {
+    return centreShrinkage;
   }
 
   /** α, the fitted map from centred unit text features to centred image features. */
