@@ -65,10 +65,11 @@ package ai.candle.core;
  * <p>With fewer than {@link #MIN_BASE_CLASSES} base classes the term is plain zero-shot CLIP,
  * {@code cos(x, t_c)}: the image centre and the text-to-image map come from the base classes,
  * and with few of them their errors become a different bias for every class known only by its
- * text. On synthetic CLIP (100 classes, base classes drawn at random from lt-16shot and
- * lt-64shot, 8 draws each) the Gaussian term's all-class accuracy against zero-shot's was −0.9 to
- * +1.0 points with 10 base classes, +0.6 to +2.3 with 15, +1.7 to +3.6 with 20 (QUALITY.md); the
- * early versions of a stream are such models.
+ * text. On synthetic CLIP (generator seeds 5–8, 100 classes, base classes drawn at random from
+ * the 50 of lt-16shot or lt-64shot, 8 draws each) the term's all-class accuracy against
+ * zero-shot's was −1.2 to +1.7 points with 4 base classes, 0.0 to +2.1 with 6, +0.6 to +2.6 with
+ * 8 and +1.8 to +4.6 with 16; without the centre's shrinkage it was −3.3 to +1.7 with 8 and
+ * −0.6 to +3.9 with 16 (QUALITY.md). The early versions of a stream are such models.
  *
  * <p>Everything is derived from what a {@link CandleModel} holds. {@link FastScorer} evaluates
  * the term through its linear form ({@link #weights()}, {@link #squareWeights()}, {@link
@@ -80,7 +81,7 @@ public final class GaussianPrior {
   public static final double TEXT_WEIGHT = 8.0;
 
   /** Fewer base classes than this and the term is zero-shot CLIP. */
-  public static final int MIN_BASE_CLASSES = 16;
+  public static final int MIN_BASE_CLASSES = 8;
 
   private static final double EPS = 1e-12;
 
