@@ -40,6 +40,11 @@ import org.slf4j.LoggerFactory;
  *       one deadline per stall.
  * </ul>
  *
+ * <p>A failure fails only what it concerns, and the worker goes on: an image that does not decode
+ * fails alone ({@link UnreadableImageException}), as does one whose decoding or preprocessing
+ * throws an {@link Error} (out of memory, say: {@link EncoderFailedException}); a model that
+ * fails, with an exception or an {@code Error}, fails its batch ({@link EncoderFailedException}).
+ *
  * <p>Thread-safe. {@link #close} fails what is still queued and releases the model.
  */
 public final class ClipImageEncoder implements AutoCloseable {
@@ -53,6 +58,7 @@ public final class ClipImageEncoder implements AutoCloseable {
   private final EncoderEngine engine;
   private final ImageEncoderOptions options;
   private final int dimension;
+  private final Hooks hooks;
   private final BlockingQueue<Request> queue;
   private final List<Thread> workers = new ArrayList<>();
   /** Images accepted and not yet completed (queued or in a batch). */
@@ -62,13 +68,29 @@ public final class ClipImageEncoder implements AutoCloseable {
 
   private record Request(byte[] image, CompletableFuture<float[]> result) {}
 
+  /**
+   * Tests only: called by a worker where real code can throw an {@link Error} (decoding an image,
+   * running the model), so that a test can throw one there. The service's encoder has
+   * {@link #NONE}.
+   */
+  interface Hooks {
+    Hooks NONE = new Hooks() {};
+
+    /** Before an image of a batch is decoded and preprocessed. */
+    default void beforeImage(byte[] image) {}
+
+    /** Before a batch of {@code size} preprocessed images goes to the model. */
+    default void beforeModel(int size) {}
+  }
+
   private ClipImageEncoder(ZooModel<float[][], float[][]> model, Path path,
-      EncoderEngine engine, ImageEncoderOptions options, int dimension) {
+      EncoderEngine engine, ImageEncoderOptions options, int dimension, Hooks hooks) {
     this.model = model;
     this.path = path;
     this.engine = engine;
     this.options = options;
     this.dimension = dimension;
+    this.hooks = hooks;
     this.queue = new ArrayBlockingQueue<>(options.queueCapacity());
     for (int i = 0; i < options.workers(); i++) {
       Thread worker = new Thread(this::work, "clip-image-encoder-" + i);
@@ -87,6 +109,12 @@ public final class ClipImageEncoder implements AutoCloseable {
    */
   public static ClipImageEncoder load(Path path, EncoderEngine engine,
       ImageEncoderOptions options) throws EncoderLoadException {
+    return load(path, engine, options, Hooks.NONE);
+  }
+
+  /** {@link #load(Path, EncoderEngine, ImageEncoderOptions)} with a test's {@link Hooks}. */
+  static ClipImageEncoder load(Path path, EncoderEngine engine, ImageEncoderOptions options,
+      Hooks hooks) throws EncoderLoadException {
     ZooModel<float[][], float[][]> model = ModelLoader.load("CLIP image encoder", path,
         engine, float[][].class, float[][].class, new ClipImageTranslator());
     try {
@@ -94,7 +122,7 @@ public final class ClipImageEncoder implements AutoCloseable {
       LOG.info("CLIP image encoder {} on {} ({}): D = {}, batches of up to {}, {} worker(s)",
           path, engine.djlName(), model.getNDManager().getDevice(), dimension,
           options.batchSize(), options.workers());
-      return new ClipImageEncoder(model, path, engine, options, dimension);
+      return new ClipImageEncoder(model, path, engine, options, dimension, hooks);
     } catch (EncoderLoadException | RuntimeException e) {
       model.close();
       throw e;
@@ -137,8 +165,9 @@ public final class ClipImageEncoder implements AutoCloseable {
   /**
    * Queues an image without blocking. The future completes with its feature, or exceptionally
    * with {@link UnreadableImageException} (the image's fault), {@link EncoderFailedException}
-   * (the model's) or {@link EncoderBusyException} (closed before it ran). Cancelling it skips the
-   * image if no batch has taken it yet.
+   * (the encoder's: the model failed, or an {@link Error} was thrown for the image or its batch)
+   * or {@link EncoderBusyException} (closed before it ran). Cancelling it skips the image if no
+   * batch has taken it yet.
    *
    * @throws EncoderBusyException the queue is full, or the encoder is closed
    */
@@ -164,7 +193,8 @@ public final class ClipImageEncoder implements AutoCloseable {
    * @throws UnreadableImageException the bytes are not an image, or one over the pixel limit
    * @throws EncoderBusyException no result within the deadline, the encoder has been stuck for
    *     longer than the deadline, or it is closed
-   * @throws EncoderFailedException the model failed
+   * @throws EncoderFailedException the model failed, or an {@link Error} was thrown for the image
+   *     or its batch
    */
   public float[] encode(byte[] image, Duration deadline)
       throws UnreadableImageException, EncoderBusyException {
@@ -260,12 +290,14 @@ public final class ClipImageEncoder implements AutoCloseable {
   private void run(Predictor<float[][], float[][]> predictor, List<Request> batch) {
     List<Request> live = new ArrayList<>(batch.size());
     List<float[]> tensors = new ArrayList<>(batch.size());
+    boolean errorLogged = false; // once a batch: an Error may come again on every image
     for (Request request : batch) {
       if (request.result().isDone()) {
         done(); // cancelled: its caller's deadline passed
         continue;
       }
       try {
+        hooks.beforeImage(request.image());
         tensors.add(ClipPreprocessing.tensor(ImageDecoder.decode(request.image(),
             options.maxPixels())));
         live.add(request);
@@ -276,6 +308,17 @@ public final class ClipImageEncoder implements AutoCloseable {
         done();
         request.result().completeExceptionally(new EncoderFailedException("the CLIP image"
             + " encoder could not preprocess a decoded image: " + e.getMessage(), e));
+      } catch (Error e) {
+        // out of memory decoding, say: fail this image and go on, rather than end the worker
+        // with this batch's futures never completed and the count of pending images never down
+        if (!errorLogged) {
+          errorLogged = true;
+          LOG.error("CLIP image encoder {}: an image of a batch of {} failed; the worker goes on",
+              path, batch.size(), e);
+        }
+        done();
+        request.result().completeExceptionally(new EncoderFailedException("the CLIP image"
+            + " encoder failed decoding or preprocessing an image: " + e, e));
       }
     }
     if (live.isEmpty()) {
@@ -283,11 +326,18 @@ public final class ClipImageEncoder implements AutoCloseable {
     }
     float[][] features;
     try {
+      hooks.beforeModel(tensors.size());
       features = predictor.predict(tensors.toArray(float[][]::new));
-    } catch (TranslateException | RuntimeException e) {
+    } catch (TranslateException | RuntimeException | Error e) {
+      // an Error too (out of memory, an engine's library that does not link): as for the others,
+      // the batch fails and the worker goes on to the next. An Error's message alone may not say
+      // what failed (it may be null, or a method's name), so its class is named
       EncoderFailedException failure = new EncoderFailedException("the CLIP image encoder "
           + path + " (" + engine.djlName() + ") failed on a batch of " + tensors.size()
-          + " images: " + e.getMessage(), e);
+          + " images: " + (e instanceof Error ? e : e.getMessage()), e);
+      if (e instanceof Error && !errorLogged) {
+        LOG.error("{}; the worker goes on", failure.getMessage(), e);
+      }
       for (Request request : live) {
         done();
         request.result().completeExceptionally(failure);

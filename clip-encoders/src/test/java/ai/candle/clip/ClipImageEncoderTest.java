@@ -1,8 +1,10 @@
 package ai.candle.clip;
 
+import static java.util.concurrent.TimeUnit.SECONDS;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -11,9 +13,13 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -138,6 +144,110 @@ class ClipImageEncoderTest {
       for (CompletableFuture<float[]> f : accepted) {
         assertEquals(Fixtures.D, f.get().length);
       }
+    }
+  }
+
+  /**
+   * An Error (out of memory decoding a large image, say) fails its image, at once for
+   * {@code encode}'s caller too, and the worker goes on. Thrown by a test hook where decoding
+   * starts: no real input makes real code throw one.
+   */
+  @Test
+  void anErrorOnAnImageFailsThatImageAndTheWorkerGoesOn() throws Exception {
+    byte[] doomed = Fixtures.image("grey_tall.png");
+    Error error = new OutOfMemoryError("thrown by the test");
+    ClipImageEncoder.Hooks hooks = new ClipImageEncoder.Hooks() {
+      @Override
+      public void beforeImage(byte[] image) {
+        if (Arrays.equals(image, doomed)) {
+          throw error;
+        }
+      }
+    };
+    try (ClipImageEncoder encoder = withHooks(hooks)) {
+      CompletableFuture<float[]> failed = encoder.submit(doomed);
+      CompletableFuture<float[]> good = encoder.submit(Fixtures.image("photo.jpg"));
+      EncoderFailedException e = failure(failed);
+      assertSame(error, e.getCause());
+      assertEquals("the CLIP image encoder failed decoding or preprocessing an image:"
+          + " java.lang.OutOfMemoryError: thrown by the test", e.getMessage());
+      assertArrayEquals(expected[0], good.get(30, SECONDS), 1e-4f);
+      EncoderFailedException direct = assertThrows(EncoderFailedException.class,
+          () -> encoder.encode(doomed, DEADLINE));
+      assertSame(error, direct.getCause().getCause());
+      assertEquals(0, encoder.pending());
+      assertArrayEquals(expected[0], encoder.encode(Fixtures.image("photo.jpg"), DEADLINE), 1e-4f);
+    }
+  }
+
+  /**
+   * An Error from the model (a LinkageError from an engine's native library, say) fails every
+   * image of its batch, as an exception does, and the worker goes on. Thrown by a test hook just
+   * before the model runs.
+   */
+  @Test
+  void anErrorFromTheModelFailsItsBatchAndTheWorkerGoesOn() throws Exception {
+    Error error = new NoSuchMethodError("thrown by the test");
+    AtomicBoolean modelFails = new AtomicBoolean(true);
+    List<Integer> failedBatches = new CopyOnWriteArrayList<>();
+    CountDownLatch holding = new CountDownLatch(1);
+    CountDownLatch queued = new CountDownLatch(1);
+    ClipImageEncoder.Hooks hooks = new ClipImageEncoder.Hooks() {
+      @Override
+      public void beforeImage(byte[] image) {
+        // the worker holds its first batch (one image) until the others wait: they make one batch
+        if (holding.getCount() == 1) {
+          holding.countDown();
+          await(queued);
+        }
+      }
+
+      @Override
+      public void beforeModel(int size) {
+        if (modelFails.get()) {
+          failedBatches.add(size);
+          throw error;
+        }
+      }
+    };
+    try (ClipImageEncoder encoder = withHooks(hooks)) {
+      List<CompletableFuture<float[]>> futures = new ArrayList<>();
+      futures.add(encoder.submit(Fixtures.image("photo.jpg")));
+      await(holding);
+      for (String name : names) {
+        futures.add(encoder.submit(Fixtures.image(name)));
+      }
+      queued.countDown();
+      for (CompletableFuture<float[]> future : futures) {
+        EncoderFailedException e = failure(future);
+        assertSame(error, e.getCause());
+        assertTrue(e.getMessage().endsWith(" images: java.lang.NoSuchMethodError: thrown by the"
+            + " test"), e.getMessage());
+      }
+      assertEquals(List.of(1, names.size()), failedBatches);
+      assertEquals(0, encoder.pending());
+      modelFails.set(false);
+      assertArrayEquals(expected[0], encoder.encode(Fixtures.image("photo.jpg"), DEADLINE), 1e-4f);
+    }
+  }
+
+  private static ClipImageEncoder withHooks(ClipImageEncoder.Hooks hooks) throws Exception {
+    return ClipImageEncoder.load(Fixtures.imageModel(EncoderEngine.PYTORCH),
+        EncoderEngine.PYTORCH, ImageEncoderOptions.defaults(), hooks);
+  }
+
+  /** The future's failure; a future never completed (a dead worker) fails the test in 30 s. */
+  private static EncoderFailedException failure(CompletableFuture<float[]> future) {
+    ExecutionException e = assertThrows(ExecutionException.class, () -> future.get(30, SECONDS));
+    return assertInstanceOf(EncoderFailedException.class, e.getCause());
+  }
+
+  private static void await(CountDownLatch latch) {
+    try {
+      assertTrue(latch.await(30, SECONDS), "waited 30 s");
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
     }
   }
 
