@@ -177,12 +177,7 @@ public final class GaussianPrior {
     for (int k = 0; k < d; k++) {
       mu[k] = visualBar[k] - alpha * textBar[k];
     }
-    double[] m = new double[cb * d]; // m'_c
-    for (int j = 0; j < cb; j++) {
-      for (int k = 0; k < d; k++) {
-        m[j * d + k] = visual[j * d + k] - mu[k];
-      }
-    }
+    double[] m = centred(visual, mu, cb, d); // m'_c
     double w = model.stats().imageScatter();
     if (!(w > 0)) {
       w = estimatedScatter(m, t, n, alpha, cb, d);
@@ -194,19 +189,12 @@ public final class GaussianPrior {
       // μ ← μ − (1 − f)·P_T μ, and the prototypes re-centred on it
       int p = basis.length / d;
       for (int i = 0; i < p; i++) {
-        double along = 0;
-        for (int k = 0; k < d; k++) {
-          along += basis[i * d + k] * mu[k];
-        }
+        double along = dot(basis, i * d, mu, 0, d);
         for (int k = 0; k < d; k++) {
           mu[k] -= (1 - shrinkage) * along * basis[i * d + k];
         }
       }
-      for (int j = 0; j < cb; j++) {
-        for (int k = 0; k < d; k++) {
-          m[j * d + k] = visual[j * d + k] - mu[k];
-        }
-      }
+      m = centred(visual, mu, cb, d);
     }
     double[] mean = new double[c * d];
     double[] var = new double[c];
@@ -302,6 +290,17 @@ public final class GaussianPrior {
       s += a[ai + k] * b[bi + k];
     }
     return s;
+  }
+
+  /** The first {@code rows} rows of {@code v} (rows×D) minus {@code centre}. */
+  private static double[] centred(float[] v, double[] centre, int rows, int d) {
+    double[] out = new double[rows * d];
+    for (int j = 0; j < rows; j++) {
+      for (int k = 0; k < d; k++) {
+        out[j * d + k] = v[j * d + k] - centre[k];
+      }
+    }
+    return out;
   }
 
   /** n_c: images behind each base class's prototype, its count capped as the fit capped it, at least 1. */

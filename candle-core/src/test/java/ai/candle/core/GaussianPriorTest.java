@@ -242,6 +242,12 @@ class GaussianPriorTest {
     assertEquals(-1.0 / 3, cos[2], 1e-6);
   }
 
+  /** A features dataset's training images as the fit takes them. */
+  private static CandleFit.TrainingSet trainingSet(FeaturesDataset data) {
+    return new CandleFit.TrainingSet(data.trainFeatures(), data.trainLabels(), data.dim(), data.classNames(),
+        data.baseClasses(), data.textFeatures(), counts(data.trainCounts()));
+  }
+
   private static float[] counts(int[] n) {
     float[] out = new float[n.length];
     for (int i = 0; i < n.length; i++) {
@@ -257,8 +263,7 @@ class GaussianPriorTest {
   @Test
   void onSyntheticClipTheShrunkCentreIsNearerTheTrueOne() {
     FeaturesDataset data = SyntheticClip.generate(SyntheticClip.benchmarks().get("lt-16shot"));
-    CandleFit.TrainingSet set = new CandleFit.TrainingSet(data.trainFeatures(), data.trainLabels(), data.dim(),
-        data.classNames(), data.baseClasses(), data.textFeatures(), counts(data.trainCounts()));
+    CandleFit.TrainingSet set = trainingSet(data);
     CandleModel m = model(set, true);
     int d = set.dim();
     int c = m.numClasses();
@@ -300,8 +305,7 @@ class GaussianPriorTest {
   @Test
   void onSyntheticClipNewClassesArePredictedAndBaseClassesGain() {
     FeaturesDataset data = SyntheticClip.generate(SyntheticClip.benchmarks().get("lt-4shot"));
-    CandleFit.TrainingSet set = new CandleFit.TrainingSet(data.trainFeatures(), data.trainLabels(), data.dim(),
-        data.classNames(), data.baseClasses(), data.textFeatures(), counts(data.trainCounts()));
+    CandleFit.TrainingSet set = trainingSet(data);
     CandleModel m = model(set, true);
     GaussianPrior prior = GaussianPrior.of(m);
     int cb = set.baseClasses();
