@@ -176,15 +176,8 @@ final class Evaluation {
    *     training images)
    */
   static CandleFit.TrainingSet trainingSet(FeaturesDataset data) {
-    int[] counts = data.trainCounts();
-    float[] classCounts = new float[counts.length];
-    for (int j = 0; j < counts.length; j++) {
-      classCounts[j] = counts[j];
-    }
     try {
-      return new CandleFit.TrainingSet(
-          data.trainFeatures(), data.trainLabels(), data.dim(), data.classNames(), data.baseClasses(),
-          data.textFeatures(), classCounts);
+      return CandleFit.TrainingSet.of(data);
     } catch (IllegalArgumentException e) {
       throw new UserException("cannot fit on this dataset: " + e.getMessage(), e);
     }

@@ -82,6 +82,22 @@ public final class CandleFit {
       }
     }
 
+    /**
+     * A features dataset's training images, its class counts the fit's priors.
+     *
+     * @throws IllegalArgumentException the dataset has no base class, or a base class without
+     *     training images
+     */
+    public static TrainingSet of(FeaturesDataset data) {
+      int[] counts = data.trainCounts();
+      float[] classCounts = new float[counts.length];
+      for (int j = 0; j < counts.length; j++) {
+        classCounts[j] = counts[j];
+      }
+      return new TrainingSet(data.trainFeatures(), data.trainLabels(), data.dim(), data.classNames(),
+          data.baseClasses(), data.textFeatures(), classCounts);
+    }
+
     public int size() {
       return labels.length;
     }

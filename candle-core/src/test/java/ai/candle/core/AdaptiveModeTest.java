@@ -56,16 +56,9 @@ class AdaptiveModeTest {
         img[k] = (float) rnd.nextGaussian();
       }
     }
-    NaiveScorer naive = new NaiveScorer(m);
-    try (FastScorer fast = FastScorer.prepare(m)) {
-      float[][] got = fast.score(images);
-      float[][] want = naive.score(images);
-      for (int i = 0; i < images.length; i++) {
-        assertClose("image " + i, want[i], got[i], 1e-4, 1.0);
-      }
-    }
+    assertFastEqualsNaive(m, images);
     CandleModel noZeroShot = m.withHyper(m.hyper().withMode(HyperParameters.Mode.ADAPTIVE, 0));
-    assertNotEquals(new NaiveScorer(noZeroShot).score(images[0])[0], naive.score(images[0])[0],
+    assertNotEquals(new NaiveScorer(noZeroShot).score(images[0])[0], new NaiveScorer(m).score(images[0])[0],
         "the zero-shot term must change the scores");
   }
 
@@ -75,12 +68,7 @@ class AdaptiveModeTest {
     SyntheticClip.Config cfg = SyntheticClip.Config.defaults().withClasses(24, 20).withDim(72).withShots(6)
         .withTestPerClass(1);
     FeaturesDataset data = SyntheticClip.generate(cfg);
-    float[] counts = new float[24];
-    for (int j = 0; j < 24; j++) {
-      counts[j] = data.trainCounts()[j];
-    }
-    CandleFit.TrainingSet set = new CandleFit.TrainingSet(data.trainFeatures(), data.trainLabels(), data.dim(),
-        data.classNames(), data.baseClasses(), data.textFeatures(), counts);
+    CandleFit.TrainingSet set = CandleFit.TrainingSet.of(data);
     CandleModel m = CandleFit.fit(set, CandleFitTest.hp().withMode(HyperParameters.Mode.ADAPTIVE, 64.0),
         CandleFit.Options.defaults().withDevice(Device.cpu()));
     assertTrue(m.stats().imageScatter() > 0, "the fit measures the scatter");
@@ -92,10 +80,14 @@ class AdaptiveModeTest {
     for (int i = 0; i < images.length; i++) {
       images[i] = Arrays.copyOfRange(data.testFeatures(), i * d, (i + 1) * d);
     }
-    NaiveScorer naive = new NaiveScorer(m);
+    assertFastEqualsNaive(m, images);
+  }
+
+  /** The fast scorer's scores of every image against the naive forward's. */
+  private static void assertFastEqualsNaive(CandleModel m, float[][] images) {
+    float[][] want = new NaiveScorer(m).score(images);
     try (FastScorer fast = FastScorer.prepare(m)) {
       float[][] got = fast.score(images);
-      float[][] want = naive.score(images);
       for (int i = 0; i < images.length; i++) {
         assertClose("image " + i, want[i], got[i], 1e-4, 1.0);
       }

@@ -242,20 +242,6 @@ class GaussianPriorTest {
     assertEquals(-1.0 / 3, cos[2], 1e-6);
   }
 
-  /** A features dataset's training images as the fit takes them. */
-  private static CandleFit.TrainingSet trainingSet(FeaturesDataset data) {
-    return new CandleFit.TrainingSet(data.trainFeatures(), data.trainLabels(), data.dim(), data.classNames(),
-        data.baseClasses(), data.textFeatures(), counts(data.trainCounts()));
-  }
-
-  private static float[] counts(int[] n) {
-    float[] out = new float[n.length];
-    for (int i = 0; i < n.length; i++) {
-      out[i] = n[i];
-    }
-    return out;
-  }
-
   /**
    * On synthetic CLIP (lt-16shot), the shrunk centre is nearer the image centre of all 100 classes
    * (the mean of their test images' means) than the weighted fit's (numpy: 0.29 against 0.59).
@@ -263,7 +249,7 @@ class GaussianPriorTest {
   @Test
   void onSyntheticClipTheShrunkCentreIsNearerTheTrueOne() {
     FeaturesDataset data = SyntheticClip.generate(SyntheticClip.benchmarks().get("lt-16shot"));
-    CandleFit.TrainingSet set = trainingSet(data);
+    CandleFit.TrainingSet set = CandleFit.TrainingSet.of(data);
     CandleModel m = model(set, true);
     int d = set.dim();
     int c = m.numClasses();
@@ -305,7 +291,7 @@ class GaussianPriorTest {
   @Test
   void onSyntheticClipNewClassesArePredictedAndBaseClassesGain() {
     FeaturesDataset data = SyntheticClip.generate(SyntheticClip.benchmarks().get("lt-4shot"));
-    CandleFit.TrainingSet set = trainingSet(data);
+    CandleFit.TrainingSet set = CandleFit.TrainingSet.of(data);
     CandleModel m = model(set, true);
     GaussianPrior prior = GaussianPrior.of(m);
     int cb = set.baseClasses();
