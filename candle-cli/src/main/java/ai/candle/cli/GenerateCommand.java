@@ -3,7 +3,6 @@ package ai.candle.cli;
 import ai.candle.core.FeaturesDataset;
 import ai.candle.core.SyntheticClip;
 import ai.candle.core.SyntheticClip.Config;
-import ai.candle.core.SyntheticClip.Geometry;
 import ai.candle.core.SyntheticClip.ShotProfile;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -28,8 +27,8 @@ import picocli.CommandLine.Spec;
       "Write a synthetic CLIP-like features dataset (features.npz, classes.txt and a SYNTHETIC.txt note) into a "
           + "directory, so that 'candle evaluate' can be tried without real CLIP features.",
       "",
-      "The features imitate CLIP's geometry (modality gap, raw norms, noisy text alignment; SyntheticClip in "
-          + "candle-core). Base classes (the first half by default) get training images, long-tailed by default; "
+      "The features imitate the statistics of real CLIP ViT-B/32 features (modality gap, raw norms, text and image "
+          + "alignment, superclasses, covariance spectrum; SyntheticClip in candle-core). Base classes (the first half by default) get training images, long-tailed by default; "
           + "every class gets test images. Start from --benchmark or from the defaults; every other option given "
           + "overrides that.",
       ""
@@ -45,8 +44,9 @@ final class GenerateCommand implements Callable<Integer> {
   Path out;
 
   @Option(names = "--benchmark", paramLabel = "NAME",
-      description = "A ready-made setting: ${COMPLETION-CANDIDATES} (100 classes, 50 base, D=512, long-tailed with "
-          + "the named head count, imbalance 0.01, 20 test images per class).",
+      description = "A ready-made setting: ${COMPLETION-CANDIDATES}. lt-N: 100 classes, 50 base, D=512, long-tailed with "
+          + "the named head count, imbalance 0.01, 20 test images per class; imagenet-N: the shape of the real-CLIP "
+          + "ImageNet protocol, 1,000 classes, 500 base, imbalance 0.25, 2 test images per class.",
       completionCandidates = Benchmarks.class)
   String benchmark;
 
@@ -71,7 +71,7 @@ final class GenerateCommand implements Callable<Integer> {
   Integer baseClasses;
 
   @Option(names = "--dim", paramLabel = "D",
-      description = "Feature width, a multiple of 8 and at least 8 (the semantic subspace has rank min(64, D/2)). Default: 512.")
+      description = "Feature width, a multiple of 8 and at least 8. Default: 512.")
   Integer dim;
 
   @Option(names = "--test-per-class", paramLabel = "N", description = "Test images of every class. Default: 20.")
@@ -143,11 +143,7 @@ final class GenerateCommand implements Callable<Integer> {
         if (dim < HEADS || dim % HEADS != 0) {
           throw new UserException("--dim must be a positive multiple of " + HEADS + " (the attention heads), got " + dim);
         }
-        Geometry g = cfg.geometry();
-        int rank = Math.min(Geometry.defaults().semanticRank(), dim / 2);
-        cfg = cfg.withGeometry(new Geometry(rank, g.imageOffset(), g.textOffset(), g.imageSignal(), g.textSignal(),
-            g.imageNoise(), g.imageIsotropicNoise(), g.textNoise(), g.imageNorm(), g.textNorm(), g.normJitter()))
-            .withDim(dim);
+        cfg = cfg.withDim(dim);
       }
     } catch (IllegalArgumentException e) {
       throw new UserException("invalid generator settings: " + e.getMessage(), e);

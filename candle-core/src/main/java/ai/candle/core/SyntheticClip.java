@@ -7,43 +7,50 @@ import java.util.Map;
 import java.util.Random;
 
 /**
- * Synthetic CLIP-like features: a {@link FeaturesDataset} whose geometry imitates what Candle
- * sees from a real CLIP encoder, for tests, benchmarks and the demo's default data.
+ * Synthetic CLIP-like features: a {@link FeaturesDataset} whose statistics imitate real CLIP
+ * ViT-B/32 features of ImageNet, for tests, benchmarks and the demo's default data.
  *
  * <h2>Geometry</h2>
  *
- * A random orthonormal basis of R^D gives two modality directions {@code e_I}, {@code e_T} and a
- * "semantic" subspace S of rank r (default 64), orthogonal to both. Each class c has a unit
- * direction {@code u_c} in S (random, so classes overlap a little, as related classes do) and a
- * unit text misalignment {@code z_c} in S. Then, with {@code n(v) = v / |v|}:
+ * Features are built on the unit sphere and then given CLIP's raw norms (Candle normalises
+ * inside). With a random orthonormal basis {@code Q} of R^D, every class c belongs to one of a
+ * fixed number of superclasses s(c), and has
  *
  * <pre>
- * image feature  x = ρ_I · n( m_I·e_I + a·u_c + σ_S·ζ + σ_F·ξ )      (one per image)
- * text feature   t = ρ_T · n( m_T·e_T + b·u_c + τ·z_c )               (one per class)
+ * z_c = √ρ·g_s(c) + √(1−ρ)·h_c            shared latent (what text and images both describe)
+ * v_c = √ρ_v·g'_s(c) + √(1−ρ_v)·h'_c      visual-only latent (what text does not say)
+ * δ_c                                       text-only misalignment
+ * image class mean  m_c = a·z_c + a_v·v_c
+ * text feature      t_c = n( μ_T + b·z_c + b_δ·δ_c )
+ * image feature     x   = n( μ_I + m_c + σ·(√(1−κ)·ε + √κ·ν) )         one per image
  * </pre>
  *
- * where {@code ζ} is Gaussian noise in S and {@code ξ} isotropic Gaussian noise in R^D, each of
- * expected squared norm 1, and {@code ρ_I, ρ_T} are the raw feature norms (about 10 and 8, with a
- * small per-vector jitter), because CLIP's raw features are not unit-norm (Candle normalises
- * inside). The separate modality offsets {@code m_I·e_I} and {@code m_T·e_T} are CLIP's
- * modality gap: with the defaults, images of different classes are far more alike (mean
- * cosine ≈ 0.58) than an image and the text of its own class (≈ 0.14). The text misalignment
- * {@code τ·z_c} and the image noise make zero-shot classification err (≈ 52–56% accuracy over
- * 100 classes with the defaults; it falls as classes are added: ≈ 25% at 1000). The semantic
- * noise makes single images poor prototypes, so labelled images beat zero-shot only in
- * numbers, as with real CLIP: on the base classes a nearest-class-mean classifier scores about
- * 0.28, 0.62 and 0.86 with 1, 4 and 16 images per class against zero-shot's 0.65 (within the
- * base split). All of it is deterministic
- * given the seed; class geometry and text features depend only on the seed, the class count and
- * the geometry, so benchmarks with different shot counts share the same classes and test images.
+ * where {@code n(v) = v / |v|}, the latents are Gaussian with a power-law spectrum over the axes
+ * of {@code Q} (variance of axis i proportional to {@code i^−p}), ε is within-class noise with the
+ * latents' spectrum and ν is nuisance noise (pose, background, light: what no text describes)
+ * with a steeper spectrum in an unrelated basis. {@code μ_I} and {@code μ_T} are the mean image
+ * and mean text, CLIP's modality gap. The weights follow from measured second moments of real
+ * features: {@code |μ_I|², |μ_T|², μ_I·μ_T}, the variance of the image class means {@code a² +
+ * a_v²}, of the texts {@code b² + b_δ²} and their covariance {@code a·b}.
+ *
+ * <p>The defaults were fitted (by a search over the spectra, the superclass shares and the
+ * nuisance share) to the statistics of real CLIP ViT-B/32 ImageNet features that {@code
+ * docs/real-clip.md} lists: at 1,000 classes with 1–4 long-tailed shots they match zero-shot
+ * accuracy, nearest-prototype accuracy, image-text and image-image cosines, the norms of the
+ * mean image and text and the image and text covariance spectra, each within 15% (the test
+ * {@code SyntheticClipTest} holds them there). Like real CLIP, a class's text is a far better
+ * classifier than one to four of its images, and prototypes win only in numbers. Deterministic
+ * given the seed: class geometry and text depend only on the seed, the class count and the
+ * geometry, and training and test images come from separate random streams, so benchmarks with
+ * different shot counts share classes, text features and test images.
  *
  * <h2>Shots</h2>
  *
  * Base classes are the first {@code baseClasses} (half of them by default); new classes get test
  * images only. With {@link ShotProfile#LONG_TAILED} (default) base class i gets {@code n_i =
- * max(int(shots · IR^(i/(Cb−1))), 1)} training images (CANDLE.md), so {@code shots} is the
- * head class's count n_max and the tail has single images; with {@link ShotProfile#FIXED} every
- * base class gets exactly {@code shots}. See {@link #benchmarks()} for the ready-made settings.
+ * max(int(shots · IR^(i/(Cb−1))), 1)} training images, so {@code shots} is the head class's count
+ * and the tail has single images; with {@link ShotProfile#FIXED} every base class gets exactly
+ * {@code shots}. See {@link #benchmarks()} for the ready-made settings.
  */
 public final class SyntheticClip {
 
@@ -58,61 +65,86 @@ public final class SyntheticClip {
   }
 
   /**
-   * The geometry knobs (see the class documentation for the formulas).
+   * The geometry (see the class documentation for the formulas). Variances and norms are those
+   * of unit-normalised features.
    *
-   * @param semanticRank r, the rank of the subspace holding the class directions and the
-   *     semantic noise (64)
-   * @param imageOffset m_I, weight of the image modality direction (2.7)
-   * @param textOffset m_T, weight of the text modality direction (1.5)
-   * @param imageSignal a, weight of the class direction in image features (1)
-   * @param textSignal b, weight of the class direction in text features (1)
-   * @param imageNoise σ_S, semantic (in-subspace) noise of each image (2)
-   * @param imageIsotropicNoise σ_F, isotropic noise of each image (0.5)
-   * @param textNoise τ, the per-class misalignment of the text feature (1)
-   * @param imageNorm ρ_I, mean raw norm of image features (10)
-   * @param textNorm ρ_T, mean raw norm of text features (8)
+   * @param superclasses how many superclasses the classes are spread over (37); siblings are
+   *     what zero-shot and prototypes confuse most
+   * @param superclassShare ρ, the share of a class's shared latent that its superclass gives
+   * @param visualSuperclassShare ρ_v, the same for the visual-only latent
+   * @param latentSpectrum p of the latents' and the within-class noise's power-law spectrum
+   * @param misalignmentSpectrum p of the text misalignment's spectrum
+   * @param nuisanceSpectrum p of the nuisance noise's spectrum
+   * @param sharedImageWeight a, the weight of the shared latent in image class means
+   * @param imageClassVariance a² + a_v², the variance of image class means
+   * @param textClassVariance b² + b_δ², the variance of texts around their mean
+   * @param imageTextCovariance a·b, the covariance of an image class mean and its text
+   * @param withinClassVariance σ², the variance of images around their class mean
+   * @param nuisanceShare κ, the share of the within-class variance that is nuisance
+   * @param meanImageNorm |μ_I|
+   * @param meanTextNorm |μ_T|
+   * @param meanImageTextDot μ_I·μ_T
+   * @param imageNorm mean raw norm of image features (10)
+   * @param textNorm mean raw norm of text features (8)
    * @param normJitter relative standard deviation of the raw norms (0.05)
    */
   public record Geometry(
-      int semanticRank,
-      double imageOffset,
-      double textOffset,
-      double imageSignal,
-      double textSignal,
-      double imageNoise,
-      double imageIsotropicNoise,
-      double textNoise,
+      int superclasses,
+      double superclassShare,
+      double visualSuperclassShare,
+      double latentSpectrum,
+      double misalignmentSpectrum,
+      double nuisanceSpectrum,
+      double sharedImageWeight,
+      double imageClassVariance,
+      double textClassVariance,
+      double imageTextCovariance,
+      double withinClassVariance,
+      double nuisanceShare,
+      double meanImageNorm,
+      double meanTextNorm,
+      double meanImageTextDot,
       double imageNorm,
       double textNorm,
       double normJitter) {
 
+    /** Fitted to real CLIP ViT-B/32 features of ImageNet (class documentation). */
     public static Geometry defaults() {
-      return new Geometry(64, 2.7, 1.5, 1.0, 1.0, 2.0, 0.5, 1.0, 10.0, 8.0, 0.05);
+      return new Geometry(37, 0.54, 0.945, 0.485, 1.233, 1.761, 0.25, 0.266, 0.373, 0.127, 0.213, 0.368,
+          0.722, 0.792, 0.184, 10.0, 8.0, 0.05);
     }
 
     public Geometry {
-      if (semanticRank < 1) {
-        throw new IllegalArgumentException("semantic rank must be >= 1, got " + semanticRank);
+      if (superclasses < 1) {
+        throw new IllegalArgumentException("superclasses must be >= 1, got " + superclasses);
       }
-      for (double v : new double[] {imageOffset, textOffset, imageSignal, textSignal, imageNoise,
-          imageIsotropicNoise, textNoise, normJitter}) {
-        if (!(v >= 0) || Double.isInfinite(v)) {
-          throw new IllegalArgumentException("geometry weights must be finite and >= 0: " + this);
+      for (double share : new double[] {superclassShare, visualSuperclassShare, nuisanceShare}) {
+        if (!(share >= 0 && share <= 1)) {
+          throw new IllegalArgumentException("shares must be in [0, 1]: " + this);
         }
+      }
+      for (double v : new double[] {latentSpectrum, misalignmentSpectrum, nuisanceSpectrum, sharedImageWeight,
+          imageClassVariance, textClassVariance, imageTextCovariance, withinClassVariance, meanImageNorm,
+          meanTextNorm, normJitter}) {
+        if (!(v >= 0) || Double.isInfinite(v)) {
+          throw new IllegalArgumentException("geometry values must be finite and >= 0: " + this);
+        }
+      }
+      if (!(sharedImageWeight > 0) || sharedImageWeight * sharedImageWeight > imageClassVariance
+          || textWeight(imageTextCovariance, sharedImageWeight) > textClassVariance) {
+        throw new IllegalArgumentException("need a² ≤ image class variance and (cov/a)² ≤ text class variance: " + this);
+      }
+      if (Math.abs(meanImageTextDot) > meanImageNorm * meanTextNorm) {
+        throw new IllegalArgumentException("|μ_I·μ_T| must not exceed |μ_I|·|μ_T|: " + this);
       }
       if (!(imageNorm > 0) || !(textNorm > 0) || normJitter >= 0.5) {
         throw new IllegalArgumentException("norms must be > 0 and jitter < 0.5: " + this);
       }
     }
 
-    public Geometry withTextNoise(double v) {
-      return new Geometry(semanticRank, imageOffset, textOffset, imageSignal, textSignal, imageNoise,
-          imageIsotropicNoise, v, imageNorm, textNorm, normJitter);
-    }
-
-    public Geometry withImageNoise(double v) {
-      return new Geometry(semanticRank, imageOffset, textOffset, imageSignal, textSignal, v,
-          imageIsotropicNoise, textNoise, imageNorm, textNorm, normJitter);
+    private static double textWeight(double covariance, double a) {
+      double b = covariance / a;
+      return b * b;
     }
   }
 
@@ -127,7 +159,7 @@ public final class SyntheticClip {
    * @param profile long-tailed (default) or fixed
    * @param testPerClass test images of every class, base and new (20)
    * @param seed seed of everything (1)
-   * @param geometry the geometry knobs
+   * @param geometry the geometry
    */
   public record Config(
       int classes,
@@ -140,6 +172,9 @@ public final class SyntheticClip {
       long seed,
       Geometry geometry) {
 
+    /** Below this width the modality axes leave too few latent axes. */
+    public static final int MIN_DIM = 8;
+
     public static Config defaults() {
       return new Config(100, 50, 512, 16, 0.01, ShotProfile.LONG_TAILED, 20, 1L, Geometry.defaults());
     }
@@ -148,9 +183,8 @@ public final class SyntheticClip {
       if (classes < 1 || baseClasses < 0 || baseClasses > classes) {
         throw new IllegalArgumentException("need 1 <= classes and 0 <= baseClasses <= classes, got " + classes + ", " + baseClasses);
       }
-      if (dim < geometry.semanticRank() + 2) {
-        throw new IllegalArgumentException(
-            "dim " + dim + " must be at least the semantic rank + 2 = " + (geometry.semanticRank() + 2));
+      if (dim < MIN_DIM) {
+        throw new IllegalArgumentException("dim " + dim + " must be at least " + MIN_DIM);
       }
       if (shots < 1 || testPerClass < 0) {
         throw new IllegalArgumentException("shots must be >= 1 and testPerClass >= 0");
@@ -209,50 +243,84 @@ public final class SyntheticClip {
 
   /**
    * The ready-made benchmark settings, by name, in order: {@code lt-1shot}, {@code lt-2shot},
-   * {@code lt-4shot}, {@code lt-16shot}, {@code lt-64shot}. All are the default config (100
-   * classes, 50 base, D=512, IR 0.01, 20 test images per class, default geometry) with the
-   * long-tailed profile and n_max = 1, 2, 4, 16, 64: so the few-shot ones have "1–4 long-tailed
-   * shots" (base classes with 4, 3, 2 or 1 images for {@code lt-4shot}, 2 or 1 for {@code
-   * lt-2shot}, exactly 1 for {@code lt-1shot}), and the others a head of 16 or 64 images and a
-   * tail of single images. They share classes, text features and test images.
+   * {@code lt-4shot}, {@code lt-16shot}, {@code lt-64shot} (the default config: 100 classes, 50
+   * base, D = 512, IR 0.01, 20 test images per class, long-tailed with n_max = 1, 2, 4, 16, 64),
+   * then {@code imagenet-4shot}, {@code imagenet-16shot}, {@code imagenet-64shot}: 1,000 classes,
+   * 500 base, IR 0.25, 2 test images per class, the shape of the real-CLIP ImageNet protocol (4
+   * shots: 853 training images, 4 down to 1 per base class). The 100-class ones share classes,
+   * text features and test images, and so do the 1,000-class ones.
    */
   public static Map<String, Config> benchmarks() {
     Map<String, Config> m = new LinkedHashMap<>();
     for (int shots : new int[] {1, 2, 4, 16, 64}) {
       m.put("lt-" + shots + "shot", Config.defaults().withShots(shots));
     }
+    for (int shots : new int[] {4, 16, 64}) {
+      m.put("imagenet-" + shots + "shot", imagenetShape(shots));
+    }
     return m;
+  }
+
+  /** 1,000 classes (500 base), {@code shots} down to a quarter of it, 2 test images per class. */
+  public static Config imagenetShape(int shots) {
+    return Config.defaults().withClasses(1000, 500).withShots(shots).withImbalanceRatio(0.25).withTestPerClass(2);
   }
 
   /** Generates a dataset; the same config gives the same dataset, bit for bit. */
   public static FeaturesDataset generate(Config cfg) {
     Geometry g = cfg.geometry();
     int d = cfg.dim();
-    int r = g.semanticRank();
     int c = cfg.classes();
     Random geo = stream(cfg.seed(), 1);
-    double[][] basis = orthonormal(geo, r + 2, d);
-    double[] eImage = basis[0];
-    double[] eText = basis[1];
-    double[][] semantic = new double[r][];
-    System.arraycopy(basis, 2, semantic, 0, r);
-    double[][] classDir = new double[c][];
-    double[][] textDir = new double[c][];
+    double[][] basis = orthonormal(geo, d, d);
+    double[][] nuisanceBasis = orthonormal(geo, d, d);
+    // the last two axes carry the mean image and text; the latents use the spectrum over all axes
+    double[] latentSd = powerLawSd(d, g.latentSpectrum());
+    double[] misalignmentSd = powerLawSd(d, g.misalignmentSpectrum());
+    double[] nuisanceSd = powerLawSd(d, g.nuisanceSpectrum());
+    double a = g.sharedImageWeight();
+    double av = Math.sqrt(Math.max(0, g.imageClassVariance() - a * a));
+    double b = g.imageTextCovariance() / a;
+    double bd = Math.sqrt(Math.max(0, g.textClassVariance() - b * b));
+    double cosGap = g.meanImageTextDot() / (g.meanImageNorm() * g.meanTextNorm());
+    double[] meanImage = scaled(basis[d - 1], g.meanImageNorm());
+    double[] meanText = new double[d];
+    axpy(g.meanTextNorm() * cosGap, basis[d - 1], meanText);
+    axpy(g.meanTextNorm() * Math.sqrt(Math.max(0, 1 - cosGap * cosGap)), basis[d - 2], meanText);
+
+    int supers = g.superclasses();
+    double[][] sharedSuper = new double[supers][];
+    double[][] visualSuper = new double[supers][];
+    for (int s = 0; s < supers; s++) {
+      sharedSuper[s] = gaussian(geo, latentSd);
+      visualSuper[s] = gaussian(geo, latentSd);
+    }
+    double[][] imageMean = new double[c][]; // m_c in latent coordinates
+    double[][] textDev = new double[c][]; // b·z_c + b_δ·δ_c in latent coordinates
+    double rho = g.superclassShare();
+    double rhoV = g.visualSuperclassShare();
     for (int j = 0; j < c; j++) {
-      classDir[j] = unitInSubspace(geo, semantic, d);
-      textDir[j] = unitInSubspace(geo, semantic, d);
+      int s = geo.nextInt(supers);
+      double[] z = mix(rho, sharedSuper[s], gaussian(geo, latentSd));
+      double[] v = mix(rhoV, visualSuper[s], gaussian(geo, latentSd));
+      double[] delta = gaussian(geo, misalignmentSd);
+      imageMean[j] = new double[d];
+      axpy(a, z, imageMean[j]);
+      axpy(av, v, imageMean[j]);
+      textDev[j] = new double[d];
+      axpy(b, z, textDev[j]);
+      axpy(bd, delta, textDev[j]);
     }
 
     Random textRng = stream(cfg.seed(), 2);
     float[] text = new float[c * d];
     for (int j = 0; j < c; j++) {
-      double[] v = new double[d];
-      axpy(g.textOffset(), eText, v);
-      axpy(g.textSignal(), classDir[j], v);
-      axpy(g.textNoise(), textDir[j], v);
-      store(v, g.textNorm() * jitter(textRng, g.normJitter()), text, j, d);
+      double[] t = meanText.clone();
+      addInBasis(textDev[j], basis, t);
+      store(t, g.textNorm() * jitter(textRng, g.normJitter()), text, j, d);
     }
 
+    ImageNoise noise = new ImageNoise(basis, nuisanceBasis, latentSd, nuisanceSd, g);
     int[] counts = cfg.shotCounts();
     int n = 0;
     for (int k : counts) {
@@ -265,7 +333,7 @@ public final class SyntheticClip {
     for (int j = 0; j < counts.length; j++) {
       for (int k = 0; k < counts[j]; k++, row++) {
         trainLabels[row] = j;
-        image(trainRng, g, eImage, semantic, classDir[j], train, row, d);
+        image(trainRng, meanImage, imageMean[j], basis, noise, g, train, row, d);
       }
     }
 
@@ -275,7 +343,7 @@ public final class SyntheticClip {
     Random testRng = stream(cfg.seed(), 4);
     for (int i = 0; i < m; i++) {
       testLabels[i] = i / cfg.testPerClass();
-      image(testRng, g, eImage, semantic, classDir[testLabels[i]], test, i, d);
+      image(testRng, meanImage, imageMean[testLabels[i]], basis, noise, g, test, i, d);
     }
 
     List<String> names = new ArrayList<>(c);
@@ -286,20 +354,65 @@ public final class SyntheticClip {
     return new FeaturesDataset(train, trainLabels, test, testLabels, text, cfg.baseClasses(), names);
   }
 
-  private static void image(
-      Random rng, Geometry g, double[] eImage, double[][] semantic, double[] classDir, float[] out, int row, int d) {
-    double[] v = new double[d];
-    axpy(g.imageOffset(), eImage, v);
-    axpy(g.imageSignal(), classDir, v);
-    double s = g.imageNoise() / Math.sqrt(semantic.length);
-    for (double[] basisVector : semantic) {
-      axpy(s * rng.nextGaussian(), basisVector, v);
+  /** The within-class noise: latent-spectrum noise in the class basis, nuisance in its own. */
+  private record ImageNoise(double[][] basis, double[][] nuisanceBasis, double[] latentSd, double[] nuisanceSd,
+      Geometry g) {}
+
+  private static void image(Random rng, double[] meanImage, double[] classMean, double[][] basis, ImageNoise noise,
+      Geometry g, float[] out, int row, int d) {
+    double[] x = meanImage.clone();
+    double[] latent = classMean.clone();
+    double sigma = Math.sqrt(g.withinClassVariance());
+    double kappa = g.nuisanceShare();
+    double[] eps = gaussian(rng, noise.latentSd());
+    axpy(sigma * Math.sqrt(1 - kappa), eps, latent);
+    addInBasis(latent, basis, x);
+    double[] nu = gaussian(rng, noise.nuisanceSd());
+    for (int i = 0; i < d; i++) {
+      nu[i] *= sigma * Math.sqrt(kappa);
     }
-    double iso = g.imageIsotropicNoise() / Math.sqrt(d);
-    for (int k = 0; k < d; k++) {
-      v[k] += iso * rng.nextGaussian();
+    addInBasis(nu, noise.nuisanceBasis(), x);
+    store(x, g.imageNorm() * jitter(rng, g.normJitter()), out, row, d);
+  }
+
+  /** Standard deviations of a power-law spectrum over {@code d} axes: variance i^−p, summing to 1. */
+  static double[] powerLawSd(int d, double p) {
+    double[] var = new double[d];
+    double sum = 0;
+    for (int i = 0; i < d; i++) {
+      var[i] = Math.pow(i + 1, -p);
+      sum += var[i];
     }
-    store(v, g.imageNorm() * jitter(rng, g.normJitter()), out, row, d);
+    double[] sd = new double[d];
+    for (int i = 0; i < d; i++) {
+      sd[i] = Math.sqrt(var[i] / sum);
+    }
+    return sd;
+  }
+
+  private static double[] gaussian(Random rng, double[] sd) {
+    double[] v = new double[sd.length];
+    for (int i = 0; i < sd.length; i++) {
+      v[i] = sd[i] * rng.nextGaussian();
+    }
+    return v;
+  }
+
+  /** √share·shared + √(1−share)·own. */
+  private static double[] mix(double share, double[] shared, double[] own) {
+    double[] out = new double[own.length];
+    axpy(Math.sqrt(share), shared, out);
+    axpy(Math.sqrt(1 - share), own, out);
+    return out;
+  }
+
+  /** y += Σ_i coords[i]·basis[i]. */
+  private static void addInBasis(double[] coords, double[][] basis, double[] y) {
+    for (int i = 0; i < coords.length; i++) {
+      if (coords[i] != 0) {
+        axpy(coords[i], basis[i], y);
+      }
+    }
   }
 
   /** An independent, reproducible random stream per purpose (so e.g. shots do not move test images). */
@@ -331,13 +444,10 @@ public final class SyntheticClip {
     return q;
   }
 
-  private static double[] unitInSubspace(Random rng, double[][] basis, int d) {
-    double[] v = new double[d];
-    for (double[] b : basis) {
-      axpy(rng.nextGaussian(), b, v);
-    }
-    scale(v, 1 / Math.sqrt(dot(v, v)));
-    return v;
+  private static double[] scaled(double[] v, double f) {
+    double[] out = v.clone();
+    scale(out, f);
+    return out;
   }
 
   private static void store(double[] v, double norm, float[] out, int row, int d) {
