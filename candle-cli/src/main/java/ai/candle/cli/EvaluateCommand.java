@@ -1,6 +1,7 @@
 package ai.candle.cli;
 
 import ai.candle.core.HyperParameters;
+import ai.candle.core.WeightSelection;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -67,17 +68,17 @@ final class EvaluateCommand implements Callable<Integer> {
   String device;
 
   @Option(names = "--mode", defaultValue = "both", paramLabel = "reference|adaptive|both",
-      description = "Which Candle to fit: adaptive (the service's default: virtual prototypes in the image modality, "
-          + "a prior term (a Gaussian per class whose mean blends its text, mapped across the modality gap, with its "
-          + "images) added with "
-          + "weight --zero-shot-weight; reported as \"candle\"), reference (the paper's "
-          + "configuration, exactly; reported as \"reference\"), or both.")
+      description = "Which Candle to fit: adaptive (the service's default: zero-shot CLIP's logits plus corrections on "
+          + "the classes with images, the Gaussian image-evidence term, the Candle head and a base-class offset, each "
+          + "weighted by cross-validation on the training data, zero-shot itself a candidate; reported as "
+          + "\"candle\"), reference (the paper's configuration, exactly; reported as \"reference\"), or both.")
   String mode;
 
-  @Option(names = "--zero-shot-weight", defaultValue = "64", paramLabel = "X",
-      description = "adaptive: weight λ of the prior term s·term(x, c) added to the head's scores "
-          + "(GaussianPrior; 0 leaves the head alone).")
-  double zeroShotWeight;
+  @Option(names = "--head", defaultValue = "auto", paramLabel = "auto|off",
+      description = "adaptive: auto tries the Candle head's weight on a held-out split (one extra fit of the head on "
+          + "about half the images; the head is fitted on all of them only when it earns a weight); off keeps its "
+          + "weight at 0 and never fits it.")
+  String head;
 
   @Option(names = "--json",
       description = "Print exactly one JSON object on stdout instead of the table (accuracies as fractions; "
@@ -120,8 +121,13 @@ final class EvaluateCommand implements Callable<Integer> {
   /** The options as evaluation settings: "candle" (adaptive) first, then "reference". */
   Evaluation.Settings settings() {
     HyperParameters reference = hyperParameters();
-    Evaluation.Configuration adaptive =
-        new Evaluation.Configuration("candle", reference.withMode(HyperParameters.Mode.ADAPTIVE, zeroShotWeight));
+    WeightSelection.Settings selection = switch (head) {
+      case "auto" -> WeightSelection.Settings.defaults();
+      case "off" -> WeightSelection.Settings.defaults().withoutHead();
+      default -> throw new UserException("--head must be auto or off, got '" + head + "'");
+    };
+    Evaluation.Configuration adaptive = new Evaluation.Configuration("candle",
+        reference.withMode(HyperParameters.Mode.ADAPTIVE), selection);
     Evaluation.Configuration paper = new Evaluation.Configuration("reference", reference);
     return new Evaluation.Settings(dataset, device, switch (mode) {
       case "adaptive" -> List.of(adaptive);
@@ -132,9 +138,6 @@ final class EvaluateCommand implements Callable<Integer> {
   }
 
   HyperParameters hyperParameters() {
-    if (!(zeroShotWeight >= 0) || Double.isInfinite(zeroShotWeight)) {
-      throw new UserException("--zero-shot-weight must be a finite number >= 0, got " + zeroShotWeight);
-    }
     if (!(scale >= 0) || Double.isInfinite(scale)) {
       throw new UserException("--scale must be a finite number >= 0, got " + scale);
     }

@@ -3,12 +3,14 @@ package ai.candle.cli;
 import ai.candle.cli.Metrics.Accuracies;
 import ai.candle.cli.Metrics.Bucket;
 import ai.candle.cli.Metrics.Predictions;
+import ai.candle.core.AdaptiveFit;
 import ai.candle.core.CandleFit;
 import ai.candle.core.CandleModel;
 import ai.candle.core.Devices;
 import ai.candle.core.FastScorer;
 import ai.candle.core.FeaturesDataset;
 import ai.candle.core.HyperParameters;
+import ai.candle.core.WeightSelection;
 import ai.candle.core.ZeroShot;
 import ai.djl.Device;
 import java.io.IOException;
@@ -46,8 +48,13 @@ final class Evaluation {
    *
    * @param key its name in reports ({@code candle})
    * @param hyper the fit's hyper-parameters
+   * @param selection ADAPTIVE: the candidates its weights are chosen among ({@link AdaptiveFit})
    */
-  record Configuration(String key, HyperParameters hyper) {}
+  record Configuration(String key, HyperParameters hyper, WeightSelection.Settings selection) {
+    Configuration(String key, HyperParameters hyper) {
+      this(key, hyper, WeightSelection.Settings.defaults());
+    }
+  }
 
   /**
    * What to evaluate.
@@ -75,14 +82,17 @@ final class Evaluation {
    * @param fitSeconds wall time of the fit, preparation included
    * @param scoreImagesPerSecond test images / wall seconds inside {@code FastScorer.score} (null
    *     without test images)
-   * @param epochLoss mean loss of each epoch
+   * @param epochLoss mean loss of each epoch of the head's fit on all the data (empty when the
+   *     ADAPTIVE selection gave the head no weight and it was not fitted)
+   * @param fitted ADAPTIVE: the model's weights and how they were chosen; null in REFERENCE
    */
   record Outcome(
       Configuration configuration,
       Accuracies accuracies,
       double fitSeconds,
       Double scoreImagesPerSecond,
-      List<Double> epochLoss) {}
+      List<Double> epochLoss,
+      AdaptiveFit.Fitted fitted) {}
 
   /** The whole report: the primary outcome is {@code candle.get(0)}. */
   record Report(DatasetSummary dataset, String device, Accuracies zeroShot, List<Outcome> candle) {
@@ -191,8 +201,17 @@ final class Evaluation {
         cfg.key(), device, hp.epochs(), hp.batchSize(), hp.learningRate(), hp.scale(), hp.seed());
     progress.flush();
     long t0 = System.nanoTime();
-    CandleModel model = CandleFit.fit(training, hp,
-        CandleFit.Options.defaults().withDevice(device).withProgress(epochPrinter(progress)));
+    CandleFit.Options options = CandleFit.Options.defaults().withDevice(device).withProgress(epochPrinter(progress));
+    AdaptiveFit.Fitted fitted = null;
+    CandleModel model;
+    if (hp.isAdaptive()) {
+      fitted = AdaptiveFit.fit(training, hp, options, cfg.selection());
+      model = fitted.model();
+      progress.printf(Locale.ROOT, "%s weights: %s%n  k, λ, β: %s%n  η: %s%n", cfg.key(), Reports.weights(model.weights()),
+          fitted.prior().decision(), fitted.head() != null ? fitted.head().decision() : fitted.headNote());
+    } else {
+      model = CandleFit.fit(training, hp, options);
+    }
     double fitSeconds = (System.nanoTime() - t0) / 1e9;
 
     int m = data.testSize();
@@ -217,7 +236,7 @@ final class Evaluation {
     Predictions p = Metrics.fromScores(scores, data.testLabels(), data.baseClasses());
     Accuracies acc = Metrics.measure(p, data.testLabels(), data.baseClasses(), counts);
     Double rate = m == 0 ? null : m / (scoringNanos / 1e9);
-    return new Outcome(cfg, acc, fitSeconds, rate, model.stats().epochLoss());
+    return new Outcome(cfg, acc, fitSeconds, rate, model.stats().epochLoss(), fitted);
   }
 
   /** "epoch 12/50 loss 3.2100 (0.41 s) [#####.....]" per epoch. */

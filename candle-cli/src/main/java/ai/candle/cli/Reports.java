@@ -6,6 +6,9 @@ import ai.candle.cli.Evaluation.Report;
 import ai.candle.cli.Metrics.Accuracies;
 import ai.candle.cli.Metrics.Bucket;
 import ai.candle.cli.Metrics.SplitAccuracy;
+import ai.candle.core.AdaptiveFit;
+import ai.candle.core.ScoreWeights;
+import ai.candle.core.WeightSelection;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -24,11 +27,19 @@ import java.util.Locale;
  *  "zero_shot": {"all": {"base", "new", "hm"}, "split": {"base", "new", "hm"},
  *                "buckets": {"many", "medium", "few", "new"}},
  *  "candle": {same keys, plus "hyper_parameters", "fit_seconds", "score_images_per_second",
- *             "epoch_loss"},
+ *             "epoch_loss", and in the adaptive mode "weights": {"text_weight", "prior_weight",
+ *             "head_weight", "base_offset", "zero_shot"} and "selection": {"prior": STAGE,
+ *             "head": STAGE or null, "head_note", "head_fitted", "seconds"}},
  *  "fit_seconds": x, "score_images_per_second": x}
  * }</pre>
  *
- * Accuracies are fractions in [0, 1], nested so that the dotted names {@code candle.all.base},
+ * A STAGE is one step of the weights' selection ({@code WeightSelection}): {"weights", "chosen":
+ * {"base", "new", "hm"} (cross-validated estimate of the chosen weights), "reference" (the same
+ * for what they had to beat: zero-shot CLIP, or for the head the same weights without it),
+ * "gain", "standard_error", "candidates", "base_like_classes", "new_like_classes", "images",
+ * "decision"}.
+ *
+ * <p>Accuracies are fractions in [0, 1], nested so that the dotted names {@code candle.all.base},
  * {@code candle.split.hm}, {@code zero_shot.buckets.few} ... are paths into the object (e.g. {@code
  * jq .candle.split.hm}). An accuracy over no test images, and the harmonic mean when one side
  * has none, are {@code null}; every bucket key is present. The top-level {@code fit_seconds} and
@@ -53,8 +64,9 @@ final class Reports {
       hp.put("scale", o.configuration().hyper().scale());
       hp.put("seed", o.configuration().hyper().seed());
       hp.put("mode", o.configuration().hyper().mode().name().toLowerCase(java.util.Locale.ROOT));
-      if (o.configuration().hyper().isAdaptive()) {
-        hp.put("zero_shot_weight", o.configuration().hyper().zeroShotWeight());
+      if (o.fitted() != null) {
+        node.set("weights", weightsNode(o.fitted().model().weights()));
+        node.set("selection", selection(o.fitted()));
       }
       node.put("fit_seconds", round(o.fitSeconds(), 3));
       node.put("score_images_per_second", o.scoreImagesPerSecond() == null ? null : round(o.scoreImagesPerSecond(), 1));
@@ -70,6 +82,64 @@ final class Reports {
     } catch (JsonProcessingException e) {
       throw new UncheckedIOException(e);
     }
+  }
+
+  /** k, λ, η, β as a JSON object. */
+  static ObjectNode weightsNode(ScoreWeights w) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("text_weight", w.textWeight());
+    n.put("prior_weight", w.priorWeight());
+    n.put("head_weight", w.headWeight());
+    n.put("base_offset", w.baseOffset());
+    n.put("zero_shot", w.isZeroShot());
+    return n;
+  }
+
+  /** The weights in words. */
+  static String weights(ScoreWeights w) {
+    return w.isZeroShot() ? "zero-shot CLIP (every correction off)" : String.format(Locale.ROOT,
+        "k %s, λ %s, η %s, β %s", w.textWeight(), w.priorWeight(), w.headWeight(), w.baseOffset());
+  }
+
+  private static ObjectNode selection(AdaptiveFit.Fitted f) {
+    ObjectNode n = JSON.createObjectNode();
+    n.set("prior", stage(f.prior()));
+    if (f.head() != null) {
+      n.set("head", stage(f.head()));
+    } else {
+      n.putNull("head");
+      n.put("head_note", f.headNote());
+    }
+    n.put("head_fitted", f.headFitted());
+    n.put("seconds", round(f.seconds(), 3));
+    return n;
+  }
+
+  private static ObjectNode stage(WeightSelection.Result r) {
+    ObjectNode n = JSON.createObjectNode();
+    n.set("weights", weightsNode(r.weights()));
+    n.set("chosen", estimate(r.chosen()));
+    n.set("reference", estimate(r.zeroShot()));
+    n.put("gain", finite(r.gain()));
+    n.put("standard_error", finite(r.standardError()));
+    n.put("candidates", r.candidates());
+    n.put("base_like_classes", r.baseLikeClasses());
+    n.put("new_like_classes", r.newLikeClasses());
+    n.put("images", r.images());
+    n.put("decision", r.decision());
+    return n;
+  }
+
+  private static ObjectNode estimate(WeightSelection.Estimate e) {
+    ObjectNode n = JSON.createObjectNode();
+    n.put("base", finite(e.base()));
+    n.put("new", finite(e.novel()));
+    n.put("hm", finite(e.hm()));
+    return n;
+  }
+
+  private static Double finite(double v) {
+    return Double.isFinite(v) ? round(v, 5) : null;
   }
 
   private static ObjectNode dataset(DatasetSummary d) {
@@ -134,6 +204,12 @@ final class Reports {
       sb.append(String.format(Locale.ROOT, "%s: fit %.2f s (%d epochs), scoring %s images/s (each image alone)%n",
           o.configuration().key(), o.fitSeconds(), o.configuration().hyper().epochs(),
           o.scoreImagesPerSecond() == null ? "-" : String.format(Locale.ROOT, "%.0f", o.scoreImagesPerSecond())));
+      if (o.fitted() != null) {
+        AdaptiveFit.Fitted f = o.fitted();
+        sb.append(String.format(Locale.ROOT, "%s: weights %s%n  k, λ, β: %s%n  η: %s%n", o.configuration().key(),
+            weights(f.model().weights()), f.prior().decision(),
+            f.head() != null ? f.head().decision() : f.headNote()));
+      }
     }
     return sb.toString();
   }

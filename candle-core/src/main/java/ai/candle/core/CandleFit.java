@@ -206,7 +206,27 @@ public final class CandleFit {
     LOG.debug("fit of {} samples, {} classes on {} took {} s", n, c, device, total);
     FitStats stats = new FitStats(losses, seconds, total, n, device.toString(), imageScatter(capped, visual));
     return new CandleModel(
-        capped.classNames(), cb, d, capped.textFeatures(), visual, capped.classCounts(), learnt, hp, stats);
+        capped.classNames(), cb, d, capped.textFeatures(), visual, capped.classCounts(), learnt, hp, stats,
+        ScoreWeights.ZERO);
+  }
+
+  /**
+   * The model of a training set without fitting the head: its visual prototypes, class counts
+   * and measured within-class scatter, the head at its initial parameters. What an ADAPTIVE model
+   * whose head weight is 0 needs ({@link AdaptiveFit}): no score reads the head.
+   *
+   * @param device recorded as the fit's device (null: the default one)
+   */
+  public static CandleModel prototypesOnly(TrainingSet data, HyperParameters hp, Device device) {
+    long start = System.nanoTime();
+    TrainingSet capped = capPerClass(data, hp.maxPerClass(), hp.seed());
+    float[] visual = visualPrototypes(capped);
+    CandleParameters initial = initialParameters(capped, hp, visual);
+    String where = (device != null ? device : Devices.choose()).toString();
+    FitStats stats = new FitStats(List.of(), List.of(), (System.nanoTime() - start) / 1e9, capped.size(), where,
+        imageScatter(capped, visual));
+    return new CandleModel(capped.classNames(), capped.baseClasses(), capped.dim(), capped.textFeatures(), visual,
+        capped.classCounts(), initial, hp, stats, ScoreWeights.ZERO);
   }
 
   /** One SGD step on the samples {@code order[from..to)}; returns the batch loss. */
@@ -337,8 +357,7 @@ public final class CandleFit {
   /**
    * A model that scores {@code classNames} before any fit: every class is new, its virtual
    * prototype its text feature (no base class, so no modality gap is known yet), and the head
-   * has the reference initialisation. In ADAPTIVE mode zero-shot CLIP's logits carry most of the
-   * score.
+   * has the reference initialisation. In ADAPTIVE mode it scores exactly as zero-shot CLIP.
    *
    * @param textFeatures C×D raw text features in the order of {@code classNames}
    */
@@ -348,15 +367,18 @@ public final class CandleFit {
       throw new IllegalArgumentException(c + " classes need " + c * dim + " text feature values, got " + textFeatures.length);
     }
     CandleParameters p = initialParameters(dim, textFeatures.clone(), hp.initialRatio(), hp.seed());
-    return new CandleModel(classNames, 0, dim, textFeatures.clone(), new float[0], new float[c], p, hp, FitStats.none("none"));
+    return new CandleModel(classNames, 0, dim, textFeatures.clone(), new float[0], new float[c], p, hp, FitStats.none("none"),
+        ScoreWeights.ZERO);
   }
 
   /**
    * The model with classes appended as new (virtual prototypes), no fit: what a service serves
    * within moments of a class announcement. A virtual prototype is the class's text feature, in
    * ADAPTIVE mode shifted into the image modality by the model's mean gap between visual
-   * prototype and text feature over its base classes (as {@link #fit} initialises them). Every
-   * existing class scores as before, up to the attention now also seeing the new tokens.
+   * prototype and text feature over its base classes (as {@link #fit} initialises them). In
+   * ADAPTIVE mode the added classes score exactly as zero-shot CLIP and the base classes keep
+   * their weights; the head's scores and the Gaussian term's text centring now also see the new
+   * classes.
    *
    * @param names the classes to add, none of them in the model yet
    * @param textFeatures their raw text features, names.size()×D
@@ -393,7 +415,7 @@ public final class CandleFit {
     allNames.addAll(names);
     float[] counts = Arrays.copyOf(model.classCounts(), allNames.size());
     return new CandleModel(allNames, model.baseClasses(), d, concat(model.textFeatures(), textFeatures),
-        model.visualPrototypes(), counts, extended, model.hyper(), model.stats());
+        model.visualPrototypes(), counts, extended, model.hyper(), model.stats(), model.weights());
   }
 
   private static float[] concat(float[] a, float[] b) {

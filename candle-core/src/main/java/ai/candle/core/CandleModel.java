@@ -18,6 +18,8 @@ import java.util.List;
  * @param params the learnt parameters
  * @param hyper hyper-parameters of the fit (SCALE and the logit scale among them)
  * @param stats what the fit measured, the device included
+ * @param weights ADAPTIVE: how zero-shot CLIP's logits and the learnt corrections are combined
+ *     ({@link ScoreWeights#ZERO}: zero-shot CLIP); ignored in REFERENCE mode
  */
 public record CandleModel(
     List<String> classNames,
@@ -28,10 +30,14 @@ public record CandleModel(
     float[] classCounts,
     CandleParameters params,
     HyperParameters hyper,
-    FitStats stats) {
+    FitStats stats,
+    ScoreWeights weights) {
 
   public CandleModel {
     classNames = List.copyOf(classNames);
+    if (weights == null) {
+      throw new IllegalArgumentException("score weights must not be null (ScoreWeights.ZERO is zero-shot CLIP)");
+    }
     int c = classNames.size();
     if (baseClasses < 0 || baseClasses > c) {
       throw new IllegalArgumentException("base classes " + baseClasses + " out of range 0.." + c);
@@ -63,9 +69,16 @@ public record CandleModel(
     return numClasses() - baseClasses;
   }
 
-  /** The same fitted model with other hyper-parameters (those that act at scoring time: mode, λ). */
+  /** The same fitted model with other hyper-parameters (the mode acts at scoring time). */
   public CandleModel withHyper(HyperParameters h) {
-    return new CandleModel(classNames, baseClasses, dim, textFeatures, visualPrototypes, classCounts, params, h, stats);
+    return new CandleModel(classNames, baseClasses, dim, textFeatures, visualPrototypes, classCounts, params, h, stats,
+        weights);
+  }
+
+  /** The same fitted model scored with other weights. */
+  public CandleModel withWeights(ScoreWeights w) {
+    return new CandleModel(classNames, baseClasses, dim, textFeatures, visualPrototypes, classCounts, params, hyper,
+        stats, w);
   }
 
   /** The C×D prototypes {@code [visual; virtual]} before projection. */

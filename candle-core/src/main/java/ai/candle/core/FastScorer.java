@@ -80,43 +80,51 @@ public final class FastScorer implements AutoCloseable {
 
   private final int dim;
   private final int classes;
+  private final int baseClasses;
   private final int heads;
   private final int headDim;
   private final float ratio;
   private final int chunk;
+  /** REFERENCE: the score is the head's. ADAPTIVE: zero-shot CLIP plus the weighted corrections. */
+  private final boolean adaptive;
+  /** Whether the head's test-phase scores take part (REFERENCE, or ADAPTIVE with η > 0); the head's arrays are null otherwise. */
+  private final boolean head;
 
-  // Image side.
-  private final NDArray projImage; // D×D
-  private final NDArray normWeight; // D
-  private final NDArray normBias; // D
-  private final NDArray inProjT; // D×3D, query columns scaled by 1/√dh
-  private final NDArray inBias; // 3D, query part scaled by 1/√dh
-  private final NDArray outProjT; // D×D (Woᵀ)
-  private final NDArray outBias; // D
-  // Class side, N = 2C; "aug" rows pair with a constant column appended to the image side.
+  // Image side of the head.
+  private NDArray projImage; // D×D
+  private NDArray normWeight; // D
+  private NDArray normBias; // D
+  private NDArray inProjT; // D×3D, query columns scaled by 1/√dh
+  private NDArray inBias; // 3D, query part scaled by 1/√dh
+  private NDArray outProjT; // D×D (Woᵀ)
+  private NDArray outBias; // D
+  // Class side of the head, N = 2C; "aug" rows pair with a constant column appended to the image side.
   /** 2H×(dh+1)×(N+1): heads 0..H-1 [Kᵀ 0; 0 1] (image query → logits, own key last); H..2H-1 [Qᵀ 0; −(M + log Z) 0]. */
-  private final NDArray keysQueriesAug;
+  private NDArray keysQueriesAug;
   /** H×(N+1)×dh: class values, then a zero row for the image's own value (added separately). */
-  private final NDArray valuesAug;
+  private NDArray valuesAug;
   /** D×(D+N): [ratio·Wo | cᵀ]. */
-  private final NDArray outAndBase;
+  private NDArray outAndBase;
   /** 2H×(dh+1)×N: heads 0..H-1 [−N̄ᵀ; 1], H..2H-1 [2·ratio·(c·Wo_h)ᵀ; −2·ratio·(c·F_h)]. */
-  private final NDArray dotLinear;
+  private NDArray dotLinear;
   /** H×dh×D: ratio²·(row blocks of Woᵀ·Wo). */
-  private final NDArray outGramBlocks;
+  private NDArray outGramBlocks;
   /**
    * H×(dh+H)×N in contiguous slices of at most {@link #CLASS_SLICE} class tokens: [−2·N̄ᵀ_h;
    * ratio²·(F_h·F_h') for h' = 0..H-1].
    */
-  private final NDArray[] crossGramSlices;
-  private final NDArray baseSq; // 1×N: c_j·c_j
-  private final NDArray logitWeights; // 1×N: s·SCALE for the C prototype tokens, s for the C text tokens
-  // The ADAPTIVE prior term (GaussianPrior), λ·s·(x'·A_c + |x'|²·a_c + b_c) with x' = x − μ; all null when λ = 0.
-  private final NDArray priorCentre; // 1×D: μ
-  private final boolean priorUnitImage; // zero-shot fallback: x' is the unit image
-  private final NDArray priorWeights; // D×C: λ·s·Aᵀ
-  private final NDArray priorSquareWeights; // 1×C: λ·s·a
-  private final NDArray priorBiases; // 1×C: λ·s·b
+  private NDArray[] crossGramSlices;
+  private NDArray baseSq; // 1×N: c_j·c_j
+  private NDArray logitWeights; // 1×N: s·SCALE for the C prototype tokens, s for the C text tokens
+  // ADAPTIVE (ScoreWeights): s·cos(x, t_c) for every class, then on the base classes
+  // λ·s·(x'·A_b + |x'|²·a_b + c_b) with x' = x − μ (GaussianPrior), η·(H_b − mean_b H_b) and β.
+  private NDArray zeroShotText; // D×C: s·n(t_c)ᵀ
+  private NDArray priorCentre; // 1×D: μ; null when λ = 0 or the term is empty
+  private NDArray priorWeights; // D×Cb: λ·s·Aᵀ
+  private NDArray priorSquareWeights; // 1×Cb: λ·s·a
+  private NDArray priorBiases; // 1×Cb: λ·s·c
+  private final float headWeight; // η
+  private final float baseOffset; // β
 
   private FastScorer(CandleModel model, Device device, int chunk) {
     if (model.numClasses() == 0) {
@@ -126,62 +134,81 @@ public final class FastScorer implements AutoCloseable {
       throw new IllegalArgumentException("chunk size must be >= 1, got " + chunk);
     }
     CandleParameters p = model.params();
+    ScoreWeights weights = model.weights();
     this.dim = model.dim();
     this.classes = model.numClasses();
+    this.baseClasses = model.baseClasses();
     this.heads = CandleHead.HEADS;
     this.headDim = dim / heads;
     this.ratio = p.ratio();
     this.chunk = chunk;
+    this.adaptive = model.hyper().isAdaptive();
+    this.head = !adaptive || (weights.usesHead() && baseClasses > 0);
+    this.headWeight = (float) weights.headWeight();
+    this.baseOffset = (float) weights.baseOffset();
     this.manager = device == null ? NDManager.newBaseManager() : NDManager.newBaseManager(device);
     boolean ok = false;
     try (NDManager pm = manager.newSubManager()) {
-      Prepared pr = new Prepared(pm, model);
-      projImage = keep(pr.f32(p.projImage(), dim, dim));
-      normWeight = keep(pr.f32(p.normWeight(), dim));
-      normBias = keep(pr.f32(p.normBias(), dim));
-      inProjT = keep(pr.inProjT);
-      inBias = keep(pr.inBias);
-      outProjT = keep(pr.wo.transpose());
-      outBias = keep(pr.bo);
-      keysQueriesAug = keep(pr.keysQueriesAug());
-      valuesAug = keep(pr.values.concat(pm.zeros(new Shape(heads, 1, headDim), DataType.FLOAT64), 1));
-      outAndBase = keep(pr.wo.mul(ratio).concat(pr.base.transpose(), 1));
-      dotLinear = keep(pr.dotLinear());
-      outGramBlocks = keep(pr.wo.transpose().matMul(pr.wo).mul((double) ratio * ratio).reshape(heads, headDim, dim));
-      NDArray crossGram = pr.crossGram();
-      crossGramSlices = new NDArray[(2 * classes + CLASS_SLICE - 1) / CLASS_SLICE];
-      for (int i = 0; i < crossGramSlices.length; i++) {
-        int lo = i * CLASS_SLICE;
-        int hi = Math.min(2 * classes, lo + CLASS_SLICE);
-        crossGramSlices[i] = keep(crossGram.get(new NDIndex(":, :, {}:{}", lo, hi)));
+      if (head) {
+        prepareHead(pm, model);
       }
-      baseSq = keep(pr.base.mul(pr.base).sum(new int[] {1}).expandDims(0));
-      float[] w = new float[2 * classes];
-      double s = model.hyper().logitScale();
-      for (int j = 0; j < classes; j++) {
-        w[j] = (float) (s * model.hyper().scale());
-        w[classes + j] = (float) s;
-      }
-      logitWeights = manager.create(w, new Shape(1, 2L * classes));
-      double lambda = model.hyper().isAdaptive() ? model.hyper().zeroShotWeight() : 0;
-      if (lambda == 0) {
-        priorCentre = null;
-        priorUnitImage = false;
-        priorWeights = null;
-        priorSquareWeights = null;
-        priorBiases = null;
-      } else {
-        GaussianPrior prior = GaussianPrior.of(model);
-        priorCentre = keep(pr.f32(prior.centre(), 1, dim));
-        priorUnitImage = prior.isZeroShot();
-        priorWeights = keep(pr.f32(prior.weights(), classes, dim).transpose().mul(lambda * s));
-        priorSquareWeights = keep(pr.f32(prior.squareWeights(), 1, classes).mul(lambda * s));
-        priorBiases = keep(pr.f32(prior.biases(), 1, classes).mul(lambda * s));
+      if (adaptive) {
+        prepareAdaptive(pm, model, weights);
       }
       ok = true;
     } finally {
       if (!ok) {
         manager.close();
+      }
+    }
+  }
+
+  /** The head's precomputed arrays (class documentation). */
+  private void prepareHead(NDManager pm, CandleModel model) {
+    CandleParameters p = model.params();
+    Prepared pr = new Prepared(pm, model);
+    projImage = keep(pr.f32(p.projImage(), dim, dim));
+    normWeight = keep(pr.f32(p.normWeight(), dim));
+    normBias = keep(pr.f32(p.normBias(), dim));
+    inProjT = keep(pr.inProjT);
+    inBias = keep(pr.inBias);
+    outProjT = keep(pr.wo.transpose());
+    outBias = keep(pr.bo);
+    keysQueriesAug = keep(pr.keysQueriesAug());
+    valuesAug = keep(pr.values.concat(pm.zeros(new Shape(heads, 1, headDim), DataType.FLOAT64), 1));
+    outAndBase = keep(pr.wo.mul(ratio).concat(pr.base.transpose(), 1));
+    dotLinear = keep(pr.dotLinear());
+    outGramBlocks = keep(pr.wo.transpose().matMul(pr.wo).mul((double) ratio * ratio).reshape(heads, headDim, dim));
+    NDArray crossGram = pr.crossGram();
+    crossGramSlices = new NDArray[(2 * classes + CLASS_SLICE - 1) / CLASS_SLICE];
+    for (int i = 0; i < crossGramSlices.length; i++) {
+      int lo = i * CLASS_SLICE;
+      int hi = Math.min(2 * classes, lo + CLASS_SLICE);
+      crossGramSlices[i] = keep(crossGram.get(new NDIndex(":, :, {}:{}", lo, hi)));
+    }
+    baseSq = keep(pr.base.mul(pr.base).sum(new int[] {1}).expandDims(0));
+    float[] w = new float[2 * classes];
+    double s = model.hyper().logitScale();
+    for (int j = 0; j < classes; j++) {
+      w[j] = (float) (s * model.hyper().scale());
+      w[classes + j] = (float) s;
+    }
+    logitWeights = manager.create(w, new Shape(1, 2L * classes));
+  }
+
+  /** Zero-shot CLIP's text side and the Gaussian term's linear form, scaled by s and λ. */
+  private void prepareAdaptive(NDManager pm, CandleModel model, ScoreWeights weights) {
+    double s = model.hyper().logitScale();
+    float[] unitText = ZeroShot.normalizedRows(model.textFeatures(), classes, dim);
+    zeroShotText = keep(pm.create(unitText, new Shape(classes, dim)).transpose().mul(s));
+    double lambda = weights.priorWeight();
+    if (lambda > 0 && baseClasses > 0) {
+      GaussianPrior prior = GaussianPrior.of(model);
+      if (!prior.isEmpty()) {
+        priorCentre = keep(pm.create(prior.centre(), new Shape(1, dim)));
+        priorWeights = keep(pm.create(prior.weights(), new Shape(baseClasses, dim)).transpose().mul(lambda * s));
+        priorSquareWeights = keep(pm.create(prior.squareWeights(), new Shape(1, baseClasses)).mul(lambda * s));
+        priorBiases = keep(pm.create(prior.biases(), new Shape(1, baseClasses)).mul(lambda * s));
       }
     }
   }
@@ -272,14 +299,61 @@ public final class FastScorer implements AutoCloseable {
    */
   private void scoreChunk(NDManager cm, float[][] images, int from, int to, float[][] out) {
     int b = to - from;
-    int h = heads;
-    int dh = headDim;
-    int n = 2 * classes;
     float[] flat = new float[b * dim];
     for (int i = from; i < to; i++) {
       System.arraycopy(images[i], 0, flat, (i - from) * dim, dim);
     }
     NDArray x = cm.create(flat, new Shape(b, dim));
+    NDArray summed = adaptive ? adaptiveScores(cm, x) : headScores(cm, x);
+    float[] scores = summed.toFloatArray();
+    for (int i = 0; i < b; i++) {
+      out[from + i] = new float[classes];
+      System.arraycopy(scores, i * classes, out[from + i], 0, classes);
+    }
+  }
+
+  /**
+   * ADAPTIVE: {@code s·cos(x, t_c)} for every class, plus on the base classes the Gaussian term,
+   * the head's base-centred scores and the offset, each with its weight ({@link ScoreWeights}).
+   */
+  private NDArray adaptiveScores(NDManager cm, NDArray x) {
+    NDArray zeroShot = x.normalize(2, 1, 1e-12).matMul(zeroShotText);
+    if (baseClasses == 0) {
+      return zeroShot;
+    }
+    long b = x.getShape().get(0);
+    NDArray correction = null;
+    if (priorWeights != null) {
+      NDArray centred = x.sub(priorCentre);
+      NDArray squares = centred.mul(centred).sum(new int[] {1}, true);
+      correction = centred.matMul(priorWeights).add(squares.mul(priorSquareWeights)).add(priorBiases);
+    }
+    if (head) {
+      NDArray baseHead = headScores(cm, x).get(new NDIndex(":, :{}", baseClasses));
+      NDArray centredHead = baseHead.sub(baseHead.mean(new int[] {1}, true)).mul(headWeight);
+      correction = correction == null ? centredHead : correction.add(centredHead);
+    }
+    if (correction == null) {
+      if (baseOffset == 0) {
+        return zeroShot;
+      }
+      correction = cm.zeros(new Shape(b, baseClasses));
+    }
+    if (baseOffset != 0) {
+      correction = correction.add(baseOffset);
+    }
+    if (baseClasses < classes) {
+      correction = correction.concat(cm.zeros(new Shape(b, classes - baseClasses)), 1);
+    }
+    return zeroShot.add(correction);
+  }
+
+  /** The head's test-phase scores {@code Lvt + Lvv} of the images x (b×D): b×C. */
+  private NDArray headScores(NDManager cm, NDArray x) {
+    int b = (int) x.getShape().get(0);
+    int h = heads;
+    int dh = headDim;
+    int n = 2 * classes;
     NDArray y =
         LayerNorm.layerNorm(x.matMul(projImage), new Shape(dim), normWeight, normBias, LAYER_NORM_EPS)
             .singletonOrThrow();
@@ -345,21 +419,7 @@ public final class FastScorer implements AutoCloseable {
 
     NDArray imageNorm = imageOut.norm(new int[] {1}, true).maximum(1e-12f);
     NDArray cos = dot.div(sq.sqrt()).div(imageNorm);
-    NDArray summed = cos.mul(logitWeights).reshape(b, 2, classes).sum(new int[] {1});
-    if (priorWeights != null) {
-      NDArray centred = x.sub(priorCentre);
-      if (priorUnitImage) {
-        summed = summed.add(centred.normalize(2, 1, 1e-12).matMul(priorWeights));
-      } else {
-        NDArray squares = centred.mul(centred).sum(new int[] {1}, true);
-        summed = summed.add(centred.matMul(priorWeights)).add(squares.mul(priorSquareWeights)).add(priorBiases);
-      }
-    }
-    float[] scores = summed.toFloatArray();
-    for (int i = 0; i < b; i++) {
-      out[from + i] = new float[classes];
-      System.arraycopy(scores, i * classes, out[from + i], 0, classes);
-    }
+    return cos.mul(logitWeights).reshape(b, 2, classes).sum(new int[] {1});
   }
 
   /** H×H'×b×H, 1 where the last index equals h' (selects the F·F' row of {@link #crossGramSlices}). */

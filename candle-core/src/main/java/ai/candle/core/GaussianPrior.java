@@ -1,216 +1,163 @@
 package ai.candle.core;
 
+import java.util.Arrays;
+
 /**
- * The ADAPTIVE configuration's prior term: an empirical-Bayes Gaussian classifier in CLIP's
- * image space, whose class means blend each class's text feature with its images by how many
- * images it has.
+ * The image-evidence term G̃ of the ADAPTIVE score ({@link ScoreWeights}): how much a base class's
+ * images make an image more likely to be of that class than its text alone does, under an
+ * empirical-Bayes Gaussian model of CLIP's image space.
  *
- * <p>Every class is modelled as an isotropic Gaussian around an unknown mean. Its text feature,
- * mapped into the image modality, is a prior guess of that mean; its training images refine it.
- * With raw features, {@code n(v) = v / |v|}, base classes {@code 0..Cb-1} with visual prototypes
- * {@code m_c} (means of {@code n_c} training images), and {@link #TEXT_WEIGHT} {@code k = 8}:
+ * <p>Every class is an isotropic Gaussian around an unknown mean. Its text feature, mapped into
+ * the image modality, is a prior guess of that mean; its images refine it. With raw features,
+ * {@code n(v) = v / |v|}, base classes b with visual prototypes {@code m_b} (means of {@code n_b}
+ * images) and the text weight k of the score's weights:
  *
  * <pre>
- * t'_c  = n(t_c) − mean of n(t_b) over all classes b                  centred text
- * μ, α  = weighted least squares fit of m_c ≈ μ + α·t'_c over the base classes,
- *         weights w_c = k·n_c / (k + n_c), α ≥ 0                       text → image map and image centre
- * μ     ← μ − (1 − f)·P_T μ                                          the centre shrunk in the text span T
- *         f = max(0, 1 − (p − 2)·v / |P_T μ|²)                         (James–Stein; p = rank of T)
- * m'_c  = m_c − μ                                                      centred prototype
- * μ̃_c  = (k·α·t'_c + n_c·m'_c) / (k + n_c)                            class mean (n_c = 0: α·t'_c)
- * σ²_c  = W · (1 + 1/(k + n_c))                                        predictive variance
- * term(x, c) = |x'|²/(2W) − |x' − μ̃_c|²/(2σ²_c) − ½·ln(σ²_c / W)     x' = x − μ
+ * t'_c  = n(t_c) − mean of n(t) over all classes                      centred text
+ * μ, α  = weighted least squares fit of m_b ≈ μ + α·t'_b, weights k·n_b/(k + n_b), α ≥ 0
+ * μ     ← μ − (1 − f)·P_T μ,  f = max(0, 1 − (p − 2)·v/|P_T μ|²)       the centre shrunk in the text span
+ * μ̃_b  = (k·α·t'_b + n_b·(m_b − μ)) / (k + n_b),   σ²_b = W·(1 + 1/(k + n_b))     with its images
+ * μ⁰_b  = α·t'_b,                                   σ²_0 = W·(1 + 1/k)           text alone
+ * G̃_b(x) = log N(x'; μ̃_b, σ²_b) − log N(x'; μ⁰_b, σ²_0),   x' = x − μ
+ *        = |x' − μ⁰_b|²/(2σ²_0) − |x' − μ̃_b|²/(2σ²_b) − ½·ln(σ²_b/σ²_0)     (per feature dimension)
  * </pre>
  *
- * W is the within-class scatter of the training images ({@link FitStats#imageScatter()}: mean
- * squared distance of an image to its class's prototype). The term is the log-likelihood of x
- * under class c's posterior-predictive Gaussian, per feature dimension and up to a constant
- * shared by all classes ({@code |x'|²/(2W)} only keeps its values small).
+ * W is the within-class scatter of the training images ({@link FitStats#imageScatter()}, the mean
+ * squared distance of an image to its prototype; estimated from the prototypes when no class has
+ * two images). Centring each modality and mapping text by α removes CLIP's modality gap, so a
+ * class's images and its text speak about the same point. The term compares the class's
+ * posterior-predictive Gaussian with the text-only one, so it is zero for a class without images
+ * and measures only what the images add: the text's own evidence is already in the score as
+ * zero-shot CLIP's logit, which on real CLIP is far better calibrated than a Gaussian around the
+ * mapped text. k is how much a class's text is trusted as an estimate of its mean; the score's
+ * weights choose it by cross-validation with the term's weight.
  *
- * <p>Why this shape: centring each modality and mapping text into the image modality by
- * {@code α} removes CLIP's modality gap, so a new class's text competes with base classes'
- * images on equal terms (without it base classes win almost always). {@code k} is how many
- * images a class's text is worth as an estimate of its mean: a class with one image leans on its
- * text, a class with many on its images. A class with few images has a wider predictive
- * Gaussian ({@code σ²_c}), so its uncertain mean does not claim images too eagerly. The image
- * centre μ is the image point of the text centre: a prototype's expected squared deviation from
- * its text's prediction is {@code W/k + W/n_c} (the text's misalignment plus the noise of a mean
- * of n_c images), so the fit weighs each base class by the inverse; the plain mean of the
- * prototypes let single-image classes' noise move the centre, which cost every text-only class
- * (on lt-16shot, the true centre is worth a point of HM: QUALITY.md). k = 8 was
- * chosen on the synthetic benchmark, where it is the ratio of within-class scatter to the text's
- * misalignment (QUALITY.md); k estimated per fit from the data was as good on average and
- * fragile where few classes have two images.
+ * <p>The centre's shrinkage: T is the span of the centred texts t'_c (rank p), P_T the projection
+ * on it. The fit's error in μ lies where classes differ, in T; the true centre's own component
+ * there is small after centring. The positive-part James–Stein factor f pulls {@code P_T μ}
+ * towards zero by how large it is against its noise v, the variance of one of its coordinates,
+ * from the prototypes' residuals {@code r_b = m_b − μ − α·t'_b} projected on T (per coordinate
+ * {@code s²·(1/k + 1/n_b)}; the weighted intercept's {@code s²/Σ w_b}). 1 when p < 3.
  *
- * <p>The fitted centre is then shrunk where its error lies. T is the span of the centred text
- * features t'_c (rank p) and P_T the projection on it. The fit's error in μ comes from the
- * prototypes' noise and the texts' misalignment, both of which live where classes differ, in T;
- * the true centre's own component in T is the average of what all classes' images share beyond
- * their texts, which the centring makes small. The positive-part James–Stein factor f pulls
- * {@code P_T μ} towards zero by how large it is against its noise, v being the variance of one of
- * its coordinates: the residuals {@code r_c = m'_c − α·t'_c} projected on T have per-coordinate
- * variance {@code s²·(1/k + 1/n_c)}, which gives s², and the weighted fit's intercept has {@code v
- * = s² / Σ w_c}. For p ≥ 3 such a shrinkage lowers the expected squared error of a Gaussian
- * estimate whatever the true value; where {@code P_T μ} is large against its noise f is near 1
- * and nothing moves (where the texts span the whole feature space, as real CLIP's can with more
- * classes than dimensions, T holds the modality offset too, which keeps f at about 1). Finding T
- * (Gram–Schmidt on the C text rows) takes 0.1–0.2 s at C = 1,000, once per model. On synthetic CLIP lt-16shot it moves the centre from 0.59 to 0.29 of the true one
- * (f = 0.21), and the term alone gained 0.1 to 1.2 HM on every benchmark and seed tried; it is
- * also what lets a model with a handful of base classes beat zero-shot (QUALITY.md).
- *
- * <p>When W was not measured (no base class with two images, or a model from before this
- * field) it is estimated from the prototypes: the residuals {@code r_c = m'_c − α t'_c} have
- * expected squared norm {@code W/k + W/n_c}.
- *
- * <p>With fewer than {@link #MIN_BASE_CLASSES} base classes the term is plain zero-shot CLIP,
- * {@code cos(x, t_c)}: the image centre and the text-to-image map come from the base classes,
- * and with few of them their errors become a different bias for every class known only by its
- * text. On synthetic CLIP (generator seeds 5–8, 100 classes, base classes drawn at random from
- * the 50 of lt-16shot or lt-64shot, 8 draws each) the term's all-class accuracy against
- * zero-shot's was −1.2 to +1.7 points with 4 base classes, 0.0 to +2.1 with 6, +0.6 to +2.6 with
- * 8 and +1.8 to +4.6 with 16; without the centre's shrinkage it was −3.3 to +1.7 with 8 and
- * −0.6 to +3.9 with 16 (QUALITY.md). The early versions of a stream are such models.
- *
- * <p>Everything is derived from what a {@link CandleModel} holds. {@link FastScorer} evaluates
- * the term through its linear form ({@link #weights()}, {@link #squareWeights()}, {@link
- * #biases()}); {@link #scores(float[])} evaluates the formula above directly.
+ * <p>With fewer than two base classes μ and α cannot be fitted and the term is zero. {@link
+ * FastScorer} evaluates the term through its linear form ({@link #weights()}, {@link
+ * #squareWeights()}, {@link #biases()}); {@link #scores(float[])} evaluates the formula directly.
  */
 public final class GaussianPrior {
-
-  /** k: how many of a class's images its text feature is worth, as an estimate of its mean. */
-  public static final double TEXT_WEIGHT = 8.0;
-
-  /** Fewer base classes than this and the term is zero-shot CLIP. */
-  public static final int MIN_BASE_CLASSES = 8;
 
   private static final double EPS = 1e-12;
 
   /** A text row whose remainder off the span so far is below this fraction of its norm adds no rank. */
   static final double RANK_TOLERANCE = 1e-4;
 
-  private final int classes;
+  private final int baseClasses;
   private final int dim;
-  private final boolean zeroShot;
-  private final float[] centre;
-  private final double[] means; // C×D: μ̃_c, or n(t_c) for zero-shot
-  private final double[] variances; // C: σ²_c (1 for zero-shot)
-  private final double scatter; // W (1 for zero-shot)
+  private final double textWeight;
+  private final boolean empty;
+  private final float[] centre; // μ
+  private final double[] prototypes; // Cb×D: m_b − μ
+  private final double[] textMeans; // Cb×D: α·t'_b
+  private final double[] counts; // n_b
+  private final double scatter; // W
   private final double textToImage; // α
   private final double centreShrinkage; // f
 
-  private GaussianPrior(int classes, int dim, boolean zeroShot, float[] centre, double[] means,
-      double[] variances, double scatter, double textToImage, double centreShrinkage) {
-    this.classes = classes;
+  private GaussianPrior(int baseClasses, int dim, double textWeight, boolean empty, float[] centre,
+      double[] prototypes, double[] textMeans, double[] counts, double scatter, double textToImage,
+      double centreShrinkage) {
+    this.baseClasses = baseClasses;
     this.dim = dim;
-    this.zeroShot = zeroShot;
+    this.textWeight = textWeight;
+    this.empty = empty;
     this.centre = centre;
-    this.means = means;
-    this.variances = variances;
+    this.prototypes = prototypes;
+    this.textMeans = textMeans;
+    this.counts = counts;
     this.scatter = scatter;
     this.textToImage = textToImage;
     this.centreShrinkage = centreShrinkage;
   }
 
-  /** The term of a model: its classes in model order. */
+  /** The term of a model, with the text weight of its score weights. */
   public static GaussianPrior of(CandleModel model) {
-    return of(model, MIN_BASE_CLASSES);
+    return of(model, model.weights().textWeight());
   }
 
-  /** The term with another threshold of base classes (at least 2; tests use small models). */
-  static GaussianPrior of(CandleModel model, int minBaseClasses) {
-    return of(model, minBaseClasses, true);
+  /** The term of a model with text weight k. */
+  public static GaussianPrior of(CandleModel model, double textWeight) {
+    return fit(model.visualPrototypes(), imagesBehindPrototypes(model), model.baseClasses(),
+        model.textFeatures(), model.numClasses(), model.dim(), model.stats().imageScatter(), textWeight);
   }
 
-  /** The term, with or without the shrinkage of the centre (tests compare the two). */
-  static GaussianPrior of(CandleModel model, int minBaseClasses, boolean shrinkCentre) {
-    int c = model.numClasses();
-    int d = model.dim();
-    int cb = model.baseClasses();
-    double[] text = normalisedRows(model.textFeatures(), c, d);
-    if (cb < Math.max(2, minBaseClasses)) {
-      double[] ones = new double[c];
-      java.util.Arrays.fill(ones, 1.0);
-      return new GaussianPrior(c, d, true, new float[d], text, ones, 1.0, 0.0, 1.0);
+  /**
+   * Fits the term.
+   *
+   * @param visual Cb×D raw visual prototypes of the base classes {@code 0..Cb-1}
+   * @param n the images behind each prototype (length Cb, each ≥ 1)
+   * @param text C×D raw text features of all classes (base first)
+   * @param measuredScatter W as measured by the fit; ≤ 0 when unmeasured (no class had two
+   *     images): then it is estimated from the prototypes
+   * @param textWeight k (> 0)
+   */
+  public static GaussianPrior fit(float[] visual, double[] n, int cb, float[] text, int c, int d,
+      double measuredScatter, double textWeight) {
+    if (!(textWeight > 0)) {
+      throw new IllegalArgumentException("text weight must be > 0, got " + textWeight);
     }
-    float[] visual = model.visualPrototypes();
-    double[] n = imagesBehindPrototypes(model);
-    double textWeight = TEXT_WEIGHT;
-    // t'_c: unit text features centred on the mean over all classes
-    double[] textCentre = new double[d];
-    for (int j = 0; j < c; j++) {
-      for (int k = 0; k < d; k++) {
-        textCentre[k] += text[j * d + k] / c;
-      }
+    if (cb < 2) {
+      return new GaussianPrior(cb, d, textWeight, true, new float[d], new double[cb * d], new double[cb * d],
+          n.clone(), 1.0, 0.0, 1.0);
     }
-    double[] t = new double[c * d];
-    for (int j = 0; j < c; j++) {
-      for (int k = 0; k < d; k++) {
-        t[j * d + k] = text[j * d + k] - textCentre[k];
-      }
-    }
-    // weighted least squares m_c ≈ μ + α·t'_c, weights w_c = k·n_c / (k + n_c)
+    double k = textWeight;
+    double[] t = centredUnitRows(text, c, d);
     double[] weight = new double[cb];
     double weightSum = 0;
+    for (int j = 0; j < cb; j++) {
+      weight[j] = k * n[j] / (k + n[j]);
+      weightSum += weight[j];
+    }
     double[] visualBar = new double[d];
     double[] textBar = new double[d];
     for (int j = 0; j < cb; j++) {
-      weight[j] = textWeight * n[j] / (textWeight + n[j]);
-      weightSum += weight[j];
-    }
-    for (int j = 0; j < cb; j++) {
-      for (int k = 0; k < d; k++) {
-        visualBar[k] += weight[j] / weightSum * visual[j * d + k];
-        textBar[k] += weight[j] / weightSum * t[j * d + k];
+      for (int i = 0; i < d; i++) {
+        visualBar[i] += weight[j] / weightSum * visual[j * d + i];
+        textBar[i] += weight[j] / weightSum * t[j * d + i];
       }
     }
     double num = 0;
     double den = 0;
     for (int j = 0; j < cb; j++) {
-      for (int k = 0; k < d; k++) {
-        double dt = t[j * d + k] - textBar[k];
-        num += weight[j] * (visual[j * d + k] - visualBar[k]) * dt;
+      for (int i = 0; i < d; i++) {
+        double dt = t[j * d + i] - textBar[i];
+        num += weight[j] * (visual[j * d + i] - visualBar[i]) * dt;
         den += weight[j] * dt * dt;
       }
     }
     double alpha = den > 0 ? Math.max(0, num / den) : 0;
     double[] mu = new double[d];
-    for (int k = 0; k < d; k++) {
-      mu[k] = visualBar[k] - alpha * textBar[k];
+    for (int i = 0; i < d; i++) {
+      mu[i] = visualBar[i] - alpha * textBar[i];
     }
-    double[] m = centred(visual, mu, cb, d); // m'_c
-    double w = model.stats().imageScatter();
-    if (!(w > 0)) {
-      w = estimatedScatter(m, t, n, alpha, cb, d);
-    }
-    double shrinkage = 1;
-    if (shrinkCentre) {
-      double[] basis = orthonormalBasis(t, c, d);
-      shrinkage = centreShrinkage(basis, mu, m, t, n, weight, alpha, cb, d);
-      // μ ← μ − (1 − f)·P_T μ, and the prototypes re-centred on it
-      int p = basis.length / d;
-      for (int i = 0; i < p; i++) {
-        double along = dot(basis, i * d, mu, 0, d);
-        for (int k = 0; k < d; k++) {
-          mu[k] -= (1 - shrinkage) * along * basis[i * d + k];
-        }
+    double w = measuredScatter > 0 ? measuredScatter : estimatedScatter(centred(visual, mu, cb, d), t, n, alpha, cb, d, k);
+    double[] basis = orthonormalBasis(t, c, d);
+    double shrinkage = centreShrinkage(basis, centred(visual, mu, cb, d), t, n, weight, alpha, cb, d, k, mu);
+    int p = basis.length / d;
+    for (int r = 0; r < p; r++) {
+      double along = dot(basis, r * d, mu, 0, d);
+      for (int i = 0; i < d; i++) {
+        mu[i] -= (1 - shrinkage) * along * basis[r * d + i];
       }
-      m = centred(visual, mu, cb, d);
     }
-    double[] mean = new double[c * d];
-    double[] var = new double[c];
-    for (int j = 0; j < c; j++) {
-      double nj = j < cb ? n[j] : 0;
-      for (int k = 0; k < d; k++) {
-        double fromImages = j < cb ? nj * m[j * d + k] : 0;
-        mean[j * d + k] = (textWeight * alpha * t[j * d + k] + fromImages) / (textWeight + nj);
-      }
-      var[j] = w * (1 + 1 / (textWeight + nj));
+    double[] textMeans = new double[cb * d];
+    for (int j = 0; j < cb * d; j++) {
+      textMeans[j] = alpha * t[j];
     }
     float[] centre = new float[d];
-    for (int k = 0; k < d; k++) {
-      centre[k] = (float) mu[k];
+    for (int i = 0; i < d; i++) {
+      centre[i] = (float) mu[i];
     }
-    return new GaussianPrior(c, d, false, centre, mean, var, w, alpha, shrinkage);
+    return new GaussianPrior(cb, d, k, false, centre, centred(visual, mu, cb, d), textMeans, n.clone(), w, alpha,
+        shrinkage);
   }
 
   /**
@@ -244,18 +191,12 @@ public final class GaussianPrior {
         p++;
       }
     }
-    return java.util.Arrays.copyOf(basis, p * d);
+    return Arrays.copyOf(basis, p * d);
   }
 
-  /**
-   * f, the positive-part James–Stein factor of the centre's component in the text span: {@code
-   * max(0, 1 − (p − 2)·v / |P_T μ|²)}, with p the span's rank and v the variance of one coordinate
-   * of μ there. v comes from the residuals {@code r_c = m'_c − α·t'_c} projected on the span: each
-   * coordinate has variance {@code s²·(1/k + 1/n_c)}, and the weighted fit's intercept {@code
-   * s² / Σ w_c}. 1 (no shrinkage) when p < 3.
-   */
-  private static double centreShrinkage(double[] basis, double[] mu, double[] m, double[] t, double[] n,
-      double[] weight, double alpha, int cb, int d) {
+  /** f, the positive-part James–Stein factor of the centre's component in the text span (class documentation). */
+  private static double centreShrinkage(double[] basis, double[] m, double[] t, double[] n, double[] weight,
+      double alpha, int cb, int d, double k, double[] mu) {
     int p = basis.length / d;
     if (p < 3) {
       return 1;
@@ -265,46 +206,41 @@ public final class GaussianPrior {
     double weightSum = 0;
     double[] r = new double[d];
     for (int j = 0; j < cb; j++) {
-      for (int k = 0; k < d; k++) {
-        r[k] = m[j * d + k] - alpha * t[j * d + k];
+      for (int i = 0; i < d; i++) {
+        r[i] = m[j * d + i] - alpha * t[j * d + i];
       }
-      for (int i = 0; i < p; i++) {
-        double along = dot(basis, i * d, r, 0, d);
+      for (int q = 0; q < p; q++) {
+        double along = dot(basis, q * d, r, 0, d);
         residualSquares += along * along / p;
       }
-      spread += 1 / TEXT_WEIGHT + 1 / n[j];
+      spread += 1 / k + 1 / n[j];
       weightSum += weight[j];
     }
     double variance = residualSquares / spread / weightSum;
     double inSpan = 0;
-    for (int i = 0; i < p; i++) {
-      double along = dot(basis, i * d, mu, 0, d);
+    for (int q = 0; q < p; q++) {
+      double along = dot(basis, q * d, mu, 0, d);
       inSpan += along * along;
     }
     return inSpan > 0 ? Math.max(0, 1 - (p - 2) * variance / inSpan) : 1;
   }
 
-  private static double dot(double[] a, int ai, double[] b, int bi, int d) {
-    double s = 0;
-    for (int k = 0; k < d; k++) {
-      s += a[ai + k] * b[bi + k];
-    }
-    return s;
-  }
-
-  /** The first {@code rows} rows of {@code v} (rows×D) minus {@code centre}. */
-  private static double[] centred(float[] v, double[] centre, int rows, int d) {
-    double[] out = new double[rows * d];
-    for (int j = 0; j < rows; j++) {
-      for (int k = 0; k < d; k++) {
-        out[j * d + k] = v[j * d + k] - centre[k];
+  /** W from the prototypes alone: E|r_b|² = W/k + W/n_b, averaged over base classes. */
+  private static double estimatedScatter(double[] m, double[] t, double[] n, double alpha, int cb, int d, double k) {
+    double r2 = 0;
+    double inv = 0;
+    for (int j = 0; j < cb; j++) {
+      for (int i = 0; i < d; i++) {
+        double r = m[j * d + i] - alpha * t[j * d + i];
+        r2 += r * r / cb;
       }
+      inv += 1 / n[j] / cb;
     }
-    return out;
+    return Math.max(r2 / (1 / k + inv), EPS);
   }
 
-  /** n_c: images behind each base class's prototype, its count capped as the fit capped it, at least 1. */
-  private static double[] imagesBehindPrototypes(CandleModel model) {
+  /** n_b: images behind each base class's prototype, its count capped as the fit capped it, at least 1. */
+  static double[] imagesBehindPrototypes(CandleModel model) {
     int cap = model.hyper().maxPerClass();
     double[] n = new double[model.baseClasses()];
     for (int j = 0; j < n.length; j++) {
@@ -314,38 +250,18 @@ public final class GaussianPrior {
     return n;
   }
 
-  /** W from the prototypes alone: E|r_c|² = W/k + W/n_c, averaged over base classes. */
-  private static double estimatedScatter(double[] m, double[] t, double[] n, double alpha, int cb, int d) {
-    double r2 = 0;
-    double inv = 0;
-    for (int j = 0; j < cb; j++) {
-      for (int k = 0; k < d; k++) {
-        double r = m[j * d + k] - alpha * t[j * d + k];
-        r2 += r * r / cb;
-      }
-      inv += 1 / n[j] / cb;
-    }
-    return Math.max(r2 / (1 / TEXT_WEIGHT + inv), EPS);
+  /** True when the term is zero for every class (fewer than two base classes). */
+  public boolean isEmpty() {
+    return empty;
   }
 
-  /** True when the model has too few base classes and the term is zero-shot CLIP. */
-  public boolean isZeroShot() {
-    return zeroShot;
+  public int baseClasses() {
+    return baseClasses;
   }
 
-  /** μ, the image centre in raw feature units (zeros for zero-shot). */
+  /** μ, the image centre in raw feature units (zeros when empty). */
   public float[] centre() {
     return centre.clone();
-  }
-
-  /** The C×D class means μ̃_c relative to μ, row-major (unit text features for zero-shot). */
-  public double[] means() {
-    return means.clone();
-  }
-
-  /** The C predictive variances σ²_c. */
-  public double[] variances() {
-    return variances.clone();
   }
 
   /** W, the within-class scatter the term used (measured by the fit, or estimated). */
@@ -353,116 +269,188 @@ public final class GaussianPrior {
     return scatter;
   }
 
-  /**
-   * f, how much of the fitted centre's component in the span of the centred text features was kept
-   * (1: all of it; 1 for zero-shot).
-   */
-  public double centreShrinkage() {
-    return centreShrinkage;
-  }
-
   /** α, the fitted map from centred unit text features to centred image features. */
   public double textToImage() {
     return textToImage;
   }
 
+  /** f, how much of the fitted centre's component in the text span was kept (1: all of it). */
+  public double centreShrinkage() {
+    return centreShrinkage;
+  }
+
+  /** k, the text weight. */
+  public double textWeight() {
+    return textWeight;
+  }
+
+  /** μ̃_b relative to μ, for a class with prototype {@code m} (centred) of {@code nb} images. */
+  private void classMean(double[] m, int mOffset, int b, double nb, double[] out) {
+    double k = textWeight;
+    for (int i = 0; i < dim; i++) {
+      out[i] = (k * textMeans[b * dim + i] + nb * m[mOffset + i]) / (k + nb);
+    }
+  }
+
+  private double variance(double nb) {
+    return scatter * (1 + 1 / (textWeight + nb));
+  }
+
   /**
-   * Linear form, part 1: {@code term(x, c) = x'·A_c + |x'|²·a_c + b_c}; this is A (C×D),
-   * {@code μ̃_c / σ²_c}. For zero-shot, x' is the unit image and A_c the unit text feature.
+   * Linear form, part 1: {@code G̃_b(x) = x'·A_b + |x'|²·a_b + c_b}; this is A (Cb×D), {@code
+   * μ̃_b/σ²_b − μ⁰_b/σ²_0}.
    */
   public float[] weights() {
-    float[] a = new float[classes * dim];
-    for (int j = 0; j < classes; j++) {
-      for (int k = 0; k < dim; k++) {
-        a[j * dim + k] = (float) (means[j * dim + k] / variances[j]);
+    float[] a = new float[baseClasses * dim];
+    if (empty) {
+      return a;
+    }
+    double v0 = variance(0);
+    double[] mean = new double[dim];
+    for (int b = 0; b < baseClasses; b++) {
+      classMean(prototypes, b * dim, b, counts[b], mean);
+      double vb = variance(counts[b]);
+      for (int i = 0; i < dim; i++) {
+        a[b * dim + i] = (float) (mean[i] / vb - textMeans[b * dim + i] / v0);
       }
     }
     return a;
   }
 
-  /** Linear form, part 2: a_c = 1/(2W) − 1/(2σ²_c) (zeros for zero-shot). */
+  /** Linear form, part 2: a_b = 1/(2σ²_0) − 1/(2σ²_b). */
   public float[] squareWeights() {
-    float[] a = new float[classes];
-    if (!zeroShot) {
-      for (int j = 0; j < classes; j++) {
-        a[j] = (float) (0.5 / scatter - 0.5 / variances[j]);
+    float[] a = new float[baseClasses];
+    if (!empty) {
+      double v0 = variance(0);
+      for (int b = 0; b < baseClasses; b++) {
+        a[b] = (float) (0.5 / v0 - 0.5 / variance(counts[b]));
       }
     }
     return a;
   }
 
-  /** Linear form, part 3: b_c = −|μ̃_c|²/(2σ²_c) − ½·ln(σ²_c/W) (zeros for zero-shot). */
+  /** Linear form, part 3: c_b = |μ⁰_b|²/(2σ²_0) − |μ̃_b|²/(2σ²_b) − ½·ln(σ²_b/σ²_0). */
   public float[] biases() {
-    float[] b = new float[classes];
-    if (!zeroShot) {
-      for (int j = 0; j < classes; j++) {
-        double sq = 0;
-        for (int k = 0; k < dim; k++) {
-          sq += means[j * dim + k] * means[j * dim + k];
-        }
-        b[j] = (float) (-sq / (2 * variances[j]) - 0.5 * Math.log(variances[j] / scatter));
-      }
+    float[] c = new float[baseClasses];
+    if (empty) {
+      return c;
     }
-    return b;
+    double v0 = variance(0);
+    double[] mean = new double[dim];
+    for (int b = 0; b < baseClasses; b++) {
+      classMean(prototypes, b * dim, b, counts[b], mean);
+      double vb = variance(counts[b]);
+      double tt = dot(textMeans, b * dim, textMeans, b * dim, dim);
+      double mm = dot(mean, 0, mean, 0, dim);
+      c[b] = (float) (tt / (2 * v0) - mm / (2 * vb) - 0.5 * Math.log(vb / v0));
+    }
+    return c;
   }
 
-  /** The C values {@code term(x, c)} of one raw image feature, from the formula, in double precision. */
+  /** The Cb values {@code G̃_b(x)} of one raw image feature, from the formula, in double precision. */
   public double[] scores(float[] image) {
+    double[] x = centredImage(image);
+    double[] out = new double[baseClasses];
+    if (empty) {
+      return out;
+    }
+    double[] mean = new double[dim];
+    for (int b = 0; b < baseClasses; b++) {
+      classMean(prototypes, b * dim, b, counts[b], mean);
+      out[b] = term(x, b, mean, counts[b]);
+    }
+    return out;
+  }
+
+  /**
+   * {@code G̃_b(x)} as if image x (one of class b's {@code n_b ≥ 2} training images) had not been
+   * among b's images: b's prototype and count without it, everything else as fitted. This is what
+   * a leave-one-out cross-validation scores the image with ({@link WeightSelection}).
+   *
+   * @throws IllegalArgumentException if class b has fewer than two images
+   */
+  public double leaveOneOut(float[] image, int b) {
+    double nb = counts[b];
+    if (nb < 2) {
+      throw new IllegalArgumentException("class " + b + " has " + nb + " images: none left without this one");
+    }
+    double[] x = centredImage(image);
+    if (empty) {
+      return 0;
+    }
+    double[] m = new double[dim];
+    for (int i = 0; i < dim; i++) {
+      m[i] = (nb * prototypes[b * dim + i] - x[i]) / (nb - 1);
+    }
+    double[] mean = new double[dim];
+    classMean(m, 0, b, nb - 1, mean);
+    return term(x, b, mean, nb - 1);
+  }
+
+  private double term(double[] x, int b, double[] mean, double nb) {
+    double dText = 0;
+    double dImages = 0;
+    for (int i = 0; i < dim; i++) {
+      double u = x[i] - textMeans[b * dim + i];
+      double v = x[i] - mean[i];
+      dText += u * u;
+      dImages += v * v;
+    }
+    double v0 = variance(0);
+    double vb = variance(nb);
+    return dText / (2 * v0) - dImages / (2 * vb) - 0.5 * Math.log(vb / v0);
+  }
+
+  private double[] centredImage(float[] image) {
     if (image.length != dim) {
       throw new IllegalArgumentException("image feature has " + image.length + " values, expected " + dim);
     }
     double[] x = new double[dim];
-    for (int k = 0; k < dim; k++) {
-      x[k] = (double) image[k] - centre[k];
+    for (int i = 0; i < dim; i++) {
+      x[i] = (double) image[i] - centre[i];
     }
-    double[] out = new double[classes];
-    if (zeroShot) {
-      normalise(x);
-      for (int j = 0; j < classes; j++) {
-        double s = 0;
-        for (int k = 0; k < dim; k++) {
-          s += x[k] * means[j * dim + k];
-        }
-        out[j] = s;
-      }
-      return out;
-    }
-    double xx = 0;
-    for (double v : x) {
-      xx += v * v;
-    }
-    for (int j = 0; j < classes; j++) {
-      double d2 = 0;
-      for (int k = 0; k < dim; k++) {
-        double diff = x[k] - means[j * dim + k];
-        d2 += diff * diff;
-      }
-      out[j] = xx / (2 * scatter) - d2 / (2 * variances[j]) - 0.5 * Math.log(variances[j] / scatter);
-    }
-    return out;
+    return x;
   }
 
-  private static double[] normalisedRows(float[] v, int rows, int d) {
+  /** Unit-normalised rows, centred on their mean over all rows. */
+  static double[] centredUnitRows(float[] v, int rows, int d) {
     double[] out = new double[rows * d];
-    double[] row = new double[d];
+    double[] mean = new double[d];
     for (int j = 0; j < rows; j++) {
-      for (int k = 0; k < d; k++) {
-        row[k] = v[j * d + k];
+      double s = 0;
+      for (int i = 0; i < d; i++) {
+        s += (double) v[j * d + i] * v[j * d + i];
       }
-      normalise(row);
-      System.arraycopy(row, 0, out, j * d, d);
+      double norm = Math.max(Math.sqrt(s), EPS);
+      for (int i = 0; i < d; i++) {
+        out[j * d + i] = v[j * d + i] / norm;
+        mean[i] += out[j * d + i] / rows;
+      }
+    }
+    for (int j = 0; j < rows; j++) {
+      for (int i = 0; i < d; i++) {
+        out[j * d + i] -= mean[i];
+      }
     }
     return out;
   }
 
-  private static void normalise(double[] v) {
+  /** The first {@code rows} rows of {@code v} (rows×D) minus {@code centre}. */
+  private static double[] centred(float[] v, double[] centre, int rows, int d) {
+    double[] out = new double[rows * d];
+    for (int j = 0; j < rows; j++) {
+      for (int i = 0; i < d; i++) {
+        out[j * d + i] = v[j * d + i] - centre[i];
+      }
+    }
+    return out;
+  }
+
+  private static double dot(double[] a, int ai, double[] b, int bi, int d) {
     double s = 0;
-    for (double x : v) {
-      s += x * x;
+    for (int k = 0; k < d; k++) {
+      s += a[ai + k] * b[bi + k];
     }
-    double norm = Math.max(Math.sqrt(s), EPS);
-    for (int k = 0; k < v.length; k++) {
-      v[k] /= norm;
-    }
+    return s;
   }
 }

@@ -18,10 +18,8 @@ package ai.candle.core;
  * @param maxPerClass at most this many training images per class (100); 0 means no cap
  * @param seed seed of initialisation, batch order and dropout: the same seed gives the same fit
  * @param mode {@link Mode#REFERENCE} computes exactly what the authors' code computes; {@link
- *     Mode#ADAPTIVE} is the service's configuration for ranking new and base classes together
- * @param zeroShotWeight ADAPTIVE only: weight λ of the prior term {@code s·term(x, c)} added to
- *     the head's scores ({@link GaussianPrior}: an empirical-Bayes Gaussian per class whose mean
- *     blends its text, mapped across CLIP's modality gap, with its images by how many it has)
+ *     Mode#ADAPTIVE} is the service's configuration: zero-shot CLIP plus corrections whose
+ *     weights ({@link ScoreWeights}) are chosen per fit on the training data
  */
 public record HyperParameters(
     int epochs,
@@ -37,8 +35,7 @@ public record HyperParameters(
     double initialRatio,
     int maxPerClass,
     long seed,
-    Mode mode,
-    double zeroShotWeight) {
+    Mode mode) {
 
   /** Which Candle: the paper's, or the service's all-class configuration. */
   public enum Mode {
@@ -48,31 +45,30 @@ public record HyperParameters(
      */
     REFERENCE,
     /**
-     * For ranking every class at once: virtual prototypes start in the image modality (the new
-     * class's text feature shifted by the base classes' mean image-text gap), the text side keeps
-     * the raw text features, and the prior term of {@link GaussianPrior} (a Gaussian per class
-     * whose mean blends its text, mapped across the modality gap, with its images) is added with
-     * weight λ. Without this the
-     * base classes' visual-prototype logits swamp the new classes (CANDLE.md, known quirks).
+     * The service's: zero-shot CLIP's logits plus learnt corrections on the classes with images
+     * ({@link ScoreWeights}: the Gaussian image-evidence term, the Candle head, a base-class
+     * offset), each weighted by cross-validation on the training data ({@link WeightSelection});
+     * classes without images score as zero-shot CLIP. In the head, virtual prototypes start in
+     * the image modality (the new class's text feature shifted by the base classes' mean
+     * image-text gap) and the text side keeps the raw text features. Ranked against all classes
+     * at once, the reference's head alone almost never predicts a new class (its base classes'
+     * visual-prototype logits swamp them) and loses to zero-shot CLIP on real features.
      */
     ADAPTIVE
   }
 
   /** The paper's hyper-parameters and the reference configuration. */
   public static HyperParameters defaults() {
-    return new HyperParameters(50, 128, 3e-4, 1e-5, 0.9, 5e-4, 0.5, 100.0, 1.0, 0.1, 0.1, 100, 1L, Mode.REFERENCE, 0);
+    return new HyperParameters(50, 128, 3e-4, 1e-5, 0.9, 5e-4, 0.5, 100.0, 1.0, 0.1, 0.1, 100, 1L, Mode.REFERENCE);
   }
 
-  /** The service's default weight λ of the ADAPTIVE prior term (QUALITY.md). */
-  public static final double DEFAULT_PRIOR_WEIGHT = 64.0;
-
-  /** The service's default: the paper's hyper-parameters in the ADAPTIVE configuration, λ = 64. */
+  /** The service's default: the paper's hyper-parameters in the ADAPTIVE configuration. */
   public static HyperParameters adaptive() {
-    return defaults().withMode(Mode.ADAPTIVE, DEFAULT_PRIOR_WEIGHT);
+    return defaults().withMode(Mode.ADAPTIVE);
   }
 
-  public HyperParameters withMode(Mode m, double weight) {
-    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed, m, weight);
+  public HyperParameters withMode(Mode m) {
+    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed, m);
   }
 
   public boolean isAdaptive() {
@@ -86,35 +82,34 @@ public record HyperParameters(
     if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
     if (maxPerClass < 0) throw new IllegalArgumentException("maxPerClass must be >= 0, got " + maxPerClass);
     if (mode == null) mode = Mode.REFERENCE;
-    if (!(zeroShotWeight >= 0) || Double.isInfinite(zeroShotWeight)) throw new IllegalArgumentException("zero-shot weight must be finite and >= 0, got " + zeroShotWeight);
   }
 
   public HyperParameters withEpochs(int v) {
-    return new HyperParameters(v, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed, mode, zeroShotWeight);
+    return new HyperParameters(v, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed, mode);
   }
 
   public HyperParameters withBatchSize(int v) {
-    return new HyperParameters(epochs, v, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed, mode, zeroShotWeight);
+    return new HyperParameters(epochs, v, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed, mode);
   }
 
   public HyperParameters withLearningRate(double v) {
-    return new HyperParameters(epochs, batchSize, v, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed, mode, zeroShotWeight);
+    return new HyperParameters(epochs, batchSize, v, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed, mode);
   }
 
   public HyperParameters withScale(double v) {
-    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, v, logitScale, tau, dropout, initialRatio, maxPerClass, seed, mode, zeroShotWeight);
+    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, v, logitScale, tau, dropout, initialRatio, maxPerClass, seed, mode);
   }
 
   public HyperParameters withDropout(double v) {
-    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, v, initialRatio, maxPerClass, seed, mode, zeroShotWeight);
+    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, v, initialRatio, maxPerClass, seed, mode);
   }
 
   public HyperParameters withMaxPerClass(int v) {
-    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, v, seed, mode, zeroShotWeight);
+    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, v, seed, mode);
   }
 
   public HyperParameters withSeed(long v) {
-    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, v, mode, zeroShotWeight);
+    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, v, mode);
   }
 
   /**

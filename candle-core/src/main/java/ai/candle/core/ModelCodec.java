@@ -44,7 +44,8 @@ import java.util.zip.Inflater;
  * (the header), then the arrays the header lists under {@code "arrays"}, in that order, each
  * as raw little-endian float32 values. The header holds the class names in model order, the
  * base-class count, the feature width, SCALE and the logit scale, all hyper-parameters, the
- * fit statistics and the device. The arrays are {@code text_features} [C,D], {@code
+ * fit statistics, the device and the score weights (absent in blobs written before them: such a
+ * model scores as zero-shot CLIP). The arrays are {@code text_features} [C,D], {@code
  * visual_prototypes} [Cb,D], {@code class_counts} [C], {@code log_prior} [C] (log π_j =
  * log((n_j+1)/Σ_k(n_k+1)), see {@link #logPriors(float[])}) and every learnt parameter under
  * its {@link CandleParameters#NAMES name}.
@@ -107,6 +108,7 @@ public final class ModelCodec {
     m.classNames().forEach(names::add);
     header.set("hyperParameters", JSON.valueToTree(m.hyper()));
     header.set("fitStats", JSON.valueToTree(m.stats()));
+    header.set("scoreWeights", JSON.valueToTree(m.weights()));
     ArrayNode list = header.putArray("arrays");
     for (Map.Entry<String, float[]> e : arrays.entrySet()) {
       ObjectNode a = list.addObject();
@@ -151,6 +153,8 @@ public final class ModelCodec {
       o.put("imageScatter", 0.0); // written before the field existed: unmeasured, GaussianPrior estimates it
     }
     FitStats stats = treeToValue(h, "fitStats", FitStats.class);
+    // written before scores were zero-shot CLIP plus weighted corrections: serve it as zero-shot
+    ScoreWeights weights = h.has("scoreWeights") ? treeToValue(h, "scoreWeights", ScoreWeights.class) : ScoreWeights.ZERO;
     if (Double.compare(hyper.scale(), doubleField(h, "scale")) != 0
         || Double.compare(hyper.logitScale(), doubleField(h, "logitScale")) != 0) {
       throw inconsistent("scale/logitScale in the header differ from the hyper-parameters");
@@ -178,7 +182,7 @@ public final class ModelCodec {
       CandleParameters params = CandleParameters.fromMap(dim, c - cb, arrays);
       return new CandleModel(
           names, cb, dim, arrays.get("text_features"), arrays.get("visual_prototypes"), counts,
-          params, hyper, stats);
+          params, hyper, stats, weights);
     } catch (IllegalArgumentException e) {
       throw inconsistent(e.getMessage());
     }

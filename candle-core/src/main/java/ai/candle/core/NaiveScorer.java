@@ -36,8 +36,13 @@ public final class NaiveScorer {
   private final double[] outBias;
   private final double[] normWeight;
   private final double[] normBias;
-  /** ADAPTIVE: weight λ of the prior term s·term(x, c) (GaussianPrior); 0 in REFERENCE. */
-  private final double zeroShotWeight;
+  private final int baseClasses;
+  /** ADAPTIVE: zero-shot CLIP plus the weighted corrections on the base classes (ScoreWeights). */
+  private final boolean adaptive;
+  private final ScoreWeights weights;
+  /** C×D unit text features (zero-shot CLIP's classifier). */
+  private final double[] unitText;
+  /** The Gaussian term; null unless ADAPTIVE with λ > 0. */
   private final GaussianPrior prior;
 
   public NaiveScorer(CandleModel model) {
@@ -55,8 +60,11 @@ public final class NaiveScorer {
     this.projText = toDouble(p.projText());
     this.prototypes = toDouble(model.prototypes());
     this.textSide = toDouble(textSide(model));
-    this.zeroShotWeight = model.hyper().isAdaptive() ? model.hyper().zeroShotWeight() : 0;
-    this.prior = zeroShotWeight == 0 ? null : GaussianPrior.of(model);
+    this.baseClasses = model.baseClasses();
+    this.adaptive = model.hyper().isAdaptive();
+    this.weights = model.weights();
+    this.unitText = toDouble(ZeroShot.normalizedRows(model.textFeatures(), classes, dim));
+    this.prior = adaptive && weights.priorWeight() > 0 ? GaussianPrior.of(model) : null;
     this.inProjT = transpose(toDouble(p.attnInProjWeight()), 3 * dim, dim);
     this.inBias = toDouble(p.attnInProjBias());
     this.outProjT = transpose(toDouble(p.attnOutProjWeight()), dim, dim);
@@ -104,12 +112,55 @@ public final class NaiveScorer {
     return out;
   }
 
-  /** The C test-phase scores {@code Lvt + Lvv} of one raw image feature, in double precision. */
+  /**
+   * The C scores of one raw image feature, in double precision: REFERENCE, the head's test-phase
+   * scores {@code Lvt + Lvv}; ADAPTIVE, zero-shot CLIP's logits plus the weighted corrections on
+   * the base classes ({@link ScoreWeights}).
+   */
   public double[] score(float[] image) {
     if (image == null || image.length != dim) {
       throw new IllegalArgumentException(
           "image feature has " + (image == null ? "no" : image.length) + " values, the model expects " + dim);
     }
+    if (!adaptive) {
+      return headScores(image);
+    }
+    double[] scores = new double[classes];
+    double norm = 0;
+    for (int k = 0; k < dim; k++) {
+      norm += (double) image[k] * image[k];
+    }
+    norm = Math.max(Math.sqrt(norm), NORM_EPS);
+    for (int j = 0; j < classes; j++) {
+      double dot = 0;
+      for (int k = 0; k < dim; k++) {
+        dot += image[k] * unitText[j * dim + k];
+      }
+      scores[j] = logitScale * dot / norm;
+    }
+    if (baseClasses == 0) {
+      return scores;
+    }
+    double[] term = prior == null ? new double[baseClasses] : prior.scores(image);
+    double[] head = new double[baseClasses];
+    if (weights.usesHead()) {
+      double[] h = headScores(image);
+      double mean = 0;
+      for (int j = 0; j < baseClasses; j++) {
+        mean += h[j] / baseClasses;
+      }
+      for (int j = 0; j < baseClasses; j++) {
+        head[j] = h[j] - mean;
+      }
+    }
+    for (int j = 0; j < baseClasses; j++) {
+      scores[j] += weights.priorWeight() * logitScale * term[j] + weights.headWeight() * head[j] + weights.baseOffset();
+    }
+    return scores;
+  }
+
+  /** The C test-phase scores {@code Lvt + Lvv} of the head, the whole sequence rebuilt for this image. */
+  double[] headScores(float[] image) {
     int c = classes;
     int len = 1 + 2 * c;
     int d = dim;
@@ -141,12 +192,6 @@ public final class NaiveScorer {
       int tt = (1 + c + j) * d;
       double cosVt = dot(z, 0, z, tt, d) / (imageNorm * Math.max(norm(z, tt, d), NORM_EPS));
       scores[j] = logitScale * cosVt + logitScale * scale * cosVv;
-    }
-    if (prior != null) {
-      double[] term = prior.scores(image);
-      for (int j = 0; j < c; j++) {
-        scores[j] += zeroShotWeight * logitScale * term[j];
-      }
     }
     return scores;
   }

@@ -91,7 +91,8 @@ public final class ScorerBench {
     if (mode == HyperParameters.Mode.REFERENCE) {
       return m;
     }
-    return m.withHyper(m.hyper().withMode(mode, HyperParameters.DEFAULT_PRIOR_WEIGHT));
+    // every correction on, the head included: the dearest ADAPTIVE score
+    return m.withHyper(m.hyper().withMode(mode)).withWeights(new ScoreWeights(1, 0.1, 0.5, -1));
   }
 
   private static long processCpuNanos() {
@@ -166,7 +167,8 @@ public final class ScorerBench {
       names.add("c" + j);
     }
     return new CandleModel(
-        names, base, dim, text, visual, counts, params, HyperParameters.defaults().withScale(1.0), FitStats.none("cpu()"));
+        names, base, dim, text, visual, counts, params, HyperParameters.defaults().withScale(1.0), FitStats.none("cpu()"),
+        ScoreWeights.ZERO);
   }
 
   /** Raw image features near the model's classes: a random class's prototype plus noise. */

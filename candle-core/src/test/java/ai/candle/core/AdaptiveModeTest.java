@@ -1,29 +1,75 @@
 package ai.candle.core;
 
 import static ai.candle.core.CandleHeadGoldenTest.assertClose;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.djl.Device;
 import java.util.Arrays;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The ADAPTIVE configuration: initialisation, exact fast scoring with the zero-shot term, format. */
+/**
+ * The ADAPTIVE score: zero-shot CLIP's logits plus weighted corrections on the base classes
+ * ({@link ScoreWeights}). With every weight zero, and for every class without images, it is
+ * zero-shot CLIP exactly, in the fast scorer as in the naive forward.
+ */
 class AdaptiveModeTest {
   static final int D = CandleFitTest.D;
 
   static CandleModel fitAdaptive() {
-    HyperParameters hp = CandleFitTest.hp().withMode(HyperParameters.Mode.ADAPTIVE, 4.0);
+    HyperParameters hp = CandleFitTest.hp().withMode(HyperParameters.Mode.ADAPTIVE);
     return CandleFit.fit(CandleFitTest.smallSet(), hp, CandleFit.Options.defaults().withDevice(Device.cpu()));
+  }
+
+  /** A synthetic set with enough base classes for every term, its model fitted in ADAPTIVE mode. */
+  static FeaturesDataset synthetic() {
+    return SyntheticClip.generate(SyntheticClip.Config.defaults().withClasses(24, 20).withDim(72).withShots(6)
+        .withTestPerClass(1));
+  }
+
+  static CandleModel fitSynthetic(FeaturesDataset data) {
+    return CandleFit.fit(CandleFit.TrainingSet.of(data), CandleFitTest.hp().withMode(HyperParameters.Mode.ADAPTIVE),
+        CandleFit.Options.defaults().withDevice(Device.cpu()));
+  }
+
+  static float[][] testImages(FeaturesDataset data) {
+    int d = data.dim();
+    float[][] images = new float[data.testSize()][];
+    for (int i = 0; i < images.length; i++) {
+      images[i] = Arrays.copyOfRange(data.testFeatures(), i * d, (i + 1) * d);
+    }
+    return images;
+  }
+
+  /** s·cos(x, t_c), computed here from the definition. */
+  static double[] zeroShot(CandleModel m, float[] x) {
+    int d = m.dim();
+    double[] out = new double[m.numClasses()];
+    double xx = 0;
+    for (float v : x) {
+      xx += (double) v * v;
+    }
+    for (int j = 0; j < out.length; j++) {
+      double dot = 0;
+      double tt = 0;
+      for (int k = 0; k < d; k++) {
+        double t = m.textFeatures()[j * d + k];
+        dot += x[k] * t;
+        tt += t * t;
+      }
+      out[j] = m.hyper().logitScale() * dot / Math.sqrt(xx * tt);
+    }
+    return out;
   }
 
   @Test
   void defaultsStayTheReferenceAndTheServiceDefaultIsAdaptive() {
     assertEquals(HyperParameters.Mode.REFERENCE, HyperParameters.defaults().mode());
     assertEquals(HyperParameters.Mode.ADAPTIVE, HyperParameters.adaptive().mode());
-    assertEquals(64.0, HyperParameters.adaptive().zeroShotWeight());
+    assertEquals(ScoreWeights.ZERO, fitAdaptive().weights(), "a plain fit chooses no weights: zero-shot");
   }
 
   @Test
@@ -47,58 +93,116 @@ class AdaptiveModeTest {
   }
 
   @Test
-  void fastScorerEqualsTheNaiveForwardWithTheZeroShotTerm() {
-    CandleModel m = fitAdaptive();
-    float[][] images = new float[7][D];
-    java.util.Random rnd = new java.util.Random(3);
-    for (float[] img : images) {
-      for (int k = 0; k < D; k++) {
-        img[k] = (float) rnd.nextGaussian();
-      }
-    }
-    assertFastEqualsNaive(m, images);
-    CandleModel noZeroShot = m.withHyper(m.hyper().withMode(HyperParameters.Mode.ADAPTIVE, 0));
-    assertNotEquals(new NaiveScorer(noZeroShot).score(images[0])[0], new NaiveScorer(m).score(images[0])[0],
-        "the zero-shot term must change the scores");
-  }
-
-  /** The Gaussian branch of the prior term (enough base classes), fast against naive. */
-  @Test
-  void fastScorerEqualsTheNaiveForwardWithTheGaussianTerm() {
-    SyntheticClip.Config cfg = SyntheticClip.Config.defaults().withClasses(24, 20).withDim(72).withShots(6)
-        .withTestPerClass(1);
-    FeaturesDataset data = SyntheticClip.generate(cfg);
-    CandleFit.TrainingSet set = CandleFit.TrainingSet.of(data);
-    CandleModel m = CandleFit.fit(set, CandleFitTest.hp().withMode(HyperParameters.Mode.ADAPTIVE, 64.0),
-        CandleFit.Options.defaults().withDevice(Device.cpu()));
-    assertTrue(m.stats().imageScatter() > 0, "the fit measures the scatter");
-    GaussianPrior prior = GaussianPrior.of(m);
-    assertFalse(prior.isZeroShot());
-    assertEquals(m.stats().imageScatter(), prior.scatter());
-    int d = data.dim();
-    float[][] images = new float[data.testSize()][];
-    for (int i = 0; i < images.length; i++) {
-      images[i] = Arrays.copyOfRange(data.testFeatures(), i * d, (i + 1) * d);
-    }
-    assertFastEqualsNaive(m, images);
-  }
-
-  /** The fast scorer's scores of every image against the naive forward's. */
-  private static void assertFastEqualsNaive(CandleModel m, float[][] images) {
-    float[][] want = new NaiveScorer(m).score(images);
+  void zeroWeightsScoreExactlyAsZeroShotClip() {
+    FeaturesDataset data = synthetic();
+    CandleModel m = fitSynthetic(data).withWeights(ScoreWeights.ZERO);
+    float[][] images = testImages(data);
+    float[][] naive = new NaiveScorer(m).score(images);
     try (FastScorer fast = FastScorer.prepare(m)) {
       float[][] got = fast.score(images);
       for (int i = 0; i < images.length; i++) {
-        assertClose("image " + i, want[i], got[i], 1e-4, 1.0);
+        double[] want = zeroShot(m, images[i]);
+        assertClose("fast, image " + i, toFloat(want), got[i], 1e-5, 1.0);
+        assertClose("naive, image " + i, toFloat(want), naive[i], 1e-5, 1.0);
       }
     }
   }
 
   @Test
-  void theModeTravelsWithTheModel() {
-    CandleModel m = fitAdaptive();
+  void everyCorrectionOnTheFastScorerEqualsTheNaiveForward() {
+    FeaturesDataset data = synthetic();
+    CandleModel fitted = fitSynthetic(data);
+    float[][] images = testImages(data);
+    for (ScoreWeights w : List.of(new ScoreWeights(2, 0.1, 0, 0), new ScoreWeights(1, 0, 0.5, 0),
+        new ScoreWeights(1, 0, 0, -1.5), new ScoreWeights(0.5, 0.2, 0.3, -2))) {
+      CandleModel m = fitted.withWeights(w);
+      float[][] want = new NaiveScorer(m).score(images);
+      try (FastScorer fast = FastScorer.prepare(m)) {
+        float[][] got = fast.score(images);
+        for (int i = 0; i < images.length; i++) {
+          assertClose(w + ", image " + i, want[i], got[i], 1e-4, 1.0);
+        }
+      }
+    }
+  }
+
+  /** Each weight moves the base classes' scores and leaves the new classes at zero-shot CLIP's. */
+  @Test
+  void eachWeightCorrectsTheBaseClassesOnly() {
+    FeaturesDataset data = synthetic();
+    CandleModel fitted = fitSynthetic(data);
+    float[] x = testImages(data)[0];
+    double[] zs = zeroShot(fitted, x);
+    int cb = fitted.baseClasses();
+    for (ScoreWeights w : List.of(new ScoreWeights(2, 0.1, 0, 0), new ScoreWeights(1, 0, 0.5, 0),
+        new ScoreWeights(1, 0, 0, -1.5))) {
+      double[] s = new NaiveScorer(fitted.withWeights(w)).score(x);
+      for (int j = cb; j < s.length; j++) {
+        assertEquals(zs[j], s[j], 1e-6, w + ": new class " + j + " is zero-shot");
+      }
+      assertNotEquals(zs[0], s[0], 1e-3, w + " must change a base class's score");
+    }
+    double[] offset = new NaiveScorer(fitted.withWeights(new ScoreWeights(1, 0, 0, -1.5))).score(x);
+    for (int j = 0; j < cb; j++) {
+      assertEquals(zs[j] - 1.5, offset[j], 1e-6, "β is added to base class " + j);
+    }
+  }
+
+  @Test
+  void versionsWithoutAFitScoreAsZeroShot() {
+    FeaturesDataset data = synthetic();
+    float[][] images = testImages(data);
+    // INITIAL: every class text only
+    CandleModel initial = CandleFit.untrained(data.classNames(), data.dim(), data.textFeatures(),
+        HyperParameters.adaptive());
+    assertFastAndNaiveAreZeroShot(initial, images, 0, initial.numClasses());
+    // EXTEND: the classes appended without a fit score as zero-shot, whatever the serving weights
+    CandleModel fitted = fitSynthetic(data).withWeights(new ScoreWeights(1, 0.2, 0.5, -1));
+    float[] text = Arrays.copyOfRange(data.textFeatures(), 0, 2 * data.dim());
+    for (int k = 0; k < text.length; k++) {
+      text[k] = -text[k] + 0.5f;
+    }
+    CandleModel extended = CandleFit.extend(fitted, List.of("added_0", "added_1"), text);
+    assertEquals(fitted.weights(), extended.weights());
+    assertFastAndNaiveAreZeroShot(extended, images, fitted.numClasses(), extended.numClasses());
+  }
+
+  private static void assertFastAndNaiveAreZeroShot(CandleModel m, float[][] images, int from, int to) {
+    float[][] naive = new NaiveScorer(m).score(images);
+    try (FastScorer fast = FastScorer.prepare(m)) {
+      float[][] got = fast.score(images);
+      for (int i = 0; i < images.length; i++) {
+        double[] want = zeroShot(m, images[i]);
+        float[] wantPart = toFloat(Arrays.copyOfRange(want, from, to));
+        assertClose("fast, image " + i, wantPart, Arrays.copyOfRange(got[i], from, to), 1e-5, 1.0);
+        assertClose("naive, image " + i, wantPart, Arrays.copyOfRange(naive[i], from, to), 1e-5, 1.0);
+      }
+    }
+  }
+
+  @Test
+  void theWeightsTravelWithTheModel() {
+    CandleModel m = fitAdaptive().withWeights(new ScoreWeights(0.5, 0.05, 0.2, -0.5));
     CandleModel back = ModelCodec.decode(ModelCodec.encode(m));
     assertEquals(HyperParameters.Mode.ADAPTIVE, back.hyper().mode());
-    assertEquals(4.0, back.hyper().zeroShotWeight());
+    assertEquals(m.weights(), back.weights());
+  }
+
+  @Test
+  void weightsRejectNonsense() {
+    assertThrows(IllegalArgumentException.class, () -> new ScoreWeights(0, 0, 0, 0));
+    assertThrows(IllegalArgumentException.class, () -> new ScoreWeights(1, -0.1, 0, 0));
+    assertThrows(IllegalArgumentException.class, () -> new ScoreWeights(1, 0, -1, 0));
+    assertThrows(IllegalArgumentException.class, () -> new ScoreWeights(1, 0, 0, Double.NaN));
+    assertArrayEquals(new boolean[] {true, false}, new boolean[] {ScoreWeights.ZERO.isZeroShot(),
+        new ScoreWeights(1, 0, 0, 0.5).isZeroShot()});
+  }
+
+  static float[] toFloat(double[] a) {
+    float[] out = new float[a.length];
+    for (int i = 0; i < a.length; i++) {
+      out[i] = (float) a[i];
+    }
+    return out;
   }
 }

@@ -41,7 +41,8 @@ class ModelCodecTest {
     FitStats stats =
         new FitStats(List.of(2.5, 1.0 / 3, 0.125), List.of(0.1, 0.2, 0.3), 0.6 + 1e-9, 1234, "gpu(0)", 33.75);
     List<String> names = IntStream.range(0, c).mapToObj(i -> "class_" + i + (i % 3 == 0 ? " é✓" : "")).toList();
-    return new CandleModel(names, cb, dim, gauss(r, c * dim, 8), gauss(r, cb * dim, 10), counts, p, hyper, stats);
+    return new CandleModel(names, cb, dim, gauss(r, c * dim, 8), gauss(r, cb * dim, 10), counts, p, hyper, stats,
+        new ScoreWeights(0.5, 0.05, 0.2, -1.5));
   }
 
   static float[] gauss(Random r, int n, double sd) {
@@ -216,6 +217,21 @@ class ModelCodecTest {
   }
 
   @Test
+  void blobsWrittenBeforeScoreWeightsDecodeAsZeroShot() {
+    CandleModel m = small();
+    ModelCodec.Unpacked u = ModelCodec.unpack(ModelCodec.encode(m));
+    ObjectNode h = u.header().deepCopy();
+    h.remove("scoreWeights");
+    ((ObjectNode) h.get("hyperParameters")).put("zeroShotWeight", 64.0); // the field that preceded them
+    float[] all = new float[u.floats().remaining() / 4];
+    u.floats().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(all);
+    CandleModel old = ModelCodec.decode(ModelCodec.pack(h, List.of(all)));
+    assertEquals(ScoreWeights.ZERO, old.weights());
+    assertEquals(m.hyper(), old.hyper());
+    assertInconsistent(x -> ((ObjectNode) x.get("scoreWeights")).put("textWeight", -1.0), "cannot read scoreWeights");
+  }
+
+  @Test
   void inconsistentShapesAreRejected() {
     // the unedited repack decodes: the helper itself is sound
     ModelCodec.Unpacked u = ModelCodec.unpack(ModelCodec.encode(small()));
@@ -242,7 +258,8 @@ class ModelCodecTest {
   void modelWithoutFitStatisticsRoundTrips() {
     CandleModel m = small();
     CandleModel bare = new CandleModel(m.classNames(), m.baseClasses(), m.dim(), m.textFeatures(),
-        m.visualPrototypes(), m.classCounts(), m.params(), m.hyper(), new FitStats(List.of(), List.of(), 0, 0, null, 0));
+        m.visualPrototypes(), m.classCounts(), m.params(), m.hyper(), new FitStats(List.of(), List.of(), 0, 0, null, 0),
+        m.weights());
     CandleModel back = ModelCodec.decode(ModelCodec.encode(bare));
     assertEquals(bare.stats(), back.stats());
     assertEquals(null, back.stats().device());
@@ -254,7 +271,7 @@ class ModelCodecTest {
     List<String> names = new ArrayList<>(m.classNames());
     names.set(5, names.get(1));
     CandleModel dup = new CandleModel(names, m.baseClasses(), m.dim(), m.textFeatures(),
-        m.visualPrototypes(), m.classCounts(), m.params(), m.hyper(), m.stats());
+        m.visualPrototypes(), m.classCounts(), m.params(), m.hyper(), m.stats(), m.weights());
     var e = assertThrows(IllegalArgumentException.class, () -> ModelCodec.encode(dup));
     assertTrue(e.getMessage().contains("'class_1' appears twice"), e.getMessage());
   }
@@ -317,7 +334,7 @@ class ModelCodecTest {
     List<String> names = IntStream.range(0, c).mapToObj(i -> "imagenet_class_" + i).toList();
     return new CandleModel(
         names, cb, d, text, visual, counts, p, HyperParameters.defaults(),
-        new FitStats(List.of(3.0, 2.0), List.of(1.0, 1.0), 2.5, 10_000, "cpu()", 0.5));
+        new FitStats(List.of(3.0, 2.0), List.of(1.0, 1.0), 2.5, 10_000, "cpu()", 0.5), ScoreWeights.ZERO);
   }
 
   /** Rows of a given norm around a shared offset, as raw CLIP features are. */

@@ -43,7 +43,8 @@ class NaiveScorerTest {
         g.f("class_counts"),
         params,
         HyperParameters.defaults().withScale(g.scalar("scale")),
-        FitStats.none("cpu()"));
+        FitStats.none("cpu()"),
+        ScoreWeights.ZERO);
     String imagesKey = trajectory ? "test_features" : "image_features";
     return new GoldenCase(model, rows(g.f(imagesKey), d), rows(g.f("single.scores"), c));
   }

@@ -94,7 +94,7 @@ public final class ModelVersions {
         .setClasses(classes)
         .setBaseClasses(model.baseClasses())
         .setOrigin(origin.name())
-        .setHyperParameters(hyperParameters(model.hyper()))
+        .setHyperParameters(hyperParameters(model.hyper(), model.weights()))
         .setParameters(ByteBuffer.wrap(blob))
         .setChecksum(ModelCodec.checksum(blob))
         .setHoldoutMetrics(new LinkedHashMap<>(holdoutMetrics))
@@ -186,7 +186,7 @@ public final class ModelVersions {
   }
 
   /** The hyper-parameters as name to text, in the record's form. */
-  static Map<String, String> hyperParameters(HyperParameters hp) {
+  static Map<String, String> hyperParameters(HyperParameters hp, ai.candle.core.ScoreWeights w) {
     Map<String, String> m = new LinkedHashMap<>();
     m.put("mode", hp.mode().name());
     m.put("epochs", Integer.toString(hp.epochs()));
@@ -196,7 +196,10 @@ public final class ModelVersions {
     m.put("logitScale", Double.toString(hp.logitScale()));
     m.put("tau", Double.toString(hp.tau()));
     m.put("maxPerClass", Integer.toString(hp.maxPerClass()));
-    m.put("zeroShotWeight", Double.toString(hp.zeroShotWeight()));
+    m.put("weights.text", Double.toString(w.textWeight()));
+    m.put("weights.prior", Double.toString(w.priorWeight()));
+    m.put("weights.head", Double.toString(w.headWeight()));
+    m.put("weights.baseOffset", Double.toString(w.baseOffset()));
     m.put("seed", Long.toString(hp.seed()));
     return m;
   }

@@ -4,7 +4,6 @@ import ai.candle.core.FrequencyBucket;
 
 import ai.candle.core.CandleModel;
 import ai.candle.core.FastScorer;
-import ai.candle.core.HyperParameters;
 import ai.candle.core.ZeroShot;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -81,45 +80,6 @@ record HoldoutEvaluation(double balanced, Map<FrequencyBucket, Double> buckets, 
       }
     }
     return of(predicted, holdout);
-  }
-
-  /**
-   * The ADAPTIVE model evaluated at each prior weight λ, in the given order. Scores are linear in
-   * λ ({@code head + λ·prior}), so the holdout is scored twice (λ = 0 and λ = 1), not once per λ.
-   */
-  static List<HoldoutEvaluation> ofPriorWeights(CandleModel model, Holdout holdout, double[] weights) {
-    List<HoldoutEvaluation> out = new ArrayList<>();
-    if (holdout.size() == 0) {
-      for (double ignored : weights) {
-        out.add(of(new String[0], holdout));
-      }
-      return out;
-    }
-    float[][] head = scores(withPriorWeight(model, 0), holdout);
-    float[][] withUnitPrior = scores(withPriorWeight(model, 1), holdout);
-    for (double lambda : weights) {
-      String[] predicted = new String[holdout.size()];
-      float[] combined = new float[model.numClasses()];
-      for (int i = 0; i < predicted.length; i++) {
-        for (int j = 0; j < combined.length; j++) {
-          combined[j] = (float) (head[i][j] + lambda * (withUnitPrior[i][j] - head[i][j]));
-        }
-        predicted[i] = model.classNames().get(FastScorer.topK(combined, 1)[0]);
-      }
-      out.add(of(predicted, holdout));
-    }
-    return out;
-  }
-
-  /** The same fitted model with another ADAPTIVE prior weight λ (no refit: λ acts at scoring time). */
-  static CandleModel withPriorWeight(CandleModel m, double lambda) {
-    return m.withHyper(m.hyper().withMode(HyperParameters.Mode.ADAPTIVE, lambda));
-  }
-
-  private static float[][] scores(CandleModel model, Holdout holdout) {
-    try (FastScorer scorer = FastScorer.prepare(model)) {
-      return scorer.score(holdout.images());
-    }
   }
 
   /** Zero-shot CLIP over the model's classes: the floor a fitted model must not fall below. */

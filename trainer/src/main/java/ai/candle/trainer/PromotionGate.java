@@ -1,6 +1,9 @@
 package ai.candle.trainer;
 
+import ai.candle.core.AdaptiveFit;
 import ai.candle.core.FrequencyBucket;
+import ai.candle.core.ScoreWeights;
+import ai.candle.core.WeightSelection;
 
 import java.util.List;
 
@@ -15,8 +18,10 @@ import java.util.List;
  *       measured on the same (current) holdout.
  * </ol>
  *
- * With an empty holdout nothing can be measured and the candidate passes (recorded in its
- * metrics as {@code holdout.images = 0}).
+ * With an empty holdout (every class has one image, or the holdout is off) the candidate is
+ * judged on its weights' cross-validation on the training data ({@code AdaptiveFit}): it passes
+ * when its weights are zero-shot's (it then scores exactly as zero-shot CLIP) or beat zero-shot
+ * there by more than their standard error, and is rejected otherwise ({@code reason=zero_shot}).
  */
 final class PromotionGate {
 
@@ -27,10 +32,27 @@ final class PromotionGate {
 
   private PromotionGate() {}
 
+  /** The verdict without a holdout: what the weights' selection measured on the training data. */
+  static Decision crossValidated(AdaptiveFit.Fitted fitted) {
+    ScoreWeights w = fitted.model().weights();
+    if (w.isZeroShot()) {
+      return new Decision(true, "promoted", "empty holdout: the weights are zero-shot's, the version scores as"
+          + " zero-shot CLIP (" + fitted.prior().decision() + ")");
+    }
+    WeightSelection.Result last = w.usesHead() ? fitted.head() : fitted.prior();
+    if (last != null && last.gain() > last.standardError()) {
+      return new Decision(true, "promoted", String.format(java.util.Locale.ROOT,
+          "empty holdout: cross-validated HM %.4f against %.4f, gain %+.4f beyond its standard error %.4f",
+          last.chosen().hm(), last.zeroShot().hm(), last.gain(), last.standardError()));
+    }
+    return new Decision(false, "zero_shot", "empty holdout and no cross-validated evidence that the weights " + w
+        + " beat zero-shot CLIP");
+  }
+
   static Decision decide(HoldoutEvaluation candidate, HoldoutEvaluation zeroShot,
-      HoldoutEvaluation serving, boolean classSetChanged, double tolerance) {
+      HoldoutEvaluation serving, boolean classSetChanged, double tolerance, AdaptiveFit.Fitted fitted) {
     if (candidate.isEmpty()) {
-      return new Decision(true, "promoted", "empty holdout: nothing to compare");
+      return crossValidated(fitted);
     }
     if (candidate.balanced() < zeroShot.balanced()) {
       return new Decision(false, "zero_shot", String.format(

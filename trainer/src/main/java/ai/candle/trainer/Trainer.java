@@ -1,5 +1,6 @@
 package ai.candle.trainer;
 
+import ai.candle.core.AdaptiveFit;
 import ai.candle.core.CandleFit;
 import ai.candle.core.CandleModel;
 import ai.candle.core.Devices;
@@ -78,10 +79,6 @@ public final class Trainer implements AutoCloseable {
   static final Duration POLL = Duration.ofMillis(100);
   static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(60);
   static final Duration COUNTS_WAIT = Duration.ofSeconds(2);
-  /** Holdout images needed before λ is chosen on the holdout rather than taken from config. */
-  static final int MIN_HOLDOUT_FOR_SELECTION = 20;
-  /** Multiples of the configured λ tried on the holdout (the configured one wins ties). */
-  static final double[] ZERO_SHOT_WEIGHT_FACTORS = {0.25, 0.5, 2};
 
   /** The version being served, with what it accounted for. */
   record Served(long version, CandleModel model, Origin origin, Map<String, ClassBook> books,
@@ -176,6 +173,15 @@ public final class Trainer implements AutoCloseable {
   /** Waits until the replay of the input topics reached their ends as of the start. */
   public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
     return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Whether the trainer holds out an image with this id ({@code holdout.percent}), unless it is its
+   * class's first image or the class's holdout is full: producers that keep their own evaluation
+   * set, and tests, can tell in advance.
+   */
+  public static boolean hashedIntoHoldout(String imageId, int holdoutPercent) {
+    return TrainingStore.hashedIntoHoldout(imageId, holdoutPercent);
   }
 
   /** The version last published or recovered; -1 before any. */
@@ -506,13 +512,15 @@ public final class Trainer implements AutoCloseable {
     long start = System.nanoTime();
     String outcome = "failed";
     try {
-      CandleModel candidate = CandleFit.fit(data, config.hyperParameters(),
+      AdaptiveFit.Fitted fitted = AdaptiveFit.fit(data, config.hyperParameters(),
           CandleFit.Options.defaults().withDevice(device).withProgress((epoch, epochs, loss, secs) -> {
             if (closing) {
               throw new java.util.concurrent.CancellationException("trainer closing");
             }
-          }));
-      outcome = gateAndPublish(candidate, snap, names);
+          }), config.selection());
+      LOG.info("fit weights {}: k, λ, β {}; η {}", fitted.model().weights(), fitted.prior().decision(),
+          fitted.head() != null ? fitted.head().decision() : fitted.headNote());
+      outcome = gateAndPublish(fitted, snap, names);
     } catch (java.util.concurrent.CancellationException e) {
       outcome = "cancelled";
       LOG.info("Fit cancelled: the trainer is closing");
@@ -523,35 +531,13 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
-  private String gateAndPublish(CandleModel candidate, Snapshot snap, List<String> names) {
+  private String gateAndPublish(AdaptiveFit.Fitted fitted, Snapshot snap, List<String> names) {
+    CandleModel candidate = fitted.model();
     Map<String, Long> bucketCounts = new HashMap<>();
     snap.views().forEach((name, v) -> bucketCounts.put(name, Math.max(v.seen(), snap.liveCounts().getOrDefault(name, 0L))));
     HoldoutEvaluation.Holdout holdout = HoldoutEvaluation.Holdout.of(snap.views(), bucketCounts,
         Set.copyOf(names), config.featureWidth());
-    HoldoutEvaluation cand;
-    if (holdout.size() >= MIN_HOLDOUT_FOR_SELECTION) {
-      // λ only weighs the prior term at scoring time: variants cost no refit, and their scores are
-      // linear in λ. The configured λ comes first and wins ties.
-      double configured = config.hyperParameters().zeroShotWeight();
-      double[] weights = new double[ZERO_SHOT_WEIGHT_FACTORS.length + 1];
-      weights[0] = configured;
-      for (int k = 0; k < ZERO_SHOT_WEIGHT_FACTORS.length; k++) {
-        weights[k + 1] = configured * ZERO_SHOT_WEIGHT_FACTORS[k];
-      }
-      List<HoldoutEvaluation> byWeight = HoldoutEvaluation.ofPriorWeights(candidate, holdout, weights);
-      int best = 0;
-      for (int k = 1; k < weights.length; k++) {
-        if (byWeight.get(k).balanced() > byWeight.get(best).balanced()) {
-          best = k;
-        }
-      }
-      cand = byWeight.get(best);
-      if (best > 0) {
-        candidate = HoldoutEvaluation.withPriorWeight(candidate, weights[best]);
-      }
-    } else {
-      cand = HoldoutEvaluation.ofModel(candidate, holdout);
-    }
+    HoldoutEvaluation cand = HoldoutEvaluation.ofModel(candidate, holdout);
     HoldoutEvaluation zeroShot = HoldoutEvaluation.ofZeroShot(candidate, holdout);
     Served s = served;
     HoldoutEvaluation serving = s == null ? null : HoldoutEvaluation.ofModel(s.model(), holdout);
@@ -560,7 +546,7 @@ public final class Trainer implements AutoCloseable {
         || !Set.copyOf(s.model().classNames().subList(0, s.model().baseClasses()))
             .equals(Set.copyOf(candidate.classNames().subList(0, candidate.baseClasses())));
     PromotionGate.Decision decision = PromotionGate.decide(cand, zeroShot, serving, changed,
-        config.gateTolerance());
+        config.gateTolerance(), fitted);
     Counter.builder("candle.trainer.candidates").description("Fitted candidates by gate outcome")
         .tag("outcome", decision.promote() ? "promoted" : "rejected")
         .tag("reason", decision.reason()).register(meters).increment();
@@ -572,8 +558,8 @@ public final class Trainer implements AutoCloseable {
     }
     Map<String, Double> metrics = new LinkedHashMap<>(cand.asMetrics("holdout"));
     metrics.putAll(zeroShot.asMetrics("zero_shot"));
-    metrics.put("fit.seconds", candidate.stats().totalSeconds());
-    metrics.put("zero_shot_weight", candidate.hyper().zeroShotWeight());
+    metrics.put("fit.seconds", fitted.seconds());
+    metrics.putAll(SelectionMetrics.of(fitted));
     Map<String, ClassBook> books = new LinkedHashMap<>();
     for (ClassInfo c : snap.classes()) {
       TrainingStore.ClassView v = snap.views().get(c.getName());

@@ -30,7 +30,8 @@ import java.util.Objects;
  * fit.epochs               50
  * fit.batch.size           128
  * fit.learning.rate        3e-4
- * fit.zero.shot.weight     64             λ of the ADAPTIVE prior term (GaussianPrior)
+ * fit.head                 auto           auto: try the Candle head's weight on a held-out split;
+ *                                         off: keep it at 0 and never fit the head (AdaptiveFit)
  * fit.seed                 1
  * fit.device               auto           auto, cpu or gpu[:N] (auto: GPU when present)
  * model.max.bytes          33554432       size limit of one version (ModelVersions)
@@ -55,6 +56,7 @@ public record TrainerConfig(
     Duration refitInterval,
     double gateTolerance,
     HyperParameters hyperParameters,
+    boolean fitHead,
     String device,
     int modelMaxBytes,
     TopicNames topics,
@@ -67,7 +69,7 @@ public record TrainerConfig(
   static final List<String> KEYS = List.of("bootstrap.servers", "model.name", "clip.model.id",
       "feature.width", "store.max.per.class", "holdout.percent", "holdout.max.per.class",
       "refit.samples", "refit.fraction", "refit.interval.seconds", "gate.tolerance", "fit.epochs",
-      "fit.batch.size", "fit.learning.rate", "fit.zero.shot.weight", "fit.seed", "fit.device",
+      "fit.batch.size", "fit.learning.rate", "fit.head", "fit.seed", "fit.device",
       "model.max.bytes", "metrics.address", "metrics.port", "topic.classes", "topic.class-counts",
       "topic.features", "topic.models");
 
@@ -124,7 +126,6 @@ public record TrainerConfig(
         .withBatchSize(LayeredSettings.intOf(s, "fit.batch.size"))
         .withLearningRate(LayeredSettings.doubleOf(s, "fit.learning.rate"))
         .withSeed(LayeredSettings.longOf(s, "fit.seed"))
-        .withMode(HyperParameters.Mode.ADAPTIVE, LayeredSettings.doubleOf(s, "fit.zero.shot.weight"))
         // the store caps each class already; the fit uses every sample it is given
         .withMaxPerClass(0);
     TopicNames d = TopicNames.defaults();
@@ -137,9 +138,23 @@ public record TrainerConfig(
         LayeredSettings.intOf(s, "holdout.max.per.class"), LayeredSettings.intOf(s, "refit.samples"),
         LayeredSettings.doubleOf(s, "refit.fraction"),
         Duration.ofSeconds(LayeredSettings.longOf(s, "refit.interval.seconds")),
-        LayeredSettings.doubleOf(s, "gate.tolerance"), hp, s.get("fit.device"),
+        LayeredSettings.doubleOf(s, "gate.tolerance"), hp, fitHead(s.get("fit.head")), s.get("fit.device"),
         LayeredSettings.intOf(s, "model.max.bytes"), topics, s.get("metrics.address"),
         LayeredSettings.intOf(s, "metrics.port"), SETTINGS.passThrough(s));
+  }
+
+  private static boolean fitHead(String value) {
+    return switch (value) {
+      case "auto" -> true;
+      case "off" -> false;
+      default -> throw new IllegalArgumentException("fit.head must be auto or off, got '" + value + "'");
+    };
+  }
+
+  /** How the fit chooses its score weights: the defaults, without the head when {@code fit.head=off}. */
+  public ai.candle.core.WeightSelection.Settings selection() {
+    ai.candle.core.WeightSelection.Settings s = ai.candle.core.WeightSelection.Settings.defaults();
+    return fitHead ? s : s.withoutHead();
   }
 
   private static Map<String, String> defaultSettings() {
@@ -158,7 +173,7 @@ public record TrainerConfig(
     d.put("fit.epochs", "50");
     d.put("fit.batch.size", "128");
     d.put("fit.learning.rate", "3e-4");
-    d.put("fit.zero.shot.weight", Double.toString(HyperParameters.DEFAULT_PRIOR_WEIGHT));
+    d.put("fit.head", "auto");
     d.put("fit.seed", "1");
     d.put("fit.device", "auto");
     d.put("model.max.bytes", Integer.toString(ModelVersions.DEFAULT_MAX_BYTES));

@@ -83,8 +83,7 @@ final class TrainingStore {
     }
     ClassSamples c = classes.computeIfAbsent(className, n -> new ClassSamples(n, seed));
     c.seen++;
-    if (c.seen > 1 && c.holdout.size() < holdoutMaxPerClass
-        && Math.floorMod(stableHash(imageId), 100) < holdoutPercent) {
+    if (c.seen > 1 && c.holdout.size() < holdoutMaxPerClass && hashedIntoHoldout(imageId, holdoutPercent)) {
       c.holdout.add(feature);
       return Placement.HOLDOUT;
     }
@@ -137,6 +136,11 @@ final class TrainingStore {
     classes.forEach((name, c) -> out.put(name, new ClassView(name, c.seen, c.trainOffered,
         List.copyOf(c.train), List.copyOf(c.holdout))));
     return out;
+  }
+
+  /** Whether an image's id puts it in the holdout (when its class's holdout has room and it is not the first image). */
+  static boolean hashedIntoHoldout(String imageId, int holdoutPercent) {
+    return Math.floorMod(stableHash(imageId), 100) < holdoutPercent;
   }
 
   /** A hash that is the same in every JVM (FNV-1a over UTF-8, then a final mix). */

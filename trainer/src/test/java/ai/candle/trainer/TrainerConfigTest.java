@@ -20,7 +20,8 @@ class TrainerConfigTest {
     assertEquals(512, c.featureWidth());
     assertEquals(100, c.storeMaxPerClass());
     assertEquals(HyperParameters.Mode.ADAPTIVE, c.hyperParameters().mode());
-    assertEquals(64.0, c.hyperParameters().zeroShotWeight());
+    assertTrue(c.fitHead(), "the head's weight is tried by default");
+    assertEquals(4, c.selection().headWeights().length);
     assertEquals(0, c.hyperParameters().maxPerClass(), "the store caps; the fit must not cap again");
     assertEquals(Duration.ofMinutes(10), c.refitInterval());
     assertEquals("candle.models", c.topics().models());

@@ -34,12 +34,14 @@ class TrainerKillIT {
       for (int c = 0; c < classes; c++) {
         run.announce("class-" + c);
       }
+      // the images are there before the trainer starts, so its first fit sees them all: a fit on a
+      // few early images would choose zero-shot without fitting the head and be done in moments
+      for (int c = 0; c < classes; c++) {
+        run.sendImages("class-" + c, 120 - 10 * c);
+      }
       long versionBeforeKill;
       try (JvmProcess slow = JvmProcess.start(MAIN, run.trainerArgs("--fit-epochs", "2000"), log)) {
         slow.awaitLog("candle trainer caught up", 1, Duration.ofSeconds(60));
-        for (int c = 0; c < classes; c++) {
-          run.sendImages("class-" + c, 120 - 10 * c);
-        }
         slow.awaitLog("fit started", 1, Duration.ofSeconds(60));
         Thread.sleep(1000);
         slow.assertAlive("during the fit");

@@ -51,6 +51,11 @@ final class TrainerRun implements AutoCloseable {
   private int nextIndex;
   /** Norm of the noise added to an image's class direction (norm 1); larger is harder. */
   double imageNoise = 0.6;
+  /**
+   * When set, a class's images that the trainer will train on (not hold out, at holdout.percent 20)
+   * look like this class's instead: training data that contradicts the holdout.
+   */
+  java.util.function.UnaryOperator<String> trainingLooksLike;
 
   TrainerRun(String bootstrap, String prefix, int dim, int modelMaxBytes) throws Exception {
     this.bootstrap = bootstrap;
@@ -100,8 +105,11 @@ final class TrainerRun implements AutoCloseable {
   void sendImages(String className, int n) throws Exception {
     for (int i = 0; i < n; i++) {
       long k = sent.merge(className, 1L, Long::sum);
-      float[] f = normalise(add(direction(className), gaussian(imageNoise)));
-      FeatureRecord r = FeatureRecord.newBuilder().setImageId(className + "-" + k).setClassName(className)
+      String id = className + "-" + k;
+      boolean trains = k == 1 || !ai.candle.trainer.Trainer.hashedIntoHoldout(id, 20);
+      String looks = trainingLooksLike != null && trains ? trainingLooksLike.apply(className) : className;
+      float[] f = normalise(add(direction(looks), gaussian(imageNoise)));
+      FeatureRecord r = FeatureRecord.newBuilder().setImageId(id).setClassName(className)
           .setFeature(boxed(f)).setEventTime(Instant.now()).setSource(null).build();
       producer.send(new ProducerRecord<>(names.features(), className,
           topics.features().valueSerde().serializer().serialize(names.features(), r)));
