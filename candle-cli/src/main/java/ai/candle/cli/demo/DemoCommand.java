@@ -100,7 +100,7 @@ public final class DemoCommand implements Callable<Integer> {
       o.printf("  streams app and trainer running (logs: streams-app.log, trainer.log); %s%n", services.endpoints());
       o.flush();
       try (DemoRecorder recorder = new DemoRecorder(services.bootstrapServers(), services.topics(), plan.classNames())) {
-        DemoRun run = new DemoRun(recorder, label);
+        DemoRun run = new DemoRun(recorder, label, plan.classNames());
         DemoReplay replay = new DemoReplay(seconds, o);
         replay.run(plan, data, services, run);
         replay.awaitScored(run, Duration.ofSeconds(60));
@@ -108,6 +108,8 @@ public final class DemoCommand implements Callable<Integer> {
         o.printf("%n%s%n", label);
         o.printf("Candle, from the first fitted version on: %s%n", DemoReport.line(s.finalAccuracy()));
         o.printf("Zero-shot CLIP on the same images:        %s%n", DemoReport.line(s.zeroShot()));
+        o.printf("Versions below zero-shot CLIP in a bucket (same images, same classes): %s%n",
+            s.belowZeroShot().isEmpty() ? "none" : s.belowZeroShot());
         o.printf("Report: %s%n", folder.resolve("report.md").toAbsolutePath());
         o.flush();
       }

@@ -2,7 +2,6 @@ package ai.candle.cli.demo;
 
 import ai.candle.core.FeaturesDataset;
 import ai.candle.core.FrequencyBucket;
-import ai.candle.core.ZeroShot;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.EnumMap;
@@ -66,18 +65,16 @@ final class DemoReplay {
           case ANNOUNCE -> {
             midStream |= i > plan.baseClasses();
             sender.announce(className, e.feature());
-            run.announced(className, midStream);
+            run.announced(className, midStream, e.feature());
             announced++;
           }
           case LABELED -> {
-            boolean zs = zeroShot(e, data, announced);
-            long before = run.labeled(className, e.id(), zs);
+            long before = run.labeled(className, e.id(), e.feature());
             run.recorder().sentLabeled(e.id(), new DemoRecorder.Sent(e.label(), FrequencyBucket.of(before), announced));
             sender.labeled(e.id(), className, e.feature(), "candle-demo");
           }
           case UNLABELED -> {
-            boolean zs = zeroShot(e, data, announced);
-            long count = run.unlabeled(className, e.id(), zs);
+            long count = run.unlabeled(className, e.id(), e.feature());
             run.recorder().sentUnlabeled(e.id(), new DemoRecorder.Sent(e.label(), FrequencyBucket.of(count), announced));
             sender.unlabeled(e.id(), e.feature());
           }
@@ -103,14 +100,6 @@ final class DemoReplay {
     }
     out.printf("  %d of %d unlabelled images scored%n", run.recorder().unlabeledScored(), run.unlabeled());
     out.flush();
-  }
-
-  private static boolean zeroShot(DemoPlan.Event e, FeaturesDataset data, int announced) {
-    if (announced == 0) {
-      return false;
-    }
-    int[] p = ZeroShot.predictWithin(e.feature(), 1, data.textFeatures(), data.numClasses(), data.dim(), 0, announced);
-    return p[0] == e.label();
   }
 
   private void progress(int done, int total, double secs, DemoRun run) {

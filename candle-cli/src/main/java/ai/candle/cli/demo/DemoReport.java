@@ -18,7 +18,8 @@ import java.util.TreeMap;
  * <ul>
  *   <li>{@code accuracy-by-version.png/.csv}: accuracy per frequency bucket (at the time the image
  *       was sent) of the predictions each model version made, prequential and unlabelled
- *       together, with zero-shot CLIP on the same images as dashed reference lines;
+ *       together, with zero-shot CLIP on the same images over the same version's classes as
+ *       dashed lines (and a table per version in the report);
  *   <li>{@code class-counts.png/.csv}: labelled images per class at the end, largest first;
  *   <li>{@code announcement-latency.png/.csv}: per announced new class, seconds from its
  *       announcement to the first version that contains it and to the first prediction made by
@@ -30,15 +31,18 @@ final class DemoReport {
   /** Fewest predictions of a bucket by one version for a point on the chart. */
   static final int MIN_CHART_IMAGES = 5;
 
-  /** Accuracy per bucket of the predictions one version made. */
-  record VersionRow(long version, Map<FrequencyBucket, int[]> hitsAndTotals) {}
 
   /** One announced class's latencies, in seconds (NaN when it never happened). */
   record Latency(String className, double toVersion, double toPrediction) {}
 
-  /** What went into the report, for the terminal summary and tests. */
+  /**
+   * What went into the report, for the terminal summary and tests.
+   *
+   * @param belowZeroShot "version/bucket" where a version's predictions of 5+ images were less
+   *     accurate than zero-shot CLIP's over the same images and the version's classes
+   */
   record Summary(Path folder, int versions, Map<FrequencyBucket, Double> finalAccuracy,
-      Map<FrequencyBucket, Double> zeroShot, List<Latency> latencies, long predictions) {}
+      Map<FrequencyBucket, Double> zeroShot, List<Latency> latencies, long predictions, List<String> belowZeroShot) {}
 
   private DemoReport() {}
 
@@ -46,28 +50,48 @@ final class DemoReport {
     Files.createDirectories(folder);
     List<DemoRecorder.Judged> judged = run.recorder().judged();
     Map<Long, Map<FrequencyBucket, int[]>> byVersion = new TreeMap<>();
-    Map<FrequencyBucket, int[]> zeroShot = new EnumMap<>(FrequencyBucket.class);
+    Map<Long, Map<FrequencyBucket, int[]>> zeroShotByVersion = new TreeMap<>();
     Map<FrequencyBucket, int[]> afterFit = new EnumMap<>(FrequencyBucket.class);
     Map<FrequencyBucket, int[]> zeroShotAfterFit = new EnumMap<>(FrequencyBucket.class);
-    long firstFit = run.recorder().versions().stream().filter(v -> v.origin().equals("FIT"))
+    Map<Long, DemoRecorder.Version> versions = new TreeMap<>();
+    run.recorder().versions().forEach(v -> versions.put(v.version(), v));
+    long firstFit = versions.values().stream().filter(v -> v.origin().equals("FIT"))
         .mapToLong(DemoRecorder.Version::version).min().orElse(Long.MIN_VALUE);
     for (DemoRecorder.Judged j : judged) {
       boolean hit = j.predicted() == j.label();
-      add(byVersion.computeIfAbsent(j.version(), v -> new EnumMap<>(FrequencyBucket.class)), j.bucket(), hit);
-      add(zeroShot, j.bucket(), run.zeroShotCorrect(j));
+      // zero-shot CLIP over the classes of the version that made the prediction, on the same image
+      DemoRecorder.Version v = versions.get(j.version());
+      boolean zeroShotHit = v != null && run.zeroShotCorrect(j, v.classes());
+      add(byVersion.computeIfAbsent(j.version(), k -> new EnumMap<>(FrequencyBucket.class)), j.bucket(), hit);
+      add(zeroShotByVersion.computeIfAbsent(j.version(), k -> new EnumMap<>(FrequencyBucket.class)), j.bucket(),
+          zeroShotHit);
       if (j.version() >= firstFit) {
         add(afterFit, j.bucket(), hit);
-        add(zeroShotAfterFit, j.bucket(), run.zeroShotCorrect(j));
+        add(zeroShotAfterFit, j.bucket(), zeroShotHit);
       }
     }
-    writeAccuracy(folder, byVersion, zeroShot);
+    List<String> below = belowZeroShot(byVersion, zeroShotByVersion);
+    writeAccuracy(folder, byVersion, zeroShotByVersion);
     writeCounts(folder, run);
     List<Latency> latencies = latencies(run);
     writeLatencies(folder, latencies);
     Summary summary = new Summary(folder, byVersion.size(), rates(afterFit), rates(zeroShotAfterFit), latencies,
-        judged.size());
-    writeMarkdown(folder, run, summary, byVersion);
+        judged.size(), below);
+    writeMarkdown(folder, run, summary, byVersion, zeroShotByVersion, versions);
     return summary;
+  }
+
+  /** "version/bucket" where a version's accuracy on 5+ images was below zero-shot's on the same images. */
+  static List<String> belowZeroShot(Map<Long, Map<FrequencyBucket, int[]>> byVersion,
+      Map<Long, Map<FrequencyBucket, int[]>> zeroShotByVersion) {
+    List<String> out = new ArrayList<>();
+    byVersion.forEach((version, buckets) -> buckets.forEach((bucket, t) -> {
+      int[] z = zeroShotByVersion.get(version).get(bucket);
+      if (t[1] >= MIN_CHART_IMAGES && t[0] < z[0]) {
+        out.add(version + "/" + bucket.tag());
+      }
+    }));
+    return out;
   }
 
   private static void add(Map<FrequencyBucket, int[]> m, FrequencyBucket b, boolean hit) {
@@ -85,23 +109,28 @@ final class DemoReport {
   }
 
   private static void writeAccuracy(Path folder, Map<Long, Map<FrequencyBucket, int[]>> byVersion,
-      Map<FrequencyBucket, int[]> zeroShot) throws IOException {
-    StringBuilder csv = new StringBuilder("model_version,bucket,images,correct,accuracy,zero_shot_accuracy\n");
-    Map<FrequencyBucket, Double> zs = rates(zeroShot);
+      Map<Long, Map<FrequencyBucket, int[]>> zeroShotByVersion) throws IOException {
+    StringBuilder csv = new StringBuilder(
+        "model_version,bucket,images,correct,accuracy,zero_shot_correct,zero_shot_accuracy\n");
     List<String> ticks = new ArrayList<>();
     Map<FrequencyBucket, double[]> lines = new EnumMap<>(FrequencyBucket.class);
+    Map<FrequencyBucket, double[]> zeroShotLines = new EnumMap<>(FrequencyBucket.class);
     BUCKETS.forEach(b -> lines.put(b, new double[byVersion.size()]));
+    BUCKETS.forEach(b -> zeroShotLines.put(b, new double[byVersion.size()]));
     int i = 0;
     for (Map.Entry<Long, Map<FrequencyBucket, int[]>> e : byVersion.entrySet()) {
       ticks.add("v" + e.getKey());
       for (FrequencyBucket b : BUCKETS) {
         int[] t = e.getValue().get(b);
+        int[] z = zeroShotByVersion.get(e.getKey()).get(b);
         double acc = t == null || t[1] == 0 ? Double.NaN : (double) t[0] / t[1];
+        double zs = t == null || t[1] == 0 ? Double.NaN : (double) z[0] / z[1];
         // the chart leaves out points of fewer than MIN_CHART_IMAGES images (noise); the CSV has them all
         lines.get(b)[i] = t == null || t[1] < MIN_CHART_IMAGES ? Double.NaN : acc;
+        zeroShotLines.get(b)[i] = t == null || t[1] < MIN_CHART_IMAGES ? Double.NaN : zs;
         if (t != null) {
-          csv.append(String.format(Locale.ROOT, "%d,%s,%d,%d,%.4f,%.4f%n", e.getKey(), b.tag(), t[1], t[0], acc,
-              zs.getOrDefault(b, Double.NaN)));
+          csv.append(String.format(Locale.ROOT, "%d,%s,%d,%d,%.4f,%d,%.4f%n", e.getKey(), b.tag(), t[1], t[0], acc,
+              z[0], zs));
         }
       }
       i++;
@@ -112,15 +141,12 @@ final class DemoReport {
       series.add(new Charts.Series(b.tag(), lines.get(b), false, b.ordinal()));
     }
     for (FrequencyBucket b : BUCKETS) {
-      double z = zs.getOrDefault(b, Double.NaN);
-      if (!Double.isNaN(z)) {
-        double[] flat = new double[byVersion.size()];
-        java.util.Arrays.fill(flat, z);
-        series.add(new Charts.Series("zero-shot " + b.tag(), flat, true, b.ordinal()));
+      if (java.util.Arrays.stream(zeroShotLines.get(b)).anyMatch(v -> !Double.isNaN(v))) {
+        series.add(new Charts.Series("zero-shot " + b.tag(), zeroShotLines.get(b), true, b.ordinal()));
       }
     }
     Charts.lines(folder.resolve("accuracy-by-version.png"),
-        "Accuracy per bucket over model versions (dashed: zero-shot CLIP; points of 5+ images)",
+        "Accuracy per bucket over model versions (dashed: zero-shot CLIP over the version's classes; points of 5+ images)",
         "model version that made the prediction", "accuracy", ticks.isEmpty() ? List.of("-") : ticks, series, 1.0);
   }
 
@@ -189,7 +215,8 @@ final class DemoReport {
   }
 
   private static void writeMarkdown(Path folder, DemoRun run, Summary s,
-      Map<Long, Map<FrequencyBucket, int[]>> byVersion) throws IOException {
+      Map<Long, Map<FrequencyBucket, int[]>> byVersion, Map<Long, Map<FrequencyBucket, int[]>> zeroShotByVersion,
+      Map<Long, DemoRecorder.Version> versions) throws IOException {
     StringBuilder md = new StringBuilder();
     md.append("# candle-stream demo report\n\n");
     md.append(run.dataLabel()).append("\n\n");
@@ -204,6 +231,22 @@ final class DemoReport {
     for (FrequencyBucket b : BUCKETS) {
       md.append(String.format(Locale.ROOT, "| %s | %s | %s |%n", b.tag(), pct(s.finalAccuracy().get(b)), pct(s.zeroShot().get(b))));
     }
+    md.append("\n## Each version against zero-shot CLIP, on the images it judged, over its own classes\n\n");
+    md.append("| version | origin | classes (base) | many | medium | few | new |\n| --- | --- | --- | --- | --- | --- | --- |\n");
+    for (Map.Entry<Long, Map<FrequencyBucket, int[]>> e : byVersion.entrySet()) {
+      DemoRecorder.Version v = versions.get(e.getKey());
+      StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "| %d | %s | %s |", e.getKey(),
+          v == null ? "?" : v.origin(), v == null ? "?" : v.classes().size() + " (" + v.baseClasses() + ")"));
+      for (FrequencyBucket b : BUCKETS) {
+        int[] t = e.getValue().get(b);
+        int[] z = zeroShotByVersion.get(e.getKey()).get(b);
+        row.append(t == null ? " – |" : String.format(Locale.ROOT, " %d/%d vs %d |", t[0], t[1], z[0]));
+      }
+      md.append(row).append('\n');
+    }
+    md.append(String.format(Locale.ROOT, "%nCells: correct/judged by the version vs correct by zero-shot CLIP. Below"
+        + " zero-shot in a bucket of %d+ images: %s.%n", MIN_CHART_IMAGES,
+        s.belowZeroShot().isEmpty() ? "none" : String.join(", ", s.belowZeroShot())));
     md.append("\n![accuracy per bucket over model versions](accuracy-by-version.png)\n\n");
     md.append("Numbers: [accuracy-by-version.csv](accuracy-by-version.csv).\n\n");
     md.append("## Class counts\n\n![class counts](class-counts.png)\n\nNumbers: [class-counts.csv](class-counts.csv).\n\n");

@@ -59,7 +59,7 @@ class DashboardQueriesTest {
       prometheus.awaitScrapes(3, Duration.ofSeconds(30));
       Instant start = Instant.now();
       try (DemoRecorder recorder = new DemoRecorder(services.bootstrapServers(), services.topics(), plan.classNames())) {
-        DemoRun run = new DemoRun(recorder, "synthetic");
+        DemoRun run = new DemoRun(recorder, "synthetic", plan.classNames());
         DemoReplay replay = new DemoReplay(12, out);
         // labelled images are scored (prequential) only once a version serves: wait for the first
         replay.run(plan, data, services, run,
