@@ -15,7 +15,10 @@ import javax.imageio.stream.MemoryCacheImageInputStream;
 /**
  * Decodes image bytes with {@code javax.imageio} (PNG, JPEG, GIF, BMP, WBMP), refusing, before
  * any pixel is decoded, an image whose header declares more than a pixel limit (a small file
- * can declare a huge image: a decompression bomb). Only the first image of a file is read.
+ * can declare a huge image: a decompression bomb) or a long side more than a limit times its
+ * short side (CLIP's resize of the short side to 224 would make the long side 224 times the
+ * ratio: a 1 × 25,000,000 strip would become 224 × 5,600,000,000). Only the first image of a
+ * file is read.
  *
  * <p>A damaged image is refused rather than half decoded: one whose reader warns that data is
  * missing (a JPEG cut short decodes with grey rows and a "premature end" warning; warnings about
@@ -32,10 +35,20 @@ public final class ImageDecoder {
   private ImageDecoder() {}
 
   /**
-   * @param maxPixels the largest width × height accepted
-   * @throws UnreadableImageException not an image ImageIO reads, corrupt, or over the limit
+   * {@link #decode(byte[], long, int)} with the default aspect-ratio limit
+   * ({@link ImageEncoderOptions#DEFAULT_MAX_ASPECT_RATIO}).
    */
   public static BufferedImage decode(byte[] bytes, long maxPixels)
+      throws UnreadableImageException {
+    return decode(bytes, maxPixels, ImageEncoderOptions.DEFAULT_MAX_ASPECT_RATIO);
+  }
+
+  /**
+   * @param maxPixels the largest width × height accepted
+   * @param maxAspectRatio the most times the long side may be the short side
+   * @throws UnreadableImageException not an image ImageIO reads, corrupt, or over a limit
+   */
+  public static BufferedImage decode(byte[] bytes, long maxPixels, int maxAspectRatio)
       throws UnreadableImageException {
     if (bytes.length == 0) {
       throw new UnreadableImageException("no image: 0 bytes");
@@ -54,7 +67,7 @@ public final class ImageDecoder {
         if ("png".equalsIgnoreCase(reader.getFormatName())) {
           PngChunks.checkCrcs(bytes);
         }
-        checkSize(reader, maxPixels);
+        checkSize(reader, maxPixels, maxAspectRatio);
         reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
         BufferedImage image = reader.read(0);
         for (String warning : warnings) {
@@ -73,7 +86,7 @@ public final class ImageDecoder {
     }
   }
 
-  private static void checkSize(ImageReader reader, long maxPixels)
+  private static void checkSize(ImageReader reader, long maxPixels, int maxAspectRatio)
       throws IOException, UnreadableImageException {
     int width = reader.getWidth(0);
     int height = reader.getHeight(0);
@@ -86,6 +99,13 @@ public final class ImageDecoder {
       throw new UnreadableImageException("the " + reader.getFormatName() + " image declares "
           + width + " x " + height + " = " + pixels + " pixels, more than the limit of "
           + maxPixels + " (encoder.max.pixels); refused before decoding");
+    }
+    // in longs: exact, whatever the sides
+    if (Math.max(width, height) > (long) maxAspectRatio * Math.min(width, height)) {
+      throw new UnreadableImageException("the " + reader.getFormatName() + " image declares "
+          + width + " x " + height + " pixels: its long side is more than " + maxAspectRatio
+          + " times its short side, the limit (encoder.max.aspect.ratio); refused before"
+          + " decoding");
     }
   }
 

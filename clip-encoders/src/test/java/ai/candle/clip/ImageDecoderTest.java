@@ -9,6 +9,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class ImageDecoderTest {
 
@@ -94,6 +96,52 @@ class ImageDecoderTest {
     UnreadableImageException e = assertThrows(UnreadableImageException.class,
         () -> ImageDecoder.decode(cut, 1_000_000));
     assertTrue(e.getMessage().startsWith("the png image is damaged: "), e.getMessage());
+  }
+
+  @Test
+  void aThinPngWithinThePixelLimitIsRefusedFromItsHeader() {
+    // 1 x 25,000,000: exactly the default pixel limit, a few tens of KB of zlib. CLIP's resize of
+    // its short side to 224 would make the long side 5.6 billion pixels
+    byte[] thin = PngChunkWriter.zeroImage(1, 25_000_000, 8, PngChunkWriter.GREY, null);
+    UnreadableImageException e = assertThrows(UnreadableImageException.class,
+        () -> ImageDecoder.decode(thin, ImageEncoderOptions.DEFAULT_MAX_PIXELS));
+    assertEquals("the png image declares 1 x 25000000 pixels: its long side is more than 100"
+        + " times its short side, the limit (encoder.max.aspect.ratio); refused before decoding",
+        e.getMessage());
+  }
+
+  @ParameterizedTest
+  @CsvSource({"1, 100000", "100000, 1"})
+  void aPngOneHundredThousandTimesAsLongAsItIsWideIsRefused(int width, int height) {
+    byte[] png = PngChunkWriter.zeroImage(width, height, 8, PngChunkWriter.GREY, null);
+    UnreadableImageException e = assertThrows(UnreadableImageException.class,
+        () -> ImageDecoder.decode(png, ImageEncoderOptions.DEFAULT_MAX_PIXELS));
+    assertEquals("the png image declares " + width + " x " + height + " pixels: its long side is"
+        + " more than 100 times its short side, the limit (encoder.max.aspect.ratio); refused"
+        + " before decoding", e.getMessage());
+  }
+
+  @Test
+  void theAspectRatioLimitIsTheLongSideOverTheShortOne() throws Exception {
+    byte[] atLimit = PngChunkWriter.zeroImage(10, 1000, 8, PngChunkWriter.GREY, null);
+    assertEquals(1000, ImageDecoder.decode(atLimit, 1_000_000, 100).getHeight());
+    byte[] over = PngChunkWriter.zeroImage(1001, 10, 8, PngChunkWriter.GREY, null);
+    UnreadableImageException e = assertThrows(UnreadableImageException.class,
+        () -> ImageDecoder.decode(over, 1_000_000, 100));
+    assertTrue(e.getMessage().contains("1001 x 10 pixels: its long side is more than 100 times"),
+        e.getMessage());
+    assertEquals(1001, ImageDecoder.decode(over, 1_000_000, 101).getWidth());
+  }
+
+  @Test
+  void aThinPaletteImageIsRefusedFromItsHeader() {
+    // indexed colour, 1 bit a pixel, two palette entries: 1 x 25,000,000 in about 3 KB
+    byte[] thin = PngChunkWriter.zeroImage(1, 25_000_000, 1, PngChunkWriter.PALETTE,
+        new byte[] {0, 0, 0, (byte) 255, (byte) 255, (byte) 255});
+    UnreadableImageException e = assertThrows(UnreadableImageException.class,
+        () -> ImageDecoder.decode(thin, ImageEncoderOptions.DEFAULT_MAX_PIXELS));
+    assertTrue(e.getMessage().contains("1 x 25000000 pixels: its long side is more than 100"
+        + " times its short side"), e.getMessage());
   }
 
   /** A PNG signature, an IHDR chunk (8-bit grey) with a valid CRC, and IEND: no pixel data. */

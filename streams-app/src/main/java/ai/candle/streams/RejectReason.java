@@ -26,7 +26,10 @@ public enum RejectReason {
   NON_FINITE("non_finite"),
   /** An image arrived but no image encoder is configured. */
   NO_ENCODER("no_encoder"),
-  /** The image encoder could not decode the image. */
+  /**
+   * The image encoder could not decode the image, or refused it from its header (over {@code
+   * encoder.max.pixels} or {@code encoder.max.aspect.ratio}).
+   */
   IMAGE_DECODE("image_decode"),
   /**
    * The image encoder did not encode the image within the time a stream thread may wait
