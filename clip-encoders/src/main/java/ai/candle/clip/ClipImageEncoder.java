@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Callers hand images to a bounded queue; worker threads (each with its own DJL
  * {@link Predictor}) take what is queued, up to a batch, decode each image
- * ({@link ImageDecoder}, with the pixel limit) and preprocess it as CLIP does
+ * ({@link ImageDecoder}, with the pixel and aspect-ratio limits) and preprocess it as CLIP does
  * ({@link ClipPreprocessing}) before decoding the next, so that a worker holds at most one
  * decoded image (heap: about {@code maxPixels} × 4 to 12 bytes per worker, by pixel format), then
  * run the batch of [3, 224, 224] tensors through the model at once ({@link ClipImageTranslator}). Batches form from whatever waits while the previous batch runs: no image
@@ -299,7 +299,7 @@ public final class ClipImageEncoder implements AutoCloseable {
       try {
         hooks.beforeImage(request.image());
         tensors.add(ClipPreprocessing.tensor(ImageDecoder.decode(request.image(),
-            options.maxPixels())));
+            options.maxPixels(), options.maxAspectRatio())));
         live.add(request);
       } catch (UnreadableImageException e) {
         done();

@@ -24,12 +24,25 @@ public final class ClipPreprocessing {
 
   private ClipPreprocessing() {}
 
-  /** The resized {@code {width, height}}: the shortest side 224, the other in proportion. */
+  /**
+   * The resized {@code {width, height}}: the shortest side 224, the other in proportion.
+   *
+   * @throws IllegalArgumentException the long side would be more than {@code
+   *     Integer.MAX_VALUE} (an image over 9,586,980 times as long as wide): {@link ImageDecoder}
+   *     refuses such images from their header
+   */
   public static int[] resizedSize(int width, int height) {
     int shortSide = Math.min(width, height);
     int longSide = Math.max(width, height);
-    int resizedLong = (int) ((double) ((long) SIZE * longSide) / shortSide);
-    return width <= height ? new int[] {SIZE, resizedLong} : new int[] {resizedLong, SIZE};
+    double resizedLong = (double) ((long) SIZE * longSide) / shortSide;
+    if (resizedLong > Integer.MAX_VALUE) {
+      // a cast would saturate to Integer.MAX_VALUE and resample to a wrong, vast size
+      throw new IllegalArgumentException("a " + width + " x " + height + " image cannot be"
+          + " resized to a shortest side of " + SIZE + ": its long side would be "
+          + (long) resizedLong + " pixels, more than " + Integer.MAX_VALUE);
+    }
+    return width <= height ? new int[] {SIZE, (int) resizedLong}
+        : new int[] {(int) resizedLong, SIZE};
   }
 
   /**
@@ -85,15 +98,16 @@ public final class ClipPreprocessing {
   }
 
   private static byte[] paletteWindow(PixelPlanes in, int[] size, int left, int top) {
-    int[] xs = PilResample.nearest(in.width(), size[0]);
-    int[] ys = PilResample.nearest(in.height(), size[1]);
+    // the source positions of the crop window only, whatever the resized size
+    int[] xs = PilResample.nearest(in.width(), size[0], left, SIZE);
+    int[] ys = PilResample.nearest(in.height(), size[1], top, SIZE);
     byte[] indexes = in.planes()[0];
     byte[][] palette = in.palette();
     byte[] out = new byte[3 * SIZE * SIZE];
     for (int y = 0; y < SIZE; y++) {
-      int row = ys[top + y] * in.width();
+      int row = ys[y] * in.width();
       for (int x = 0; x < SIZE; x++) {
-        int index = indexes[row + xs[left + x]] & 0xff;
+        int index = indexes[row + xs[x]] & 0xff;
         for (int c = 0; c < 3; c++) {
           // an index past the palette's end (an invalid file) reads as black
           out[3 * (y * SIZE + x) + c] = index < palette[c].length ? palette[c][index] : 0;

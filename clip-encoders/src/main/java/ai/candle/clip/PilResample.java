@@ -10,7 +10,8 @@ package ai.candle.clip;
  * then rounded to 22-bit fixed point; the horizontal pass runs first and rounds to 8 bits, then
  * the vertical pass. A pass is skipped when its size does not change. Each output pixel depends
  * only on its own row and column of coefficients, so only a window of the output (the centre
- * crop) is computed; the values are those of the whole image's resize.
+ * crop) is computed, from the window's coefficients alone; the values are those of the whole
+ * image's resize, and memory follows the window, however long the resized side.
  *
  * <p>Palette images are resized with nearest neighbour, as PIL does for mode P whatever the
  * filter asked for, using PIL's accumulated source positions.
@@ -23,8 +24,26 @@ final class PilResample {
 
   private PilResample() {}
 
-  /** One axis's fixed-point coefficients: for output i, {@code count[i]} taps from {@code first[i]}. */
-  record Taps(int kernelSize, int[] first, int[] count, int[] weights) {}
+  /**
+   * One axis's fixed-point coefficients for the outputs {@code [from, from + firsts.length)}:
+   * output {@code i} reads {@link #count count(i)} inputs from {@link #first first(i)}, with the
+   * weights from {@link #weightAt weightAt(i)}.
+   */
+  record Taps(int from, int kernelSize, int[] firsts, int[] counts, int[] weights) {
+
+    int first(int out) {
+      return firsts[out - from];
+    }
+
+    int count(int out) {
+      return counts[out - from];
+    }
+
+    /** The index in {@link #weights} of output {@code out}'s first weight. */
+    int weightAt(int out) {
+      return (out - from) * kernelSize;
+    }
+  }
 
   static double bicubic(double x) {
     double t = Math.abs(x);
@@ -37,17 +56,28 @@ final class PilResample {
     return 0.0;
   }
 
-  /** Pillow's {@code precompute_coeffs} then {@code normalize_coeffs_8bpc}, for the whole axis. */
+  /** {@link #taps(int, int, int, int)} for the whole axis. */
   static Taps taps(int inSize, int outSize) {
+    return taps(inSize, outSize, 0, outSize);
+  }
+
+  /**
+   * Pillow's {@code precompute_coeffs} then {@code normalize_coeffs_8bpc}, for the outputs
+   * {@code [from, from + length)} only: each output's coefficients depend on its own position
+   * alone, so they are those of the whole axis, and memory follows the window, not the resized
+   * size (which for a thin image is far larger than the image).
+   */
+  static Taps taps(int inSize, int outSize, int from, int length) {
     double scale = (double) inSize / outSize;
     double filterScale = Math.max(scale, 1.0);
     double support = SUPPORT * filterScale;
     int kernelSize = (int) Math.ceil(support) * 2 + 1;
-    int[] first = new int[outSize];
-    int[] count = new int[outSize];
-    int[] weights = new int[outSize * kernelSize];
+    int[] first = new int[length];
+    int[] count = new int[length];
+    int[] weights = new int[Math.multiplyExact(length, kernelSize)];
     double[] k = new double[kernelSize];
-    for (int xx = 0; xx < outSize; xx++) {
+    for (int i = 0; i < length; i++) {
+      int xx = from + i;
       double center = (xx + 0.5) * scale;
       double ss = 1.0 / filterScale;
       int xmin = Math.max((int) (center - support + 0.5), 0);
@@ -60,14 +90,14 @@ final class PilResample {
       }
       for (int x = 0; x < xmax; x++) {
         double normalised = ww != 0.0 ? k[x] / ww : k[x];
-        weights[xx * kernelSize + x] = normalised < 0
+        weights[i * kernelSize + x] = normalised < 0
             ? (int) (-0.5 + normalised * (1 << PRECISION_BITS))
             : (int) (0.5 + normalised * (1 << PRECISION_BITS));
       }
-      first[xx] = xmin;
-      count[xx] = xmax;
+      first[i] = xmin;
+      count[i] = xmax;
     }
-    return new Taps(kernelSize, first, count, weights);
+    return new Taps(from, kernelSize, first, count, weights);
   }
 
   static int clip8(int in) {
@@ -87,12 +117,13 @@ final class PilResample {
   static byte[] bicubicWindow(byte[] plane, int inW, int inH, int outW, int outH, int left,
       int top, int cropW, int cropH) {
     // rows of the input that the window's vertical taps read (all of them when no vertical pass)
-    Taps vertical = outH != inH ? taps(inH, outH) : null;
-    int rowFrom = vertical == null ? top : vertical.first()[top];
+    Taps vertical = outH != inH ? taps(inH, outH, top, cropH) : null;
+    int rowFrom = vertical == null ? top : vertical.first(top);
     int rowTo = vertical == null ? top + cropH
-        : vertical.first()[top + cropH - 1] + vertical.count()[top + cropH - 1];
+        : vertical.first(top + cropH - 1) + vertical.count(top + cropH - 1);
     byte[] rows = outW != inW
-        ? horizontal(plane, inW, rowFrom, rowTo - rowFrom, taps(inW, outW), left, cropW)
+        ? horizontal(plane, inW, rowFrom, rowTo - rowFrom, taps(inW, outW, left, cropW), left,
+            cropW)
         : copyWindow(plane, inW, rowFrom, rowTo - rowFrom, left, cropW);
     return vertical == null ? rows : vertical(rows, cropW, rowFrom, vertical, top, cropH);
   }
@@ -105,10 +136,10 @@ final class PilResample {
       int rowStart = (rowFrom + y) * inW;
       for (int c = 0; c < cols; c++) {
         int xx = colFrom + c;
-        int k = xx * t.kernelSize();
-        int src = rowStart + t.first()[xx];
+        int k = t.weightAt(xx);
+        int src = rowStart + t.first(xx);
         int ss = 1 << (PRECISION_BITS - 1);
-        for (int x = 0; x < t.count()[xx]; x++) {
+        for (int x = 0; x < t.count(xx); x++) {
           ss += (in[src + x] & 0xff) * t.weights()[k + x];
         }
         out[y * cols + c] = (byte) clip8(ss);
@@ -123,11 +154,11 @@ final class PilResample {
     byte[] out = new byte[rowsOut * w];
     for (int r = 0; r < rowsOut; r++) {
       int yy = rowOutFrom + r;
-      int k = yy * t.kernelSize();
-      int first = t.first()[yy] - inRowFrom;
+      int k = t.weightAt(yy);
+      int first = t.first(yy) - inRowFrom;
       for (int x = 0; x < w; x++) {
         int ss = 1 << (PRECISION_BITS - 1);
-        for (int y = 0; y < t.count()[yy]; y++) {
+        for (int y = 0; y < t.count(yy); y++) {
           ss += (in[(first + y) * w + x] & 0xff) * t.weights()[k + y];
         }
         out[r * w + x] = (byte) clip8(ss);
@@ -145,16 +176,25 @@ final class PilResample {
     return out;
   }
 
-  /**
-   * PIL's nearest-neighbour source positions along one axis ({@code ImagingScaleAffine}): the
-   * position starts at half a step and is accumulated step by step, then truncated.
-   */
+  /** {@link #nearest(int, int, int, int)} for the whole axis. */
   static int[] nearest(int inSize, int outSize) {
+    return nearest(inSize, outSize, 0, outSize);
+  }
+
+  /**
+   * PIL's nearest-neighbour source positions along one axis ({@code ImagingScaleAffine}) of the
+   * outputs {@code [from, from + length)}: the position starts at half a step and is accumulated
+   * step by step, then truncated. The accumulation runs from the axis's start, so that the
+   * positions are PIL's to the last bit, but only the window's are kept.
+   */
+  static int[] nearest(int inSize, int outSize, int from, int length) {
     double step = (double) inSize / outSize;
     double position = step * 0.5;
-    int[] source = new int[outSize];
-    for (int i = 0; i < outSize; i++) {
-      source[i] = Math.min((int) position, inSize - 1);
+    int[] source = new int[length];
+    for (int i = 0; i < from + length; i++) {
+      if (i >= from) {
+        source[i - from] = Math.min((int) position, inSize - 1);
+      }
       position += step;
     }
     return source;

@@ -11,17 +11,19 @@ import java.util.zip.CRC32;
 final class PngChunks {
 
   private static final int SIGNATURE = 8;
+  /** 256 RGB entries: the most a PNG palette may hold (PIL refuses more). */
+  static final int MAX_PALETTE_BYTES = 3 * 256;
 
   private PngChunks() {}
 
   /**
    * Checks the CRC of every chunk up to IEND (or the end of the bytes, which must not fall inside
-   * a chunk).
+   * a chunk), and that a palette (PLTE) holds at most 256 entries.
    *
-   * @throws UnreadableImageException a chunk runs past the end of the bytes or its CRC does not
-   *     match its type and data
+   * @throws UnreadableImageException a chunk runs past the end of the bytes, its CRC does not
+   *     match its type and data, or the palette is longer
    */
-  static void checkCrcs(byte[] png) throws UnreadableImageException {
+  static void check(byte[] png) throws UnreadableImageException {
     ByteBuffer in = ByteBuffer.wrap(png);
     int at = SIGNATURE;
     while (at + 12 <= png.length) {
@@ -38,6 +40,13 @@ final class PngChunks {
       if ((int) crc.getValue() != stored) {
         throw new UnreadableImageException("the png image is damaged: the CRC of chunk '"
             + printable(type) + "' at byte " + at + " does not match its data");
+      }
+      if (type.equals("PLTE") && length > MAX_PALETTE_BYTES) {
+        // ImageIO would keep the first 256 entries and decode: the palette is refused instead,
+        // as a damaged file, here where its declared length is the only thing read
+        throw new UnreadableImageException("the png image is damaged: its palette (PLTE chunk"
+            + " at byte " + at + ") is " + length + " bytes, " + length / 3 + " entries; a PNG"
+            + " palette holds at most 256 (" + MAX_PALETTE_BYTES + " bytes)");
       }
       if (type.equals("IEND")) {
         return;

@@ -112,6 +112,18 @@ class ClipImageEncoderTest {
   }
 
   @Test
+  void aThinImageIsRefusedAsUnreadableAndTheWorkerGoesOn() throws Exception {
+    // 1 x 25,000,000 is within the pixel limit; resized to CLIP's 224 it would be 224 x 5.6
+    // billion, which no array holds
+    byte[] thin = PngChunkWriter.zeroImage(1, 25_000_000, 8, PngChunkWriter.GREY, null);
+    UnreadableImageException e = assertThrows(UnreadableImageException.class,
+        () -> torch.encode(thin, DEADLINE));
+    assertTrue(e.getMessage().contains("(encoder.max.aspect.ratio)"), e.getMessage());
+    assertArrayEquals(expected[0], torch.encode(Fixtures.image("photo.jpg"), DEADLINE), 1e-4f);
+    assertEquals(0, torch.pending());
+  }
+
+  @Test
   void noResultWithinTheDeadlineIsBusyAndTheEncoderRecovers() throws Exception {
     EncoderBusyException e = assertThrows(EncoderBusyException.class,
         () -> torch.encode(Fixtures.image("wide_stripes.png"), Duration.ZERO));

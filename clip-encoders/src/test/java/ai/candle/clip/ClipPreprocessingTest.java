@@ -2,9 +2,11 @@ package ai.candle.clip;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.awt.image.BufferedImage;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -61,6 +63,52 @@ class ClipPreprocessingTest {
     assertArrayEquals(new int[] {560, 224}, ClipPreprocessing.resizedSize(900, 360));
     assertArrayEquals(new int[] {298, 224}, ClipPreprocessing.resizedSize(4000, 3000)); // 298.67
     assertArrayEquals(new int[] {224, 224 * 4000}, ClipPreprocessing.resizedSize(1, 4000));
+  }
+
+  @Test
+  void aLongSideThatWouldNotFitAnIntIsRefusedNotSaturated() {
+    // 224 x 10,000,000 = 2.24 billion, more than Integer.MAX_VALUE
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> ClipPreprocessing.resizedSize(1, 10_000_000));
+    assertEquals("a 1 x 10000000 image cannot be resized to a shortest side of 224: its long side"
+        + " would be 2240000000 pixels, more than 2147483647", e.getMessage());
+    assertThrows(IllegalArgumentException.class,
+        () -> ClipPreprocessing.resizedSize(10_000_000, 1));
+  }
+
+  @Test
+  void aThinImageIsResampledInTheMemoryOfItsCropWindow() {
+    // 1 x 1,000,000 is resized to 224 x 224,000,000: coefficients for the whole long side would
+    // take gigabytes; those of the 224 rows of the crop take a few KB
+    BufferedImage thin = new BufferedImage(1, 1_000_000, BufferedImage.TYPE_BYTE_GRAY);
+    byte[] grey = ((java.awt.image.DataBufferByte) thin.getRaster().getDataBuffer()).getData();
+    Arrays.fill(grey, (byte) 77);
+    byte[] rgb = ClipPreprocessing.rgbPixels(thin);
+    assertEquals(3 * 224 * 224, rgb.length);
+    for (byte value : rgb) {
+      assertEquals(77, value & 0xff);
+    }
+  }
+
+  @Test
+  void theCoefficientsOfAWindowAreThoseOfTheWholeAxis() {
+    int[][] axes = {{480, 336}, {320, 224}, {180, 224}, {4000, 298}, {1, 224}, {5, 1120}};
+    for (int[] axis : axes) {
+      PilResample.Taps whole = PilResample.taps(axis[0], axis[1]);
+      int from = (axis[1] - 7) / 2;
+      PilResample.Taps window = PilResample.taps(axis[0], axis[1], from, 7);
+      assertEquals(whole.kernelSize(), window.kernelSize());
+      for (int out = from; out < from + 7; out++) {
+        assertEquals(whole.first(out), window.first(out), "first " + out + " of " + axis[0]);
+        assertEquals(whole.count(out), window.count(out), "count " + out + " of " + axis[0]);
+        for (int tap = 0; tap < whole.kernelSize(); tap++) {
+          assertEquals(whole.weights()[whole.weightAt(out) + tap],
+              window.weights()[window.weightAt(out) + tap], "weight " + tap + " of " + out);
+        }
+      }
+      assertArrayEquals(Arrays.copyOfRange(PilResample.nearest(axis[0], axis[1]), from, from + 7),
+          PilResample.nearest(axis[0], axis[1], from, 7));
+    }
   }
 
   @Test

@@ -4,11 +4,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.zip.Deflater;
+import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class ImageDecoderTest {
 
@@ -94,6 +100,124 @@ class ImageDecoderTest {
     UnreadableImageException e = assertThrows(UnreadableImageException.class,
         () -> ImageDecoder.decode(cut, 1_000_000));
     assertTrue(e.getMessage().startsWith("the png image is damaged: "), e.getMessage());
+  }
+
+  @Test
+  void aThinPngWithinThePixelLimitIsRefusedFromItsHeader() {
+    // 1 x 25,000,000: exactly the default pixel limit, a few tens of KB of zlib. CLIP's resize of
+    // its short side to 224 would make the long side 5.6 billion pixels
+    byte[] thin = PngChunkWriter.zeroImage(1, 25_000_000, 8, PngChunkWriter.GREY, null);
+    UnreadableImageException e = assertThrows(UnreadableImageException.class,
+        () -> ImageDecoder.decode(thin, ImageEncoderOptions.DEFAULT_MAX_PIXELS));
+    assertEquals("the png image declares 1 x 25000000 pixels: its long side is more than 100"
+        + " times its short side, the limit (encoder.max.aspect.ratio); refused before decoding",
+        e.getMessage());
+  }
+
+  @ParameterizedTest
+  @CsvSource({"1, 100000", "100000, 1"})
+  void aPngOneHundredThousandTimesAsLongAsItIsWideIsRefused(int width, int height) {
+    byte[] png = PngChunkWriter.zeroImage(width, height, 8, PngChunkWriter.GREY, null);
+    UnreadableImageException e = assertThrows(UnreadableImageException.class,
+        () -> ImageDecoder.decode(png, ImageEncoderOptions.DEFAULT_MAX_PIXELS));
+    assertEquals("the png image declares " + width + " x " + height + " pixels: its long side is"
+        + " more than 100 times its short side, the limit (encoder.max.aspect.ratio); refused"
+        + " before decoding", e.getMessage());
+  }
+
+  @Test
+  void theAspectRatioLimitIsTheLongSideOverTheShortOne() throws Exception {
+    byte[] atLimit = PngChunkWriter.zeroImage(10, 1000, 8, PngChunkWriter.GREY, null);
+    assertEquals(1000, ImageDecoder.decode(atLimit, 1_000_000, 100).getHeight());
+    byte[] over = PngChunkWriter.zeroImage(1001, 10, 8, PngChunkWriter.GREY, null);
+    UnreadableImageException e = assertThrows(UnreadableImageException.class,
+        () -> ImageDecoder.decode(over, 1_000_000, 100));
+    assertTrue(e.getMessage().contains("1001 x 10 pixels: its long side is more than 100 times"),
+        e.getMessage());
+    assertEquals(1001, ImageDecoder.decode(over, 1_000_000, 101).getWidth());
+  }
+
+  @Test
+  void aThinPaletteImageIsRefusedFromItsHeader() {
+    // indexed colour, 1 bit a pixel, two palette entries: 1 x 25,000,000 in about 3 KB
+    byte[] thin = PngChunkWriter.zeroImage(1, 25_000_000, 1, PngChunkWriter.PALETTE,
+        new byte[] {0, 0, 0, (byte) 255, (byte) 255, (byte) 255});
+    UnreadableImageException e = assertThrows(UnreadableImageException.class,
+        () -> ImageDecoder.decode(thin, ImageEncoderOptions.DEFAULT_MAX_PIXELS));
+    assertTrue(e.getMessage().contains("1 x 25000000 pixels: its long side is more than 100"
+        + " times its short side"), e.getMessage());
+  }
+
+  @Test
+  void aPngPaletteOfMoreThan256EntriesIsRefused() {
+    // 100,000 palette entries: ImageIO would keep the first 256, warn and decode
+    byte[] png = PngChunkWriter.zeroImage(16, 16, 8, PngChunkWriter.PALETTE, new byte[300_000]);
+    UnreadableImageException e = assertThrows(UnreadableImageException.class,
+        () -> ImageDecoder.decode(png, 1_000_000));
+    assertEquals("the png image is damaged: its palette (PLTE chunk at byte 33) is 300000 bytes,"
+        + " 100000 entries; a PNG palette holds at most 256 (768 bytes)", e.getMessage());
+  }
+
+  @Test
+  void aTiffIsRefusedThoughImageIoReadsIt() throws Exception {
+    // a 16 x 16 TIFF whose one tile is declared 8192 x 8192: ImageIO allocates the tile, which
+    // the pixel limit (width x height) does not bound
+    UnreadableImageException e = assertThrows(UnreadableImageException.class,
+        () -> ImageDecoder.decode(tiffWithOneTile(16, 8192), 1_000_000));
+    assertEquals("not an image format this encoder reads (PNG, JPEG, GIF, BMP, WBMP): ImageIO"
+        + " reads it as tif; the bytes start with 49492a0008000000", e.getMessage());
+    BufferedImage small = new BufferedImage(32, 16, BufferedImage.TYPE_3BYTE_BGR);
+    ByteArrayOutputStream tiff = new ByteArrayOutputStream();
+    assertTrue(ImageIO.write(small, "tiff", tiff));
+    assertThrows(UnreadableImageException.class,
+        () -> ImageDecoder.decode(tiff.toByteArray(), 1_000_000));
+  }
+
+  @Test
+  void aBmpThatEmbedsAPngIsRefused() {
+    // the BMP header says 16 x 16; ImageIO decodes the embedded 4000 x 4000 PNG whatever its size
+    byte[] png = PngChunkWriter.zeroImage(4000, 4000, 8, PngChunkWriter.GREY, null);
+    ByteBuffer bmp = ByteBuffer.allocate(54 + png.length).order(ByteOrder.LITTLE_ENDIAN);
+    bmp.put((byte) 'B').put((byte) 'M').putInt(54 + png.length).putInt(0).putInt(54);
+    bmp.putInt(40).putInt(16).putInt(16).putShort((short) 1).putShort((short) 0)
+        .putInt(5 /* BI_PNG */).putInt(png.length).putInt(0).putInt(0).putInt(0).putInt(0);
+    bmp.put(png);
+    UnreadableImageException e = assertThrows(UnreadableImageException.class,
+        () -> ImageDecoder.decode(bmp.array(), 1_000_000));
+    assertEquals("the bmp image holds an embedded PNG (compression 5), whose size its header does"
+        + " not bound; not read (send the PNG itself)", e.getMessage());
+  }
+
+  /**
+   * A little-endian TIFF of {@code side} × {@code side} 8-bit grey pixels in one deflated tile
+   * declared {@code tile} × {@code tile}; the tile's data is a few hundred bytes.
+   */
+  static byte[] tiffWithOneTile(int side, int tile) {
+    Deflater deflater = new Deflater(9);
+    deflater.setInput(new byte[100_000]);
+    deflater.finish();
+    byte[] zlib = new byte[256];
+    int zlibLength = deflater.deflate(zlib);
+    deflater.end();
+    int[][] entries = { // tag, type (3 short, 4 long), value
+        {256, 4, side}, {257, 4, side}, {258, 3, 8}, {259, 3, 8 /* deflate */},
+        {262, 3, 1 /* black is zero */}, {277, 3, 1}, {322, 4, tile}, {323, 4, tile},
+        {324, 4, 300 /* tile offset */}, {325, 4, zlibLength}};
+    ByteBuffer tiff = ByteBuffer.allocate(300 + zlibLength).order(ByteOrder.LITTLE_ENDIAN);
+    tiff.put((byte) 'I').put((byte) 'I').putShort((short) 42).putInt(8);
+    tiff.putShort((short) entries.length);
+    for (int[] entry : entries) {
+      tiff.putShort((short) entry[0]).putShort((short) entry[1]).putInt(1);
+      if (entry[1] == 3) {
+        tiff.putShort((short) entry[2]).putShort((short) 0);
+      } else {
+        tiff.putInt(entry[2]);
+      }
+    }
+    tiff.putInt(0); // no next IFD
+    tiff.position(300);
+    tiff.put(zlib, 0, zlibLength);
+    return tiff.array();
   }
 
   /** A PNG signature, an IHDR chunk (8-bit grey) with a valid CRC, and IEND: no pixel data. */

@@ -77,18 +77,45 @@ final class Checks {
 
   /** A feature an encoder produced must be valid: anything else is a configuration error. */
   static List<Float> encoderOutput(String encoder, float[] feature, int width) {
-    if (feature == null || feature.length != width) {
-      throw new IllegalStateException(encoder + " returned "
-          + (feature == null ? "null" : feature.length + " values")
-          + ", expected " + width + " (feature.width); check the encoder's model");
+    String problem = outputProblem(encoder, feature, width);
+    if (problem != null) {
+      throw new IllegalStateException(problem);
     }
-    List<Float> values = new java.util.ArrayList<>(width);
+    return values(feature);
+  }
+
+  /**
+   * The feature the image encoder produced for one record: one of the wrong width or with a
+   * non-finite value fails that record ({@code encoder_failed}), not the app.
+   */
+  static List<Float> imageEncoderOutput(float[] feature, int width)
+      throws InvalidRecordException {
+    String problem = outputProblem("image encoder", feature, width);
+    if (problem != null) {
+      throw new InvalidRecordException(RejectReason.ENCODER_FAILED,
+          "image encoder failed: " + problem);
+    }
+    return values(feature);
+  }
+
+  /** What is wrong with an encoder's feature, or null. */
+  private static String outputProblem(String encoder, float[] feature, int width) {
+    if (feature == null || feature.length != width) {
+      return encoder + " returned " + (feature == null ? "null" : feature.length + " values")
+          + ", expected " + width + " (feature.width); check the encoder's model";
+    }
     for (int i = 0; i < width; i++) {
       if (!Float.isFinite(feature[i])) {
-        throw new IllegalStateException(
-            encoder + " returned " + feature[i] + " at index " + i + "; check the encoder");
+        return encoder + " returned " + feature[i] + " at index " + i + "; check the encoder";
       }
-      values.add(feature[i]);
+    }
+    return null;
+  }
+
+  private static List<Float> values(float[] feature) {
+    List<Float> values = new java.util.ArrayList<>(feature.length);
+    for (float value : feature) {
+      values.add(value);
     }
     return values;
   }

@@ -18,7 +18,10 @@ import java.util.concurrent.TimeUnit;
  * batches what all threads queued, and waits for the feature at most {@code encoder.deadline.ms}
  * and within the thread's {@link WaitBudget} (an eighth of {@code max.poll.interval.ms} in each
  * quarter of it). An image not encoded in that time is dead-lettered {@code encoder_busy}; one
- * that does not decode, or is over {@code encoder.max.pixels}, {@code image_decode}.
+ * that does not decode, or is over {@code encoder.max.pixels} or {@code
+ * encoder.max.aspect.ratio}, {@code image_decode}; one the encoder fails on (its model throws,
+ * an {@code Error} such as {@code OutOfMemoryError}: {@code EncoderFailedException}, passed on
+ * to {@link ImageFeatures}) {@code encoder_failed}.
  *
  * <p>Text: the prompt's feature; for a class whose prompt is the configured template's, the
  * ensemble of {@code encoder.text.templates} when set.

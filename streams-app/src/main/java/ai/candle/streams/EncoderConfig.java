@@ -16,23 +16,24 @@ import java.util.Optional;
  * precomputed.
  *
  * <pre>
- * property                env                            flag                      default
- * encoder.image.path      CANDLE_ENCODER_IMAGE_PATH      --encoder-image-path      (none)
- * encoder.text.path       CANDLE_ENCODER_TEXT_PATH       --encoder-text-path       (none)
- * encoder.engine          CANDLE_ENCODER_ENGINE          --encoder-engine          pytorch (or onnxruntime, tensorrt)
- * encoder.text.templates  CANDLE_ENCODER_TEXT_TEMPLATES  --encoder-text-templates  (none) "a photo of a {}.|itap of a {}."
- * encoder.max.pixels      CANDLE_ENCODER_MAX_PIXELS      --encoder-max-pixels      25000000
- * encoder.batch.size      CANDLE_ENCODER_BATCH_SIZE      --encoder-batch-size      16
- * encoder.queue.capacity  CANDLE_ENCODER_QUEUE_CAPACITY  --encoder-queue-capacity  64
- * encoder.workers         CANDLE_ENCODER_WORKERS         --encoder-workers         1
- * encoder.deadline.ms     CANDLE_ENCODER_DEADLINE_MS     --encoder-deadline-ms     10000
+ * property                  env                              flag                        default
+ * encoder.image.path        CANDLE_ENCODER_IMAGE_PATH        --encoder-image-path        (none)
+ * encoder.text.path         CANDLE_ENCODER_TEXT_PATH         --encoder-text-path         (none)
+ * encoder.engine            CANDLE_ENCODER_ENGINE            --encoder-engine            pytorch (or onnxruntime, tensorrt)
+ * encoder.text.templates    CANDLE_ENCODER_TEXT_TEMPLATES    --encoder-text-templates    (none) "a photo of a {}.|itap of a {}."
+ * encoder.max.pixels        CANDLE_ENCODER_MAX_PIXELS        --encoder-max-pixels        25000000
+ * encoder.max.aspect.ratio  CANDLE_ENCODER_MAX_ASPECT_RATIO  --encoder-max-aspect-ratio  100 (long side / short side)
+ * encoder.batch.size        CANDLE_ENCODER_BATCH_SIZE        --encoder-batch-size        16
+ * encoder.queue.capacity    CANDLE_ENCODER_QUEUE_CAPACITY    --encoder-queue-capacity    64
+ * encoder.workers           CANDLE_ENCODER_WORKERS           --encoder-workers           1
+ * encoder.deadline.ms       CANDLE_ENCODER_DEADLINE_MS       --encoder-deadline-ms       10000
  * </pre>
  *
  * @param imagePath the CLIP image encoder's model file (TorchScript for pytorch, ONNX else)
  * @param textPath the CLIP text encoder's model file
  * @param engine the DJL engine of both
  * @param textTemplates a prompt ensemble for classes without a prompt of their own (empty: none)
- * @param image how images are encoded (pixel limit, batches, queue, workers)
+ * @param image how images are encoded (pixel and aspect-ratio limits, batches, queue, workers)
  * @param deadlineMs the longest one image may hold a stream thread; past it, it is dead-lettered
  *     {@code encoder_busy}; at most an eighth of {@code maxPollIntervalMs}
  * @param maxPollIntervalMs the consumers' {@code max.poll.interval.ms} (pass-through setting, else
@@ -49,8 +50,8 @@ public record EncoderConfig(
 
   static final List<String> KEYS = List.of(
       "encoder.image.path", "encoder.text.path", "encoder.engine", "encoder.text.templates",
-      "encoder.max.pixels", "encoder.batch.size", "encoder.queue.capacity", "encoder.workers",
-      "encoder.deadline.ms");
+      "encoder.max.pixels", "encoder.max.aspect.ratio", "encoder.batch.size",
+      "encoder.queue.capacity", "encoder.workers", "encoder.deadline.ms");
 
   /** Kafka's consumer default. */
   static final int DEFAULT_MAX_POLL_INTERVAL_MS = 300_000;
@@ -112,6 +113,7 @@ public record EncoderConfig(
     d.put("encoder.engine", EncoderEngine.PYTORCH.setting());
     d.put("encoder.text.templates", "");
     d.put("encoder.max.pixels", Long.toString(image.maxPixels()));
+    d.put("encoder.max.aspect.ratio", Integer.toString(image.maxAspectRatio()));
     d.put("encoder.batch.size", Integer.toString(image.batchSize()));
     d.put("encoder.queue.capacity", Integer.toString(image.queueCapacity()));
     d.put("encoder.workers", Integer.toString(image.workers()));
@@ -126,6 +128,7 @@ public record EncoderConfig(
     EncoderEngine engine;
     try {
       image = new ImageEncoderOptions(LayeredSettings.longOf(s, "encoder.max.pixels"),
+          LayeredSettings.intOf(s, "encoder.max.aspect.ratio"),
           LayeredSettings.intOf(s, "encoder.batch.size"),
           LayeredSettings.intOf(s, "encoder.queue.capacity"),
           LayeredSettings.intOf(s, "encoder.workers"));

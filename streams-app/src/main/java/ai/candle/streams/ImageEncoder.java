@@ -5,12 +5,14 @@ package ai.candle.streams;
  * {@link ClipEncoders}).
  *
  * <p>Implementations must be thread-safe: every stream thread calls the same instance, and must
- * return (or give up) in time for the calling stream thread to keep its poll interval. A
- * result of the wrong width or with non-finite values is a configuration error and stops the
- * app; an image that does not decode is the record's fault and is dead-lettered
- * ({@link ImageDecodeException}); an image not encoded in time is dead-lettered too
- * ({@link ImageEncoderBusyException}). Any other exception is the encoder's fault and stops the
- * app.
+ * return (or give up) in time for the calling stream thread to keep its poll interval. An image
+ * that does not decode is the record's fault and is dead-lettered {@code image_decode}
+ * ({@link ImageDecodeException}); an image not encoded in time is dead-lettered {@code
+ * encoder_busy} ({@link ImageEncoderBusyException}). Anything else, any other exception or
+ * {@code Error} (an {@code OutOfMemoryError}), or a result of the wrong width or with
+ * non-finite values, is the encoder's failure on that record: dead-lettered {@code
+ * encoder_failed}, and the app goes on (stopped, it would meet the same record again when it
+ * restarts).
  */
 public interface ImageEncoder {
 

@@ -1,5 +1,6 @@
 package ai.candle.streams;
 
+import ai.candle.clip.EncoderFailedException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,8 +20,9 @@ final class ImageFeatures {
   /**
    * @throws InvalidRecordException not exactly one source ({@code image_feature_choice}), a
    *     feature of the wrong width or with a non-finite value, an image without an encoder
-   *     ({@code no_encoder}), one the encoder cannot decode ({@code image_decode}) or one it
-   *     could not encode in time ({@code encoder_busy})
+   *     ({@code no_encoder}), one the encoder cannot decode ({@code image_decode}), one it
+   *     could not encode in time ({@code encoder_busy}), or one it failed on: it threw anything
+   *     else, an {@code Error} included, or its feature is invalid ({@code encoder_failed})
    */
   static List<Float> of(ByteBuffer imageBytes, String imageUri, List<Float> feature,
       Optional<ImageEncoder> encoder, int width) throws InvalidRecordException {
@@ -31,18 +33,33 @@ final class ImageFeatures {
     }
     ImageEncoder imageEncoder = encoder.orElseThrow(
         () -> new InvalidRecordException(RejectReason.NO_ENCODER, NO_ENCODER));
+    float[] encoded;
     try {
-      float[] encoded = imageBytes != null
+      encoded = imageBytes != null
           ? imageEncoder.encode(bytes(imageBytes))
           : imageEncoder.encodeUri(imageUri);
-      return Checks.encoderOutput("image encoder", encoded, width);
     } catch (ImageDecodeException e) {
       throw new InvalidRecordException(RejectReason.IMAGE_DECODE,
           "image does not decode: " + e.getMessage(), e);
     } catch (ImageEncoderBusyException e) {
       throw new InvalidRecordException(RejectReason.ENCODER_BUSY,
           "image encoder busy: " + e.getMessage(), e);
+    } catch (RuntimeException | Error e) {
+      // The encoder failed on this record: its model threw, or an Error was thrown
+      // (ClipImageEncoder hands an OutOfMemoryError of its worker over as an
+      // EncoderFailedException). Thrown on, it would stop the stream thread, and the client;
+      // restarted, the app would read the same record and fail again. The record is
+      // dead-lettered instead, and the next one goes on.
+      throw new InvalidRecordException(RejectReason.ENCODER_FAILED,
+          "image encoder failed: " + failure(e), e);
     }
+    return Checks.imageEncoderOutput(encoded, width);
+  }
+
+  /** What failed: ClipImageEncoder's message names the Error behind it; others by their class. */
+  private static String failure(Throwable e) {
+    return e instanceof EncoderFailedException && e.getMessage() != null ? e.getMessage()
+        : e.toString();
   }
 
   /** The values as a float array (for the scorer). */

@@ -26,13 +26,24 @@ public enum RejectReason {
   NON_FINITE("non_finite"),
   /** An image arrived but no image encoder is configured. */
   NO_ENCODER("no_encoder"),
-  /** The image encoder could not decode the image. */
+  /**
+   * The image encoder could not decode the image, or refused it from its header (over {@code
+   * encoder.max.pixels} or {@code encoder.max.aspect.ratio}).
+   */
   IMAGE_DECODE("image_decode"),
   /**
    * The image encoder did not encode the image within the time a stream thread may wait
    * ({@code encoder.deadline.ms}, the thread's wait budget, a full queue, a stuck encoder).
    */
   ENCODER_BUSY("encoder_busy"),
+  /**
+   * The image encoder failed on the image or on the batch it ran in (its model threw, or an
+   * {@code Error} such as {@code OutOfMemoryError} was thrown), or gave a feature of the wrong
+   * width or with a non-finite value: the encoder's failure, not known to be the record's, which
+   * is dead-lettered with its original bytes (to be replayed once the encoder is fixed) rather
+   * than stopping a stream thread that would meet it again after a restart.
+   */
+  ENCODER_FAILED("encoder_failed"),
   /** An announcement contradicts the registered class. */
   CONFLICT("conflict"),
   /**

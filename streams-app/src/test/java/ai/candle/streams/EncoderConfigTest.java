@@ -20,6 +20,7 @@ class EncoderConfigTest {
     assertFalse(config.any());
     assertEquals(new EncoderConfig(Optional.empty(), Optional.empty(), EncoderEngine.PYTORCH,
         List.of(), ImageEncoderOptions.defaults(), 10_000, 300_000), config);
+    assertEquals(100, config.image().maxAspectRatio());
     assertEquals(37_500, config.waitBudgetMs());
     assertEquals(75_000, config.budgetWindowMs());
   }
@@ -30,10 +31,11 @@ class EncoderConfigTest {
         "--encoder-engine", "onnxruntime", "--encoder-max-pixels", "1000000",
         "--encoder-batch-size", "8", "--encoder-text-templates", "a photo of a {}.|itap of a {}."),
         Map.of("CANDLE_ENCODER_TEXT_PATH", "/m/text.onnx", "CANDLE_ENCODER_WORKERS", "2",
-            "CANDLE_ENCODER_QUEUE_CAPACITY", "32", "CANDLE_ENCODER_DEADLINE_MS", "2000"));
+            "CANDLE_ENCODER_QUEUE_CAPACITY", "32", "CANDLE_ENCODER_DEADLINE_MS", "2000",
+            "CANDLE_ENCODER_MAX_ASPECT_RATIO", "20"));
     assertEquals(new EncoderConfig(Optional.of(Path.of("/m/image.onnx")),
         Optional.of(Path.of("/m/text.onnx")), EncoderEngine.ONNXRUNTIME,
-        List.of("a photo of a {}.", "itap of a {}."), new ImageEncoderOptions(1_000_000, 8, 32, 2),
+        List.of("a photo of a {}.", "itap of a {}."), new ImageEncoderOptions(1_000_000, 20, 8, 32, 2),
         2000, 300_000), config);
     // the other configs read the same layers and ignore these keys
     assertEquals(IngestConfig.defaults().featureWidth(),
@@ -61,6 +63,12 @@ class EncoderConfigTest {
     assertEquals("encoder settings: batchSize must be positive, got 0",
         assertThrows(IllegalArgumentException.class, () -> EncoderConfig.load(
             List.of("--encoder-batch-size", "0"), Map.of())).getMessage());
+    assertEquals("encoder settings: maxAspectRatio must be between 1 and 9586980, got 0",
+        assertThrows(IllegalArgumentException.class, () -> EncoderConfig.load(
+            List.of("--encoder-max-aspect-ratio", "0"), Map.of())).getMessage());
+    assertEquals("encoder settings: encoder.max.aspect.ratio must be an integer, got '2.5'",
+        assertThrows(IllegalArgumentException.class, () -> EncoderConfig.load(
+            List.of("--encoder-max-aspect-ratio", "2.5"), Map.of())).getMessage());
     assertEquals("a prompt template must contain '{}' where the class name goes, got: a photo",
         assertThrows(IllegalArgumentException.class, () -> EncoderConfig.load(
             List.of("--encoder-text-templates", "a photo"), Map.of())).getMessage());

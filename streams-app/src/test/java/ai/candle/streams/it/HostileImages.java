@@ -33,16 +33,19 @@ final class HostileImages {
     private final List<byte[]> fixtures;
     private final List<byte[]> bombs;
     private final List<byte[]> large;
+    private final List<byte[]> thin;
 
-    private HostileImages(List<byte[]> fixtures, List<byte[]> bombs, List<byte[]> large) {
+    private HostileImages(List<byte[]> fixtures, List<byte[]> bombs, List<byte[]> large, List<byte[]> thin) {
         this.fixtures = fixtures;
         this.bombs = bombs;
         this.large = large;
+        this.thin = thin;
     }
 
     /**
-     * The CLIP fixtures (clip-encoders/fixtures/images) and zip-bomb-like PNGs that declare more than
-     * {@code maxPixels} and hold all their (highly compressible) pixel data.
+     * The CLIP fixtures (clip-encoders/fixtures/images), zip-bomb-like PNGs that declare more than
+     * {@code maxPixels} and hold all their (highly compressible) pixel data, and PNGs within the pixel
+     * limit but extremely thin (see {@link #thin}).
      */
     static HostileImages load(Path fixtureDir, long maxPixels) {
         List<byte[]> fixtures = FIXTURES.stream().map(name -> read(fixtureDir.resolve("images").resolve(name)))
@@ -56,7 +59,11 @@ final class HostileImages {
                 png(1, (int) Math.min(Integer.MAX_VALUE, maxPixels * 4), 8, GREY, false));
         int within = (int) Math.floor(Math.sqrt(maxPixels * 0.95));
         List<byte[]> large = List.of(png(within, within, 8, RGB, true), png(within, within, 16, RGBA, true));
-        return new HostileImages(fixtures, bombs, large);
+        List<byte[]> thin = List.of(
+                png(1, (int) Math.min(Integer.MAX_VALUE, maxPixels), 8, GREY, true), // exactly the pixel limit
+                png(1, 100_000, 8, GREY, true),
+                png(100_000, 1, 8, GREY, true));
+        return new HostileImages(fixtures, bombs, large, thin);
     }
 
     /**
@@ -70,6 +77,15 @@ final class HostileImages {
     /** One of the CLIP fixture images (PNG or JPEG), whole. */
     byte[] fixture(Random random) {
         return fixtures.get(random.nextInt(fixtures.size()));
+    }
+
+    /**
+     * A whole PNG within the pixel limit but one pixel wide or high (1 × maxPixels, 1 × 100,000,
+     * 100,000 × 1): CLIP's resize of its short side to 224 would make the long side 224 times as
+     * long, millions to billions of pixels. Refused from its header by {@code encoder.max.aspect.ratio}.
+     */
+    byte[] thin(Random random) {
+        return thin.get(random.nextInt(thin.size()));
     }
 
     /** A PNG that declares more pixels than the encoder's limit; its IDAT holds all of them, or not. */

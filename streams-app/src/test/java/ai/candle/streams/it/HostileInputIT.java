@@ -23,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Issue 9, "hostile input": 10,000 generated malformed records on each input topic (random bytes,
  * truncated Avro, unknown and garbled schema versions, arrays declared or sent huge, NaN and infinite
  * features, 1 MB and control-character labels, ids and class names, bad prompts, bytes that are no
- * image, image headers on garbage, damaged images, zip-bomb-like PNGs, image URIs, huge keys),
+ * image, image headers on garbage, damaged images, zip-bomb-like PNGs, PNGs within the pixel limit but
+ * one pixel wide or high (1 × the limit, 1 × 100,000, 100,000 × 1), image URIs, huge keys),
  * interleaved with valid records (some with extreme but finite features, some written with an older
  * schema version, some images just under the pixel limit), through the streams app as a child JVM with a small heap, the CLIP image encoder
  * fixture decoding every image and a model serving. Nothing may crash; every malformed record is

@@ -55,8 +55,8 @@ final class HostileRecords {
     enum Hostility {
         RANDOM_BYTES, EMPTY_VALUE, TOMBSTONE, TRUNCATED_AVRO, OTHER_TYPE, FUTURE_SCHEMA, GARBLED_HEADER,
         DECLARED_HUGE_ARRAY, HUGE_FEATURE, WRONG_WIDTH, NON_FINITE, TEXT_1MB, TEXT_CONTROL,
-        TEXT_EMPTY, ID_1MB, ID_CONTROL, PROMPT, NOT_IMAGE, FAKE_HEADER, ZIP_BOMB, IMAGE_URI, SOURCE_CHOICE,
-        HUGE_KEY;
+        TEXT_EMPTY, ID_1MB, ID_CONTROL, PROMPT, NOT_IMAGE, FAKE_HEADER, ZIP_BOMB, THIN_IMAGE, IMAGE_URI,
+        SOURCE_CHOICE, HUGE_KEY;
 
         /** Records of about 1 MB: few of them, in one burst. */
         boolean heavy() {
@@ -66,8 +66,8 @@ final class HostileRecords {
         boolean appliesTo(Input input) {
             return switch (this) {
                 case TEXT_1MB, TEXT_CONTROL, TEXT_EMPTY -> input != Input.UNLABELED;
-                case ID_1MB, ID_CONTROL, NOT_IMAGE, FAKE_HEADER, ZIP_BOMB, IMAGE_URI, SOURCE_CHOICE ->
-                        input != Input.ANNOUNCEMENT;
+                case ID_1MB, ID_CONTROL, NOT_IMAGE, FAKE_HEADER, ZIP_BOMB, THIN_IMAGE, IMAGE_URI,
+                     SOURCE_CHOICE -> input != Input.ANNOUNCEMENT;
                 case PROMPT -> input == Input.ANNOUNCEMENT;
                 default -> true;
             };
@@ -85,10 +85,15 @@ final class HostileRecords {
                 case TEXT_CONTROL, TEXT_EMPTY -> Set.of("label");
                 case ID_1MB, ID_CONTROL -> Set.of("id");
                 case PROMPT -> Set.of("prompt");
-                case NOT_IMAGE, FAKE_HEADER, ZIP_BOMB, IMAGE_URI -> Set.of("image_decode");
+                case NOT_IMAGE, FAKE_HEADER, ZIP_BOMB, THIN_IMAGE, IMAGE_URI -> Set.of("image_decode");
                 case SOURCE_CHOICE -> Set.of("image_feature_choice");
                 case HUGE_KEY -> Set.of(announcement ? "too_large" : "not_schema");
             };
+        }
+
+        /** What the dead letter's reason must name (the limit that applied), or null. */
+        String reasonNames() {
+            return this == THIN_IMAGE ? "(encoder.max.aspect.ratio)" : null;
         }
     }
 
@@ -290,6 +295,7 @@ final class HostileRecords {
             case NOT_IMAGE -> withImage(input, id, images.notAnImage(random));
             case FAKE_HEADER -> withImage(input, id, images.fakeHeader(random));
             case ZIP_BOMB -> withImage(input, id, images.bomb(random));
+            case THIN_IMAGE -> withImage(input, id, images.thin(random));
             case IMAGE_URI -> input == Input.LABELED
                     ? LABELED.encode(labeled(id).setImageUri("http://169.254.169.254/latest/meta-data/").build())
                     : UNLABELED.encode(unlabeled(id).setImageUri("file:///etc/passwd").build());

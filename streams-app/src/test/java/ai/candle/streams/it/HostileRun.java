@@ -326,6 +326,9 @@ final class HostileRun implements AutoCloseable {
         if (d.getErrorClass().isBlank()) {
             return "blank error class";
         }
+        if (!p.valid() && p.hostility().reasonNames() != null && !d.getReason().contains(p.hostility().reasonNames())) {
+            return "reason does not name " + p.hostility().reasonNames() + ": " + d.getReason();
+        }
         String value = originalMatches("value", d.getOriginalValue(), d.getOriginalValueSize(), p.value());
         return value != null ? value : originalMatches("key", d.getOriginalKey(), originalKeySize(d), p.key());
     }
