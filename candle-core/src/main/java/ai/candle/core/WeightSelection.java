@@ -535,8 +535,9 @@ public final class WeightSelection {
       if (a == b) {
         return 0;
       }
+      // every class with held-out images: in the head's split a class is either base-like or new-like
       int[] classes = java.util.stream.IntStream.range(0, held.baseClasses())
-          .filter(j -> newLikeImages[j] > 0).toArray();
+          .filter(j -> newLikeImages[j] > 0 || baseLikeImages[j] > 0).toArray();
       SplittableRandom random = new SplittableRandom(seed ^ 0x5EED5EEDL);
       double sum = 0;
       double sumSq = 0;

@@ -266,5 +266,8 @@ class WeightSelectionTest {
     assertTrue(with.estimate().base() > without.estimate().base());
     assertEquals(List.of(without.estimate().novel()), List.of(with.estimate().novel()),
         "new-like images' own classes are text only: the head cannot help them here");
+    // base-like and new-like classes are disjoint in the split: the bootstrap draws from both
+    double se = grid.standardError(with, without);
+    assertTrue(se > 0 && Double.isFinite(se), "standard error " + se);
   }
 }
