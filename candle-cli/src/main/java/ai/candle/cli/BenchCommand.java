@@ -66,8 +66,13 @@ final class BenchCommand implements Callable<Integer> {
   int naiveImages;
 
   @Option(names = "--mode", defaultValue = "reference", paramLabel = "reference|adaptive",
-      description = "score: the configuration scored; adaptive adds the service's prior term (GaussianPrior).")
+      description = "score: the configuration scored; adaptive is zero-shot CLIP plus the service's corrections "
+          + "(the Gaussian term, a base offset and the head's scores weighted by --head-weight).")
   String mode;
+
+  @Option(names = "--head-weight", defaultValue = "0.5", paramLabel = "X",
+      description = "score, adaptive: the head's weight η; 0 (what most fits choose) leaves the head's attention out.")
+  double headWeight;
 
   @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|gpu|gpu:N", description = "Where to run.")
   String device;
@@ -104,7 +109,7 @@ final class BenchCommand implements Callable<Integer> {
         };
         for (int c : classes) {
           for (int b : batches) {
-            out.println(ScorerBench.run(m, c, 512, b, seconds));
+            out.println(ScorerBench.run(m, headWeight, c, 512, b, seconds));
             out.flush();
           }
         }

@@ -50,17 +50,24 @@ public final class ScorerBench {
     return run(HyperParameters.Mode.REFERENCE, classes, dim, batch, seconds);
   }
 
-  /**
-   * The same in a mode: ADAPTIVE adds the prior term ({@link GaussianPrior}, λ = {@link
-   * HyperParameters#DEFAULT_PRIOR_WEIGHT}) that the service scores with.
-   */
+  /** The same in a mode; ADAPTIVE scores with every correction, the head's included (η = 0.5). */
   public static Result run(HyperParameters.Mode mode, int classes, int dim, int batch, double seconds) {
+    return run(mode, 0.5, classes, dim, batch, seconds);
+  }
+
+  /**
+   * The same in a mode: ADAPTIVE scores zero-shot CLIP plus the Gaussian term and a base offset
+   * and, when {@code headWeight} > 0, the head's scores (with η = 0, the weights most fits choose,
+   * the head's attention is not run at all).
+   */
+  public static Result run(HyperParameters.Mode mode, double headWeight, int classes, int dim, int batch,
+      double seconds) {
     if (classes < 1 || dim < CandleHead.HEADS || batch < 1 || !(seconds > 0)) {
       throw new IllegalArgumentException(
           "need classes >= 1, dim >= " + CandleHead.HEADS + ", batch >= 1, seconds > 0; got "
               + classes + ", " + dim + ", " + batch + ", " + seconds);
     }
-    CandleModel model = inMode(randomModel(classes, dim, 1.0, 42), mode);
+    CandleModel model = inMode(randomModel(classes, dim, 1.0, 42), mode, headWeight);
     float[][] images = randomImages(model, batch, 7);
     long t0 = System.nanoTime();
     try (FastScorer scorer = FastScorer.prepare(model)) {
@@ -87,12 +94,11 @@ public final class ScorerBench {
     }
   }
 
-  private static CandleModel inMode(CandleModel m, HyperParameters.Mode mode) {
+  private static CandleModel inMode(CandleModel m, HyperParameters.Mode mode, double headWeight) {
     if (mode == HyperParameters.Mode.REFERENCE) {
       return m;
     }
-    // every correction on, the head included: the dearest ADAPTIVE score
-    return m.withHyper(m.hyper().withMode(mode)).withWeights(new ScoreWeights(1, 0.1, 0.5, -1));
+    return m.withHyper(m.hyper().withMode(mode)).withWeights(new ScoreWeights(1, 0.1, headWeight, -1));
   }
 
   private static long processCpuNanos() {
