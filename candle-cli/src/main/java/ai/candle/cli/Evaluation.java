@@ -1,7 +1,7 @@
 package ai.candle.cli;
 
 import ai.candle.cli.Metrics.Accuracies;
-import ai.candle.cli.Metrics.Bucket;
+import ai.candle.core.FrequencyBucket;
 import ai.candle.cli.Metrics.Predictions;
 import ai.candle.core.AdaptiveFit;
 import ai.candle.core.CandleFit;
@@ -74,7 +74,7 @@ final class Evaluation {
 
   /** Shape of the dataset, with the test images per frequency bucket. */
   record DatasetSummary(
-      Path dir, int classes, int baseClasses, int train, int test, int dim, boolean synthetic, Map<Bucket, Integer> testPerBucket) {}
+      Path dir, int classes, int baseClasses, int train, int test, int dim, boolean synthetic, Map<FrequencyBucket, Integer> testPerBucket) {}
 
   /**
    * The outcome of one configuration.
@@ -137,9 +137,9 @@ final class Evaluation {
 
   private static DatasetSummary summarize(Path dir, FeaturesDataset data) {
     int[] counts = data.trainCounts();
-    Map<Bucket, Integer> perBucket = new EnumMap<>(Bucket.class);
+    Map<FrequencyBucket, Integer> perBucket = new EnumMap<>(FrequencyBucket.class);
     for (int y : data.testLabels()) {
-      perBucket.merge(Bucket.of(counts[y]), 1, Integer::sum);
+      perBucket.merge(FrequencyBucket.of(counts[y]), 1, Integer::sum);
     }
     return new DatasetSummary(dir, data.numClasses(), data.baseClasses(), data.trainSize(), data.testSize(),
         data.dim(), Files.isRegularFile(dir.resolve(SYNTHETIC_MARKER)), perBucket);

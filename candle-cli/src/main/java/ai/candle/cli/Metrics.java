@@ -1,5 +1,6 @@
 package ai.candle.cli;
 
+import ai.candle.core.FrequencyBucket;
 import java.util.Collections;
 import java.util.EnumMap;
 import java.util.Map;
@@ -22,30 +23,6 @@ import java.util.Map;
  */
 final class Metrics {
   private Metrics() {}
-
-  /** Frequency bucket of a class by its training images. */
-  enum Bucket {
-    MANY("many"),
-    MEDIUM("medium"),
-    FEW("few"),
-    NEW("new");
-
-    final String key;
-
-    Bucket(String key) {
-      this.key = key;
-    }
-
-    static Bucket of(int trainingImages) {
-      if (trainingImages > 100) {
-        return MANY;
-      }
-      if (trainingImages >= 20) {
-        return MEDIUM;
-      }
-      return trainingImages > 0 ? FEW : NEW;
-    }
-  }
 
   /**
    * Base, new and harmonic-mean accuracy, fractions in [0, 1].
@@ -72,7 +49,7 @@ final class Metrics {
    * @param buckets accuracy per frequency bucket ({@code all} predictions); a bucket without test
    *     images is absent
    */
-  record Accuracies(SplitAccuracy all, SplitAccuracy split, Map<Bucket, Double> buckets) {
+  record Accuracies(SplitAccuracy all, SplitAccuracy split, Map<FrequencyBucket, Double> buckets) {
     Accuracies {
       buckets = Collections.unmodifiableMap(new EnumMap<>(buckets));
     }
@@ -120,15 +97,15 @@ final class Metrics {
     Tally allNew = new Tally();
     Tally splitBase = new Tally();
     Tally splitNew = new Tally();
-    Map<Bucket, Tally> buckets = new EnumMap<>(Bucket.class);
+    Map<FrequencyBucket, Tally> buckets = new EnumMap<>(FrequencyBucket.class);
     for (int i = 0; i < labels.length; i++) {
       int y = labels[i];
       boolean base = y < baseClasses;
       (base ? allBase : allNew).add(p.all()[i] == y);
       (base ? splitBase : splitNew).add(p.withinSplit()[i] == y);
-      buckets.computeIfAbsent(Bucket.of(trainCounts[y]), b -> new Tally()).add(p.all()[i] == y);
+      buckets.computeIfAbsent(FrequencyBucket.of(trainCounts[y]), b -> new Tally()).add(p.all()[i] == y);
     }
-    Map<Bucket, Double> bucketAccuracy = new EnumMap<>(Bucket.class);
+    Map<FrequencyBucket, Double> bucketAccuracy = new EnumMap<>(FrequencyBucket.class);
     buckets.forEach((b, t) -> bucketAccuracy.put(b, t.accuracy()));
     return new Accuracies(
         SplitAccuracy.of(allBase.accuracy(), allNew.accuracy()),

@@ -4,7 +4,7 @@ import ai.candle.cli.Evaluation.DatasetSummary;
 import ai.candle.cli.Evaluation.Outcome;
 import ai.candle.cli.Evaluation.Report;
 import ai.candle.cli.Metrics.Accuracies;
-import ai.candle.cli.Metrics.Bucket;
+import ai.candle.core.FrequencyBucket;
 import ai.candle.cli.Metrics.SplitAccuracy;
 import ai.candle.core.AdaptiveFit;
 import ai.candle.core.ScoreWeights;
@@ -152,8 +152,8 @@ final class Reports {
     n.put("dim", d.dim());
     n.put("synthetic", d.synthetic());
     ObjectNode b = n.putObject("test_per_bucket");
-    for (Bucket bucket : Bucket.values()) {
-      b.put(bucket.key, d.testPerBucket().getOrDefault(bucket, 0));
+    for (FrequencyBucket bucket : FrequencyBucket.values()) {
+      b.put(bucket.tag(), d.testPerBucket().getOrDefault(bucket, 0));
     }
     return n;
   }
@@ -163,8 +163,8 @@ final class Reports {
     n.set("all", split(a.all()));
     n.set("split", split(a.split()));
     ObjectNode b = n.putObject("buckets");
-    for (Bucket bucket : Bucket.values()) {
-      b.put(bucket.key, a.buckets().get(bucket));
+    for (FrequencyBucket bucket : FrequencyBucket.values()) {
+      b.put(bucket.tag(), a.buckets().get(bucket));
     }
     return n;
   }
@@ -198,8 +198,8 @@ final class Reports {
       sb.append(tableRow(row, o.configuration().key(), o.accuracies()));
     }
     sb.append(String.format(Locale.ROOT, "%ntest images per bucket: many %d, medium %d, few %d, new %d%n",
-        d.testPerBucket().getOrDefault(Bucket.MANY, 0), d.testPerBucket().getOrDefault(Bucket.MEDIUM, 0),
-        d.testPerBucket().getOrDefault(Bucket.FEW, 0), d.testPerBucket().getOrDefault(Bucket.NEW, 0)));
+        d.testPerBucket().getOrDefault(FrequencyBucket.MANY, 0), d.testPerBucket().getOrDefault(FrequencyBucket.MEDIUM, 0),
+        d.testPerBucket().getOrDefault(FrequencyBucket.FEW, 0), d.testPerBucket().getOrDefault(FrequencyBucket.NEW, 0)));
     for (Outcome o : r.candle()) {
       sb.append(String.format(Locale.ROOT, "%s: fit %.2f s (%d epochs), scoring %s images/s (each image alone)%n",
           o.configuration().key(), o.fitSeconds(), o.configuration().hyper().epochs(),
@@ -218,8 +218,8 @@ final class Reports {
     return String.format(Locale.ROOT, format, name,
         pct(a.all().base()), pct(a.all().novel()), pct(a.all().hm()),
         pct(a.split().base()), pct(a.split().novel()), pct(a.split().hm()),
-        pct(a.buckets().get(Bucket.MANY)), pct(a.buckets().get(Bucket.MEDIUM)),
-        pct(a.buckets().get(Bucket.FEW)), pct(a.buckets().get(Bucket.NEW)));
+        pct(a.buckets().get(FrequencyBucket.MANY)), pct(a.buckets().get(FrequencyBucket.MEDIUM)),
+        pct(a.buckets().get(FrequencyBucket.FEW)), pct(a.buckets().get(FrequencyBucket.NEW)));
   }
 
   private static String pct(Double v) {

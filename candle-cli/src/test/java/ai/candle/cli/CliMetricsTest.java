@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import ai.candle.cli.Metrics.Accuracies;
-import ai.candle.cli.Metrics.Bucket;
+import ai.candle.core.FrequencyBucket;
 import ai.candle.cli.Metrics.Predictions;
 import ai.candle.cli.Metrics.SplitAccuracy;
 import org.junit.jupiter.api.Test;
@@ -16,12 +16,12 @@ class CliMetricsTest {
 
   @Test
   void bucketBoundaries() {
-    assertEquals(Bucket.MANY, Bucket.of(101));
-    assertEquals(Bucket.MEDIUM, Bucket.of(100));
-    assertEquals(Bucket.MEDIUM, Bucket.of(20));
-    assertEquals(Bucket.FEW, Bucket.of(19));
-    assertEquals(Bucket.FEW, Bucket.of(1));
-    assertEquals(Bucket.NEW, Bucket.of(0));
+    assertEquals(FrequencyBucket.MANY, FrequencyBucket.of(101));
+    assertEquals(FrequencyBucket.MEDIUM, FrequencyBucket.of(100));
+    assertEquals(FrequencyBucket.MEDIUM, FrequencyBucket.of(20));
+    assertEquals(FrequencyBucket.FEW, FrequencyBucket.of(19));
+    assertEquals(FrequencyBucket.FEW, FrequencyBucket.of(1));
+    assertEquals(FrequencyBucket.NEW, FrequencyBucket.of(0));
   }
 
   @Test
@@ -52,10 +52,10 @@ class CliMetricsTest {
     assertEquals(1.0, a.split().base());
     assertEquals(1.0, a.split().novel());
     assertEquals(1.0, a.split().hm());
-    assertEquals(1.0, a.buckets().get(Bucket.MANY)); // class 0: 150 images
-    assertEquals(0.0, a.buckets().get(Bucket.MEDIUM)); // class 1: 30 images
-    assertEquals(0.0, a.buckets().get(Bucket.NEW));
-    assertFalse(a.buckets().containsKey(Bucket.FEW));
+    assertEquals(1.0, a.buckets().get(FrequencyBucket.MANY)); // class 0: 150 images
+    assertEquals(0.0, a.buckets().get(FrequencyBucket.MEDIUM)); // class 1: 30 images
+    assertEquals(0.0, a.buckets().get(FrequencyBucket.NEW));
+    assertFalse(a.buckets().containsKey(FrequencyBucket.FEW));
   }
 
   @Test
