@@ -1,10 +1,10 @@
 package ai.candle.cli;
 
 import ai.candle.core.Devices;
-import ai.candle.core.FitBench;
+import ai.candle.bench.FitBench;
 import ai.candle.core.FitStats;
 import ai.candle.core.HyperParameters;
-import ai.candle.core.ScorerBench;
+import ai.candle.bench.ScorerBench;
 import ai.djl.Device;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;

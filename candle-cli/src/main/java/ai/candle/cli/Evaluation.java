@@ -8,7 +8,7 @@ import ai.candle.core.CandleFit;
 import ai.candle.core.CandleModel;
 import ai.candle.core.Devices;
 import ai.candle.core.FastScorer;
-import ai.candle.core.FeaturesDataset;
+import ai.candle.core.io.FeaturesDataset;
 import ai.candle.core.HyperParameters;
 import ai.candle.core.WeightSelection;
 import ai.candle.core.ZeroShot;
@@ -187,7 +187,7 @@ final class Evaluation {
    */
   static CandleFit.TrainingSet trainingSet(FeaturesDataset data) {
     try {
-      return CandleFit.TrainingSet.of(data);
+      return data.trainingSet();
     } catch (IllegalArgumentException e) {
       throw new UserException("cannot fit on this dataset: " + e.getMessage(), e);
     }

@@ -1,9 +1,9 @@
 package ai.candle.cli;
 
-import ai.candle.core.FeaturesDataset;
-import ai.candle.core.SyntheticClip;
-import ai.candle.core.SyntheticClip.Config;
-import ai.candle.core.SyntheticClip.ShotProfile;
+import ai.candle.core.io.FeaturesDataset;
+import ai.candle.core.synthetic.SyntheticClip;
+import ai.candle.core.synthetic.SyntheticClip.Config;
+import ai.candle.core.synthetic.SyntheticClip.ShotProfile;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;

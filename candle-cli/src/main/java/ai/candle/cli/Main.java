@@ -1,6 +1,6 @@
 package ai.candle.cli;
 
-import ai.candle.core.FeaturesDatasetException;
+import ai.candle.core.io.FeaturesDatasetException;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.util.concurrent.Callable;

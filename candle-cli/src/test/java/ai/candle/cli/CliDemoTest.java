@@ -5,8 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.candle.cli.demo.DemoPlan;
-import ai.candle.core.FeaturesDataset;
-import ai.candle.core.SyntheticClip;
+import ai.candle.core.io.FeaturesDataset;
+import ai.candle.core.synthetic.SyntheticClip;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;

@@ -3,7 +3,7 @@ package ai.candle.cli;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.candle.core.FeaturesDataset;
+import ai.candle.core.io.FeaturesDataset;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;

@@ -1,5 +1,6 @@
 package ai.candle.core;
 
+
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -80,22 +81,6 @@ public final class CandleFit {
               "base class " + j + " (" + classNames.get(j) + ") has no training image: list it after the base classes as new");
         }
       }
-    }
-
-    /**
-     * A features dataset's training images, its class counts the fit's priors.
-     *
-     * @throws IllegalArgumentException the dataset has no base class, or a base class without
-     *     training images
-     */
-    public static TrainingSet of(FeaturesDataset data) {
-      int[] counts = data.trainCounts();
-      float[] classCounts = new float[counts.length];
-      for (int j = 0; j < counts.length; j++) {
-        classCounts[j] = counts[j];
-      }
-      return new TrainingSet(data.trainFeatures(), data.trainLabels(), data.dim(), data.classNames(),
-          data.baseClasses(), data.textFeatures(), classCounts);
     }
 
     public int size() {

@@ -81,6 +81,23 @@ public record CandleModel(
         stats, w);
   }
 
+  /**
+   * The C×D raw text-side features of the head: in REFERENCE mode the base classes' text features,
+   * then the virtual prototypes (the authors' code projects the learnable virtual prototypes for
+   * the new classes' text tokens too; the golden vectors agree only with this reading); in
+   * ADAPTIVE mode the text features.
+   */
+  public float[] textSide() {
+    if (hyper.isAdaptive()) {
+      return textFeatures;
+    }
+    float[] t = new float[numClasses() * dim];
+    System.arraycopy(textFeatures, 0, t, 0, baseClasses * dim);
+    float[] virtual = params.virtualPrototypes();
+    System.arraycopy(virtual, 0, t, baseClasses * dim, virtual.length);
+    return t;
+  }
+
   /** The C×D prototypes {@code [visual; virtual]} before projection. */
   public float[] prototypes() {
     float[] p = new float[numClasses() * dim];

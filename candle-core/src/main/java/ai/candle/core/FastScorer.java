@@ -42,7 +42,7 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * attention, and the products run as a few large batched matrix products.
  *
  * <p>As in the authors' code and the golden vectors, the text side of a new class is its virtual
- * prototype (see {@link NaiveScorer#textSide}). Preparation runs in float64, scoring in float32.
+ * prototype (see {@link CandleModel#textSide}). Preparation runs in float64, scoring in float32.
  *
  * <h2>Batches, resources and threads</h2>
  *
@@ -515,7 +515,7 @@ public final class FastScorer implements AutoCloseable {
       double inv = 1.0 / Math.sqrt(headDim);
 
       NDArray protos = f64(model.prototypes(), c, dim).matMul(f64(p.projImage(), dim, dim));
-      NDArray text = f64(NaiveScorer.textSide(model), c, dim).matMul(f64(p.projText(), dim, dim));
+      NDArray text = f64(model.textSide(), c, dim).matMul(f64(p.projText(), dim, dim));
       NDArray yc = LayerNorm.layerNorm(
               protos.concat(text, 0),
               new Shape(dim),

@@ -71,7 +71,7 @@ public final class ZeroShot {
   }
 
   /** Row-wise L2-normalised copy; all-zero rows stay zero. */
-  static float[] normalizedRows(float[] a, int rows, int dim) {
+  public static float[] normalizedRows(float[] a, int rows, int dim) {
     float[] out = new float[a.length];
     for (int i = 0; i < rows; i++) {
       double ss = 0;

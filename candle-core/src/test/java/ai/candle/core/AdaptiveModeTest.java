@@ -1,5 +1,9 @@
 package ai.candle.core;
 
+import ai.candle.core.io.FeaturesDataset;
+import ai.candle.core.io.ModelCodec;
+import ai.candle.core.synthetic.SyntheticClip;
+
 import static ai.candle.core.CandleHeadGoldenTest.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -31,7 +35,7 @@ class AdaptiveModeTest {
   }
 
   static CandleModel fitSynthetic(FeaturesDataset data) {
-    return CandleFit.fit(CandleFit.TrainingSet.of(data), CandleFitTest.hp().withMode(HyperParameters.Mode.ADAPTIVE),
+    return CandleFit.fit(data.trainingSet(), CandleFitTest.hp().withMode(HyperParameters.Mode.ADAPTIVE),
         CandleFit.Options.defaults().withDevice(Device.cpu()));
   }
 

@@ -1,5 +1,7 @@
 package ai.candle.core;
 
+import ai.candle.core.io.ModelCodec;
+
 import static ai.candle.core.CandleHeadGoldenTest.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

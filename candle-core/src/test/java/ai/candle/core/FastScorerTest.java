@@ -1,5 +1,6 @@
 package ai.candle.core;
 
+
 import static ai.candle.core.NaiveScorerTest.assertScores;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -47,8 +48,8 @@ class FastScorerTest {
     "600, 16, 4, 2", // 1200 class tokens: several preparation blocks and class slices
   })
   void matchesNaiveForwardOnRandomModels(int classes, int dim, double sharpness, int images) {
-    CandleModel model = ScorerBench.randomModel(classes, dim, sharpness, 1000L * classes + dim);
-    float[][] x = ScorerBench.randomImages(model, images, 11);
+    CandleModel model = RandomModels.randomModel(classes, dim, sharpness, 1000L * classes + dim);
+    float[][] x = RandomModels.randomImages(model, images, 11);
     float[][] naive = new NaiveScorer(model).score(x);
     try (FastScorer scorer = FastScorer.prepare(model)) {
       assertScores(naive, scorer.score(x), "C=" + classes + " D=" + dim + " sharpness=" + sharpness);
@@ -57,8 +58,8 @@ class FastScorerTest {
 
   @Test
   void scoresDoNotDependOnBatchComposition() {
-    CandleModel model = ScorerBench.randomModel(40, 64, 2, 4064);
-    float[][] x = ScorerBench.randomImages(model, 150, 3);
+    CandleModel model = RandomModels.randomModel(40, 64, 2, 4064);
+    float[][] x = RandomModels.randomImages(model, 150, 3);
     try (FastScorer scorer = FastScorer.prepare(model, null, 64)) {
       float[][] all = scorer.score(x); // chunks of 64, 64, 22
       for (int i : new int[] {0, 63, 64, 100, 149}) {
@@ -73,8 +74,8 @@ class FastScorerTest {
 
   @Test
   void concurrentCallsAgreeWithSerialOnes() throws Exception {
-    CandleModel model = ScorerBench.randomModel(30, 64, 2, 3064);
-    float[][] x = ScorerBench.randomImages(model, 20, 5);
+    CandleModel model = RandomModels.randomModel(30, 64, 2, 3064);
+    float[][] x = RandomModels.randomImages(model, 20, 5);
     ExecutorService pool = Executors.newFixedThreadPool(4);
     try (FastScorer scorer = FastScorer.prepare(model)) {
       float[][] serial = scorer.score(x);
@@ -101,10 +102,10 @@ class FastScorerTest {
 
   @Test
   void freesPerCallArrays() {
-    CandleModel model = ScorerBench.randomModel(10, 32, 1, 1032);
+    CandleModel model = RandomModels.randomModel(10, 32, 1, 1032);
     try (FastScorer scorer = FastScorer.prepare(model, null, 4)) {
       int before = scorer.managedArrays();
-      scorer.score(ScorerBench.randomImages(model, 9, 1));
+      scorer.score(RandomModels.randomImages(model, 9, 1));
       assertEquals(before, scorer.managedArrays(), "arrays leaked into the scorer's manager");
     }
   }

@@ -92,7 +92,7 @@ class NaiveScorerTest {
     // features on the text side the scores would be off by up to 0.17 (see NaiveScorer).
     GoldenCase gc = goldenCase("step_tiny");
     CandleModel m = gc.model();
-    float[] side = NaiveScorer.textSide(m);
+    float[] side = m.textSide();
     int d = m.dim();
     int cb = m.baseClasses();
     for (int i = 0; i < cb * d; i++) {

@@ -1,5 +1,8 @@
 package ai.candle.core;
 
+import ai.candle.core.io.FeaturesDataset;
+import ai.candle.core.synthetic.SyntheticClip;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -17,7 +20,7 @@ class WeightSelectionTest {
   private static final double S = 100;
 
   private static CandleFit.TrainingSet training(FeaturesDataset data) {
-    return CandleFit.TrainingSet.of(data);
+    return data.trainingSet();
   }
 
   private static WeightSelection.Result select(CandleFit.TrainingSet set, WeightSelection.Settings settings) {

@@ -2,8 +2,8 @@ package ai.candle.schemas;
 
 import ai.candle.core.CandleModel;
 import ai.candle.core.HyperParameters;
-import ai.candle.core.ModelCodec;
-import ai.candle.core.ModelFormatException;
+import ai.candle.core.io.ModelCodec;
+import ai.candle.core.io.ModelFormatException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;

@@ -8,7 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.candle.core.CandleFit;
 import ai.candle.core.CandleModel;
 import ai.candle.core.HyperParameters;
-import ai.candle.core.ModelFormatException;
+import ai.candle.core.io.ModelFormatException;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.List;

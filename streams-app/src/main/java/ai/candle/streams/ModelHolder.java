@@ -2,8 +2,8 @@ package ai.candle.streams;
 
 import ai.candle.core.CandleModel;
 import ai.candle.core.FastScorer;
-import ai.candle.core.ModelCodec;
-import ai.candle.core.ModelFormatException;
+import ai.candle.core.io.ModelCodec;
+import ai.candle.core.io.ModelFormatException;
 import ai.candle.schemas.AvroSerde;
 import ai.candle.schemas.ModelVersion;
 import ai.candle.schemas.ModelVersions;

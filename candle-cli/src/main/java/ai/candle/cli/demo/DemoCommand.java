@@ -1,8 +1,8 @@
 package ai.candle.cli.demo;
 
 import ai.candle.cli.UserException;
-import ai.candle.core.FeaturesDataset;
-import ai.candle.core.SyntheticClip;
+import ai.candle.core.io.FeaturesDataset;
+import ai.candle.core.synthetic.SyntheticClip;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package ai.candle.cli.demo;
 
-import ai.candle.core.FeaturesDataset;
+import ai.candle.core.io.FeaturesDataset;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;

@@ -1,6 +1,6 @@
 package ai.candle.cli.demo;
 
-import ai.candle.core.FeaturesDataset;
+import ai.candle.core.io.FeaturesDataset;
 import ai.candle.core.FrequencyBucket;
 import java.io.PrintWriter;
 import java.time.Duration;

@@ -1,7 +1,7 @@
 package ai.candle.cli.soak;
 
 import ai.candle.cli.demo.EventSender;
-import ai.candle.core.FeaturesDataset;
+import ai.candle.core.io.FeaturesDataset;
 import java.util.Arrays;
 import java.util.Random;
 

@@ -11,8 +11,8 @@ import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 
-import ai.candle.core.FeaturesDataset;
-import ai.candle.core.SyntheticClip;
+import ai.candle.core.io.FeaturesDataset;
+import ai.candle.core.synthetic.SyntheticClip;
 import ai.candle.kafka.EmbeddedKafkaBroker;
 import ai.candle.kafka.JvmProcess;
 import ai.candle.schemas.AvroSerde;

@@ -12,7 +12,7 @@ import java.util.Random;
 import java.util.Set;
 import java.util.stream.Collectors;
 
-import ai.candle.core.FeaturesDataset;
+import ai.candle.core.io.FeaturesDataset;
 import ai.candle.schemas.AvroSerde;
 import ai.candle.schemas.LabeledImage;
 

@@ -1,4 +1,7 @@
-package ai.candle.core;
+package ai.candle.core.synthetic;
+
+import ai.candle.core.ZeroShot;
+import ai.candle.core.io.FeaturesDataset;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -7,8 +10,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.candle.core.SyntheticClip.Config;
-import ai.candle.core.SyntheticClip.ShotProfile;
+import ai.candle.core.synthetic.SyntheticClip.Config;
+import ai.candle.core.synthetic.SyntheticClip.ShotProfile;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;

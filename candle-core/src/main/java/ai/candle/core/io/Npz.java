@@ -1,4 +1,4 @@
-package ai.candle.core;
+package ai.candle.core.io;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;

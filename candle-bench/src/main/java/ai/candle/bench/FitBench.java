@@ -1,10 +1,10 @@
-package ai.candle.core;
+package ai.candle.bench;
 
+import ai.candle.core.CandleFit;
+import ai.candle.core.Devices;
+import ai.candle.core.FitStats;
+import ai.candle.core.HyperParameters;
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -38,52 +38,42 @@ public final class FitBench {
   }
 
   /**
-   * Times {@code steps} training steps (forward, backward, SGD update) after {@code warmup}
-   * untimed ones, on random CLIP-sized features.
+   * Times training steps (batch gather, forward, backward, SGD update) on random CLIP-sized
+   * features: a fit through the public API on one image per base class, padded to whole batches
+   * of {@code batch}, so every epoch is a number of full steps; the first {@code warmup} epochs
+   * are not timed, then epochs run until at least {@code steps} steps are timed.
    */
   public static StepResult step(int batch, int classes, int newClasses, int dim, int warmup, int steps, Device device) {
     Random rnd = new Random(1);
     int cb = classes - newClasses;
-    float[] images = gaussian(rnd, batch * dim);
-    float[] text = gaussian(rnd, classes * dim);
-    float[] visual = gaussian(rnd, cb * dim);
+    int stepsPerEpoch = (cb + batch - 1) / batch;
+    int n = stepsPerEpoch * batch;
+    int[] labels = new int[n];
+    for (int i = 0; i < n; i++) {
+      labels[i] = i % cb;
+    }
     float[] counts = new float[classes];
     for (int j = 0; j < cb; j++) {
       counts[j] = 1 + rnd.nextInt(100);
-    }
-    int[] labels = new int[batch];
-    for (int i = 0; i < batch; i++) {
-      labels[i] = rnd.nextInt(cb);
     }
     List<String> names = new ArrayList<>();
     for (int j = 0; j < classes; j++) {
       names.add("c" + j);
     }
-    CandleFit.TrainingSet shapeOnly =
-        new CandleFit.TrainingSet(visual, CandleFit.identity(cb), dim, names, cb, text, counts);
-    HyperParameters hp = HyperParameters.defaults();
-    int[] order = CandleFit.identity(batch);
-    try (NDManager m = NDManager.newBaseManager(device)) {
-      CandleHead head = new CandleHead(m, CandleFit.initialParameters(shapeOnly, hp.initialRatio(), 1));
-      head.requireGradients();
-      SgdMomentum sgd = new SgdMomentum(hp.momentum(), hp.weightDecay());
-      NDArray x = CandleHead.aligned(m, images, new Shape(batch, dim));
-      NDArray t = CandleHead.aligned(m, text, new Shape(classes, dim));
-      NDArray v = CandleHead.aligned(m, visual, new Shape(cb, dim));
-      NDArray prior = CandleHead.aligned(m, CandleHead.logPrior(counts), new Shape(classes));
-      NDArray prototypeLabels = m.arange(0, classes, 1, DataType.INT64);
-      long start = 0;
-      for (int s = 0; s < warmup + steps; s++) {
-        if (s == warmup) {
-          start = System.nanoTime();
-        }
-        // the fit's own step: batch gather, forward, backward, SGD update
-        CandleFit.step(head, sgd, x, labels, order, 0, batch, t, v, prior, prototypeLabels, hp, 1e-4);
+    CandleFit.TrainingSet data =
+        new CandleFit.TrainingSet(gaussian(rnd, n * dim), labels, dim, names, cb, gaussian(rnd, classes * dim), counts);
+    int timedEpochs = (steps + stepsPerEpoch - 1) / stepsPerEpoch;
+    HyperParameters hp = HyperParameters.defaults().withBatchSize(batch).withMaxPerClass(0)
+        .withEpochs(warmup + timedEpochs);
+    double[] timed = new double[1];
+    CandleFit.fit(data, hp, CandleFit.Options.defaults().withDevice(device).withProgress((epoch, epochs, loss, secs) -> {
+      if (epoch > warmup) {
+        timed[0] += secs;
       }
-      double secs = (System.nanoTime() - start) / 1e9 / steps;
-      double gflop = 3 * 2 * forwardMultiplyAdds(batch, classes, dim) / 1e9;
-      return new StepResult(batch, classes, newClasses, dim, steps, secs, gflop, device.toString());
-    }
+    }));
+    double secs = timed[0] / (timedEpochs * stepsPerEpoch);
+    double gflop = 3 * 2 * forwardMultiplyAdds(batch, classes, dim) / 1e9;
+    return new StepResult(batch, classes, newClasses, dim, timedEpochs * stepsPerEpoch, secs, gflop, device.toString());
   }
 
   /** A whole fit on {@code n} random long-tailed features; returns the fitted model's stats. */

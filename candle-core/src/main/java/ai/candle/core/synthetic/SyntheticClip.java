@@ -1,4 +1,6 @@
-package ai.candle.core;
+package ai.candle.core.synthetic;
+
+import ai.candle.core.io.FeaturesDataset;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

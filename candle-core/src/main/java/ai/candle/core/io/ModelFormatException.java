@@ -1,4 +1,4 @@
-package ai.candle.core;
+package ai.candle.core.io;
 
 /**
  * A model blob cannot be read: it is not a Candle model, it was cut short or corrupted in

@@ -1,4 +1,10 @@
-package ai.candle.core;
+package ai.candle.core.io;
+
+import ai.candle.core.CandleModel;
+import ai.candle.core.CandleParameters;
+import ai.candle.core.FitStats;
+import ai.candle.core.HyperParameters;
+import ai.candle.core.ScoreWeights;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

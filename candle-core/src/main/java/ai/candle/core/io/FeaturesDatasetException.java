@@ -1,4 +1,4 @@
-package ai.candle.core;
+package ai.candle.core.io;
 
 /**
  * A features dataset directory cannot be read: a file or array is missing, or an array has the

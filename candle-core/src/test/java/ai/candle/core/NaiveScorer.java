@@ -59,7 +59,7 @@ public final class NaiveScorer {
     this.projImage = toDouble(p.projImage());
     this.projText = toDouble(p.projText());
     this.prototypes = toDouble(model.prototypes());
-    this.textSide = toDouble(textSide(model));
+    this.textSide = toDouble(model.textSide());
     this.baseClasses = model.baseClasses();
     this.adaptive = model.hyper().isAdaptive();
     this.weights = model.weights();
@@ -71,24 +71,6 @@ public final class NaiveScorer {
     this.outBias = toDouble(p.attnOutProjBias());
     this.normWeight = toDouble(p.normWeight());
     this.normBias = toDouble(p.normBias());
-  }
-
-  /**
-   * The C×D raw text-side features: the base classes' text features, then the virtual
-   * prototypes (the authors' code projects the learnable virtual prototypes for the new classes'
-   * text tokens too; the golden vectors agree only with this reading).
-   */
-  static float[] textSide(CandleModel model) {
-    if (model.hyper().isAdaptive()) {
-      return model.textFeatures();
-    }
-    int d = model.dim();
-    int cb = model.baseClasses();
-    float[] t = new float[model.numClasses() * d];
-    System.arraycopy(model.textFeatures(), 0, t, 0, cb * d);
-    float[] virtual = model.params().virtualPrototypes();
-    System.arraycopy(virtual, 0, t, cb * d, virtual.length);
-    return t;
   }
 
   public int dim() {

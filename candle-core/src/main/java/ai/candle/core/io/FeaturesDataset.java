@@ -1,4 +1,6 @@
-package ai.candle.core;
+package ai.candle.core.io;
+
+import ai.candle.core.CandleFit;
 
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
@@ -360,5 +362,22 @@ public record FeaturesDataset(
   public String toString() {
     return "FeaturesDataset[classes=" + numClasses() + " (" + baseClasses + " base), dim=" + dim()
         + ", train=" + trainSize() + ", test=" + testSize() + "]";
+  }
+
+  /**
+   * The training split as a fit's input, its class counts (the training counts, 0 for new
+   * classes) the fit's priors.
+   *
+   * @throws IllegalArgumentException the dataset has no base class, or a base class without
+   *     training images
+   */
+  public CandleFit.TrainingSet trainingSet() {
+    int[] counts = trainCounts();
+    float[] classCounts = new float[counts.length];
+    for (int j = 0; j < counts.length; j++) {
+      classCounts[j] = counts[j];
+    }
+    return new CandleFit.TrainingSet(trainFeatures(), trainLabels(), dim(), classNames(), baseClasses(),
+        textFeatures(), classCounts);
   }
 }

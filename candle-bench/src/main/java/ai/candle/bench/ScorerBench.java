@@ -1,4 +1,15 @@
-package ai.candle.core;
+package ai.candle.bench;
+
+import ai.candle.core.RandomModels;
+
+import ai.candle.core.CandleHead;
+import ai.candle.core.CandleModel;
+import ai.candle.core.CandleParameters;
+import ai.candle.core.FastScorer;
+import ai.candle.core.FitStats;
+import ai.candle.core.HyperParameters;
+import ai.candle.core.NaiveScorer;
+import ai.candle.core.ScoreWeights;
 
 import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
@@ -67,8 +78,8 @@ public final class ScorerBench {
           "need classes >= 1, dim >= " + CandleHead.HEADS + ", batch >= 1, seconds > 0; got "
               + classes + ", " + dim + ", " + batch + ", " + seconds);
     }
-    CandleModel model = inMode(randomModel(classes, dim, 1.0, 42), mode, headWeight);
-    float[][] images = randomImages(model, batch, 7);
+    CandleModel model = inMode(RandomModels.randomModel(classes, dim, 1.0, 42), mode, headWeight);
+    float[][] images = RandomModels.randomImages(model, batch, 7);
     long t0 = System.nanoTime();
     try (FastScorer scorer = FastScorer.prepare(model)) {
       double prepare = (System.nanoTime() - t0) / 1e9;
@@ -110,8 +121,8 @@ public final class ScorerBench {
 
   /** Milliseconds per image of the naive forward (the whole 1 + 2C token sequence per image). */
   public static double naiveMillisPerImage(int classes, int dim, int images) {
-    CandleModel model = randomModel(classes, dim, 1.0, 42);
-    float[][] batch = randomImages(model, images + 1, 7);
+    CandleModel model = RandomModels.randomModel(classes, dim, 1.0, 42);
+    float[][] batch = RandomModels.randomImages(model, images + 1, 7);
     NaiveScorer naive = new NaiveScorer(model);
     naive.score(batch[images]); // warm-up
     long start = System.nanoTime();
@@ -121,117 +132,6 @@ public final class ScorerBench {
     return (System.nanoTime() - start) / 1e6 / images;
   }
 
-  /**
-   * A random model with CLIP-like feature magnitudes (per-dimension spread ≈ 0.45 around a shared
-   * offset, so features have norm ≈ 10), a third of the classes new, non-identity projections,
-   * PyTorch-default-sized attention weights with the query and key weights multiplied by {@code
-   * sharpness} (larger: more peaked attention), and ratio 0.3.
-   */
-  static CandleModel randomModel(int classes, int dim, double sharpness, long seed) {
-    Random rng = new Random(seed);
-    int newClasses = classes / 3;
-    int base = classes - newClasses;
-    float[] textOffset = gaussian(rng, dim, 0.3);
-    float[] imageOffset = gaussian(rng, dim, 0.3);
-    float[] text = new float[classes * dim];
-    float[] visual = new float[base * dim];
-    float[] counts = new float[classes];
-    for (int j = 0; j < classes; j++) {
-      for (int k = 0; k < dim; k++) {
-        text[j * dim + k] = textOffset[k] + (float) (0.45 * rng.nextGaussian());
-      }
-    }
-    for (int j = 0; j < base; j++) {
-      counts[j] = 1 + rng.nextInt(100);
-      for (int k = 0; k < dim; k++) {
-        visual[j * dim + k] = imageOffset[k] + 0.5f * text[j * dim + k] + (float) (0.3 * rng.nextGaussian());
-      }
-    }
-    float[] virtual = new float[newClasses * dim];
-    for (int i = 0; i < virtual.length; i++) {
-      virtual[i] = text[base * dim + i] + (float) (0.05 * rng.nextGaussian());
-    }
-    float[] inProj = uniform(rng, 3 * dim * dim, Math.sqrt(6.0 / (4.0 * dim)));
-    for (int i = 0; i < 2 * dim * dim; i++) {
-      inProj[i] *= (float) sharpness;
-    }
-    CandleParameters params = new CandleParameters(
-        dim,
-        newClasses,
-        nearIdentity(rng, dim),
-        nearIdentity(rng, dim),
-        virtual,
-        inProj,
-        gaussian(rng, 3 * dim, 0.02),
-        uniform(rng, dim * dim, 1.0 / Math.sqrt(dim)),
-        gaussian(rng, dim, 0.02),
-        shift(gaussian(rng, dim, 0.1), 1f),
-        gaussian(rng, dim, 0.05),
-        0.3f);
-    List<String> names = new ArrayList<>();
-    for (int j = 0; j < classes; j++) {
-      names.add("c" + j);
-    }
-    return new CandleModel(
-        names, base, dim, text, visual, counts, params, HyperParameters.defaults().withScale(1.0), FitStats.none("cpu()"),
-        ScoreWeights.ZERO);
-  }
-
-  /** Raw image features near the model's classes: a random class's prototype plus noise. */
-  static float[][] randomImages(CandleModel model, int count, long seed) {
-    Random rng = new Random(seed);
-    int d = model.dim();
-    float[] protos = model.prototypes();
-    float[][] out = new float[count][d];
-    for (int i = 0; i < count; i++) {
-      int j = rng.nextInt(model.numClasses());
-      for (int k = 0; k < d; k++) {
-        out[i][k] = protos[j * d + k] + (float) (0.3 * rng.nextGaussian());
-      }
-    }
-    return out;
-  }
-
-  private static float[] nearIdentity(Random rng, int dim) {
-    float[] m = gaussian(rng, dim * dim, 0.3 / Math.sqrt(dim));
-    for (int i = 0; i < dim; i++) {
-      m[i * dim + i] += 1f;
-    }
-    return m;
-  }
-
-  private static float[] gaussian(Random rng, int n, double std) {
-    float[] a = new float[n];
-    for (int i = 0; i < n; i++) {
-      a[i] = (float) (std * rng.nextGaussian());
-    }
-    return a;
-  }
-
-  private static float[] uniform(Random rng, int n, double bound) {
-    float[] a = new float[n];
-    for (int i = 0; i < n; i++) {
-      a[i] = (float) (bound * (2 * rng.nextDouble() - 1));
-    }
-    return a;
-  }
-
-  private static float[] shift(float[] a, float by) {
-    for (int i = 0; i < a.length; i++) {
-      a[i] += by;
-    }
-    return a;
-  }
-
-  /**
-   * Prints the standard table. Arguments (optional): seconds per measurement (default 5), then
-   * naive images at C = 1000 (default 2).
-   *
-   * <p>On CPUs shared with other busy processes, PyTorch's OpenMP threads spin while they wait and
-   * throughput collapses (here: about 100 instead of 850 images/s at C = 1000, batch 256, load
-   * 7 on 2 cores); run with {@code OMP_WAIT_POLICY=PASSIVE} or {@code
-   * -Dai.djl.pytorch.num_threads=1} there. The CPU ms/image column is the robust figure.
-   */
   public static void main(String[] args) {
     double seconds = args.length > 0 ? Double.parseDouble(args[0]) : 5;
     int naiveImages = args.length > 1 ? Integer.parseInt(args[1]) : 2;

@@ -1,4 +1,4 @@
-package ai.candle.core;
+package ai.candle.core.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;

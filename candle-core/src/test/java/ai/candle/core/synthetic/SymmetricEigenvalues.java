@@ -1,4 +1,4 @@
-package ai.candle.core;
+package ai.candle.core.synthetic;
 
 /**
  * Eigenvalues of a real symmetric matrix, for the tests' covariance statistics: Householder

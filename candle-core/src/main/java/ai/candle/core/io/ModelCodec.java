@@ -1,4 +1,12 @@
-package ai.candle.core;
+package ai.candle.core.io;
+
+import ai.candle.core.CandleHead;
+import ai.candle.core.CandleModel;
+import ai.candle.core.CandleParameters;
+import ai.candle.core.FitStats;
+import ai.candle.core.GaussianPrior;
+import ai.candle.core.HyperParameters;
+import ai.candle.core.ScoreWeights;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
