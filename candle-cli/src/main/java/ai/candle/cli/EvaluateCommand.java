@@ -35,7 +35,7 @@ final class EvaluateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(names = "--dataset", paramLabel = "DIR",
-      description = "Features dataset directory: features.npz and classes.txt (DESIGN.md, \"Features datasets\"); "
+      description = "Features dataset directory: features.npz and classes.txt (docs/design.md, \"Features datasets\"); "
           + "make one with 'candle generate'. Without it, the synthetic benchmark named by --benchmark is "
           + "generated into a temporary directory (and labelled synthetic in the report).")
   Path dataset;

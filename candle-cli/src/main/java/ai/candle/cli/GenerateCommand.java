@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
       ""
     })
 final class GenerateCommand implements Callable<Integer> {
-  /** Attention heads of the Candle head (CANDLE.md): the feature width must divide by it. */
+  /** Attention heads of the Candle head (docs/method.md): the feature width must divide by it. */
   private static final int HEADS = 8;
 
   @Spec CommandSpec spec;

@@ -6,8 +6,8 @@ import java.util.EnumMap;
 import java.util.Map;
 
 /**
- * Accuracy of a method on the test images of a features dataset, as DESIGN.md ("Features
- * datasets") and CANDLE.md (base-to-new protocol) define it.
+ * Accuracy of a method on the test images of a features dataset, as docs/design.md ("Features
+ * datasets") and docs/method.md (base-to-new protocol) define it.
  *
  * <ul>
  *   <li>{@code all}: the prediction is the argmax over all C classes; base = accuracy on the test

@@ -20,7 +20,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Fits a Candle head: SGD with momentum over shuffled batches, each batch followed by one
- * prototype per class, with the compensating logit-adjusted loss (CANDLE.md, "Training").
+ * prototype per class, with the compensating logit-adjusted loss (docs/method.md, "Training").
  *
  * <p>The same seed gives the same fit on the same device: it fixes the initialisation, the
  * per-class cap's sample, the batch order and the dropout masks.

@@ -15,7 +15,7 @@ import java.util.Map;
 /**
  * The Candle head on DJL: prototypes, the two projections and the cross-modal attention layer,
  * with the forward pass of both phases and the compensating logit-adjusted loss exactly as
- * CANDLE.md specifies them.
+ * docs/method.md specifies them.
  *
  * <p>The head owns its learnable parameters as NDArrays in the manager it is given; the fixed
  * inputs (text features, visual prototypes) are passed to each forward call. It is the one

@@ -5,7 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The learnable parameters of the Candle head, row-major float32, named as in CANDLE.md.
+ * The learnable parameters of the Candle head, row-major float32, named as in docs/method.md.
  *
  * <p>Shapes: {@code projImage, projText, attnOutProjWeight} D×D; {@code virtualPrototypes} Cn×D;
  * {@code attnInProjWeight} 3D×D (rows Wq; Wk; Wv); {@code attnInProjBias} 3D; {@code

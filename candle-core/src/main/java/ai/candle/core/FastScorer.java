@@ -14,7 +14,7 @@ import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * Exact serving-time scorer: the test-phase scores of CANDLE.md for every image as a batch of
+ * Exact serving-time scorer: the test-phase scores of docs/method.md for every image as a batch of
  * one, without rebuilding the {@code 1 + 2C}-token attention per image.
  *
  * <h2>Why it is exact</h2>

@@ -2,7 +2,7 @@ package ai.candle.core;
 
 /**
  * Hyper-parameters of a Candle fit. Defaults follow the paper and the authors' example runs
- * (CANDLE.md, "Training").
+ * (docs/method.md, "Training").
  *
  * @param epochs epochs of a fit (50)
  * @param batchSize images per batch, before the C prototypes are appended (128)

@@ -118,7 +118,7 @@ class CandleHeadGoldenTest {
   void twoSgdStepsMatchGolden(String file) {
     Golden g = GoldenFiles.load(file);
     if (!g.has("after2.ratio")) {
-      return; // step_clip512 has no after2.* (CANDLE.md)
+      return; // step_clip512 has no after2.* (docs/method.md)
     }
     try (NDManager m = NDManager.newBaseManager()) {
       CandleHead head = new CandleHead(m, g.params("param."));

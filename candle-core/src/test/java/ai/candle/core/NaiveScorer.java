@@ -1,7 +1,7 @@
 package ai.candle.core;
 
 /**
- * The test-phase forward pass of CANDLE.md, written out in plain Java with double-precision
+ * The test-phase forward pass of docs/method.md, written out in plain Java with double-precision
  * accumulation: every image is scored alone, and the whole {@code 1 + 2C}-token sequence
  * {@code [I; P'; T]} is rebuilt, layer-normalised and run through the full attention for it.
  *

@@ -11,7 +11,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 class NaiveScorerTest {
-  /** Relative tolerance of forward outputs (CANDLE.md): |a − b| ≤ 1e-4 · max(1, |b|). */
+  /** Relative tolerance of forward outputs (docs/method.md): |a − b| ≤ 1e-4 · max(1, |b|). */
   static final double TOLERANCE = 1e-4;
 
   /** A golden file as a model, the images to score and the expected per-image scores. */

@@ -2,7 +2,7 @@ package ai.candle.schemas;
 
 import java.util.Objects;
 
-/** Names of every topic; {@link #defaults()} gives the names of DESIGN.md. */
+/** Names of every topic; {@link #defaults()} gives the names of docs/design.md. */
 public record TopicNames(
     String labeledImages,
     String unlabeledImages,

@@ -7,7 +7,7 @@ import org.apache.kafka.common.config.TopicConfig;
 
 /**
  * The topics to create before the services start (the services never create them): names,
- * partitions and configs as DESIGN.md's topic table says. Used by the embedded default, the
+ * partitions and configs as docs/design.md's topic table says. Used by the embedded default, the
  * tests and documented for operators (README, docker-compose).
  *
  * <ul>

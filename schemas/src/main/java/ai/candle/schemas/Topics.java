@@ -4,7 +4,7 @@ import java.util.Objects;
 import org.apache.kafka.common.serialization.Serdes;
 
 /**
- * Every topic of candle-stream, each described once (see DESIGN.md, "Topics").
+ * Every topic of candle-stream, each described once (see docs/design.md, "Topics").
  *
  * <p>Keys are UTF-8 strings (image id, class name, model name) except on the dead-letter topic,
  * whose key is the rejected record's original key bytes.

@@ -39,7 +39,7 @@ public final class DemoCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Option(names = "--dataset", paramLabel = "DIR",
-      description = "Replay a real features dataset (DESIGN.md format) instead of synthetic data, in a random order.")
+      description = "Replay a real features dataset (docs/design.md format) instead of synthetic data, in a random order.")
   Path dataset;
 
   @Option(names = "--out", paramLabel = "DIR",

@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A features dataset (DESIGN.md, "Features datasets"): cached CLIP features of a train and a
+ * A features dataset (docs/design.md, "Features datasets"): cached CLIP features of a train and a
  * test split, one text feature per class, and the class names. Classes {@code
  * 0..baseClasses-1} are base classes (they have training images); the rest are new classes,
  * which have test images but no training images.
@@ -50,7 +50,7 @@ public record FeaturesDataset(
   public static final String FEATURES_FILE = "features.npz";
   public static final String CLASSES_FILE = "classes.txt";
 
-  private static final String FORMAT_HINT = " (format: DESIGN.md, \"Features datasets\")";
+  private static final String FORMAT_HINT = " (format: docs/design.md, \"Features datasets\")";
 
   /**
    * @throws IllegalArgumentException if the arrays do not fit together; the message names the
