@@ -221,8 +221,7 @@ public final class CandleHead {
    * Adjusted logits (other than the label's) more than this far below their row's maximum are
    * raised to that floor before the softmax. Their probabilities (below e^-60 ≈ 1e-26 of the row's largest) change the loss by
    * less than float32 can show, but left alone, at CLIP's logit scale of 100, they reach the
-   * subnormal range in the backward pass, where x86 arithmetic is about a hundred times slower:
-   * without the floor a training step at C = 1,000 took twice as long.
+   * subnormal range in the backward pass, where x86 arithmetic is about a hundred times slower.
    */
   static final double SOFTMAX_FLOOR = 60;
 

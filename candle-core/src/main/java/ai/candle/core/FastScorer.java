@@ -58,8 +58,8 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
 public final class FastScorer implements AutoCloseable {
   /**
    * Images per chunk of tensor operations by default: bounds the per-call intermediates (about
-   * 2H·chunk·2C floats for the logits, H²·chunk·{@link #CLASS_SLICE} for the cross terms). 128
-   * measured fastest at C = 1,000 on 2 cores: 2,011 images/s against 1,482 with 64.
+   * 2H·chunk·2C floats for the logits, H²·chunk·{@link #CLASS_SLICE} for the cross terms); the
+   * fastest of the sizes tried (BENCHMARKS.md, "Exact scoring").
    */
   public static final int DEFAULT_CHUNK = 128;
 
