@@ -1,11 +1,15 @@
 package ai.candle.trainer;
 
 import ai.candle.core.AdaptiveFit;
+import ai.candle.core.CandleModel;
 import ai.candle.core.FrequencyBucket;
 import ai.candle.core.ScoreWeights;
 import ai.candle.core.WeightSelection;
 
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 
 /**
  * Decides whether a fitted candidate replaces the serving version.
@@ -28,6 +32,27 @@ final class PromotionGate {
   /** The verdict; {@code reason} is a bounded tag value (promoted, zero_shot, tail). */
   record Decision(boolean promote, String reason, String detail) {}
 
+  /**
+   * A candidate's verdict with the evaluations it rests on, all on the same holdout.
+   *
+   * @param serving the serving version's evaluation; null when nothing serves
+   */
+  record Review(Decision decision, HoldoutEvaluation candidate, HoldoutEvaluation zeroShot,
+      HoldoutEvaluation serving) {
+
+    /**
+     * What a promoted version records: {@code holdout.*}, {@code zero_shot.*}, {@code fit.seconds},
+     * the weights and their cross-validation.
+     */
+    Map<String, Double> versionMetrics(AdaptiveFit.Fitted fitted) {
+      Map<String, Double> metrics = new LinkedHashMap<>(candidate.asMetrics("holdout"));
+      metrics.putAll(zeroShot.asMetrics("zero_shot"));
+      metrics.put("fit.seconds", fitted.seconds());
+      metrics.putAll(SelectionMetrics.of(fitted));
+      return metrics;
+    }
+  }
+
   private static final List<FrequencyBucket> PROTECTED = List.of(FrequencyBucket.FEW, FrequencyBucket.MEDIUM);
 
   private PromotionGate() {}
@@ -47,6 +72,30 @@ final class PromotionGate {
     }
     return new Decision(false, "zero_shot", "empty holdout and no cross-validated evidence that the weights " + w
         + " beat zero-shot CLIP");
+  }
+
+  /**
+   * Scores the fitted candidate, zero-shot CLIP over its classes and the serving version (when one
+   * serves) on the holdout, and decides.
+   */
+  static Review review(AdaptiveFit.Fitted fitted, HoldoutEvaluation.Holdout holdout, CandleModel serving,
+      double tolerance) {
+    CandleModel model = fitted.model();
+    HoldoutEvaluation candidate = HoldoutEvaluation.ofModel(model, holdout);
+    HoldoutEvaluation zeroShot = HoldoutEvaluation.ofZeroShot(model, holdout);
+    HoldoutEvaluation served = serving == null ? null : HoldoutEvaluation.ofModel(serving, holdout);
+    boolean changed = serving == null || classSetChanged(serving, model);
+    return new Review(decide(candidate, zeroShot, served, changed, tolerance, fitted), candidate, zeroShot, served);
+  }
+
+  /** Whether two models differ in their classes or in which of them are base classes (order aside). */
+  static boolean classSetChanged(CandleModel serving, CandleModel candidate) {
+    return !Set.copyOf(serving.classNames()).equals(Set.copyOf(candidate.classNames()))
+        || !Set.copyOf(baseClasses(serving)).equals(Set.copyOf(baseClasses(candidate)));
+  }
+
+  private static List<String> baseClasses(CandleModel model) {
+    return model.classNames().subList(0, model.baseClasses());
   }
 
   static Decision decide(HoldoutEvaluation candidate, HoldoutEvaluation zeroShot,

@@ -76,6 +76,16 @@ class PromotionGateTest {
   }
 
   @Test
+  void theClassSetChangesWithTheClassesNotTheirOrder() {
+    float[] text = new float[3 * 8];
+    CandleModel ab = CandleFit.untrained(List.of("a", "b"), 8, new float[16], HyperParameters.adaptive());
+    CandleModel ba = CandleFit.untrained(List.of("b", "a"), 8, new float[16], HyperParameters.adaptive());
+    CandleModel abc = CandleFit.untrained(List.of("a", "b", "c"), 8, text, HyperParameters.adaptive());
+    assertFalse(PromotionGate.classSetChanged(ab, ba));
+    assertTrue(PromotionGate.classSetChanged(ab, abc));
+  }
+
+  @Test
   void bucketsFollowTheDashboards() {
     assertEquals(FrequencyBucket.NEW, FrequencyBucket.of(0));
     assertEquals(FrequencyBucket.FEW, FrequencyBucket.of(19));
