@@ -32,7 +32,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The trainer (DESIGN.md flow 3): keeps a training store from {@code candle.features}, the class
+ * The trainer (docs/design.md, flow 3): keeps a training store from {@code candle.features}, the class
  * registry from {@code candle.classes} and the live counts from {@code candle.class-counts};
  * publishes model versions to {@code candle.models}.
  *

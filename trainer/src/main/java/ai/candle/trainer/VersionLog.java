@@ -157,7 +157,7 @@ final class VersionLog implements AutoCloseable {
     if (cause instanceof RecordTooLargeException) {
       return "; the models topic's max.message.bytes (or the broker's message.max.bytes) is"
           + " below the version's size: create the topic with ModelVersions.topicConfig"
-          + " (see README, 'Topics') or raise max.message.bytes";
+          + " (see docs/design.md, 'Topics') or raise max.message.bytes";
     }
     return "";
   }
@@ -243,7 +243,7 @@ final class VersionLog implements AutoCloseable {
     List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
     if (infos == null || infos.isEmpty()) {
       throw new IllegalStateException("Topic " + topic + " does not exist; the services do not"
-          + " create topics: create them first (README, 'Topics'; TopicSpecs)");
+          + " create topics: create them first (docs/design.md, 'Topics'; TopicSpecs)");
     }
     return infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
   }
