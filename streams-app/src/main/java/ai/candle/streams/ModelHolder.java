@@ -273,8 +273,10 @@ public final class ModelHolder implements AutoCloseable {
       // The codec checks the blob's frame and its own SHA-256 first; only the latter is an
       // integrity failure of well-framed bytes, the rest (truncated, not a blob, newer format)
       // is left to the decoder, which says what is wrong.
-      return e.getMessage() != null && e.getMessage().contains("checksum mismatch")
-          ? ModelRefusal.CHECKSUM : null;
+      return switch (e.kind()) {
+        case CHECKSUM -> ModelRefusal.CHECKSUM;
+        case FORMAT, INCONSISTENT, WIDTH, CHUNKED -> null;
+      };
     }
     return stored.equals(record.getChecksum()) ? null : ModelRefusal.CHECKSUM;
   }
