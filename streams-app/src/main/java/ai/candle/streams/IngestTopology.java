@@ -45,7 +45,7 @@ import org.apache.kafka.streams.state.Stores;
  *                                                        +-> dead letters (conflicts)
  * </pre>
  *
- * With {@link Scoring} (the overloads that take one), every valid labelled image is also scored
+ * With a {@link Scoring} for {@code prequential}, every valid labelled image is also scored
  * with the serving model BEFORE it counts ({@link PrequentialScorer}): a prediction with {@code
  * prequential = true} and its label goes to the predictions topic in the same transaction as its
  * feature, and feeds the prequential accuracy metrics. Before any model serves, no prediction.
@@ -62,47 +62,26 @@ public final class IngestTopology {
 
   private IngestTopology() {}
 
-  /** The topology without encoders: features must come precomputed. */
-  public static Topology build(IngestConfig config, MeterRegistry registry) {
-    return build(config, registry, Encoders.none());
-  }
-
-  /** The topology with the given encoders, without prequential scoring. */
-  public static Topology build(IngestConfig config, MeterRegistry registry, Encoders encoders) {
-    StreamsBuilder builder = new StreamsBuilder();
-    create(builder, config, registry, encoders);
-    return builder.build();
-  }
-
-  /** The topology with the given encoders, scoring labelled images before they count. */
+  /**
+   * The ingest topology.
+   *
+   * @param registry where the dead-letter and ingest-record counters are registered
+   * @param encoders the image and text encoders ({@link Encoders#none()}: features must come
+   *     precomputed)
+   * @param prequential with a {@link Scoring}, every valid labelled image is scored before it
+   *     counts; empty: no predictions
+   */
   public static Topology build(IngestConfig config, MeterRegistry registry, Encoders encoders,
-      Scoring prequential) {
-    StreamsBuilder builder = new StreamsBuilder();
-    create(builder, config, registry, encoders, prequential);
-    return builder.build();
-  }
-
-  /** Adds the ingest topology to {@code builder}, without prequential scoring. */
-  public static void create(StreamsBuilder builder, IngestConfig config, MeterRegistry registry,
-      Encoders encoders) {
-    wire(builder, config, registry, encoders, Optional.empty());
-  }
-
-  /** Adds the ingest topology with prequential scoring to {@code builder}. */
-  public static void create(StreamsBuilder builder, IngestConfig config, MeterRegistry registry,
-      Encoders encoders, Scoring prequential) {
-    wire(builder, config, registry, encoders,
-        Optional.of(Objects.requireNonNull(prequential, "prequential")));
-  }
-
-  private static void wire(StreamsBuilder builder, IngestConfig config, MeterRegistry registry,
-      Encoders encoders, Optional<Scoring> prequential) {
+      Optional<Scoring> prequential) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(registry, "registry");
     Objects.requireNonNull(encoders, "encoders");
+    Objects.requireNonNull(prequential, "prequential");
+    StreamsBuilder builder = new StreamsBuilder();
     DeadLetters deadLetters = new DeadLetters(registry, config.deadLetterMaxBytes());
     new Wiring(builder, config, Topics.of(config.topics()), deadLetters,
         new IngestRecords(registry), encoders, prequential).wire();
+    return builder.build();
   }
 
   /** One build of the topology: the pieces share the topics and the counters. */

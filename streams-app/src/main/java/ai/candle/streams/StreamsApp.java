@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
 import org.slf4j.Logger;
@@ -82,7 +83,8 @@ public final class StreamsApp {
     ClassCountsView counts = ClassCountsView.start(config);
     ModelVersionFeed feed = ModelVersionFeed.start(config, scoring, models);
     Scoring shared = Scoring.of(scoring, models, counts, registry);
-    Topology ingestTopology = IngestTopology.build(config, registry, encoders.encoders(), shared);
+    Topology ingestTopology = IngestTopology.build(config, registry, encoders.encoders(),
+        Optional.of(shared));
     Topology scoringTopology = ScoringTopology.build(config, shared, registry,
         encoders.encoders());
     LOG.info("Starting {} and {} against {} with topologies:\n{}\n{}", config.applicationId(),

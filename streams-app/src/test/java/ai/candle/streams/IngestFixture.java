@@ -21,6 +21,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.TestInputTopic;
@@ -51,7 +52,8 @@ final class IngestFixture implements AutoCloseable {
         "--state-dir", stateDir.toString(), "--application-id", "ingest-test"));
     args.addAll(List.of(flags));
     config = IngestConfig.load(args, Map.of());
-    driver = new TopologyTestDriver(IngestTopology.build(config, registry, encoders),
+    driver = new TopologyTestDriver(IngestTopology.build(config, registry, encoders,
+        Optional.empty()),
         config.streamsProperties());
     labeled = driver.createInputTopic(TOPICS.labeledImages().name(),
         Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());

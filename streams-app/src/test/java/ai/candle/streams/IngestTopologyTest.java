@@ -23,6 +23,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 import javax.imageio.ImageIO;
 import org.apache.kafka.streams.KeyValue;
 import org.apache.kafka.streams.TopologyDescription;
@@ -159,7 +160,8 @@ class IngestTopologyTest {
   void processorsStoresAndInternalTopicsAreNamed() {
     TopologyDescription description = IngestTopology.build(
         IngestConfig.load(List.of("--feature-width", Integer.toString(WIDTH)), java.util.Map.of()),
-        new io.micrometer.core.instrument.simple.SimpleMeterRegistry()).describe();
+        new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), Encoders.none(),
+        Optional.empty()).describe();
     String text = description.toString();
     for (String name : List.of("validate-labeled-images", "validate-announcements",
         "class-registry", "class-counts-by-class-repartition", "class-registry-events-repartition",

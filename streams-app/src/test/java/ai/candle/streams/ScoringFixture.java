@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.TestInputTopic;
 import org.apache.kafka.streams.TestOutputTopic;
@@ -60,7 +61,7 @@ final class ScoringFixture implements AutoCloseable {
         Clock.fixed(TestModels.CREATED, ZoneOffset.UTC));
     scoring = Scoring.of(scoringConfig, models, name -> counts.getOrDefault(name, 0L), registry);
     Topology topology = ingest
-        ? IngestTopology.build(config, registry, encoders, scoring)
+        ? IngestTopology.build(config, registry, encoders, Optional.of(scoring))
         : ScoringTopology.build(config, scoring, registry, encoders);
     driver = new TopologyTestDriver(topology, ingest ? config.streamsProperties()
         : scoringConfig.streamsProperties(config));
