@@ -59,7 +59,8 @@ class ScoringMetricsEndpointTest {
         MetricsServer server = MetricsServer.start("127.0.0.1", 0, registry)) {
       Scoring scoring = Scoring.of(ScoringConfig.defaults(), models, name -> 0, registry);
       // the ingest topology registers the dead-letter and ingest-record counters, as in the app
-      IngestTopology.build(IngestConfig.defaults(), registry, Encoders.none(), Optional.of(scoring));
+      IngestTopology.build(IngestConfig.defaults(), registry, Encoders.none(),
+          Optional.of(scoring));
       models.offer(TestModels.version(TestModels.model("cat", "dog"), 2), "models-0@0");
       scoring.accuracy().record("cat", 3, true, 2);
 

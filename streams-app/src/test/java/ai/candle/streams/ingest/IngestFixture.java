@@ -39,7 +39,8 @@ public final class IngestFixture implements AutoCloseable {
   public static final Instant T0 = Instant.ofEpochMilli(1_700_000_000_000L);
   public static final Topics TOPICS = Topics.defaults();
   public static final AvroSerde<LabeledImage> LABELED = AvroSerde.of(LabeledImage.class);
-  public static final AvroSerde<ClassAnnouncement> ANNOUNCEMENT = AvroSerde.of(ClassAnnouncement.class);
+  public static final AvroSerde<ClassAnnouncement> ANNOUNCEMENT =
+      AvroSerde.of(ClassAnnouncement.class);
 
   public final SimpleMeterRegistry registry = new SimpleMeterRegistry();
   public final IngestConfig config;
@@ -129,7 +130,8 @@ public final class IngestFixture implements AutoCloseable {
    * Asserts that a record rejected by validation came out as exactly one dead letter, equal to the
    * expected one (origin {@code topic}, partition 0), counted once under its reason, and nothing else.
    */
-  public void assertOnlyDeadLetter(String topic, String key, byte[] bytes, RejectReason reason, String message) {
+  public void assertOnlyDeadLetter(String topic, String key, byte[] bytes, RejectReason reason,
+      String message) {
     KeyValue<byte[], DeadLetter> letter = deadLetters.readKeyValue();
     assertArrayEquals(utf8(key), letter.key);
     assertEquals(deadLetter(topic, 0, utf8(key), bytes, "validation", reason, message), letter.value);

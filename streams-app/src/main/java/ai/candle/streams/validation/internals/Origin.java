@@ -6,7 +6,8 @@ import org.apache.kafka.streams.processor.api.ProcessingContext;
 import org.apache.kafka.streams.processor.api.Record;
 
 /** Where a record came from, with its original bytes. */
-public record Origin(String topic, int partition, long offset, byte[] key, byte[] value, long timestamp) {
+public record Origin(String topic, int partition, long offset, byte[] key, byte[] value,
+    long timestamp) {
 
   static final String UNKNOWN_TOPIC = "unknown";
 
