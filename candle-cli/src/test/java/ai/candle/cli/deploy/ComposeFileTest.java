@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.candle.schemas.ModelVersions;
-import ai.candle.streams.IngestConfig;
-import ai.candle.streams.ScoringConfig;
+import ai.candle.streams.config.IngestConfig;
+import ai.candle.streams.config.ScoringConfig;
 import ai.candle.trainer.TrainerConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
