@@ -37,7 +37,7 @@ import org.apache.kafka.streams.state.KeyValueStore;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * The ingest topology (DESIGN.md flows 1 and 2).
+ * The ingest topology (docs/design.md flows 1 and 2).
  *
  * <pre>
  * labeled images (bytes) -> validate -+-> dead letters

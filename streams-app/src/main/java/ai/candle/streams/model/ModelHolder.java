@@ -31,7 +31,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The model version this process serves, swapped without a pause (DESIGN.md flow 4).
+ * The model version this process serves, swapped without a pause (docs/design.md flow 4).
  *
  * <p>A newer version is decoded and its {@link FastScorer} prepared on the caller's thread (the
  * models feed), beside the one serving; then one {@link AtomicReference} swap makes it the

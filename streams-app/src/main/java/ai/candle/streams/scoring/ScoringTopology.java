@@ -20,7 +20,7 @@ import org.apache.kafka.streams.kstream.Produced;
 import org.apache.kafka.streams.state.Stores;
 
 /**
- * The scoring topology (DESIGN.md flow 4), for its own Kafka Streams client:
+ * The scoring topology (docs/design.md flow 4), for its own Kafka Streams client:
  *
  * <pre>
  * unlabeled images (bytes) -> check + score (serving model) -+-> predictions (key: image id)
