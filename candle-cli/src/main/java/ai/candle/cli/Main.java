@@ -33,7 +33,7 @@ import picocli.CommandLine.Spec;
           + "        ./candle generate --out demo --benchmark lt-4shot && ./candle evaluate --dataset demo",
       ""
     },
-    subcommands = {EvaluateCommand.class, GenerateCommand.class, BenchCommand.class, ai.candle.cli.demo.DemoCommand.class, ai.candle.cli.soak.SoakCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {EvaluateCommand.class, GenerateCommand.class, BenchCommand.class, ai.candle.cli.demo.DemoCommand.class, ai.candle.cli.soak.SoakCommand.class, SettingsCommand.class, CommandLine.HelpCommand.class},
     footer = {"", "Exit codes: 0 ok, 2 a mistake in the command or its input (one line on stderr), 1 an internal error."})
 public final class Main implements Callable<Integer> {
   /** Exit code of a mistake the user can fix. */

@@ -1,9 +1,9 @@
 package ai.candle.streams;
 
 import ai.candle.clip.EncoderLoadException;
-import ai.candle.metrics.MetricsServer;
-import ai.candle.metrics.Prometheus;
-import ai.candle.schemas.LayeredSettings;
+import ai.candle.service.MetricsServer;
+import ai.candle.service.Prometheus;
+import ai.candle.service.LayeredSettings;
 import ai.candle.streams.config.ConfigLayers;
 import ai.candle.streams.config.EncoderConfig;
 import ai.candle.streams.config.IngestConfig;

@@ -3,8 +3,8 @@ package ai.candle.streams;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.candle.metrics.MetricsServer;
-import ai.candle.metrics.Prometheus;
+import ai.candle.service.MetricsServer;
+import ai.candle.service.Prometheus;
 import ai.candle.streams.config.IngestConfig;
 import ai.candle.streams.config.ScoringConfig;
 import ai.candle.streams.encode.Encoders;
@@ -23,7 +23,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
- * The app's Prometheus endpoint (candle-metrics' {@link MetricsServer} on the app's registry)
+ * The app's Prometheus endpoint (the service module's {@link MetricsServer} on the app's registry)
  * serves the scoring metrics under the names the dashboards query.
  */
 class ScoringMetricsEndpointTest {

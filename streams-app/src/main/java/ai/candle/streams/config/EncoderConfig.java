@@ -3,31 +3,17 @@ package ai.candle.streams.config;
 import ai.candle.clip.EncoderEngine;
 import ai.candle.clip.ImageEncoderOptions;
 import ai.candle.clip.PromptTemplates;
-import ai.candle.schemas.LayeredSettings;
+import ai.candle.service.Setting;
+import ai.candle.service.Settings;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * Which CLIP encoders the app runs, loaded in the same layers as {@link IngestConfig} (defaults
- * &lt; file &lt; environment &lt; flags, see {@link ConfigLayers}). None by default: features come
+ * Which CLIP encoders the app runs, declared once below ({@link #SETTINGS}) and loaded with
+ * ingest's in the same layers ({@link ConfigLayers}). None by default: features come
  * precomputed.
- *
- * <pre>
- * property                  env                              flag                        default
- * encoder.image.path        CANDLE_ENCODER_IMAGE_PATH        --encoder-image-path        (none)
- * encoder.text.path         CANDLE_ENCODER_TEXT_PATH         --encoder-text-path         (none)
- * encoder.engine            CANDLE_ENCODER_ENGINE            --encoder-engine            pytorch (or onnxruntime, tensorrt)
- * encoder.text.templates    CANDLE_ENCODER_TEXT_TEMPLATES    --encoder-text-templates    (none) "a photo of a {}.|itap of a {}."
- * encoder.max.pixels        CANDLE_ENCODER_MAX_PIXELS        --encoder-max-pixels        25000000
- * encoder.max.aspect.ratio  CANDLE_ENCODER_MAX_ASPECT_RATIO  --encoder-max-aspect-ratio  100 (long side / short side)
- * encoder.batch.size        CANDLE_ENCODER_BATCH_SIZE        --encoder-batch-size        16
- * encoder.queue.capacity    CANDLE_ENCODER_QUEUE_CAPACITY    --encoder-queue-capacity    64
- * encoder.workers           CANDLE_ENCODER_WORKERS           --encoder-workers           1
- * encoder.deadline.ms       CANDLE_ENCODER_DEADLINE_MS       --encoder-deadline-ms       10000
- * </pre>
  *
  * @param imagePath the CLIP image encoder's model file (TorchScript for pytorch, ONNX else)
  * @param textPath the CLIP text encoder's model file
@@ -48,10 +34,32 @@ public record EncoderConfig(
     int deadlineMs,
     int maxPollIntervalMs) {
 
-  static final List<String> KEYS = List.of(
-      "encoder.image.path", "encoder.text.path", "encoder.engine", "encoder.text.templates",
-      "encoder.max.pixels", "encoder.max.aspect.ratio", "encoder.batch.size",
-      "encoder.queue.capacity", "encoder.workers", "encoder.deadline.ms");
+  static final Setting<String> IMAGE_PATH = Setting.optionalText("encoder.image.path",
+      "The CLIP image encoder's model file (TorchScript for pytorch, ONNX otherwise); empty: none.");
+  static final Setting<String> TEXT_PATH = Setting.optionalText("encoder.text.path",
+      "The CLIP text encoder's model file; empty: none.");
+  static final Setting<String> ENGINE = Setting.choice("encoder.engine", EncoderEngine.PYTORCH.setting(),
+      "The DJL engine of both encoders.", "pytorch", "onnxruntime", "tensorrt");
+  static final Setting<String> TEXT_TEMPLATES = Setting.optionalText("encoder.text.templates",
+      "A prompt ensemble for classes without a prompt of their own, templates separated by |; empty: none.");
+  static final Setting<Long> MAX_PIXELS = Setting.positiveLong("encoder.max.pixels",
+      ImageEncoderOptions.defaults().maxPixels(), "The most pixels (width × height) an image may declare.");
+  static final Setting<Integer> MAX_ASPECT_RATIO = Setting.positiveInt("encoder.max.aspect.ratio",
+      ImageEncoderOptions.defaults().maxAspectRatio(), "The most an image's long side may exceed its short side, as"
+          + " a ratio.");
+  static final Setting<Integer> BATCH_SIZE = Setting.positiveInt("encoder.batch.size",
+      ImageEncoderOptions.defaults().batchSize(), "Images per batch of the image encoder.");
+  static final Setting<Integer> QUEUE_CAPACITY = Setting.positiveInt("encoder.queue.capacity",
+      ImageEncoderOptions.defaults().queueCapacity(), "Images waiting for the image encoder at most; more are"
+          + " dead-lettered encoder_busy.");
+  static final Setting<Integer> WORKERS = Setting.positiveInt("encoder.workers",
+      ImageEncoderOptions.defaults().workers(), "Threads running the image encoder.");
+  static final Setting<Integer> DEADLINE_MS = Setting.positiveInt("encoder.deadline.ms", 10_000,
+      "The longest one image may hold a stream thread; past it, it is dead-lettered encoder_busy.");
+
+  /** Every encoder setting, in the order the documents list them. */
+  static final List<Setting<?>> SETTINGS = List.of(IMAGE_PATH, TEXT_PATH, ENGINE, TEXT_TEMPLATES, MAX_PIXELS,
+      MAX_ASPECT_RATIO, BATCH_SIZE, QUEUE_CAPACITY, WORKERS, DEADLINE_MS);
 
   /** Kafka's consumer default. */
   static final int DEFAULT_MAX_POLL_INTERVAL_MS = 300_000;
@@ -82,7 +90,7 @@ public record EncoderConfig(
    * @throws IllegalArgumentException on an unknown flag, a missing value or an invalid setting
    */
   public static EncoderConfig load(List<String> args, Map<String, String> env) {
-    return fromSettings(ConfigLayers.load(args, env));
+    return from(ConfigLayers.load(args, env));
   }
 
   /** Whether any encoder is configured. */
@@ -105,40 +113,20 @@ public record EncoderConfig(
     return maxPollIntervalMs / 4;
   }
 
-  static Map<String, String> defaultSettings() {
-    ImageEncoderOptions image = ImageEncoderOptions.defaults();
-    Map<String, String> d = new HashMap<>();
-    d.put("encoder.image.path", "");
-    d.put("encoder.text.path", "");
-    d.put("encoder.engine", EncoderEngine.PYTORCH.setting());
-    d.put("encoder.text.templates", "");
-    d.put("encoder.max.pixels", Long.toString(image.maxPixels()));
-    d.put("encoder.max.aspect.ratio", Integer.toString(image.maxAspectRatio()));
-    d.put("encoder.batch.size", Integer.toString(image.batchSize()));
-    d.put("encoder.queue.capacity", Integer.toString(image.queueCapacity()));
-    d.put("encoder.workers", Integer.toString(image.workers()));
-    d.put("encoder.deadline.ms", "10000");
-    return d;
-  }
-
-  static EncoderConfig fromSettings(Map<String, String> s) {
-    Map<String, String> overrides = ConfigLayers.streamsOverrides(s);
-    String templates = s.get("encoder.text.templates");
+  static EncoderConfig from(Settings s) {
     ImageEncoderOptions image;
     EncoderEngine engine;
     try {
-      image = new ImageEncoderOptions(LayeredSettings.longOf(s, "encoder.max.pixels"),
-          LayeredSettings.intOf(s, "encoder.max.aspect.ratio"),
-          LayeredSettings.intOf(s, "encoder.batch.size"),
-          LayeredSettings.intOf(s, "encoder.queue.capacity"),
-          LayeredSettings.intOf(s, "encoder.workers"));
-      engine = EncoderEngine.parse(s.get("encoder.engine"));
+      image = new ImageEncoderOptions(s.get(MAX_PIXELS), s.get(MAX_ASPECT_RATIO), s.get(BATCH_SIZE),
+          s.get(QUEUE_CAPACITY), s.get(WORKERS));
+      engine = EncoderEngine.parse(s.get(ENGINE));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("encoder settings: " + e.getMessage(), e);
     }
-    return new EncoderConfig(path(s.get("encoder.image.path")), path(s.get("encoder.text.path")),
-        engine, templates.isBlank() ? List.of() : PromptTemplates.parse(templates), image,
-        LayeredSettings.intOf(s, "encoder.deadline.ms"), maxPollIntervalMs(overrides));
+    String templates = s.get(TEXT_TEMPLATES);
+    return new EncoderConfig(path(s.get(IMAGE_PATH)), path(s.get(TEXT_PATH)), engine,
+        templates.isBlank() ? List.of() : PromptTemplates.parse(templates), image, s.get(DEADLINE_MS),
+        maxPollIntervalMs(s.passThrough()));
   }
 
   private static Optional<Path> path(String value) {
@@ -149,7 +137,11 @@ public record EncoderConfig(
     int value = DEFAULT_MAX_POLL_INTERVAL_MS;
     for (String key : MAX_POLL_KEYS) { // the more specific prefix wins, as in Kafka Streams
       if (overrides.containsKey(key)) {
-        value = LayeredSettings.intOf(overrides, key);
+        try {
+          value = Integer.parseInt(overrides.get(key).trim());
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException(key + " must be an integer, got '" + overrides.get(key) + "'", e);
+        }
       }
     }
     return value;

@@ -1,10 +1,10 @@
 package ai.candle.streams.config;
 
 import ai.candle.clip.PromptTemplates;
-import ai.candle.schemas.LayeredSettings;
+import ai.candle.service.Setting;
+import ai.candle.service.Settings;
 import ai.candle.schemas.TopicNames;
 import java.nio.file.Path;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -13,34 +13,12 @@ import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
- * Configuration of the ingest app.
- *
- * <p>Loaded in layers by {@link #load(List, Map)}: defaults, then a properties file, then
- * environment variables, then command-line flags. Every setting has one property name; its
- * environment variable is {@code CANDLE_} + the name upper-cased with {@code .} and {@code -}
- * as {@code _}, and its flag is {@code --} + the name with {@code .} as {@code -}:
- *
- * <pre>
- * property              env                          flag
- * bootstrap.servers     CANDLE_BOOTSTRAP_SERVERS     --bootstrap-servers   localhost:9092
- * application.id        CANDLE_APPLICATION_ID        --application-id      candle-ingest
- * state.dir             CANDLE_STATE_DIR             --state-dir           ${java.io.tmpdir}/candle-streams
- * feature.width         CANDLE_FEATURE_WIDTH         --feature-width       512
- * label.max.length      CANDLE_LABEL_MAX_LENGTH      --label-max-length    200
- * id.max.length         CANDLE_ID_MAX_LENGTH         --id-max-length       512
- * prompt.max.length     CANDLE_PROMPT_MAX_LENGTH     --prompt-max-length   1000
- * record.max.bytes      CANDLE_RECORD_MAX_BYTES      --record-max-bytes    1048576
- * announcement.max.bytes CANDLE_ANNOUNCEMENT_MAX_BYTES --announcement-max-bytes 65536
- * dead.letter.max.bytes CANDLE_DEAD_LETTER_MAX_BYTES --dead-letter-max-bytes 524288
- * prompt.template       CANDLE_PROMPT_TEMPLATE       --prompt-template     "a photo of a {}."
- * topic.images.labeled  CANDLE_TOPIC_IMAGES_LABELED  --topic-images-labeled  (and so on, see TOPIC_KEYS)
- * </pre>
- *
- * <p>The file is named by {@code --config FILE} or {@code CANDLE_CONFIG}. In the file (only),
- * keys starting with {@code streams.} pass through to Kafka Streams without the prefix; the
- * repeatable flag {@code --streams-config key=value} does the same and wins. The layering is
- * {@link ConfigLayers}, shared with {@link ScoringConfig}: the settings of the scorer are known
- * here too (and ignored), so one command line configures the whole process.
+ * Configuration of ingest. Its settings are declared once, below ({@link #SETTINGS}); {@link
+ * ConfigLayers} loads them with the scorer's and the encoders' in layers (defaults, the file named
+ * by {@code --config} or {@code CANDLE_CONFIG}, {@code CANDLE_*} environment variables, flags),
+ * and the app's {@code --help} and {@code docs/settings.md} list them. In the file (only), keys
+ * starting with {@code streams.} pass through to Kafka Streams without the prefix; the repeatable
+ * flag {@code --streams-config key=value} does the same and wins.
  */
 public record IngestConfig(
     String bootstrapServers,
@@ -57,34 +35,59 @@ public record IngestConfig(
     String promptTemplate,
     Map<String, String> streamsOverrides) {
 
-  /** Property names of the topic names, in {@link TopicNames} component order. */
-  static final List<String> TOPIC_KEYS = List.of(
-      "topic.images.labeled", "topic.images.unlabeled", "topic.classes.announcements",
-      "topic.classes", "topic.class-counts", "topic.features", "topic.models",
-      "topic.predictions", "topic.dead-letter");
+  static final Setting<String> BOOTSTRAP_SERVERS = Setting.text("bootstrap.servers", "localhost:9092",
+      "Kafka's bootstrap servers, host:port, comma-separated.");
+  static final Setting<String> APPLICATION_ID = Setting.text("application.id", "candle-ingest",
+      "The ingest Kafka Streams application id (its consumer group and state).");
+  static final Setting<String> STATE_DIR = Setting.text("state.dir",
+      () -> Path.of(System.getProperty("java.io.tmpdir"), "candle-streams").toString(),
+      "Where Kafka Streams keeps its state (default: the system temp dir's candle-streams).");
+  static final Setting<Integer> FEATURE_WIDTH = Setting.positiveInt("feature.width", 512,
+      "D, the width of CLIP features; a feature of another width is dead-lettered.");
+  static final Setting<Integer> LABEL_MAX_LENGTH = Setting.positiveInt("label.max.length", 200,
+      "The longest class name accepted, in characters.");
+  static final Setting<Integer> ID_MAX_LENGTH = Setting.positiveInt("id.max.length", 512,
+      "The longest image id accepted, in characters.");
+  static final Setting<Integer> PROMPT_MAX_LENGTH = Setting.positiveInt("prompt.max.length", 1000,
+      "The longest prompt an announcement may carry, in characters.");
+  static final Setting<Integer> RECORD_MAX_BYTES = Setting.positiveInt("record.max.bytes", 1024 * 1024,
+      "The largest labelled or unlabelled image record accepted, in bytes.");
+  static final Setting<Integer> ANNOUNCEMENT_MAX_BYTES = Setting.positiveInt("announcement.max.bytes", 64 * 1024,
+      "The largest class announcement accepted, in bytes.");
+  static final Setting<Integer> DEAD_LETTER_MAX_BYTES = Setting.positiveInt("dead.letter.max.bytes", 512 * 1024,
+      "The most bytes of an original record a dead letter keeps.");
+  static final Setting<String> PROMPT_TEMPLATE = Setting.text("prompt.template", PromptTemplates.DEFAULT_TEMPLATE,
+      "The prompt of a class announced without one; {} stands for the class name.")
+      .validate(t -> t.contains(PromptTemplates.PLACEHOLDER), "must contain '{}' where the class name goes");
+  /** The topic names, in {@link TopicNames} component order. */
+  static final List<Setting<String>> TOPICS = topicSettings();
 
-  static final List<String> KEYS = List.of(
-      "bootstrap.servers", "application.id", "state.dir", "feature.width", "label.max.length",
-      "id.max.length", "prompt.max.length", "record.max.bytes", "announcement.max.bytes",
-      "dead.letter.max.bytes", "prompt.template");
+  /** Every ingest setting, in the order the documents list them. */
+  static final List<Setting<?>> SETTINGS = settings();
+
+  private static List<Setting<String>> topicSettings() {
+    TopicNames d = TopicNames.defaults();
+    List<String> names = List.of("images.labeled", "images.unlabeled", "classes.announcements", "classes",
+        "class-counts", "features", "models", "predictions", "dead-letter");
+    List<String> values = List.of(d.labeledImages(), d.unlabeledImages(), d.classAnnouncements(), d.classes(),
+        d.classCounts(), d.features(), d.models(), d.predictions(), d.deadLetter());
+    List<Setting<String>> out = new java.util.ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      out.add(Setting.text("topic." + names.get(i), values.get(i), "The name of the " + values.get(i) + " topic."));
+    }
+    return List.copyOf(out);
+  }
+
+  private static List<Setting<?>> settings() {
+    List<Setting<?>> all = new java.util.ArrayList<>(List.of(BOOTSTRAP_SERVERS, APPLICATION_ID, STATE_DIR,
+        FEATURE_WIDTH, LABEL_MAX_LENGTH, ID_MAX_LENGTH, PROMPT_MAX_LENGTH, RECORD_MAX_BYTES, ANNOUNCEMENT_MAX_BYTES,
+        DEAD_LETTER_MAX_BYTES, PROMPT_TEMPLATE));
+    all.addAll(TOPICS);
+    return List.copyOf(all);
+  }
 
   public IngestConfig {
-    LayeredSettings.requireText(bootstrapServers, "bootstrap.servers");
-    LayeredSettings.requireText(applicationId, "application.id");
-    LayeredSettings.requireText(stateDir, "state.dir");
-    Objects.requireNonNull(topics, "topics");
-    LayeredSettings.requirePositive(featureWidth, "feature.width");
-    LayeredSettings.requirePositive(maxLabelLength, "label.max.length");
-    LayeredSettings.requirePositive(maxIdLength, "id.max.length");
-    LayeredSettings.requirePositive(maxPromptLength, "prompt.max.length");
-    LayeredSettings.requirePositive(maxRecordBytes, "record.max.bytes");
-    LayeredSettings.requirePositive(maxAnnouncementBytes, "announcement.max.bytes");
-    LayeredSettings.requirePositive(deadLetterMaxBytes, "dead.letter.max.bytes");
-    LayeredSettings.requireText(promptTemplate, "prompt.template");
-    if (!promptTemplate.contains(PromptTemplates.PLACEHOLDER)) {
-      throw new IllegalArgumentException(
-          "prompt.template must contain '{}' where the class name goes, got: " + promptTemplate);
-    }
+    java.util.Objects.requireNonNull(topics, "topics");
     streamsOverrides = Map.copyOf(streamsOverrides);
   }
 
@@ -102,7 +105,7 @@ public record IngestConfig(
    * @throws IllegalArgumentException on an unknown flag, a missing value or an invalid setting
    */
   public static IngestConfig load(List<String> args, Map<String, String> env) {
-    return fromSettings(ConfigLayers.load(args, env));
+    return from(ConfigLayers.load(args, env));
   }
 
   /**
@@ -139,54 +142,13 @@ public record IngestConfig(
     return props;
   }
 
-  static String envName(String key) {
-    return LayeredSettings.envName(key);
+  /** The ingest config of loaded settings. */
+  static IngestConfig from(Settings s) {
+    List<String> t = TOPICS.stream().map(s::get).toList();
+    return new IngestConfig(s.get(BOOTSTRAP_SERVERS), s.get(APPLICATION_ID), s.get(STATE_DIR),
+        new TopicNames(t.get(0), t.get(1), t.get(2), t.get(3), t.get(4), t.get(5), t.get(6), t.get(7), t.get(8)),
+        s.get(FEATURE_WIDTH), s.get(LABEL_MAX_LENGTH), s.get(ID_MAX_LENGTH), s.get(PROMPT_MAX_LENGTH),
+        s.get(RECORD_MAX_BYTES), s.get(ANNOUNCEMENT_MAX_BYTES), s.get(DEAD_LETTER_MAX_BYTES), s.get(PROMPT_TEMPLATE),
+        s.passThrough());
   }
-
-  static String flagName(String key) {
-    return LayeredSettings.flagName(key);
-  }
-
-  /** The defaults of the ingest settings. */
-  static Map<String, String> defaultSettings() {
-    Map<String, String> d = new HashMap<>();
-    d.put("bootstrap.servers", "localhost:9092");
-    d.put("application.id", "candle-ingest");
-    d.put("state.dir", Path.of(System.getProperty("java.io.tmpdir"), "candle-streams").toString());
-    d.put("feature.width", "512");
-    d.put("label.max.length", "200");
-    d.put("id.max.length", "512");
-    d.put("prompt.max.length", "1000");
-    d.put("record.max.bytes", Integer.toString(1024 * 1024));
-    d.put("announcement.max.bytes", Integer.toString(64 * 1024));
-    d.put("dead.letter.max.bytes", Integer.toString(512 * 1024));
-    d.put("prompt.template", PromptTemplates.DEFAULT_TEMPLATE);
-    TopicNames names = TopicNames.defaults();
-    List<String> values = List.of(names.labeledImages(), names.unlabeledImages(),
-        names.classAnnouncements(), names.classes(), names.classCounts(), names.features(),
-        names.models(), names.predictions(), names.deadLetter());
-    for (int i = 0; i < TOPIC_KEYS.size(); i++) {
-      d.put(TOPIC_KEYS.get(i), values.get(i));
-    }
-    return d;
-  }
-
-  /** The ingest config of layered settings ({@link ConfigLayers#load}). */
-  static IngestConfig fromSettings(Map<String, String> s) {
-    List<String> t = TOPIC_KEYS.stream().map(s::get).toList();
-    Map<String, String> overrides = ConfigLayers.streamsOverrides(s);
-    return new IngestConfig(
-        s.get("bootstrap.servers"), s.get("application.id"), s.get("state.dir"),
-        new TopicNames(t.get(0), t.get(1), t.get(2), t.get(3), t.get(4), t.get(5), t.get(6),
-            t.get(7), t.get(8)),
-        intSetting(s, "feature.width"), intSetting(s, "label.max.length"),
-        intSetting(s, "id.max.length"), intSetting(s, "prompt.max.length"), intSetting(s, "record.max.bytes"),
-        intSetting(s, "announcement.max.bytes"), intSetting(s, "dead.letter.max.bytes"),
-        s.get("prompt.template"), overrides);
-  }
-
-  private static int intSetting(Map<String, String> settings, String key) {
-    return LayeredSettings.intOf(settings, key);
-  }
-
 }

@@ -1,30 +1,16 @@
 package ai.candle.streams.config;
 
-import ai.candle.schemas.LayeredSettings;
+import ai.candle.service.Setting;
+import ai.candle.service.Settings;
 import ai.candle.schemas.ModelVersions;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.streams.StreamsConfig;
 
 /**
- * Configuration of the scorer and the metrics endpoint, loaded in the same layers as {@link
- * IngestConfig} (defaults &lt; file &lt; environment &lt; flags, see {@link ConfigLayers}):
- *
- * <pre>
- * property                  env                              flag                        default
- * scoring.application.id    CANDLE_SCORING_APPLICATION_ID    --scoring-application-id    candle-scorer
- * scoring.top-k             CANDLE_SCORING_TOP_K             --scoring-top-k             5
- * scoring.no-model          CANDLE_SCORING_NO_MODEL          --scoring-no-model          wait (or dead-letter)
- * scoring.worst-classes     CANDLE_SCORING_WORST_CLASSES     --scoring-worst-classes     10
- * scoring.accuracy.window   CANDLE_SCORING_ACCURACY_WINDOW   --scoring-accuracy-window   1000
- * scoring.catch-up.ms       CANDLE_SCORING_CATCH_UP_MS       --scoring-catch-up-ms       10000
- * model.name                CANDLE_MODEL_NAME                --model-name                candle
- * model.max.bytes           CANDLE_MODEL_MAX_BYTES           --model-max-bytes           33554432
- * metrics.address           CANDLE_METRICS_ADDRESS           --metrics-address           0.0.0.0
- * metrics.port              CANDLE_METRICS_PORT              --metrics-port              9464 (0: any free port)
- * </pre>
+ * Configuration of the scorer and the metrics endpoint, declared once below ({@link #SETTINGS})
+ * and loaded with ingest's in the same layers ({@link ConfigLayers}).
  *
  * @param applicationId application id of the scoring Kafka Streams client (its consumer group)
  * @param topK classes per prediction, best first
@@ -56,31 +42,37 @@ public record ScoringConfig(
   /** Commit interval of the scoring client: a prediction is readable (read_committed) then. */
   static final String SCORING_COMMIT_INTERVAL_MS = "100";
 
-  static final List<String> KEYS = List.of(
-      "scoring.application.id", "scoring.top-k", "scoring.no-model", "scoring.worst-classes",
-      "scoring.accuracy.window", "scoring.catch-up.ms", "model.name", "model.max.bytes", "metrics.address",
-      "metrics.port");
+  static final Setting<String> APPLICATION_ID = Setting.text("scoring.application.id", "candle-scorer",
+      "The scoring Kafka Streams application id (its consumer group).");
+  static final Setting<Integer> TOP_K = Setting.positiveInt("scoring.top-k", 5,
+      "Classes per prediction, best first.");
+  static final Setting<String> NO_MODEL = Setting.choice("scoring.no-model", NoModelPolicy.WAIT.setting(),
+      "What happens to an unlabelled image before any version is served: it waits on its topic, or is"
+          + " dead-lettered.", "wait", "dead-letter");
+  static final Setting<Integer> WORST_CLASSES = Setting.positiveInt("scoring.worst-classes", 10,
+      "How many worst classes candle.accuracy.worst{rank} reports.")
+      .validate(v -> v <= MAX_WORST_CLASSES, "must be at most " + MAX_WORST_CLASSES);
+  static final Setting<Integer> ACCURACY_WINDOW = Setting.positiveInt("scoring.accuracy.window", 1000,
+      "The last this many prequential predictions of each frequency bucket make its accuracy.");
+  static final Setting<Integer> CATCH_UP_MS = Setting.integer("scoring.catch-up.ms", 10_000,
+      "How long a scorer that takes a partition over waits to serve at least the version the partition was"
+          + " scored with before.").validate(v -> v >= 0, "must not be negative");
+  static final Setting<String> MODEL_NAME = Setting.text("model.name", "candle",
+      "The key of this model's versions on the models topic.");
+  static final Setting<Integer> MODEL_MAX_BYTES = Setting.positiveInt("model.max.bytes",
+      ModelVersions.DEFAULT_MAX_BYTES, "The largest model version record read, in bytes.");
+  static final Setting<String> METRICS_ADDRESS = Setting.text("metrics.address", "0.0.0.0",
+      "Where the Prometheus endpoint listens.");
+  static final Setting<Integer> METRICS_PORT = Setting.integer("metrics.port", 9464,
+      "The Prometheus endpoint's port; 0 picks a free one (logged).")
+      .validate(v -> v >= 0 && v <= 65_535, "must be in 0..65535");
+
+  /** Every scoring setting, in the order the documents list them. */
+  static final List<Setting<?>> SETTINGS = List.of(APPLICATION_ID, TOP_K, NO_MODEL, WORST_CLASSES, ACCURACY_WINDOW,
+      CATCH_UP_MS, MODEL_NAME, MODEL_MAX_BYTES, METRICS_ADDRESS, METRICS_PORT);
 
   public ScoringConfig {
-    LayeredSettings.requireText(applicationId, "scoring.application.id");
-    LayeredSettings.requirePositive(topK, "scoring.top-k");
     java.util.Objects.requireNonNull(noModel, "scoring.no-model");
-    LayeredSettings.requirePositive(worstClasses, "scoring.worst-classes");
-    if (worstClasses > MAX_WORST_CLASSES) {
-      throw new IllegalArgumentException("scoring.worst-classes must be at most "
-          + MAX_WORST_CLASSES + ", got " + worstClasses);
-    }
-    LayeredSettings.requirePositive(accuracyWindow, "scoring.accuracy.window");
-    if (catchUpMs < 0) {
-      throw new IllegalArgumentException("scoring.catch-up.ms must not be negative, got "
-          + catchUpMs);
-    }
-    LayeredSettings.requireText(modelName, "model.name");
-    LayeredSettings.requirePositive(modelMaxBytes, "model.max.bytes");
-    LayeredSettings.requireText(metricsAddress, "metrics.address");
-    if (metricsPort < 0 || metricsPort > 65_535) {
-      throw new IllegalArgumentException("metrics.port must be in 0..65535, got " + metricsPort);
-    }
   }
 
   /** All defaults. */
@@ -94,7 +86,7 @@ public record ScoringConfig(
    * @throws IllegalArgumentException on an unknown flag, a missing value or an invalid setting
    */
   public static ScoringConfig load(List<String> args, Map<String, String> env) {
-    return fromSettings(ConfigLayers.load(args, env));
+    return from(ConfigLayers.load(args, env));
   }
 
   /**
@@ -111,32 +103,9 @@ public record ScoringConfig(
     return props;
   }
 
-  static Map<String, String> defaultSettings() {
-    Map<String, String> d = new HashMap<>();
-    d.put("scoring.application.id", "candle-scorer");
-    d.put("scoring.top-k", "5");
-    d.put("scoring.no-model", NoModelPolicy.WAIT.setting());
-    d.put("scoring.worst-classes", "10");
-    d.put("scoring.accuracy.window", "1000");
-    d.put("scoring.catch-up.ms", "10000");
-    d.put("model.name", "candle");
-    d.put("model.max.bytes", Integer.toString(ModelVersions.DEFAULT_MAX_BYTES));
-    d.put("metrics.address", "0.0.0.0");
-    d.put("metrics.port", "9464");
-    return d;
+  static ScoringConfig from(Settings s) {
+    return new ScoringConfig(s.get(APPLICATION_ID), s.get(TOP_K), NoModelPolicy.parse(s.get(NO_MODEL), NO_MODEL.name()),
+        s.get(WORST_CLASSES), s.get(ACCURACY_WINDOW), s.get(CATCH_UP_MS), s.get(MODEL_NAME), s.get(MODEL_MAX_BYTES),
+        s.get(METRICS_ADDRESS), s.get(METRICS_PORT));
   }
-
-  static ScoringConfig fromSettings(Map<String, String> s) {
-    return new ScoringConfig(s.get("scoring.application.id"),
-        LayeredSettings.intOf(s, "scoring.top-k"),
-        NoModelPolicy.parse(s.get("scoring.no-model"), "scoring.no-model"),
-        LayeredSettings.intOf(s, "scoring.worst-classes"),
-        LayeredSettings.intOf(s, "scoring.accuracy.window"),
-        LayeredSettings.intOf(s, "scoring.catch-up.ms"),
-        s.get("model.name"),
-        LayeredSettings.intOf(s, "model.max.bytes"),
-        s.get("metrics.address"),
-        LayeredSettings.intOf(s, "metrics.port"));
-  }
-
 }

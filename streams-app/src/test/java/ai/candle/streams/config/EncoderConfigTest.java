@@ -57,16 +57,18 @@ class EncoderConfigTest {
 
   @Test
   void badValuesNameTheirSetting() {
-    assertEquals("encoder settings: unknown encoder engine 'tf'; one of: pytorch, onnxruntime,"
-        + " tensorrt", assertThrows(IllegalArgumentException.class,
+    assertEquals("encoder.engine must be one of [pytorch, onnxruntime, tensorrt], got tf", assertThrows(IllegalArgumentException.class,
             () -> EncoderConfig.load(List.of("--encoder-engine", "tf"), Map.of())).getMessage());
-    assertEquals("encoder settings: batchSize must be positive, got 0",
+    assertEquals("encoder.batch.size must be positive, got 0",
         assertThrows(IllegalArgumentException.class, () -> EncoderConfig.load(
             List.of("--encoder-batch-size", "0"), Map.of())).getMessage());
-    assertEquals("encoder settings: maxAspectRatio must be between 1 and 9586980, got 0",
+    assertEquals("encoder.max.aspect.ratio must be positive, got 0",
         assertThrows(IllegalArgumentException.class, () -> EncoderConfig.load(
             List.of("--encoder-max-aspect-ratio", "0"), Map.of())).getMessage());
-    assertEquals("encoder settings: encoder.max.aspect.ratio must be an integer, got '2.5'",
+    assertEquals("encoder settings: maxAspectRatio must be between 1 and 9586980, got 9586981",
+        assertThrows(IllegalArgumentException.class, () -> EncoderConfig.load(
+            List.of("--encoder-max-aspect-ratio", "9586981"), Map.of())).getMessage());
+    assertEquals("encoder.max.aspect.ratio must be an integer, got '2.5'",
         assertThrows(IllegalArgumentException.class, () -> EncoderConfig.load(
             List.of("--encoder-max-aspect-ratio", "2.5"), Map.of())).getMessage());
     assertEquals("a prompt template must contain '{}' where the class name goes, got: a photo",

@@ -91,9 +91,9 @@ class IngestConfigTest {
 
   @Test
   void namesMapToEnvironmentVariablesAndFlags() {
-    assertEquals("CANDLE_TOPIC_CLASS_COUNTS", IngestConfig.envName("topic.class-counts"));
-    assertEquals("--topic-class-counts", IngestConfig.flagName("topic.class-counts"));
-    assertEquals("CANDLE_BOOTSTRAP_SERVERS", IngestConfig.envName("bootstrap.servers"));
+    assertEquals("CANDLE_TOPIC_CLASS_COUNTS", ai.candle.service.LayeredSettings.envName("topic.class-counts"));
+    assertEquals("--topic-class-counts", ai.candle.service.LayeredSettings.flagName("topic.class-counts"));
+    assertEquals("CANDLE_BOOTSTRAP_SERVERS", ai.candle.service.LayeredSettings.envName("bootstrap.servers"));
   }
 
   @Test

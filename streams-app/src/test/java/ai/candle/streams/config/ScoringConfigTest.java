@@ -72,7 +72,7 @@ class ScoringConfigTest {
 
   @Test
   void mistakesAreReportedClearly() {
-    assertMessage("scoring.no-model must be one of [wait, dead-letter], got 'drop'",
+    assertMessage("scoring.no-model must be one of [wait, dead-letter], got drop",
         "--scoring-no-model", "drop");
     assertMessage("scoring.top-k must be positive, got 0", "--scoring-top-k", "0");
     assertMessage("scoring.worst-classes must be at most 100, got 101",

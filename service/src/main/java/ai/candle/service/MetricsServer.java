@@ -1,4 +1,4 @@
-package ai.candle.metrics;
+package ai.candle.service;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;

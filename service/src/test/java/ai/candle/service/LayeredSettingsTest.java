@@ -1,4 +1,4 @@
-package ai.candle.schemas;
+package ai.candle.service;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package ai.candle.schemas;
+package ai.candle.service;
 
 import java.io.IOException;
 import java.io.Reader;
@@ -24,21 +24,35 @@ import java.util.Properties;
  * streams.} for the streams app's Kafka Streams clients) in the file, or the repeatable flag
  * (e.g. {@code --kafka-config key=value}), which wins. They are returned with the prefix.
  *
+ * <p>A renamed setting's former name (an alias) is still read in every layer (file key,
+ * environment variable, flag) and stands for the new one; the new name wins when both are given.
+ *
  * @param keys the known property names
  * @param defaults a default for every key
  * @param passPrefix prefix of pass-through keys, e.g. {@code "kafka."}
  * @param passFlag the pass-through flag, e.g. {@code "--kafka-config"}
+ * @param aliases former property names, each with the name that replaced it
  */
 public record LayeredSettings(List<String> keys, Map<String, String> defaults, String passPrefix,
-    String passFlag) {
+    String passFlag, Map<String, String> aliases) {
 
   public static final String CONFIG_FLAG = "--config";
   public static final String CONFIG_ENV = "CANDLE_CONFIG";
   static final String ENV_PREFIX = "CANDLE_";
 
+  public LayeredSettings(List<String> keys, Map<String, String> defaults, String passPrefix, String passFlag) {
+    this(keys, defaults, passPrefix, passFlag, Map.of());
+  }
+
   public LayeredSettings {
     keys = List.copyOf(keys);
     defaults = Map.copyOf(defaults);
+    aliases = Map.copyOf(aliases);
+    for (Map.Entry<String, String> a : aliases.entrySet()) {
+      if (!keys.contains(a.getValue()) || keys.contains(a.getKey())) {
+        throw new IllegalArgumentException("alias " + a.getKey() + " must name a former name of a setting: " + a);
+      }
+    }
     for (String key : keys) {
       if (!defaults.containsKey(key)) {
         throw new IllegalArgumentException("no default for setting " + key);
@@ -59,20 +73,57 @@ public record LayeredSettings(List<String> keys, Map<String, String> defaults, S
     Map<String, String> settings = new LinkedHashMap<>(defaults);
     String file = flags.getOrDefault(CONFIG_FLAG, env.get(CONFIG_ENV));
     if (file != null) {
-      settings.putAll(readFile(Path.of(file)));
+      Map<String, String> fromFile = readFile(Path.of(file));
+      aliases.forEach((former, key) -> {
+        if (fromFile.containsKey(former) && !fromFile.containsKey(key)) {
+          fromFile.put(key, fromFile.get(former));
+        }
+        fromFile.remove(former);
+      });
+      settings.putAll(fromFile);
     }
     for (String key : keys) {
-      String fromEnv = env.get(envName(key));
+      String fromEnv = firstOf(env, envName(key), formerNames(key), LayeredSettings::envName);
       if (fromEnv != null) {
         settings.put(key, fromEnv);
       }
-      String fromFlag = flags.get(flagName(key));
+      String fromFlag = firstOf(flags, flagName(key), formerNames(key), LayeredSettings::flagName);
       if (fromFlag != null) {
         settings.put(key, fromFlag);
       }
     }
     settings.putAll(passed);
     return settings;
+  }
+
+  /** The value under a setting's name, else under the first of its former names that has one. */
+  private static String firstOf(Map<String, String> values, String name, List<String> former,
+      java.util.function.Function<String, String> spelled) {
+    String v = values.get(name);
+    for (int i = 0; v == null && i < former.size(); i++) {
+      v = values.get(spelled.apply(former.get(i)));
+    }
+    return v;
+  }
+
+  private List<String> formerNames(String key) {
+    return aliases.entrySet().stream().filter(a -> a.getValue().equals(key)).map(Map.Entry::getKey).sorted()
+        .toList();
+  }
+
+  /**
+   * The former names used in the flags or the environment, each as "former → name" (for a
+   * warning). File keys are not listed: the file is read when the settings are loaded.
+   */
+  public List<String> deprecatedUsed(List<String> args, Map<String, String> env) {
+    List<String> used = new java.util.ArrayList<>();
+    aliases.forEach((former, key) -> {
+      boolean inArgs = args.stream().anyMatch(a -> a.equals(flagName(former)) || a.startsWith(flagName(former) + "="));
+      if (inArgs || env.containsKey(envName(former))) {
+        used.add(former + " → " + key);
+      }
+    });
+    return used;
   }
 
   /** The pass-through settings of a loaded map, without their prefix. */
@@ -206,7 +257,8 @@ public record LayeredSettings(List<String> keys, Map<String, String> defaults, S
 
   private boolean isKnownFlag(String name) {
     return name.equals(CONFIG_FLAG) || name.equals(passFlag)
-        || keys.stream().anyMatch(key -> flagName(key).equals(name));
+        || keys.stream().anyMatch(key -> flagName(key).equals(name))
+        || aliases.keySet().stream().anyMatch(former -> flagName(former).equals(name));
   }
 
   private Map<String, String> readFile(Path file) {
@@ -219,7 +271,7 @@ public record LayeredSettings(List<String> keys, Map<String, String> defaults, S
     }
     Map<String, String> settings = new HashMap<>();
     for (String key : props.stringPropertyNames()) {
-      if (!key.startsWith(passPrefix) && !keys.contains(key)) {
+      if (!key.startsWith(passPrefix) && !keys.contains(key) && !aliases.containsKey(key)) {
         throw new IllegalArgumentException("Unknown key '" + key + "' in config file " + file
             + "; known keys: " + keys + " and " + passPrefix + "* (passed through, like "
             + passFlag + " key=value)");

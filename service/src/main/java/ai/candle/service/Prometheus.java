@@ -1,4 +1,4 @@
-package ai.candle.metrics;
+package ai.candle.service;
 
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
