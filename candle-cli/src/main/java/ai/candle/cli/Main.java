@@ -1,5 +1,6 @@
 package ai.candle.cli;
 
+import ai.candle.cli.internals.UserException;
 import ai.candle.core.io.FeaturesDatasetException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -37,9 +38,9 @@ import picocli.CommandLine.Spec;
     footer = {"", "Exit codes: 0 ok, 2 a mistake in the command or its input (one line on stderr), 1 an internal error."})
 public final class Main implements Callable<Integer> {
   /** Exit code of a mistake the user can fix. */
-  public static final int EXIT_USAGE = 2;
+  public static final int EXIT_USAGE = ai.candle.cli.internals.ExitCodes.USAGE;
   /** Exit code of an unexpected failure. */
-  public static final int EXIT_INTERNAL = 1;
+  public static final int EXIT_INTERNAL = ai.candle.cli.internals.ExitCodes.INTERNAL;
 
   @Spec CommandSpec spec;
 
