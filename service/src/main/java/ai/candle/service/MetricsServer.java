@@ -14,13 +14,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The Prometheus endpoint of a service: the JDK's HTTP server on a configured address and port,
- * serving {@code GET /metrics} (Prometheus text format 0.0.4) and nothing else (404 for any other
- * path, 405 for another method). One daemon thread answers.
+ * The Prometheus and health endpoints of a service: the JDK's HTTP server on a configured address
+ * and port, serving {@code GET /metrics} (Prometheus text format 0.0.4), {@code GET /health/live}
+ * and {@code GET /health/ready} (200 when the service's {@link Health} says so, 503 otherwise, a
+ * one-line JSON body either way), and nothing else (404 for any other path, 405 for another
+ * method). One daemon thread answers.
  */
 public final class MetricsServer implements AutoCloseable {
 
   public static final String PATH = "/metrics";
+  public static final String LIVE = "/health/live";
+  public static final String READY = "/health/ready";
   /** The Prometheus text exposition format. */
   public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
   private static final Logger LOG = LoggerFactory.getLogger(MetricsServer.class);
@@ -29,6 +33,7 @@ public final class MetricsServer implements AutoCloseable {
   private final ExecutorService executor;
   private final PrometheusMeterRegistry registry;
   private final String host;
+  private volatile Health health = Health.ALWAYS;
 
   private MetricsServer(HttpServer server, String host, PrometheusMeterRegistry registry) {
     this.server = server;
@@ -66,6 +71,12 @@ public final class MetricsServer implements AutoCloseable {
     return metrics;
   }
 
+  /** What {@code /health/live} and {@code /health/ready} answer from now on (by default: up). */
+  public MetricsServer withHealth(Health h) {
+    this.health = java.util.Objects.requireNonNull(h, "health");
+    return this;
+  }
+
   /** Where it listens. */
   public InetSocketAddress address() {
     return server.getAddress();
@@ -83,15 +94,26 @@ public final class MetricsServer implements AutoCloseable {
 
   private void handle(HttpExchange exchange) throws IOException {
     try (exchange) {
-      if (!exchange.getRequestURI().getPath().equals(PATH)) {
-        reply(exchange, 404, "text/plain; charset=utf-8",
-            ("Not found; metrics are at " + PATH + "\n").getBytes(StandardCharsets.UTF_8));
+      String path = exchange.getRequestURI().getPath();
+      if (!path.equals(PATH) && !path.equals(LIVE) && !path.equals(READY)) {
+        reply(exchange, 404, "text/plain; charset=utf-8", ("Not found; metrics are at " + PATH + ", health at "
+            + LIVE + " and " + READY + "\n").getBytes(StandardCharsets.UTF_8));
         return;
       }
       String method = exchange.getRequestMethod();
       if (!method.equals("GET") && !method.equals("HEAD")) {
         exchange.getResponseHeaders().set("Allow", "GET, HEAD");
         reply(exchange, 405, "text/plain; charset=utf-8", new byte[0]);
+        return;
+      }
+      if (!path.equals(PATH)) {
+        Health.Status status = health.status();
+        boolean up = path.equals(LIVE) ? status.live() : status.ready();
+        String json = "{\"status\":\"" + (up ? "UP" : "DOWN") + "\",\"live\":" + status.live() + ",\"ready\":"
+            + status.ready() + ",\"detail\":\"" + status.detail().replace("\\", "\\\\").replace("\"", "\\\"")
+            + "\"}\n";
+        reply(exchange, up ? 200 : 503, "application/json",
+            method.equals("HEAD") ? null : json.getBytes(StandardCharsets.UTF_8));
         return;
       }
       ByteArrayOutputStream body = new ByteArrayOutputStream(64 * 1024);

@@ -78,4 +78,38 @@ class MetricsServerTest {
     return http.send(HttpRequest.newBuilder(URI.create(url))
         .method(method, HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
   }
+
+  @Test
+  void healthProbesAnswerWhatTheServiceSays() throws Exception {
+    java.util.concurrent.atomic.AtomicReference<Health.Status> now =
+        new java.util.concurrent.atomic.AtomicReference<>(Health.Status.starting("catching up"));
+    try (MetricsServer server = MetricsServer.start("127.0.0.1", 0, Prometheus.registry()).withHealth(now::get)) {
+      String base = "http://127.0.0.1:" + server.address().getPort();
+      HttpResponse<String> live = send("GET", base + MetricsServer.LIVE);
+      HttpResponse<String> ready = send("GET", base + MetricsServer.READY);
+      assertEquals(200, live.statusCode());
+      assertEquals(503, ready.statusCode());
+      assertEquals("{\"status\":\"DOWN\",\"live\":true,\"ready\":false,\"detail\":\"catching up\"}\n",
+          ready.body());
+      assertEquals("application/json", ready.headers().firstValue("Content-Type").orElse(""));
+      now.set(Health.Status.up("serving version \"7\""));
+      ready = send("GET", base + MetricsServer.READY);
+      assertEquals(200, ready.statusCode());
+      assertTrue(ready.body().contains("\"detail\":\"serving version \\\"7\\\"\""), ready.body());
+      now.set(Health.Status.down("stream thread died"));
+      assertEquals(503, send("GET", base + MetricsServer.LIVE).statusCode());
+      assertEquals(405, send("POST", base + MetricsServer.READY).statusCode());
+    }
+    try (MetricsServer down = MetricsServer.start("127.0.0.1", 0, Prometheus.registry())
+        .withHealth(() -> Health.Status.starting("not yet"))) {
+      String base = "http://127.0.0.1:" + down.address().getPort();
+      assertTrue(HealthProbe.healthy(base + MetricsServer.LIVE, java.time.Duration.ofSeconds(3)));
+      assertTrue(!HealthProbe.healthy(base + MetricsServer.READY, java.time.Duration.ofSeconds(3)));
+      assertTrue(!HealthProbe.healthy("http://127.0.0.1:1/health/live", java.time.Duration.ofSeconds(3)), "refused");
+    }
+    try (MetricsServer plain = MetricsServer.start("127.0.0.1", 0, Prometheus.registry())) {
+      assertEquals(200, send("GET", "http://127.0.0.1:" + plain.address().getPort() + MetricsServer.READY)
+          .statusCode(), "up by default");
+    }
+  }
 }

@@ -110,6 +110,7 @@ public final class StreamsApp {
     KafkaStreams scorer = clients.add(
         new KafkaStreams(scoringTopology, scoring.streamsProperties(config)), "scorer",
         SCORER_RUNNING_MESSAGE);
+    metrics.withHealth(() -> clients.health(() -> models.firstServed().isDone()));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       LOG.info("Shutdown requested; closing Kafka Streams");
       clients.close();

@@ -6,6 +6,7 @@ import ai.candle.core.CandleModel;
 import ai.candle.core.Devices;
 import ai.candle.schemas.ClassInfo;
 import ai.candle.schemas.ModelVersions.Origin;
+import ai.candle.service.Health;
 import ai.djl.Device;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -143,6 +144,16 @@ public final class Trainer implements AutoCloseable {
   /** Why the consumer stopped, or null while it runs. */
   public Throwable failure() {
     return consumerFailure;
+  }
+
+  /** The trainer's health for the probes: live until its consumer stops; ready once it caught up. */
+  public Health.Status health() {
+    Throwable f = failure();
+    if (f != null) {
+      return Health.Status.down("the consumer stopped: " + f.getMessage());
+    }
+    return caughtUp.getCount() == 0 ? Health.Status.up("caught up, following the inputs")
+        : Health.Status.starting("replaying the input topics");
   }
 
   /** The message of the last failed publish, or null. */

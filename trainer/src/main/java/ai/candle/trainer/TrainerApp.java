@@ -57,6 +57,7 @@ public final class TrainerApp {
       metrics.close();
       stop.countDown();
     }, "candle-trainer-shutdown"));
+    metrics.withHealth(trainer::health);
     try {
       trainer.start();
     } catch (RuntimeException e) {

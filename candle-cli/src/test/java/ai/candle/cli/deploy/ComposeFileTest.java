@@ -150,6 +150,20 @@ class ComposeFileTest {
     assertEquals("streams-app", at(service("streams-app-1"), "build", "target"));
   }
 
+  /** Every service of ours is probed on its own metrics port's /health/live, with a class the image has. */
+  @Test
+  void theServicesHealthchecksProbeTheirLivenessEndpoint() {
+    Map<String, Integer> ports = Map.of("streams-app-1", ScoringConfig.defaults().metricsPort(), "streams-app-2",
+        ScoringConfig.defaults().metricsPort(), "trainer", TrainerConfig.defaults().metricsPort(), "trainer-gpu",
+        TrainerConfig.defaults().metricsPort());
+    ports.forEach((name, port) -> {
+      List<Object> test = at(service(name), "healthcheck", "test");
+      assertNotNull(test, name + " has a healthcheck");
+      assertEquals(List.of("CMD", "java", "-cp", "/opt/candle/lib/*", ai.candle.service.HealthProbe.class.getName(),
+          "http://127.0.0.1:" + port + ai.candle.service.MetricsServer.LIVE), test, name);
+    });
+  }
+
   @Test
   void theTrainerRunsOnTheCpuByDefaultAndOnAnNvidiaGpuInTheGpuProfile() throws IOException {
     Map<String, Object> cpu = service("trainer");
