@@ -33,6 +33,7 @@ public record IngestConfig(
     int maxAnnouncementBytes,
     int deadLetterMaxBytes,
     String promptTemplate,
+    int maxClasses,
     Map<String, String> streamsOverrides) {
 
   static final Setting<String> BOOTSTRAP_SERVERS = Setting.text("bootstrap.servers", "localhost:9092",
@@ -59,6 +60,11 @@ public record IngestConfig(
   static final Setting<String> PROMPT_TEMPLATE = Setting.text("prompt.template", PromptTemplates.DEFAULT_TEMPLATE,
       "The prompt of a class announced without one; {} stands for the class name.")
       .validate(t -> t.contains(PromptTemplates.PLACEHOLDER), "must contain '{}' where the class name goes");
+  static final Setting<Integer> CLASSES_MAX = Setting.positiveInt("classes.max", 7_000,
+      "The most classes the registry registers; a label or announcement of a new class beyond it is"
+          + " dead-lettered (class_limit). A model version grows by about 3.5 KB per class at D = 512 (30 MB at"
+          + " 7,000 classes, 40.6 MB at 10,000): keep it under model.max.bytes, or raise that (trainer, scorer and"
+          + " the models topic's max.message.bytes) with it.");
   /** The topic names, in {@link TopicNames} component order. */
   static final List<Setting<String>> TOPICS = topicSettings();
 
@@ -81,7 +87,7 @@ public record IngestConfig(
   private static List<Setting<?>> settings() {
     List<Setting<?>> all = new java.util.ArrayList<>(List.of(BOOTSTRAP_SERVERS, APPLICATION_ID, STATE_DIR,
         FEATURE_WIDTH, LABEL_MAX_LENGTH, ID_MAX_LENGTH, PROMPT_MAX_LENGTH, RECORD_MAX_BYTES, ANNOUNCEMENT_MAX_BYTES,
-        DEAD_LETTER_MAX_BYTES, PROMPT_TEMPLATE));
+        DEAD_LETTER_MAX_BYTES, PROMPT_TEMPLATE, CLASSES_MAX));
     all.addAll(TOPICS);
     return List.copyOf(all);
   }
@@ -149,6 +155,6 @@ public record IngestConfig(
         new TopicNames(t.get(0), t.get(1), t.get(2), t.get(3), t.get(4), t.get(5), t.get(6), t.get(7), t.get(8)),
         s.get(FEATURE_WIDTH), s.get(LABEL_MAX_LENGTH), s.get(ID_MAX_LENGTH), s.get(PROMPT_MAX_LENGTH),
         s.get(RECORD_MAX_BYTES), s.get(ANNOUNCEMENT_MAX_BYTES), s.get(DEAD_LETTER_MAX_BYTES), s.get(PROMPT_TEMPLATE),
-        s.passThrough());
+        s.get(CLASSES_MAX), s.passThrough());
   }
 }
