@@ -7,6 +7,7 @@ import ai.candle.core.io.ModelFormatException;
 import ai.candle.schemas.AvroSerde;
 import ai.candle.schemas.ModelVersion;
 import ai.candle.schemas.ModelVersions;
+import ai.candle.schemas.RegistryUnavailableException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -27,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -87,7 +89,7 @@ public final class ModelHolder implements AutoCloseable {
   private final String modelName;
   private final int featureWidth;
   private final Clock clock;
-  private final AvroSerde<ModelVersion> serde = AvroSerde.of(ModelVersion.class);
+  private final Deserializer<ModelVersion> versions;
   private final AtomicReference<Serving> serving = new AtomicReference<>();
   private final CompletableFuture<Long> firstServed = new CompletableFuture<>();
   private final Map<ModelRefusal, Counter> refused = new EnumMap<>(ModelRefusal.class);
@@ -106,6 +108,15 @@ public final class ModelHolder implements AutoCloseable {
    * @param featureWidth the width every version must have ({@code feature.width})
    */
   public ModelHolder(String modelName, int featureWidth, MeterRegistry registry, Clock clock) {
+    this(modelName, featureWidth, registry, clock, AvroSerde.of(ModelVersion.class).deserializer());
+  }
+
+  /**
+   * @param versions reads the models topic's values (its wire format: {@code Topics.models()})
+   */
+  public ModelHolder(String modelName, int featureWidth, MeterRegistry registry, Clock clock,
+      Deserializer<ModelVersion> versions) {
+    this.versions = Objects.requireNonNull(versions, "versions");
     this.modelName = Objects.requireNonNull(modelName, "modelName");
     this.featureWidth = featureWidth;
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -140,7 +151,7 @@ public final class ModelHolder implements AutoCloseable {
     List<Map.Entry<ModelVersion, String>> decoded = new ArrayList<>(batch.size());
     for (RawVersion raw : batch) {
       try {
-        decoded.add(Map.entry(serde.decode(raw.value()), raw.where()));
+        decoded.add(Map.entry(versions.deserialize(null, raw.value()), raw.where()));
       } catch (RuntimeException | Error e) {
         rethrowIfFatal(e);
         refuse(null, raw.where(), ModelRefusal.NOT_SCHEMA, describe(e));
@@ -158,7 +169,7 @@ public final class ModelHolder implements AutoCloseable {
     ModelVersion record;
     Objects.requireNonNull(value, "value");
     try {
-      record = serde.decode(value);
+      record = versions.deserialize(null, value);
     } catch (RuntimeException | Error e) {
       rethrowIfFatal(e);
       return refuse(null, where, ModelRefusal.NOT_SCHEMA, describe(e));
@@ -332,6 +343,9 @@ public final class ModelHolder implements AutoCloseable {
    * returns for everything a hostile record can cause.
    */
   private static void rethrowIfFatal(Throwable t) {
+    if (t instanceof RegistryUnavailableException e) {
+      throw e; // the schema registry is down: the record is not at fault
+    }
     if (t instanceof StackOverflowError) {
       return; // a deep structure's recursion, unwound by now
     }
