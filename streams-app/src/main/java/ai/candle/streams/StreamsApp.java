@@ -90,7 +90,8 @@ public final class StreamsApp {
   private static boolean run(IngestConfig config, ScoringConfig scoring,
       PrometheusMeterRegistry registry, MetricsServer metrics, ClipEncoders encoders)
       throws InterruptedException {
-    ModelHolder models = new ModelHolder(scoring.modelName(), config.featureWidth(), registry,
+    ModelHolder models = new ModelHolder(scoring.modelName(), config.featureWidth(),
+        scoring.pinnedVersion(), registry,
         Clock.systemUTC());
     ClassCountsView counts = ClassCountsView.start(config);
     ModelVersionFeed feed = ModelVersionFeed.start(config, scoring, models);
