@@ -44,9 +44,22 @@ public final class DemoServices implements AutoCloseable {
    * @param maxPerClass training samples the trainer keeps per class
    * @param streamsMetricsPort the streams app's Prometheus port (0: any free one)
    * @param trainerMetricsPort the trainer's (0: any free one)
+   * @param streamsArgs more settings of the streams app, as its flags (e.g. {@code --scoring-no-model dead-letter})
    */
   public record Settings(Path folder, int featureWidth, String clipModelId, int fitEpochs, int maxPerClass,
-      int streamsMetricsPort, int trainerMetricsPort) {}
+      int streamsMetricsPort, int trainerMetricsPort, List<String> streamsArgs) {
+
+    public Settings {
+      streamsArgs = List.copyOf(streamsArgs);
+    }
+
+    /** The streams app with its defaults for everything the other components do not set. */
+    public Settings(Path folder, int featureWidth, String clipModelId, int fitEpochs, int maxPerClass,
+        int streamsMetricsPort, int trainerMetricsPort) {
+      this(folder, featureWidth, clipModelId, fitEpochs, maxPerClass, streamsMetricsPort, trainerMetricsPort,
+          List.of());
+    }
+  }
 
   private final EmbeddedKafkaBroker broker;
   private final ChildService streams;
@@ -81,10 +94,12 @@ public final class DemoServices implements AutoCloseable {
       broker.createTopics(TopicSpecs.all(names, PARTITIONS, (short) 1, ModelVersions.DEFAULT_MAX_BYTES));
       String bs = broker.bootstrapServers();
       String width = Integer.toString(s.featureWidth());
+      List<String> streamsArgs = new ArrayList<>(List.of("--bootstrap-servers", bs,
+          "--state-dir", s.folder().resolve("streams-state").toString(),
+          "--feature-width", width, "--metrics-port", Integer.toString(s.streamsMetricsPort())));
+      streamsArgs.addAll(s.streamsArgs());
       ChildService streams = ChildService.start("streams-app", STREAMS_MAIN, List.of("-Xmx2g", DIRECT_MEMORY),
-          List.of("--bootstrap-servers", bs, "--state-dir", s.folder().resolve("streams-state").toString(),
-              "--feature-width", width, "--metrics-port", Integer.toString(s.streamsMetricsPort())),
-          s.folder().resolve("streams-app.log"));
+          streamsArgs, s.folder().resolve("streams-app.log"));
       started.add(0, streams);
       // one PyTorch thread: the fit leaves a core to the broker, the streams app and the trainer's own
       // extends, which publish a newly announced class within seconds

@@ -1,0 +1,378 @@
+package ai.candle.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import ai.candle.cli.demo.DemoServices;
+import ai.candle.cli.demo.TopicFollower;
+import ai.candle.core.CandleModel;
+import ai.candle.core.FastScorer;
+import ai.candle.schemas.ModelVersion;
+import ai.candle.schemas.ModelVersions;
+import ai.candle.schemas.Topic;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The operator commands ({@code send}, {@code tail predictions}, {@code models},
+ * {@code dead-letters}) against a real deployment: the embedded KRaft broker, the streams app and
+ * the trainer as child JVMs ({@link DemoServices}), the scorer dead-lettering images that arrive
+ * before any model version ({@code --scoring-no-model dead-letter}), so that replay has something
+ * to send back. One session, in order, as an operator would run it; no labelled image is sent
+ * until the end, so the trainer publishes only the versions that announcements make (INITIAL and
+ * EXTEND) and no fit changes the model under the rollback.
+ */
+class OpsCommandsTest {
+  static final int WIDTH = 16;
+  static final List<String> FIRST_CLASSES = List.of("ant", "bee", "cow");
+  static final ObjectMapper JSON = new ObjectMapper();
+
+  @TempDir static Path dir;
+  static DemoServices services;
+
+  @BeforeAll
+  static void start() throws Exception {
+    DemoServices.quietBrokerLogs();
+    services = DemoServices.start(new DemoServices.Settings(dir.resolve("run"), WIDTH, "synthetic", 2, 50, 0, 0,
+        List.of("--scoring-no-model", "dead-letter")));
+  }
+
+  @AfterAll
+  static void stop() throws Exception {
+    if (services != null) {
+      services.close();
+    }
+  }
+
+  @Test
+  void anOperatorSendsTailsRollsBackAndReplays() throws Exception {
+    String bs = services.bootstrapServers();
+
+    // 1. images before any model: the scorer dead-letters them as no_model
+    Path early = csv("early.csv", "id,feature", images("early-", 4, 0));
+    CliRun sent = ok("send", "unlabeled", "--csv", early.toString(), "--bootstrap-servers", bs);
+    assertEquals("sent 4 unlabelled images to candle.images.unlabeled at " + bs
+        + ": 4 features, 0 image files (0 B), 0 URIs", sent.out().strip());
+    await("4 no_model dead letters", () -> deadLetters(bs).path("by_reason").path("no_model").asInt() == 4);
+    JsonNode letters = deadLetters(bs);
+    assertEquals(4, letters.path("total").asInt(), letters.toPrettyString());
+    CliRun listed = ok("dead-letters", "list", "--bootstrap-servers", bs);
+    assertTrue(listed.out().contains("4 dead letters: no_model 4; 4 of those shown replayable"), listed.out());
+
+    // 2. three classes announced (with their text features): the trainer publishes a version of them
+    Path classes = csv("classes.csv", "name,feature", List.of(
+        "ant," + feature(axis(0)), "bee," + feature(axis(1)), "cow," + feature(axis(2))));
+    CliRun announced = ok("send", "classes", "--csv", classes.toString(), "--bootstrap-servers", bs, "--json");
+    assertEquals(3, JSON.readTree(announced.out()).path("announcements").asInt(), announced.out());
+    await("a version of 3 classes serves", () -> newestWith(bs, 3) >= 0 && serving() >= newestWith(bs, 3));
+    long threeClassVersion = newestWith(bs, 3);
+
+    // 3. send -> tail: each image sent yields exactly one prediction, by the serving version
+    List<String> ids = List.of("img-0", "img-1", "img-2", "img-3", "img-4", "img-5");
+    Path later = csv("later.csv", "id,feature", images("img-", ids.size(), 0));
+    Tail tail = Tail.start("tail", "predictions", "--bootstrap-servers", bs, "--json", "--timeout", "30",
+        "--max", Integer.toString(ids.size() + 4));
+    ok("send", "unlabeled", "--csv", later.toString(), "--bootstrap-servers", bs);
+    List<JsonNode> predictions = tail.untilIds(ids);
+    Map<String, Long> perId = predictions.stream().collect(Collectors.groupingBy(p -> p.path("image_id").asText(),
+        TreeMap::new, Collectors.counting()));
+    assertEquals(ids.stream().collect(Collectors.toMap(i -> i, i -> 1L, (a, b) -> a, TreeMap::new)), perId,
+        "one prediction per image sent, none of the dead-lettered ones, no duplicate");
+    for (JsonNode p : predictions) {
+      assertEquals(threeClassVersion, p.path("model_version").asLong(), p.toString());
+      assertEquals(false, p.path("prequential").asBoolean());
+      // image i%3 lies on class i%3's axis: it is the best class
+      int i = Integer.parseInt(p.path("image_id").asText().substring(4));
+      assertEquals(FIRST_CLASSES.get(i % 3), p.path("top_k").get(0).path("class_name").asText(), p.toString());
+    }
+
+    // 4. dead-letters replay: the no_model originals go back and are scored now, once each
+    Tail replayTail = Tail.start("tail", "predictions", "--bootstrap-servers", bs, "--json", "--timeout", "30",
+        "--max", "8");
+    CliRun replay = ok("dead-letters", "replay", "--reason", "no_model", "--bootstrap-servers", bs);
+    assertTrue(replay.out().contains("replayed 4 dead letters (reason no_model)"), replay.out());
+    List<String> earlyIds = List.of("early-0", "early-1", "early-2", "early-3");
+    List<JsonNode> replayed = replayTail.untilIds(earlyIds);
+    assertEquals(earlyIds, replayed.stream().map(p -> p.path("image_id").asText()).sorted().toList(),
+        "each replayed image scored exactly once");
+
+    // 4b. the text output of tail: a fresh read from the beginning shows the same predictions
+    CliRun text = ok("tail", "predictions", "--bootstrap-servers", bs, "--from-beginning", "--max", "10",
+        "--timeout", "20");
+    assertEquals(10, text.out().lines().count(), text.out());
+    assertTrue(text.out().lines().allMatch(l -> l.matches("\\S+Z  (img|early)-\\d  v\\d+  (ant|bee|cow) -?\\d.*")),
+        text.out());
+
+    // 5. a fourth class: the trainer extends the model
+    Path more = csv("more.csv", "name,feature", List.of("doe," + feature(axis(3))));
+    ok("send", "classes", "--csv", more.toString(), "--bootstrap-servers", bs);
+    await("a version of 4 classes serves", () -> newestWith(bs, 4) >= 0 && serving() >= newestWith(bs, 4));
+    long newestBefore = newest(bs);
+
+    // 6. rollback: version threeClassVersion is republished as newestBefore + 1 and serves
+    CliRun rolled = ok("models", "rollback", Long.toString(threeClassVersion), "--bootstrap-servers", bs, "--json");
+    JsonNode outcome = JSON.readTree(rolled.out());
+    long rollbackVersion = outcome.path("new_version").asLong();
+    assertEquals(newestBefore + 1, rollbackVersion, rolled.out());
+    assertEquals(3, outcome.path("classes").asInt());
+    await("the rollback serves", () -> serving() == rollbackVersion);
+    JsonNode list = JSON.readTree(ok("models", "list", "--bootstrap-servers", bs, "--json").out());
+    JsonNode last = list.path("versions").get(list.path("versions").size() - 1);
+    assertEquals(rollbackVersion, last.path("version").asLong());
+    assertEquals(3, last.path("classes").asInt());
+    JsonNode shown = JSON.readTree(ok("models", "show", "latest", "--bootstrap-servers", bs, "--json").out());
+    assertEquals(Long.toString(threeClassVersion), shown.path("hyper_parameters").path("rollback.from").asText());
+    assertTrue(shown.path("checksum_matches").asBoolean());
+    CliRun listText = ok("models", "list", "--bootstrap-servers", bs);
+    assertTrue(listText.out().lines().count() >= 4, listText.out());
+
+    //    the scorers serve the old parameters under the new number: the same scores as the old model
+    Map<Long, ModelVersion> versions = modelVersions(bs);
+    ModelVersion old = versions.get(threeClassVersion);
+    ModelVersion copy = versions.get(rollbackVersion);
+    assertEquals(old.getChecksum(), copy.getChecksum());
+    assertEquals(old.getParameters(), copy.getParameters());
+    Tail afterRollback = Tail.start("tail", "predictions", "--bootstrap-servers", bs, "--json", "--timeout", "30",
+        "--max", "3");
+    Path probe = csv("probe.csv", "id,feature", images("probe-", 3, 3));
+    ok("send", "unlabeled", "--csv", probe.toString(), "--bootstrap-servers", bs);
+    List<JsonNode> probed = afterRollback.untilIds(List.of("probe-0", "probe-1", "probe-2"));
+    CandleModel oldModel = ModelVersions.fromRecord(old, WIDTH);
+    try (FastScorer scorer = FastScorer.prepare(oldModel)) {
+      for (JsonNode p : probed) {
+        assertEquals(rollbackVersion, p.path("model_version").asLong(), p.toString());
+        Set<String> named = new java.util.HashSet<>();
+        p.path("top_k").forEach(s -> named.add(s.path("class_name").asText()));
+        assertEquals(Set.copyOf(FIRST_CLASSES), named, "the rolled-back model knows 3 classes, not doe: " + p);
+        int i = Integer.parseInt(p.path("image_id").asText().substring(6));
+        float[] scores = scorer.score(image(i, 3));
+        float[] got = new float[3];
+        float[] want = new float[3];
+        for (int k = 0; k < 3; k++) {
+          JsonNode s = p.path("top_k").get(k);
+          got[k] = (float) s.path("score").asDouble();
+          want[k] = scores[oldModel.classNames().indexOf(s.path("class_name").asText())];
+        }
+        assertArrayEquals(want, got, 1e-4f, "scores of the old parameters: " + p);
+      }
+    }
+
+    // 7. pin: checks the version and prints the scorer setting
+    CliRun pin = ok("models", "pin", Long.toString(rollbackVersion), "--bootstrap-servers", bs);
+    assertTrue(pin.out().contains("scoring.model.pin=" + rollbackVersion), pin.out());
+    assertTrue(pin.out().contains("CANDLE_SCORING_MODEL_PIN=" + rollbackVersion), pin.out());
+    CliRun noSuch = CliRun.of("models", "pin", "999", "--bootstrap-servers", bs);
+    assertEquals(2, noSuch.exitCode(), noSuch.err());
+    assertTrue(noSuch.err().contains("no version 999"), noSuch.err());
+
+    // 8. labelled images: tail --prequential shows them with their label, judged
+    Path labeled = csv("labeled.csv", "id,label,feature", List.of(
+        "lab-0,ant," + feature(image(0, 0)), "lab-1,bee," + feature(image(1, 0)), "lab-2,ant," + feature(image(2, 0))));
+    Tail preq = Tail.start("tail", "predictions", "--bootstrap-servers", bs, "--json", "--prequential",
+        "--timeout", "30", "--max", "3");
+    CliRun sentLabeled = ok("send", "labeled", "--csv", labeled.toString(), "--bootstrap-servers", bs, "--json");
+    assertEquals(3, JSON.readTree(sentLabeled.out()).path("sent").asInt());
+    for (JsonNode p : preq.untilIds(List.of("lab-0", "lab-1", "lab-2"))) {
+      assertTrue(p.path("prequential").asBoolean(), p.toString());
+      boolean right = p.path("top_k").get(0).path("class_name").asText().equals(p.path("true_label").asText());
+      assertEquals(right, p.path("correct").asBoolean(), p.toString());
+      assertEquals(p.path("image_id").asText().equals("lab-2") ? "ant" : p.path("image_id").asText().equals("lab-0")
+          ? "ant" : "bee", p.path("true_label").asText());
+    }
+    services.assertAlive("after the session");
+  }
+
+  @Test
+  void sendChecksItsWholeInputFirstAndSendsNothingOnAMistake() throws Exception {
+    Path bad = csv("bad.csv", "id,feature", List.of("a,1 2 3", "b,1 2", "c,1 x 3"));
+    CliRun run = CliRun.of("send", "unlabeled", "--csv", bad.toString(), "--bootstrap-servers", "localhost:1");
+    assertEquals(2, run.exitCode(), run.err());
+    assertEquals(List.of("candle send: " + bad + ":3: the feature has 2 values, expected 3 like the first one of the input "
+        + "(and 1 more problem); nothing was sent"), run.errLines());
+    CliRun dry = CliRun.of("send", "classes", "--csv", csv("c.csv", "name,aliases", List.of("owl,strix|hoot"))
+        .toString(), "--dry-run", "--bootstrap-servers", "localhost:1");
+    assertEquals(0, dry.exitCode(), dry.err());
+    assertEquals("would send 1 class announcement to candle.classes.announcements at localhost:1", dry.out().strip());
+  }
+
+  // ---- helpers
+
+  static CliRun ok(String... args) {
+    CliRun run = CliRun.of(args);
+    assertEquals(0, run.exitCode(), String.join(" ", args) + ": " + run.err());
+    return run;
+  }
+
+  static float[] axis(int j) {
+    float[] f = new float[WIDTH];
+    f[j] = 1;
+    return f;
+  }
+
+  /** Image i: on class (i + shift) % 3's axis, with a little of the next axes. */
+  static float[] image(int i, int shift) {
+    float[] f = axis((i + shift) % 3);
+    f[4 + i % 8] = 0.2f;
+    f[(i + shift + 1) % 3] = 0.1f * (i % 4);
+    return f;
+  }
+
+  static String feature(float[] f) {
+    List<String> parts = new ArrayList<>();
+    for (float x : f) {
+      parts.add(Float.toString(x));
+    }
+    return String.join(" ", parts);
+  }
+
+  static List<String> images(String prefix, int n, int shift) {
+    List<String> rows = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      rows.add(prefix + i + "," + feature(image(i, shift)));
+    }
+    return rows;
+  }
+
+  static Path csv(String name, String header, List<String> rows) throws Exception {
+    Path p = dir.resolve(name);
+    List<String> lines = new ArrayList<>(List.of(header));
+    lines.addAll(rows);
+    Files.write(p, lines);
+    return p;
+  }
+
+  static JsonNode deadLetters(String bs) {
+    try {
+      return JSON.readTree(ok("dead-letters", "list", "--bootstrap-servers", bs, "--json").out());
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static JsonNode models(String bs) throws Exception {
+    return JSON.readTree(ok("models", "list", "--bootstrap-servers", bs, "--json").out()).path("versions");
+  }
+
+  /** The newest version with this many classes, -1 if none. */
+  static long newestWith(String bs, int classes) {
+    try {
+      long best = -1;
+      for (JsonNode v : models(bs)) {
+        if (v.path("classes").asInt() == classes) {
+          best = Math.max(best, v.path("version").asLong());
+        }
+      }
+      return best;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  static long newest(String bs) throws Exception {
+    long best = -1;
+    for (JsonNode v : models(bs)) {
+      best = Math.max(best, v.path("version").asLong());
+    }
+    return best;
+  }
+
+  /** The streams app's candle_model_version gauge; -1 when none serves. */
+  static long serving() {
+    try {
+      String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
+          services.streamsMetrics().toString().replace("0.0.0.0", "127.0.0.1"))).build(),
+          HttpResponse.BodyHandlers.ofString()).body();
+      Matcher m = Pattern.compile("(?m)^candle_model_version(?:\\{[^}]*\\})? (\\S+)$").matcher(body);
+      if (!m.find()) {
+        return -1;
+      }
+      double v = Double.parseDouble(m.group(1));
+      return Double.isNaN(v) ? -1 : (long) v;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** Every version on the models topic, decoded with the services' serde. */
+  static Map<Long, ModelVersion> modelVersions(String bs) throws Exception {
+    Topic<String, ModelVersion> topic = services.topics().models();
+    Map<Long, ModelVersion> out = new ConcurrentHashMap<>();
+    try (TopicFollower f = new TopicFollower(bs, List.of(topic.name()), "test-models", (r, at) -> {
+      ModelVersion v = topic.valueSerde().deserializer().deserialize(topic.name(), r.value());
+      out.put(v.getVersion(), v);
+    })) {
+      await("the models topic read", () -> out.size() >= 3);
+      Thread.sleep(1000);
+    }
+    return new HashMap<>(out);
+  }
+
+  static void await(String what, BooleanSupplier done) throws InterruptedException {
+    long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
+    while (!done.getAsBoolean()) {
+      services.assertAlive("waiting for " + what);
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      Thread.sleep(300);
+    }
+  }
+
+  /** {@code candle tail predictions --json} running in the background, started once it follows. */
+  record Tail(CompletableFuture<Integer> exit, StringWriter out, StringWriter err) {
+    static Tail start(String... args) throws InterruptedException {
+      StringWriter out = new StringWriter();
+      StringWriter err = new StringWriter();
+      var cmd = Main.commandLine();
+      cmd.setOut(new PrintWriter(out, true));
+      cmd.setErr(new PrintWriter(err, true));
+      CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> cmd.execute(args));
+      Tail t = new Tail(exit, out, err);
+      await("tail to follow", () -> err.toString().contains("following") || exit.isDone());
+      return t;
+    }
+
+    /** The predictions printed, once every id has one, or the tail ended (waits a moment for duplicates). */
+    List<JsonNode> untilIds(List<String> ids) throws Exception {
+      await("predictions of " + ids, () -> exit.isDone() || ids.stream().allMatch(id -> out.toString()
+          .contains("\"image_id\":\"" + id + "\"")));
+      Thread.sleep(1500);
+      List<JsonNode> lines = new ArrayList<>();
+      for (String l : out.toString().lines().toList()) {
+        lines.add(JSON.readTree(l));
+      }
+      assertNotEquals(null, lines);
+      assertTrue(ids.stream().allMatch(id -> lines.stream().anyMatch(p -> p.path("image_id").asText().equals(id))),
+          String.format(Locale.ROOT, "predictions of %s; tail printed %s, stderr %s", ids, out, err));
+      return lines;
+    }
+  }
+}
