@@ -223,6 +223,28 @@ class OpsCommandsTest {
     assertEquals("would send 1 class announcement to candle.classes.announcements at localhost:1", dry.out().strip());
   }
 
+  @Test
+  void everyOperatorCommandsHelpListsAndExplainsEachOption() {
+    List<List<String>> commands = List.of(List.of("send"), List.of("tail", "predictions"), List.of("models", "list"),
+        List.of("models", "show"), List.of("models", "rollback"), List.of("models", "pin"),
+        List.of("dead-letters", "list"), List.of("dead-letters", "replay"));
+    for (List<String> command : commands) {
+      List<String> args = new ArrayList<>(command);
+      args.add("--help");
+      CliRun run = CliRun.of(args.toArray(String[]::new));
+      assertEquals(0, run.exitCode(), command + ": " + run.err());
+      assertTrue(run.err().isBlank(), command + " --help warns: " + run.err());
+      picocli.CommandLine target = Main.commandLine();
+      for (String c : command) {
+        target = target.getSubcommands().get(c);
+      }
+      for (picocli.CommandLine.Model.OptionSpec o : target.getCommandSpec().options()) {
+        assertTrue(run.out().contains(o.longestName()), command + ": " + o.longestName() + " missing");
+        assertTrue(!String.join(" ", o.description()).isBlank(), command + ": " + o.longestName() + " undescribed");
+      }
+    }
+  }
+
   // ---- helpers
 
   static CliRun ok(String... args) {
