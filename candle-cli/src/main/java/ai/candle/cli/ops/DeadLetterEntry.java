@@ -1,6 +1,5 @@
 package ai.candle.cli.ops;
 
-import ai.candle.schemas.AvroSerde;
 import ai.candle.schemas.DeadLetter;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -32,7 +31,6 @@ record DeadLetterEntry(String id, String reason, String detail, String errorClas
 
   /** The topic the streams app writes when it lost a record's origin (a registry conflict without one). */
   static final String UNKNOWN_TOPIC = "unknown";
-  private static final AvroSerde<DeadLetter> SERDE = AvroSerde.of(DeadLetter.class);
 
   /** A dead letter read off the topic, decoded. */
   record Found(ConsumerRecord<byte[], byte[]> record, DeadLetter letter) {
@@ -48,12 +46,13 @@ record DeadLetterEntry(String id, String reason, String detail, String errorClas
   /** Reads every dead letter, partition by partition; records that are not dead letters go to {@code unreadable}. */
   static void read(KafkaOptions kafka, String topic, Duration timeout, Consumer<Found> found,
       Consumer<String> unreadable) {
+    var serde = kafka.topics().deadLetter().valueSerde().deserializer();
     TopicSnapshot.read(kafka.clientConfig(), Map.of(), topic, timeout, r -> {
       if (r.value() == null) {
         return;
       }
       try {
-        found.accept(new Found(r, SERDE.decode(r.value())));
+        found.accept(new Found(r, serde.deserialize(topic, r.value())));
       } catch (SerializationException e) {
         unreadable.accept(r.topic() + "-" + r.partition() + "@" + r.offset() + ": not a dead letter ("
             + e.getMessage() + ")");

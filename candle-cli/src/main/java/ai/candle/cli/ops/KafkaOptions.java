@@ -1,6 +1,8 @@
 package ai.candle.cli.ops;
 
 import ai.candle.cli.internals.UserException;
+import ai.candle.schemas.TopicNames;
+import ai.candle.schemas.Topics;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.file.Files;
@@ -55,6 +57,31 @@ public final class KafkaOptions {
     config.putAll(settings);
     config.put(CommonClientConfigs.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
     return config;
+  }
+
+  /**
+   * The topics with these names and the serdes the services use: every operator command encodes
+   * and decodes through them, never through a serde of its own.
+   */
+  public Topics topics(TopicNames names) {
+    return Topics.of(names);
+  }
+
+  /** The topics with the default names (for decoding: a serde does not depend on the name). */
+  public Topics topics() {
+    return topics(TopicNames.defaults());
+  }
+
+  /**
+   * The default topic names with some replaced (a command's --topic): {@code replace} maps a
+   * default name to the one to use.
+   */
+  static TopicNames names(java.util.function.UnaryOperator<String> replace) {
+    TopicNames d = TopicNames.defaults();
+    return new TopicNames(replace.apply(d.labeledImages()), replace.apply(d.unlabeledImages()),
+        replace.apply(d.classAnnouncements()), replace.apply(d.classes()), replace.apply(d.classCounts()),
+        replace.apply(d.features()), replace.apply(d.models()), replace.apply(d.predictions()),
+        replace.apply(d.deadLetter()));
   }
 
   /** The bootstrap servers the command connects to. */

@@ -1,7 +1,6 @@
 package ai.candle.cli.ops;
 
 import ai.candle.core.io.ModelCodec;
-import ai.candle.schemas.AvroSerde;
 import ai.candle.schemas.ModelClass;
 import ai.candle.schemas.ModelVersion;
 import ai.candle.schemas.ModelVersions;
@@ -39,7 +38,6 @@ record ModelEntry(String model, long version, String origin, int classes, int ba
     long recordBytes, long parameterBytes, Map<String, Double> weights, Map<String, Double> holdoutMetrics,
     String clipModelId, int featureWidth, int partition, long offset) {
 
-  private static final AvroSerde<ModelVersion> SERDE = AvroSerde.of(ModelVersion.class);
   private static final Map<String, String> WEIGHTS = Map.of("weights.text", "text", "weights.prior", "prior",
       "weights.head", "head", "weights.baseOffset", "base_offset");
 
@@ -60,13 +58,14 @@ record ModelEntry(String model, long version, String origin, int classes, int ba
    */
   static void read(KafkaOptions kafka, String topic, Duration timeout, Consumer<Found> found,
       Consumer<String> unreadable) {
+    var serde = kafka.topics().models().valueSerde().deserializer();
     TopicSnapshot.read(kafka.clientConfig(), ModelVersions.consumerConfig(ModelVersions.DEFAULT_MAX_BYTES), topic,
         timeout, r -> {
           if (r.value() == null) {
             return;
           }
           try {
-            found.accept(new Found(r, SERDE.deserializer().deserialize(topic, r.value())));
+            found.accept(new Found(r, serde.deserialize(topic, r.value())));
           } catch (SerializationException e) {
             unreadable.accept(r.topic() + "-" + r.partition() + "@" + r.offset() + ": not a model version ("
                 + e.getMessage() + ")");

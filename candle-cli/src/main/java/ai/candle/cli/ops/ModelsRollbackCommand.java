@@ -144,7 +144,7 @@ final class ModelsRollbackCommand implements Callable<Integer> {
   }
 
   private RecordMetadata publish(String model, ModelVersion copy) throws Exception {
-    Topics topics = Topics.of(withModels(topic));
+    Topics topics = kafka.topics(KafkaOptions.names(n -> n.equals(TopicNames.defaults().models()) ? topic : n));
     Map<String, Object> config = new HashMap<>(ModelVersions.producerConfig(ModelVersions.DEFAULT_MAX_BYTES));
     config.put(ProducerConfig.ACKS_CONFIG, "all");
     config.putAll(kafka.clientConfig());
@@ -152,12 +152,6 @@ final class ModelsRollbackCommand implements Callable<Integer> {
         topics.models().valueSerde().serializer())) {
       return producer.send(new ProducerRecord<>(topics.models().name(), model, copy)).get();
     }
-  }
-
-  private static TopicNames withModels(String models) {
-    TopicNames d = TopicNames.defaults();
-    return new TopicNames(d.labeledImages(), d.unlabeledImages(), d.classAnnouncements(), d.classes(),
-        d.classCounts(), d.features(), models, d.predictions(), d.deadLetter());
   }
 
   private Outcome outcome(String model, ModelVersion old, long next, long newestBefore, RecordMetadata m) {

@@ -143,7 +143,7 @@ public final class SendCommand implements Callable<Integer> {
       throw new UserException("--feature-width must be positive, got " + featureWidth);
     }
     List<SendEvent> events = read(kind);
-    Topics topics = Topics.of(names(kind));
+    Topics topics = kafka.topics(names(kind));
     String target = kind == SendKind.LABELED ? topics.labeledImages().name()
         : kind == SendKind.UNLABELED ? topics.unlabeledImages().name() : topics.classAnnouncements().name();
     if (!dryRun) {
@@ -197,11 +197,9 @@ public final class SendCommand implements Callable<Integer> {
 
   private TopicNames names(SendKind kind) {
     TopicNames d = TopicNames.defaults();
-    String t = topic;
-    return new TopicNames(kind == SendKind.LABELED && t != null ? t : d.labeledImages(),
-        kind == SendKind.UNLABELED && t != null ? t : d.unlabeledImages(),
-        kind == SendKind.CLASSES && t != null ? t : d.classAnnouncements(), d.classes(), d.classCounts(),
-        d.features(), d.models(), d.predictions(), d.deadLetter());
+    String target = kind == SendKind.LABELED ? d.labeledImages()
+        : kind == SendKind.UNLABELED ? d.unlabeledImages() : d.classAnnouncements();
+    return KafkaOptions.names(name -> topic != null && name.equals(target) ? topic : name);
   }
 
   /** Sends every event, then waits for every acknowledgement. */

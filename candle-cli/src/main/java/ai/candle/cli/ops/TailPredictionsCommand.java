@@ -2,7 +2,6 @@ package ai.candle.cli.ops;
 
 import ai.candle.cli.demo.TopicFollower;
 import ai.candle.cli.internals.UserException;
-import ai.candle.schemas.AvroSerde;
 import ai.candle.schemas.Prediction;
 import ai.candle.schemas.TopicNames;
 import java.io.PrintWriter;
@@ -37,8 +36,6 @@ import picocli.CommandLine.Spec;
       ""
     })
 final class TailPredictionsCommand implements Callable<Integer> {
-  private static final AvroSerde<Prediction> SERDE = AvroSerde.of(Prediction.class);
-
   @Spec CommandSpec spec;
 
   @Mixin KafkaOptions kafka;
@@ -119,7 +116,7 @@ final class TailPredictionsCommand implements Callable<Integer> {
   private Line decode(ConsumerRecord<String, byte[]> r) {
     Prediction p;
     try {
-      p = SERDE.decode(r.value());
+      p = kafka.topics().predictions().valueSerde().deserializer().deserialize(r.topic(), r.value());
     } catch (SerializationException e) {
       spec.commandLine().getErr().printf("candle tail predictions: skipped %s-%d@%d: not a Prediction (%s)%n",
           r.topic(), r.partition(), r.offset(), e.getMessage());
