@@ -224,6 +224,46 @@ class OpsCommandsTest {
   }
 
   @Test
+  void sendReadsImageFilesFromADirectoryAndRowsFromStdin() throws Exception {
+    Path images = dir.resolve("images");
+    byte[] png = {(byte) 0x89, 'P', 'N', 'G', 13, 10, 26, 10, 0, 0, 0, 13};
+    byte[] jpeg = {(byte) 0xff, (byte) 0xd8, (byte) 0xff, (byte) 0xe0, 0, 16};
+    Files.createDirectories(images.resolve("cat"));
+    Files.createDirectories(images.resolve("dog"));
+    Files.write(images.resolve("cat/a.png"), png);
+    Files.write(images.resolve("cat/b.jpg"), jpeg);
+    Files.write(images.resolve("dog/c.png"), png);
+    Files.write(images.resolve("dog/.hidden.txt"), new byte[] {1});
+    CliRun labeled = CliRun.of("send", "labeled", "--dir", images.toString(), "--dry-run", "--json",
+        "--bootstrap-servers", "localhost:1");
+    assertEquals(0, labeled.exitCode(), labeled.err());
+    JsonNode summary = JSON.readTree(labeled.out());
+    assertEquals(3, summary.path("image_files").asInt(), labeled.out());
+    assertEquals(png.length * 2 + jpeg.length, summary.path("image_bytes").asInt(), labeled.out());
+    assertEquals("candle.images.labeled", summary.path("topic").asText());
+    CliRun classes = CliRun.of("send", "classes", "--dir", images.toString(), "--dry-run",
+        "--bootstrap-servers", "localhost:1");
+    assertEquals("would send 2 class announcements to candle.classes.announcements at localhost:1",
+        classes.out().strip(), "one per folder");
+    Files.write(images.resolve("dog/notes.txt"), new byte[] {1});
+    CliRun notImage = CliRun.of("send", "unlabeled", "--dir", images.toString(), "--dry-run");
+    assertEquals(2, notImage.exitCode(), notImage.out());
+    assertTrue(notImage.err().contains("notes.txt: is not an image file"), notImage.err());
+
+    java.io.InputStream stdin = System.in;
+    try {
+      System.setIn(new java.io.ByteArrayInputStream(("{\"id\": \"s-1\", \"feature\": [1, 0, 0]}\n"
+          + "{\"id\": \"s-2\", \"uri\": \"https://example.org/x.png\"}\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      CliRun piped = CliRun.of("send", "unlabeled", "--jsonl", "-", "--dry-run", "--bootstrap-servers", "localhost:1");
+      assertEquals(0, piped.exitCode(), piped.err());
+      assertEquals("would send 2 unlabelled images to candle.images.unlabeled at localhost:1: 1 feature, "
+          + "0 image files (0 B), 1 URI", piped.out().strip());
+    } finally {
+      System.setIn(stdin);
+    }
+  }
+
+  @Test
   void everyOperatorCommandsHelpListsAndExplainsEachOption() {
     List<List<String>> commands = List.of(List.of("send"), List.of("tail", "predictions"), List.of("models", "list"),
         List.of("models", "show"), List.of("models", "rollback"), List.of("models", "pin"),
