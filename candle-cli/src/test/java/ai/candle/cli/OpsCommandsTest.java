@@ -185,6 +185,12 @@ class OpsCommandsTest {
       }
     }
 
+    // 6b. the trainer's next version comes after the rollback's number, so the scorers serve it
+    Path fifth = csv("fifth.csv", "name,feature", List.of("elk," + feature(axis(4))));
+    ok("send", "classes", "--csv", fifth.toString(), "--bootstrap-servers", bs);
+    await("a version of 5 classes serves", () -> newestWith(bs, 5) >= 0 && serving() >= newestWith(bs, 5));
+    assertEquals(rollbackVersion + 1, newestWith(bs, 5), "the trainer continued after the rollback's number");
+
     // 7. pin: checks the version and prints the scorer setting
     CliRun pin = ok("models", "pin", Long.toString(rollbackVersion), "--bootstrap-servers", bs);
     assertTrue(pin.out().contains("scoring.model.pin=" + rollbackVersion), pin.out());

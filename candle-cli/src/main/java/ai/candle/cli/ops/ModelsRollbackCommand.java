@@ -35,10 +35,9 @@ import picocli.CommandLine.Spec;
           + "hyper-parameter " + ModelsRollbackCommand.FROM_KEY + " naming the version it repeats. The scorers serve "
           + "any version newer than theirs, so every scorer swaps to it within moments, without a restart.",
       "",
-      "The trainer's next version (its next fit, or an extend when a class is announced) is newer again and "
-          + "replaces the rollback; to hold a version, pin it in the scorers (candle models pin). While the trainer "
-          + "runs, its next version number may equal the rollback's: the scorers ignore that one (not newer), and "
-          + "the one after serves.",
+      "The trainer's next version (its next fit, or an extend when a class is announced) is numbered after the "
+          + "rollback (the trainer notices other writers on the topic) and replaces it; to hold a version, pin it "
+          + "in the scorers (candle models pin).",
       "",
       "The models topic is compacted: only versions the log cleaner has not removed yet can be rolled back to.",
       ""
