@@ -36,9 +36,10 @@ import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import ai.candle.schemas.WireFormat;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -56,51 +57,59 @@ class OpsCommandsTest {
   static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir static Path dir;
+  /** The deployment of the running session test. */
   static DemoServices services;
+  /** How the commands reach it: the broker, and in the registry wire format the registry. */
+  static List<String> connect = List.of();
 
-  @BeforeAll
-  static void start() throws Exception {
+  @ParameterizedTest
+  @EnumSource(WireFormat.class)
+  void anOperatorSendsTailsRollsBackAndReplays(WireFormat format) throws Exception {
     DemoServices.quietBrokerLogs();
-    services = DemoServices.start(new DemoServices.Settings(dir.resolve("run"), WIDTH, "synthetic", 2, 50, 0, 0,
-        List.of("--scoring-no-model", "dead-letter")));
-  }
-
-  @AfterAll
-  static void stop() throws Exception {
-    if (services != null) {
-      services.close();
+    try (DemoServices started = DemoServices.start(new DemoServices.Settings(dir.resolve("run-" + format), WIDTH,
+        "synthetic", 2, 50, 0, 0, format, List.of("--scoring-no-model", "dead-letter")))) {
+      services = started;
+      List<String> args = new ArrayList<>(List.of("--bootstrap-servers", started.bootstrapServers()));
+      if (format == WireFormat.REGISTRY) {
+        args.addAll(List.of("--serde", "registry", "--registry-url",
+            started.serde().registryUrl().orElseThrow().toString()));
+      }
+      connect = List.copyOf(args);
+      session(started.bootstrapServers(), format.name().toLowerCase(Locale.ROOT) + "-");
+    } finally {
+      services = null;
+      connect = List.of();
     }
   }
 
-  @Test
-  void anOperatorSendsTailsRollsBackAndReplays() throws Exception {
-    String bs = services.bootstrapServers();
+  /** The session; {@code prefix} starts every file name. */
+  private static void session(String bs, String prefix) throws Exception {
 
     // 1. images before any model: the scorer dead-letters them as no_model
-    Path early = csv("early.csv", "id,feature", images("early-", 4, 0));
-    CliRun sent = ok("send", "unlabeled", "--csv", early.toString(), "--bootstrap-servers", bs);
+    Path early = csv(prefix + "early.csv", "id,feature", images("early-", 4, 0));
+    CliRun sent = op("send", "unlabeled", "--csv", early.toString());
     assertEquals("sent 4 unlabelled images to candle.images.unlabeled at " + bs
         + ": 4 features, 0 image files (0 B), 0 URIs", sent.out().strip());
-    await("4 no_model dead letters", () -> deadLetters(bs).path("by_reason").path("no_model").asInt() == 4);
-    JsonNode letters = deadLetters(bs);
+    await("4 no_model dead letters", () -> deadLetters().path("by_reason").path("no_model").asInt() == 4);
+    JsonNode letters = deadLetters();
     assertEquals(4, letters.path("total").asInt(), letters.toPrettyString());
-    CliRun listed = ok("dead-letters", "list", "--bootstrap-servers", bs);
+    CliRun listed = op("dead-letters", "list");
     assertTrue(listed.out().contains("4 dead letters: no_model 4; 4 of those shown replayable"), listed.out());
 
     // 2. three classes announced (with their text features): the trainer publishes a version of them
-    Path classes = csv("classes.csv", "name,feature", List.of(
+    Path classes = csv(prefix + "classes.csv", "name,feature", List.of(
         "ant," + feature(axis(0)), "bee," + feature(axis(1)), "cow," + feature(axis(2))));
-    CliRun announced = ok("send", "classes", "--csv", classes.toString(), "--bootstrap-servers", bs, "--json");
+    CliRun announced = op("send", "classes", "--csv", classes.toString(), "--json");
     assertEquals(3, JSON.readTree(announced.out()).path("announcements").asInt(), announced.out());
-    await("a version of 3 classes serves", () -> newestWith(bs, 3) >= 0 && serving() >= newestWith(bs, 3));
-    long threeClassVersion = newestWith(bs, 3);
+    await("a version of 3 classes serves", () -> newestWith(3) >= 0 && serving() >= newestWith(3));
+    long threeClassVersion = newestWith(3);
 
     // 3. send -> tail: each image sent yields exactly one prediction, by the serving version
     List<String> ids = List.of("img-0", "img-1", "img-2", "img-3", "img-4", "img-5");
-    Path later = csv("later.csv", "id,feature", images("img-", ids.size(), 0));
-    Tail tail = Tail.start("tail", "predictions", "--bootstrap-servers", bs, "--json", "--timeout", "30",
+    Path later = csv(prefix + "later.csv", "id,feature", images("img-", ids.size(), 0));
+    Tail tail = Tail.start("tail", "predictions", "--json", "--timeout", "30",
         "--max", Integer.toString(ids.size() + 4));
-    ok("send", "unlabeled", "--csv", later.toString(), "--bootstrap-servers", bs);
+    op("send", "unlabeled", "--csv", later.toString());
     List<JsonNode> predictions = tail.untilIds(ids);
     Map<String, Long> perId = predictions.stream().collect(Collectors.groupingBy(p -> p.path("image_id").asText(),
         TreeMap::new, Collectors.counting()));
@@ -115,9 +124,9 @@ class OpsCommandsTest {
     }
 
     // 4. dead-letters replay: the no_model originals go back and are scored now, once each
-    Tail replayTail = Tail.start("tail", "predictions", "--bootstrap-servers", bs, "--json", "--timeout", "30",
+    Tail replayTail = Tail.start("tail", "predictions", "--json", "--timeout", "30",
         "--max", "8");
-    CliRun replay = ok("dead-letters", "replay", "--reason", "no_model", "--bootstrap-servers", bs);
+    CliRun replay = op("dead-letters", "replay", "--reason", "no_model");
     assertTrue(replay.out().contains("replayed 4 dead letters (reason no_model)"), replay.out());
     List<String> earlyIds = List.of("early-0", "early-1", "early-2", "early-3");
     List<JsonNode> replayed = replayTail.untilIds(earlyIds);
@@ -125,33 +134,33 @@ class OpsCommandsTest {
         "each replayed image scored exactly once");
 
     // 4b. the text output of tail: a fresh read from the beginning shows the same predictions
-    CliRun text = ok("tail", "predictions", "--bootstrap-servers", bs, "--from-beginning", "--max", "10",
+    CliRun text = op("tail", "predictions", "--from-beginning", "--max", "10",
         "--timeout", "20");
     assertEquals(10, text.out().lines().count(), text.out());
     assertTrue(text.out().lines().allMatch(l -> l.matches("\\S+Z  (img|early)-\\d  v\\d+  (ant|bee|cow) -?\\d.*")),
         text.out());
 
     // 5. a fourth class: the trainer extends the model
-    Path more = csv("more.csv", "name,feature", List.of("doe," + feature(axis(3))));
-    ok("send", "classes", "--csv", more.toString(), "--bootstrap-servers", bs);
-    await("a version of 4 classes serves", () -> newestWith(bs, 4) >= 0 && serving() >= newestWith(bs, 4));
-    long newestBefore = newest(bs);
+    Path more = csv(prefix + "more.csv", "name,feature", List.of("doe," + feature(axis(3))));
+    op("send", "classes", "--csv", more.toString());
+    await("a version of 4 classes serves", () -> newestWith(4) >= 0 && serving() >= newestWith(4));
+    long newestBefore = newest();
 
     // 6. rollback: version threeClassVersion is republished as newestBefore + 1 and serves
-    CliRun rolled = ok("models", "rollback", Long.toString(threeClassVersion), "--bootstrap-servers", bs, "--json");
+    CliRun rolled = op("models", "rollback", Long.toString(threeClassVersion), "--json");
     JsonNode outcome = JSON.readTree(rolled.out());
     long rollbackVersion = outcome.path("new_version").asLong();
     assertEquals(newestBefore + 1, rollbackVersion, rolled.out());
     assertEquals(3, outcome.path("classes").asInt());
     await("the rollback serves", () -> serving() == rollbackVersion);
-    JsonNode list = JSON.readTree(ok("models", "list", "--bootstrap-servers", bs, "--json").out());
+    JsonNode list = JSON.readTree(op("models", "list", "--json").out());
     JsonNode last = list.path("versions").get(list.path("versions").size() - 1);
     assertEquals(rollbackVersion, last.path("version").asLong());
     assertEquals(3, last.path("classes").asInt());
-    JsonNode shown = JSON.readTree(ok("models", "show", "latest", "--bootstrap-servers", bs, "--json").out());
+    JsonNode shown = JSON.readTree(op("models", "show", "latest", "--json").out());
     assertEquals(Long.toString(threeClassVersion), shown.path("hyper_parameters").path("rollback.from").asText());
     assertTrue(shown.path("checksum_matches").asBoolean());
-    CliRun listText = ok("models", "list", "--bootstrap-servers", bs);
+    CliRun listText = op("models", "list");
     assertTrue(listText.out().lines().count() >= 4, listText.out());
 
     //    the scorers serve the old parameters under the new number: the same scores as the old model
@@ -160,10 +169,10 @@ class OpsCommandsTest {
     ModelVersion copy = versions.get(rollbackVersion);
     assertEquals(old.getChecksum(), copy.getChecksum());
     assertEquals(old.getParameters(), copy.getParameters());
-    Tail afterRollback = Tail.start("tail", "predictions", "--bootstrap-servers", bs, "--json", "--timeout", "30",
+    Tail afterRollback = Tail.start("tail", "predictions", "--json", "--timeout", "30",
         "--max", "3");
-    Path probe = csv("probe.csv", "id,feature", images("probe-", 3, 3));
-    ok("send", "unlabeled", "--csv", probe.toString(), "--bootstrap-servers", bs);
+    Path probe = csv(prefix + "probe.csv", "id,feature", images("probe-", 3, 3));
+    op("send", "unlabeled", "--csv", probe.toString());
     List<JsonNode> probed = afterRollback.untilIds(List.of("probe-0", "probe-1", "probe-2"));
     CandleModel oldModel = ModelVersions.fromRecord(old, WIDTH);
     try (FastScorer scorer = FastScorer.prepare(oldModel)) {
@@ -186,25 +195,25 @@ class OpsCommandsTest {
     }
 
     // 6b. the trainer's next version comes after the rollback's number, so the scorers serve it
-    Path fifth = csv("fifth.csv", "name,feature", List.of("elk," + feature(axis(4))));
-    ok("send", "classes", "--csv", fifth.toString(), "--bootstrap-servers", bs);
-    await("a version of 5 classes serves", () -> newestWith(bs, 5) >= 0 && serving() >= newestWith(bs, 5));
-    assertEquals(rollbackVersion + 1, newestWith(bs, 5), "the trainer continued after the rollback's number");
+    Path fifth = csv(prefix + "fifth.csv", "name,feature", List.of("elk," + feature(axis(4))));
+    op("send", "classes", "--csv", fifth.toString());
+    await("a version of 5 classes serves", () -> newestWith(5) >= 0 && serving() >= newestWith(5));
+    assertEquals(rollbackVersion + 1, newestWith(5), "the trainer continued after the rollback's number");
 
     // 7. pin: checks the version and prints the scorer setting
-    CliRun pin = ok("models", "pin", Long.toString(rollbackVersion), "--bootstrap-servers", bs);
+    CliRun pin = op("models", "pin", Long.toString(rollbackVersion));
     assertTrue(pin.out().contains("scoring.model.pin=" + rollbackVersion), pin.out());
     assertTrue(pin.out().contains("CANDLE_SCORING_MODEL_PIN=" + rollbackVersion), pin.out());
-    CliRun noSuch = CliRun.of("models", "pin", "999", "--bootstrap-servers", bs);
+    CliRun noSuch = CliRun.of(with("models", "pin", "999"));
     assertEquals(2, noSuch.exitCode(), noSuch.err());
     assertTrue(noSuch.err().contains("no version 999"), noSuch.err());
 
     // 8. labelled images: tail --prequential shows them with their label, judged
-    Path labeled = csv("labeled.csv", "id,label,feature", List.of(
+    Path labeled = csv(prefix + "labeled.csv", "id,label,feature", List.of(
         "lab-0,ant," + feature(image(0, 0)), "lab-1,bee," + feature(image(1, 0)), "lab-2,ant," + feature(image(2, 0))));
-    Tail preq = Tail.start("tail", "predictions", "--bootstrap-servers", bs, "--json", "--prequential",
+    Tail preq = Tail.start("tail", "predictions", "--json", "--prequential",
         "--timeout", "30", "--max", "3");
-    CliRun sentLabeled = ok("send", "labeled", "--csv", labeled.toString(), "--bootstrap-servers", bs, "--json");
+    CliRun sentLabeled = op("send", "labeled", "--csv", labeled.toString(), "--json");
     assertEquals(3, JSON.readTree(sentLabeled.out()).path("sent").asInt());
     for (JsonNode p : preq.untilIds(List.of("lab-0", "lab-1", "lab-2"))) {
       assertTrue(p.path("prequential").asBoolean(), p.toString());
@@ -293,6 +302,18 @@ class OpsCommandsTest {
 
   // ---- helpers
 
+  /** The command with the session's connection arguments. */
+  static String[] with(String... args) {
+    List<String> all = new ArrayList<>(List.of(args));
+    all.addAll(connect);
+    return all.toArray(String[]::new);
+  }
+
+  /** A command of the session, which must succeed. */
+  static CliRun op(String... args) {
+    return ok(with(args));
+  }
+
   static CliRun ok(String... args) {
     CliRun run = CliRun.of(args);
     assertEquals(0, run.exitCode(), String.join(" ", args) + ": " + run.err());
@@ -337,23 +358,23 @@ class OpsCommandsTest {
     return p;
   }
 
-  static JsonNode deadLetters(String bs) {
+  static JsonNode deadLetters() {
     try {
-      return JSON.readTree(ok("dead-letters", "list", "--bootstrap-servers", bs, "--json").out());
+      return JSON.readTree(op("dead-letters", "list", "--json").out());
     } catch (Exception e) {
       throw new IllegalStateException(e);
     }
   }
 
-  static JsonNode models(String bs) throws Exception {
-    return JSON.readTree(ok("models", "list", "--bootstrap-servers", bs, "--json").out()).path("versions");
+  static JsonNode models() throws Exception {
+    return JSON.readTree(op("models", "list", "--json").out()).path("versions");
   }
 
   /** The newest version with this many classes, -1 if none. */
-  static long newestWith(String bs, int classes) {
+  static long newestWith(int classes) {
     try {
       long best = -1;
-      for (JsonNode v : models(bs)) {
+      for (JsonNode v : models()) {
         if (v.path("classes").asInt() == classes) {
           best = Math.max(best, v.path("version").asLong());
         }
@@ -364,9 +385,9 @@ class OpsCommandsTest {
     }
   }
 
-  static long newest(String bs) throws Exception {
+  static long newest() throws Exception {
     long best = -1;
-    for (JsonNode v : models(bs)) {
+    for (JsonNode v : models()) {
       best = Math.max(best, v.path("version").asLong());
     }
     return best;
@@ -403,10 +424,16 @@ class OpsCommandsTest {
     return new HashMap<>(out);
   }
 
+  static void awaitQuietly(String what, BooleanSupplier done) throws InterruptedException {
+    await(what, done);
+  }
+
   static void await(String what, BooleanSupplier done) throws InterruptedException {
     long deadline = System.nanoTime() + Duration.ofSeconds(90).toNanos();
     while (!done.getAsBoolean()) {
-      services.assertAlive("waiting for " + what);
+      if (services != null) {
+        services.assertAlive("waiting for " + what);
+      }
       if (System.nanoTime() > deadline) {
         throw new AssertionError("timed out waiting for " + what);
       }
@@ -422,9 +449,10 @@ class OpsCommandsTest {
       var cmd = Main.commandLine();
       cmd.setOut(new PrintWriter(out, true));
       cmd.setErr(new PrintWriter(err, true));
-      CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> cmd.execute(args));
+      String[] all = with(args);
+      CompletableFuture<Integer> exit = CompletableFuture.supplyAsync(() -> cmd.execute(all));
       Tail t = new Tail(exit, out, err);
-      await("tail to follow", () -> err.toString().contains("following") || exit.isDone());
+      awaitQuietly("tail to follow", () -> err.toString().contains("following") || exit.isDone());
       return t;
     }
 

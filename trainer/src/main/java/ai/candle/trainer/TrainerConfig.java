@@ -4,6 +4,8 @@ import ai.candle.core.HyperParameters;
 import ai.candle.service.Setting;
 import ai.candle.service.Settings;
 import ai.candle.service.SettingsSpec;
+import ai.candle.service.WireSettings;
+import ai.candle.schemas.SerdeConfig;
 import ai.candle.schemas.ModelVersions;
 import ai.candle.schemas.TopicNames;
 import java.time.Duration;
@@ -35,6 +37,7 @@ public record TrainerConfig(
     String device,
     int modelMaxBytes,
     TopicNames topics,
+    SerdeConfig serde,
     String metricsAddress,
     int metricsPort,
     Map<String, String> kafkaOverrides) {
@@ -95,7 +98,8 @@ public record TrainerConfig(
   static final List<Setting<?>> SETTINGS = List.of(BOOTSTRAP_SERVERS, MODEL_NAME, CLIP_MODEL_ID, FEATURE_WIDTH,
       STORE_MAX_PER_CLASS, HOLDOUT_PERCENT, HOLDOUT_MAX_PER_CLASS, REFIT_SAMPLES, REFIT_FRACTION, REFIT_INTERVAL,
       GATE_TOLERANCE, FIT_EPOCHS, FIT_BATCH_SIZE, FIT_LEARNING_RATE, FIT_HEAD, FIT_SEED, FIT_DEVICE, MODEL_MAX_BYTES,
-      METRICS_ADDRESS, METRICS_PORT, TOPIC_CLASSES, TOPIC_CLASS_COUNTS, TOPIC_FEATURES, TOPIC_MODELS);
+      METRICS_ADDRESS, METRICS_PORT, TOPIC_CLASSES, TOPIC_CLASS_COUNTS, TOPIC_FEATURES, TOPIC_MODELS,
+      WireSettings.SERDE, WireSettings.REGISTRY_URL);
 
   /** The trainer's settings, loaded in layers and documented from their declarations. */
   public static final SettingsSpec SPEC = new SettingsSpec("TrainerApp",
@@ -105,6 +109,7 @@ public record TrainerConfig(
   public TrainerConfig {
     Objects.requireNonNull(hyperParameters, "hyperParameters");
     Objects.requireNonNull(topics, "topics");
+    Objects.requireNonNull(serde, "serde");
     kafkaOverrides = Map.copyOf(kafkaOverrides);
   }
 
@@ -134,8 +139,14 @@ public record TrainerConfig(
     return new TrainerConfig(s.get(BOOTSTRAP_SERVERS), s.get(MODEL_NAME), s.get(CLIP_MODEL_ID), s.get(FEATURE_WIDTH),
         s.get(STORE_MAX_PER_CLASS), s.get(HOLDOUT_PERCENT), s.get(HOLDOUT_MAX_PER_CLASS), s.get(REFIT_SAMPLES),
         s.get(REFIT_FRACTION), s.get(REFIT_INTERVAL), s.get(GATE_TOLERANCE), hp, s.get(FIT_HEAD).equals("auto"),
-        s.get(FIT_DEVICE), s.get(MODEL_MAX_BYTES), topics, s.get(METRICS_ADDRESS), s.get(METRICS_PORT),
+        s.get(FIT_DEVICE), s.get(MODEL_MAX_BYTES), topics,
+        SerdeConfig.of(s.get(WireSettings.SERDE), s.get(WireSettings.REGISTRY_URL)), s.get(METRICS_ADDRESS), s.get(METRICS_PORT),
         s.passThrough());
+  }
+
+  /** The trainer's topics, their values in the configured wire format. */
+  public ai.candle.schemas.Topics topicSerdes() {
+    return ai.candle.schemas.Topics.of(topics, serde);
   }
 
   /** How the fit chooses its score weights: the defaults, without the head when {@code fit.head=off}. */

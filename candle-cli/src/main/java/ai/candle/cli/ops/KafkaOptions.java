@@ -1,6 +1,7 @@
 package ai.candle.cli.ops;
 
 import ai.candle.cli.internals.UserException;
+import ai.candle.schemas.SerdeConfig;
 import ai.candle.schemas.TopicNames;
 import ai.candle.schemas.Topics;
 import java.io.IOException;
@@ -43,6 +44,18 @@ public final class KafkaOptions {
           + "(sasl.jaas.config, ssl.*.password) off the command line and out of the shell's history.")
   Path settingsFile;
 
+  @Option(names = "--serde", paramLabel = "FORMAT", defaultValue = "single-object",
+      description = "The wire format the command writes, as the services' serde setting: single-object (Avro "
+          + "single-object encoding) or registry (Confluent framing with a schema id; needs --registry-url). Both "
+          + "are read. Default: ${DEFAULT-VALUE}.")
+  String serde = "single-object";
+
+  @Option(names = "--registry-url", paramLabel = "URL",
+      description = "The schema registry's Confluent-compatible REST API, as the services' registry.url (e.g. "
+          + "http://localhost:8080/apis/ccompat/v7): needed to write with --serde registry and to read "
+          + "registry-framed values.")
+  String registryUrl;
+
   /**
    * The client settings: the file's, then --kafka-config's, then the bootstrap servers. Silences
    * the Kafka clients' own log lines (a retry warning per second while a broker is out of reach):
@@ -64,7 +77,16 @@ public final class KafkaOptions {
    * and decodes through them, never through a serde of its own.
    */
   public Topics topics(TopicNames names) {
-    return Topics.of(names);
+    return Topics.of(names, serdeConfig());
+  }
+
+  /** The wire format and registry of --serde and --registry-url, as the services read them. */
+  public SerdeConfig serdeConfig() {
+    try {
+      return SerdeConfig.of(serde, registryUrl);
+    } catch (IllegalArgumentException e) {
+      throw new UserException(e.getMessage().replace("registry.url", "--registry-url") + " (--serde, --registry-url)");
+    }
   }
 
   /** The topics with the default names (for decoding: a serde does not depend on the name). */

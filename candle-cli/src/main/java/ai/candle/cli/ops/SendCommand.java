@@ -38,7 +38,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     description = {
       "Send labelled images, unlabelled images or class announcements to the service's input topics, as a "
-          + "producer of the service would (Avro single-object encoding, keyed by image id or class name). Images are "
+          + "producer of the service would (Avro values in the wire format of --serde, keyed by image id or class name). Images are "
           + "image files (their bytes, for the streams app's image encoder), URIs, or precomputed CLIP features (float "
           + "lists); classes carry a prompt, a template, aliases and optionally their text feature.",
       "",
