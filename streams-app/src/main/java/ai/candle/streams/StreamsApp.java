@@ -94,8 +94,9 @@ public final class StreamsApp {
     Topics topics = config.topicSerdes();
     // in the registry wire format: a registry that is down or refuses a schema stops the app here
     topics.registerSchemas();
-    ModelHolder models = new ModelHolder(scoring.modelName(), config.featureWidth(), registry,
-        Clock.systemUTC(), topics.models().valueSerde().deserializer());
+    ModelHolder models = new ModelHolder(scoring.modelName(), config.featureWidth(),
+        scoring.pinnedVersion(), registry, Clock.systemUTC(),
+        topics.models().valueSerde().deserializer());
     ClassCountsView counts = ClassCountsView.start(config);
     ModelVersionFeed feed = ModelVersionFeed.start(config, scoring, models);
     Scoring shared = Scoring.of(scoring, models, counts, registry);

@@ -44,6 +44,11 @@ import org.slf4j.LoggerFactory;
  *       written whole or not at all. It is refused before sending when over {@code
  *       model.max.bytes}; the send waits for the broker's ack at most {@link #PUBLISH_TIMEOUT}; a
  *       failure says which settings to change. The producer is idempotent with {@code acks=all}.
+ *   <li><b>Other writers</b>: before each publish, the models topic's end offsets are compared
+ *       with those after the trainer's own last write; when something else wrote there (say
+ *       {@code candle models rollback}, which republishes an older version under the next number),
+ *       the topic is read again and the version sequence continues after its highest version, so
+ *       that the trainer's next version is newer than the rollback and the scorers serve it.
  * </ul>
  *
  * One publish runs at a time (the trainer publishes under its own lock as well); {@link #close}
@@ -66,6 +71,11 @@ final class VersionLog implements AutoCloseable {
   private final Topics topics;
   private final AtomicLong lastVersion = new AtomicLong(-1);
   private KafkaProducer<String, ModelVersion> producer;
+  /** Reads the models topic's end offsets before each publish (see "Other writers"). */
+  private KafkaConsumer<String, byte[]> ends;
+  private List<TopicPartition> modelPartitions = List.of();
+  /** The end offsets after the trainer's own last write, or as recovered. */
+  private final Map<TopicPartition, Long> knownEnds = new HashMap<>();
   private long nextVersion;
 
   VersionLog(TrainerConfig config) {
@@ -83,6 +93,9 @@ final class VersionLog implements AutoCloseable {
   synchronized ServingVersion open() {
     producer = new KafkaProducer<>(producerSettings(config), new StringSerializer(),
         topics.models().valueSerde().serializer());
+    ends = new KafkaConsumer<>(consumerSettings(config), new StringDeserializer(), new ByteArrayDeserializer());
+    modelPartitions = partitions(ends, topics.models().name());
+    knownEnds.putAll(ends.endOffsets(modelPartitions));
     ModelVersion latest = readLatest();
     long max = latest == null ? -1 : latest.getVersion();
     nextVersion = max + 1;
@@ -117,6 +130,7 @@ final class VersionLog implements AutoCloseable {
    * @throws PublishFailedException when it is too large, the broker refused it or did not answer
    */
   synchronized long publish(VersionDraft draft) {
+    skipVersionsOfOtherWriters();
     long version = nextVersion++;
     long start = System.nanoTime();
     CandleModel model = draft.model();
@@ -137,10 +151,40 @@ final class VersionLog implements AutoCloseable {
     return version;
   }
 
+  /**
+   * When the models topic grew beyond the trainer's own writes, continues the version sequence
+   * after the highest version on it. A failure to look is logged: the publish goes on.
+   */
+  private void skipVersionsOfOtherWriters() {
+    if (ends == null) {
+      return;
+    }
+    try {
+      Map<TopicPartition, Long> now = ends.endOffsets(modelPartitions, Duration.ofSeconds(10));
+      boolean grew = now.entrySet().stream().anyMatch(e -> e.getValue() > knownEnds.getOrDefault(e.getKey(), 0L));
+      if (!grew) {
+        return;
+      }
+      ModelVersion latest = readLatest();
+      if (latest != null && latest.getVersion() >= nextVersion) {
+        LOG.info("Version {} of model '{}' was published by another writer (e.g. candle models rollback);"
+            + " versions continue at {}", latest.getVersion(), config.modelName(), latest.getVersion() + 1);
+        nextVersion = latest.getVersion() + 1;
+      }
+      knownEnds.putAll(now);
+    } catch (RuntimeException e) {
+      LOG.warn("Could not check the models topic for other writers' versions ({}); publishing version {}",
+          e.toString(), nextVersion);
+    }
+  }
+
   private void send(ModelVersion record, long version) {
     try {
-      producer.send(new ProducerRecord<>(topics.models().name(), config.modelName(), record))
-          .get(PUBLISH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      org.apache.kafka.clients.producer.RecordMetadata m =
+          producer.send(new ProducerRecord<>(topics.models().name(), config.modelName(), record))
+              .get(PUBLISH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      TopicPartition written = new TopicPartition(m.topic(), m.partition());
+      knownEnds.merge(written, m.offset() + 1, Math::max);
     } catch (ExecutionException e) {
       throw new PublishFailedException("Publishing version " + version + " ("
           + ModelVersions.parameterBytes(record) + " bytes) to " + topics.models().name()
@@ -211,6 +255,11 @@ final class VersionLog implements AutoCloseable {
   public void close() {
     if (producer != null) {
       producer.close(Duration.ofSeconds(10));
+    }
+    synchronized (this) {
+      if (ends != null) {
+        ends.close(Duration.ofSeconds(2));
+      }
     }
   }
 

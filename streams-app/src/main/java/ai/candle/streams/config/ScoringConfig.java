@@ -21,6 +21,7 @@ import org.apache.kafka.streams.StreamsConfig;
  * @param catchUpMs how long a scorer that takes a partition over waits to serve at least the
  *     version the partition was scored with before (versions never go backwards on a partition)
  * @param modelName the key of this model's versions on the models topic
+ * @param pinnedVersion the only model version this scorer serves; -1: the newest, whichever it is
  * @param modelMaxBytes the largest model version record read (consumer fetch sizes)
  * @param metricsAddress where the Prometheus endpoint listens
  * @param metricsPort its port; 0 picks a free one (logged)
@@ -33,6 +34,7 @@ public record ScoringConfig(
     int accuracyWindow,
     int catchUpMs,
     String modelName,
+    long pinnedVersion,
     int modelMaxBytes,
     String metricsAddress,
     int metricsPort) {
@@ -59,6 +61,10 @@ public record ScoringConfig(
           + " scored with before.").validate(v -> v >= 0, "must not be negative");
   static final Setting<String> MODEL_NAME = Setting.text("model.name", "candle",
       "The key of this model's versions on the models topic.");
+  static final Setting<Long> MODEL_PIN = Setting.longInt("scoring.model.pin", -1,
+      "Pins the scorer to this model version: it serves that version once it reads it on the models topic"
+          + " (still there: the topic is compacted) and ignores every other; -1 serves the newest. See"
+          + " candle models pin.").validate(v -> v >= -1, "must be a version number, or -1 for none");
   static final Setting<Integer> MODEL_MAX_BYTES = Setting.positiveInt("model.max.bytes",
       ModelVersions.DEFAULT_MAX_BYTES, "The largest model version record read, in bytes.");
   static final Setting<String> METRICS_ADDRESS = Setting.text("metrics.address", "0.0.0.0",
@@ -69,7 +75,7 @@ public record ScoringConfig(
 
   /** Every scoring setting, in the order the documents list them. */
   static final List<Setting<?>> SETTINGS = List.of(APPLICATION_ID, TOP_K, NO_MODEL, WORST_CLASSES, ACCURACY_WINDOW,
-      CATCH_UP_MS, MODEL_NAME, MODEL_MAX_BYTES, METRICS_ADDRESS, METRICS_PORT);
+      CATCH_UP_MS, MODEL_NAME, MODEL_PIN, MODEL_MAX_BYTES, METRICS_ADDRESS, METRICS_PORT);
 
   public ScoringConfig {
     java.util.Objects.requireNonNull(noModel, "scoring.no-model");
@@ -105,7 +111,7 @@ public record ScoringConfig(
 
   static ScoringConfig from(Settings s) {
     return new ScoringConfig(s.get(APPLICATION_ID), s.get(TOP_K), NoModelPolicy.parse(s.get(NO_MODEL), NO_MODEL.name()),
-        s.get(WORST_CLASSES), s.get(ACCURACY_WINDOW), s.get(CATCH_UP_MS), s.get(MODEL_NAME), s.get(MODEL_MAX_BYTES),
+        s.get(WORST_CLASSES), s.get(ACCURACY_WINDOW), s.get(CATCH_UP_MS), s.get(MODEL_NAME), s.get(MODEL_PIN), s.get(MODEL_MAX_BYTES),
         s.get(METRICS_ADDRESS), s.get(METRICS_PORT));
   }
 }
