@@ -22,6 +22,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -73,6 +74,7 @@ public final class Trainer implements AutoCloseable {
   private final CountDownLatch caughtUp = new CountDownLatch(1);
   private final Counter skippedRecords;
   private final ClassMetrics classMetrics;
+  private final AtomicLong fitsFinished = new AtomicLong();
   private KafkaConsumer<String, byte[]> consumer;
   private Thread consumerThread;
   private volatile boolean closing;
@@ -143,6 +145,14 @@ public final class Trainer implements AutoCloseable {
   /** Why the consumer stopped, or null while it runs. */
   public Throwable failure() {
     return consumerFailure;
+  }
+
+  /**
+   * Fits that ran to an end so far, whatever the outcome (promoted, rejected, failed, or nothing
+   * registered to fit): tests and scripts wait on it instead of on the clock.
+   */
+  public long fitsFinished() {
+    return fitsFinished.get();
   }
 
   /** The message of the last failed publish, or null. */
@@ -239,6 +249,14 @@ public final class Trainer implements AutoCloseable {
     if (closing) {
       return;
     }
+    try {
+      fitSnapshot(reasons);
+    } finally {
+      fitsFinished.incrementAndGet();
+    }
+  }
+
+  private void fitSnapshot(Set<String> reasons) {
     TrainingSnapshot snap = inputs.snapshot(COUNTS_WAIT);
     policy.snapshotTaken(snap.mark());
     if (!snap.hasTrainingSamples()) {

@@ -134,10 +134,14 @@ final class TrainerRun implements AutoCloseable {
     producer.send(new ProducerRecord<>(topic, key, value)).get();
   }
 
-  /** Every version on the models topic so far, read as documented (ModelVersions.consumerConfig). */
+  /**
+   * Every committed version on the models topic so far, read as documented
+   * (ModelVersions.consumerConfig) and as the scorers read it ({@code read_committed}).
+   */
   List<ModelVersion> versions() {
     Map<String, Object> props = new HashMap<>(ModelVersions.consumerConfig(ModelVersions.DEFAULT_MAX_BYTES));
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     List<ModelVersion> out = new ArrayList<>();
     try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
       TopicPartition p = new TopicPartition(names.models(), 0);
