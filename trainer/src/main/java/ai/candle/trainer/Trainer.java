@@ -59,6 +59,8 @@ public final class Trainer implements AutoCloseable {
   public static final String CAUGHT_UP_MESSAGE = "candle trainer caught up";
   /** Logged when a version starts to be encoded and sent ("Published version" follows its ack). */
   public static final String PUBLISHING_MESSAGE = "Publish started: version";
+  /** Logged once when another trainer of the model took over (TrainerApp then exits with its own status). */
+  public static final String FENCED_MESSAGE = "candle trainer fenced";
   static final Duration COUNTS_WAIT = Duration.ofSeconds(2);
 
   private final TrainerConfig config;
@@ -79,7 +81,8 @@ public final class Trainer implements AutoCloseable {
   private Thread consumerThread;
   private volatile boolean closing;
   private volatile ServingVersion serving;
-  private volatile Throwable consumerFailure;
+  private volatile Throwable failure;
+  private volatile boolean fenced;
   private volatile String lastPublishError;
 
   public Trainer(TrainerConfig config, MeterRegistry meters) {
@@ -142,9 +145,14 @@ public final class Trainer implements AutoCloseable {
     return versions.lastVersion();
   }
 
-  /** Why the consumer stopped, or null while it runs. */
+  /** Why the trainer stopped (its consumer failed, or it was fenced), or null while it runs. */
   public Throwable failure() {
-    return consumerFailure;
+    return failure;
+  }
+
+  /** Whether another trainer of this model fenced this one ({@link #failure} says so too). */
+  public boolean fenced() {
+    return fenced;
   }
 
   /**
@@ -186,10 +194,10 @@ public final class Trainer implements AutoCloseable {
       }
     } catch (WakeupException e) {
       if (!closing) {
-        consumerFailure = e;
+        failure = e;
       }
     } catch (RuntimeException e) {
-      consumerFailure = e;
+      failure = e;
       LOG.error("The trainer's consumer stopped", e);
     } finally {
       consumer.close(Duration.ofSeconds(5));
@@ -236,6 +244,8 @@ public final class Trainer implements AutoCloseable {
           : VersionDraft.extending(s, missing, config.featureWidth());
       try {
         publish(draft);
+      } catch (VersionLog.FencedException e) {
+        return;
       } catch (RuntimeException e) {
         policy.extendFailed(ClassRegistry.names(missing));
         throw e;
@@ -251,6 +261,8 @@ public final class Trainer implements AutoCloseable {
     }
     try {
       fitSnapshot(reasons);
+    } catch (VersionLog.FencedException e) {
+      LOG.debug("The fit's version was not published: this trainer was fenced");
     } finally {
       fitsFinished.incrementAndGet();
     }
@@ -321,6 +333,9 @@ public final class Trainer implements AutoCloseable {
     long version;
     try {
       version = versions.publish(draft);
+    } catch (VersionLog.FencedException e) {
+      stopFenced(e);
+      throw e;
     } catch (VersionLog.PublishFailedException e) {
       Counter.builder("candle.trainer.publish.failures")
           .description("Versions that could not be published").register(meters).increment();
@@ -330,6 +345,21 @@ public final class Trainer implements AutoCloseable {
     ServingVersion previous = serving;
     serving = ServingVersion.published(version, draft);
     recordScorable(previous, draft.model(), Instant.now());
+  }
+
+  /** Another trainer took over: this one stops consuming, fitting and publishing. */
+  private void stopFenced(VersionLog.FencedException e) {
+    if (fenced) {
+      return;
+    }
+    fenced = true;
+    failure = e;
+    LOG.error("{}: {}", FENCED_MESSAGE, e.getMessage());
+    closing = true;
+    timer.shutdownNow();
+    if (consumer != null) {
+      consumer.wakeup();
+    }
   }
 
   /** The time to scorable of each class that this version is the first to contain. */

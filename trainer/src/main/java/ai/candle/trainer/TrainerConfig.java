@@ -18,6 +18,8 @@ import java.util.Objects;
  * property                 default        meaning
  * bootstrap.servers        localhost:9092
  * model.name               candle         key of the versions on the models topic
+ * transactional.id         (derived)      the publishing producer's; empty: candle-trainer-&lt;model.name&gt;.
+ *                                         A trainer started with the same id fences the running one
  * clip.model.id            clip           which CLIP the features come from (recorded in versions)
  * feature.width            512            D
  * store.max.per.class      100            training samples kept per class (reservoir)
@@ -46,6 +48,7 @@ import java.util.Objects;
 public record TrainerConfig(
     String bootstrapServers,
     String modelName,
+    String transactionalId,
     String clipModelId,
     int featureWidth,
     int storeMaxPerClass,
@@ -66,7 +69,7 @@ public record TrainerConfig(
 
   static final List<String> TOPIC_KEYS =
       List.of("topic.classes", "topic.class-counts", "topic.features", "topic.models");
-  static final List<String> KEYS = List.of("bootstrap.servers", "model.name", "clip.model.id",
+  static final List<String> KEYS = List.of("bootstrap.servers", "model.name", "transactional.id", "clip.model.id",
       "feature.width", "store.max.per.class", "holdout.percent", "holdout.max.per.class",
       "refit.samples", "refit.fraction", "refit.interval.seconds", "gate.tolerance", "fit.epochs",
       "fit.batch.size", "fit.learning.rate", "fit.head", "fit.seed", "fit.device",
@@ -79,6 +82,7 @@ public record TrainerConfig(
   public TrainerConfig {
     LayeredSettings.requireText(bootstrapServers, "bootstrap.servers");
     LayeredSettings.requireText(modelName, "model.name");
+    LayeredSettings.requireText(transactionalId, "transactional.id");
     LayeredSettings.requireText(clipModelId, "clip.model.id");
     LayeredSettings.requirePositive(featureWidth, "feature.width");
     LayeredSettings.requirePositive(storeMaxPerClass, "store.max.per.class");
@@ -133,7 +137,7 @@ public record TrainerConfig(
         d.classAnnouncements(), s.get("topic.classes"), s.get("topic.class-counts"),
         s.get("topic.features"), s.get("topic.models"), d.predictions(), d.deadLetter());
     return new TrainerConfig(s.get("bootstrap.servers"), s.get("model.name"),
-        s.get("clip.model.id"), LayeredSettings.intOf(s, "feature.width"),
+        transactionalId(s.get("transactional.id"), s.get("model.name")), s.get("clip.model.id"), LayeredSettings.intOf(s, "feature.width"),
         LayeredSettings.intOf(s, "store.max.per.class"), LayeredSettings.intOf(s, "holdout.percent"),
         LayeredSettings.intOf(s, "holdout.max.per.class"), LayeredSettings.intOf(s, "refit.samples"),
         LayeredSettings.doubleOf(s, "refit.fraction"),
@@ -141,6 +145,11 @@ public record TrainerConfig(
         LayeredSettings.doubleOf(s, "gate.tolerance"), hp, fitHead(s.get("fit.head")), s.get("fit.device"),
         LayeredSettings.intOf(s, "model.max.bytes"), topics, s.get("metrics.address"),
         LayeredSettings.intOf(s, "metrics.port"), SETTINGS.passThrough(s));
+  }
+
+  /** The configured id, or {@code candle-trainer-<model.name>} when none is given. */
+  private static String transactionalId(String configured, String modelName) {
+    return configured.isBlank() ? "candle-trainer-" + modelName : configured;
   }
 
   private static boolean fitHead(String value) {
@@ -161,6 +170,7 @@ public record TrainerConfig(
     Map<String, String> d = new HashMap<>();
     d.put("bootstrap.servers", "localhost:9092");
     d.put("model.name", "candle");
+    d.put("transactional.id", "");
     d.put("clip.model.id", "clip");
     d.put("feature.width", "512");
     d.put("store.max.per.class", "100");

@@ -14,8 +14,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -23,8 +22,11 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.errors.InvalidProducerEpochException;
+import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
@@ -37,36 +39,63 @@ import org.slf4j.LoggerFactory;
  * and how a version is published. All of the trainer's Kafka settings live here too.
  *
  * <ul>
- *   <li><b>Recovery</b> ({@link #open}) reads the models topic to its end: the next version is the
- *       highest of this model + 1, and the latest version serves again when it decodes at the
- *       configured width. Undecodable records are skipped.
+ *   <li><b>One writer per model</b>: the producer is transactional, its {@code transactional.id}
+ *       stable per model ({@code candle-trainer-<model.name>} by default). {@link #open} first
+ *       initialises it, which fences every older producer of that id (a second trainer of the
+ *       model, a zombie of a rolling update) and completes its open transaction; only then does it
+ *       read the version counter. A fenced trainer's next publish throws {@link FencedException}.
+ *   <li><b>Recovery</b> ({@link #open}) reads the models topic to its end, {@code read_committed}:
+ *       the next version is the highest of this model + 1, and the latest version serves again when
+ *       it decodes at the configured width. Undecodable records are skipped.
  *   <li><b>Publishing</b> ({@link #publish}): a version is one record, key = {@code model.name},
- *       written whole or not at all. It is refused before sending when over {@code
- *       model.max.bytes}; the send waits for the broker's ack at most {@link #PUBLISH_TIMEOUT}; a
- *       failure says which settings to change. The producer is idempotent with {@code acks=all}.
+ *       in its own transaction. It is refused before sending when over {@code model.max.bytes}; the
+ *       commit waits for the broker at most {@code max.block.ms}; a failure says which settings to
+ *       change. After a failure the producer is discarded and the next publish initialises a new
+ *       one and reads the counter again: a version whose commit outcome was unknown is found on the
+ *       topic (same number, same checksum) instead of being sent twice.
  * </ul>
  *
  * One publish runs at a time (the trainer publishes under its own lock as well); {@link #close}
- * does not wait for it: closing the producer fails a send still waiting for its ack.
+ * does not wait for it: closing the producer fails a transaction still waiting for the broker.
  */
 final class VersionLog implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(VersionLog.class);
   /** How long a poll of the trainer's consumers waits. */
   static final Duration POLL = Duration.ofMillis(100);
-  static final Duration PUBLISH_TIMEOUT = Duration.ofSeconds(60);
 
   /** A version that could not be published; the message says why and, where known, what to change. */
   static final class PublishFailedException extends IllegalStateException {
-    PublishFailedException(String message, Throwable cause) {
+    private final boolean retriable;
+
+    PublishFailedException(String message, Throwable cause, boolean retriable) {
+      super(message, cause);
+      this.retriable = retriable;
+    }
+
+    /** Whether the same version may be published by trying again (it never can when it is too large). */
+    boolean retriable() {
+      return retriable;
+    }
+  }
+
+  /** Another trainer initialised the same {@code transactional.id}: this one must not publish again. */
+  static final class FencedException extends IllegalStateException {
+    FencedException(String message, Throwable cause) {
       super(message, cause);
     }
   }
 
+  /** A version sent in a transaction whose commit did not answer: it may be on the topic. */
+  private record Unconfirmed(long version, String checksum) {}
+
   private final TrainerConfig config;
   private final Topics topics;
   private final AtomicLong lastVersion = new AtomicLong(-1);
-  private KafkaProducer<String, ModelVersion> producer;
+  /** Null before {@link #open} and after a failed publish: the next publish initialises a new one. */
+  private volatile KafkaProducer<String, ModelVersion> producer;
+  private volatile boolean closed;
   private long nextVersion;
+  private Unconfirmed unconfirmed;
 
   VersionLog(TrainerConfig config) {
     this.config = config;
@@ -74,13 +103,13 @@ final class VersionLog implements AutoCloseable {
   }
 
   /**
-   * Creates the producer and resumes the version sequence from the models topic.
+   * Initialises the transactional producer (fencing older trainers of this model), then resumes
+   * the version sequence from the models topic.
    *
    * @return the latest version, to serve again; null when there is none or it does not decode here
    */
   synchronized ServingVersion open() {
-    producer = new KafkaProducer<>(producerSettings(config), new StringSerializer(),
-        topics.models().valueSerde().serializer());
+    initProducer();
     ModelVersion latest = readLatest();
     long max = latest == null ? -1 : latest.getVersion();
     nextVersion = max + 1;
@@ -109,25 +138,30 @@ final class VersionLog implements AutoCloseable {
   }
 
   /**
-   * Publishes the next version and waits for the broker's ack.
+   * Publishes the next version in one transaction and waits for its commit.
    *
    * @return its version number
    * @throws PublishFailedException when it is too large, the broker refused it or did not answer
+   * @throws FencedException when another trainer of this model took over
    */
   synchronized long publish(VersionDraft draft) {
-    long version = nextVersion++;
     long start = System.nanoTime();
     CandleModel model = draft.model();
-    // a version is one record, written whole or not at all; a crash from here on loses at most it
-    LOG.info("{} {} ({}, {} classes)", Trainer.PUBLISHING_MESSAGE, version, draft.origin(), model.numClasses());
-    ModelVersion record = ModelVersions.toRecord(model, version, Instant.now(),
-        config.clipModelId(), draft.origin(), draft.books(), draft.metrics());
-    try {
-      ModelVersions.checkSize(record, config.modelMaxBytes());
-    } catch (RuntimeException e) {
-      throw new PublishFailedException(e.getMessage(), e);
+    ModelVersion record = checkedRecord(draft, nextVersion);
+    if (producer == null) {
+      reopen();
+      Unconfirmed committed = takeConfirmed(record);
+      if (committed != null) {
+        LOG.info("Version {} was committed before the failure that hid it; not sent again", committed.version());
+        return committed.version();
+      }
+      record = checkedRecord(draft, nextVersion);
     }
+    long version = nextVersion;
+    // a version is one record in one transaction: committed whole or not at all
+    LOG.info("{} {} ({}, {} classes)", Trainer.PUBLISHING_MESSAGE, version, draft.origin(), model.numClasses());
     send(record, version);
+    nextVersion = version + 1;
     lastVersion.set(version);
     LOG.info("Published version {} ({}, {} classes, {} base, {} bytes) in {} ms", version, draft.origin(),
         model.numClasses(), model.baseClasses(), ModelVersions.parameterBytes(record),
@@ -135,20 +169,124 @@ final class VersionLog implements AutoCloseable {
     return version;
   }
 
-  private void send(ModelVersion record, long version) {
+  private ModelVersion checkedRecord(VersionDraft draft, long version) {
+    ModelVersion record = ModelVersions.toRecord(draft.model(), version, Instant.now(),
+        config.clipModelId(), draft.origin(), draft.books(), draft.metrics());
     try {
-      producer.send(new ProducerRecord<>(topics.models().name(), config.modelName(), record))
-          .get(PUBLISH_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    } catch (ExecutionException e) {
-      throw new PublishFailedException("Publishing version " + version + " ("
-          + ModelVersions.parameterBytes(record) + " bytes) to " + topics.models().name()
-          + " failed: " + e.getCause().getMessage() + hint(e.getCause()), e.getCause());
-    } catch (TimeoutException e) {
-      throw new PublishFailedException("Publishing version " + version + " timed out after "
-          + PUBLISH_TIMEOUT + "; is the broker reachable?", e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while publishing version " + version, e);
+      ModelVersions.checkSize(record, config.modelMaxBytes());
+    } catch (RuntimeException e) {
+      throw new PublishFailedException(e.getMessage(), e, false);
+    }
+    return record;
+  }
+
+  private void send(ModelVersion record, long version) {
+    Future<RecordMetadata> sent = null;
+    try {
+      producer.beginTransaction();
+      sent = producer.send(new ProducerRecord<>(topics.models().name(), config.modelName(), record));
+      producer.commitTransaction();
+    } catch (RuntimeException e) {
+      throw failed(record, version, sendError(sent, e));
+    }
+  }
+
+  /** The send's own error when it failed (the commit's only says that the transaction did). */
+  private static Throwable sendError(Future<RecordMetadata> sent, RuntimeException commitError) {
+    if (sent != null && sent.isDone()) {
+      try {
+        sent.get();
+      } catch (ExecutionException e) {
+        return e.getCause();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    return commitError;
+  }
+
+  /** Discards the producer and says what went wrong. */
+  private RuntimeException failed(ModelVersion record, long version, Throwable error) {
+    discardProducer();
+    if (isFenced(error)) {
+      return new FencedException("another trainer initialised transactional.id '" + config.transactionalId()
+          + "' of model '" + config.modelName() + "' and publishes its versions now; this one stops (run one"
+          + " trainer per model: with compose, the cpu or the gpu profile, not both)", error);
+    }
+    unconfirmed = new Unconfirmed(version, record.getChecksum());
+    boolean tooLarge = error instanceof RecordTooLargeException;
+    return new PublishFailedException("Publishing version " + version + " ("
+        + ModelVersions.parameterBytes(record) + " bytes) to " + topics.models().name() + " failed: "
+        + error.getMessage() + hint(error), error, !tooLarge);
+  }
+
+  private static boolean isFenced(Throwable error) {
+    for (Throwable t = error; t != null; t = t.getCause()) {
+      if (t instanceof ProducerFencedException || t instanceof InvalidProducerEpochException) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private void initProducer() {
+    KafkaProducer<String, ModelVersion> created = new KafkaProducer<>(producerSettings(config),
+        new StringSerializer(), topics.models().valueSerde().serializer());
+    try {
+      // fences every older producer of this transactional.id and completes its open transaction
+      created.initTransactions();
+    } catch (RuntimeException e) {
+      created.close(Duration.ZERO);
+      throw e;
+    }
+    if (closed) {
+      created.close(Duration.ZERO);
+      throw new IllegalStateException("the version log is closed");
+    }
+    producer = created;
+  }
+
+  /** A new producer after a failure, then the counter read again: it is read after fencing, always. */
+  private void reopen() {
+    try {
+      initProducer();
+    } catch (RuntimeException e) {
+      throw new PublishFailedException("Publishing needs a new transactional producer, and initialising it failed: "
+          + e.getMessage() + "; is the broker reachable (bootstrap.servers)?", e, true);
+    }
+    ModelVersion latest;
+    try {
+      latest = readLatest();
+    } catch (RuntimeException e) {
+      discardProducer();
+      throw new PublishFailedException("Reading the version counter from " + topics.models().name()
+          + " failed: " + e.getMessage() + "; is the broker reachable (bootstrap.servers)?", e, true);
+    }
+    long max = latest == null ? -1 : latest.getVersion();
+    if (max >= nextVersion) {
+      LOG.warn("The models topic holds version {}, past this trainer's {}: versions continue at {}", max,
+          nextVersion - 1, max + 1);
+      nextVersion = max + 1;
+      lastVersion.set(max);
+    }
+    if (unconfirmed != null && (latest == null || latest.getVersion() != unconfirmed.version()
+        || !latest.getChecksum().equals(unconfirmed.checksum()))) {
+      unconfirmed = null;
+    }
+  }
+
+  /** The unconfirmed version, when the topic holds it and it is this record's model; consumed. */
+  private Unconfirmed takeConfirmed(ModelVersion record) {
+    Unconfirmed u = unconfirmed;
+    unconfirmed = null;
+    return u != null && u.checksum().equals(record.getChecksum()) ? u : null;
+  }
+
+  private void discardProducer() {
+    KafkaProducer<String, ModelVersion> p = producer;
+    producer = null;
+    if (p != null) {
+      p.close(Duration.ZERO);
     }
   }
 
@@ -207,8 +345,10 @@ final class VersionLog implements AutoCloseable {
 
   @Override
   public void close() {
-    if (producer != null) {
-      producer.close(Duration.ofSeconds(10));
+    closed = true;
+    KafkaProducer<String, ModelVersion> p = producer;
+    if (p != null) {
+      p.close(Duration.ofSeconds(10));
     }
   }
 
@@ -228,13 +368,18 @@ final class VersionLog implements AutoCloseable {
     return p;
   }
 
-  /** The versions' producer: sized for a version, idempotent, {@code acks=all}, then the overrides. */
+  /**
+   * The versions' producer: sized for a version, idempotent, {@code acks=all}, then the overrides;
+   * transactional with {@code transactional.id} (a {@code kafka.transactional.id} does not replace
+   * it: the id is what fences a second trainer).
+   */
   static Map<String, Object> producerSettings(TrainerConfig config) {
     Map<String, Object> p = new HashMap<>(ModelVersions.producerConfig(config.modelMaxBytes()));
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     p.putAll(config.kafkaOverrides());
+    p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, config.transactionalId());
     return p;
   }
 
