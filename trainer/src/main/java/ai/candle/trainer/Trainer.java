@@ -75,6 +75,7 @@ public final class Trainer implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final CountDownLatch caughtUp = new CountDownLatch(1);
   private final Counter skippedRecords;
+  private final Counter publishFailures;
   private final ClassMetrics classMetrics;
   private final AtomicLong fitsFinished = new AtomicLong();
   private KafkaConsumer<String, byte[]> consumer;
@@ -101,6 +102,8 @@ public final class Trainer implements AutoCloseable {
     this.skippedRecords = Counter.builder("candle.trainer.records.skipped")
         .description("Input records the trainer could not use (undecodable, wrong width)")
         .register(meters);
+    this.publishFailures = Counter.builder("candle.trainer.publish.failures")
+        .description("Publish attempts that failed (each retry counts)").register(meters);
     Gauge.builder("candle.trainer.model.version", versions, VersionLog::lastVersion)
         .description("Last model version this trainer published (-1: none)").register(meters);
     Gauge.builder("candle.trainer.store.samples", inputs.store(), s -> s.kept()[0])
@@ -268,12 +271,31 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
+  /** Fits a snapshot; its data counts as used once the fit is settled (below), else it asks again. */
   private void fitSnapshot(Set<String> reasons) {
     TrainingSnapshot snap = inputs.snapshot(COUNTS_WAIT);
-    policy.snapshotTaken(snap.mark());
+    RefitPolicy.Mark mark = snap.mark();
+    policy.fitStarted(mark);
+    boolean settled = false;
+    try {
+      settled = fitAndPublish(snap, reasons);
+    } finally {
+      if (settled) {
+        policy.fitSettled(mark);
+      } else {
+        policy.fitFailed();
+      }
+    }
+  }
+
+  /**
+   * Fits, gates and publishes; true once settled: the version acknowledged, the candidate rejected,
+   * or nothing to fit. False when cancelled; throws when the fit or the publish failed.
+   */
+  private boolean fitAndPublish(TrainingSnapshot snap, Set<String> reasons) {
     if (!snap.hasTrainingSamples()) {
       LOG.debug("No class has training images yet; nothing to fit ({})", reasons);
-      return;
+      return true;
     }
     CandleFit.TrainingSet data = snap.trainingSet();
     Device device = Devices.parse(config.device());
@@ -291,9 +313,11 @@ public final class Trainer implements AutoCloseable {
       LOG.info("fit weights {}: k, λ, β {}; η {}", fitted.model().weights(), fitted.prior().decision(),
           fitted.head() != null ? fitted.head().decision() : fitted.headNote());
       outcome = gateAndPublish(fitted, snap);
+      return true;
     } catch (CancellationException e) {
       outcome = "cancelled";
       LOG.info("Fit cancelled: the trainer is closing");
+      return false;
     } finally {
       Timer.builder("candle.fit.duration").description("Wall time of a full refit")
           .tag("outcome", outcome).tag("device", device.getDeviceType())
@@ -328,23 +352,49 @@ public final class Trainer implements AutoCloseable {
 
   // ---------------------------------------------------------------- publish
 
-  /** Publishes a version and serves it; the caller holds {@link #publishLock}. */
+  /**
+   * Publishes a version and serves it; the caller holds {@link #publishLock}. A failure the broker
+   * may get over (unreachable, the transaction aborted) is retried with {@link Backoff#PUBLISH} until
+   * the version is acknowledged or the trainer closes; one it cannot (too large) is thrown.
+   */
   private void publish(VersionDraft draft) {
-    long version;
-    try {
-      version = versions.publish(draft);
-    } catch (VersionLog.FencedException e) {
-      stopFenced(e);
-      throw e;
-    } catch (VersionLog.PublishFailedException e) {
-      Counter.builder("candle.trainer.publish.failures")
-          .description("Versions that could not be published").register(meters).increment();
-      lastPublishError = e.getMessage();
-      throw e;
-    }
+    long version = publishWithRetry(draft);
     ServingVersion previous = serving;
     serving = ServingVersion.published(version, draft);
     recordScorable(previous, draft.model(), Instant.now());
+  }
+
+  private long publishWithRetry(VersionDraft draft) {
+    for (int failures = 1; ; failures++) {
+      try {
+        return versions.publish(draft);
+      } catch (VersionLog.FencedException e) {
+        stopFenced(e);
+        throw e;
+      } catch (VersionLog.PublishFailedException e) {
+        publishFailures.increment();
+        lastPublishError = e.getMessage();
+        if (!e.retriable() || closing) {
+          throw e;
+        }
+        Duration wait = Backoff.PUBLISH.after(failures);
+        LOG.warn("{}; publishing again in {} s (failure {})", e.getMessage(), wait.toSeconds(), failures);
+        if (!sleepUnlessClosing(wait)) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** Sleeps; false when the trainer closes meanwhile (its workers are interrupted). */
+  private boolean sleepUnlessClosing(Duration wait) {
+    try {
+      Thread.sleep(wait.toMillis());
+      return !closing;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   /** Another trainer took over: this one stops consuming, fitting and publishing. */

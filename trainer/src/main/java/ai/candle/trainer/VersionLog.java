@@ -251,16 +251,18 @@ final class VersionLog implements AutoCloseable {
     try {
       initProducer();
     } catch (RuntimeException e) {
-      throw new PublishFailedException("Publishing needs a new transactional producer, and initialising it failed: "
-          + e.getMessage() + "; is the broker reachable (bootstrap.servers)?", e, true);
+      throw new PublishFailedException("Publishing version " + nextVersion + " failed: a new transactional"
+          + " producer could not be initialised: " + e.getMessage() + "; is the broker reachable"
+          + " (bootstrap.servers)?", e, true);
     }
     ModelVersion latest;
     try {
       latest = readLatest();
     } catch (RuntimeException e) {
       discardProducer();
-      throw new PublishFailedException("Reading the version counter from " + topics.models().name()
-          + " failed: " + e.getMessage() + "; is the broker reachable (bootstrap.servers)?", e, true);
+      throw new PublishFailedException("Publishing version " + nextVersion + " failed: the version counter"
+          + " could not be read from " + topics.models().name() + ": " + e.getMessage() + "; is the broker"
+          + " reachable (bootstrap.servers)?", e, true);
     }
     long max = latest == null ? -1 : latest.getVersion();
     if (max >= nextVersion) {

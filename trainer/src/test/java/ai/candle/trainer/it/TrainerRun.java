@@ -74,6 +74,13 @@ final class TrainerRun implements AutoCloseable {
         ProducerConfig.LINGER_MS_CONFIG, 5), new StringSerializer(), new ByteArraySerializer());
   }
 
+  /** A child JVM's log file that outlives the test: target/it-logs/NAME.log, emptied first. */
+  static java.nio.file.Path freshLogFile(String name) throws java.io.IOException {
+    java.nio.file.Path log = java.nio.file.Path.of("target", "it-logs", name + ".log").toAbsolutePath();
+    java.nio.file.Files.deleteIfExists(log);
+    return log;
+  }
+
   /** Trainer flags for this run's topics. */
   List<String> trainerArgs(String... extra) {
     List<String> args = new ArrayList<>(List.of("--bootstrap-servers", bootstrap,
