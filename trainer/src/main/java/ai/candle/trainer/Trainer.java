@@ -246,7 +246,7 @@ public final class Trainer implements AutoCloseable {
           ? VersionDraft.initial(missing, config.featureWidth(), config.hyperParameters())
           : VersionDraft.extending(s, missing, config.featureWidth());
       try {
-        publish(draft);
+        publish(List.of(draft));
       } catch (VersionLog.FencedException e) {
         return;
       } catch (RuntimeException e) {
@@ -342,9 +342,9 @@ public final class Trainer implements AutoCloseable {
     }
     VersionDraft fit = new VersionDraft(fitted.model(), Origin.FIT, snap.books(), review.versionMetrics(fitted));
     synchronized (publishLock) {
-      // classes registered while the fit ran join as virtual prototypes
+      // the fit as evaluated; classes registered while it ran follow in an EXTEND of it, same transaction
       List<ClassInfo> registered = inputs.registry().withTextExcept(Set.copyOf(fit.model().classNames()));
-      publish(fit.withClasses(registered, config.featureWidth()));
+      publish(registered.isEmpty() ? List.of(fit) : List.of(fit, fit.extension(registered, config.featureWidth())));
     }
     LOG.info("Candidate promoted: {}", decision.detail());
     return "promoted";
@@ -353,21 +353,23 @@ public final class Trainer implements AutoCloseable {
   // ---------------------------------------------------------------- publish
 
   /**
-   * Publishes a version and serves it; the caller holds {@link #publishLock}. A failure the broker
-   * may get over (unreachable, the transaction aborted) is retried with {@link Backoff#PUBLISH} until
-   * the version is acknowledged or the trainer closes; one it cannot (too large) is thrown.
+   * Publishes versions in one transaction and serves the last; the caller holds {@link
+   * #publishLock}. A failure the broker may get over (unreachable, the transaction aborted) is
+   * retried with {@link Backoff#PUBLISH} until the versions are acknowledged or the trainer closes;
+   * one it cannot (too large) is thrown.
    */
-  private void publish(VersionDraft draft) {
-    long version = publishWithRetry(draft);
-    ServingVersion previous = serving;
-    serving = ServingVersion.published(version, draft);
-    recordScorable(previous, draft.model(), Instant.now());
+  private void publish(List<VersionDraft> drafts) {
+    List<Long> numbers = publishWithRetry(drafts);
+    ServingVersion before = serving;
+    int last = drafts.size() - 1;
+    serving = ServingVersion.published(numbers.get(last), drafts.get(last));
+    recordScorable(before, drafts.get(last).model(), Instant.now());
   }
 
-  private long publishWithRetry(VersionDraft draft) {
+  private List<Long> publishWithRetry(List<VersionDraft> drafts) {
     for (int failures = 1; ; failures++) {
       try {
-        return versions.publish(draft);
+        return versions.publish(drafts);
       } catch (VersionLog.FencedException e) {
         stopFenced(e);
         throw e;

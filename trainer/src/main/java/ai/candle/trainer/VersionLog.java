@@ -9,6 +9,7 @@ import ai.candle.schemas.ModelVersions.Origin;
 import ai.candle.schemas.Topics;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -16,6 +17,7 @@ import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.LongStream;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -29,6 +31,7 @@ import org.apache.kafka.common.errors.InvalidProducerEpochException;
 import org.apache.kafka.common.errors.ProducerFencedException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
@@ -92,7 +95,7 @@ final class VersionLog implements AutoCloseable {
   private final Topics topics;
   private final AtomicLong lastVersion = new AtomicLong(-1);
   /** Null before {@link #open} and after a failed publish: the next publish initialises a new one. */
-  private volatile KafkaProducer<String, ModelVersion> producer;
+  private volatile KafkaProducer<String, byte[]> producer;
   private volatile boolean closed;
   private long nextVersion;
   private Unconfirmed unconfirmed;
@@ -144,80 +147,113 @@ final class VersionLog implements AutoCloseable {
    * @throws PublishFailedException when it is too large, the broker refused it or did not answer
    * @throws FencedException when another trainer of this model took over
    */
-  synchronized long publish(VersionDraft draft) {
+  long publish(VersionDraft draft) {
+    return publish(List.of(draft)).get(0);
+  }
+
+  /**
+   * Publishes versions, numbered in order from the next one, in one transaction (committed all or
+   * none) and waits for its commit.
+   *
+   * @return their version numbers
+   * @throws PublishFailedException when one is too large, the broker refused them or did not answer
+   * @throws FencedException when another trainer of this model took over
+   */
+  synchronized List<Long> publish(List<VersionDraft> drafts) {
     long start = System.nanoTime();
-    CandleModel model = draft.model();
-    ModelVersion record = checkedRecord(draft, nextVersion);
+    List<ModelVersion> records = checkedRecords(drafts, nextVersion);
     if (producer == null) {
       reopen();
-      Unconfirmed committed = takeConfirmed(record);
+      Unconfirmed committed = takeConfirmed(records.get(records.size() - 1));
       if (committed != null) {
         LOG.info("Version {} was committed before the failure that hid it; not sent again", committed.version());
-        return committed.version();
+        return numbers(committed.version() - drafts.size() + 1, drafts.size());
       }
-      record = checkedRecord(draft, nextVersion);
+      records = checkedRecords(drafts, nextVersion);
     }
-    long version = nextVersion;
-    // a version is one record in one transaction: committed whole or not at all
-    LOG.info("{} {} ({}, {} classes)", Trainer.PUBLISHING_MESSAGE, version, draft.origin(), model.numClasses());
-    send(record, version);
-    nextVersion = version + 1;
-    lastVersion.set(version);
-    LOG.info("Published version {} ({}, {} classes, {} base, {} bytes) in {} ms", version, draft.origin(),
-        model.numClasses(), model.baseClasses(), ModelVersions.parameterBytes(record),
-        (System.nanoTime() - start) / 1_000_000);
-    return version;
+    for (ModelVersion r : records) {
+      LOG.info("{} {} ({}, {} classes)", Trainer.PUBLISHING_MESSAGE, r.getVersion(), r.getOrigin(), r.getClasses().size());
+    }
+    send(records);
+    nextVersion += records.size();
+    lastVersion.set(nextVersion - 1);
+    for (ModelVersion r : records) {
+      LOG.info("Published version {} ({}, {} classes, {} base, {} bytes) in {} ms", r.getVersion(), r.getOrigin(),
+          r.getClasses().size(), r.getBaseClasses(), ModelVersions.parameterBytes(r),
+          (System.nanoTime() - start) / 1_000_000);
+    }
+    return numbers(records.get(0).getVersion(), records.size());
   }
 
-  private ModelVersion checkedRecord(VersionDraft draft, long version) {
-    ModelVersion record = ModelVersions.toRecord(draft.model(), version, Instant.now(),
-        config.clipModelId(), draft.origin(), draft.books(), draft.metrics());
-    try {
-      ModelVersions.checkSize(record, config.modelMaxBytes());
-    } catch (RuntimeException e) {
-      throw new PublishFailedException(e.getMessage(), e, false);
-    }
-    return record;
+  private static List<Long> numbers(long first, int count) {
+    return LongStream.range(first, first + count).boxed().toList();
   }
 
-  private void send(ModelVersion record, long version) {
-    Future<RecordMetadata> sent = null;
+  private List<ModelVersion> checkedRecords(List<VersionDraft> drafts, long first) {
+    if (drafts.isEmpty()) {
+      throw new IllegalArgumentException("nothing to publish");
+    }
+    List<ModelVersion> records = new ArrayList<>();
+    for (VersionDraft draft : drafts) {
+      ModelVersion record = ModelVersions.toRecord(draft.model(), first + records.size(), Instant.now(),
+          config.clipModelId(), draft.origin(), draft.books(), draft.metrics());
+      try {
+        ModelVersions.checkSize(record, config.modelMaxBytes());
+      } catch (RuntimeException e) {
+        throw new PublishFailedException(e.getMessage(), e, false);
+      }
+      records.add(record);
+    }
+    return records;
+  }
+
+  /** Sends the records in one transaction and commits it. */
+  private void send(List<ModelVersion> records) {
+    List<Future<RecordMetadata>> sent = new ArrayList<>();
     try {
       producer.beginTransaction();
-      sent = producer.send(new ProducerRecord<>(topics.models().name(), config.modelName(), record));
+      for (ModelVersion r : records) {
+        byte[] value = topics.models().valueSerde().serializer().serialize(topics.models().name(), r);
+        sent.add(producer.send(new ProducerRecord<>(topics.models().name(), config.modelName(), value)));
+      }
       producer.commitTransaction();
     } catch (RuntimeException e) {
-      throw failed(record, version, sendError(sent, e));
+      throw failed(records, sendError(sent, e));
     }
   }
 
-  /** The send's own error when it failed (the commit's only says that the transaction did). */
-  private static Throwable sendError(Future<RecordMetadata> sent, RuntimeException commitError) {
-    if (sent != null && sent.isDone()) {
-      try {
-        sent.get();
-      } catch (ExecutionException e) {
-        return e.getCause();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
+  /** A send's own error when one failed (the commit's only says that the transaction did). */
+  private static Throwable sendError(List<Future<RecordMetadata>> sent, RuntimeException commitError) {
+    for (Future<RecordMetadata> f : sent) {
+      if (f.isDone()) {
+        try {
+          f.get();
+        } catch (ExecutionException e) {
+          return e.getCause();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
       }
     }
     return commitError;
   }
 
   /** Discards the producer and says what went wrong. */
-  private RuntimeException failed(ModelVersion record, long version, Throwable error) {
+  private RuntimeException failed(List<ModelVersion> records, Throwable error) {
     discardProducer();
     if (isFenced(error)) {
       return new FencedException("another trainer initialised transactional.id '" + config.transactionalId()
           + "' of model '" + config.modelName() + "' and publishes its versions now; this one stops (run one"
           + " trainer per model: with compose, the cpu or the gpu profile, not both)", error);
     }
-    unconfirmed = new Unconfirmed(version, record.getChecksum());
+    ModelVersion last = records.get(records.size() - 1);
+    unconfirmed = new Unconfirmed(last.getVersion(), last.getChecksum());
+    long first = records.get(0).getVersion();
+    int bytes = records.stream().mapToInt(ModelVersions::parameterBytes).sum();
     boolean tooLarge = error instanceof RecordTooLargeException;
-    return new PublishFailedException("Publishing version " + version + " ("
-        + ModelVersions.parameterBytes(record) + " bytes) to " + topics.models().name() + " failed: "
-        + error.getMessage() + hint(error), error, !tooLarge);
+    return new PublishFailedException("Publishing version " + first
+        + (records.size() > 1 ? " to " + last.getVersion() : "") + " (" + bytes + " bytes) to "
+        + topics.models().name() + " failed: " + error.getMessage() + hint(error), error, !tooLarge);
   }
 
   private static boolean isFenced(Throwable error) {
@@ -230,8 +266,8 @@ final class VersionLog implements AutoCloseable {
   }
 
   private void initProducer() {
-    KafkaProducer<String, ModelVersion> created = new KafkaProducer<>(producerSettings(config),
-        new StringSerializer(), topics.models().valueSerde().serializer());
+    KafkaProducer<String, byte[]> created = new KafkaProducer<>(producerSettings(config),
+        new StringSerializer(), new ByteArraySerializer());
     try {
       // fences every older producer of this transactional.id and completes its open transaction
       created.initTransactions();
@@ -285,7 +321,7 @@ final class VersionLog implements AutoCloseable {
   }
 
   private void discardProducer() {
-    KafkaProducer<String, ModelVersion> p = producer;
+    KafkaProducer<String, byte[]> p = producer;
     producer = null;
     if (p != null) {
       p.close(Duration.ZERO);
@@ -348,7 +384,7 @@ final class VersionLog implements AutoCloseable {
   @Override
   public void close() {
     closed = true;
-    KafkaProducer<String, ModelVersion> p = producer;
+    KafkaProducer<String, byte[]> p = producer;
     if (p != null) {
       p.close(Duration.ofSeconds(10));
     }
