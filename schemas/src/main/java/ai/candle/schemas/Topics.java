@@ -6,8 +6,8 @@ import org.apache.kafka.common.serialization.Serdes;
 /**
  * Every topic of candle-stream, each described once (see docs/design.md, "Topics").
  *
- * <p>Keys are UTF-8 strings (image id, class name, model name) except on the dead-letter topic,
- * whose key is the rejected record's original key bytes.
+ * <p>Keys are UTF-8 strings (image id, class name, model name, a training-store entry's identity)
+ * except on the dead-letter topic, whose key is the rejected record's original key bytes.
  */
 public record Topics(
     Topic<String, LabeledImage> labeledImages,
@@ -18,7 +18,8 @@ public record Topics(
     Topic<String, FeatureRecord> features,
     Topic<String, ModelVersion> models,
     Topic<String, Prediction> predictions,
-    Topic<byte[], DeadLetter> deadLetter) {
+    Topic<byte[], DeadLetter> deadLetter,
+    Topic<String, TrainingStoreEntry> trainingStore) {
 
   /** The topics with the default names. */
   public static Topics defaults() {
@@ -37,6 +38,7 @@ public record Topics(
         new Topic<>(names.features(), Serdes.String(), AvroSerde.of(FeatureRecord.class)),
         new Topic<>(names.models(), Serdes.String(), AvroSerde.of(ModelVersion.class)),
         new Topic<>(names.predictions(), Serdes.String(), AvroSerde.of(Prediction.class)),
-        new Topic<>(names.deadLetter(), Serdes.ByteArray(), AvroSerde.of(DeadLetter.class)));
+        new Topic<>(names.deadLetter(), Serdes.ByteArray(), AvroSerde.of(DeadLetter.class)),
+        new Topic<>(names.trainingStore(), Serdes.String(), AvroSerde.of(TrainingStoreEntry.class)));
   }
 }
