@@ -100,6 +100,16 @@ final class RefitPolicy {
       }
       return new Mark(offered, Set.copyOf(baseClasses));
     }
+
+    /**
+     * This mark, counting no more training images than a store that was offered {@code
+     * storeOffered} holds: a version may account for images the restarted trainer's store no
+     * longer has (they expired before it kept them), and the triggers must count new images from
+     * what the store holds, not wait until the lost volume is seen again.
+     */
+    Mark heldBy(long storeOffered) {
+      return storeOffered >= trainOffered ? this : new Mark(storeOffered, baseClasses);
+    }
   }
 
   private final int refitSamples;

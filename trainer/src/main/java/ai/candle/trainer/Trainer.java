@@ -6,6 +6,7 @@ import ai.candle.core.CandleModel;
 import ai.candle.core.Devices;
 import ai.candle.schemas.ClassInfo;
 import ai.candle.schemas.ModelVersions.Origin;
+import ai.candle.schemas.TrainingStoreEntry;
 import ai.djl.Device;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -17,6 +18,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
@@ -68,6 +70,8 @@ public final class Trainer implements AutoCloseable {
   private final TrainerInputs inputs;
   private final RefitPolicy policy;
   private final VersionLog versions;
+  /** The training store as the training-store topic holds it; used under {@link #publishLock}. */
+  private final StoreCheckpoint checkpoint;
   /** Fits and extends publish under it, so each publishes against the version it extended. */
   private final Object publishLock = new Object();
   private final CoalescingWorker fitWorker;
@@ -92,6 +96,7 @@ public final class Trainer implements AutoCloseable {
     this.inputs = new TrainerInputs(config);
     this.policy = RefitPolicy.of(config);
     this.versions = new VersionLog(config);
+    this.checkpoint = new StoreCheckpoint(config.modelName(), inputs.featuresTopic());
     this.fitWorker = new CoalescingWorker("candle-trainer-fit", this::fitOnce);
     this.extendWorker = new CoalescingWorker("candle-trainer-extend", reasons -> extendOnce());
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -115,11 +120,13 @@ public final class Trainer implements AutoCloseable {
   }
 
   /**
-   * Resumes the version sequence from the models topic, then starts consuming. Returns once the
-   * consumer runs; {@link #awaitCaughtUp} waits for the replay.
+   * Resumes the version sequence from the models topic and restores the training store, then
+   * starts consuming. Returns once the consumer runs; {@link #awaitCaughtUp} waits for the replay.
    */
   public void start() {
-    serving = versions.open();
+    VersionLog.Recovery recovery = versions.open();
+    serving = recovery.serving();
+    restoreStore(recovery.store());
     consumer = new KafkaConsumer<>(VersionLog.consumerSettings(config), new StringDeserializer(),
         new ByteArrayDeserializer());
     consumerThread = new Thread(this::consume, "candle-trainer-consumer");
@@ -127,6 +134,33 @@ public final class Trainer implements AutoCloseable {
     long period = config.refitInterval().toMillis();
     timer.scheduleAtFixedRate(() -> policy.onTimer(inputs.store().trainOffered())
         .ifPresent(reason -> fitWorker.request(reason.label())), period, period, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Restores the training store from its topic; when its entries do not make a store that fits
+   * this trainer's settings, the store is rebuilt from the features topic and the next write
+   * replaces them.
+   */
+  private void restoreStore(Map<String, TrainingStoreEntry> entries) {
+    String topic = config.topics().trainingStore();
+    if (entries.isEmpty()) {
+      LOG.info("Nothing of model '{}' on {} yet: the store is built from {}", config.modelName(), topic,
+          inputs.featuresTopic());
+      return;
+    }
+    try {
+      TrainingStore.Contents contents = StoreCheckpoint.read(entries.values(), inputs.featuresTopic());
+      inputs.store().restore(contents);
+      checkpoint.written(contents);
+      long[] kept = inputs.store().kept();
+      LOG.info("Training store restored from {}: {} classes, {} training and {} held-out samples, {} training"
+          + " images seen; {} continues at {}", topic, contents.classes().size(), kept[0], kept[1],
+          contents.trainOffered(), inputs.featuresTopic(), new TreeMap<>(contents.positions()));
+    } catch (IllegalArgumentException e) {
+      checkpoint.replace(entries.keySet());
+      LOG.warn("The training store on {} cannot be restored ({}): it is rebuilt from {}, and what expired there"
+          + " is lost; the next fit replaces it", topic, e.getMessage(), inputs.featuresTopic());
+    }
   }
 
   /** Waits until the replay of the input topics reached their ends as of the start. */
@@ -180,7 +214,7 @@ public final class Trainer implements AutoCloseable {
         parts.addAll(VersionLog.partitions(consumer, topic));
       }
       consumer.assign(parts);
-      consumer.seekToBeginning(parts);
+      seekToStart(parts);
       Map<TopicPartition, Long> end = consumer.endOffsets(parts);
       LOG.info("Replaying {} partitions ({} records) to rebuild the store", parts.size(),
           end.values().stream().mapToLong(Long::longValue).sum());
@@ -207,9 +241,32 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
+  /**
+   * The registry and the counts from their beginning; the features from where the restored store
+   * left each partition (the beginning when it holds nothing of it). Records that expired before
+   * the store took them are lost, and logged.
+   */
+  private void seekToStart(List<TopicPartition> parts) {
+    Map<Integer, Long> positions = inputs.store().contents().positions();
+    List<TopicPartition> fromStore = parts.stream()
+        .filter(p -> p.topic().equals(inputs.featuresTopic()) && positions.containsKey(p.partition())).toList();
+    List<TopicPartition> fromBeginning = parts.stream().filter(p -> !fromStore.contains(p)).toList();
+    consumer.seekToBeginning(fromBeginning);
+    Map<TopicPartition, Long> beginning = consumer.beginningOffsets(fromStore);
+    for (TopicPartition p : fromStore) {
+      long position = positions.get(p.partition());
+      if (beginning.get(p) > position) {
+        LOG.warn("{} records of {} expired before the training store took them: they are lost (the store is"
+            + " written with every fit; refit.interval.seconds bounds how long that takes)",
+            beginning.get(p) - position, p);
+      }
+      consumer.seek(p, Math.max(position, beginning.get(p)));
+    }
+  }
+
   private void apply(ConsumerRecord<String, byte[]> r) {
     try {
-      inputs.apply(r.topic(), r.key(), r.value());
+      inputs.apply(r.topic(), r.partition(), r.offset(), r.key(), r.value());
     } catch (RuntimeException e) {
       skippedRecords.increment();
       LOG.warn("Skipping record {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
@@ -218,7 +275,9 @@ public final class Trainer implements AutoCloseable {
 
   private void onCaughtUp() {
     ServingVersion s = serving;
-    policy.caughtUp(s == null ? RefitPolicy.Mark.NOTHING : s.mark());
+    // the triggers count from what the store holds (restored and replayed), at most what the version counted
+    RefitPolicy.Mark resumed = s == null ? RefitPolicy.Mark.NOTHING : s.mark();
+    policy.caughtUp(resumed.heldBy(inputs.store().trainOffered()));
     long[] kept = inputs.store().kept();
     LOG.info("{}: {} classes, {} training and {} held-out samples kept, {} training images seen",
         CAUGHT_UP_MESSAGE, inputs.registry().size(), kept[0], kept[1], inputs.store().trainOffered());
@@ -246,7 +305,7 @@ public final class Trainer implements AutoCloseable {
           ? VersionDraft.initial(missing, config.featureWidth(), config.hyperParameters())
           : VersionDraft.extending(s, missing, config.featureWidth());
       try {
-        publish(List.of(draft));
+        publish(VersionLog.Publication.of(draft));
       } catch (VersionLog.FencedException e) {
         return;
       } catch (RuntimeException e) {
@@ -295,6 +354,7 @@ public final class Trainer implements AutoCloseable {
   private boolean fitAndPublish(TrainingSnapshot snap, Set<String> reasons) {
     if (!snap.hasTrainingSamples()) {
       LOG.debug("No class has training images yet; nothing to fit ({})", reasons);
+      writeStore(snap);
       return true;
     }
     CandleFit.TrainingSet data = snap.trainingSet();
@@ -338,38 +398,58 @@ public final class Trainer implements AutoCloseable {
           decision.reason(), decision.detail(), review.candidate().asMetrics("candidate"),
           review.zeroShot().asMetrics("zero_shot"),
           review.serving() == null ? "-" : review.serving().asMetrics("serving"));
+      writeStore(snap);
       return "rejected";
     }
     VersionDraft fit = new VersionDraft(fitted.model(), Origin.FIT, snap.books(), review.versionMetrics(fitted));
     synchronized (publishLock) {
-      // the fit as evaluated; classes registered while it ran follow in an EXTEND of it, same transaction
+      // the fit as evaluated; classes registered while it ran follow in an EXTEND of it, in the same
+      // transaction as the store it was fitted on
       List<ClassInfo> registered = inputs.registry().withTextExcept(Set.copyOf(fit.model().classNames()));
-      publish(registered.isEmpty() ? List.of(fit) : List.of(fit, fit.extension(registered, config.featureWidth())));
+      List<VersionDraft> drafts = registered.isEmpty() ? List.of(fit)
+          : List.of(fit, fit.extension(registered, config.featureWidth()));
+      publish(new VersionLog.Publication(drafts, checkpoint.changes(snap.store())));
+      checkpoint.written(snap.store());
     }
     LOG.info("Candidate promoted: {}", decision.detail());
     return "promoted";
   }
 
+  /** Writes the store as of a settled fit's snapshot when no version carries it (nothing to fit, rejected). */
+  private void writeStore(TrainingSnapshot snap) {
+    synchronized (publishLock) {
+      List<StoreCheckpoint.Change> changes = checkpoint.changes(snap.store());
+      if (!changes.isEmpty()) {
+        publish(new VersionLog.Publication(List.of(), changes));
+      }
+      checkpoint.written(snap.store());
+    }
+  }
+
   // ---------------------------------------------------------------- publish
 
   /**
-   * Publishes versions in one transaction and serves the last; the caller holds {@link
+   * Publishes in one transaction and serves the last version, if any; the caller holds {@link
    * #publishLock}. A failure the broker may get over (unreachable, the transaction aborted) is
-   * retried with {@link Backoff#PUBLISH} until the versions are acknowledged or the trainer closes;
-   * one it cannot (too large) is thrown.
+   * retried with {@link Backoff#PUBLISH} until the transaction is acknowledged or the trainer
+   * closes; one it cannot (too large) is thrown.
    */
-  private void publish(List<VersionDraft> drafts) {
-    List<Long> numbers = publishWithRetry(drafts);
+  private void publish(VersionLog.Publication publication) {
+    List<Long> numbers = publishWithRetry(publication);
+    List<VersionDraft> drafts = publication.versions();
+    if (drafts.isEmpty()) {
+      return;
+    }
     ServingVersion before = serving;
     int last = drafts.size() - 1;
     serving = ServingVersion.published(numbers.get(last), drafts.get(last));
     recordScorable(before, drafts.get(last).model(), Instant.now());
   }
 
-  private List<Long> publishWithRetry(List<VersionDraft> drafts) {
+  private List<Long> publishWithRetry(VersionLog.Publication publication) {
     for (int failures = 1; ; failures++) {
       try {
-        return versions.publish(drafts);
+        return versions.publish(publication);
       } catch (VersionLog.FencedException e) {
         stopFenced(e);
         throw e;

@@ -39,7 +39,8 @@ import java.util.Objects;
  * model.max.bytes          33554432       size limit of one version (ModelVersions)
  * metrics.address          0.0.0.0        where the Prometheus endpoint listens
  * metrics.port             9465           its port (0: any free port, logged)
- * topic.classes, topic.class-counts, topic.features, topic.models   (default names)
+ * topic.classes, topic.class-counts, topic.features, topic.models, topic.training-store
+ *                                         (default names; the training store is the trainer's own)
  * </pre>
  *
  * Keys starting with {@code kafka.} (file) or {@code --kafka-config key=value} pass through to the
@@ -67,14 +68,14 @@ public record TrainerConfig(
     int metricsPort,
     Map<String, String> kafkaOverrides) {
 
-  static final List<String> TOPIC_KEYS =
-      List.of("topic.classes", "topic.class-counts", "topic.features", "topic.models");
+  static final List<String> TOPIC_KEYS = List.of("topic.classes", "topic.class-counts", "topic.features",
+      "topic.models", "topic.training-store");
   static final List<String> KEYS = List.of("bootstrap.servers", "model.name", "transactional.id", "clip.model.id",
       "feature.width", "store.max.per.class", "holdout.percent", "holdout.max.per.class",
       "refit.samples", "refit.fraction", "refit.interval.seconds", "gate.tolerance", "fit.epochs",
       "fit.batch.size", "fit.learning.rate", "fit.head", "fit.seed", "fit.device",
       "model.max.bytes", "metrics.address", "metrics.port", "topic.classes", "topic.class-counts",
-      "topic.features", "topic.models");
+      "topic.features", "topic.models", "topic.training-store");
 
   static final LayeredSettings SETTINGS =
       new LayeredSettings(KEYS, defaultSettings(), "kafka.", "--kafka-config");
@@ -135,7 +136,8 @@ public record TrainerConfig(
     TopicNames d = TopicNames.defaults();
     TopicNames topics = new TopicNames(d.labeledImages(), d.unlabeledImages(),
         d.classAnnouncements(), s.get("topic.classes"), s.get("topic.class-counts"),
-        s.get("topic.features"), s.get("topic.models"), d.predictions(), d.deadLetter());
+        s.get("topic.features"), s.get("topic.models"), d.predictions(), d.deadLetter(),
+        s.get("topic.training-store"));
     return new TrainerConfig(s.get("bootstrap.servers"), s.get("model.name"),
         transactionalId(s.get("transactional.id"), s.get("model.name")), s.get("clip.model.id"), LayeredSettings.intOf(s, "feature.width"),
         LayeredSettings.intOf(s, "store.max.per.class"), LayeredSettings.intOf(s, "holdout.percent"),
@@ -194,6 +196,7 @@ public record TrainerConfig(
     d.put("topic.class-counts", names.classCounts());
     d.put("topic.features", names.features());
     d.put("topic.models", names.models());
+    d.put("topic.training-store", names.trainingStore());
     return d;
   }
 

@@ -7,6 +7,7 @@ import ai.candle.schemas.ModelVersions;
 import ai.candle.schemas.ModelVersions.ClassBook;
 import ai.candle.schemas.ModelVersions.Origin;
 import ai.candle.schemas.Topics;
+import ai.candle.schemas.TrainingStoreEntry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -50,8 +51,11 @@ import org.slf4j.LoggerFactory;
  *   <li><b>Recovery</b> ({@link #open}) reads the models topic to its end, {@code read_committed}:
  *       the next version is the highest of this model + 1, and the latest version serves again when
  *       it decodes at the configured width. Undecodable records are skipped.
+ *   <li><b>The training store</b>: {@link #open} also reads this model's entries of the
+ *       training-store topic ({@link StoreCheckpoint}); a {@link Publication} writes its changes in
+ *       the transaction of the versions they account for.
  *   <li><b>Publishing</b> ({@link #publish}): a version is one record, key = {@code model.name},
- *       in its own transaction. It is refused before sending when over {@code model.max.bytes}; the
+ *       in a transaction. It is refused before sending when over {@code model.max.bytes}; the
  *       commit waits for the broker at most {@code max.block.ms}; a failure says which settings to
  *       change. After a failure the producer is discarded and the next publish initialises a new
  *       one and reads the counter again: a version whose commit outcome was unknown is found on the
@@ -88,6 +92,35 @@ final class VersionLog implements AutoCloseable {
     }
   }
 
+  /**
+   * What one transaction writes: versions, numbered in order from the next one (committed all or
+   * none), and changes of the training store.
+   */
+  record Publication(List<VersionDraft> versions, List<StoreCheckpoint.Change> store) {
+    Publication {
+      versions = List.copyOf(versions);
+      store = List.copyOf(store);
+    }
+
+    /** Versions without store changes (an extend). */
+    static Publication of(VersionDraft... versions) {
+      return new Publication(List.of(versions), List.of());
+    }
+
+    boolean isEmpty() {
+      return versions.isEmpty() && store.isEmpty();
+    }
+  }
+
+  /**
+   * What a trainer resumes from.
+   *
+   * @param serving the latest version, to serve again; null when there is none or it does not
+   *     decode here
+   * @param store this model's entries of the training-store topic, by key (empty when none)
+   */
+  record Recovery(ServingVersion serving, Map<String, TrainingStoreEntry> store) {}
+
   /** A version sent in a transaction whose commit did not answer: it may be on the topic. */
   private record Unconfirmed(long version, String checksum) {}
 
@@ -107,13 +140,16 @@ final class VersionLog implements AutoCloseable {
 
   /**
    * Initialises the transactional producer (fencing older trainers of this model), then resumes
-   * the version sequence from the models topic.
-   *
-   * @return the latest version, to serve again; null when there is none or it does not decode here
+   * the version sequence from the models topic and reads the training store.
    */
-  synchronized ServingVersion open() {
+  synchronized Recovery open() {
     initProducer();
     ModelVersion latest = readLatest();
+    return new Recovery(resume(latest), readTrainingStore());
+  }
+
+  /** The version sequence continues after the latest version; it serves again when it decodes. */
+  private ServingVersion resume(ModelVersion latest) {
     long max = latest == null ? -1 : latest.getVersion();
     nextVersion = max + 1;
     lastVersion.set(max);
@@ -148,23 +184,27 @@ final class VersionLog implements AutoCloseable {
    * @throws FencedException when another trainer of this model took over
    */
   long publish(VersionDraft draft) {
-    return publish(List.of(draft)).get(0);
+    return publish(Publication.of(draft)).get(0);
   }
 
   /**
-   * Publishes versions, numbered in order from the next one, in one transaction (committed all or
-   * none) and waits for its commit.
+   * Publishes versions, numbered in order from the next one, and changes of the training store in
+   * one transaction (committed all or none) and waits for its commit.
    *
-   * @return their version numbers
+   * @return the versions' numbers
    * @throws PublishFailedException when one is too large, the broker refused them or did not answer
    * @throws FencedException when another trainer of this model took over
    */
-  synchronized List<Long> publish(List<VersionDraft> drafts) {
+  synchronized List<Long> publish(Publication publication) {
+    if (publication.isEmpty()) {
+      throw new IllegalArgumentException("nothing to publish");
+    }
     long start = System.nanoTime();
+    List<VersionDraft> drafts = publication.versions();
     List<ModelVersion> records = checkedRecords(drafts, nextVersion);
     if (producer == null) {
       reopen();
-      Unconfirmed committed = takeConfirmed(records.get(records.size() - 1));
+      Unconfirmed committed = records.isEmpty() ? null : takeConfirmed(records.get(records.size() - 1));
       if (committed != null) {
         LOG.info("Version {} was committed before the failure that hid it; not sent again", committed.version());
         return numbers(committed.version() - drafts.size() + 1, drafts.size());
@@ -174,7 +214,13 @@ final class VersionLog implements AutoCloseable {
     for (ModelVersion r : records) {
       LOG.info("{} {} ({}, {} classes)", Trainer.PUBLISHING_MESSAGE, r.getVersion(), r.getOrigin(), r.getClasses().size());
     }
-    send(records);
+    send(records, publication.store());
+    if (!publication.store().isEmpty()) {
+      LOG.info("Training store written to {}: {} changes", topics.trainingStore().name(), publication.store().size());
+    }
+    if (records.isEmpty()) {
+      return List.of();
+    }
     nextVersion += records.size();
     lastVersion.set(nextVersion - 1);
     for (ModelVersion r : records) {
@@ -190,9 +236,6 @@ final class VersionLog implements AutoCloseable {
   }
 
   private List<ModelVersion> checkedRecords(List<VersionDraft> drafts, long first) {
-    if (drafts.isEmpty()) {
-      throw new IllegalArgumentException("nothing to publish");
-    }
     List<ModelVersion> records = new ArrayList<>();
     for (VersionDraft draft : drafts) {
       ModelVersion record = ModelVersions.toRecord(draft.model(), first + records.size(), Instant.now(),
@@ -207,18 +250,24 @@ final class VersionLog implements AutoCloseable {
     return records;
   }
 
-  /** Sends the records in one transaction and commits it. */
-  private void send(List<ModelVersion> records) {
+  /** Sends the versions and the store's changes in one transaction and commits it. */
+  private void send(List<ModelVersion> records, List<StoreCheckpoint.Change> store) {
     List<Future<RecordMetadata>> sent = new ArrayList<>();
+    String models = topics.models().name();
+    String trainingStore = topics.trainingStore().name();
     try {
       producer.beginTransaction();
       for (ModelVersion r : records) {
-        byte[] value = topics.models().valueSerde().serializer().serialize(topics.models().name(), r);
-        sent.add(producer.send(new ProducerRecord<>(topics.models().name(), config.modelName(), value)));
+        byte[] value = topics.models().valueSerde().serializer().serialize(models, r);
+        sent.add(producer.send(new ProducerRecord<>(models, config.modelName(), value)));
+      }
+      for (StoreCheckpoint.Change c : store) {
+        byte[] value = topics.trainingStore().valueSerde().serializer().serialize(trainingStore, c.entry());
+        sent.add(producer.send(new ProducerRecord<>(trainingStore, c.key(), value)));
       }
       producer.commitTransaction();
     } catch (RuntimeException e) {
-      throw failed(records, sendError(sent, e));
+      throw failed(records, store.size(), sendError(sent, e));
     }
   }
 
@@ -239,18 +288,22 @@ final class VersionLog implements AutoCloseable {
   }
 
   /** Discards the producer and says what went wrong. */
-  private RuntimeException failed(List<ModelVersion> records, Throwable error) {
+  private RuntimeException failed(List<ModelVersion> records, int storeChanges, Throwable error) {
     discardProducer();
     if (isFenced(error)) {
       return new FencedException("another trainer initialised transactional.id '" + config.transactionalId()
           + "' of model '" + config.modelName() + "' and publishes its versions now; this one stops (run one"
           + " trainer per model: with compose, the cpu or the gpu profile, not both)", error);
     }
+    boolean tooLarge = error instanceof RecordTooLargeException;
+    if (records.isEmpty()) {
+      return new PublishFailedException("Writing " + storeChanges + " changes of the training store to "
+          + topics.trainingStore().name() + " failed: " + error.getMessage(), error, !tooLarge);
+    }
     ModelVersion last = records.get(records.size() - 1);
     unconfirmed = new Unconfirmed(last.getVersion(), last.getChecksum());
     long first = records.get(0).getVersion();
     int bytes = records.stream().mapToInt(ModelVersions::parameterBytes).sum();
-    boolean tooLarge = error instanceof RecordTooLargeException;
     return new PublishFailedException("Publishing version " + first
         + (records.size() > 1 ? " to " + last.getVersion() : "") + " (" + bytes + " bytes) to "
         + topics.models().name() + " failed: " + error.getMessage() + hint(error), error, !tooLarge);
@@ -359,6 +412,43 @@ final class VersionLog implements AutoCloseable {
     return latest;
   }
 
+  /**
+   * This model's entries of the training-store topic, read to its end ({@code read_committed}):
+   * each key's latest; a deleted key is absent, an undecodable entry skipped.
+   */
+  private Map<String, TrainingStoreEntry> readTrainingStore() {
+    String prefix = StoreCheckpoint.prefix(config.modelName());
+    Map<String, TrainingStoreEntry> entries = new LinkedHashMap<>();
+    try (KafkaConsumer<String, byte[]> store = new KafkaConsumer<>(consumerSettings(config),
+        new StringDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> parts = partitions(store, topics.trainingStore().name());
+      store.assign(parts);
+      store.seekToBeginning(parts);
+      Map<TopicPartition, Long> end = store.endOffsets(parts);
+      while (parts.stream().anyMatch(p -> store.position(p) < end.get(p))) {
+        for (ConsumerRecord<String, byte[]> r : store.poll(POLL)) {
+          if (r.key() != null && r.key().startsWith(prefix)) {
+            apply(entries, r);
+          }
+        }
+      }
+    }
+    return entries;
+  }
+
+  private void apply(Map<String, TrainingStoreEntry> entries, ConsumerRecord<String, byte[]> r) {
+    if (r.value() == null) {
+      entries.remove(r.key());
+      return;
+    }
+    try {
+      entries.put(r.key(), topics.trainingStore().valueSerde().deserializer().deserialize(r.topic(), r.value()));
+    } catch (RuntimeException e) {
+      LOG.warn("Skipping an undecodable record at {}-{}@{} of the training store: {}",
+          r.topic(), r.partition(), r.offset(), e.getMessage());
+    }
+  }
+
   /** A version of this model, or null for another model's record, a tombstone or an undecodable one. */
   private ModelVersion decode(ConsumerRecord<String, byte[]> r) {
     if (!config.modelName().equals(r.key()) || r.value() == null) {
@@ -393,14 +483,16 @@ final class VersionLog implements AutoCloseable {
   // ---------------------------------------------------------------- settings
 
   /**
-   * The trainer's consumers (inputs and models topic): sized for a version, {@code read_committed},
-   * no consumer group offsets (every start replays), then the {@code kafka.*} overrides.
+   * The trainer's consumers (inputs, models and training-store topics): sized for a version,
+   * {@code read_committed}, no consumer group offsets (every start replays; a position that expired
+   * reads from the earliest record), then the {@code kafka.*} overrides.
    */
   static Map<String, Object> consumerSettings(TrainerConfig config) {
     Map<String, Object> p = new HashMap<>(ModelVersions.consumerConfig(config.modelMaxBytes()));
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    p.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
     p.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, 2000);
     p.putAll(config.kafkaOverrides());
     return p;

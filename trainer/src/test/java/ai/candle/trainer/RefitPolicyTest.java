@@ -58,6 +58,17 @@ class RefitPolicyTest {
   }
 
   @Test
+  void aStoreHoldingLessThanTheResumedVersionCountsNewSamplesFromWhatItHolds() {
+    // the version counted 1,000 training images; the store kept 300 of them (the rest expired first)
+    policy.caughtUp(new Mark(1_000, Set.of("a")).heldBy(300));
+    assertEquals(300, policy.last().trainOffered());
+    assertEquals(NO_FIT, policy.check(steady(359, Set.of("a"))).fit(), "0.2 of 300 is 60");
+    assertEquals(Optional.of(FitReason.SAMPLES), policy.check(steady(360, Set.of("a"))).fit());
+    Mark whole = new Mark(1_000, Set.of("a"));
+    assertEquals(whole, whole.heldBy(1_200), "a store that holds more counts from the version");
+  }
+
+  @Test
   void afterAnEmptySnapshotAnyNewSampleIsEnough() {
     policy.caughtUp(Mark.NOTHING);
     assertEquals(Optional.of(FitReason.SAMPLES), policy.check(steady(1, Set.of("a"))).fit());
