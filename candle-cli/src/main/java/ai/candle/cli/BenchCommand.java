@@ -1,5 +1,6 @@
 package ai.candle.cli;
 
+import ai.candle.cli.internals.UserException;
 import ai.candle.core.Devices;
 import ai.candle.bench.FitBench;
 import ai.candle.core.FitStats;

@@ -1,5 +1,6 @@
 package ai.candle.cli;
 
+import ai.candle.cli.internals.UserException;
 import ai.candle.core.HyperParameters;
 import ai.candle.core.WeightSelection;
 import java.io.IOException;

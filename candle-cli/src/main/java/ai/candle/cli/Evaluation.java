@@ -1,5 +1,6 @@
 package ai.candle.cli;
 
+import ai.candle.cli.internals.UserException;
 import ai.candle.cli.Metrics.Accuracies;
 import ai.candle.core.FrequencyBucket;
 import ai.candle.cli.Metrics.Predictions;

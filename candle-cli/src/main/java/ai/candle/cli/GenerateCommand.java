@@ -1,5 +1,6 @@
 package ai.candle.cli;
 
+import ai.candle.cli.internals.UserException;
 import ai.candle.core.io.FeaturesDataset;
 import ai.candle.core.synthetic.SyntheticClip;
 import ai.candle.core.synthetic.SyntheticClip.Config;

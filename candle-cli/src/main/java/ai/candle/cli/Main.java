@@ -1,5 +1,6 @@
 package ai.candle.cli;
 
+import ai.candle.cli.internals.UserException;
 import ai.candle.core.io.FeaturesDatasetException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -33,13 +34,13 @@ import picocli.CommandLine.Spec;
           + "        ./candle generate --out demo --benchmark lt-4shot && ./candle evaluate --dataset demo",
       ""
     },
-    subcommands = {EvaluateCommand.class, GenerateCommand.class, BenchCommand.class, ai.candle.cli.demo.DemoCommand.class, ai.candle.cli.soak.SoakCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {EvaluateCommand.class, GenerateCommand.class, BenchCommand.class, ai.candle.cli.demo.DemoCommand.class, ai.candle.cli.soak.SoakCommand.class, SettingsCommand.class, CommandLine.HelpCommand.class},
     footer = {"", "Exit codes: 0 ok, 2 a mistake in the command or its input (one line on stderr), 1 an internal error."})
 public final class Main implements Callable<Integer> {
   /** Exit code of a mistake the user can fix. */
-  public static final int EXIT_USAGE = 2;
+  public static final int EXIT_USAGE = ai.candle.cli.internals.ExitCodes.USAGE;
   /** Exit code of an unexpected failure. */
-  public static final int EXIT_INTERNAL = 1;
+  public static final int EXIT_INTERNAL = ai.candle.cli.internals.ExitCodes.INTERNAL;
 
   @Spec CommandSpec spec;
 

@@ -4,6 +4,7 @@ import ai.candle.core.CandleModel;
 import ai.candle.core.HyperParameters;
 import ai.candle.core.io.ModelCodec;
 import ai.candle.core.io.ModelFormatException;
+import ai.candle.core.io.ModelFormatException.Kind;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -111,31 +112,33 @@ public final class ModelVersions {
   public static CandleModel fromRecord(ModelVersion record, int expectedWidth) {
     Objects.requireNonNull(record, "record");
     if (record.getChunk() != null) {
-      throw new ModelFormatException("version " + record.getVersion()
+      throw new ModelFormatException(Kind.CHUNKED, "version " + record.getVersion()
           + " is chunked; this reader takes single-record versions only (raise the size limits"
           + " instead, see ModelVersions)");
     }
     if (record.getFeatureWidth() != expectedWidth) {
-      throw new ModelFormatException("version " + record.getVersion() + " has feature width "
-          + record.getFeatureWidth() + " but this service is configured for " + expectedWidth
+      throw new ModelFormatException(Kind.WIDTH, "version " + record.getVersion()
+          + " has feature width " + record.getFeatureWidth()
+          + " but this service is configured for " + expectedWidth
           + " (feature.width); it was fitted on features of another CLIP model ("
           + record.getClipModelId() + ")");
     }
     byte[] blob = bytes(record.getParameters());
     String actual = ModelCodec.checksum(blob);
     if (!actual.equals(record.getChecksum())) {
-      throw new ModelFormatException("version " + record.getVersion()
+      throw new ModelFormatException(Kind.CHECKSUM, "version " + record.getVersion()
           + ": checksum mismatch (record says " + record.getChecksum() + ", parameters hash to "
           + actual + "); the record was altered after it was written");
     }
     CandleModel model = ModelCodec.decode(blob);
     if (model.dim() != expectedWidth) {
-      throw new ModelFormatException("version " + record.getVersion() + ": parameters have width "
-          + model.dim() + " but the record says " + record.getFeatureWidth());
+      throw new ModelFormatException(Kind.INCONSISTENT, "version " + record.getVersion()
+          + ": parameters have width " + model.dim() + " but the record says "
+          + record.getFeatureWidth());
     }
     List<String> listed = record.getClasses().stream().map(ModelClass::getName).toList();
     if (!listed.equals(model.classNames())) {
-      throw new ModelFormatException("version " + record.getVersion()
+      throw new ModelFormatException(Kind.INCONSISTENT, "version " + record.getVersion()
           + ": the record's class list differs from the model's (" + listed.size() + " vs "
           + model.numClasses() + " classes)");
     }

@@ -57,19 +57,23 @@ class ModelVersionsTest {
     ModelVersion r = record(model(3));
     ModelFormatException width = assertThrows(ModelFormatException.class, () -> ModelVersions.fromRecord(r, 512));
     assertTrue(width.getMessage().contains("feature width 16"), width.getMessage());
+    assertEquals(ModelFormatException.Kind.WIDTH, width.kind());
 
     ModelVersion badSum = ModelVersion.newBuilder(r).setChecksum("0".repeat(64)).build();
     ModelFormatException sum = assertThrows(ModelFormatException.class, () -> ModelVersions.fromRecord(badSum, D));
     assertTrue(sum.getMessage().contains("checksum mismatch"), sum.getMessage());
+    assertEquals(ModelFormatException.Kind.CHECKSUM, sum.kind());
 
     byte[] blob = r.getParameters().array().clone();
     blob[blob.length - 3] ^= 0x55;
     ModelVersion flipped = ModelVersion.newBuilder(r).setParameters(ByteBuffer.wrap(blob)).build();
-    assertThrows(ModelFormatException.class, () -> ModelVersions.fromRecord(flipped, D));
+    assertEquals(ModelFormatException.Kind.CHECKSUM, assertThrows(ModelFormatException.class,
+        () -> ModelVersions.fromRecord(flipped, D)).kind(), "the blob's own SHA-256");
 
     ModelVersion chunked = ModelVersion.newBuilder(r).setChunk(new ModelChunk(0, 2, 10L, List.of())).build();
     ModelFormatException c = assertThrows(ModelFormatException.class, () -> ModelVersions.fromRecord(chunked, D));
     assertTrue(c.getMessage().contains("chunked"), c.getMessage());
+    assertEquals(ModelFormatException.Kind.CHUNKED, c.kind());
   }
 
   @Test

@@ -1,5 +1,6 @@
 package ai.candle.streams;
 
+import ai.candle.service.Health;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.kafka.KafkaStreamsMetrics;
 import java.time.Duration;
@@ -24,10 +25,11 @@ final class AppClients {
   private final MeterRegistry registry;
   private final List<AutoCloseable> resources;
   private final List<KafkaStreams> clients = new ArrayList<>();
+  private final List<String> names = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final List<KafkaStreamsMetrics> clientMetrics = new ArrayList<>();
   private final CountDownLatch stopped = new CountDownLatch(1);
   private final Object startLock = new Object();
-  private boolean closing;
+  private volatile boolean closing;
   private boolean closed;
   private volatile boolean failed;
 
@@ -59,7 +61,35 @@ final class AppClients {
     metrics.bindTo(registry);
     clientMetrics.add(metrics);
     clients.add(streams);
+    names.add(name);
     return streams;
+  }
+
+  /**
+   * The app's health for the probes: live unless a client failed or stopped; ready when every
+   * client is RUNNING and {@code servingVersion} says a model version is served (the scorer starts
+   * only then with {@code scoring.no-model=wait}).
+   */
+  Health.Status health(java.util.function.BooleanSupplier servingVersion) {
+    if (failed) {
+      return Health.Status.down("a Kafka Streams client failed; see the log");
+    }
+    List<String> notRunning = new ArrayList<>();
+    for (int i = 0; i < names.size(); i++) {
+      KafkaStreams.State state = clients.get(i).state();
+      if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR
+          || state == KafkaStreams.State.PENDING_SHUTDOWN || (closing && state == KafkaStreams.State.NOT_RUNNING)) {
+        return Health.Status.down("Kafka Streams " + names.get(i) + " is " + state);
+      }
+      if (state != KafkaStreams.State.RUNNING) {
+        notRunning.add(names.get(i) + " " + state);
+      }
+    }
+    if (!servingVersion.getAsBoolean()) {
+      return Health.Status.starting("no model version served yet" + (notRunning.isEmpty() ? "" : "; " + notRunning));
+    }
+    return notRunning.isEmpty() ? Health.Status.up("every client RUNNING, a model version served")
+        : Health.Status.starting(String.join(", ", notRunning));
   }
 
   /** Starts a client unless the app is closing (safe from any thread). */

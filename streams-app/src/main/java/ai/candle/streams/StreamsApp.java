@@ -1,14 +1,27 @@
 package ai.candle.streams;
 
 import ai.candle.clip.EncoderLoadException;
-import ai.candle.metrics.MetricsServer;
-import ai.candle.metrics.Prometheus;
-import ai.candle.schemas.LayeredSettings;
+import ai.candle.service.MetricsServer;
+import ai.candle.service.Prometheus;
+import ai.candle.service.LayeredSettings;
+import ai.candle.streams.config.ConfigLayers;
+import ai.candle.streams.config.EncoderConfig;
+import ai.candle.streams.config.IngestConfig;
+import ai.candle.streams.config.NoModelPolicy;
+import ai.candle.streams.config.ScoringConfig;
+import ai.candle.streams.encode.ClipEncoders;
+import ai.candle.streams.ingest.IngestTopology;
+import ai.candle.streams.model.ModelHolder;
+import ai.candle.streams.model.ModelVersionFeed;
+import ai.candle.streams.scoring.ClassCountsView;
+import ai.candle.streams.scoring.Scoring;
+import ai.candle.streams.scoring.ScoringTopology;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
 import org.slf4j.Logger;
@@ -82,7 +95,8 @@ public final class StreamsApp {
     ClassCountsView counts = ClassCountsView.start(config);
     ModelVersionFeed feed = ModelVersionFeed.start(config, scoring, models);
     Scoring shared = Scoring.of(scoring, models, counts, registry);
-    Topology ingestTopology = IngestTopology.build(config, registry, encoders.encoders(), shared);
+    Topology ingestTopology = IngestTopology.build(config, registry, encoders.encoders(),
+        Optional.of(shared));
     Topology scoringTopology = ScoringTopology.build(config, shared, registry,
         encoders.encoders());
     LOG.info("Starting {} and {} against {} with topologies:\n{}\n{}", config.applicationId(),
@@ -96,6 +110,7 @@ public final class StreamsApp {
     KafkaStreams scorer = clients.add(
         new KafkaStreams(scoringTopology, scoring.streamsProperties(config)), "scorer",
         SCORER_RUNNING_MESSAGE);
+    metrics.withHealth(() -> clients.health(() -> models.firstServed().isDone()));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       LOG.info("Shutdown requested; closing Kafka Streams");
       clients.close();

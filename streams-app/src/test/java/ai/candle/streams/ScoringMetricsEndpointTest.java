@@ -3,8 +3,15 @@ package ai.candle.streams;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.candle.metrics.MetricsServer;
-import ai.candle.metrics.Prometheus;
+import ai.candle.service.MetricsServer;
+import ai.candle.service.Prometheus;
+import ai.candle.streams.config.IngestConfig;
+import ai.candle.streams.config.ScoringConfig;
+import ai.candle.streams.encode.Encoders;
+import ai.candle.streams.ingest.IngestTopology;
+import ai.candle.streams.model.ModelHolder;
+import ai.candle.streams.model.TestModels;
+import ai.candle.streams.scoring.Scoring;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -12,10 +19,11 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Clock;
 import java.util.List;
+import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 /**
- * The app's Prometheus endpoint (candle-metrics' {@link MetricsServer} on the app's registry)
+ * The app's Prometheus endpoint (the service module's {@link MetricsServer} on the app's registry)
  * serves the scoring metrics under the names the dashboards query.
  */
 class ScoringMetricsEndpointTest {
@@ -50,8 +58,9 @@ class ScoringMetricsEndpointTest {
         Clock.systemUTC());
         MetricsServer server = MetricsServer.start("127.0.0.1", 0, registry)) {
       Scoring scoring = Scoring.of(ScoringConfig.defaults(), models, name -> 0, registry);
-      new DeadLetters(registry, 1024);
-      new IngestRecords(registry);
+      // the ingest topology registers the dead-letter and ingest-record counters, as in the app
+      IngestTopology.build(IngestConfig.defaults(), registry, Encoders.none(),
+          Optional.of(scoring));
       models.offer(TestModels.version(TestModels.model("cat", "dog"), 2), "models-0@0");
       scoring.accuracy().record("cat", 3, true, 2);
 

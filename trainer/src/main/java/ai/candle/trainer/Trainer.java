@@ -7,6 +7,7 @@ import ai.candle.core.Devices;
 import ai.candle.schemas.ClassInfo;
 import ai.candle.schemas.ModelVersions.Origin;
 import ai.candle.schemas.TrainingStoreEntry;
+import ai.candle.service.Health;
 import ai.djl.Device;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -198,6 +199,16 @@ public final class Trainer implements AutoCloseable {
    */
   public long fitsFinished() {
     return fitsFinished.get();
+  }
+
+  /** The trainer's health for the probes: live until its consumer stops; ready once it caught up. */
+  public Health.Status health() {
+    Throwable f = failure();
+    if (f != null) {
+      return Health.Status.down((fenced ? "fenced by another trainer of the model: " : "stopped: ") + f.getMessage());
+    }
+    return caughtUp.getCount() == 0 ? Health.Status.up("caught up, following the inputs")
+        : Health.Status.starting("replaying the input topics");
   }
 
   /** The message of the last failed publish, or null. */

@@ -1,8 +1,8 @@
 package ai.candle.trainer;
 
-import ai.candle.metrics.MetricsServer;
-import ai.candle.metrics.Prometheus;
-import ai.candle.schemas.LayeredSettings;
+import ai.candle.service.MetricsServer;
+import ai.candle.service.Prometheus;
+import ai.candle.service.LayeredSettings;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -31,8 +31,7 @@ public final class TrainerApp {
 
   public static void main(String[] args) throws InterruptedException {
     if (LayeredSettings.wantsHelp(List.of(args))) {
-      System.out.print(TrainerConfig.SETTINGS.help("TrainerApp",
-          "The candle trainer: refits Candle from candle.features, publishes versions to candle.models."));
+      System.out.print(TrainerConfig.SPEC.help());
       return;
     }
     TrainerConfig config;
@@ -61,6 +60,7 @@ public final class TrainerApp {
       metrics.close();
       stop.countDown();
     }, "candle-trainer-shutdown"));
+    metrics.withHealth(trainer::health);
     try {
       trainer.start();
     } catch (RuntimeException e) {

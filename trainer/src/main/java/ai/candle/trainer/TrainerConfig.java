@@ -1,48 +1,20 @@
 package ai.candle.trainer;
 
 import ai.candle.core.HyperParameters;
-import ai.candle.schemas.LayeredSettings;
+import ai.candle.service.Setting;
+import ai.candle.service.Settings;
+import ai.candle.service.SettingsSpec;
 import ai.candle.schemas.ModelVersions;
 import ai.candle.schemas.TopicNames;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 
 /**
- * Configuration of the trainer, loaded in layers by {@link #load(List, Map)} (defaults, file,
- * {@code CANDLE_*} environment, flags; see {@link LayeredSettings}):
- *
- * <pre>
- * property                 default        meaning
- * bootstrap.servers        localhost:9092
- * model.name               candle         key of the versions on the models topic
- * transactional.id         (derived)      the publishing producer's; empty: candle-trainer-&lt;model.name&gt;.
- *                                         A trainer started with the same id fences the running one
- * clip.model.id            clip           which CLIP the features come from (recorded in versions)
- * feature.width            512            D
- * store.max.per.class      100            training samples kept per class (reservoir)
- * holdout.percent          20             share of a class's images (after its first) held out
- * holdout.max.per.class    20             holdout images kept per class
- * refit.samples            200            refit after this many new training samples ...
- * refit.fraction           0.2            ... or this fraction of the last fit's samples
- * refit.interval.seconds   600            refit on a timer when anything changed
- * gate.tolerance           0.02           few/medium holdout accuracy a candidate may lose
- * fit.epochs               50
- * fit.batch.size           128
- * fit.learning.rate        3e-4
- * fit.head                 auto           auto: try the Candle head's weight on a held-out split;
- *                                         off: keep it at 0 and never fit the head (AdaptiveFit)
- * fit.seed                 1
- * fit.device               auto           auto, cpu or gpu[:N] (auto: GPU when present)
- * model.max.bytes          33554432       size limit of one version (ModelVersions)
- * metrics.address          0.0.0.0        where the Prometheus endpoint listens
- * metrics.port             9465           its port (0: any free port, logged)
- * topic.classes, topic.class-counts, topic.features, topic.models, topic.training-store
- *                                         (default names; the training store is the trainer's own)
- * </pre>
- *
+ * Configuration of the trainer. Its settings are declared once, below ({@link #SETTINGS}), and
+ * loaded in layers (defaults, the file named by {@code --config} or {@code CANDLE_CONFIG}, {@code
+ * CANDLE_*} environment variables, flags); {@code --help} and {@code docs/settings.md} list them.
  * Keys starting with {@code kafka.} (file) or {@code --kafka-config key=value} pass through to the
  * trainer's consumer and producer (e.g. security settings).
  */
@@ -68,49 +40,80 @@ public record TrainerConfig(
     int metricsPort,
     Map<String, String> kafkaOverrides) {
 
-  static final List<String> TOPIC_KEYS = List.of("topic.classes", "topic.class-counts", "topic.features",
-      "topic.models", "topic.training-store");
-  static final List<String> KEYS = List.of("bootstrap.servers", "model.name", "transactional.id", "clip.model.id",
-      "feature.width", "store.max.per.class", "holdout.percent", "holdout.max.per.class",
-      "refit.samples", "refit.fraction", "refit.interval.seconds", "gate.tolerance", "fit.epochs",
-      "fit.batch.size", "fit.learning.rate", "fit.head", "fit.seed", "fit.device",
-      "model.max.bytes", "metrics.address", "metrics.port", "topic.classes", "topic.class-counts",
-      "topic.features", "topic.models", "topic.training-store");
+  static final Setting<String> BOOTSTRAP_SERVERS = Setting.text("bootstrap.servers", "localhost:9092",
+      "Kafka's bootstrap servers, host:port, comma-separated.");
+  static final Setting<String> MODEL_NAME = Setting.text("model.name", "candle",
+      "The key of this model's versions on the models topic.");
+  static final Setting<String> TRANSACTIONAL_ID = Setting.optionalText("transactional.id",
+      "The transactional.id of the producer that publishes versions; empty: candle-trainer- followed by model.name. A"
+          + " trainer started with the same id fences the running one, which stops (one trainer per model).");
+  static final Setting<String> CLIP_MODEL_ID = Setting.text("clip.model.id", "clip",
+      "Which CLIP the features come from (recorded in every version).");
+  static final Setting<Integer> FEATURE_WIDTH = Setting.positiveInt("feature.width", 512,
+      "D, the width of CLIP features.");
+  static final Setting<Integer> STORE_MAX_PER_CLASS = Setting.positiveInt("store.max.per.class", 100,
+      "Training samples kept per class (a uniform reservoir sample).");
+  static final Setting<Integer> HOLDOUT_PERCENT = Setting.integer("holdout.percent", 20,
+      "The share of a class's images (after its first) held out to judge candidates, in percent.")
+      .validate(v -> v >= 0 && v <= 50, "must be in 0..50");
+  static final Setting<Integer> HOLDOUT_MAX_PER_CLASS = Setting.integer("holdout.max.per.class", 20,
+      "Held-out images kept per class.").validate(v -> v >= 0, "must be >= 0");
+  static final Setting<Integer> REFIT_SAMPLES = Setting.positiveInt("refit.samples", 200,
+      "Refit after this many new training samples ...");
+  static final Setting<Double> REFIT_FRACTION = Setting.decimal("refit.fraction", 0.2,
+      "... or this fraction of the last fit's samples, whichever comes first.").validate(v -> v > 0, "must be > 0");
+  static final Setting<Duration> REFIT_INTERVAL = Setting.seconds("refit.interval.seconds", 600,
+      "Refit on this timer when anything changed.");
+  static final Setting<Double> GATE_TOLERANCE = Setting.decimal("gate.tolerance", 0.02,
+      "How much few- and medium-bucket holdout accuracy a candidate may lose against the serving version.")
+      .validate(v -> v >= 0 && v <= 1, "must be in [0, 1]");
+  static final Setting<Integer> FIT_EPOCHS = Setting.positiveInt("fit.epochs", 50, "Epochs of a fit of the head.");
+  static final Setting<Integer> FIT_BATCH_SIZE = Setting.positiveInt("fit.batch.size", 128,
+      "Images per batch of a fit of the head.");
+  static final Setting<Double> FIT_LEARNING_RATE = Setting.decimal("fit.learning.rate", 3e-4,
+      "The peak learning rate of the head's cosine schedule.").validate(v -> v > 0, "must be > 0");
+  static final Setting<String> FIT_HEAD = Setting.choice("fit.head", "auto",
+      "auto: try the Candle head's weight on a held-out split and fit it only when it earns one; off: never fit"
+          + " it.", "auto", "off");
+  static final Setting<Long> FIT_SEED = Setting.longInt("fit.seed", 1,
+      "Seed of the fits: the same seed and data give the same fit on the same device.");
+  static final Setting<String> FIT_DEVICE = Setting.text("fit.device", "auto",
+      "auto, cpu or gpu[:N] (auto: the first GPU when PyTorch sees one).");
+  static final Setting<Integer> MODEL_MAX_BYTES = Setting.positiveInt("model.max.bytes",
+      ModelVersions.DEFAULT_MAX_BYTES, "The size limit of one version record, in bytes.");
+  static final Setting<String> METRICS_ADDRESS = Setting.text("metrics.address", "0.0.0.0",
+      "Where the Prometheus endpoint listens.");
+  static final Setting<Integer> METRICS_PORT = Setting.integer("metrics.port", 9465,
+      "The Prometheus endpoint's port; 0 picks a free one (logged).")
+      .validate(v -> v >= 0 && v <= 65_535, "must be in 0..65535");
+  static final Setting<String> TOPIC_CLASSES = Setting.text("topic.classes", TopicNames.defaults().classes(),
+      "The class registry topic.");
+  static final Setting<String> TOPIC_CLASS_COUNTS = Setting.text("topic.class-counts",
+      TopicNames.defaults().classCounts(), "The class counts topic.");
+  static final Setting<String> TOPIC_FEATURES = Setting.text("topic.features", TopicNames.defaults().features(),
+      "The features topic.");
+  static final Setting<String> TOPIC_MODELS = Setting.text("topic.models", TopicNames.defaults().models(),
+      "The models topic.");
+  static final Setting<String> TOPIC_TRAINING_STORE = Setting.text("topic.training-store",
+      TopicNames.defaults().trainingStore(), "The trainer's own topic (compacted, one partition) that keeps its"
+          + " training store beyond the features topic's retention, written with the versions.");
 
-  static final LayeredSettings SETTINGS =
-      new LayeredSettings(KEYS, defaultSettings(), "kafka.", "--kafka-config");
+  /** Every setting of the trainer, in the order the documents list them. */
+  static final List<Setting<?>> SETTINGS = List.of(BOOTSTRAP_SERVERS, MODEL_NAME, TRANSACTIONAL_ID, CLIP_MODEL_ID, FEATURE_WIDTH,
+      STORE_MAX_PER_CLASS, HOLDOUT_PERCENT, HOLDOUT_MAX_PER_CLASS, REFIT_SAMPLES, REFIT_FRACTION, REFIT_INTERVAL,
+      GATE_TOLERANCE, FIT_EPOCHS, FIT_BATCH_SIZE, FIT_LEARNING_RATE, FIT_HEAD, FIT_SEED, FIT_DEVICE, MODEL_MAX_BYTES,
+      METRICS_ADDRESS, METRICS_PORT, TOPIC_CLASSES, TOPIC_CLASS_COUNTS, TOPIC_FEATURES, TOPIC_MODELS,
+      TOPIC_TRAINING_STORE);
+
+  /** The trainer's settings, loaded in layers and documented from their declarations. */
+  public static final SettingsSpec SPEC = new SettingsSpec("TrainerApp",
+      "The candle trainer: refits Candle from candle.features, publishes versions to candle.models.", "kafka.",
+      "--kafka-config", SETTINGS);
 
   public TrainerConfig {
-    LayeredSettings.requireText(bootstrapServers, "bootstrap.servers");
-    LayeredSettings.requireText(modelName, "model.name");
-    LayeredSettings.requireText(transactionalId, "transactional.id");
-    LayeredSettings.requireText(clipModelId, "clip.model.id");
-    LayeredSettings.requirePositive(featureWidth, "feature.width");
-    LayeredSettings.requirePositive(storeMaxPerClass, "store.max.per.class");
-    if (holdoutPercent < 0 || holdoutPercent > 50) {
-      throw new IllegalArgumentException("holdout.percent must be in 0..50, got " + holdoutPercent);
-    }
-    if (holdoutMaxPerClass < 0) {
-      throw new IllegalArgumentException("holdout.max.per.class must be >= 0, got " + holdoutMaxPerClass);
-    }
-    LayeredSettings.requirePositive(refitSamples, "refit.samples");
-    if (!(refitFraction > 0)) {
-      throw new IllegalArgumentException("refit.fraction must be > 0, got " + refitFraction);
-    }
-    if (refitInterval.isNegative() || refitInterval.isZero()) {
-      throw new IllegalArgumentException("refit.interval.seconds must be positive");
-    }
-    if (!(gateTolerance >= 0 && gateTolerance <= 1)) {
-      throw new IllegalArgumentException("gate.tolerance must be in [0, 1], got " + gateTolerance);
-    }
+    Objects.requireNonNull(transactionalId, "transactionalId");
     Objects.requireNonNull(hyperParameters, "hyperParameters");
-    LayeredSettings.requireText(device, "fit.device");
-    LayeredSettings.requirePositive(modelMaxBytes, "model.max.bytes");
     Objects.requireNonNull(topics, "topics");
-    LayeredSettings.requireText(metricsAddress, "metrics.address");
-    if (metricsPort < 0 || metricsPort > 65_535) {
-      throw new IllegalArgumentException("metrics.port must be in 0..65535, got " + metricsPort);
-    }
     kafkaOverrides = Map.copyOf(kafkaOverrides);
   }
 
@@ -125,28 +128,24 @@ public record TrainerConfig(
    * @throws IllegalArgumentException on an unknown flag or key, a missing value or a bad setting
    */
   public static TrainerConfig load(List<String> args, Map<String, String> env) {
-    Map<String, String> s = SETTINGS.load(args, env);
+    Settings s = SPEC.load(args, env);
     HyperParameters hp = HyperParameters.adaptive()
-        .withEpochs(LayeredSettings.intOf(s, "fit.epochs"))
-        .withBatchSize(LayeredSettings.intOf(s, "fit.batch.size"))
-        .withLearningRate(LayeredSettings.doubleOf(s, "fit.learning.rate"))
-        .withSeed(LayeredSettings.longOf(s, "fit.seed"))
+        .withEpochs(s.get(FIT_EPOCHS))
+        .withBatchSize(s.get(FIT_BATCH_SIZE))
+        .withLearningRate(s.get(FIT_LEARNING_RATE))
+        .withSeed(s.get(FIT_SEED))
         // the store caps each class already; the fit uses every sample it is given
         .withMaxPerClass(0);
     TopicNames d = TopicNames.defaults();
-    TopicNames topics = new TopicNames(d.labeledImages(), d.unlabeledImages(),
-        d.classAnnouncements(), s.get("topic.classes"), s.get("topic.class-counts"),
-        s.get("topic.features"), s.get("topic.models"), d.predictions(), d.deadLetter(),
-        s.get("topic.training-store"));
-    return new TrainerConfig(s.get("bootstrap.servers"), s.get("model.name"),
-        transactionalId(s.get("transactional.id"), s.get("model.name")), s.get("clip.model.id"), LayeredSettings.intOf(s, "feature.width"),
-        LayeredSettings.intOf(s, "store.max.per.class"), LayeredSettings.intOf(s, "holdout.percent"),
-        LayeredSettings.intOf(s, "holdout.max.per.class"), LayeredSettings.intOf(s, "refit.samples"),
-        LayeredSettings.doubleOf(s, "refit.fraction"),
-        Duration.ofSeconds(LayeredSettings.longOf(s, "refit.interval.seconds")),
-        LayeredSettings.doubleOf(s, "gate.tolerance"), hp, fitHead(s.get("fit.head")), s.get("fit.device"),
-        LayeredSettings.intOf(s, "model.max.bytes"), topics, s.get("metrics.address"),
-        LayeredSettings.intOf(s, "metrics.port"), SETTINGS.passThrough(s));
+    TopicNames topics = new TopicNames(d.labeledImages(), d.unlabeledImages(), d.classAnnouncements(),
+        s.get(TOPIC_CLASSES), s.get(TOPIC_CLASS_COUNTS), s.get(TOPIC_FEATURES), s.get(TOPIC_MODELS), d.predictions(),
+        d.deadLetter(), s.get(TOPIC_TRAINING_STORE));
+    return new TrainerConfig(s.get(BOOTSTRAP_SERVERS), s.get(MODEL_NAME),
+        transactionalId(s.get(TRANSACTIONAL_ID), s.get(MODEL_NAME)), s.get(CLIP_MODEL_ID), s.get(FEATURE_WIDTH),
+        s.get(STORE_MAX_PER_CLASS), s.get(HOLDOUT_PERCENT), s.get(HOLDOUT_MAX_PER_CLASS), s.get(REFIT_SAMPLES),
+        s.get(REFIT_FRACTION), s.get(REFIT_INTERVAL), s.get(GATE_TOLERANCE), hp, s.get(FIT_HEAD).equals("auto"),
+        s.get(FIT_DEVICE), s.get(MODEL_MAX_BYTES), topics, s.get(METRICS_ADDRESS), s.get(METRICS_PORT),
+        s.passThrough());
   }
 
   /** The configured id, or {@code candle-trainer-<model.name>} when none is given. */
@@ -154,50 +153,9 @@ public record TrainerConfig(
     return configured.isBlank() ? "candle-trainer-" + modelName : configured;
   }
 
-  private static boolean fitHead(String value) {
-    return switch (value) {
-      case "auto" -> true;
-      case "off" -> false;
-      default -> throw new IllegalArgumentException("fit.head must be auto or off, got '" + value + "'");
-    };
-  }
-
   /** How the fit chooses its score weights: the defaults, without the head when {@code fit.head=off}. */
   public ai.candle.core.WeightSelection.Settings selection() {
     ai.candle.core.WeightSelection.Settings s = ai.candle.core.WeightSelection.Settings.defaults();
     return fitHead ? s : s.withoutHead();
   }
-
-  private static Map<String, String> defaultSettings() {
-    Map<String, String> d = new HashMap<>();
-    d.put("bootstrap.servers", "localhost:9092");
-    d.put("model.name", "candle");
-    d.put("transactional.id", "");
-    d.put("clip.model.id", "clip");
-    d.put("feature.width", "512");
-    d.put("store.max.per.class", "100");
-    d.put("holdout.percent", "20");
-    d.put("holdout.max.per.class", "20");
-    d.put("refit.samples", "200");
-    d.put("refit.fraction", "0.2");
-    d.put("refit.interval.seconds", "600");
-    d.put("gate.tolerance", "0.02");
-    d.put("fit.epochs", "50");
-    d.put("fit.batch.size", "128");
-    d.put("fit.learning.rate", "3e-4");
-    d.put("fit.head", "auto");
-    d.put("fit.seed", "1");
-    d.put("fit.device", "auto");
-    d.put("model.max.bytes", Integer.toString(ModelVersions.DEFAULT_MAX_BYTES));
-    d.put("metrics.address", "0.0.0.0");
-    d.put("metrics.port", "9465");
-    TopicNames names = TopicNames.defaults();
-    d.put("topic.classes", names.classes());
-    d.put("topic.class-counts", names.classCounts());
-    d.put("topic.features", names.features());
-    d.put("topic.models", names.models());
-    d.put("topic.training-store", names.trainingStore());
-    return d;
-  }
-
 }

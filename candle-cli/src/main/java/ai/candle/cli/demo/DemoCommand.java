@@ -1,6 +1,6 @@
 package ai.candle.cli.demo;
 
-import ai.candle.cli.UserException;
+import ai.candle.cli.internals.UserException;
 import ai.candle.core.io.FeaturesDataset;
 import ai.candle.core.synthetic.SyntheticClip;
 import java.io.PrintWriter;

@@ -1,7 +1,7 @@
 package ai.candle.cli.soak;
 
-import ai.candle.cli.Main;
-import ai.candle.cli.UserException;
+import ai.candle.cli.internals.ExitCodes;
+import ai.candle.cli.internals.UserException;
 import ai.candle.cli.demo.ChildService;
 import ai.candle.cli.demo.DemoServices;
 import ai.candle.cli.demo.EventSender;
@@ -158,7 +158,7 @@ public final class SoakCommand implements Callable<Integer> {
     }
     if (failure != null) {
       spec.commandLine().getErr().println("candle soak: " + failure);
-      return Main.EXIT_INTERNAL;
+      return ExitCodes.INTERNAL;
     }
     return 0;
   }

@@ -57,6 +57,10 @@ class DashboardQueriesTest {
             "candle-streams", "127.0.0.1:" + services.streamsMetrics().getPort(),
             "candle-trainer", "127.0.0.1:" + services.trainerMetrics().getPort()), "1s")) {
       prometheus.awaitScrapes(3, Duration.ofSeconds(30));
+      // the health probes (the compose file's healthchecks): no version yet, so the streams app is
+      // live but not ready; the trainer has caught up
+      assertHealth(services.streamsMetrics(), 200, 503);
+      assertHealth(services.trainerMetrics(), 200, 200);
       Instant start = Instant.now();
       try (DemoRecorder recorder = new DemoRecorder(services.bootstrapServers(), services.topics(), plan.classNames())) {
         DemoRun run = new DemoRun(recorder, "synthetic", plan.classNames());
@@ -67,6 +71,7 @@ class DashboardQueriesTest {
         sendInvalidRecords(services, 3);
         replay.awaitScored(run, Duration.ofSeconds(60));
         assertEquals(run.unlabeled(), recorder.unlabeledScored(), "every unlabelled image scored; " + logs(services));
+        assertHealth(services.streamsMetrics(), 200, 200);
       }
       // a rate over a window shows data only where something happened in it (a fit, say): ask
       // again while the services run, until every expression has data or the time is up
@@ -123,6 +128,17 @@ class DashboardQueriesTest {
         producer.send(new ProducerRecord<>(topics.labeledImages().name(), ("bad-" + i).getBytes(StandardCharsets.UTF_8),
             "not a LabeledImage".getBytes(StandardCharsets.UTF_8)));
       }
+    }
+  }
+
+  /** GET /health/live and /health/ready of a service's metrics endpoint, with the statuses expected. */
+  private static void assertHealth(java.net.URI endpoint, int live, int ready) throws Exception {
+    java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+    for (var probe : Map.of("/health/live", live, "/health/ready", ready).entrySet()) {
+      var response = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create("http://127.0.0.1:"
+          + endpoint.getPort() + probe.getKey())).GET().build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+      assertEquals(probe.getValue(), response.statusCode(), probe.getKey() + " of port " + endpoint.getPort() + ": "
+          + response.body());
     }
   }
 }

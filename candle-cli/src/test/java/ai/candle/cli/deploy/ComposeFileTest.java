@@ -8,8 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.candle.schemas.ModelVersions;
-import ai.candle.streams.IngestConfig;
-import ai.candle.streams.ScoringConfig;
+import ai.candle.streams.config.IngestConfig;
+import ai.candle.streams.config.ScoringConfig;
 import ai.candle.trainer.TrainerConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -148,6 +148,20 @@ class ComposeFileTest {
     assertNotEquals(volumes(service("streams-app-1")), volumes(service("streams-app-2")), "a state volume each");
     assertTrue(volumes(service("streams-app-1")).get(0).endsWith(":" + ingest.get(0).stateDir()));
     assertEquals("streams-app", at(service("streams-app-1"), "build", "target"));
+  }
+
+  /** Every service of ours is probed on its own metrics port's /health/live, with a class the image has. */
+  @Test
+  void theServicesHealthchecksProbeTheirLivenessEndpoint() {
+    Map<String, Integer> ports = Map.of("streams-app-1", ScoringConfig.defaults().metricsPort(), "streams-app-2",
+        ScoringConfig.defaults().metricsPort(), "trainer", TrainerConfig.defaults().metricsPort(), "trainer-gpu",
+        TrainerConfig.defaults().metricsPort());
+    ports.forEach((name, port) -> {
+      List<Object> test = at(service(name), "healthcheck", "test");
+      assertNotNull(test, name + " has a healthcheck");
+      assertEquals(List.of("CMD", "java", "-cp", "/opt/candle/lib/*", ai.candle.service.HealthProbe.class.getName(),
+          "http://127.0.0.1:" + port + ai.candle.service.MetricsServer.LIVE), test, name);
+    });
   }
 
   @Test

@@ -8,6 +8,7 @@ import ai.candle.core.GaussianPrior;
 import ai.candle.core.HyperParameters;
 import ai.candle.core.ScoreWeights;
 
+import ai.candle.core.io.ModelFormatException.Kind;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -336,14 +337,14 @@ public final class ModelCodec {
   /** Checks the frame: size, magic, version, lengths and checksum. Returns the uncompressed length. */
   private static int checkFrame(byte[] blob) {
     if (blob == null || blob.length < HEADER_BYTES) {
-      throw new ModelFormatException(
+      throw new ModelFormatException(Kind.FORMAT,
           "model blob is truncated: " + (blob == null ? "null" : blob.length + " bytes")
               + ", shorter than the " + HEADER_BYTES + "-byte header; the record was cut short in"
               + " transit or storage: fetch the model version again");
     }
     for (int i = 0; i < MAGIC.length; i++) {
       if (blob[i] != MAGIC[i]) {
-        throw new ModelFormatException(
+        throw new ModelFormatException(Kind.FORMAT,
             "not a Candle model blob: the first bytes are "
                 + HexFormat.ofDelimiter(" ").formatHex(blob, 0, MAGIC.length) + ", expected "
                 + HexFormat.ofDelimiter(" ").formatHex(MAGIC) + " (\\x89CANDLE\\n); check that"
@@ -353,12 +354,12 @@ public final class ModelCodec {
     ByteBuffer b = ByteBuffer.wrap(blob).order(ByteOrder.LITTLE_ENDIAN);
     int version = b.getInt(8);
     if (version > FORMAT_VERSION) {
-      throw new ModelFormatException(
+      throw new ModelFormatException(Kind.FORMAT,
           "model format version " + version + " is newer than this library reads (up to "
               + FORMAT_VERSION + "); upgrade candle-core on this service to read it");
     }
     if (version < 1) {
-      throw new ModelFormatException(
+      throw new ModelFormatException(Kind.FORMAT,
           "model format version " + version + " is invalid (versions start at 1); the blob is"
               + " corrupt: fetch the model version again");
     }
@@ -366,25 +367,25 @@ public final class ModelCodec {
     int compressedLength = b.getInt(16);
     long expected = (long) HEADER_BYTES + compressedLength;
     if (compressedLength < 0 || rawLength < 4 || rawLength > MAX_PAYLOAD_BYTES) {
-      throw new ModelFormatException(
+      throw new ModelFormatException(Kind.FORMAT,
           "model blob header is corrupt (payload lengths " + rawLength + "/" + compressedLength
               + "); fetch the model version again");
     }
     if (blob.length < expected) {
-      throw new ModelFormatException(
+      throw new ModelFormatException(Kind.FORMAT,
           "model blob is truncated: " + blob.length + " bytes, the header announces " + expected
               + "; the record was cut short in transit or storage (check max.message.bytes /"
               + " max.request.size / max.partition.fetch.bytes, or chunking): fetch it again");
     }
     if (blob.length > expected) {
-      throw new ModelFormatException(
+      throw new ModelFormatException(Kind.FORMAT,
           "model blob has " + (blob.length - expected) + " unexpected bytes after its end ("
               + blob.length + " bytes, the header announces " + expected + "); the record was"
               + " corrupted or two blobs were concatenated: fetch it again");
     }
     byte[] actual = digest(blob);
     if (!Arrays.equals(actual, 0, CHECKSUM_BYTES, blob, CHECKSUM_OFFSET, CHECKSUM_OFFSET + CHECKSUM_BYTES)) {
-      throw new ModelFormatException(
+      throw new ModelFormatException(Kind.CHECKSUM,
           "model blob checksum mismatch: stored SHA-256 "
               + HexFormat.of().formatHex(blob, CHECKSUM_OFFSET, CHECKSUM_OFFSET + CHECKSUM_BYTES)
               + ", contents hash to " + HexFormat.of().formatHex(actual)
@@ -409,13 +410,13 @@ public final class ModelCodec {
         n += k;
       }
       if (n != rawLength || !inf.finished()) {
-        throw new ModelFormatException(
+        throw new ModelFormatException(Kind.INCONSISTENT,
             "model payload decompresses to " + (inf.finished() ? n : "more than " + n)
                 + " bytes, the header announces " + rawLength + "; the blob was written"
                 + " incorrectly: re-encode the model with ModelCodec.encode");
       }
     } catch (DataFormatException e) {
-      throw new ModelFormatException(
+      throw new ModelFormatException(Kind.INCONSISTENT,
           "model payload is not valid zlib data (" + e.getMessage() + "); the blob was written"
               + " incorrectly: re-encode the model with ModelCodec.encode", e);
     } finally {
@@ -501,7 +502,7 @@ public final class ModelCodec {
     try {
       return JSON.treeToValue(n, type);
     } catch (JsonProcessingException | IllegalArgumentException e) {
-      throw new ModelFormatException(
+      throw new ModelFormatException(Kind.INCONSISTENT,
           "model blob is inconsistent: cannot read " + field + " (" + e.getMessage().lines().findFirst().orElse("")
               + "); it was written by an incompatible encoder: re-encode the model with"
               + " ModelCodec.encode", e);
@@ -525,7 +526,7 @@ public final class ModelCodec {
   }
 
   private static ModelFormatException inconsistent(String what) {
-    return new ModelFormatException(
+    return new ModelFormatException(Kind.INCONSISTENT,
         "model blob is inconsistent: " + what + "; it was written by a faulty or incompatible"
             + " encoder: re-encode the model with ModelCodec.encode");
   }

@@ -162,6 +162,31 @@ class ModelCodecTest {
     assertTrue(e.getMessage().startsWith("model blob checksum mismatch"), e.getMessage());
   }
 
+  /**
+   * Readers tell failures apart by kind, not message: a scorer refuses a version whose blob
+   * fails its SHA-256 as a checksum failure and leaves the frame's other failures to the decoder.
+   */
+  @Test
+  void aChecksumFailureIsToldApartFromTheFrameFailuresByKind() {
+    byte[] blob = ModelCodec.encode(small());
+    byte[] flipped = blob.clone();
+    flipped[blob.length / 2] ^= 1;
+    assertEquals(ModelFormatException.Kind.CHECKSUM,
+        assertThrows(ModelFormatException.class, () -> ModelCodec.checksum(flipped)).kind());
+    assertEquals(ModelFormatException.Kind.CHECKSUM,
+        assertThrows(ModelFormatException.class, () -> ModelCodec.decode(flipped)).kind());
+
+    byte[] cut = java.util.Arrays.copyOf(blob, blob.length - 1);
+    byte[] foreign = blob.clone();
+    foreign[1] = 'X';
+    byte[] newer = blob.clone();
+    ByteBuffer.wrap(newer).order(ByteOrder.LITTLE_ENDIAN).putInt(8, ModelCodec.FORMAT_VERSION + 1);
+    for (byte[] bad : List.of(cut, java.util.Arrays.copyOf(blob, 7), foreign, newer)) {
+      assertEquals(ModelFormatException.Kind.FORMAT,
+          assertThrows(ModelFormatException.class, () -> ModelCodec.checksum(bad)).kind());
+    }
+  }
+
   @Test
   void wrongMagicIsNotAModel() {
     byte[] blob = ModelCodec.encode(small());
@@ -203,6 +228,7 @@ class ModelCodecTest {
     ModelCodec.checksum(repacked); // the frame is valid: only the contents are wrong
     var e = assertThrows(ModelFormatException.class, () -> ModelCodec.decode(repacked));
     assertTrue(e.getMessage().startsWith("model blob is inconsistent"), e.getMessage());
+    assertEquals(ModelFormatException.Kind.INCONSISTENT, e.kind());
     assertTrue(e.getMessage().contains(expected), e.getMessage());
     assertTrue(e.getMessage().contains("re-encode"), e.getMessage());
   }

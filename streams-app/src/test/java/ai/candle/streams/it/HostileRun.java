@@ -301,7 +301,7 @@ final class HostileRun implements AutoCloseable {
         List<String> leaks = series.stream().filter(l -> leaked.matcher(l).find()).limit(5).toList();
         assertTrue(leaks.isEmpty(), "metric series carrying an id, label or text of the input: " + leaks);
         assertTrue(longestSeries < 2_000, "longest metric series " + longestSeries + " chars");
-        assertEquals(ai.candle.streams.RejectReason.values().length,
+        assertEquals(ai.candle.streams.validation.RejectReason.values().length,
                 families.getOrDefault("candle_dead_letters_total", 0L), "series of candle_dead_letters_total");
     }
 

@@ -107,7 +107,7 @@ final class IngestRun implements AutoCloseable {
         progress("Java producer sent " + events.size() + " records");
     }
 
-    /** Announces each class with its text feature (row i of {@code textFeatures} for class i), as DESIGN.md flow 2. */
+    /** Announces each class with its text feature (row i of {@code textFeatures} for class i), as docs/design.md flow 2. */
     void announce(List<String> classNames, float[] textFeatures) throws Exception {
         int width = textFeatures.length / classNames.size();
         List<IngestDataset.Event> events = new ArrayList<>();

@@ -65,6 +65,12 @@ class TrainerMetricsIT {
       try (JvmProcess trainer = JvmProcess.start(MAIN, run.trainerArgs("--fit-epochs", "5", "--refit-samples", "50"), log)) {
         trainer.awaitLog(Trainer.CAUGHT_UP_MESSAGE, 1, Duration.ofSeconds(60));
         String url = metricsUrl(log);
+        String base = url.substring(0, url.length() - "/metrics".length());
+        HttpResponse<String> live = get(base + "/health/live");
+        HttpResponse<String> ready = get(base + "/health/ready");
+        assertEquals(200, live.statusCode(), live.body());
+        assertEquals(200, ready.statusCode(), "ready once caught up: " + ready.body());
+        assertTrue(ready.body().contains("\"status\":\"UP\""), ready.body());
         String before = scrape(url);
         assertEquals(OptionalDouble.of(-1), modelVersion(before), "no version yet:\n" + before);
         assertTrue(before.contains("jvm_memory_used_bytes"), before);
@@ -87,6 +93,10 @@ class TrainerMetricsIT {
             url, served, published);
       }
     }
+  }
+
+  private HttpResponse<String> get(String url) throws Exception {
+    return http.send(HttpRequest.newBuilder(URI.create(url)).GET().build(), HttpResponse.BodyHandlers.ofString());
   }
 
   /** The endpoint's URL as the trainer logged it (the port it bound). */
