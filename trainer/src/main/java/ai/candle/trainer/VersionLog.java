@@ -26,6 +26,7 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.errors.InvalidProducerEpochException;
@@ -250,7 +251,12 @@ final class VersionLog implements AutoCloseable {
     return records;
   }
 
-  /** Sends the versions and the store's changes in one transaction and commits it. */
+  /**
+   * Sends the versions and the store's changes in one transaction and commits it. It stops at the
+   * first send that failed at once: the producer reports a metadata timeout ({@code max.block.ms},
+   * the broker unreachable) in the send's future, not by throwing, and each of a store's hundreds
+   * of records would wait that long again.
+   */
   private void send(List<ModelVersion> records, List<StoreCheckpoint.Change> store) {
     List<Future<RecordMetadata>> sent = new ArrayList<>();
     String models = topics.models().name();
@@ -259,15 +265,30 @@ final class VersionLog implements AutoCloseable {
       producer.beginTransaction();
       for (ModelVersion r : records) {
         byte[] value = topics.models().valueSerde().serializer().serialize(models, r);
-        sent.add(producer.send(new ProducerRecord<>(models, config.modelName(), value)));
+        throwIfFailed(sent, producer.send(new ProducerRecord<>(models, config.modelName(), value)));
       }
       for (StoreCheckpoint.Change c : store) {
         byte[] value = topics.trainingStore().valueSerde().serializer().serialize(trainingStore, c.entry());
-        sent.add(producer.send(new ProducerRecord<>(trainingStore, c.key(), value)));
+        throwIfFailed(sent, producer.send(new ProducerRecord<>(trainingStore, c.key(), value)));
       }
       producer.commitTransaction();
     } catch (RuntimeException e) {
       throw failed(records, store.size(), sendError(sent, e));
+    }
+  }
+
+  /** Adds a send's future to {@code sent}; throws when it already failed ({@link #sendError} finds its error). */
+  private static void throwIfFailed(List<Future<RecordMetadata>> sent, Future<RecordMetadata> send) {
+    sent.add(send);
+    if (send.isDone()) {
+      try {
+        send.get();
+      } catch (ExecutionException e) {
+        throw new KafkaException("a send failed", e.getCause());
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new KafkaException("interrupted", e);
+      }
     }
   }
 
