@@ -227,8 +227,9 @@ public final class Trainer implements AutoCloseable {
       consumer.assign(parts);
       seekToStart(parts);
       Map<TopicPartition, Long> end = consumer.endOffsets(parts);
-      LOG.info("Replaying {} partitions ({} records) to rebuild the store", parts.size(),
-          end.values().stream().mapToLong(Long::longValue).sum());
+      // from the positions just sought: after a restore, the features topic only from where the store left it
+      LOG.info("Replaying {} partitions (up to {} records) to rebuild the store", parts.size(),
+          parts.stream().mapToLong(p -> end.get(p) - consumer.position(p)).sum());
       while (!closing) {
         for (ConsumerRecord<String, byte[]> r : consumer.poll(VersionLog.POLL)) {
           apply(r);
