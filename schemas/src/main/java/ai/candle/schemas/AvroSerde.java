@@ -10,9 +10,6 @@ import java.util.Collection;
 import java.util.List;
 import org.apache.avro.AvroRuntimeException;
 import org.apache.avro.Schema;
-import org.apache.avro.generic.GenericDatumReader;
-import org.apache.avro.io.BinaryDecoder;
-import org.apache.avro.io.DecoderFactory;
 import org.apache.avro.message.BinaryMessageDecoder;
 import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.message.SchemaStore;
@@ -96,6 +93,11 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
     if (bytes == null) {
       return null;
     }
+    if (RegistryFraming.isFramed(bytes)) {
+      throw new SerializationException("Not a " + type.getSimpleName() + " record in single-object encoding: "
+          + "it is in the registry wire format (magic byte 0, schema id " + RegistryFraming.schemaId(bytes)
+          + "), and this service has no registry.url to resolve the id");
+    }
     try {
       checkStructure(bytes);
       return decoder.decode(bytes);
@@ -113,9 +115,8 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
   }
 
   /**
-   * Skips through the datum with its writer schema: lengths and counts are checked against the
-   * bytes that remain before anything is allocated. A bad header or an unknown fingerprint is
-   * left to the decoder, which reports it.
+   * Skips through the datum with its writer schema ({@link AvroBounds}). A bad header or an
+   * unknown fingerprint is left to the decoder, which reports it.
    */
   private void checkStructure(byte[] bytes) throws IOException {
     if (bytes.length < HEADER_LENGTH || bytes[0] != (byte) 0xC3 || bytes[1] != (byte) 0x01) {
@@ -126,12 +127,7 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
     if (writer == null) {
       return;
     }
-    BinaryDecoder in = DecoderFactory.get()
-        .binaryDecoder(bytes, HEADER_LENGTH, bytes.length - HEADER_LENGTH, null);
-    GenericDatumReader.skip(writer, in);
-    if (!in.isEnd()) {
-      throw new IOException("bytes left after the end of the record");
-    }
+    AvroBounds.check(writer, bytes, HEADER_LENGTH);
   }
 
   /** The generated class this serde reads and writes. */

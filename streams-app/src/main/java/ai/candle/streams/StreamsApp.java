@@ -1,6 +1,7 @@
 package ai.candle.streams;
 
 import ai.candle.clip.EncoderLoadException;
+import ai.candle.schemas.Topics;
 import ai.candle.service.MetricsServer;
 import ai.candle.service.Prometheus;
 import ai.candle.service.LayeredSettings;
@@ -90,8 +91,11 @@ public final class StreamsApp {
   private static boolean run(IngestConfig config, ScoringConfig scoring,
       PrometheusMeterRegistry registry, MetricsServer metrics, ClipEncoders encoders)
       throws InterruptedException {
+    Topics topics = config.topicSerdes();
+    // in the registry wire format: a registry that is down or refuses a schema stops the app here
+    topics.registerSchemas();
     ModelHolder models = new ModelHolder(scoring.modelName(), config.featureWidth(), registry,
-        Clock.systemUTC());
+        Clock.systemUTC(), topics.models().valueSerde().deserializer());
     ClassCountsView counts = ClassCountsView.start(config);
     ModelVersionFeed feed = ModelVersionFeed.start(config, scoring, models);
     Scoring shared = Scoring.of(scoring, models, counts, registry);

@@ -4,6 +4,8 @@ import ai.candle.core.HyperParameters;
 import ai.candle.service.Setting;
 import ai.candle.service.Settings;
 import ai.candle.service.SettingsSpec;
+import ai.candle.service.WireSettings;
+import ai.candle.schemas.SerdeConfig;
 import ai.candle.schemas.ModelVersions;
 import ai.candle.schemas.TopicNames;
 import java.time.Duration;
@@ -36,6 +38,7 @@ public record TrainerConfig(
     String device,
     int modelMaxBytes,
     TopicNames topics,
+    SerdeConfig serde,
     String metricsAddress,
     int metricsPort,
     Map<String, String> kafkaOverrides) {
@@ -103,7 +106,7 @@ public record TrainerConfig(
       STORE_MAX_PER_CLASS, HOLDOUT_PERCENT, HOLDOUT_MAX_PER_CLASS, REFIT_SAMPLES, REFIT_FRACTION, REFIT_INTERVAL,
       GATE_TOLERANCE, FIT_EPOCHS, FIT_BATCH_SIZE, FIT_LEARNING_RATE, FIT_HEAD, FIT_SEED, FIT_DEVICE, MODEL_MAX_BYTES,
       METRICS_ADDRESS, METRICS_PORT, TOPIC_CLASSES, TOPIC_CLASS_COUNTS, TOPIC_FEATURES, TOPIC_MODELS,
-      TOPIC_TRAINING_STORE);
+      TOPIC_TRAINING_STORE, WireSettings.SERDE, WireSettings.REGISTRY_URL);
 
   /** The trainer's settings, loaded in layers and documented from their declarations. */
   public static final SettingsSpec SPEC = new SettingsSpec("TrainerApp",
@@ -114,6 +117,7 @@ public record TrainerConfig(
     Objects.requireNonNull(transactionalId, "transactionalId");
     Objects.requireNonNull(hyperParameters, "hyperParameters");
     Objects.requireNonNull(topics, "topics");
+    Objects.requireNonNull(serde, "serde");
     kafkaOverrides = Map.copyOf(kafkaOverrides);
   }
 
@@ -144,13 +148,19 @@ public record TrainerConfig(
         transactionalId(s.get(TRANSACTIONAL_ID), s.get(MODEL_NAME)), s.get(CLIP_MODEL_ID), s.get(FEATURE_WIDTH),
         s.get(STORE_MAX_PER_CLASS), s.get(HOLDOUT_PERCENT), s.get(HOLDOUT_MAX_PER_CLASS), s.get(REFIT_SAMPLES),
         s.get(REFIT_FRACTION), s.get(REFIT_INTERVAL), s.get(GATE_TOLERANCE), hp, s.get(FIT_HEAD).equals("auto"),
-        s.get(FIT_DEVICE), s.get(MODEL_MAX_BYTES), topics, s.get(METRICS_ADDRESS), s.get(METRICS_PORT),
+        s.get(FIT_DEVICE), s.get(MODEL_MAX_BYTES), topics,
+        SerdeConfig.of(s.get(WireSettings.SERDE), s.get(WireSettings.REGISTRY_URL)), s.get(METRICS_ADDRESS), s.get(METRICS_PORT),
         s.passThrough());
   }
 
   /** The configured id, or {@code candle-trainer-<model.name>} when none is given. */
   private static String transactionalId(String configured, String modelName) {
     return configured.isBlank() ? "candle-trainer-" + modelName : configured;
+  }
+
+  /** The trainer's topics, their values in the configured wire format. */
+  public ai.candle.schemas.Topics topicSerdes() {
+    return ai.candle.schemas.Topics.of(topics, serde);
   }
 
   /** How the fit chooses its score weights: the defaults, without the head when {@code fit.head=off}. */

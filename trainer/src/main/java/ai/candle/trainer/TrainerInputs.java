@@ -28,7 +28,7 @@ final class TrainerInputs {
   private final Map<String, Long> liveCounts = new ConcurrentHashMap<>();
 
   TrainerInputs(TrainerConfig config) {
-    this.topics = Topics.of(config.topics());
+    this.topics = config.topicSerdes();
     this.width = config.featureWidth();
     this.store = new TrainingStore(width, config.storeMaxPerClass(), config.holdoutPercent(),
         config.holdoutMaxPerClass(), config.hyperParameters().seed());

@@ -136,7 +136,9 @@ final class VersionLog implements AutoCloseable {
 
   VersionLog(TrainerConfig config) {
     this.config = config;
-    this.topics = Topics.of(config.topics());
+    this.topics = config.topicSerdes();
+    // in the registry wire format: a registry that is down or refuses a schema stops the trainer here
+    this.topics.registerSchemas();
   }
 
   /**

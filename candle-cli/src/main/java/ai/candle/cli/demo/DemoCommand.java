@@ -97,6 +97,8 @@ public final class DemoCommand implements Callable<Integer> {
     o.flush();
     try (DemoServices services = DemoServices.start(settings)) {
       o.printf("  embedded Kafka broker at %s (data in %s)%n", services.bootstrapServers(), folder.resolve("kafka"));
+      services.serde().registryUrl().ifPresent(url ->
+          o.printf("  schema registry at %s (log: registry.log); the services write the registry wire format%n", url));
       o.printf("  streams app and trainer running (logs: streams-app.log, trainer.log); %s%n", services.endpoints());
       o.flush();
       try (DemoRecorder recorder = new DemoRecorder(services.bootstrapServers(), services.topics(), plan.classNames())) {

@@ -1,10 +1,13 @@
 package ai.candle.cli.demo;
 
 import ai.candle.kafka.EmbeddedKafkaBroker;
+import ai.candle.kafka.SchemaRegistryProcess;
 import ai.candle.schemas.ModelVersions;
+import ai.candle.schemas.SerdeConfig;
 import ai.candle.schemas.TopicNames;
 import ai.candle.schemas.TopicSpecs;
 import ai.candle.schemas.Topics;
+import ai.candle.schemas.WireFormat;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
@@ -16,8 +19,10 @@ import java.util.List;
  * The deployment the demo runs on one machine: the embedded KRaft broker (data in {@code
  * <folder>/kafka}), the topics as {@link TopicSpecs} lists them (3 partitions), the streams app
  * (ingest + scoring) and the trainer as child JVMs on this JVM's classpath with their Prometheus
- * endpoints, their logs in the folder. {@link #start} returns once the ingest client runs and the
- * trainer caught up; {@link #close} stops the trainer, the streams app, then the broker.
+ * endpoints, their logs in the folder; with the registry wire format, a schema registry too
+ * ({@link SchemaRegistryProcess}, its log {@code registry.log}). {@link #start} returns once the
+ * ingest client runs and the trainer caught up; {@link #close} stops the trainer, the streams app,
+ * the registry, then the broker.
  */
 public final class DemoServices implements AutoCloseable {
   static final String STREAMS_MAIN = "ai.candle.streams.StreamsApp";
@@ -44,21 +49,34 @@ public final class DemoServices implements AutoCloseable {
    * @param maxPerClass training samples the trainer keeps per class
    * @param streamsMetricsPort the streams app's Prometheus port (0: any free one)
    * @param trainerMetricsPort the trainer's (0: any free one)
+   * @param serde the wire format every service writes
    */
   public record Settings(Path folder, int featureWidth, String clipModelId, int fitEpochs, int maxPerClass,
-      int streamsMetricsPort, int trainerMetricsPort) {}
+      int streamsMetricsPort, int trainerMetricsPort, WireFormat serde) {
+
+    /** Single-object encoding, no registry. */
+    public Settings(Path folder, int featureWidth, String clipModelId, int fitEpochs, int maxPerClass,
+        int streamsMetricsPort, int trainerMetricsPort) {
+      this(folder, featureWidth, clipModelId, fitEpochs, maxPerClass, streamsMetricsPort, trainerMetricsPort,
+          WireFormat.SINGLE_OBJECT);
+    }
+  }
 
   private final EmbeddedKafkaBroker broker;
   private final ChildService streams;
   private final ChildService trainer;
   private final TopicNames names;
+  private final SerdeConfig serde;
+  private final SchemaRegistryProcess registry;
 
-  private DemoServices(EmbeddedKafkaBroker broker, ChildService streams, ChildService trainer,
-      TopicNames names) {
+  private DemoServices(EmbeddedKafkaBroker broker, SchemaRegistryProcess registry, ChildService streams,
+      ChildService trainer, TopicNames names, SerdeConfig serde) {
     this.broker = broker;
+    this.registry = registry;
     this.streams = streams;
     this.trainer = trainer;
     this.names = names;
+    this.serde = serde;
   }
 
   /**
@@ -81,23 +99,35 @@ public final class DemoServices implements AutoCloseable {
       broker.createTopics(TopicSpecs.all(names, PARTITIONS, (short) 1, ModelVersions.DEFAULT_MAX_BYTES));
       String bs = broker.bootstrapServers();
       String width = Integer.toString(s.featureWidth());
+      SerdeConfig serde = SerdeConfig.singleObject();
+      List<String> serdeFlags = List.of();
+      SchemaRegistryProcess registry = null;
+      if (s.serde() == WireFormat.REGISTRY) {
+        registry = SchemaRegistryProcess.start(s.folder().resolve("registry.log"));
+        started.add(0, registry);
+        serde = SerdeConfig.registry(registry.url());
+        serdeFlags = List.of("--serde", "registry", "--registry-url", registry.url());
+      }
+      List<String> streamsFlags = new ArrayList<>(List.of("--bootstrap-servers", bs,
+          "--state-dir", s.folder().resolve("streams-state").toString(),
+          "--feature-width", width, "--metrics-port", Integer.toString(s.streamsMetricsPort())));
+      streamsFlags.addAll(serdeFlags);
       ChildService streams = ChildService.start("streams-app", STREAMS_MAIN, List.of("-Xmx2g", DIRECT_MEMORY),
-          List.of("--bootstrap-servers", bs, "--state-dir", s.folder().resolve("streams-state").toString(),
-              "--feature-width", width, "--metrics-port", Integer.toString(s.streamsMetricsPort())),
-          s.folder().resolve("streams-app.log"));
+          streamsFlags, s.folder().resolve("streams-app.log"));
       started.add(0, streams);
       // one PyTorch thread: the fit leaves a core to the broker, the streams app and the trainer's own
       // extends, which publish a newly announced class within seconds
+      List<String> trainerFlags = new ArrayList<>(List.of("--bootstrap-servers", bs, "--feature-width", width,
+          "--fit-epochs", Integer.toString(s.fitEpochs()), "--store-max-per-class", Integer.toString(s.maxPerClass()),
+          "--metrics-port", Integer.toString(s.trainerMetricsPort()), "--clip-model-id", s.clipModelId()));
+      trainerFlags.addAll(serdeFlags);
       ChildService trainer = ChildService.start("trainer", TRAINER_MAIN,
-          List.of("-Xmx2g", DIRECT_MEMORY, "-Dai.djl.pytorch.num_threads=1"),
-          List.of("--bootstrap-servers", bs, "--feature-width", width,
-              "--fit-epochs", Integer.toString(s.fitEpochs()), "--store-max-per-class", Integer.toString(s.maxPerClass()),
-              "--metrics-port", Integer.toString(s.trainerMetricsPort()), "--clip-model-id", s.clipModelId()),
+          List.of("-Xmx2g", DIRECT_MEMORY, "-Dai.djl.pytorch.num_threads=1"), trainerFlags,
           s.folder().resolve("trainer.log"));
       started.add(0, trainer);
       streams.awaitLog("candle ingest RUNNING", START_TIMEOUT);
       trainer.awaitLog("candle trainer caught up", START_TIMEOUT);
-      return new DemoServices(broker, streams, trainer, names);
+      return new DemoServices(broker, registry, streams, trainer, names, serde);
     } catch (Exception | Error e) {
       for (AutoCloseable c : started) {
         try {
@@ -114,8 +144,14 @@ public final class DemoServices implements AutoCloseable {
     return broker.bootstrapServers();
   }
 
+  /** The topics, their values in the services' wire format. */
   public Topics topics() {
-    return Topics.of(names);
+    return Topics.of(names, serde);
+  }
+
+  /** What the services write, and the registry's URL when there is one. */
+  public SerdeConfig serde() {
+    return serde;
   }
 
   public List<ChildService> services() {
@@ -156,8 +192,9 @@ public final class DemoServices implements AutoCloseable {
 
   @Override
   public void close() throws Exception {
-    try (EmbeddedKafkaBroker b = broker; ChildService st = streams; ChildService tr = trainer) {
-      // closed in reverse: the trainer, the streams app, then the broker
+    try (EmbeddedKafkaBroker b = broker; SchemaRegistryProcess r = registry; ChildService st = streams;
+        ChildService tr = trainer) {
+      // closed in reverse: the trainer, the streams app, the registry (if any), then the broker
     }
   }
 }

@@ -1,5 +1,6 @@
 package ai.candle.cli.demo;
 
+import ai.candle.schemas.WireFormat;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -25,12 +26,26 @@ public final class ServiceOptions {
       description = "Prometheus endpoint of the trainer (0: any free port). Default: 9465 for demo, 0 for soak.")
   Integer trainerMetricsPort;
 
+  @Option(names = "--serde", paramLabel = "FORMAT", defaultValue = "single-object",
+      converter = WireFormatConverter.class,
+      description = "The wire format the services write: single-object, or registry (also starts a schema registry,"
+          + " Apicurio Registry's Confluent-compatible API, and points every service at it). Default: ${DEFAULT-VALUE}.")
+  WireFormat serde;
+
+  /** Parses {@code single-object|registry}. */
+  static final class WireFormatConverter implements picocli.CommandLine.ITypeConverter<WireFormat> {
+    @Override
+    public WireFormat convert(String value) {
+      return WireFormat.fromSetting(value);
+    }
+  }
+
   /** What to start, with the command's default ports where none was given. */
   public DemoServices.Settings settings(Path folder, int featureWidth, String clipModelId, int defaultStreamsPort,
       int defaultTrainerPort) {
     return new DemoServices.Settings(folder, featureWidth, clipModelId, fitEpochs, maxPerClass,
         streamsMetricsPort != null ? streamsMetricsPort : defaultStreamsPort,
-        trainerMetricsPort != null ? trainerMetricsPort : defaultTrainerPort);
+        trainerMetricsPort != null ? trainerMetricsPort : defaultTrainerPort, serde);
   }
 
   public int fitEpochs() {

@@ -46,10 +46,10 @@ import picocli.CommandLine.Spec;
           + "committed heap (native memory: DJL/PyTorch, stacks, buffers), open files and threads, plus the machine's "
           + "load average. Writes throughput.csv, processes.csv, report.md and PNG charts to --out.",
       "",
-      "Flatness rule (a judgement printed in the report; it never changes the exit code): the first 20% of the run is "
+      "Flatness rule (a judgement printed in the report; it never changes the exit code): the first 20%% of the run is "
           + "warm-up; the rest is cut in thirds; a metric is flat when its level over the last third exceeds its level "
           + "over the first third by no more than max(tolerance x early level, slack) (heap: the minimum, i.e. the floor "
-          + "after collections, 10% or 32 MiB; non-heap 10% or 8 MiB; RSS and native 10% or 48 MiB; open files +8; "
+          + "after collections, 10%% or 32 MiB; non-heap 10%% or 8 MiB; RSS and native 10%% or 48 MiB; open files +8; "
           + "threads +4; other levels are medians).",
       ""
     },

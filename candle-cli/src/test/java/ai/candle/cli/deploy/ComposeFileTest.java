@@ -8,10 +8,13 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.candle.schemas.ModelVersions;
+import ai.candle.schemas.SerdeConfig;
+import ai.candle.schemas.WireFormat;
 import ai.candle.streams.config.IngestConfig;
 import ai.candle.streams.config.ScoringConfig;
 import ai.candle.trainer.TrainerConfig;
 import java.io.IOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -73,7 +77,7 @@ class ComposeFileTest {
   @Test
   void theServicesAreThereWithPinnedImages() throws IOException {
     assertEquals(Set.of("kafka", "kafka-init", "streams-app-1", "streams-app-2", "trainer", "trainer-gpu",
-        "prometheus", "grafana"), services.keySet());
+        "registry", "prometheus", "grafana"), services.keySet());
     List<String> images = new ArrayList<>();
     services.forEach((name, s) -> {
       assertNotNull(s.get("image"), name + " names its image (and tag)");
@@ -148,6 +152,24 @@ class ComposeFileTest {
     assertNotEquals(volumes(service("streams-app-1")), volumes(service("streams-app-2")), "a state volume each");
     assertTrue(volumes(service("streams-app-1")).get(0).endsWith(":" + ingest.get(0).stateDir()));
     assertEquals("streams-app", at(service("streams-app-1"), "build", "target"));
+  }
+
+  /** Issue 21: a schema registry, wired to every service of ours, which reads both wire formats. */
+  @Test
+  void everyServiceKnowsTheSchemaRegistry() {
+    Map<String, Object> registry = service("registry");
+    assertTrue(registry.get("image").toString().startsWith("apicurio/apicurio-registry-kafkasql:2.6."),
+        "Apicurio 2.6, as the tests run it, with its schemas in Kafka");
+    assertEquals("kafka:9092", env(registry).get("KAFKA_BOOTSTRAP_SERVERS"));
+    for (String name : List.of("streams-app-1", "streams-app-2", "trainer", "trainer-gpu")) {
+      Map<String, String> env = env(service(name));
+      assertEquals("http://registry:8080/apis/ccompat/v7", env.get("CANDLE_REGISTRY_URL"), name);
+      assertNotNull(at(service(name), "depends_on", "registry"), name + " starts after the registry");
+      SerdeConfig serde = name.startsWith("trainer") ? TrainerConfig.load(List.of(), env).serde()
+          : IngestConfig.load(List.of(), env).serde();
+      assertEquals(Optional.of(URI.create("http://registry:8080/apis/ccompat/v7")), serde.registryUrl(), name);
+      assertEquals(WireFormat.SINGLE_OBJECT, serde.writes(), name + ": the registry format is the operator's choice");
+    }
   }
 
   /** Every service of ours is probed on its own metrics port's /health/live, with a class the image has. */

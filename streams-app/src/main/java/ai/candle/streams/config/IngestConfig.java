@@ -3,6 +3,9 @@ package ai.candle.streams.config;
 import ai.candle.clip.PromptTemplates;
 import ai.candle.service.Setting;
 import ai.candle.service.Settings;
+import ai.candle.service.WireSettings;
+import ai.candle.schemas.SerdeConfig;
+import ai.candle.schemas.Topics;
 import ai.candle.schemas.TopicNames;
 import java.nio.file.Path;
 import java.util.List;
@@ -25,6 +28,7 @@ public record IngestConfig(
     String applicationId,
     String stateDir,
     TopicNames topics,
+    SerdeConfig serde,
     int featureWidth,
     int maxLabelLength,
     int maxIdLength,
@@ -83,11 +87,14 @@ public record IngestConfig(
         FEATURE_WIDTH, LABEL_MAX_LENGTH, ID_MAX_LENGTH, PROMPT_MAX_LENGTH, RECORD_MAX_BYTES, ANNOUNCEMENT_MAX_BYTES,
         DEAD_LETTER_MAX_BYTES, PROMPT_TEMPLATE));
     all.addAll(TOPICS);
+    all.add(WireSettings.SERDE);
+    all.add(WireSettings.REGISTRY_URL);
     return List.copyOf(all);
   }
 
   public IngestConfig {
     java.util.Objects.requireNonNull(topics, "topics");
+    java.util.Objects.requireNonNull(serde, "serde");
     streamsOverrides = Map.copyOf(streamsOverrides);
   }
 
@@ -142,11 +149,17 @@ public record IngestConfig(
     return props;
   }
 
+  /** The topics, their values in the configured wire format. */
+  public Topics topicSerdes() {
+    return Topics.of(topics, serde);
+  }
+
   /** The ingest config of loaded settings. */
   static IngestConfig from(Settings s) {
     List<String> t = TOPICS.stream().map(s::get).toList();
     return new IngestConfig(s.get(BOOTSTRAP_SERVERS), s.get(APPLICATION_ID), s.get(STATE_DIR),
         new TopicNames(t.get(0), t.get(1), t.get(2), t.get(3), t.get(4), t.get(5), t.get(6), t.get(7), t.get(8)),
+        SerdeConfig.of(s.get(WireSettings.SERDE), s.get(WireSettings.REGISTRY_URL)),
         s.get(FEATURE_WIDTH), s.get(LABEL_MAX_LENGTH), s.get(ID_MAX_LENGTH), s.get(PROMPT_MAX_LENGTH),
         s.get(RECORD_MAX_BYTES), s.get(ANNOUNCEMENT_MAX_BYTES), s.get(DEAD_LETTER_MAX_BYTES), s.get(PROMPT_TEMPLATE),
         s.passThrough());

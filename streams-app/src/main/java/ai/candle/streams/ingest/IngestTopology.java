@@ -88,7 +88,7 @@ public final class IngestTopology {
     Objects.requireNonNull(prequential, "prequential");
     StreamsBuilder builder = new StreamsBuilder();
     DeadLetters deadLetters = new DeadLetters(registry, config.deadLetterMaxBytes());
-    new Wiring(builder, config, Topics.of(config.topics()), deadLetters,
+    new Wiring(builder, config, config.topicSerdes(), deadLetters,
         new IngestRecords(registry), encoders, prequential).wire();
     return builder.build();
   }

@@ -27,6 +27,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.kafka.common.errors.SerializationException;
+import org.apache.kafka.common.serialization.Deserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -77,7 +78,7 @@ public final class ModelHolder implements AutoCloseable {
   private final String modelName;
   private final int featureWidth;
   private final Clock clock;
-  private final AvroSerde<ModelVersion> serde = AvroSerde.of(ModelVersion.class);
+  private final Deserializer<ModelVersion> versions;
   private final AtomicReference<Serving> serving = new AtomicReference<>();
   private final CompletableFuture<Long> firstServed = new CompletableFuture<>();
   private final Map<ModelRefusal, Counter> refused = new EnumMap<>(ModelRefusal.class);
@@ -96,6 +97,15 @@ public final class ModelHolder implements AutoCloseable {
    * @param featureWidth the width every version must have ({@code feature.width})
    */
   public ModelHolder(String modelName, int featureWidth, MeterRegistry registry, Clock clock) {
+    this(modelName, featureWidth, registry, clock, AvroSerde.of(ModelVersion.class).deserializer());
+  }
+
+  /**
+   * @param versions reads the models topic's values (its wire format: {@code Topics.models()})
+   */
+  public ModelHolder(String modelName, int featureWidth, MeterRegistry registry, Clock clock,
+      Deserializer<ModelVersion> versions) {
+    this.versions = Objects.requireNonNull(versions, "versions");
     this.modelName = Objects.requireNonNull(modelName, "modelName");
     this.featureWidth = featureWidth;
     this.clock = Objects.requireNonNull(clock, "clock");
@@ -130,7 +140,7 @@ public final class ModelHolder implements AutoCloseable {
     List<Map.Entry<ModelVersion, String>> decoded = new ArrayList<>(batch.size());
     for (RawVersion raw : batch) {
       try {
-        decoded.add(Map.entry(serde.decode(raw.value()), raw.where()));
+        decoded.add(Map.entry(versions.deserialize(null, raw.value()), raw.where()));
       } catch (SerializationException e) {
         refuse(null, raw.where(), ModelRefusal.NOT_SCHEMA, e.getMessage());
       }
@@ -146,7 +156,7 @@ public final class ModelHolder implements AutoCloseable {
   public Offer offer(byte[] value, String where) {
     ModelVersion record;
     try {
-      record = serde.decode(Objects.requireNonNull(value, "value"));
+      record = versions.deserialize(null, Objects.requireNonNull(value, "value"));
     } catch (SerializationException e) {
       return refuse(null, where, ModelRefusal.NOT_SCHEMA, e.getMessage());
     }

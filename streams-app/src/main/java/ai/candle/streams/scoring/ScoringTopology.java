@@ -54,7 +54,7 @@ public final class ScoringTopology {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(scoring, "scoring");
     Objects.requireNonNull(encoders, "encoders");
-    Topics topics = Topics.of(config.topics());
+    Topics topics = config.topicSerdes();
     DeadLetters deadLetters = new DeadLetters(registry, config.deadLetterMaxBytes());
     builder.addStateStore(Stores.keyValueStoreBuilder(
         Stores.inMemoryKeyValueStore(MODEL_VERSIONS_STORE), Serdes.String(), Serdes.Long()));
