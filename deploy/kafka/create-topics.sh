@@ -1,7 +1,7 @@
 #!/bin/sh
 # Creates the topics of candle-stream, as schemas' TopicSpecs.all lists them (README, "Topics"):
 # classes and class-counts compacted; models compacted, ONE partition, records up to
-# MODEL_MAX_BYTES; every other topic delete. Idempotent (--if-not-exists): the compose file runs
+# MODEL_MAX_BYTES; the trainer's training store compacted, ONE partition; every other topic delete. Idempotent (--if-not-exists): the compose file runs
 # it at every start. POSIX sh (the apache/kafka image's tools). ComposeTopicsTest runs it against a
 # real broker and compares the topics with TopicSpecs.
 #
@@ -40,3 +40,4 @@ create candle.features "$TOPIC_PARTITIONS" cleanup.policy=delete
 create candle.models 1 cleanup.policy=compact "max.message.bytes=$MODEL_MAX_BYTES"
 create candle.predictions "$TOPIC_PARTITIONS" cleanup.policy=delete
 create candle.dead-letter "$TOPIC_PARTITIONS" cleanup.policy=delete
+create candle.training-store 1 cleanup.policy=compact

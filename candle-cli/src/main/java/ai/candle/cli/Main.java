@@ -1,6 +1,10 @@
 package ai.candle.cli;
 
 import ai.candle.cli.internals.UserException;
+import ai.candle.cli.ops.DeadLettersCommand;
+import ai.candle.cli.ops.ModelsCommand;
+import ai.candle.cli.ops.SendCommand;
+import ai.candle.cli.ops.TailCommand;
 import ai.candle.core.io.FeaturesDatasetException;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -32,9 +36,14 @@ import picocli.CommandLine.Spec;
       "",
       "Try it: ./candle evaluate                 (a synthetic benchmark)%n"
           + "        ./candle generate --out demo --benchmark lt-4shot && ./candle evaluate --dataset demo",
+      "",
+      "Operate a deployment: send, tail predictions, models list|show|rollback|pin, dead-letters list|replay"
+          + " (--bootstrap-servers, --kafka-config).",
       ""
     },
-    subcommands = {EvaluateCommand.class, GenerateCommand.class, BenchCommand.class, ai.candle.cli.demo.DemoCommand.class, ai.candle.cli.soak.SoakCommand.class, SettingsCommand.class, CommandLine.HelpCommand.class},
+    subcommands = {EvaluateCommand.class, GenerateCommand.class, BenchCommand.class, ai.candle.cli.demo.DemoCommand.class,
+        ai.candle.cli.soak.SoakCommand.class, SettingsCommand.class, SendCommand.class, TailCommand.class,
+        ModelsCommand.class, DeadLettersCommand.class, CommandLine.HelpCommand.class},
     footer = {"", "Exit codes: 0 ok, 2 a mistake in the command or its input (one line on stderr), 1 an internal error."})
 public final class Main implements Callable<Integer> {
   /** Exit code of a mistake the user can fix. */
@@ -53,7 +62,8 @@ public final class Main implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter err = spec.commandLine().getErr();
-    err.println("candle: name a command (evaluate, generate, bench); see candle --help");
+    err.println("candle: name a command (evaluate, generate, demo, send, tail, models, dead-letters, ...); "
+        + "see candle --help");
     return EXIT_USAGE;
   }
 

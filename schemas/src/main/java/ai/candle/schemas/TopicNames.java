@@ -2,7 +2,10 @@ package ai.candle.schemas;
 
 import java.util.Objects;
 
-/** Names of every topic; {@link #defaults()} gives the names of docs/design.md. */
+/**
+ * Names of every topic; {@link #defaults()} gives the names of docs/design.md. Only the trainer
+ * reads and writes {@code trainingStore}; the constructor without it gives it its default name.
+ */
 public record TopicNames(
     String labeledImages,
     String unlabeledImages,
@@ -12,7 +15,11 @@ public record TopicNames(
     String features,
     String models,
     String predictions,
-    String deadLetter) {
+    String deadLetter,
+    String trainingStore) {
+
+  /** The default name of the trainer's training-store topic. */
+  public static final String DEFAULT_TRAINING_STORE = "candle.training-store";
 
   public TopicNames {
     requireName(labeledImages, "labeledImages");
@@ -24,6 +31,14 @@ public record TopicNames(
     requireName(models, "models");
     requireName(predictions, "predictions");
     requireName(deadLetter, "deadLetter");
+    requireName(trainingStore, "trainingStore");
+  }
+
+  /** The names, the training store's the default ({@value #DEFAULT_TRAINING_STORE}). */
+  public TopicNames(String labeledImages, String unlabeledImages, String classAnnouncements, String classes,
+      String classCounts, String features, String models, String predictions, String deadLetter) {
+    this(labeledImages, unlabeledImages, classAnnouncements, classes, classCounts, features, models,
+        predictions, deadLetter, DEFAULT_TRAINING_STORE);
   }
 
   /** The default topic names. */
@@ -37,7 +52,8 @@ public record TopicNames(
         "candle.features",
         "candle.models",
         "candle.predictions",
-        "candle.dead-letter");
+        "candle.dead-letter",
+        DEFAULT_TRAINING_STORE);
   }
 
   private static void requireName(String name, String field) {

@@ -14,8 +14,9 @@ import org.apache.kafka.common.config.TopicConfig;
  *   <li>{@code candle.classes} and {@code candle.class-counts}: compacted;
  *   <li>{@code candle.models}: compacted, ONE partition (versions are totally ordered), records
  *       up to the model limit ({@link ModelVersions#topicConfig(int)});
- *   <li>every other topic: {@code delete}, with the broker's retention ({@code candle.features}'
- *       retention is how far back a refit or a restarted trainer may look).
+ *   <li>{@code candle.training-store}: compacted, ONE partition (a restarted trainer reads it
+ *       whole): the trainer's store of samples per class, which outlives {@code candle.features};
+ *   <li>every other topic: {@code delete}, with the broker's retention.
  * </ul>
  */
 public final class TopicSpecs {
@@ -44,6 +45,7 @@ public final class TopicSpecs {
         new NewTopic(names.models(), 1, replication)
             .configs(ModelVersions.topicConfig(modelMaxBytes)),
         new NewTopic(names.predictions(), partitions, replication).configs(delete),
-        new NewTopic(names.deadLetter(), partitions, replication).configs(delete));
+        new NewTopic(names.deadLetter(), partitions, replication).configs(delete),
+        new NewTopic(names.trainingStore(), 1, replication).configs(compact));
   }
 }

@@ -9,9 +9,10 @@ import org.apache.kafka.common.serialization.Serdes;
 /**
  * Every topic of candle-stream, each described once (see docs/design.md, "Topics").
  *
- * <p>Keys are UTF-8 strings (image id, class name, model name) except on the dead-letter topic,
- * whose key is the rejected record's original key bytes. Values are Avro in the wire format of a
- * {@link SerdeConfig} (single-object encoding by default), except the class counts: a Kafka long.
+ * <p>Keys are UTF-8 strings (image id, class name, model name, a training-store entry's identity)
+ * except on the dead-letter topic, whose key is the rejected record's original key bytes. Values
+ * are Avro in the wire format of a {@link SerdeConfig} (single-object encoding by default), except
+ * the class counts: a Kafka long.
  */
 public record Topics(
     Topic<String, LabeledImage> labeledImages,
@@ -22,7 +23,8 @@ public record Topics(
     Topic<String, FeatureRecord> features,
     Topic<String, ModelVersion> models,
     Topic<String, Prediction> predictions,
-    Topic<byte[], DeadLetter> deadLetter) {
+    Topic<byte[], DeadLetter> deadLetter,
+    Topic<String, TrainingStoreEntry> trainingStore) {
 
   /** The topics with the default names. */
   public static Topics defaults() {
@@ -52,13 +54,14 @@ public record Topics(
         new Topic<>(names.features(), Serdes.String(), values.of(FeatureRecord.class)),
         new Topic<>(names.models(), Serdes.String(), values.of(ModelVersion.class)),
         new Topic<>(names.predictions(), Serdes.String(), values.of(Prediction.class)),
-        new Topic<>(names.deadLetter(), Serdes.ByteArray(), values.of(DeadLetter.class)));
+        new Topic<>(names.deadLetter(), Serdes.ByteArray(), values.of(DeadLetter.class)),
+        new Topic<>(names.trainingStore(), Serdes.String(), values.of(TrainingStoreEntry.class)));
   }
 
   /** Every topic, in declaration order. */
   public List<Topic<?, ?>> all() {
     return List.of(labeledImages, unlabeledImages, classAnnouncements, classes, classCounts, features, models,
-        predictions, deadLetter);
+        predictions, deadLetter, trainingStore);
   }
 
   /**

@@ -70,6 +70,15 @@ class AvroSerdeTest {
   }
 
   @Test
+  void eachKindOfTrainingStoreEntryRoundTrips() {
+    for (Object entry : List.of(new StoredSample("cat", SampleSplit.HOLDOUT, 3, "img-9", List.of(0.5f, -1f)),
+        new StoredTally("cat", 12L, 10L), new StoredPosition("candle.features", 2, 77L))) {
+      TrainingStoreEntry stored = new TrainingStoreEntry("candle", entry);
+      assertEquals(stored, roundTrip(TrainingStoreEntry.class, stored));
+    }
+  }
+
+  @Test
   void nullIsATombstoneBothWays() {
     AvroSerde<ClassInfo> serde = AvroSerde.of(ClassInfo.class);
     assertNull(serde.serializer().serialize("t", null));

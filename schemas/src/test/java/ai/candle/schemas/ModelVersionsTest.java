@@ -91,7 +91,10 @@ class ModelVersionsTest {
     assertEquals(1, models.numPartitions());
     assertEquals("compact", models.configs().get("cleanup.policy"));
     assertEquals("1234", models.configs().get("max.message.bytes"));
-    assertEquals(9, specs.size());
+    assertEquals(10, specs.size());
+    var store = specs.stream().filter(t -> t.name().equals("candle.training-store")).findFirst().orElseThrow();
+    assertEquals(1, store.numPartitions(), "the trainer reads it whole");
+    assertEquals("compact", store.configs().get("cleanup.policy"));
     assertEquals(1234, ModelVersions.consumerConfig(1234).get("max.partition.fetch.bytes"));
     assertEquals(1234, ModelVersions.producerConfig(1234).get("max.request.size"));
   }

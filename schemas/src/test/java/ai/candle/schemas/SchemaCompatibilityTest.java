@@ -79,7 +79,7 @@ class SchemaCompatibilityTest {
   static Stream<Class<? extends SpecificRecord>> topicValueTypes() {
     return Stream.of(LabeledImage.class, ImageToScore.class, ClassAnnouncement.class,
         ClassInfo.class, FeatureRecord.class, ModelVersion.class, Prediction.class,
-        DeadLetter.class, RegistryEvent.class);
+        DeadLetter.class, RegistryEvent.class, TrainingStoreEntry.class);
   }
 
   @ParameterizedTest

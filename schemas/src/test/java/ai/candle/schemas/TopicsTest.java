@@ -21,6 +21,7 @@ class TopicsTest {
     assertEquals("candle.models", topics.models().name());
     assertEquals("candle.predictions", topics.predictions().name());
     assertEquals("candle.dead-letter", topics.deadLetter().name());
+    assertEquals("candle.training-store", topics.trainingStore().name());
   }
 
   @Test
@@ -31,6 +32,10 @@ class TopicsTest {
     Topics topics = Topics.of(names);
     assertEquals("t.labeled", topics.labeledImages().name());
     assertEquals("t.features", topics.features().name());
+    assertEquals("candle.training-store", topics.trainingStore().name(), "the default unless named");
+    TopicNames own = new TopicNames(d.labeledImages(), d.unlabeledImages(), d.classAnnouncements(), d.classes(),
+        d.classCounts(), d.features(), d.models(), d.predictions(), d.deadLetter(), "t.store");
+    assertEquals("t.store", Topics.of(own).trainingStore().name());
   }
 
   @Test

@@ -98,8 +98,9 @@ public final class StreamsApp {
     Topics topics = config.topicSerdes();
     // in the registry wire format: a registry that is down or refuses a schema stops the app here
     topics.registerSchemas();
-    ModelHolder models = new ModelHolder(scoring.modelName(), config.featureWidth(), registry,
-        Clock.systemUTC(), topics.models().valueSerde().deserializer());
+    ModelHolder models = new ModelHolder(scoring.modelName(), config.featureWidth(),
+        scoring.pinnedVersion(), registry, Clock.systemUTC(),
+        topics.models().valueSerde().deserializer());
     ClassCountsView counts = ClassCountsView.start(config);
     // the clients' lifecycle is known only below: the feed reports a stop through this
     CompletableFuture<AppClients> lifecycle = new CompletableFuture<>();

@@ -42,8 +42,8 @@ record HoldoutEvaluation(double balanced, Map<FrequencyBucket, Double> buckets, 
       List<String> labels = new ArrayList<>();
       views.forEach((name, view) -> {
         if (classesInModel.contains(name)) {
-          for (float[] f : view.holdout()) {
-            images.add(f);
+          for (TrainingStore.Sample s : view.holdout()) {
+            images.add(s.feature());
             labels.add(name);
           }
         }

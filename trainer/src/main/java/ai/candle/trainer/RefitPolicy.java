@@ -27,13 +27,22 @@ import java.util.function.LongSupplier;
  *   <li><b>Timer</b>: a refit when anything was offered since the last snapshot.
  * </ul>
  *
- * Nothing is asked for before {@link #caughtUp}: the replay of the input topics must not trigger
+ * <p>"The last snapshot" is the last one whose fit was <b>settled</b>: its version acknowledged by
+ * the broker, its candidate rejected by the gate, or nothing in it to fit. While a fit runs, the
+ * triggers count from its snapshot ({@link #fitStarted}); when it fails instead (its version could
+ * not be published, the fit threw), its data counts as new again ({@link #fitFailed}) and the
+ * triggers ask for the refit once more, no sooner than {@link #FIT_RETRY} later.
+ *
+ * <p>Nothing is asked for before {@link #caughtUp}: the replay of the input topics must not trigger
  * fits on a half-built store. The consumer thread calls {@link #check}, the fit thread
- * {@link #snapshotTaken}, the extend thread {@link #extendFailed} and the timer {@link #onTimer}.
+ * {@link #fitStarted}, {@link #fitSettled} and {@link #fitFailed}, the extend thread
+ * {@link #extendFailed} and the timer {@link #onTimer}.
  */
 final class RefitPolicy {
   /** After a failed publish, extends are asked for again no sooner than this. */
   static final Duration EXTEND_RETRY = Duration.ofSeconds(5);
+  /** After a failed fit, its data asks for a fit again no sooner than this. */
+  static final Duration FIT_RETRY = Duration.ofSeconds(60);
 
   /** Why a full refit is asked for; {@link #label} is how the fit's log line names it. */
   enum FitReason {
@@ -91,16 +100,30 @@ final class RefitPolicy {
       }
       return new Mark(offered, Set.copyOf(baseClasses));
     }
+
+    /**
+     * This mark, counting no more training images than a store that was offered {@code
+     * storeOffered} holds: a version may account for images the restarted trainer's store no
+     * longer has (they expired before it kept them), and the triggers must count new images from
+     * what the store holds, not wait until the lost volume is seen again.
+     */
+    Mark heldBy(long storeOffered) {
+      return storeOffered >= trainOffered ? this : new Mark(storeOffered, baseClasses);
+    }
   }
 
   private final int refitSamples;
   private final double refitFraction;
   private final LongSupplier nanoClock;
   private final Set<String> extendRequested = ConcurrentHashMap.newKeySet();
-  /** Null until the replay caught up. */
+  /** What the last settled fit accounted for; null until the replay caught up. */
   private volatile Mark last;
+  /** The running fit's snapshot, or null. */
+  private volatile Mark inFlight;
   /** Extends wait while the clock is before this (nanoClock's scale). */
   private volatile long extendRetryAt;
+  /** Fits wait while the clock is before this. */
+  private volatile long fitRetryAt;
 
   /**
    * @param refitSamples new training samples that ask for a refit ({@code refit.samples})
@@ -112,6 +135,7 @@ final class RefitPolicy {
     this.refitFraction = refitFraction;
     this.nanoClock = nanoClock;
     this.extendRetryAt = nanoClock.getAsLong();
+    this.fitRetryAt = extendRetryAt;
   }
 
   static RefitPolicy of(TrainerConfig config) {
@@ -123,14 +147,38 @@ final class RefitPolicy {
     last = resumed;
   }
 
-  /** A fit took its training set; later triggers count from it. */
-  void snapshotTaken(Mark mark) {
-    last = mark;
+  /** A fit took its training set: while it runs, the triggers count from it. */
+  void fitStarted(Mark mark) {
+    inFlight = mark;
   }
 
-  /** What the last snapshot (or the resumed version) accounted for; null before catching up. */
+  /**
+   * The fit of this snapshot is settled (its version acknowledged, its candidate rejected, or
+   * nothing to fit): the triggers count from it.
+   */
+  void fitSettled(Mark mark) {
+    last = mark;
+    inFlight = null;
+  }
+
+  /**
+   * The running fit failed (its version was not acknowledged): its data counts as new again, and a
+   * fit is asked for no sooner than {@link #FIT_RETRY}.
+   */
+  void fitFailed() {
+    inFlight = null;
+    fitRetryAt = nanoClock.getAsLong() + FIT_RETRY.toNanos();
+  }
+
+  /** What the last settled fit (or the resumed version) accounted for; null before catching up. */
   Mark last() {
     return last;
+  }
+
+  /** Where the triggers count from: the running fit's snapshot, else the last settled one. */
+  private Mark counted() {
+    Mark running = inFlight;
+    return running != null ? running : last;
   }
 
   /**
@@ -138,17 +186,22 @@ final class RefitPolicy {
    * {@link #extendFailed}. Samples take precedence over first images: one reason per check.
    */
   Decision check(Observed now) {
-    Mark mark = last;
-    if (mark == null) {
+    if (last == null) {
       return Decision.NONE;
     }
-    return new Decision(extendsDue(now), fitDue(now, mark));
+    return new Decision(extendsDue(now), fitWaits() ? Optional.empty() : fitDue(now, counted()));
   }
 
   /** The timer's rule: a refit when anything was offered since the last snapshot. */
   Optional<FitReason> onTimer(long trainOffered) {
-    Mark mark = last;
-    return mark != null && trainOffered > mark.trainOffered() ? Optional.of(FitReason.TIMER) : Optional.empty();
+    if (last == null || fitWaits()) {
+      return Optional.empty();
+    }
+    return trainOffered > counted().trainOffered() ? Optional.of(FitReason.TIMER) : Optional.empty();
+  }
+
+  private boolean fitWaits() {
+    return nanoClock.getAsLong() - fitRetryAt < 0;
   }
 
   /** Publishing the extend of these classes failed: ask for them again after {@link #EXTEND_RETRY}. */

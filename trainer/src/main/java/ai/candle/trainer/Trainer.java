@@ -6,6 +6,7 @@ import ai.candle.core.CandleModel;
 import ai.candle.core.Devices;
 import ai.candle.schemas.ClassInfo;
 import ai.candle.schemas.ModelVersions.Origin;
+import ai.candle.schemas.TrainingStoreEntry;
 import ai.candle.service.Health;
 import ai.djl.Device;
 import io.micrometer.core.instrument.Counter;
@@ -18,11 +19,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.TopicPartition;
@@ -59,6 +62,8 @@ public final class Trainer implements AutoCloseable {
   public static final String CAUGHT_UP_MESSAGE = "candle trainer caught up";
   /** Logged when a version starts to be encoded and sent ("Published version" follows its ack). */
   public static final String PUBLISHING_MESSAGE = "Publish started: version";
+  /** Logged once when another trainer of the model took over (TrainerApp then exits with its own status). */
+  public static final String FENCED_MESSAGE = "candle trainer fenced";
   static final Duration COUNTS_WAIT = Duration.ofSeconds(2);
 
   private final TrainerConfig config;
@@ -66,6 +71,8 @@ public final class Trainer implements AutoCloseable {
   private final TrainerInputs inputs;
   private final RefitPolicy policy;
   private final VersionLog versions;
+  /** The training store as the training-store topic holds it; used under {@link #publishLock}. */
+  private final StoreCheckpoint checkpoint;
   /** Fits and extends publish under it, so each publishes against the version it extended. */
   private final Object publishLock = new Object();
   private final CoalescingWorker fitWorker;
@@ -73,12 +80,15 @@ public final class Trainer implements AutoCloseable {
   private final ScheduledExecutorService timer;
   private final CountDownLatch caughtUp = new CountDownLatch(1);
   private final Counter skippedRecords;
+  private final Counter publishFailures;
   private final ClassMetrics classMetrics;
+  private final AtomicLong fitsFinished = new AtomicLong();
   private KafkaConsumer<String, byte[]> consumer;
   private Thread consumerThread;
   private volatile boolean closing;
   private volatile ServingVersion serving;
-  private volatile Throwable consumerFailure;
+  private volatile Throwable failure;
+  private volatile boolean fenced;
   private volatile String lastPublishError;
 
   public Trainer(TrainerConfig config, MeterRegistry meters) {
@@ -87,6 +97,7 @@ public final class Trainer implements AutoCloseable {
     this.inputs = new TrainerInputs(config);
     this.policy = RefitPolicy.of(config);
     this.versions = new VersionLog(config);
+    this.checkpoint = new StoreCheckpoint(config.modelName(), inputs.featuresTopic());
     this.fitWorker = new CoalescingWorker("candle-trainer-fit", this::fitOnce);
     this.extendWorker = new CoalescingWorker("candle-trainer-extend", reasons -> extendOnce());
     this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -97,6 +108,8 @@ public final class Trainer implements AutoCloseable {
     this.skippedRecords = Counter.builder("candle.trainer.records.skipped")
         .description("Input records the trainer could not use (undecodable, wrong width)")
         .register(meters);
+    this.publishFailures = Counter.builder("candle.trainer.publish.failures")
+        .description("Publish attempts that failed (each retry counts)").register(meters);
     Gauge.builder("candle.trainer.model.version", versions, VersionLog::lastVersion)
         .description("Last model version this trainer published (-1: none)").register(meters);
     Gauge.builder("candle.trainer.store.samples", inputs.store(), s -> s.kept()[0])
@@ -108,11 +121,13 @@ public final class Trainer implements AutoCloseable {
   }
 
   /**
-   * Resumes the version sequence from the models topic, then starts consuming. Returns once the
-   * consumer runs; {@link #awaitCaughtUp} waits for the replay.
+   * Resumes the version sequence from the models topic and restores the training store, then
+   * starts consuming. Returns once the consumer runs; {@link #awaitCaughtUp} waits for the replay.
    */
   public void start() {
-    serving = versions.open();
+    VersionLog.Recovery recovery = versions.open();
+    serving = recovery.serving();
+    restoreStore(recovery.store());
     consumer = new KafkaConsumer<>(VersionLog.consumerSettings(config), new StringDeserializer(),
         new ByteArrayDeserializer());
     consumerThread = new Thread(this::consume, "candle-trainer-consumer");
@@ -120,6 +135,33 @@ public final class Trainer implements AutoCloseable {
     long period = config.refitInterval().toMillis();
     timer.scheduleAtFixedRate(() -> policy.onTimer(inputs.store().trainOffered())
         .ifPresent(reason -> fitWorker.request(reason.label())), period, period, TimeUnit.MILLISECONDS);
+  }
+
+  /**
+   * Restores the training store from its topic; when its entries do not make a store that fits
+   * this trainer's settings, the store is rebuilt from the features topic and the next write
+   * replaces them.
+   */
+  private void restoreStore(Map<String, TrainingStoreEntry> entries) {
+    String topic = config.topics().trainingStore();
+    if (entries.isEmpty()) {
+      LOG.info("Nothing of model '{}' on {} yet: the store is built from {}", config.modelName(), topic,
+          inputs.featuresTopic());
+      return;
+    }
+    try {
+      TrainingStore.Contents contents = StoreCheckpoint.read(entries.values(), inputs.featuresTopic());
+      inputs.store().restore(contents);
+      checkpoint.written(contents);
+      long[] kept = inputs.store().kept();
+      LOG.info("Training store restored from {}: {} classes, {} training and {} held-out samples, {} training"
+          + " images seen; {} continues at {}", topic, contents.classes().size(), kept[0], kept[1],
+          contents.trainOffered(), inputs.featuresTopic(), new TreeMap<>(contents.positions()));
+    } catch (IllegalArgumentException e) {
+      checkpoint.replace(entries.keySet());
+      LOG.warn("The training store on {} cannot be restored ({}): it is rebuilt from {}, and what expired there"
+          + " is lost; the next fit replaces it", topic, e.getMessage(), inputs.featuresTopic());
+    }
   }
 
   /** Waits until the replay of the input topics reached their ends as of the start. */
@@ -141,16 +183,29 @@ public final class Trainer implements AutoCloseable {
     return versions.lastVersion();
   }
 
-  /** Why the consumer stopped, or null while it runs. */
+  /** Why the trainer stopped (its consumer failed, or it was fenced), or null while it runs. */
   public Throwable failure() {
-    return consumerFailure;
+    return failure;
+  }
+
+  /** Whether another trainer of this model fenced this one ({@link #failure} says so too). */
+  public boolean fenced() {
+    return fenced;
+  }
+
+  /**
+   * Fits that ran to an end so far, whatever the outcome (promoted, rejected, failed, or nothing
+   * registered to fit): tests and scripts wait on it instead of on the clock.
+   */
+  public long fitsFinished() {
+    return fitsFinished.get();
   }
 
   /** The trainer's health for the probes: live until its consumer stops; ready once it caught up. */
   public Health.Status health() {
     Throwable f = failure();
     if (f != null) {
-      return Health.Status.down("the consumer stopped: " + f.getMessage());
+      return Health.Status.down((fenced ? "fenced by another trainer of the model: " : "stopped: ") + f.getMessage());
     }
     return caughtUp.getCount() == 0 ? Health.Status.up("caught up, following the inputs")
         : Health.Status.starting("replaying the input topics");
@@ -170,10 +225,11 @@ public final class Trainer implements AutoCloseable {
         parts.addAll(VersionLog.partitions(consumer, topic));
       }
       consumer.assign(parts);
-      consumer.seekToBeginning(parts);
+      seekToStart(parts);
       Map<TopicPartition, Long> end = consumer.endOffsets(parts);
-      LOG.info("Replaying {} partitions ({} records) to rebuild the store", parts.size(),
-          end.values().stream().mapToLong(Long::longValue).sum());
+      // from the positions just sought: after a restore, the features topic only from where the store left it
+      LOG.info("Replaying {} partitions (up to {} records) to rebuild the store", parts.size(),
+          parts.stream().mapToLong(p -> end.get(p) - consumer.position(p)).sum());
       while (!closing) {
         for (ConsumerRecord<String, byte[]> r : consumer.poll(VersionLog.POLL)) {
           apply(r);
@@ -187,19 +243,42 @@ public final class Trainer implements AutoCloseable {
       }
     } catch (WakeupException e) {
       if (!closing) {
-        consumerFailure = e;
+        failure = e;
       }
     } catch (RuntimeException e) {
-      consumerFailure = e;
+      failure = e;
       LOG.error("The trainer's consumer stopped", e);
     } finally {
       consumer.close(Duration.ofSeconds(5));
     }
   }
 
+  /**
+   * The registry and the counts from their beginning; the features from where the restored store
+   * left each partition (the beginning when it holds nothing of it). Records that expired before
+   * the store took them are lost, and logged.
+   */
+  private void seekToStart(List<TopicPartition> parts) {
+    Map<Integer, Long> positions = inputs.store().contents().positions();
+    List<TopicPartition> fromStore = parts.stream()
+        .filter(p -> p.topic().equals(inputs.featuresTopic()) && positions.containsKey(p.partition())).toList();
+    List<TopicPartition> fromBeginning = parts.stream().filter(p -> !fromStore.contains(p)).toList();
+    consumer.seekToBeginning(fromBeginning);
+    Map<TopicPartition, Long> beginning = consumer.beginningOffsets(fromStore);
+    for (TopicPartition p : fromStore) {
+      long position = positions.get(p.partition());
+      if (beginning.get(p) > position) {
+        LOG.warn("{} records of {} expired before the training store took them: they are lost (the store is"
+            + " written with every fit; refit.interval.seconds bounds how long that takes)",
+            beginning.get(p) - position, p);
+      }
+      consumer.seek(p, Math.max(position, beginning.get(p)));
+    }
+  }
+
   private void apply(ConsumerRecord<String, byte[]> r) {
     try {
-      inputs.apply(r.topic(), r.key(), r.value());
+      inputs.apply(r.topic(), r.partition(), r.offset(), r.key(), r.value());
     } catch (RuntimeException e) {
       skippedRecords.increment();
       LOG.warn("Skipping record {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
@@ -208,7 +287,9 @@ public final class Trainer implements AutoCloseable {
 
   private void onCaughtUp() {
     ServingVersion s = serving;
-    policy.caughtUp(s == null ? RefitPolicy.Mark.NOTHING : s.mark());
+    // the triggers count from what the store holds (restored and replayed), at most what the version counted
+    RefitPolicy.Mark resumed = s == null ? RefitPolicy.Mark.NOTHING : s.mark();
+    policy.caughtUp(resumed.heldBy(inputs.store().trainOffered()));
     long[] kept = inputs.store().kept();
     LOG.info("{}: {} classes, {} training and {} held-out samples kept, {} training images seen",
         CAUGHT_UP_MESSAGE, inputs.registry().size(), kept[0], kept[1], inputs.store().trainOffered());
@@ -236,7 +317,9 @@ public final class Trainer implements AutoCloseable {
           ? VersionDraft.initial(missing, config.featureWidth(), config.hyperParameters())
           : VersionDraft.extending(s, missing, config.featureWidth());
       try {
-        publish(draft);
+        publish(VersionLog.Publication.of(draft));
+      } catch (VersionLog.FencedException e) {
+        return;
       } catch (RuntimeException e) {
         policy.extendFailed(ClassRegistry.names(missing));
         throw e;
@@ -250,11 +333,41 @@ public final class Trainer implements AutoCloseable {
     if (closing) {
       return;
     }
+    try {
+      fitSnapshot(reasons);
+    } catch (VersionLog.FencedException e) {
+      LOG.debug("The fit's version was not published: this trainer was fenced");
+    } finally {
+      fitsFinished.incrementAndGet();
+    }
+  }
+
+  /** Fits a snapshot; its data counts as used once the fit is settled (below), else it asks again. */
+  private void fitSnapshot(Set<String> reasons) {
     TrainingSnapshot snap = inputs.snapshot(COUNTS_WAIT);
-    policy.snapshotTaken(snap.mark());
+    RefitPolicy.Mark mark = snap.mark();
+    policy.fitStarted(mark);
+    boolean settled = false;
+    try {
+      settled = fitAndPublish(snap, reasons);
+    } finally {
+      if (settled) {
+        policy.fitSettled(mark);
+      } else {
+        policy.fitFailed();
+      }
+    }
+  }
+
+  /**
+   * Fits, gates and publishes; true once settled: the version acknowledged, the candidate rejected,
+   * or nothing to fit. False when cancelled; throws when the fit or the publish failed.
+   */
+  private boolean fitAndPublish(TrainingSnapshot snap, Set<String> reasons) {
     if (!snap.hasTrainingSamples()) {
       LOG.debug("No class has training images yet; nothing to fit ({})", reasons);
-      return;
+      writeStore(snap);
+      return true;
     }
     CandleFit.TrainingSet data = snap.trainingSet();
     Device device = Devices.parse(config.device());
@@ -272,9 +385,11 @@ public final class Trainer implements AutoCloseable {
       LOG.info("fit weights {}: k, λ, β {}; η {}", fitted.model().weights(), fitted.prior().decision(),
           fitted.head() != null ? fitted.head().decision() : fitted.headNote());
       outcome = gateAndPublish(fitted, snap);
+      return true;
     } catch (CancellationException e) {
       outcome = "cancelled";
       LOG.info("Fit cancelled: the trainer is closing");
+      return false;
     } finally {
       Timer.builder("candle.fit.duration").description("Wall time of a full refit")
           .tag("outcome", outcome).tag("device", device.getDeviceType())
@@ -295,34 +410,100 @@ public final class Trainer implements AutoCloseable {
           decision.reason(), decision.detail(), review.candidate().asMetrics("candidate"),
           review.zeroShot().asMetrics("zero_shot"),
           review.serving() == null ? "-" : review.serving().asMetrics("serving"));
+      writeStore(snap);
       return "rejected";
     }
     VersionDraft fit = new VersionDraft(fitted.model(), Origin.FIT, snap.books(), review.versionMetrics(fitted));
     synchronized (publishLock) {
-      // classes registered while the fit ran join as virtual prototypes
+      // the fit as evaluated; classes registered while it ran follow in an EXTEND of it, in the same
+      // transaction as the store it was fitted on
       List<ClassInfo> registered = inputs.registry().withTextExcept(Set.copyOf(fit.model().classNames()));
-      publish(fit.withClasses(registered, config.featureWidth()));
+      List<VersionDraft> drafts = registered.isEmpty() ? List.of(fit)
+          : List.of(fit, fit.extension(registered, config.featureWidth()));
+      publish(new VersionLog.Publication(drafts, checkpoint.changes(snap.store())));
+      checkpoint.written(snap.store());
     }
     LOG.info("Candidate promoted: {}", decision.detail());
     return "promoted";
   }
 
+  /** Writes the store as of a settled fit's snapshot when no version carries it (nothing to fit, rejected). */
+  private void writeStore(TrainingSnapshot snap) {
+    synchronized (publishLock) {
+      List<StoreCheckpoint.Change> changes = checkpoint.changes(snap.store());
+      if (!changes.isEmpty()) {
+        publish(new VersionLog.Publication(List.of(), changes));
+      }
+      checkpoint.written(snap.store());
+    }
+  }
+
   // ---------------------------------------------------------------- publish
 
-  /** Publishes a version and serves it; the caller holds {@link #publishLock}. */
-  private void publish(VersionDraft draft) {
-    long version;
-    try {
-      version = versions.publish(draft);
-    } catch (VersionLog.PublishFailedException e) {
-      Counter.builder("candle.trainer.publish.failures")
-          .description("Versions that could not be published").register(meters).increment();
-      lastPublishError = e.getMessage();
-      throw e;
+  /**
+   * Publishes in one transaction and serves the last version, if any; the caller holds {@link
+   * #publishLock}. A failure the broker may get over (unreachable, the transaction aborted) is
+   * retried with {@link Backoff#PUBLISH} until the transaction is acknowledged or the trainer
+   * closes; one it cannot (too large) is thrown.
+   */
+  private void publish(VersionLog.Publication publication) {
+    List<Long> numbers = publishWithRetry(publication);
+    List<VersionDraft> drafts = publication.versions();
+    if (drafts.isEmpty()) {
+      return;
     }
-    ServingVersion previous = serving;
-    serving = ServingVersion.published(version, draft);
-    recordScorable(previous, draft.model(), Instant.now());
+    ServingVersion before = serving;
+    int last = drafts.size() - 1;
+    serving = ServingVersion.published(numbers.get(last), drafts.get(last));
+    recordScorable(before, drafts.get(last).model(), Instant.now());
+  }
+
+  private List<Long> publishWithRetry(VersionLog.Publication publication) {
+    for (int failures = 1; ; failures++) {
+      try {
+        return versions.publish(publication);
+      } catch (VersionLog.FencedException e) {
+        stopFenced(e);
+        throw e;
+      } catch (VersionLog.PublishFailedException e) {
+        publishFailures.increment();
+        lastPublishError = e.getMessage();
+        if (!e.retriable() || closing) {
+          throw e;
+        }
+        Duration wait = Backoff.PUBLISH.after(failures);
+        LOG.warn("{}; publishing again in {} s (failure {})", e.getMessage(), wait.toSeconds(), failures);
+        if (!sleepUnlessClosing(wait)) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** Sleeps; false when the trainer closes meanwhile (its workers are interrupted). */
+  private boolean sleepUnlessClosing(Duration wait) {
+    try {
+      Thread.sleep(wait.toMillis());
+      return !closing;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Another trainer took over: this one stops consuming, fitting and publishing. */
+  private void stopFenced(VersionLog.FencedException e) {
+    if (fenced) {
+      return;
+    }
+    fenced = true;
+    failure = e;
+    LOG.error("{}: {}", FENCED_MESSAGE, e.getMessage());
+    closing = true;
+    timer.shutdownNow();
+    if (consumer != null) {
+      consumer.wakeup();
+    }
   }
 
   /** The time to scorable of each class that this version is the first to contain. */

@@ -17,11 +17,14 @@ import org.slf4j.LoggerFactory;
  * endpoint ({@code http://<metrics.address>:<metrics.port>/metrics}, logged as
  * {@value #METRICS_MESSAGE}{@code <url>} with the bound port), starts it, closes both on
  * SIGTERM/SIGINT. Exits with status 2 on a configuration error (the metrics port taken included),
- * 1 when the trainer stopped on an error.
+ * {@value #EXIT_FENCED} when another trainer of the model fenced this one ({@link Trainer#fenced}),
+ * 1 when the trainer stopped on another error.
  */
 public final class TrainerApp {
   /** Logged before the endpoint's URL once it listens (for scripts and tests; port 0 is resolved). */
   public static final String METRICS_MESSAGE = "candle trainer metrics on ";
+  /** Exit status of a trainer that another trainer of the same model fenced. */
+  public static final int EXIT_FENCED = 3;
   private static final Logger LOG = LoggerFactory.getLogger(TrainerApp.class);
 
   private TrainerApp() {}
@@ -68,7 +71,7 @@ public final class TrainerApp {
     while (!stop.await(1, TimeUnit.SECONDS)) {
       if (trainer.failure() != null) {
         LOG.error("The trainer stopped: {}", trainer.failure().getMessage());
-        System.exit(1);
+        System.exit(trainer.fenced() ? EXIT_FENCED : 1);
       }
     }
   }

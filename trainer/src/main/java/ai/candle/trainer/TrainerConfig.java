@@ -23,6 +23,7 @@ import java.util.Objects;
 public record TrainerConfig(
     String bootstrapServers,
     String modelName,
+    String transactionalId,
     String clipModelId,
     int featureWidth,
     int storeMaxPerClass,
@@ -46,6 +47,9 @@ public record TrainerConfig(
       "Kafka's bootstrap servers, host:port, comma-separated.");
   static final Setting<String> MODEL_NAME = Setting.text("model.name", "candle",
       "The key of this model's versions on the models topic.");
+  static final Setting<String> TRANSACTIONAL_ID = Setting.optionalText("transactional.id",
+      "The transactional.id of the producer that publishes versions; empty: candle-trainer- followed by model.name. A"
+          + " trainer started with the same id fences the running one, which stops (one trainer per model).");
   static final Setting<String> CLIP_MODEL_ID = Setting.text("clip.model.id", "clip",
       "Which CLIP the features come from (recorded in every version).");
   static final Setting<Integer> FEATURE_WIDTH = Setting.positiveInt("feature.width", 512,
@@ -93,13 +97,16 @@ public record TrainerConfig(
       "The features topic.");
   static final Setting<String> TOPIC_MODELS = Setting.text("topic.models", TopicNames.defaults().models(),
       "The models topic.");
+  static final Setting<String> TOPIC_TRAINING_STORE = Setting.text("topic.training-store",
+      TopicNames.defaults().trainingStore(), "The trainer's own topic (compacted, one partition) that keeps its"
+          + " training store beyond the features topic's retention, written with the versions.");
 
   /** Every setting of the trainer, in the order the documents list them. */
-  static final List<Setting<?>> SETTINGS = List.of(BOOTSTRAP_SERVERS, MODEL_NAME, CLIP_MODEL_ID, FEATURE_WIDTH,
+  static final List<Setting<?>> SETTINGS = List.of(BOOTSTRAP_SERVERS, MODEL_NAME, TRANSACTIONAL_ID, CLIP_MODEL_ID, FEATURE_WIDTH,
       STORE_MAX_PER_CLASS, HOLDOUT_PERCENT, HOLDOUT_MAX_PER_CLASS, REFIT_SAMPLES, REFIT_FRACTION, REFIT_INTERVAL,
       GATE_TOLERANCE, FIT_EPOCHS, FIT_BATCH_SIZE, FIT_LEARNING_RATE, FIT_HEAD, FIT_SEED, FIT_DEVICE, MODEL_MAX_BYTES,
       METRICS_ADDRESS, METRICS_PORT, TOPIC_CLASSES, TOPIC_CLASS_COUNTS, TOPIC_FEATURES, TOPIC_MODELS,
-      WireSettings.SERDE, WireSettings.REGISTRY_URL);
+      TOPIC_TRAINING_STORE, WireSettings.SERDE, WireSettings.REGISTRY_URL);
 
   /** The trainer's settings, loaded in layers and documented from their declarations. */
   public static final SettingsSpec SPEC = new SettingsSpec("TrainerApp",
@@ -107,6 +114,7 @@ public record TrainerConfig(
       "--kafka-config", SETTINGS);
 
   public TrainerConfig {
+    Objects.requireNonNull(transactionalId, "transactionalId");
     Objects.requireNonNull(hyperParameters, "hyperParameters");
     Objects.requireNonNull(topics, "topics");
     Objects.requireNonNull(serde, "serde");
@@ -135,13 +143,19 @@ public record TrainerConfig(
     TopicNames d = TopicNames.defaults();
     TopicNames topics = new TopicNames(d.labeledImages(), d.unlabeledImages(), d.classAnnouncements(),
         s.get(TOPIC_CLASSES), s.get(TOPIC_CLASS_COUNTS), s.get(TOPIC_FEATURES), s.get(TOPIC_MODELS), d.predictions(),
-        d.deadLetter());
-    return new TrainerConfig(s.get(BOOTSTRAP_SERVERS), s.get(MODEL_NAME), s.get(CLIP_MODEL_ID), s.get(FEATURE_WIDTH),
+        d.deadLetter(), s.get(TOPIC_TRAINING_STORE));
+    return new TrainerConfig(s.get(BOOTSTRAP_SERVERS), s.get(MODEL_NAME),
+        transactionalId(s.get(TRANSACTIONAL_ID), s.get(MODEL_NAME)), s.get(CLIP_MODEL_ID), s.get(FEATURE_WIDTH),
         s.get(STORE_MAX_PER_CLASS), s.get(HOLDOUT_PERCENT), s.get(HOLDOUT_MAX_PER_CLASS), s.get(REFIT_SAMPLES),
         s.get(REFIT_FRACTION), s.get(REFIT_INTERVAL), s.get(GATE_TOLERANCE), hp, s.get(FIT_HEAD).equals("auto"),
         s.get(FIT_DEVICE), s.get(MODEL_MAX_BYTES), topics,
         SerdeConfig.of(s.get(WireSettings.SERDE), s.get(WireSettings.REGISTRY_URL)), s.get(METRICS_ADDRESS), s.get(METRICS_PORT),
         s.passThrough());
+  }
+
+  /** The configured id, or {@code candle-trainer-<model.name>} when none is given. */
+  private static String transactionalId(String configured, String modelName) {
+    return configured.isBlank() ? "candle-trainer-" + modelName : configured;
   }
 
   /** The trainer's topics, their values in the configured wire format. */

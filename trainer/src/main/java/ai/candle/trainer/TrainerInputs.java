@@ -40,6 +40,11 @@ final class TrainerInputs {
     return List.of(topics.classes().name(), topics.classCounts().name(), topics.features().name());
   }
 
+  /** The features topic's name (the store's positions are in its partitions). */
+  String featuresTopic() {
+    return topics.features().name();
+  }
+
   TrainingStore store() {
     return store;
   }
@@ -55,10 +60,22 @@ final class TrainerInputs {
    * @throws RuntimeException when the record cannot be decoded or its feature has another width
    */
   void apply(String topic, String key, byte[] value) {
+    apply(topic, -1, -1, key, value);
+  }
+
+  /**
+   * The same for the record at {@code offset} of partition {@code partition}: the store's position
+   * in that partition of the features topic moves past an image it took.
+   */
+  void apply(String topic, int partition, long offset, String key, byte[] value) {
     if (topic.equals(topics.features().name())) {
       if (value != null) {
         FeatureRecord f = topics.features().valueSerde().deserializer().deserialize(topic, value);
-        store.add(f.getClassName(), f.getImageId(), toArray(f.getFeature()));
+        if (partition < 0) {
+          store.add(f.getClassName(), f.getImageId(), toArray(f.getFeature()));
+        } else {
+          store.add(f.getClassName(), f.getImageId(), toArray(f.getFeature()), partition, offset);
+        }
       }
     } else if (topic.equals(topics.classes().name())) {
       registry.apply(key, value == null ? null
@@ -92,7 +109,7 @@ final class TrainerInputs {
    */
   TrainingSnapshot snapshot(Duration timeout) {
     awaitCounts(timeout);
-    return TrainingSnapshot.of(store.snapshot(), registry.all(), new HashMap<>(liveCounts), width);
+    return TrainingSnapshot.of(store.contents(), registry.all(), new HashMap<>(liveCounts), width);
   }
 
   private void awaitCounts(Duration timeout) {

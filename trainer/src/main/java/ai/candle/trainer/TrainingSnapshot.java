@@ -28,26 +28,39 @@ import java.util.stream.Collectors;
  * @param textOnly registered classes without training samples, by index
  * @param liveCounts the streams app's image count per class
  * @param width the feature width D
+ * @param positions how far the store had consumed each partition of the features topic
  */
 record TrainingSnapshot(Map<String, TrainingStore.ClassView> views, List<ClassInfo> base,
-    List<ClassInfo> textOnly, Map<String, Long> liveCounts, int width) {
+    List<ClassInfo> textOnly, Map<String, Long> liveCounts, int width, Map<Integer, Long> positions) {
 
   TrainingSnapshot {
     views = Collections.unmodifiableMap(new LinkedHashMap<>(views));
     base = List.copyOf(base);
     textOnly = List.copyOf(textOnly);
     liveCounts = Map.copyOf(liveCounts);
+    positions = Map.copyOf(positions);
   }
 
   /** Splits the registered classes with a text feature into base and text-only ones. */
-  static TrainingSnapshot of(Map<String, TrainingStore.ClassView> views, Collection<ClassInfo> registry,
+  static TrainingSnapshot of(TrainingStore.Contents store, Collection<ClassInfo> registry,
       Map<String, Long> liveCounts, int width) {
     List<ClassInfo> base = new ArrayList<>();
     List<ClassInfo> textOnly = new ArrayList<>();
     for (ClassInfo c : ClassRegistry.withText(registry, width)) {
-      (trainCount(views, c.getName()) > 0 ? base : textOnly).add(c);
+      (trainCount(store.classes(), c.getName()) > 0 ? base : textOnly).add(c);
     }
-    return new TrainingSnapshot(views, base, textOnly, liveCounts, width);
+    return new TrainingSnapshot(store.classes(), base, textOnly, liveCounts, width, store.positions());
+  }
+
+  /** The same for store views without positions. */
+  static TrainingSnapshot of(Map<String, TrainingStore.ClassView> views, Collection<ClassInfo> registry,
+      Map<String, Long> liveCounts, int width) {
+    return of(new TrainingStore.Contents(views, Map.of()), registry, liveCounts, width);
+  }
+
+  /** The store's contents this snapshot was taken from (what the training-store topic is to hold). */
+  TrainingStore.Contents store() {
+    return new TrainingStore.Contents(views, positions);
   }
 
   /** Whether any class can be fitted (a fit needs at least one base class). */
@@ -87,8 +100,8 @@ record TrainingSnapshot(Map<String, TrainingStore.ClassView> views, List<ClassIn
     for (int j = 0; j < base.size(); j++) {
       TrainingStore.ClassView v = views.get(base.get(j).getName());
       counts[j] = v.trainCount();
-      for (float[] f : v.train()) {
-        System.arraycopy(f, 0, features, row * width, width);
+      for (TrainingStore.Sample s : v.train()) {
+        System.arraycopy(s.feature(), 0, features, row * width, width);
         labels[row++] = j;
       }
     }

@@ -2,10 +2,13 @@ package ai.candle.trainer;
 
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.Stream;
 
 /**
  * The features the trainer may learn from, in bounded memory: per class at most {@code
@@ -19,8 +22,10 @@ import java.util.SplittableRandom;
  *       first {@code holdoutPercent} of 100 buckets and the class's holdout is not full. Held-out
  *       images are never trained on.
  *   <li><b>Training: reservoir sampling per class.</b> The class keeps a uniform sample of at
- *       most {@code maxPerClass} of its training images (Vitter's algorithm R, seeded by the
- *       class name, so a replay of the same stream rebuilds the same store).
+ *       most {@code maxPerClass} of its training images (Vitter's algorithm R). The n-th offer's
+ *       draw is a function of the seed, the class name and n alone, so a replay of the same stream
+ *       rebuilds the same store, and a store restored from its contents ({@link #restore}) goes on
+ *       exactly as the store that was never stopped.
  *   <li><b>Priors.</b> The logit-adjusted loss must see priors that describe the labels it is
  *       trained on: those are the kept training samples, {@code min(training images, cap)} per
  *       class ({@link ClassView#trainCount()}), not the raw live count. A class with 5,000 images
@@ -28,6 +33,8 @@ import java.util.SplittableRandom;
  *   <li><b>Live counts are the source of truth</b> for how many images a class has: the store
  *       counts what it consumed ({@link ClassView#seen()}), versions record it, and the trainer
  *       compares it with the streams app's exactly-once counts before a fit.
+ *   <li><b>Positions.</b> With each image the store records how far it consumed that partition of
+ *       the features topic, so that its {@link Contents} say which records they account for.
  * </ul>
  *
  * Memory: C × (maxPerClass + holdoutMaxPerClass) × D floats at most (C = 1,000, D = 512, 100 +
@@ -38,24 +45,49 @@ final class TrainingStore {
   /** Where an added image went. */
   enum Placement { TRAIN, HOLDOUT, NOT_SAMPLED }
 
-  /** A snapshot of one class: counts and the (immutable) sample lists. */
-  record ClassView(String name, long seen, long trainOffered, List<float[]> train,
-      List<float[]> holdout) {
+  /** One image the store keeps: its id and its feature (never modified). */
+  record Sample(String imageId, float[] feature) {}
+
+  /** A snapshot of one class: counts and the (immutable) sample lists, by slot. */
+  record ClassView(String name, long seen, long trainOffered, List<Sample> train, List<Sample> holdout) {
+    ClassView {
+      train = List.copyOf(train);
+      holdout = List.copyOf(holdout);
+    }
+
     /** Training samples the loss sees: the prior count. */
     int trainCount() {
       return train.size();
     }
   }
 
+  /**
+   * Everything the store holds at one moment: each class, and per partition of the features topic
+   * the next offset to read (the records before it are accounted for).
+   */
+  record Contents(Map<String, ClassView> classes, Map<Integer, Long> positions) {
+    static final Contents EMPTY = new Contents(Map.of(), Map.of());
+
+    Contents {
+      classes = Collections.unmodifiableMap(new LinkedHashMap<>(classes));
+      positions = Map.copyOf(positions);
+    }
+
+    /** Training images offered over all classes. */
+    long trainOffered() {
+      return classes.values().stream().mapToLong(ClassView::trainOffered).sum();
+    }
+  }
+
   private static final class ClassSamples {
     long seen;
     long trainOffered;
-    final List<float[]> train = new ArrayList<>();
-    final List<float[]> holdout = new ArrayList<>();
-    final SplittableRandom random;
+    final List<Sample> train = new ArrayList<>();
+    final List<Sample> holdout = new ArrayList<>();
+    final long seed;
 
     ClassSamples(String name, long seed) {
-      random = new SplittableRandom(seed ^ stableHash(name));
+      this.seed = seed ^ stableHash(name);
     }
   }
 
@@ -65,6 +97,7 @@ final class TrainingStore {
   private final int holdoutMaxPerClass;
   private final long seed;
   private final Map<String, ClassSamples> classes = new LinkedHashMap<>();
+  private final Map<Integer, Long> positions = new HashMap<>();
   private long trainOffered;
 
   TrainingStore(int dim, int maxPerClass, int holdoutPercent, int holdoutMaxPerClass, long seed) {
@@ -82,23 +115,80 @@ final class TrainingStore {
           + " values, the store holds width " + dim);
     }
     ClassSamples c = classes.computeIfAbsent(className, n -> new ClassSamples(n, seed));
+    Sample sample = new Sample(imageId, feature);
     c.seen++;
     if (c.seen > 1 && c.holdout.size() < holdoutMaxPerClass && hashedIntoHoldout(imageId, holdoutPercent)) {
-      c.holdout.add(feature);
+      c.holdout.add(sample);
       return Placement.HOLDOUT;
     }
     c.trainOffered++;
     trainOffered++;
     if (c.train.size() < maxPerClass) {
-      c.train.add(feature);
+      c.train.add(sample);
       return Placement.TRAIN;
     }
-    long j = c.random.nextLong(c.trainOffered);
+    long j = reservoirDraw(c.seed, c.trainOffered);
     if (j < maxPerClass) {
-      c.train.set((int) j, feature);
+      c.train.set((int) j, sample);
       return Placement.TRAIN;
     }
     return Placement.NOT_SAMPLED;
+  }
+
+  /**
+   * Adds the image of the record at {@code offset} of partition {@code partition} of the features
+   * topic; the partition's position moves past it in the same step.
+   */
+  synchronized Placement add(String className, String imageId, float[] feature, int partition, long offset) {
+    Placement placement = add(className, imageId, feature);
+    positions.put(partition, offset + 1);
+    return placement;
+  }
+
+  /** Algorithm R's draw for the n-th training image offered: uniform in [0, n). */
+  private static long reservoirDraw(long classSeed, long n) {
+    return new SplittableRandom(classSeed + n * 0x9E3779B97F4A7C15L).nextLong(n);
+  }
+
+  /**
+   * Makes an empty store hold these contents (a store written before a restart).
+   *
+   * @throws IllegalStateException when the store holds anything already
+   * @throws IllegalArgumentException when the contents do not fit this store's settings
+   */
+  synchronized void restore(Contents contents) {
+    if (!classes.isEmpty() || !positions.isEmpty()) {
+      throw new IllegalStateException("only an empty store can be restored");
+    }
+    for (ClassView v : contents.classes().values()) {
+      checkFits(v);
+    }
+    for (ClassView v : contents.classes().values()) {
+      ClassSamples c = classes.computeIfAbsent(v.name(), n -> new ClassSamples(n, seed));
+      c.seen = v.seen();
+      c.trainOffered = v.trainOffered();
+      c.train.addAll(v.train());
+      c.holdout.addAll(v.holdout());
+      trainOffered += v.trainOffered();
+    }
+    positions.putAll(contents.positions());
+  }
+
+  /** Whether a class's contents are what this store would have built (its cap, its width). */
+  private void checkFits(ClassView v) {
+    String problem = null;
+    if (v.train().size() != Math.min(v.trainOffered(), maxPerClass)) {
+      problem = v.train().size() + " training samples of " + v.trainOffered() + " offered, the cap"
+          + " (store.max.per.class) is " + maxPerClass;
+    } else if (v.holdout().size() > holdoutMaxPerClass || v.seen() != v.trainOffered() + v.holdout().size()) {
+      problem = v.holdout().size() + " held out of " + v.seen() + " seen, " + v.trainOffered()
+          + " offered to training, holdout.max.per.class " + holdoutMaxPerClass;
+    } else if (Stream.concat(v.train().stream(), v.holdout().stream()).anyMatch(s -> s.feature().length != dim)) {
+      problem = "a feature is not of width " + dim;
+    }
+    if (problem != null) {
+      throw new IllegalArgumentException("class " + v.name() + " does not fit this store: " + problem);
+    }
   }
 
   /** Training images offered so far over all classes (sampled or not). */
@@ -130,12 +220,16 @@ final class TrainingStore {
     return new long[] {train, holdout};
   }
 
-  /** A consistent copy of every class (the sample arrays are shared, never modified). */
+  /** A consistent copy of every class (the samples are shared, never modified). */
   synchronized Map<String, ClassView> snapshot() {
+    return contents().classes();
+  }
+
+  /** A consistent copy of every class and of the positions. */
+  synchronized Contents contents() {
     Map<String, ClassView> out = new LinkedHashMap<>();
-    classes.forEach((name, c) -> out.put(name, new ClassView(name, c.seen, c.trainOffered,
-        List.copyOf(c.train), List.copyOf(c.holdout))));
-    return out;
+    classes.forEach((name, c) -> out.put(name, new ClassView(name, c.seen, c.trainOffered, c.train, c.holdout)));
+    return new Contents(out, positions);
   }
 
   /** Whether an image's id puts it in the holdout (when its class's holdout has room and it is not the first image). */

@@ -14,7 +14,9 @@ import java.util.Map;
 /**
  * A version about to be published: its model, how it came about, each class's book and the
  * metrics it records. A class added without images (a virtual prototype from its text feature)
- * gets an empty book.
+ * gets an empty book. A fit is published as the gate evaluated it; classes registered while it ran
+ * follow in an {@code EXTEND} of it ({@link #extension}), which scores them as zero-shot CLIP and
+ * the fitted classes exactly as the fit does.
  */
 record VersionDraft(CandleModel model, Origin origin, Map<String, ClassBook> books, Map<String, Double> metrics) {
 
@@ -36,16 +38,21 @@ record VersionDraft(CandleModel model, Origin origin, Map<String, ClassBook> boo
    */
   static VersionDraft extending(ServingVersion serving, List<ClassInfo> added, int width) {
     return new VersionDraft(serving.model(), Origin.EXTEND, serving.books(), serving.metrics())
-        .withClasses(added, width);
+        .extension(added, width);
   }
 
-  /** This draft with classes appended as virtual prototypes (none: itself). */
-  VersionDraft withClasses(List<ClassInfo> added, int width) {
+  /**
+   * The {@code EXTEND} that follows this draft: its model with classes appended as virtual
+   * prototypes, its books and metrics carried over.
+   *
+   * @throws IllegalArgumentException when no class is added, or one is in the model already
+   */
+  VersionDraft extension(List<ClassInfo> added, int width) {
     if (added.isEmpty()) {
-      return this;
+      throw new IllegalArgumentException("an extend needs a class to add");
     }
     CandleModel extended = CandleFit.extend(model, ClassRegistry.names(added), ClassRegistry.textOf(added, width));
-    return new VersionDraft(extended, origin, withEmptyBooks(books, added), metrics);
+    return new VersionDraft(extended, Origin.EXTEND, withEmptyBooks(books, added), metrics);
   }
 
   private static Map<String, ClassBook> withEmptyBooks(Map<String, ClassBook> books, List<ClassInfo> added) {

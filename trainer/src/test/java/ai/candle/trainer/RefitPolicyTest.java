@@ -58,6 +58,17 @@ class RefitPolicyTest {
   }
 
   @Test
+  void aStoreHoldingLessThanTheResumedVersionCountsNewSamplesFromWhatItHolds() {
+    // the version counted 1,000 training images; the store kept 300 of them (the rest expired first)
+    policy.caughtUp(new Mark(1_000, Set.of("a")).heldBy(300));
+    assertEquals(300, policy.last().trainOffered());
+    assertEquals(NO_FIT, policy.check(steady(359, Set.of("a"))).fit(), "0.2 of 300 is 60");
+    assertEquals(Optional.of(FitReason.SAMPLES), policy.check(steady(360, Set.of("a"))).fit());
+    Mark whole = new Mark(1_000, Set.of("a"));
+    assertEquals(whole, whole.heldBy(1_200), "a store that holds more counts from the version");
+  }
+
+  @Test
   void afterAnEmptySnapshotAnyNewSampleIsEnough() {
     policy.caughtUp(Mark.NOTHING);
     assertEquals(Optional.of(FitReason.SAMPLES), policy.check(steady(1, Set.of("a"))).fit());
@@ -67,7 +78,7 @@ class RefitPolicyTest {
   void newSamplesCountFromTheLastSnapshot() {
     policy.caughtUp(new Mark(100, Set.of("a")));
     assertEquals(Optional.of(FitReason.SAMPLES), policy.check(steady(150, Set.of("a"))).fit());
-    policy.snapshotTaken(new Mark(150, Set.of("a")));
+    policy.fitSettled(new Mark(150, Set.of("a")));
     assertEquals(NO_FIT, policy.check(steady(150, Set.of("a"))).fit());
     assertEquals(NO_FIT, policy.check(steady(179, Set.of("a"))).fit(), "0.2 of 150 is 30");
     assertEquals(Optional.of(FitReason.SAMPLES), policy.check(steady(180, Set.of("a"))).fit());
@@ -78,7 +89,7 @@ class RefitPolicyTest {
     policy.caughtUp(new Mark(1_000, Set.of("a")));
     Observed okapi = new Observed(1_001, Set.of("a", "okapi"), Set.of("a", "okapi"), Set.of("a", "okapi"));
     assertEquals(Optional.of(FitReason.FIRST_IMAGES), policy.check(okapi).fit());
-    policy.snapshotTaken(new Mark(1_001, Set.of("a", "okapi")));
+    policy.fitSettled(new Mark(1_001, Set.of("a", "okapi")));
     assertEquals(NO_FIT, policy.check(okapi).fit(), "a base class since the snapshot");
   }
 
@@ -86,7 +97,7 @@ class RefitPolicyTest {
   void imagesOfAClassThatIsNotRegisteredWaitUntilItIsRegistered() {
     // a fit ran when the images were there but the class was not: it was no base class then
     policy.caughtUp(Mark.NOTHING);
-    policy.snapshotTaken(new Mark(50, Set.of()));
+    policy.fitSettled(new Mark(50, Set.of()));
     Observed before = new Observed(50, Set.of("early-0", "early-1"), Set.of(), Set.of());
     assertEquals(Decision.NONE, policy.check(before));
     Observed registered = new Observed(50, Set.of("early-0", "early-1"), Set.of("early-0"), Set.of());
@@ -142,11 +153,44 @@ class RefitPolicyTest {
   }
 
   @Test
+  void whileAFitRunsTheTriggersCountFromItsSnapshot() {
+    policy.caughtUp(new Mark(100, Set.of("a")));
+    policy.fitStarted(new Mark(150, Set.of("a", "okapi")));
+    Observed same = new Observed(150, Set.of("a", "okapi"), Set.of("a", "okapi"), Set.of("a", "okapi"));
+    assertEquals(NO_FIT, policy.check(same).fit(), "its samples and first images are being fitted");
+    assertEquals(NO_FIT, policy.onTimer(150));
+    assertEquals(Optional.of(FitReason.SAMPLES), policy.check(steady(180, Set.of("a", "okapi"))).fit(),
+        "0.2 of 150 new since it started");
+    assertEquals(new Mark(100, Set.of("a")), policy.last(), "not settled until its version is acknowledged");
+    policy.fitSettled(new Mark(150, Set.of("a", "okapi")));
+    assertEquals(new Mark(150, Set.of("a", "okapi")), policy.last());
+    assertEquals(NO_FIT, policy.check(same).fit());
+  }
+
+  @Test
+  void aFailedFitsDataAsksForAFitAgainAfterTheRetryDelay() {
+    policy.caughtUp(new Mark(100, Set.of("a")));
+    Observed okapi = new Observed(150, Set.of("a", "okapi"), Set.of("a", "okapi"), Set.of("a", "okapi"));
+    assertEquals(Optional.of(FitReason.SAMPLES), policy.check(okapi).fit());
+    policy.fitStarted(new Mark(150, Set.of("a", "okapi")));
+    policy.fitFailed();
+    clock.addAndGet(RefitPolicy.FIT_RETRY.toNanos() - 1);
+    assertEquals(NO_FIT, policy.check(okapi).fit(), "within the retry delay");
+    assertEquals(NO_FIT, policy.onTimer(150), "the timer waits too");
+    clock.addAndGet(1);
+    assertEquals(Optional.of(FitReason.SAMPLES), policy.check(okapi).fit(), "no new input needed");
+    Observed okapiOnly = new Observed(100, Set.of("a", "okapi"), Set.of("a", "okapi"), Set.of("a", "okapi"));
+    assertEquals(Optional.of(FitReason.FIRST_IMAGES), policy.check(okapiOnly).fit(),
+        "first images of a class ask again");
+    assertEquals(Optional.of(FitReason.TIMER), policy.onTimer(150));
+  }
+
+  @Test
   void theTimerAsksForAFitWhenAnythingWasOffered() {
     policy.caughtUp(new Mark(100, Set.of("a")));
     assertEquals(NO_FIT, policy.onTimer(100));
     assertEquals(Optional.of(FitReason.TIMER), policy.onTimer(101), "below every threshold, still a change");
-    policy.snapshotTaken(new Mark(101, Set.of("a")));
+    policy.fitSettled(new Mark(101, Set.of("a")));
     assertEquals(NO_FIT, policy.onTimer(101));
   }
 

@@ -55,6 +55,16 @@ class TrainerConfigTest {
   }
 
   @Test
+  void theTransactionalIdFollowsTheModelUnlessGivenAndTheTrainingStoreTopicIsConfigurable() {
+    assertEquals("candle-trainer-candle", TrainerConfig.defaults().transactionalId());
+    assertEquals("candle.training-store", TrainerConfig.defaults().topics().trainingStore());
+    TrainerConfig c = TrainerConfig.load(List.of("--model-name", "birds", "--topic-training-store", "t.store"), Map.of());
+    assertEquals("candle-trainer-birds", c.transactionalId(), "one id per model: a second trainer of it fences the first");
+    assertEquals("t.store", c.topics().trainingStore());
+    assertEquals("mine", TrainerConfig.load(List.of(), Map.of("CANDLE_TRANSACTIONAL_ID", "mine")).transactionalId());
+  }
+
+  @Test
   void badSettingsAreNamed() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> TrainerConfig.load(List.of("--holdout-percent", "80"), Map.of()));

@@ -35,13 +35,13 @@ class TrainingSnapshotTest {
 
   /** A store view with {@code train} training samples valued {@code value} and {@code holdout} held out. */
   static TrainingStore.ClassView view(String name, float value, int train, int holdout, long seen) {
-    List<float[]> samples = new ArrayList<>();
+    List<TrainingStore.Sample> samples = new ArrayList<>();
     for (int i = 0; i < train; i++) {
       float[] f = new float[D];
       Arrays.fill(f, value + i / 100f);
-      samples.add(f);
+      samples.add(new TrainingStore.Sample(name + "-" + i, f));
     }
-    List<float[]> held = Collections.nCopies(holdout, new float[D]);
+    List<TrainingStore.Sample> held = Collections.nCopies(holdout, new TrainingStore.Sample(name + "-held", new float[D]));
     return new TrainingStore.ClassView(name, seen, seen - holdout, samples, held);
   }
 

@@ -2,7 +2,7 @@ package ai.candle.trainer;
 
 import static ai.candle.trainer.TrainingSnapshotTest.registered;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import ai.candle.core.HyperParameters;
 import ai.candle.schemas.ModelVersions.ClassBook;
@@ -38,15 +38,17 @@ class VersionDraftTest {
   }
 
   @Test
-  void classesRegisteredDuringAFitJoinItWithoutChangingItsOriginOrBooks() {
+  void classesRegisteredDuringAFitFollowItAsAnExtendThatLeavesTheFittedClassesAlone() {
     VersionDraft fit = new VersionDraft(VersionDraft.initial(List.of(registered("a", 0, D)), D, HYPER).model(),
         Origin.FIT, Map.of("a", new ClassBook(0, 5, 1)), Map.of("fit.seconds", 1.0));
-    assertSame(fit, fit.withClasses(List.of(), D), "nothing registered meanwhile");
-    VersionDraft joined = fit.withClasses(List.of(registered("late", 1, D)), D);
-    assertEquals(Origin.FIT, joined.origin());
-    assertEquals(List.of("a", "late"), joined.model().classNames());
-    assertEquals(new ClassBook(0, 5, 1), joined.books().get("a"));
-    assertEquals(new ClassBook(1, 0, 0), joined.books().get("late"));
-    assertEquals(fit.metrics(), joined.metrics());
+    VersionDraft late = fit.extension(List.of(registered("late", 1, D)), D);
+    assertEquals(Origin.EXTEND, late.origin());
+    assertEquals(List.of("a", "late"), late.model().classNames());
+    assertEquals(List.of("a"), fit.model().classNames(), "the fit itself is published as evaluated");
+    assertEquals(new ClassBook(0, 5, 1), late.books().get("a"));
+    assertEquals(new ClassBook(1, 0, 0), late.books().get("late"));
+    assertEquals(fit.metrics(), late.metrics());
+    assertEquals(fit.model().weights(), late.model().weights());
+    assertThrows(IllegalArgumentException.class, () -> fit.extension(List.of(), D), "nothing to extend with");
   }
 }

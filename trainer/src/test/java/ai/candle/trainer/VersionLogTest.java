@@ -46,6 +46,19 @@ class VersionLogTest {
   }
 
   @Test
+  void theProducerIsTransactionalWithOneIdPerModel() {
+    assertEquals("candle-trainer-candle",
+        VersionLog.producerSettings(config()).get(ProducerConfig.TRANSACTIONAL_ID_CONFIG));
+    assertEquals("candle-trainer-cats",
+        VersionLog.producerSettings(config("--model-name", "cats")).get(ProducerConfig.TRANSACTIONAL_ID_CONFIG));
+    assertEquals("blue", VersionLog.producerSettings(config("--transactional-id", "blue"))
+        .get(ProducerConfig.TRANSACTIONAL_ID_CONFIG));
+    assertEquals("candle-trainer-candle", VersionLog.producerSettings(
+        config("--kafka-config", "transactional.id=other")).get(ProducerConfig.TRANSACTIONAL_ID_CONFIG),
+        "the id that fences a second trainer is not replaced by a client override");
+  }
+
+  @Test
   void aVersionOverModelMaxBytesIsRefusedBeforeSending() {
     List<ClassInfo> classes = new ArrayList<>();
     for (int c = 0; c < 50; c++) {

@@ -57,7 +57,7 @@ public final class DemoCommand implements Callable<Integer> {
   boolean keepRunning;
 
   @Option(names = "--classes", paramLabel = "C", defaultValue = "100",
-      description = "Synthetic data: classes in all; 90% are announced at the start, the rest mid-stream. Default: ${DEFAULT-VALUE}.")
+      description = "Synthetic data: classes in all; 90%% are announced at the start, the rest mid-stream. Default: ${DEFAULT-VALUE}.")
   int classes;
 
   @Option(names = "--seed", defaultValue = "1", description = "Seed of the synthetic data and of the stream order.")

@@ -50,15 +50,27 @@ public final class DemoServices implements AutoCloseable {
    * @param streamsMetricsPort the streams app's Prometheus port (0: any free one)
    * @param trainerMetricsPort the trainer's (0: any free one)
    * @param serde the wire format every service writes
+   * @param streamsArgs more settings of the streams app, as its flags (e.g. {@code --scoring-no-model dead-letter})
    */
   public record Settings(Path folder, int featureWidth, String clipModelId, int fitEpochs, int maxPerClass,
-      int streamsMetricsPort, int trainerMetricsPort, WireFormat serde) {
+      int streamsMetricsPort, int trainerMetricsPort, WireFormat serde, List<String> streamsArgs) {
 
-    /** Single-object encoding, no registry. */
+    public Settings {
+      streamsArgs = List.copyOf(streamsArgs);
+    }
+
+    /** Single-object encoding, no registry, the streams app's defaults. */
     public Settings(Path folder, int featureWidth, String clipModelId, int fitEpochs, int maxPerClass,
         int streamsMetricsPort, int trainerMetricsPort) {
       this(folder, featureWidth, clipModelId, fitEpochs, maxPerClass, streamsMetricsPort, trainerMetricsPort,
           WireFormat.SINGLE_OBJECT);
+    }
+
+    /** This wire format, the streams app's defaults. */
+    public Settings(Path folder, int featureWidth, String clipModelId, int fitEpochs, int maxPerClass,
+        int streamsMetricsPort, int trainerMetricsPort, WireFormat serde) {
+      this(folder, featureWidth, clipModelId, fitEpochs, maxPerClass, streamsMetricsPort, trainerMetricsPort,
+          serde, List.of());
     }
   }
 
@@ -112,6 +124,7 @@ public final class DemoServices implements AutoCloseable {
           "--state-dir", s.folder().resolve("streams-state").toString(),
           "--feature-width", width, "--metrics-port", Integer.toString(s.streamsMetricsPort())));
       streamsFlags.addAll(serdeFlags);
+      streamsFlags.addAll(s.streamsArgs());
       ChildService streams = ChildService.start("streams-app", STREAMS_MAIN, List.of("-Xmx2g", DIRECT_MEMORY),
           streamsFlags, s.folder().resolve("streams-app.log"));
       started.add(0, streams);

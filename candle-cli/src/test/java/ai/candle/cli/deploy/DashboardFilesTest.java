@@ -16,14 +16,17 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The Grafana files, without Grafana: every dashboard is valid JSON, every panel queries the
- * provisioned Prometheus datasource (by its declared uid) with at least one PromQL expression, the
- * dashboards show what issue 7 asks for, and the provisioning files point where the compose file
- * mounts them. That every expression returns data is DashboardQueriesTest's job.
+ * datasource template variable with at least one PromQL expression (the variable, a Prometheus
+ * datasource, defaults to the provisioned one and is the {@code DS_PROMETHEUS} input on import), the
+ * dashboards show what issues 7 and 21 ask for, and the provisioning files point where the compose
+ * file mounts them. That every expression returns data is DashboardQueriesTest's job.
  */
 class DashboardFilesTest {
 
   static final String TAIL = "tail-class-accuracy.json";
   static final String HEALTH = "pipeline-health.json";
+  /** What every panel, target and annotation names as its datasource: the template variable. */
+  static final String DATASOURCE = "${datasource}";
 
   @Test
   void theDatasourceIsDeclaredWithAnExplicitUid() {
@@ -37,7 +40,7 @@ class DashboardFilesTest {
 
   @Test
   void everyPanelQueriesTheDeclaredDatasourceWithPromQl() {
-    Set<String> declared = Dashboards.declaredDatasourceUids();
+    Set<String> declared = Set.of(DATASOURCE);
     List<String> problems = new ArrayList<>();
     Set<String> dashboardUids = new HashSet<>();
     assertEquals(List.of(HEALTH, TAIL), Dashboards.files().stream().map(p -> p.getFileName().toString()).toList());
@@ -90,6 +93,55 @@ class DashboardFilesTest {
   }
 
   @Test
+  void eachDashboardImportsIntoAnExistingGrafana() {
+    for (Path file : Dashboards.files()) {
+      JsonNode d = Dashboards.read(file);
+      String name = file.getFileName().toString();
+      JsonNode inputs = d.path("__inputs");
+      assertEquals(1, inputs.size(), name + ": one input");
+      assertEquals("DS_PROMETHEUS", inputs.get(0).path("name").asText(), name);
+      assertEquals("datasource", inputs.get(0).path("type").asText(), name);
+      assertEquals("prometheus", inputs.get(0).path("pluginId").asText(), name);
+      List<JsonNode> variables = new ArrayList<>();
+      d.path("templating").path("list").forEach(variables::add);
+      assertEquals(1, variables.size(), name + ": one template variable");
+      JsonNode v = variables.get(0);
+      assertEquals("datasource", v.path("name").asText(), name);
+      assertEquals("datasource", v.path("type").asText(), name);
+      assertEquals("prometheus", v.path("query").asText(), name + ": a Prometheus datasource");
+      assertEquals("${DS_PROMETHEUS}", v.path("current").path("value").asText(), name + ": the import's choice");
+      assertFalse(Dashboards.read(file).toString().contains("candle-prometheus\""),
+          name + " names the provisioned datasource's uid nowhere");
+    }
+    List<Map<String, Object>> sources = RepoFiles.at(
+        RepoFiles.yaml(RepoFiles.resolve("grafana/provisioning/datasources/prometheus.yml")), "datasources");
+    assertEquals(Boolean.TRUE, sources.get(0).get("isDefault"), "provisioned, the variable resolves to the default");
+  }
+
+  @Test
+  void timeSeriesShowTheirGapsAndWorstClassesStayPerScorer() {
+    List<String> problems = new ArrayList<>();
+    for (Path file : Dashboards.files()) {
+      for (JsonNode panel : Dashboards.panels(Dashboards.read(file))) {
+        String where = file.getFileName() + " / " + panel.path("title").asText();
+        if (panel.path("fieldConfig").path("defaults").path("custom").path("spanNulls").asBoolean(false)) {
+          problems.add(where + ": spanNulls hides the gaps");
+        }
+        if (panel.path("description").asText().contains("logs")) {
+          problems.add(where + ": mentions logs; no class name or figure of the panels is logged");
+        }
+        for (JsonNode t : panel.path("targets")) {
+          String expr = t.path("expr").asText();
+          if (expr.contains("candle_accuracy_worst") && expr.matches("(?s).*\\b(min|max|avg|sum) by \\(rank\\).*")) {
+            problems.add(where + ": " + expr + " merges ranks of different classes across scorers");
+          }
+        }
+      }
+    }
+    assertTrue(problems.isEmpty(), String.join("\n", problems));
+  }
+
+  @Test
   void expressionsUseOnlyGrafanasBuiltInVariables() {
     for (Dashboards.Query q : Dashboards.queries()) {
       Set<String> unknown = new HashSet<>(Dashboards.variables(q.expr()));
@@ -109,7 +161,8 @@ class DashboardFilesTest {
     // distribution, announcement to scorable
     for (String metric : List.of("candle_prequential_predictions_total", "candle_accuracy_prequential",
         "candle_accuracy_version", "candle_model_version", "candle_accuracy_worst", "candle_trainer_bucket_classes",
-        "candle_trainer_bucket_images", "candle_class_scorable_latency_seconds_bucket")) {
+        "candle_trainer_bucket_images", "candle_class_scorable_latency_seconds_bucket",
+        "sum by (version) (candle_prequential_version_predictions_total")) {
       assertTrue(exprs.get(TAIL).contains(metric), TAIL + " queries " + metric);
     }
     // pipeline health: ingest and prediction rates, dead letters, consumer lag, fit duration and

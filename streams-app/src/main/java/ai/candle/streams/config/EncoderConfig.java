@@ -6,9 +6,13 @@ import ai.candle.clip.PromptTemplates;
 import ai.candle.service.Setting;
 import ai.candle.service.Settings;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * Which CLIP encoders the app runs, declared once below ({@link #SETTINGS}) and loaded with
@@ -20,6 +24,7 @@ import java.util.Optional;
  * @param engine the DJL engine of both
  * @param textTemplates a prompt ensemble for classes without a prompt of their own (empty: none)
  * @param image how images are encoded (pixel and aspect-ratio limits, batches, queue, workers)
+ * @param uri which image URIs are fetched, within what limits
  * @param deadlineMs the longest one image may hold a stream thread; past it, it is dead-lettered
  *     {@code encoder_busy}; at most an eighth of {@code maxPollIntervalMs}
  * @param maxPollIntervalMs the consumers' {@code max.poll.interval.ms} (pass-through setting, else
@@ -31,6 +36,7 @@ public record EncoderConfig(
     EncoderEngine engine,
     List<String> textTemplates,
     ImageEncoderOptions image,
+    ImageFetchOptions uri,
     int deadlineMs,
     int maxPollIntervalMs) {
 
@@ -57,9 +63,21 @@ public record EncoderConfig(
   static final Setting<Integer> DEADLINE_MS = Setting.positiveInt("encoder.deadline.ms", 10_000,
       "The longest one image may hold a stream thread; past it, it is dead-lettered encoder_busy.");
 
+  static final Setting<String> URI_SCHEMES = Setting.text("encoder.uri.schemes", "http,https",
+      "The imageUri schemes fetched, comma-separated, among http, https, file (file needs encoder.uri.file.root);"
+          + " others are dead-lettered image_uri.");
+  static final Setting<String> URI_FILE_ROOT = Setting.optionalText("encoder.uri.file.root",
+      "The folder file: image URIs must lie in (after resolving links); empty: none.");
+  static final Setting<Long> URI_MAX_BYTES = Setting.positiveLong("encoder.uri.max.bytes", 16L << 20,
+      "The largest image fetched from an imageUri, in bytes; a larger one is dead-lettered too_large.");
+  static final Setting<Integer> URI_TIMEOUT_MS = Setting.positiveInt("encoder.uri.timeout.ms", 5_000,
+      "The longest one imageUri fetch may take, body included (and no longer than encoder.deadline.ms and the"
+          + " stream thread's wait budget allow); a slower one is dead-lettered image_uri.");
+
   /** Every encoder setting, in the order the documents list them. */
   static final List<Setting<?>> SETTINGS = List.of(IMAGE_PATH, TEXT_PATH, ENGINE, TEXT_TEMPLATES, MAX_PIXELS,
-      MAX_ASPECT_RATIO, BATCH_SIZE, QUEUE_CAPACITY, WORKERS, DEADLINE_MS);
+      MAX_ASPECT_RATIO, BATCH_SIZE, QUEUE_CAPACITY, WORKERS, DEADLINE_MS, URI_SCHEMES, URI_FILE_ROOT, URI_MAX_BYTES,
+      URI_TIMEOUT_MS);
 
   /** Kafka's consumer default. */
   static final int DEFAULT_MAX_POLL_INTERVAL_MS = 300_000;
@@ -115,18 +133,31 @@ public record EncoderConfig(
 
   static EncoderConfig from(Settings s) {
     ImageEncoderOptions image;
+    ImageFetchOptions uri;
     EncoderEngine engine;
     try {
       image = new ImageEncoderOptions(s.get(MAX_PIXELS), s.get(MAX_ASPECT_RATIO), s.get(BATCH_SIZE),
           s.get(QUEUE_CAPACITY), s.get(WORKERS));
+      uri = new ImageFetchOptions(schemes(s.get(URI_SCHEMES)), path(s.get(URI_FILE_ROOT)), s.get(URI_MAX_BYTES),
+          Duration.ofMillis(s.get(URI_TIMEOUT_MS)));
       engine = EncoderEngine.parse(s.get(ENGINE));
     } catch (IllegalArgumentException e) {
       throw new IllegalArgumentException("encoder settings: " + e.getMessage(), e);
     }
     String templates = s.get(TEXT_TEMPLATES);
     return new EncoderConfig(path(s.get(IMAGE_PATH)), path(s.get(TEXT_PATH)), engine,
-        templates.isBlank() ? List.of() : PromptTemplates.parse(templates), image, s.get(DEADLINE_MS),
+        templates.isBlank() ? List.of() : PromptTemplates.parse(templates), image, uri, s.get(DEADLINE_MS),
         maxPollIntervalMs(s.passThrough()));
+  }
+
+  private static Set<String> schemes(String value) {
+    Set<String> out = new LinkedHashSet<>();
+    for (String part : value.split(",")) {
+      if (!part.isBlank()) {
+        out.add(part.strip().toLowerCase(Locale.ROOT));
+      }
+    }
+    return out;
   }
 
   private static Optional<Path> path(String value) {

@@ -21,6 +21,7 @@ import org.apache.kafka.streams.StreamsConfig;
  * @param catchUpMs how long a scorer that takes a partition over waits to serve at least the
  *     version the partition was scored with before (versions never go backwards on a partition)
  * @param modelName the key of this model's versions on the models topic
+ * @param pinnedVersion the only model version this scorer serves; -1: the newest, whichever it is
  * @param modelMaxBytes the largest model version record read (consumer fetch sizes)
  * @param modelCatchUpMs how long the app waits at start for the models feed to read the models
  *     topic to the end offsets it had then, before it starts its clients
@@ -35,6 +36,7 @@ public record ScoringConfig(
     int accuracyWindow,
     int catchUpMs,
     String modelName,
+    long pinnedVersion,
     int modelMaxBytes,
     int modelCatchUpMs,
     String metricsAddress,
@@ -62,6 +64,10 @@ public record ScoringConfig(
           + " scored with before.").validate(v -> v >= 0, "must not be negative");
   static final Setting<String> MODEL_NAME = Setting.text("model.name", "candle",
       "The key of this model's versions on the models topic.");
+  static final Setting<Long> MODEL_PIN = Setting.longInt("scoring.model.pin", -1,
+      "Pins the scorer to this model version: it serves that version once it reads it on the models topic"
+          + " (still there: the topic is compacted) and ignores every other; -1 serves the newest. See"
+          + " candle models pin.").validate(v -> v >= -1, "must be a version number, or -1 for none");
   static final Setting<Integer> MODEL_MAX_BYTES = Setting.positiveInt("model.max.bytes",
       ModelVersions.DEFAULT_MAX_BYTES, "The largest model version record read, in bytes.");
   static final Setting<Integer> MODEL_CATCH_UP_MS = Setting.integer("model.catch-up.ms", 60_000,
@@ -76,7 +82,7 @@ public record ScoringConfig(
 
   /** Every scoring setting, in the order the documents list them. */
   static final List<Setting<?>> SETTINGS = List.of(APPLICATION_ID, TOP_K, NO_MODEL, WORST_CLASSES, ACCURACY_WINDOW,
-      CATCH_UP_MS, MODEL_NAME, MODEL_MAX_BYTES, MODEL_CATCH_UP_MS, METRICS_ADDRESS, METRICS_PORT);
+      CATCH_UP_MS, MODEL_NAME, MODEL_PIN, MODEL_MAX_BYTES, MODEL_CATCH_UP_MS, METRICS_ADDRESS, METRICS_PORT);
 
   public ScoringConfig {
     java.util.Objects.requireNonNull(noModel, "scoring.no-model");
@@ -112,7 +118,7 @@ public record ScoringConfig(
 
   static ScoringConfig from(Settings s) {
     return new ScoringConfig(s.get(APPLICATION_ID), s.get(TOP_K), NoModelPolicy.parse(s.get(NO_MODEL), NO_MODEL.name()),
-        s.get(WORST_CLASSES), s.get(ACCURACY_WINDOW), s.get(CATCH_UP_MS), s.get(MODEL_NAME), s.get(MODEL_MAX_BYTES),
+        s.get(WORST_CLASSES), s.get(ACCURACY_WINDOW), s.get(CATCH_UP_MS), s.get(MODEL_NAME), s.get(MODEL_PIN), s.get(MODEL_MAX_BYTES),
         s.get(MODEL_CATCH_UP_MS), s.get(METRICS_ADDRESS), s.get(METRICS_PORT));
   }
 }

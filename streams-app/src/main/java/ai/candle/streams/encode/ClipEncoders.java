@@ -40,7 +40,8 @@ public final class ClipEncoders implements AutoCloseable {
     WaitBudget budget = new WaitBudget(TimeUnit.MILLISECONDS.toNanos(config.budgetWindowMs()),
         TimeUnit.MILLISECONDS.toNanos(config.waitBudgetMs()), System::nanoTime);
     this.encoders = new Encoders(
-        image.map(e -> new Images(e, Duration.ofMillis(config.deadlineMs()), budget)),
+        image.map(e -> new Images(e, Duration.ofMillis(config.deadlineMs()), budget,
+            new ImageFetcher(config.uri()))),
         text.map(e -> new Texts(e, config.textTemplates())));
   }
 
@@ -98,27 +99,53 @@ public final class ClipEncoders implements AutoCloseable {
     text.ifPresent(ClipTextEncoder::close);
   }
 
-  /** Image bytes through the shared batched encoder, each thread within its deadline and budget. */
+  /**
+   * Image bytes through the shared batched encoder, each thread within its deadline and budget;
+   * image URIs fetched first, the fetch within the same budget (it holds the stream thread too).
+   */
   static final class Images implements ImageEncoder {
 
     private final ClipImageEncoder encoder;
     private final Duration deadline;
     private final WaitBudget budget;
+    private final ImageFetcher fetcher;
 
-    Images(ClipImageEncoder encoder, Duration deadline, WaitBudget budget) {
+    Images(ClipImageEncoder encoder, Duration deadline, WaitBudget budget, ImageFetcher fetcher) {
       this.encoder = encoder;
       this.deadline = deadline;
       this.budget = budget;
+      this.fetcher = fetcher;
+    }
+
+    @Override
+    public float[] encodeUri(String uri) throws ImageDecodeException, ImageEncoderBusyException,
+        ImageFetchException {
+      long allowance = budget.allowance(deadline.toNanos());
+      if (allowance == 0) {
+        throw busy();
+      }
+      long start = budget.now();
+      byte[] image;
+      try {
+        image = fetcher.fetch(uri, Duration.ofNanos(allowance));
+      } finally {
+        budget.spend(budget.now() - start);
+      }
+      return encode(image);
+    }
+
+    private ImageEncoderBusyException busy() {
+      return new ImageEncoderBusyException("this stream thread has waited "
+          + TimeUnit.NANOSECONDS.toMillis(budget.budgetNanos()) + " ms for the image encoder"
+          + " within the last " + TimeUnit.NANOSECONDS.toMillis(budget.windowNanos())
+          + " ms, its budget (max.poll.interval.ms / 8 in each quarter of it)", null);
     }
 
     @Override
     public float[] encode(byte[] image) throws ImageDecodeException, ImageEncoderBusyException {
       long allowance = budget.allowance(deadline.toNanos());
       if (allowance == 0) {
-        throw new ImageEncoderBusyException("this stream thread has waited "
-            + TimeUnit.NANOSECONDS.toMillis(budget.budgetNanos()) + " ms for the image encoder"
-            + " within the last " + TimeUnit.NANOSECONDS.toMillis(budget.windowNanos())
-            + " ms, its budget (max.poll.interval.ms / 8 in each quarter of it)", null);
+        throw busy();
       }
       long start = budget.now();
       try {

@@ -25,11 +25,15 @@ public interface ImageEncoder {
   float[] encode(byte[] image) throws ImageDecodeException, ImageEncoderBusyException;
 
   /**
-   * Fetches and encodes an image given by URI. Encoders that cannot fetch reject it (the
-   * record is dead-lettered as not decodable).
+   * Fetches and encodes an image given by URI ({@link ImageFetcher}). Encoders that do not fetch
+   * refuse it ({@code image_uri}).
+   *
+   * @throws ImageFetchException when the image was not fetched (dead-lettered {@code image_uri},
+   *     or {@code too_large})
    */
-  default float[] encodeUri(String uri) throws ImageDecodeException, ImageEncoderBusyException {
-    throw new ImageDecodeException("this image encoder does not fetch image URIs (" + uri
+  default float[] encodeUri(String uri) throws ImageDecodeException, ImageEncoderBusyException,
+      ImageFetchException {
+    throw new ImageFetchException("this image encoder does not fetch image URIs (" + uri
         + "); send the image bytes instead");
   }
 }

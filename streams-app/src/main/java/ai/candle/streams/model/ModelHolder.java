@@ -44,7 +44,8 @@ import org.slf4j.LoggerFactory;
  * is chunked, has another feature width, fails its checksum, does not decode, or cannot be
  * prepared: logged once per version and reason (WARN, with the version and why) and counted in
  * {@code candle.model.refused{reason}} ({@link ModelRefusal}). A version older than or equal to
- * the serving one is ignored (DEBUG).
+ * the serving one is ignored (DEBUG). A holder pinned to a version ({@code scoring.model.pin})
+ * serves that version only and ignores every other (logged once at INFO).
  *
  * <p>Anyone who can write to the models topic can offer anything, so every failure to read or
  * prepare a record is a refusal, whatever it throws: any exception, and the errors that a
@@ -88,6 +89,8 @@ public final class ModelHolder implements AutoCloseable {
 
   private final String modelName;
   private final int featureWidth;
+  private final long pinned;
+  private boolean pinLogged;
   private final Clock clock;
   private final Deserializer<ModelVersion> versions;
   private final AtomicReference<Serving> serving = new AtomicReference<>();
@@ -108,7 +111,7 @@ public final class ModelHolder implements AutoCloseable {
    * @param featureWidth the width every version must have ({@code feature.width})
    */
   public ModelHolder(String modelName, int featureWidth, MeterRegistry registry, Clock clock) {
-    this(modelName, featureWidth, registry, clock, AvroSerde.of(ModelVersion.class).deserializer());
+    this(modelName, featureWidth, -1, registry, clock);
   }
 
   /**
@@ -116,9 +119,30 @@ public final class ModelHolder implements AutoCloseable {
    */
   public ModelHolder(String modelName, int featureWidth, MeterRegistry registry, Clock clock,
       Deserializer<ModelVersion> versions) {
+    this(modelName, featureWidth, -1, registry, clock, versions);
+  }
+
+  /**
+   * @param pinned the only version served ({@code scoring.model.pin}); -1: the newest
+   */
+  public ModelHolder(String modelName, int featureWidth, long pinned, MeterRegistry registry,
+      Clock clock) {
+    this(modelName, featureWidth, pinned, registry, clock,
+        AvroSerde.of(ModelVersion.class).deserializer());
+  }
+
+  /**
+   * @param modelName the model's key on the models topic (for logs)
+   * @param featureWidth the width every version must have ({@code feature.width})
+   * @param pinned the only version served ({@code scoring.model.pin}); -1: the newest
+   * @param versions reads the models topic's values (its wire format: {@code Topics.models()})
+   */
+  public ModelHolder(String modelName, int featureWidth, long pinned, MeterRegistry registry,
+      Clock clock, Deserializer<ModelVersion> versions) {
     this.versions = Objects.requireNonNull(versions, "versions");
     this.modelName = Objects.requireNonNull(modelName, "modelName");
     this.featureWidth = featureWidth;
+    this.pinned = pinned;
     this.clock = Objects.requireNonNull(clock, "clock");
     for (ModelRefusal reason : ModelRefusal.values()) {
       refused.put(reason, Counter.builder(REFUSED)
@@ -184,6 +208,14 @@ public final class ModelHolder implements AutoCloseable {
   public synchronized Offer offer(ModelVersion record, String where) {
     long version = record.getVersion();
     Serving current = serving.get();
+    if (pinned >= 0 && version != pinned) {
+      if (!pinLogged) {
+        pinLogged = true;
+        LOG.info("Model '{}' is pinned to version {} (scoring.model.pin): ignoring version {} from {}"
+            + " and every other", modelName, pinned, version, where);
+      }
+      return Offer.IGNORED;
+    }
     if (closed || (current != null && version <= current.version())) {
       LOG.debug("Ignoring model '{}' version {} from {}: serving version {}", modelName, version,
           where, current == null ? "none" : current.version());

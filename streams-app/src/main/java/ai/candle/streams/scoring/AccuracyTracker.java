@@ -34,7 +34,14 @@ import java.util.PriorityQueue;
  * first one (NaN in a bucket it has not scored yet). Predictions of an older version (a scoring
  * thread still holding it just after a swap) do not count, and a newer version starts from zero.
  * Plotted over time beside {@code candle_model_version} it reads as the accuracy of each version in
- * turn; the version number itself stays out of the tags (it grows without bound).
+ * turn; the version number itself stays out of that gauge's tags (it grows without bound).
+ *
+ * <p><b>By version, bounded</b>: {@code candle.prequential.version.predictions{version, outcome}}
+ * counts the prequential predictions of each of the {@value #VERSIONS_KEPT} newest versions that
+ * scored here; when an eleventh appears, the oldest one's series are removed from the registry,
+ * and a prediction of a version older than all those kept is not counted. Summed over instances,
+ * {@code correct / (correct + wrong)} by {@code version} is each recent version's accuracy since
+ * the scorers started.
  *
  * <p>Thread-safe (stream threads record, the scrape reads). Metrics are per process and
  * in-memory: a task that is retried after a crash may record an image twice, and a restart
@@ -46,6 +53,10 @@ public final class AccuracyTracker {
   static final String WORST = "candle.accuracy.worst";
   static final String OUTCOMES = "candle.prequential.predictions";
   static final String BY_VERSION = "candle.accuracy.version";
+  static final String VERSION_OUTCOMES = "candle.prequential.version.predictions";
+  static final String VERSION_TAG = "version";
+  /** How many versions {@code candle.prequential.version.predictions} keeps series for. */
+  static final int VERSIONS_KEPT = 10;
   static final String BUCKET_TAG = "bucket";
   static final String RANK_TAG = "rank";
   static final String OUTCOME_TAG = "outcome";
@@ -63,6 +74,9 @@ public final class AccuracyTracker {
   private final Map<String, Window> classes = new HashMap<>();
   private final Map<FrequencyBucket, long[]> versionTally = new EnumMap<>(FrequencyBucket.class);
   private long version = -1;
+  private final MeterRegistry registry;
+  /** Correct and wrong counters of the newest versions seen, by version. */
+  private final java.util.TreeMap<Long, Counter[]> recentVersions = new java.util.TreeMap<>();
   private final int worstClasses;
   private List<ClassAccuracy> worst = List.of();
   private boolean worstStale;
@@ -73,6 +87,7 @@ public final class AccuracyTracker {
    */
   AccuracyTracker(MeterRegistry registry, int bucketWindow, int worstClasses) {
     this.worstClasses = worstClasses;
+    this.registry = registry;
     for (FrequencyBucket bucket : FrequencyBucket.values()) {
       buckets.put(bucket, new Window(bucketWindow));
       Gauge.builder(PREQUENTIAL, this, t -> t.accuracy(bucket))
@@ -133,6 +148,42 @@ public final class AccuracyTracker {
       tally[0] += wasCorrect ? 1 : 0;
       tally[1]++;
     }
+    Counter[] outcomes = versionOutcomes(modelVersion);
+    if (outcomes != null) {
+      outcomes[wasCorrect ? 0 : 1].increment();
+    }
+  }
+
+  /** The counters of a version among the newest {@link #VERSIONS_KEPT}; null when it is older. */
+  private Counter[] versionOutcomes(long modelVersion) {
+    Counter[] known = recentVersions.get(modelVersion);
+    if (known != null) {
+      return known;
+    }
+    if (recentVersions.size() >= VERSIONS_KEPT && modelVersion < recentVersions.firstKey()) {
+      return null;
+    }
+    Counter[] fresh = new Counter[2];
+    for (int i = 0; i < 2; i++) {
+      fresh[i] = Counter.builder(VERSION_OUTCOMES)
+          .description("Prequential predictions of each of the " + VERSIONS_KEPT
+              + " newest model versions, by outcome")
+          .tag(VERSION_TAG, Long.toString(modelVersion))
+          .tag(OUTCOME_TAG, i == 0 ? "correct" : "wrong")
+          .register(registry);
+    }
+    recentVersions.put(modelVersion, fresh);
+    while (recentVersions.size() > VERSIONS_KEPT) {
+      for (Counter c : recentVersions.pollFirstEntry().getValue()) {
+        registry.remove(c);
+      }
+    }
+    return fresh;
+  }
+
+  /** The versions {@code candle.prequential.version.predictions} has series for, oldest first. */
+  synchronized List<Long> countedVersions() {
+    return List.copyOf(recentVersions.keySet());
   }
 
   /** Accuracy of the newest version's predictions in the bucket; NaN when it made none there. */

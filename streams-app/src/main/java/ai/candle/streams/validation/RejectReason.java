@@ -44,6 +44,13 @@ public enum RejectReason {
    * than stopping a stream thread that would meet it again after a restart.
    */
   ENCODER_FAILED("encoder_failed"),
+  /**
+   * An {@code imageUri} that was not fetched: its scheme or place is not allowed ({@code
+   * encoder.uri.schemes}, {@code encoder.uri.file.root}), it is malformed, the server answered
+   * other than 2xx, or the fetch took longer than {@code encoder.uri.timeout.ms}. One larger
+   * than {@code encoder.uri.max.bytes} is {@link #TOO_LARGE}.
+   */
+  IMAGE_URI("image_uri"),
   /** An announcement contradicts the registered class. */
   CONFLICT("conflict"),
   /**

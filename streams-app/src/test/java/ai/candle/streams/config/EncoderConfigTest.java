@@ -7,9 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import ai.candle.clip.EncoderEngine;
 import ai.candle.clip.ImageEncoderOptions;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class EncoderConfigTest {
@@ -19,7 +21,9 @@ class EncoderConfigTest {
     EncoderConfig config = EncoderConfig.defaults();
     assertFalse(config.any());
     assertEquals(new EncoderConfig(Optional.empty(), Optional.empty(), EncoderEngine.PYTORCH,
-        List.of(), ImageEncoderOptions.defaults(), 10_000, 300_000), config);
+        List.of(), ImageEncoderOptions.defaults(),
+        new ImageFetchOptions(Set.of("http", "https"), Optional.empty(), 16L << 20, Duration.ofSeconds(5)),
+        10_000, 300_000), config);
     assertEquals(100, config.image().maxAspectRatio());
     assertEquals(37_500, config.waitBudgetMs());
     assertEquals(75_000, config.budgetWindowMs());
@@ -29,14 +33,24 @@ class EncoderConfigTest {
   void settingsComeFromFlagsEnvironmentAndTheOtherLayers() {
     EncoderConfig config = EncoderConfig.load(List.of("--encoder-image-path", "/m/image.onnx",
         "--encoder-engine", "onnxruntime", "--encoder-max-pixels", "1000000",
-        "--encoder-batch-size", "8", "--encoder-text-templates", "a photo of a {}.|itap of a {}."),
+        "--encoder-batch-size", "8", "--encoder-text-templates", "a photo of a {}.|itap of a {}.",
+        "--encoder-uri-schemes", "HTTPS, file", "--encoder-uri-file-root", "/srv/images",
+        "--encoder-uri-max-bytes", "1000000", "--encoder-uri-timeout-ms", "1500"),
         Map.of("CANDLE_ENCODER_TEXT_PATH", "/m/text.onnx", "CANDLE_ENCODER_WORKERS", "2",
             "CANDLE_ENCODER_QUEUE_CAPACITY", "32", "CANDLE_ENCODER_DEADLINE_MS", "2000",
             "CANDLE_ENCODER_MAX_ASPECT_RATIO", "20"));
     assertEquals(new EncoderConfig(Optional.of(Path.of("/m/image.onnx")),
         Optional.of(Path.of("/m/text.onnx")), EncoderEngine.ONNXRUNTIME,
         List.of("a photo of a {}.", "itap of a {}."), new ImageEncoderOptions(1_000_000, 20, 8, 32, 2),
+        new ImageFetchOptions(Set.of("https", "file"), Optional.of(Path.of("/srv/images")), 1_000_000,
+            Duration.ofMillis(1500)),
         2000, 300_000), config);
+    assertEquals("encoder settings: file: image URIs need a folder they must lie in (encoder.uri.file.root)",
+        assertThrows(IllegalArgumentException.class,
+            () -> EncoderConfig.load(List.of("--encoder-uri-schemes", "file"), Map.of())).getMessage());
+    assertEquals("encoder settings: image URI scheme 'ftp' is not one of http, https, file",
+        assertThrows(IllegalArgumentException.class,
+            () -> EncoderConfig.load(List.of("--encoder-uri-schemes", "http,ftp"), Map.of())).getMessage());
     // the other configs read the same layers and ignore these keys
     assertEquals(IngestConfig.defaults().featureWidth(),
         IngestConfig.load(List.of("--encoder-engine", "tensorrt"), Map.of()).featureWidth());

@@ -31,6 +31,7 @@ class ScoringConfigTest {
     assertEquals(1000, config.accuracyWindow());
     assertEquals(10_000, config.catchUpMs());
     assertEquals("candle", config.modelName());
+    assertEquals(-1, config.pinnedVersion(), "no pin: the newest version serves");
     assertEquals(ModelVersions.DEFAULT_MAX_BYTES, config.modelMaxBytes());
     assertEquals("0.0.0.0", config.metricsAddress());
     assertEquals(9464, config.metricsPort());
@@ -53,6 +54,15 @@ class ScoringConfigTest {
     assertEquals(NoModelPolicy.DEAD_LETTER, scoring.noModel());
     assertEquals(32, IngestConfig.load(args, env).featureWidth(),
         "ingest reads the same command line and ignores the scoring flags");
+  }
+
+  @Test
+  void aPinIsAVersionNumberFromAnyLayer() {
+    assertEquals(7, ScoringConfig.load(List.of("--scoring-model-pin", "7"), Map.of()).pinnedVersion());
+    assertEquals(3, ScoringConfig.load(List.of(), Map.of("CANDLE_SCORING_MODEL_PIN", "3")).pinnedVersion());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> ScoringConfig.load(List.of("--scoring-model-pin", "-2"), Map.of()));
+    assertTrue(e.getMessage().contains("scoring.model.pin"), e.getMessage());
   }
 
   @Test

@@ -67,6 +67,56 @@ class ClipEncodersTest {
     }
   }
 
+  /** Issue 21: an imageUri is fetched (http, or file: within its folder) and encoded as its bytes would be. */
+  @Test
+  void aLabelledImageGivenByUriIsFetchedAndEncodedAndABadUriIsDeadLetteredWithWhy() throws Exception {
+    byte[] photo = Files.readAllBytes(FIXTURES.resolve("images").resolve("photo.jpg"));
+    Path folder = Files.createDirectories(stateDir.resolve("images"));
+    Path file = Files.write(folder.resolve("photo.jpg"), photo);
+    com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext("/photo.jpg", x -> {
+      x.sendResponseHeaders(200, photo.length);
+      try (java.io.OutputStream out = x.getResponseBody()) {
+        out.write(photo);
+      }
+    });
+    server.start();
+    String base = "http://127.0.0.1:" + server.getAddress().getPort();
+    EncoderConfig config = EncoderConfig.load(List.of("--encoder-image-path", model("image_encoder.pt"),
+        "--encoder-uri-schemes", "http,file", "--encoder-uri-file-root", folder.toString(),
+        "--encoder-uri-max-bytes", Integer.toString(photo.length)), Map.of());
+    try (ClipEncoders clip = ClipEncoders.load(config, D);
+        IngestFixture fx = new IngestFixture(stateDir.resolve("state"), clip.encoders(), "--feature-width", "64")) {
+      fx.pipe(image("by-http", "tench").setImageUri(base + "/photo.jpg").build());
+      fx.pipe(image("by-file", "tench").setImageUri(file.toUri().toString()).build());
+      float[] expected = expectedRow("image_features.npy", 0);
+      for (String id : List.of("by-http", "by-file")) {
+        FeatureRecord record = fx.features.readValue();
+        assertEquals(id, record.getImageId());
+        for (int i = 0; i < D; i++) {
+          assertEquals(expected[i], record.getFeature().get(i), 1e-4, id + " value " + i);
+        }
+      }
+      fx.pipe(image("missing", "tench").setImageUri(base + "/none.jpg").build());
+      fx.pipe(image("ftp", "tench").setImageUri("ftp://127.0.0.1/photo.jpg").build());
+      Files.write(folder.resolve("big.jpg"), java.util.Arrays.copyOf(photo, photo.length + 1));
+      fx.pipe(image("big", "tench").setImageUri(folder.resolve("big.jpg").toUri().toString()).build());
+      DeadLetter missing = fx.deadLetters.readValue();
+      assertEquals(RejectReason.IMAGE_URI.tag(), missing.getCategory());
+      assertEquals("imageUri " + base + "/none.jpg answered HTTP 404", missing.getReason());
+      DeadLetter ftp = fx.deadLetters.readValue();
+      assertEquals(RejectReason.IMAGE_URI.tag(), ftp.getCategory());
+      assertTrue(ftp.getReason().contains("scheme 'ftp' is not fetched here"), ftp.getReason());
+      DeadLetter big = fx.deadLetters.readValue();
+      assertEquals(RejectReason.TOO_LARGE.tag(), big.getCategory());
+      assertTrue(fx.features.isEmpty(), "nothing else became a feature");
+      assertEquals(2.0, fx.deadLetterCount(RejectReason.IMAGE_URI));
+    } finally {
+      server.stop(0);
+    }
+  }
+
   @Test
   void announcedClassesGetTheTextEncodersFeatureOrTheEnsembleOfTheTemplates() throws Exception {
     EncoderConfig config = EncoderConfig.load(List.of("--encoder-text-path",

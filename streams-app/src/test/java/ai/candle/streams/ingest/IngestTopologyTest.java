@@ -18,6 +18,7 @@ import ai.candle.schemas.TextFeatureSource;
 import ai.candle.streams.config.IngestConfig;
 import ai.candle.streams.encode.Encoders;
 import ai.candle.streams.encode.ImageDecodeException;
+import ai.candle.streams.encode.ImageFetchException;
 import ai.candle.streams.encode.ImageEncoder;
 import ai.candle.streams.validation.RejectReason;
 import java.awt.image.BufferedImage;
@@ -153,8 +154,8 @@ class IngestTopologyTest {
       byte[] bytes = fx.pipe(image("img-1", "cat").setImageUri("http://example.invalid/cat.png").build());
 
       assertEquals(IngestFixture.deadLetter("candle.images.labeled", 0, utf8("img-1"), bytes,
-          ImageDecodeException.class.getName(), RejectReason.IMAGE_DECODE,
-          "image does not decode: this image encoder does not fetch image URIs"
+          ImageFetchException.class.getName(), RejectReason.IMAGE_URI,
+          "this image encoder does not fetch image URIs"
               + " (http://example.invalid/cat.png); send the image bytes instead"),
           fx.deadLetters.readValue());
       fx.assertNoOutput();

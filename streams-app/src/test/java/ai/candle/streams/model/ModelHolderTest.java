@@ -67,6 +67,24 @@ class ModelHolderTest {
   }
 
   @Test
+  void aPinnedHolderServesItsVersionOnlyOlderOrNewer() {
+    CandleModel first = model("cat", "dog");
+    CandleModel second = TestModels.extend(first, "fox");
+    try (ModelHolder pinnedHolder = new ModelHolder("candle", TestModels.WIDTH, 3,
+        new SimpleMeterRegistry(), clock)) {
+      assertEquals(ModelHolder.Offer.IGNORED, pinnedHolder.offer(version(second, 2), "t-0@0"));
+      assertEquals(ModelHolder.Offer.SERVED, pinnedHolder.offer(version(first, 3), "t-0@1"));
+      assertEquals(ModelHolder.Offer.IGNORED, pinnedHolder.offer(version(second, 4), "t-0@2"));
+      pinnedHolder.offerNewestFirst(List.of(new ModelHolder.RawVersion(SERDE.encode(version(second, 5)), "t-0@3"),
+          new ModelHolder.RawVersion(SERDE.encode(version(first, 3)), "t-0@4")));
+      try (ModelLease lease = pinnedHolder.lease()) {
+        assertEquals(3, lease.version());
+        assertEquals(List.of("cat", "dog"), lease.classNames());
+      }
+    }
+  }
+
+  @Test
   void aNewerVersionIsSwappedInAndScoresLikeItsModel() {
     CandleModel first = model("cat", "dog");
     CandleModel second = TestModels.extend(first, "fox");

@@ -29,6 +29,29 @@ class AccuracyTrackerTest {
   }
 
   @Test
+  void accuracyByVersionKeepsSeriesForTheTenNewestVersionsOnly() {
+    AccuracyTracker tracker = new AccuracyTracker(registry, 1000, 3);
+    for (long v = 1; v <= 12; v++) {
+      for (int i = 0; i < 4; i++) {
+        tracker.record("cat", 5, i < v % 4, v); // version v: v % 4 of its 4 predictions correct
+      }
+    }
+    tracker.record("cat", 5, true, 2); // older than the ten kept: not counted, no series again
+    assertEquals(List.of(3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L), tracker.countedVersions());
+    assertEquals(20, registry.find(AccuracyTracker.VERSION_OUTCOMES).counters().size(), "10 versions x 2 outcomes");
+    assertTrue(registry.find(AccuracyTracker.VERSION_OUTCOMES).tag(AccuracyTracker.VERSION_TAG, "2").counters()
+        .isEmpty(), "version 2's series were removed");
+    for (long v = 3; v <= 12; v++) {
+      double correct = registry.get(AccuracyTracker.VERSION_OUTCOMES).tag(AccuracyTracker.VERSION_TAG,
+          Long.toString(v)).tag(AccuracyTracker.OUTCOME_TAG, "correct").counter().count();
+      double wrong = registry.get(AccuracyTracker.VERSION_OUTCOMES).tag(AccuracyTracker.VERSION_TAG,
+          Long.toString(v)).tag(AccuracyTracker.OUTCOME_TAG, "wrong").counter().count();
+      assertEquals(v % 4, correct, "version " + v);
+      assertEquals(4 - v % 4, wrong, "version " + v);
+    }
+  }
+
+  @Test
   void aBucketsAccuracyIsOverItsLastPredictions() {
     AccuracyTracker tracker = new AccuracyTracker(registry, 4, 3);
     assertTrue(Double.isNaN(tracker.accuracy(FrequencyBucket.MANY)), "NaN before any");

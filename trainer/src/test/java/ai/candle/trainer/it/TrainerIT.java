@@ -40,16 +40,21 @@ class TrainerIT {
     return trainer;
   }
 
+  /**
+   * An announced class is scorable at once: by an INITIAL version the extend thread publishes, not
+   * by a fit (none runs without images). How long it took is printed, not asserted.
+   */
   @Test
-  void anAnnouncedClassIsScorableWithinTwoSecondsThenFittedWithExactBooks() throws Exception {
+  void anAnnouncedClassIsScorableWithoutAFitThenFittedWithExactBooks() throws Exception {
     try (TrainerRun run = new TrainerRun(kafka.bootstrapServers(), "fit.", 64, ModelVersions.DEFAULT_MAX_BYTES);
         Trainer trainer = start(run, new SimpleMeterRegistry(), "--fit-epochs", "5", "--refit-samples", "50")) {
       long t0 = System.nanoTime();
       run.announce("okapi");
-      ModelVersion first = run.awaitVersion(v -> TrainerRun.hasClass(v, "okapi"), Duration.ofSeconds(2), "with okapi");
+      ModelVersion first = run.awaitVersion(v -> TrainerRun.hasClass(v, "okapi"), Duration.ofSeconds(60), "with okapi");
       System.out.printf("[trainer] announcement -> version %d (%s) readable in %d ms%n", first.getVersion(),
           first.getOrigin(), (System.nanoTime() - t0) / 1_000_000);
-      assertEquals("INITIAL", first.getOrigin());
+      assertEquals("INITIAL", first.getOrigin(), "scorable through the extend thread");
+      assertEquals(0, trainer.fitsFinished(), "without a fit");
 
       for (int c = 0; c < 6; c++) {
         run.announce("class-" + c);
@@ -129,8 +134,12 @@ class TrainerIT {
         assertTrue(System.nanoTime() < deadline, "the trainer took in the images");
         Thread.sleep(50);
       }
-      // let the fit the images asked for run (it waits up to 2 s for the live counts) before the classes exist
-      Thread.sleep(3_000);
+      // the fit the images asked for runs to its end with nothing registered to fit, before the classes exist
+      while (trainer.fitsFinished() < 1) {
+        assertTrue(System.nanoTime() < deadline, "the fit the images asked for ran");
+        Thread.sleep(50);
+      }
+      assertEquals(-1, trainer.publishedVersion(), "nothing to publish before the classes are registered");
       run.announce("early-0");
       run.announce("early-1");
       ModelVersion fit = run.awaitVersion(v -> v.getOrigin().equals("FIT")

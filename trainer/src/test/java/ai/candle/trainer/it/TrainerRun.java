@@ -21,7 +21,10 @@ import java.util.concurrent.ExecutionException;
 import java.util.function.Predicate;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -29,6 +32,8 @@ import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.config.TopicConfig;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.apache.kafka.common.serialization.Serdes;
@@ -63,7 +68,8 @@ final class TrainerRun implements AutoCloseable {
     TopicNames d = TopicNames.defaults();
     this.names = new TopicNames(prefix + d.labeledImages(), prefix + d.unlabeledImages(),
         prefix + d.classAnnouncements(), prefix + d.classes(), prefix + d.classCounts(),
-        prefix + d.features(), prefix + d.models(), prefix + d.predictions(), prefix + d.deadLetter());
+        prefix + d.features(), prefix + d.models(), prefix + d.predictions(), prefix + d.deadLetter(),
+        prefix + d.trainingStore());
     this.topics = Topics.of(names);
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       List<NewTopic> specs = TopicSpecs.all(names, 3, (short) 1, modelMaxBytes);
@@ -74,12 +80,20 @@ final class TrainerRun implements AutoCloseable {
         ProducerConfig.LINGER_MS_CONFIG, 5), new StringSerializer(), new ByteArraySerializer());
   }
 
+  /** A child JVM's log file that outlives the test: target/it-logs/NAME.log, emptied first. */
+  static java.nio.file.Path freshLogFile(String name) throws java.io.IOException {
+    java.nio.file.Path log = java.nio.file.Path.of("target", "it-logs", name + ".log").toAbsolutePath();
+    java.nio.file.Files.deleteIfExists(log);
+    return log;
+  }
+
   /** Trainer flags for this run's topics. */
   List<String> trainerArgs(String... extra) {
     List<String> args = new ArrayList<>(List.of("--bootstrap-servers", bootstrap,
         "--feature-width", Integer.toString(dim), "--clip-model-id", "synthetic",
         "--topic-classes", names.classes(), "--topic-class-counts", names.classCounts(),
         "--topic-features", names.features(), "--topic-models", names.models(),
+        "--topic-training-store", names.trainingStore(),
         // a child JVM's endpoint: loopback, any free port (a later --metrics-port wins)
         "--metrics-address", "127.0.0.1", "--metrics-port", "0"));
     args.addAll(List.of(extra));
@@ -117,6 +131,47 @@ final class TrainerRun implements AutoCloseable {
     send(names.classCounts(), className, Serdes.Long().serializer().serialize(names.classCounts(), sent.get(className)));
   }
 
+  /**
+   * Lets every record of the features topic expire: retention.ms of one second until the broker's
+   * retention check deleted them all (log start = log end on every partition), then the broker's
+   * retention again. The broker must check retention often ({@code log.retention.check.interval.ms}).
+   */
+  void expireFeatures(Duration timeout) throws Exception {
+    ConfigResource features = new ConfigResource(ConfigResource.Type.TOPIC, names.features());
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      alter(admin, features, new AlterConfigOp(new ConfigEntry(TopicConfig.RETENTION_MS_CONFIG, "1000"),
+          AlterConfigOp.OpType.SET));
+      List<TopicPartition> parts = admin.describeTopics(List.of(names.features())).allTopicNames().get()
+          .get(names.features()).partitions().stream().map(p -> new TopicPartition(names.features(), p.partition()))
+          .toList();
+      long deadline = System.nanoTime() + timeout.toNanos();
+      while (!allExpired(admin, parts)) {
+        if (System.nanoTime() > deadline) {
+          throw new AssertionError("the features topic still holds records after " + timeout);
+        }
+        Thread.sleep(200);
+      }
+      alter(admin, features, new AlterConfigOp(new ConfigEntry(TopicConfig.RETENTION_MS_CONFIG, ""),
+          AlterConfigOp.OpType.DELETE));
+    }
+  }
+
+  private static void alter(Admin admin, ConfigResource topic, AlterConfigOp op) throws Exception {
+    admin.incrementalAlterConfigs(Map.of(topic, List.of(op))).all().get();
+  }
+
+  private static boolean allExpired(Admin admin, List<TopicPartition> parts) throws Exception {
+    Map<TopicPartition, OffsetSpec> earliest = new HashMap<>();
+    Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+    for (TopicPartition p : parts) {
+      earliest.put(p, OffsetSpec.earliest());
+      latest.put(p, OffsetSpec.latest());
+    }
+    var start = admin.listOffsets(earliest).all().get();
+    var end = admin.listOffsets(latest).all().get();
+    return parts.stream().allMatch(p -> start.get(p).offset() == end.get(p).offset());
+  }
+
   /** Fresh images of a class (not sent), drawn like the sent ones. */
   float[][] freshImages(String className, int n) {
     float[][] out = new float[n][];
@@ -134,10 +189,14 @@ final class TrainerRun implements AutoCloseable {
     producer.send(new ProducerRecord<>(topic, key, value)).get();
   }
 
-  /** Every version on the models topic so far, read as documented (ModelVersions.consumerConfig). */
+  /**
+   * Every committed version on the models topic so far, read as documented
+   * (ModelVersions.consumerConfig) and as the scorers read it ({@code read_committed}).
+   */
   List<ModelVersion> versions() {
     Map<String, Object> props = new HashMap<>(ModelVersions.consumerConfig(ModelVersions.DEFAULT_MAX_BYTES));
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     List<ModelVersion> out = new ArrayList<>();
     try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
       TopicPartition p = new TopicPartition(names.models(), 0);

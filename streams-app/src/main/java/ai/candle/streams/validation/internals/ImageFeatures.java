@@ -4,6 +4,7 @@ import ai.candle.clip.EncoderFailedException;
 import ai.candle.streams.encode.ImageDecodeException;
 import ai.candle.streams.encode.ImageEncoder;
 import ai.candle.streams.encode.ImageEncoderBusyException;
+import ai.candle.streams.encode.ImageFetchException;
 import ai.candle.streams.validation.RejectReason;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -24,7 +25,8 @@ public final class ImageFeatures {
   /**
    * @throws InvalidRecordException not exactly one source ({@code image_feature_choice}), a
    *     feature of the wrong width or with a non-finite value, an image without an encoder
-   *     ({@code no_encoder}), one the encoder cannot decode ({@code image_decode}), one it
+   *     ({@code no_encoder}), an image URI not fetched ({@code image_uri}, or {@code too_large}), one
+   *     the encoder cannot decode ({@code image_decode}), one it
    *     could not encode in time ({@code encoder_busy}), or one it failed on: it threw anything
    *     else, an {@code Error} included, or its feature is invalid ({@code encoder_failed})
    */
@@ -45,6 +47,9 @@ public final class ImageFeatures {
     } catch (ImageDecodeException e) {
       throw new InvalidRecordException(RejectReason.IMAGE_DECODE,
           "image does not decode: " + e.getMessage(), e);
+    } catch (ImageFetchException e) {
+      throw new InvalidRecordException(e.tooLarge() ? RejectReason.TOO_LARGE : RejectReason.IMAGE_URI,
+          e.getMessage(), e);
     } catch (ImageEncoderBusyException e) {
       throw new InvalidRecordException(RejectReason.ENCODER_BUSY,
           "image encoder busy: " + e.getMessage(), e);
