@@ -63,9 +63,10 @@ public record EncoderConfig(
   static final Setting<Integer> DEADLINE_MS = Setting.positiveInt("encoder.deadline.ms", 10_000,
       "The longest one image may hold a stream thread; past it, it is dead-lettered encoder_busy.");
 
-  static final Setting<String> URI_SCHEMES = Setting.text("encoder.uri.schemes", "http,https",
+  static final Setting<String> URI_SCHEMES = Setting.optionalText("encoder.uri.schemes",
       "The imageUri schemes fetched, comma-separated, among http, https, file (file needs encoder.uri.file.root);"
-          + " others are dead-lettered image_uri.");
+          + " others are dead-lettered image_uri. Empty (the default): no URI is fetched, since a fetch goes where"
+          + " the producer points it (allow http(s) only where the app's network reaches nothing it should not).");
   static final Setting<String> URI_FILE_ROOT = Setting.optionalText("encoder.uri.file.root",
       "The folder file: image URIs must lie in (after resolving links); empty: none.");
   static final Setting<Long> URI_MAX_BYTES = Setting.positiveLong("encoder.uri.max.bytes", 16L << 20,
@@ -152,6 +153,9 @@ public record EncoderConfig(
 
   private static Set<String> schemes(String value) {
     Set<String> out = new LinkedHashSet<>();
+    if (value == null) {
+      return out;
+    }
     for (String part : value.split(",")) {
       if (!part.isBlank()) {
         out.add(part.strip().toLowerCase(Locale.ROOT));

@@ -66,7 +66,8 @@ public final class ImageFetcher {
     String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
     if (!options.schemes().contains(scheme)) {
       throw new ImageFetchException("imageUri scheme '" + scheme + "' is not fetched here (encoder.uri.schemes: "
-          + String.join(",", options.schemes().stream().sorted().toList()) + ")");
+          + (options.schemes().isEmpty() ? "none" : String.join(",", options.schemes().stream().sorted().toList()))
+          + ")");
     }
     Duration limit = timeout.compareTo(options.timeout()) < 0 ? timeout : options.timeout();
     return scheme.equals("file") ? file(uri) : http(uri, limit);

@@ -22,7 +22,7 @@ class EncoderConfigTest {
     assertFalse(config.any());
     assertEquals(new EncoderConfig(Optional.empty(), Optional.empty(), EncoderEngine.PYTORCH,
         List.of(), ImageEncoderOptions.defaults(),
-        new ImageFetchOptions(Set.of("http", "https"), Optional.empty(), 16L << 20, Duration.ofSeconds(5)),
+        new ImageFetchOptions(Set.of(), Optional.empty(), 16L << 20, Duration.ofSeconds(5)),
         10_000, 300_000), config);
     assertEquals(100, config.image().maxAspectRatio());
     assertEquals(37_500, config.waitBudgetMs());

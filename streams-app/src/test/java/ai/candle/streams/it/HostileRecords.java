@@ -85,7 +85,9 @@ final class HostileRecords {
                 case TEXT_CONTROL, TEXT_EMPTY -> Set.of("label");
                 case ID_1MB, ID_CONTROL -> Set.of("id");
                 case PROMPT -> Set.of("prompt");
-                case NOT_IMAGE, FAKE_HEADER, ZIP_BOMB, THIN_IMAGE, IMAGE_URI -> Set.of("image_decode");
+                case NOT_IMAGE, FAKE_HEADER, ZIP_BOMB, THIN_IMAGE -> Set.of("image_decode");
+                // no image URI is fetched unless encoder.uri.schemes names its scheme (none by default)
+                case IMAGE_URI -> Set.of("image_uri");
                 case SOURCE_CHOICE -> Set.of("image_feature_choice");
                 case HUGE_KEY -> Set.of(announcement ? "too_large" : "not_schema");
             };
