@@ -94,6 +94,45 @@ public final class AdaptiveFit {
     return new Fitted(model, prior, head, headNote, headFitted, seconds);
   }
 
+  /**
+   * A warm-started refit: what does not change between refits is kept, what is closed form is
+   * recomputed. The weights and their selection are {@code selected}'s (the last full fit); the
+   * visual prototypes, class counts and within-class scatter (all the Gaussian term reads) come
+   * from {@code data}; the head continues from {@code serving}'s parameters
+   * ({@link CandleFit#warmStart}) for {@code steps} steps over the fresh rows plus a replay
+   * ({@link CandleFit#continueFit}), and only when the weights use it: otherwise no score reads
+   * the head and it is carried as it starts. Seconds instead of a full fit's minutes to hours;
+   * a full refit with selection must still run now and then (the caller's schedule).
+   *
+   * @param serving the version being served (its parameters are where the head continues from)
+   * @param selected the last full fit, whose weights and selection results the refit keeps
+   * @param fresh rows of {@code data} that the serving version has not learnt from
+   * @param steps the step budget of the head
+   * @throws IllegalArgumentException if {@code hp} is not ADAPTIVE
+   */
+  public static Fitted warm(CandleFit.TrainingSet data, CandleModel serving, Fitted selected, int[] fresh, int steps,
+      HyperParameters hp, CandleFit.Options options) {
+    if (!hp.isAdaptive()) {
+      throw new IllegalArgumentException("warm starts are for the ADAPTIVE mode");
+    }
+    long start = System.nanoTime();
+    CandleFit.TrainingSet capped = CandleFit.capPerClass(data, hp.maxPerClass(), hp.seed());
+    if (capped != data) {
+      // capping drops rows, so the fresh row numbers no longer apply: treat every kept row as fresh
+      fresh = CandleFit.identity(capped.size());
+    }
+    ScoreWeights weights = selected.model().weights();
+    CandleParameters from = CandleFit.warmStart(serving, capped, hp);
+    boolean headUsed = weights.usesHead();
+    CandleModel model = CandleFit.continueFit(capped, from, fresh, headUsed ? steps : 0, hp, options)
+        .withWeights(weights);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    String note = String.format(Locale.ROOT, "warm start: weights kept from the last full fit, %s",
+        headUsed ? model.stats().epochLoss().size() + " head steps over " + fresh.length + " fresh samples"
+            : "head unused (η = 0), not stepped");
+    return new Fitted(model, selected.prior(), selected.head(), note, headUsed, seconds);
+  }
+
   /** Step 2: η (and the β shift it brings) on the split, the prior weights fixed. */
   static WeightSelection.Result selectHead(Split split, HyperParameters hp, CandleFit.Options options,
       WeightSelection.Settings settings, ScoreWeights prior) {
