@@ -100,7 +100,8 @@ public final class RefitBench {
     AdaptiveFit.Fitted selected = new AdaptiveFit.Fitted(fitted.model(), fitted.prior(), fitted.head(),
         fitted.headNote(), fitted.headFitted(), 0);
     t0 = System.nanoTime();
-    AdaptiveFit.Fitted warm = AdaptiveFit.warm(data, fitted.model(), selected, fresh, warmSteps, hp, opts);
+    AdaptiveFit.Fitted warm = AdaptiveFit.warm(data, fitted.model(), selected, fresh, warmSteps, hp, opts,
+        WeightSelection.Settings.defaults());
     out.printf(Locale.ROOT, "warm refit as chosen (%s): %.2f s%n", warm.headNote(), secs(t0));
     t0 = System.nanoTime();
     CandleParameters start = CandleFit.warmStart(fitted.model(), data, hp);
@@ -118,7 +119,7 @@ public final class RefitBench {
    * each later one is warm-started from the previous warm version (the weights of stage 0 kept)
    * and compared with a full refit on the same data.
    *
-   * @return the final stage's all-class HM, warm and full
+   * @return the final stage's all-class HM: warm (k, λ, β reselected), full, warm (weights kept)
    */
   public static double[] quality(FeaturesDataset ds, int stages, int warmSteps, HyperParameters hp,
       WeightSelection.Settings selection, Device device, PrintWriter out) {
@@ -142,7 +143,8 @@ public final class RefitBench {
     }
     CandleFit.Options opts = CandleFit.Options.defaults().withDevice(device);
     AdaptiveFit.Fitted selected = null;
-    CandleModel serving = null;
+    CandleModel kept = null;
+    CandleModel reselected = null;
     double[] last = null;
     for (int s = 0; s <= stages; s++) {
       Staged st = staged(ds, stageOf, s);
@@ -152,24 +154,36 @@ public final class RefitBench {
       double fullHm = allClassHm(full.model(), ds);
       if (s == 0) {
         selected = full;
-        serving = full.model();
+        kept = full.model();
+        reselected = full.model();
         out.printf(Locale.ROOT, "stage 0: N=%d base=%d full refit HM %.2f (%.1f s, weights %s)%n", st.data.size(),
             st.data.baseClasses(), 100 * fullHm, fullSecs, full.model().weights());
         out.flush();
         continue;
       }
+      // warm, every weight kept from stage 0
       t0 = System.nanoTime();
-      AdaptiveFit.Fitted warm = AdaptiveFit.warm(st.data, serving, selected, st.fresh, warmSteps, hp, opts);
-      double warmSecs = secs(t0);
-      serving = warm.model();
-      double warmHm = allClassHm(serving, ds);
-      out.printf(Locale.ROOT, "stage %d: N=%d base=%d fresh=%d  full HM %.2f (%.1f s, weights %s)  warm HM %.2f"
-          + " (%.2f s)  warm - full %+.2f points%n", s, st.data.size(), st.data.baseClasses(), st.fresh.length,
-          100 * fullHm, fullSecs, full.model().weights(), 100 * warmHm, warmSecs, 100 * (warmHm - fullHm));
+      kept = AdaptiveFit.warm(st.data, kept, selected, st.fresh, warmSteps, hp, opts, null).model();
+      double keptSecs = secs(t0);
+      double keptHm = allClassHm(kept, ds);
+      // warm, k, λ, β chosen again by leave-one-out (what the trainer does), η kept
+      t0 = System.nanoTime();
+      reselected = AdaptiveFit.warm(st.data, reselected, selected, st.fresh, warmSteps, hp, opts, selection).model();
+      double reSecs = secs(t0);
+      double reHm = allClassHm(reselected, ds);
+      out.printf(Locale.ROOT, "stage %d: N=%d base=%d fresh=%d | full HM %.2f (%.1f s, %s) | warm, weights kept"
+          + " HM %.2f (%.2f s, %+.2f) | warm, k/λ/β reselected HM %.2f (%.2f s, %+.2f, %s)%n", s, st.data.size(),
+          st.data.baseClasses(), st.fresh.length, 100 * fullHm, fullSecs, brief(full.model().weights()), 100 * keptHm,
+          keptSecs, 100 * (keptHm - fullHm), 100 * reHm, reSecs, 100 * (reHm - fullHm), brief(reselected.weights()));
       out.flush();
-      last = new double[] {warmHm, fullHm};
+      last = new double[] {reHm, fullHm, keptHm};
     }
     return last;
+  }
+
+  private static String brief(ai.candle.core.ScoreWeights w) {
+    return String.format(Locale.ROOT, "text %.2f prior %.2f head %.2f offset %.2f", w.textWeight(), w.priorWeight(),
+        w.headWeight(), w.baseOffset());
   }
 
   private record Staged(CandleFit.TrainingSet data, int[] fresh) {}

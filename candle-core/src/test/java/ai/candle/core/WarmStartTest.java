@@ -32,7 +32,7 @@ class WarmStartTest {
     assertArrayEquals(serving.params().attnInProjWeight(), start.attnInProjWeight());
 
     AdaptiveFit.Fitted selected = new AdaptiveFit.Fitted(serving, null, null, "test", true, 0);
-    AdaptiveFit.Fitted warm = AdaptiveFit.warm(data, serving, selected, new int[0], 20, hp(), cpu());
+    AdaptiveFit.Fitted warm = AdaptiveFit.warm(data, serving, selected, new int[0], 20, hp(), cpu(), null);
     CandleParameters p = serving.params();
     CandleParameters q = warm.model().params();
     assertArrayEquals(p.projImage(), q.projImage());
@@ -57,7 +57,7 @@ class WarmStartTest {
         .withWeights(full.weights());
     AdaptiveFit.Fitted selected = new AdaptiveFit.Fitted(full, null, null, "test", true, 0);
     int[] fresh = rowsOf(data, 3);
-    AdaptiveFit.Fitted warm = AdaptiveFit.warm(data, serving, selected, fresh, 4, hp(), cpu());
+    AdaptiveFit.Fitted warm = AdaptiveFit.warm(data, serving, selected, fresh, 4, hp(), cpu(), null);
     CandleModel m = warm.model();
     assertEquals(names, m.classNames());
     assertEquals(4, m.baseClasses());

@@ -401,7 +401,7 @@ public final class Trainer implements AutoCloseable {
       AdaptiveFit.Fitted fitted = full.isPresent()
           ? AdaptiveFit.fit(data, config.hyperParameters(), options, config.selection())
           : AdaptiveFit.warm(data, s.model(), lastFull, snap.freshRows(learnt), config.warmSteps(),
-              config.hyperParameters(), options);
+              config.hyperParameters(), options, config.selection());
       LOG.info("fit weights {}: k, λ, β {}; η {}", fitted.model().weights(), fitted.prior().decision(),
           full.isEmpty() ? fitted.headNote() : fitted.head() != null ? fitted.head().decision() : fitted.headNote());
       outcome = gateAndPublish(fitted, snap, full.isEmpty());
