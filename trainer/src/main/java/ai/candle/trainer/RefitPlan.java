@@ -2,6 +2,7 @@ package ai.candle.trainer;
 
 import ai.candle.core.AdaptiveFit;
 import ai.candle.core.CandleModel;
+import ai.candle.core.ScoreWeights;
 import java.util.HashSet;
 import java.util.Optional;
 import java.util.Set;
@@ -22,20 +23,21 @@ final class RefitPlan {
    * @param lastFull the last promoted full refit of this trainer, or null
    * @param lastFullBase its base classes
    * @param warmSinceFull warm refits since it
+   * @param lastPromoted the weights of the last version this trainer promoted (full or warm), or null
    * @param serving the serving model, or null
    * @param base the base classes of the snapshot to fit
    */
   static Optional<String> fullBecause(AdaptiveFit.Fitted lastFull, Set<String> lastFullBase, int warmSinceFull,
-      CandleModel serving, Set<String> base, int fullEvery, double classChange) {
+      ScoreWeights lastPromoted, CandleModel serving, Set<String> base, int fullEvery, double classChange) {
     if (fullEvery == 0) {
       return Optional.of("warm starts off (refit.full.every = 0)");
     }
     if (lastFull == null) {
       return Optional.of("no full refit by this trainer yet");
     }
-    if (serving == null || !serving.weights().equals(lastFull.model().weights())) {
-      // e.g. an operator rolled back to another version: its parameters are not the last full refit's
-      return Optional.of("the serving version's weights are not the last full refit's");
+    if (serving == null || !serving.weights().equals(lastPromoted)) {
+      // e.g. an operator rolled back to another version: it is not what this trainer's fits led to
+      return Optional.of("the serving version's weights are not the last promoted fit's");
     }
     if (warmSinceFull >= fullEvery) {
       return Optional.of("schedule: " + warmSinceFull + " warm refits since the last full one");

@@ -4,6 +4,7 @@ import ai.candle.core.AdaptiveFit;
 import ai.candle.core.CandleFit;
 import ai.candle.core.CandleModel;
 import ai.candle.core.Devices;
+import ai.candle.core.ScoreWeights;
 import ai.candle.schemas.ClassInfo;
 import ai.candle.schemas.ModelVersions.Origin;
 import ai.candle.schemas.TrainingStoreEntry;
@@ -99,6 +100,8 @@ public final class Trainer implements AutoCloseable {
   private Set<String> lastFullBase = Set.of();
   /** Warm refits since it. */
   private int warmSinceFull;
+  /** The weights of the last version a fit of this trainer promoted, or null. */
+  private ScoreWeights lastPromoted;
   /** Image ids of the training samples the last promoted fit learnt from. */
   private Set<String> learnt = Set.of();
 
@@ -384,7 +387,8 @@ public final class Trainer implements AutoCloseable {
     Device device = Devices.parse(config.device());
     ServingVersion s = serving;
     Set<String> base = Set.copyOf(data.classNames().subList(0, data.baseClasses()));
-    Optional<String> full = RefitPlan.fullBecause(lastFull, lastFullBase, warmSinceFull, s == null ? null : s.model(),
+    Optional<String> full = RefitPlan.fullBecause(lastFull, lastFullBase, warmSinceFull, lastPromoted,
+        s == null ? null : s.model(),
         base, config.fullRefitEvery(), config.fullRefitClassChange());
     String kind = full.isPresent() ? "full" : "warm";
     LOG.info("fit started ({}; {} refit{}): {} samples, {} classes ({} base) on {}", String.join(", ", reasons), kind,
@@ -407,6 +411,7 @@ public final class Trainer implements AutoCloseable {
       outcome = gateAndPublish(fitted, snap, full.isEmpty());
       if (outcome.equals("promoted")) {
         learnt = snap.trainIds();
+        lastPromoted = fitted.model().weights();
         if (full.isPresent()) {
           lastFull = fitted;
           lastFullBase = base;

@@ -23,7 +23,7 @@ class RefitPlanTest {
 
   static Optional<String> plan(AdaptiveFit.Fitted full, int warmSince, CandleModel serving, Set<String> base,
       int every) {
-    return RefitPlan.fullBecause(full, BASE, warmSince, serving, base, every, 0.1);
+    return RefitPlan.fullBecause(full, BASE, warmSince, W, serving, base, every, 0.1);
   }
 
   @Test
