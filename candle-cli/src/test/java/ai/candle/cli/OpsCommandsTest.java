@@ -37,6 +37,11 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import ai.candle.schemas.WireFormat;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.AdminClientConfig;
+import org.apache.kafka.clients.admin.AlterConfigOp;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -223,6 +228,118 @@ class OpsCommandsTest {
           ? "ant" : "bee", p.path("true_label").asText());
     }
     services.assertAlive("after the session");
+  }
+
+  /**
+   * The models' history outlives compaction: candle.models compacts aggressively here (segment.ms
+   * 100, min.cleanable.dirty.ratio 0.01, min.compaction.lag.ms 0, the cleaner's backoff 500 ms),
+   * so the log cleaner removes the first version once two newer ones follow; {@code models list},
+   * {@code show} and {@code rollback} still find it on candle.models.history, and the rollback
+   * republishes it on candle.models as the newest, which the scorer then serves.
+   */
+  @Test
+  void aVersionCompactionRemovedIsListedShownAndRolledBackToFromTheHistory() throws Exception {
+    DemoServices.quietBrokerLogs();
+    try (DemoServices started = DemoServices.start(new DemoServices.Settings(dir.resolve("history"), WIDTH,
+        "synthetic", 2, 50, 0, 0))) {
+      services = started;
+      connect = List.of("--bootstrap-servers", started.bootstrapServers());
+      String models = started.topics().models().name();
+      compactAggressively(started.bootstrapServers(), models);
+
+      // three versions, one after the other: 3 classes (the one to lose), then 4, then 5
+      op("send", "classes", "--csv", csv("h-classes.csv", "name,feature", List.of("ant," + feature(axis(0)),
+          "bee," + feature(axis(1)), "cow," + feature(axis(2)))).toString());
+      await("a version of 3 classes serves", () -> newestWith(3) >= 0 && serving() >= newestWith(3));
+      long lost = newestWith(3);
+      Thread.sleep(300);
+      op("send", "classes", "--csv", csv("h-doe.csv", "name,feature", List.of("doe," + feature(axis(3)))).toString());
+      await("a version of 4 classes serves", () -> newestWith(4) >= 0 && serving() >= newestWith(4));
+      Thread.sleep(300);
+      op("send", "classes", "--csv", csv("h-elk.csv", "name,feature", List.of("elk," + feature(axis(4)))).toString());
+      await("a version of 5 classes serves", () -> newestWith(5) >= 0 && serving() >= newestWith(5));
+      long newestBefore = newest();
+
+      // the log cleaner removes version `lost` from candle.models
+      await("the log cleaner removed version " + lost + " from " + models,
+          () -> !versionsOn(models).contains(lost));
+      List<Long> onModels = versionsOn(models);
+      List<Long> inHistory = versionsOn(null);
+      System.out.printf("[models-history] after compaction: %s holds %s, the history %s%n", models, onModels,
+          inHistory);
+      assertTrue(inHistory.contains(lost) && inHistory.containsAll(onModels), inHistory + " vs " + onModels);
+
+      // list and show read the history by default
+      JsonNode shown = JSON.readTree(op("models", "show", Long.toString(lost), "--json").out());
+      assertEquals(lost, shown.path("version").path("version").asLong(), shown.toString());
+      assertTrue(shown.path("checksum_matches").asBoolean());
+      assertEquals(3, shown.path("classes").size());
+      CliRun onTheModelsTopic = CliRun.of(with("models", "show", Long.toString(lost), "--topic", models));
+      assertEquals(2, onTheModelsTopic.exitCode(), onTheModelsTopic.err());
+      CliRun pin = CliRun.of(with("models", "pin", Long.toString(lost)));
+      assertEquals(2, pin.exitCode(), pin.err());
+      assertTrue(pin.err().contains("no longer on " + models), pin.err());
+
+      // rollback: republished on candle.models (and the history) as the newest; the scorer serves it
+      JsonNode outcome = JSON.readTree(op("models", "rollback", Long.toString(lost), "--json").out());
+      long rolled = outcome.path("new_version").asLong();
+      assertEquals(newestBefore + 1, rolled, outcome.toString());
+      assertEquals(3, outcome.path("classes").asInt());
+      await("the rollback serves", () -> serving() == rolled);
+      assertTrue(versionsOn(models).contains(rolled));
+      assertEquals(rolled, newest(), "the history holds the rollback too");
+      System.out.printf("[models-history] rolled back to version %d as version %d; the scorer serves %d%n", lost,
+          rolled, serving());
+      Tail tail = Tail.start("tail", "predictions", "--json", "--timeout", "30", "--max", "3");
+      op("send", "unlabeled", "--csv", csv("h-probe.csv", "id,feature", images("hp-", 3, 0)).toString());
+      for (JsonNode p : tail.untilIds(List.of("hp-0", "hp-1", "hp-2"))) {
+        assertEquals(rolled, p.path("model_version").asLong(), p.toString());
+        Set<String> named = new java.util.HashSet<>();
+        p.path("top_k").forEach(k -> named.add(k.path("class_name").asText()));
+        assertEquals(Set.copyOf(FIRST_CLASSES), named, "the rolled-back version knows 3 classes: " + p);
+      }
+      assertTrue(ok(with("models", "pin", Long.toString(rolled))).out().contains("scoring.model.pin=" + rolled));
+      services.assertAlive("after the rollback");
+    } finally {
+      services = null;
+      connect = List.of();
+    }
+  }
+
+  /** Makes the log cleaner compact the topic within seconds (a dynamic broker default and topic configs). */
+  static void compactAggressively(String bootstrap, String topic) throws Exception {
+    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      try {
+        admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.BROKER, ""),
+            List.of(set("log.cleaner.backoff.ms", "500")))).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (java.util.concurrent.ExecutionException e) {
+        System.out.println("[models-history] the cleaner's backoff stays at its default (15 s): " + e.getCause());
+      }
+      admin.incrementalAlterConfigs(Map.of(
+          new ConfigResource(ConfigResource.Type.TOPIC, topic), List.of(set("segment.ms", "100"),
+              set("min.cleanable.dirty.ratio", "0.01"), set("min.compaction.lag.ms", "0"),
+              set("delete.retention.ms", "0")))).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
+  static AlterConfigOp set(String key, String value) {
+    return new AlterConfigOp(new ConfigEntry(key, value), AlterConfigOp.OpType.SET);
+  }
+
+  /** The versions {@code models list} reads on a topic (null: its default, the history). */
+  static List<Long> versionsOn(String topic) {
+    try {
+      List<String> args = new ArrayList<>(List.of("models", "list", "--json"));
+      if (topic != null) {
+        args.addAll(List.of("--topic", topic));
+      }
+      List<Long> out = new ArrayList<>();
+      JSON.readTree(op(args.toArray(String[]::new)).out()).path("versions")
+          .forEach(v -> out.add(v.path("version").asLong()));
+      return out;
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   @Test

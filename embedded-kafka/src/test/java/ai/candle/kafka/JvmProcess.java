@@ -98,6 +98,11 @@ public final class JvmProcess implements AutoCloseable {
         return process.onExit().thenApply(Process::exitValue);
     }
 
+    /** The process id (for jcmd and the like). */
+    public long pid() {
+        return process.pid();
+    }
+
     /** Whether the process is still running. */
     public boolean isAlive() {
         return process.isAlive();

@@ -173,6 +173,17 @@ public final class ModelVersions {
         TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(maxBytes));
   }
 
+  /**
+   * Settings of the models' history topic: every version kept ({@code cleanup.policy=delete},
+   * {@code retention.ms=-1}), records up to {@code maxBytes} as on the models topic.
+   */
+  public static Map<String, String> historyTopicConfig(int maxBytes) {
+    return Map.of(
+        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
+        TopicConfig.RETENTION_MS_CONFIG, "-1",
+        TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(maxBytes));
+  }
+
   /** Producer settings for publishing versions up to {@code maxBytes}. */
   public static Map<String, Object> producerConfig(int maxBytes) {
     return Map.of(

@@ -4,7 +4,9 @@ import java.util.Objects;
 
 /**
  * Names of every topic; {@link #defaults()} gives the names of docs/design.md. Only the trainer
- * reads and writes {@code trainingStore}; the constructor without it gives it its default name.
+ * reads and writes {@code trainingStore}; the trainer and {@code candle models} write {@code
+ * modelHistory} (every version also published on {@code models}, never compacted), which {@code
+ * candle models} reads. The constructors without them give them their default names.
  */
 public record TopicNames(
     String labeledImages,
@@ -16,10 +18,13 @@ public record TopicNames(
     String models,
     String predictions,
     String deadLetter,
-    String trainingStore) {
+    String trainingStore,
+    String modelHistory) {
 
   /** The default name of the trainer's training-store topic. */
   public static final String DEFAULT_TRAINING_STORE = "candle.training-store";
+  /** The default name of the models' history topic (uncompacted). */
+  public static final String DEFAULT_MODEL_HISTORY = "candle.models.history";
 
   public TopicNames {
     requireName(labeledImages, "labeledImages");
@@ -32,13 +37,25 @@ public record TopicNames(
     requireName(predictions, "predictions");
     requireName(deadLetter, "deadLetter");
     requireName(trainingStore, "trainingStore");
+    requireName(modelHistory, "modelHistory");
   }
 
-  /** The names, the training store's the default ({@value #DEFAULT_TRAINING_STORE}). */
+  /** The names, the model history's the default ({@value #DEFAULT_MODEL_HISTORY}). */
+  public TopicNames(String labeledImages, String unlabeledImages, String classAnnouncements, String classes,
+      String classCounts, String features, String models, String predictions, String deadLetter,
+      String trainingStore) {
+    this(labeledImages, unlabeledImages, classAnnouncements, classes, classCounts, features, models,
+        predictions, deadLetter, trainingStore, DEFAULT_MODEL_HISTORY);
+  }
+
+  /**
+   * The names, the training store's and the model history's the defaults ({@value
+   * #DEFAULT_TRAINING_STORE}, {@value #DEFAULT_MODEL_HISTORY}).
+   */
   public TopicNames(String labeledImages, String unlabeledImages, String classAnnouncements, String classes,
       String classCounts, String features, String models, String predictions, String deadLetter) {
     this(labeledImages, unlabeledImages, classAnnouncements, classes, classCounts, features, models,
-        predictions, deadLetter, DEFAULT_TRAINING_STORE);
+        predictions, deadLetter, DEFAULT_TRAINING_STORE, DEFAULT_MODEL_HISTORY);
   }
 
   /** The default topic names. */
@@ -53,7 +70,8 @@ public record TopicNames(
         "candle.models",
         "candle.predictions",
         "candle.dead-letter",
-        DEFAULT_TRAINING_STORE);
+        DEFAULT_TRAINING_STORE,
+        DEFAULT_MODEL_HISTORY);
   }
 
   private static void requireName(String name, String field) {

@@ -16,6 +16,10 @@ import org.apache.kafka.common.config.TopicConfig;
  *       up to the model limit ({@link ModelVersions#topicConfig(int)});
  *   <li>{@code candle.training-store}: compacted, ONE partition (a restarted trainer reads it
  *       whole): the trainer's store of samples per class, which outlives {@code candle.features};
+ *   <li>{@code candle.models.history}: {@code delete} with {@code retention.ms=-1} (kept until an
+ *       operator sets a retention), ONE partition, records up to the model limit ({@link
+ *       ModelVersions#historyTopicConfig(int)}): every version published on {@code candle.models}
+ *       again, which compaction does not erase ({@code candle models} reads it);
  *   <li>every other topic: {@code delete}, with the broker's retention.
  * </ul>
  */
@@ -46,6 +50,8 @@ public final class TopicSpecs {
             .configs(ModelVersions.topicConfig(modelMaxBytes)),
         new NewTopic(names.predictions(), partitions, replication).configs(delete),
         new NewTopic(names.deadLetter(), partitions, replication).configs(delete),
-        new NewTopic(names.trainingStore(), 1, replication).configs(compact));
+        new NewTopic(names.trainingStore(), 1, replication).configs(compact),
+        new NewTopic(names.modelHistory(), 1, replication)
+            .configs(ModelVersions.historyTopicConfig(modelMaxBytes)));
   }
 }

@@ -24,7 +24,8 @@ public record Topics(
     Topic<String, ModelVersion> models,
     Topic<String, Prediction> predictions,
     Topic<byte[], DeadLetter> deadLetter,
-    Topic<String, TrainingStoreEntry> trainingStore) {
+    Topic<String, TrainingStoreEntry> trainingStore,
+    Topic<String, ModelVersion> modelHistory) {
 
   /** The topics with the default names. */
   public static Topics defaults() {
@@ -55,13 +56,14 @@ public record Topics(
         new Topic<>(names.models(), Serdes.String(), values.of(ModelVersion.class)),
         new Topic<>(names.predictions(), Serdes.String(), values.of(Prediction.class)),
         new Topic<>(names.deadLetter(), Serdes.ByteArray(), values.of(DeadLetter.class)),
-        new Topic<>(names.trainingStore(), Serdes.String(), values.of(TrainingStoreEntry.class)));
+        new Topic<>(names.trainingStore(), Serdes.String(), values.of(TrainingStoreEntry.class)),
+        new Topic<>(names.modelHistory(), Serdes.String(), values.of(ModelVersion.class)));
   }
 
   /** Every topic, in declaration order. */
   public List<Topic<?, ?>> all() {
     return List.of(labeledImages, unlabeledImages, classAnnouncements, classes, classCounts, features, models,
-        predictions, deadLetter, trainingStore);
+        predictions, deadLetter, trainingStore, modelHistory);
   }
 
   /**

@@ -91,7 +91,12 @@ class ModelVersionsTest {
     assertEquals(1, models.numPartitions());
     assertEquals("compact", models.configs().get("cleanup.policy"));
     assertEquals("1234", models.configs().get("max.message.bytes"));
-    assertEquals(10, specs.size());
+    assertEquals(11, specs.size());
+    var history = specs.stream().filter(t -> t.name().equals("candle.models.history")).findFirst().orElseThrow();
+    assertEquals(1, history.numPartitions(), "versions are totally ordered");
+    assertEquals("delete", history.configs().get("cleanup.policy"), "compaction would erase older versions");
+    assertEquals("-1", history.configs().get("retention.ms"));
+    assertEquals("1234", history.configs().get("max.message.bytes"));
     var store = specs.stream().filter(t -> t.name().equals("candle.training-store")).findFirst().orElseThrow();
     assertEquals(1, store.numPartitions(), "the trainer reads it whole");
     assertEquals("compact", store.configs().get("cleanup.policy"));

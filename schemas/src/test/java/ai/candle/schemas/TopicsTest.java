@@ -22,6 +22,7 @@ class TopicsTest {
     assertEquals("candle.predictions", topics.predictions().name());
     assertEquals("candle.dead-letter", topics.deadLetter().name());
     assertEquals("candle.training-store", topics.trainingStore().name());
+    assertEquals("candle.models.history", topics.modelHistory().name());
   }
 
   @Test
@@ -36,6 +37,10 @@ class TopicsTest {
     TopicNames own = new TopicNames(d.labeledImages(), d.unlabeledImages(), d.classAnnouncements(), d.classes(),
         d.classCounts(), d.features(), d.models(), d.predictions(), d.deadLetter(), "t.store");
     assertEquals("t.store", Topics.of(own).trainingStore().name());
+    assertEquals("candle.models.history", Topics.of(own).modelHistory().name(), "the default unless named");
+    TopicNames history = new TopicNames(d.labeledImages(), d.unlabeledImages(), d.classAnnouncements(), d.classes(),
+        d.classCounts(), d.features(), d.models(), d.predictions(), d.deadLetter(), "t.store", "t.history");
+    assertEquals("t.history", Topics.of(history).modelHistory().name());
   }
 
   @Test

@@ -108,6 +108,16 @@ final class AppClients {
     }
   }
 
+  /**
+   * Fails the app from any thread, as a client dying of an error would: {@link #awaitStop}
+   * returns and {@link #failed} is true (the app then closes everything and exits with status 1).
+   */
+  void fail(String what, Throwable cause) {
+    LOG.error("{}; shutting the app down", what, cause);
+    failed = true;
+    stopped.countDown();
+  }
+
   /** Blocks until a client stops (or fails). */
   void awaitStop() throws InterruptedException {
     stopped.await();

@@ -21,8 +21,10 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.Topology;
 import org.slf4j.Logger;
@@ -33,12 +35,14 @@ import org.slf4j.LoggerFactory;
  * the models feed, the class-counts view and the Prometheus endpoint, in one process.
  *
  * <p>Loads {@link IngestConfig}, {@link ScoringConfig} and {@link EncoderConfig} (the CLIP
- * encoders, none by default), serves {@code /metrics}, loads the encoders, starts the
- * ingest client, and starts the scoring client at once with {@code scoring.no-model=dead-letter}
- * or once the first model version serves with {@code wait} (the default: unlabelled images wait
- * on their topic). A shutdown hook (SIGTERM/SIGINT) closes everything; the JVM then exits with
- * its signal status. Exits with status 1 when a streams client died of an error, 2 on a
- * configuration error (the metrics port taken included, an encoder that does not load too).
+ * encoders, none by default), serves {@code /metrics}, loads the encoders, waits until the models
+ * feed has read the models topic to the end offsets it had at start (at most {@code
+ * model.catch-up.ms}), then starts the ingest client, and the scoring client at once with {@code
+ * scoring.no-model=dead-letter} or once a model version serves with {@code wait} (the default:
+ * unlabelled images wait on their topic). A shutdown hook (SIGTERM/SIGINT) closes everything; the
+ * JVM then exits with its signal status. Exits with status 1 when a streams client died of an
+ * error or the models feed stopped, 2 on a configuration error (the metrics port taken included,
+ * an encoder that does not load too).
  *
  * <p>Logs {@value #RUNNING_MESSAGE} and {@value #SCORER_RUNNING_MESSAGE} when the clients reach
  * RUNNING (for scripts and tests that start it as a child JVM).
@@ -98,7 +102,11 @@ public final class StreamsApp {
         scoring.pinnedVersion(), registry, Clock.systemUTC(),
         topics.models().valueSerde().deserializer());
     ClassCountsView counts = ClassCountsView.start(config);
-    ModelVersionFeed feed = ModelVersionFeed.start(config, scoring, models);
+    // the clients' lifecycle is known only below: the feed reports a stop through this
+    CompletableFuture<AppClients> lifecycle = new CompletableFuture<>();
+    ModelVersionFeed feed = ModelVersionFeed.start(config, scoring, models,
+        error -> lifecycle.thenAccept(clients -> clients.fail("The models feed stopped ("
+            + error + "); this process would serve a version that never changes", error)));
     Scoring shared = Scoring.of(scoring, models, counts, registry);
     Topology ingestTopology = IngestTopology.build(config, registry, encoders.encoders(),
         Optional.of(shared));
@@ -115,24 +123,42 @@ public final class StreamsApp {
     KafkaStreams scorer = clients.add(
         new KafkaStreams(scoringTopology, scoring.streamsProperties(config)), "scorer",
         SCORER_RUNNING_MESSAGE);
+    lifecycle.complete(clients);
     metrics.withHealth(() -> clients.health(() -> models.firstServed().isDone()));
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       LOG.info("Shutdown requested; closing Kafka Streams");
       clients.close();
     }, "candle-shutdown"));
-    clients.start(ingest);
-    if (scoring.noModel() == NoModelPolicy.WAIT) {
-      LOG.info("The scorer starts once a version of model '{}' serves (scoring.no-model=wait);"
-          + " until then unlabelled images wait on {}", scoring.modelName(),
-          config.topics().unlabeledImages());
-      models.firstServed().thenRun(() -> clients.start(scorer));
-    } else {
-      clients.start(scorer);
-    }
+    startOnceCaughtUp(config, scoring, models, feed, clients, ingest, scorer);
     clients.awaitStop();
     boolean ok = !clients.failed();
     clients.close();
     return ok;
+  }
+
+  /**
+   * Starts the clients once the models feed has read the models topic to the end offsets it had
+   * at start (or {@code model.catch-up.ms} passed), so that a restarted process scores, labelled
+   * images included, with the newest version and not with one of the first it replays; then the
+   * scorer at once with {@code scoring.no-model=dead-letter}, or once a version serves with
+   * {@code wait}.
+   */
+  private static void startOnceCaughtUp(IngestConfig config, ScoringConfig scoring,
+      ModelHolder models, ModelVersionFeed feed, AppClients clients, KafkaStreams ingest,
+      KafkaStreams scorer) {
+    LOG.info("The clients start once the models feed has read {} to its end offsets at start (at"
+        + " most {} ms, model.catch-up.ms)", config.topics().models(), scoring.modelCatchUpMs());
+    feed.caughtUp(Duration.ofMillis(scoring.modelCatchUpMs())).thenRun(() -> {
+      clients.start(ingest);
+      if (scoring.noModel() == NoModelPolicy.WAIT) {
+        LOG.info("The scorer starts once a version of model '{}' serves (scoring.no-model=wait);"
+            + " until then unlabelled images wait on {}", scoring.modelName(),
+            config.topics().unlabeledImages());
+        models.firstServed().thenRun(() -> clients.start(scorer));
+      } else {
+        clients.start(scorer);
+      }
+    });
   }
 
   /**

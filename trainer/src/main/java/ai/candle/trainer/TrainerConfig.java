@@ -113,13 +113,17 @@ public record TrainerConfig(
   static final Setting<String> TOPIC_TRAINING_STORE = Setting.text("topic.training-store",
       TopicNames.defaults().trainingStore(), "The trainer's own topic (compacted, one partition) that keeps its"
           + " training store beyond the features topic's retention, written with the versions.");
+  static final Setting<String> TOPIC_MODEL_HISTORY = Setting.text("topic.model-history",
+      TopicNames.defaults().modelHistory(), "The models' history topic (uncompacted, one partition): every version"
+          + " is written there too, in the transaction that publishes it, so that candle models can list and roll"
+          + " back to versions compaction removed from the models topic.");
 
   /** Every setting of the trainer, in the order the documents list them. */
   static final List<Setting<?>> SETTINGS = List.of(BOOTSTRAP_SERVERS, MODEL_NAME, TRANSACTIONAL_ID, CLIP_MODEL_ID, FEATURE_WIDTH,
       STORE_MAX_PER_CLASS, HOLDOUT_PERCENT, HOLDOUT_MAX_PER_CLASS, REFIT_SAMPLES, REFIT_FRACTION, REFIT_INTERVAL,
       REFIT_WARM_STEPS, REFIT_FULL_EVERY, REFIT_FULL_CLASS_CHANGE, GATE_TOLERANCE, FIT_EPOCHS, FIT_BATCH_SIZE, FIT_LEARNING_RATE, FIT_HEAD, FIT_SEED, FIT_DEVICE, MODEL_MAX_BYTES,
       METRICS_ADDRESS, METRICS_PORT, TOPIC_CLASSES, TOPIC_CLASS_COUNTS, TOPIC_FEATURES, TOPIC_MODELS,
-      TOPIC_TRAINING_STORE, WireSettings.SERDE, WireSettings.REGISTRY_URL);
+      TOPIC_TRAINING_STORE, TOPIC_MODEL_HISTORY, WireSettings.SERDE, WireSettings.REGISTRY_URL);
 
   /** The trainer's settings, loaded in layers and documented from their declarations. */
   public static final SettingsSpec SPEC = new SettingsSpec("TrainerApp",
@@ -156,7 +160,7 @@ public record TrainerConfig(
     TopicNames d = TopicNames.defaults();
     TopicNames topics = new TopicNames(d.labeledImages(), d.unlabeledImages(), d.classAnnouncements(),
         s.get(TOPIC_CLASSES), s.get(TOPIC_CLASS_COUNTS), s.get(TOPIC_FEATURES), s.get(TOPIC_MODELS), d.predictions(),
-        d.deadLetter(), s.get(TOPIC_TRAINING_STORE));
+        d.deadLetter(), s.get(TOPIC_TRAINING_STORE), s.get(TOPIC_MODEL_HISTORY));
     return new TrainerConfig(s.get(BOOTSTRAP_SERVERS), s.get(MODEL_NAME),
         transactionalId(s.get(TRANSACTIONAL_ID), s.get(MODEL_NAME)), s.get(CLIP_MODEL_ID), s.get(FEATURE_WIDTH),
         s.get(STORE_MAX_PER_CLASS), s.get(HOLDOUT_PERCENT), s.get(HOLDOUT_MAX_PER_CLASS), s.get(REFIT_SAMPLES),

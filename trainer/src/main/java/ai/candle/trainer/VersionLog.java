@@ -56,7 +56,9 @@ import org.slf4j.LoggerFactory;
  *       training-store topic ({@link StoreCheckpoint}); a {@link Publication} writes its changes in
  *       the transaction of the versions they account for.
  *   <li><b>Publishing</b> ({@link #publish}): a version is one record, key = {@code model.name},
- *       in a transaction. It is refused before sending when over {@code model.max.bytes}; the
+ *       in a transaction, which writes the same record to the models' history topic too ({@code
+ *       topic.model-history}, uncompacted: {@code candle models} lists and rolls back to versions
+ *       that compaction removed from the models topic; the trainer itself never reads it). It is refused before sending when over {@code model.max.bytes}; the
  *       commit waits for the broker at most {@code max.block.ms}; a failure says which settings to
  *       change. After a failure the producer is discarded and the next publish initialises a new
  *       one and reads the counter again: a version whose commit outcome was unknown is found on the
@@ -279,11 +281,15 @@ final class VersionLog implements AutoCloseable {
     List<Future<RecordMetadata>> sent = new ArrayList<>();
     String models = topics.models().name();
     String trainingStore = topics.trainingStore().name();
+    String history = topics.modelHistory().name();
     try {
       producer.beginTransaction();
       for (ModelVersion r : records) {
         byte[] value = topics.models().valueSerde().serializer().serialize(models, r);
         throwIfFailed(sent, producer.send(new ProducerRecord<>(models, config.modelName(), value)));
+        // the same version on the uncompacted history, committed with it or not at all
+        byte[] kept = topics.modelHistory().valueSerde().serializer().serialize(history, r);
+        throwIfFailed(sent, producer.send(new ProducerRecord<>(history, config.modelName(), kept)));
       }
       for (StoreCheckpoint.Change c : store) {
         byte[] value = topics.trainingStore().valueSerde().serializer().serialize(trainingStore, c.entry());
@@ -423,9 +429,9 @@ final class VersionLog implements AutoCloseable {
   /** What to change when the broker refused a version, where known. */
   static String hint(Throwable cause) {
     if (cause instanceof RecordTooLargeException) {
-      return "; the models topic's max.message.bytes (or the broker's message.max.bytes) is"
-          + " below the version's size: create the topic with ModelVersions.topicConfig"
-          + " (see docs/design.md, 'Topics') or raise max.message.bytes";
+      return "; the models topic's or the models' history topic's max.message.bytes (or the broker's"
+          + " message.max.bytes) is below the version's size: create the topics with ModelVersions.topicConfig"
+          + " and ModelVersions.historyTopicConfig (see docs/design.md, 'Topics') or raise max.message.bytes";
     }
     return "";
   }

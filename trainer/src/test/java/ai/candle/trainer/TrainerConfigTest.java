@@ -65,6 +65,15 @@ class TrainerConfigTest {
   }
 
   @Test
+  void theModelHistoryTopicIsConfigurable() {
+    assertEquals("candle.models.history", TrainerConfig.defaults().topics().modelHistory());
+    assertEquals("t.history", TrainerConfig.load(List.of("--topic-model-history", "t.history"), Map.of())
+        .topics().modelHistory());
+    assertEquals("e.history", TrainerConfig.load(List.of(), Map.of("CANDLE_TOPIC_MODEL_HISTORY", "e.history"))
+        .topics().modelHistory());
+  }
+
+  @Test
   void badSettingsAreNamed() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> TrainerConfig.load(List.of("--holdout-percent", "80"), Map.of()));

@@ -103,7 +103,7 @@ public final class KafkaOptions {
     return new TopicNames(replace.apply(d.labeledImages()), replace.apply(d.unlabeledImages()),
         replace.apply(d.classAnnouncements()), replace.apply(d.classes()), replace.apply(d.classCounts()),
         replace.apply(d.features()), replace.apply(d.models()), replace.apply(d.predictions()),
-        replace.apply(d.deadLetter()));
+        replace.apply(d.deadLetter()), replace.apply(d.trainingStore()), replace.apply(d.modelHistory()));
   }
 
   /** The bootstrap servers the command connects to. */

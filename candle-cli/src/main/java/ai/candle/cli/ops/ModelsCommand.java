@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code candle models}: the model versions on the models topic. */
+/** {@code candle models}: the model versions on the models topic and its history. */
 @Command(
     name = "models",
     mixinStandardHelpOptions = true,
@@ -14,8 +14,10 @@ import picocli.CommandLine.Spec;
       "The model versions the trainer published on the models topic (candle.models): list them, show one, roll "
           + "back to one (republished as the newest), or pin the scorers to one (a scorer setting).",
       "",
-      "The topic is compacted: Kafka keeps at least the newest version of each model, and older ones until the "
-          + "log cleaner removes them, so a list may start later than version 1.",
+      "The models topic is compacted: Kafka keeps at least the newest version of each model, and older ones until "
+          + "the log cleaner removes them. Every version is written to the models' history too (candle.models.history, "
+          + "uncompacted, in the same transaction), which these commands read by default (--topic), so versions the "
+          + "cleaner removed can still be listed, shown and rolled back to.",
       ""
     },
     subcommands = {ModelsListCommand.class, ModelsShowCommand.class, ModelsRollbackCommand.class,

@@ -12,12 +12,13 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code candle models list}: one line per version on the models topic. */
+/** {@code candle models list}: one line per version on the models' history (or the models topic). */
 @Command(
     name = "list",
     mixinStandardHelpOptions = true,
     description = {
-      "List the model versions on the models topic, oldest first: model, version, origin (FIT, EXTEND, INITIAL), "
+      "List the model versions on the models' history topic (every version published on the models topic, which "
+          + "compaction does not erase), oldest first: model, version, origin (FIT, EXTEND, INITIAL), "
           + "classes and base classes, when it was made, its size, the score's weights (text, prior, head) and its "
           + "holdout accuracy (balanced over classes) beside zero-shot CLIP's on the same holdout.",
       ""
@@ -27,8 +28,9 @@ final class ModelsListCommand implements Callable<Integer> {
 
   @Mixin KafkaOptions kafka;
 
-  @Option(names = "--topic", paramLabel = "NAME", description = "The models topic. Default: ${DEFAULT-VALUE}.")
-  String topic = TopicNames.defaults().models();
+  @Option(names = "--topic", paramLabel = "NAME", description = "The topic to read: the models' history (every "
+      + "version, uncompacted), or the models topic itself. Default: ${DEFAULT-VALUE}.")
+  String topic = TopicNames.defaults().modelHistory();
 
   @Option(names = "--model-name", paramLabel = "NAME",
       description = "Only this model's versions (the record key, the services' model.name). Default: every model.")

@@ -21,13 +21,15 @@ import picocli.CommandLine.Spec;
     description = {
       "Pinning is a setting of the scorers (the streams app), " + ModelsPinCommand.PROPERTY + ": a pinned scorer "
           + "serves that version only, once it reads it on the models topic, and ignores every other, newer or "
-          + "older. This command checks that the version is on the topic and that its parameters match its "
+          + "older. This command checks that the version is on the models topic (the history, --topic, says which "
+          + "versions there were) and that its parameters match its "
           + "checksum, and prints the setting as a property, an environment variable and a flag; set it on every "
           + "scorer and restart them. 'none' prints the setting that unpins (-1).",
       "",
       "The models topic is compacted: a pinned version that the log cleaner removes is no longer there for a "
-          + "scorer that starts later. To serve an old version for good, roll back to it (candle models rollback "
-          + "VERSION, which republishes it as the newest) and pin the new number.",
+          + "scorer that starts later, and a version only the history still holds cannot be pinned. To serve an old "
+          + "version for good, roll back to it (candle models rollback VERSION, which republishes it as the newest) "
+          + "and pin the new number.",
       ""
     })
 final class ModelsPinCommand implements Callable<Integer> {
@@ -42,8 +44,13 @@ final class ModelsPinCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "VERSION", description = "The version to pin, or 'none'.")
   String version;
 
-  @Option(names = "--topic", paramLabel = "NAME", description = "The models topic. Default: ${DEFAULT-VALUE}.")
-  String topic = TopicNames.defaults().models();
+  @Option(names = "--topic", paramLabel = "NAME", description = "The models' history, where the version is looked "
+      + "up. Default: ${DEFAULT-VALUE}.")
+  String topic = TopicNames.defaults().modelHistory();
+
+  @Option(names = "--models-topic", paramLabel = "NAME", description = "The models topic the scorers read: a pinned "
+      + "version must still be there. Default: ${DEFAULT-VALUE}.")
+  String modelsTopic = TopicNames.defaults().models();
 
   @Option(names = "--model-name", paramLabel = "NAME",
       description = "The model (the record key, the services' model.name). Default: the only model on the topic.")
@@ -79,7 +86,7 @@ final class ModelsPinCommand implements Callable<Integer> {
     } else {
       out.printf(Locale.ROOT, "%s; set on every scorer, then restart them:%n",
           pin.version() == null ? "to unpin the scorers" : "version " + pin.version() + " of model " + pin.model()
-              + " is on " + topic + " and its parameters match their checksum");
+              + " is on " + modelsTopic + " and its parameters match their checksum");
       out.printf(Locale.ROOT, "  %s=%s%n  %s=%s%n  %s %s%n", PROPERTY, pin.value(), ENVIRONMENT, pin.value(), FLAG,
           pin.value());
     }
@@ -91,13 +98,26 @@ final class ModelsPinCommand implements Callable<Integer> {
     TreeSet<String> models = new TreeSet<>();
     TreeSet<Long> versions = new TreeSet<>();
     ModelVersion[] found = new ModelVersion[1];
+    boolean[] onModels = new boolean[1];
+    if (!modelsTopic.equals(topic)) {
+      ModelEntry.read(kafka, modelsTopic, kafka.timeout(), f -> {
+        if ((modelName == null || modelName.equals(f.model())) && f.version().getVersion() == wanted) {
+          onModels[0] = true;
+          // a version published before the history existed is found here
+          models.add(f.model());
+          found[0] = f.version();
+        }
+      }, u -> { });
+    } else {
+      onModels[0] = true;
+    }
     ModelEntry.read(kafka, topic, kafka.timeout(), f -> {
       if (modelName != null && !modelName.equals(f.model())) {
         return;
       }
       models.add(f.model());
       versions.add(f.version().getVersion());
-      if (f.version().getVersion() == wanted) {
+      if (f.version().getVersion() == wanted && found[0] == null) {
         found[0] = f.version();
       }
     }, u -> { });
@@ -108,7 +128,12 @@ final class ModelsPinCommand implements Callable<Integer> {
     if (found[0] == null) {
       throw new UserException("no version " + wanted + " of " + (models.isEmpty() ? "any model" : "model "
           + models.first()) + " on " + topic + (versions.isEmpty() ? "" : "; there are " + versions)
-          + " (the topic is compacted: older versions may be gone)");
+          + " (a history with a retention, or the compacted models topic, may have lost older versions)");
+    }
+    if (!onModels[0]) {
+      throw new UserException("version " + wanted + " of model " + models.first() + " is on " + topic + " but no "
+          + "longer on " + modelsTopic + " (compacted): a pinned scorer would serve nothing; roll back to it (candle "
+          + "models rollback " + wanted + ") and pin the new number");
     }
     if (!ModelEntry.checksumMatches(found[0])) {
       throw new UserException("version " + wanted + "'s parameters do not match its checksum: a scorer would refuse "

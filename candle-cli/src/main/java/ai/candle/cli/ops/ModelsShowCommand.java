@@ -38,8 +38,9 @@ final class ModelsShowCommand implements Callable<Integer> {
       description = "The version number, or 'latest'. Default: latest.")
   String version = "latest";
 
-  @Option(names = "--topic", paramLabel = "NAME", description = "The models topic. Default: ${DEFAULT-VALUE}.")
-  String topic = TopicNames.defaults().models();
+  @Option(names = "--topic", paramLabel = "NAME", description = "The topic to read: the models' history (every "
+      + "version, uncompacted), or the models topic itself. Default: ${DEFAULT-VALUE}.")
+  String topic = TopicNames.defaults().modelHistory();
 
   @Option(names = "--model-name", paramLabel = "NAME",
       description = "The model (the record key, the services' model.name). Default: the only model on the topic.")
@@ -113,8 +114,8 @@ final class ModelsShowCommand implements Callable<Integer> {
       throw new UserException("no version of " + which + " on " + topic + " (candle models list shows what is there)");
     }
     throw new UserException("no version " + wanted + " of " + which + " on " + topic + "; there are versions "
-        + versions.get(0) + " to " + versions.get(versions.size() - 1) + " (see candle models list; the topic is "
-        + "compacted, so older versions may be gone)");
+        + versions.get(0) + " to " + versions.get(versions.size() - 1) + " (see candle models list; a history with a "
+        + "retention, or the compacted models topic, may have lost older versions)");
   }
 
   private static void print(PrintWriter out, Detail d) {

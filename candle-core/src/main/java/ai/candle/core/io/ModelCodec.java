@@ -9,7 +9,11 @@ import ai.candle.core.HyperParameters;
 import ai.candle.core.ScoreWeights;
 
 import ai.candle.core.io.ModelFormatException.Kind;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import java.io.IOException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -65,6 +69,29 @@ import java.util.zip.Inflater;
  *
  * <p>Every read failure is a {@link ModelFormatException} whose message says what is wrong and
  * what to do.
+ *
+ * <h2>Bounded reading</h2>
+ *
+ * A blob may come from anyone who can write to the models topic, so what decoding allocates is
+ * bounded by the blob's own size, and every bound is checked before the allocation it guards:
+ *
+ * <ul>
+ *   <li>the announced payload length may be at most {@value #MAX_EXPANSION}× the compressed
+ *       length plus {@value #EXPANSION_SLACK_BYTES} bytes (models are mostly float32 values that
+ *       hardly compress; BENCHMARKS.md, "Hostile model versions", has the measured ratios), else
+ *       the frame is refused ({@link ModelFormatException.Kind#FORMAT}) before anything is
+ *       inflated;
+ *   <li>the JSON header is walked once without building anything: at most {@value
+ *       #HEADER_TOKENS_BASE} tokens plus one per {@value #BYTES_PER_HEADER_TOKEN} bytes of blob
+ *       (a class name is one token and brings at least a row of text features), strings of at
+ *       most {@value #MAX_HEADER_STRING_CHARS} characters, nesting at most {@value
+ *       #MAX_HEADER_DEPTH} deep; only then is it parsed into a tree;
+ *   <li>every array's shape is checked against the bytes that remain, without overflow, before
+ *       the array is allocated; the float values are read straight from the inflated payload.
+ * </ul>
+ *
+ * Decoding a blob of n bytes thus holds at most about {@value #MAX_EXPANSION}·n bytes of payload
+ * plus the arrays it describes (as many bytes again at most) and a header tree proportional to n.
  */
 public final class ModelCodec {
 
@@ -78,12 +105,31 @@ public final class ModelCodec {
   private static final int CHECKSUM_BYTES = 32;
   /** Refuse to inflate payloads larger than this (a corrupt length must not exhaust memory). */
   private static final int MAX_PAYLOAD_BYTES = Integer.MAX_VALUE - 16;
+  /** The most a payload may announce per compressed byte (see "Bounded reading"). */
+  static final int MAX_EXPANSION = 8;
+  /** Room beyond {@link #MAX_EXPANSION} for tiny models, whose JSON header compresses best. */
+  static final int EXPANSION_SLACK_BYTES = 64 * 1024;
+  /** Header tokens always allowed: fields, the array list, fit statistics per epoch. */
+  static final int HEADER_TOKENS_BASE = 50_000;
+  /** One more header token allowed per this many bytes of blob. */
+  static final int BYTES_PER_HEADER_TOKEN = 32;
+  /** The longest string in a header (class names are far shorter). */
+  static final int MAX_HEADER_STRING_CHARS = 1 << 20;
+  /** The deepest nesting of a header (it is 3 deep). */
+  static final int MAX_HEADER_DEPTH = 16;
 
   private static final ObjectMapper JSON =
       new ObjectMapper()
           .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
           .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+  /** Parses headers of blobs being read, with Jackson's own limits set to the bounds above. */
+  private static final ObjectMapper HEADER_READER = new ObjectMapper(JsonFactory.builder()
+      .streamReadConstraints(StreamReadConstraints.builder()
+          .maxStringLength(MAX_HEADER_STRING_CHARS)
+          .maxNestingDepth(MAX_HEADER_DEPTH)
+          .build())
+      .build());
 
   private ModelCodec() {}
 
@@ -331,8 +377,28 @@ public final class ModelCodec {
 
   // ---------------------------------------------------------------- reading
 
-  /** A checked blob taken apart: its JSON header and its float section (package-private for tests). */
-  record Unpacked(ObjectNode header, ByteBuffer floats) {}
+  /**
+   * A checked blob taken apart (package-private for tests): its JSON header and its float
+   * section, still byte-shuffled: {@code count} floats from {@code shuffled[from]}, byte {@code b}
+   * of float {@code i} at {@code from + b * count + i}. Decoding reads the floats from there, so
+   * the payload is held once.
+   */
+  record Unpacked(ObjectNode header, byte[] shuffled, int from, int count) {
+
+    /** The float {@code i} of the section. */
+    float floatAt(int i) {
+      return Float.intBitsToFloat((shuffled[from + i] & 0xff)
+          | (shuffled[from + count + i] & 0xff) << 8
+          | (shuffled[from + 2 * count + i] & 0xff) << 16
+          | (shuffled[from + 3 * count + i] & 0xff) << 24);
+    }
+
+    /** The float section unshuffled, little-endian (a copy, for tests). */
+    ByteBuffer floats() {
+      byte[] raw = unshuffle(Arrays.copyOfRange(shuffled, from, from + 4 * count), 0);
+      return ByteBuffer.wrap(raw).order(ByteOrder.LITTLE_ENDIAN);
+    }
+  }
 
   /** Checks the frame: size, magic, version, lengths and checksum. Returns the uncompressed length. */
   private static int checkFrame(byte[] blob) {
@@ -371,6 +437,13 @@ public final class ModelCodec {
           "model blob header is corrupt (payload lengths " + rawLength + "/" + compressedLength
               + "); fetch the model version again");
     }
+    if (rawLength > maxPayloadBytes(compressedLength)) {
+      throw new ModelFormatException(Kind.FORMAT,
+          "model blob announces a payload of " + rawLength + " bytes from " + compressedLength
+              + " compressed bytes, more than the " + MAX_EXPANSION + "x (+" + EXPANSION_SLACK_BYTES
+              + " bytes) a model compresses to; the blob is corrupt or was not written by"
+              + " ModelCodec.encode: refusing to inflate it");
+    }
     if (blob.length < expected) {
       throw new ModelFormatException(Kind.FORMAT,
           "model blob is truncated: " + blob.length + " bytes, the header announces " + expected
@@ -394,9 +467,29 @@ public final class ModelCodec {
     return rawLength;
   }
 
+  /**
+   * The most payload bytes a blob of {@code compressedLength} compressed bytes may announce: a
+   * bound on what inflating it allocates ("Bounded reading").
+   */
+  static long maxPayloadBytes(int compressedLength) {
+    return (long) MAX_EXPANSION * compressedLength + EXPANSION_SLACK_BYTES;
+  }
+
   /** Checks a blob and takes it apart (package-private for tests). */
   static Unpacked unpack(byte[] blob) {
     int rawLength = checkFrame(blob);
+    byte[] shuffled = inflate(blob, rawLength);
+    ByteBuffer p = ByteBuffer.wrap(shuffled).order(ByteOrder.LITTLE_ENDIAN);
+    int jsonLength = p.getInt(0);
+    if (jsonLength < 2 || jsonLength > rawLength - 4 || (rawLength - 4 - jsonLength) % 4 != 0) {
+      throw inconsistent("header length " + jsonLength + " does not fit a payload of " + rawLength + " bytes");
+    }
+    ObjectNode header = readHeader(shuffled, jsonLength, blob.length);
+    return new Unpacked(header, shuffled, 4 + jsonLength, (rawLength - 4 - jsonLength) / 4);
+  }
+
+  /** Inflates the payload into an array of the announced length, checked by the frame. */
+  private static byte[] inflate(byte[] blob, int rawLength) {
     byte[] shuffled = new byte[rawLength];
     Inflater inf = new Inflater();
     try {
@@ -415,6 +508,7 @@ public final class ModelCodec {
                 + " bytes, the header announces " + rawLength + "; the blob was written"
                 + " incorrectly: re-encode the model with ModelCodec.encode");
       }
+      return shuffled;
     } catch (DataFormatException e) {
       throw new ModelFormatException(Kind.INCONSISTENT,
           "model payload is not valid zlib data (" + e.getMessage() + "); the blob was written"
@@ -422,33 +516,44 @@ public final class ModelCodec {
     } finally {
       inf.end();
     }
-    ByteBuffer p = ByteBuffer.wrap(shuffled).order(ByteOrder.LITTLE_ENDIAN);
-    int jsonLength = p.getInt(0);
-    if (jsonLength < 2 || jsonLength > rawLength - 4 || (rawLength - 4 - jsonLength) % 4 != 0) {
-      throw inconsistent("header length " + jsonLength + " does not fit a payload of " + rawLength + " bytes");
-    }
-    byte[] raw = unshuffle(shuffled, 4 + jsonLength);
+  }
+
+  /**
+   * Parses the JSON header at {@code payload[4, 4 + length)}: first walked token by token
+   * without building anything, to refuse one with more tokens than a blob of {@code blobLength}
+   * bytes can describe, then parsed into a tree.
+   */
+  private static ObjectNode readHeader(byte[] payload, int length, int blobLength) {
+    long budget = HEADER_TOKENS_BASE + (long) blobLength / BYTES_PER_HEADER_TOKEN;
     JsonNode header;
     try {
-      header = JSON.readTree(new String(raw, 4, jsonLength, StandardCharsets.UTF_8));
-    } catch (JsonProcessingException e) {
-      throw inconsistent("the header is not valid JSON (" + e.getOriginalMessage() + ")");
+      long tokens = 0;
+      try (JsonParser walk = HEADER_READER.createParser(payload, 4, length)) {
+        while (walk.nextToken() != null) {
+          if (++tokens > budget) {
+            throw inconsistent("the header has more than " + budget + " JSON tokens, more than a "
+                + blobLength + "-byte blob can describe");
+          }
+        }
+      }
+      header = HEADER_READER.readTree(HEADER_READER.createParser(payload, 4, length));
+    } catch (IOException e) {
+      String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+      throw inconsistent("the header is not valid JSON within the limits (" + why + ")");
     }
     if (!(header instanceof ObjectNode obj) || !"candle-model".equals(header.path("format").asText())) {
       throw inconsistent("the header is not a candle-model header");
     }
-    ByteBuffer floats =
-        ByteBuffer.wrap(raw, 4 + jsonLength, rawLength - 4 - jsonLength).slice().order(ByteOrder.LITTLE_ENDIAN);
-    return new Unpacked(obj, floats);
+    return obj;
   }
 
   private static Map<String, float[]> readArrays(Unpacked u, int c, int cb, int dim) {
-    JsonNode list = u.header.get("arrays");
+    JsonNode list = u.header().get("arrays");
     if (list == null || !list.isArray()) {
       throw inconsistent("the header has no arrays list");
     }
     Map<String, float[]> out = new LinkedHashMap<>();
-    ByteBuffer f = u.floats;
+    int next = 0;
     for (JsonNode a : list) {
       String name = a.path("name").asText("");
       long[] want = shapeOf(name, c, cb, dim);
@@ -464,25 +569,23 @@ public final class ModelCodec {
             "array " + name + " has shape " + Arrays.toString(got) + ", expected "
                 + Arrays.toString(want) + " for " + c + " classes (" + cb + " base) of width " + dim);
       }
-      long count = Arrays.stream(want).reduce(1, (x, y) -> x * y);
-      if (4 * count > f.remaining()) {
-        throw inconsistent(
-            "array " + name + " needs " + 4 * count + " bytes, only " + f.remaining() + " remain");
-      }
       if (out.containsKey(name)) {
         throw inconsistent("array " + name + " appears twice");
       }
-      float[] values = new float[(int) count];
-      f.asFloatBuffer().get(values);
-      f.position(f.position() + 4 * values.length);
+      int count = elementsWithin(name, want, u.count() - next);
+      float[] values = new float[count];
+      for (int i = 0; i < count; i++) {
+        values[i] = u.floatAt(next + i);
+      }
+      next += count;
       int bad = firstNonFinite(values);
       if (bad >= 0) {
         throw inconsistent(name + "[" + bad + "] is " + values[bad] + ", not a finite number");
       }
       out.put(name, values);
     }
-    if (f.hasRemaining()) {
-      throw inconsistent(f.remaining() + " bytes of array data are not described by the header");
+    if (next < u.count()) {
+      throw inconsistent(4L * (u.count() - next) + " bytes of array data are not described by the header");
     }
     List<String> required = new ArrayList<>(List.of("text_features", "visual_prototypes", "class_counts", "log_prior"));
     required.addAll(List.of(CandleParameters.NAMES));
@@ -492,6 +595,28 @@ public final class ModelCodec {
       }
     }
     return out;
+  }
+
+  /**
+   * The number of elements of an array of shape {@code shape}, checked against the {@code
+   * remaining} floats of the payload before anything is allocated (a product that overflows
+   * counts as too many).
+   */
+  private static int elementsWithin(String name, long[] shape, int remaining) {
+    long count = 1;
+    try {
+      for (long s : shape) {
+        count = Math.multiplyExact(count, s);
+      }
+    } catch (ArithmeticException e) {
+      count = Long.MAX_VALUE;
+    }
+    if (count > remaining) {
+      throw inconsistent("array " + name + " of shape " + Arrays.toString(shape) + " needs "
+          + (count == Long.MAX_VALUE ? "more than 2^63" : Long.toString(count)) + " floats, only "
+          + remaining + " remain");
+    }
+    return (int) count;
   }
 
   private static <T> T treeToValue(JsonNode h, String field, Class<T> type) {

@@ -37,6 +37,7 @@ public record IngestConfig(
     int maxAnnouncementBytes,
     int deadLetterMaxBytes,
     String promptTemplate,
+    int maxClasses,
     Map<String, String> streamsOverrides) {
 
   static final Setting<String> BOOTSTRAP_SERVERS = Setting.text("bootstrap.servers", "localhost:9092",
@@ -63,6 +64,11 @@ public record IngestConfig(
   static final Setting<String> PROMPT_TEMPLATE = Setting.text("prompt.template", PromptTemplates.DEFAULT_TEMPLATE,
       "The prompt of a class announced without one; {} stands for the class name.")
       .validate(t -> t.contains(PromptTemplates.PLACEHOLDER), "must contain '{}' where the class name goes");
+  static final Setting<Integer> CLASSES_MAX = Setting.positiveInt("classes.max", 7_000,
+      "The most classes the registry registers; a label or announcement of a new class beyond it is"
+          + " dead-lettered (class_limit). A model version grows by about 3.5 KB per class at D = 512 (30 MB at"
+          + " 7,000 classes, 40.6 MB at 10,000): keep it under model.max.bytes, or raise that (trainer, scorer and"
+          + " the models topic's max.message.bytes) with it.");
   /** The topic names, in {@link TopicNames} component order. */
   static final List<Setting<String>> TOPICS = topicSettings();
 
@@ -85,7 +91,7 @@ public record IngestConfig(
   private static List<Setting<?>> settings() {
     List<Setting<?>> all = new java.util.ArrayList<>(List.of(BOOTSTRAP_SERVERS, APPLICATION_ID, STATE_DIR,
         FEATURE_WIDTH, LABEL_MAX_LENGTH, ID_MAX_LENGTH, PROMPT_MAX_LENGTH, RECORD_MAX_BYTES, ANNOUNCEMENT_MAX_BYTES,
-        DEAD_LETTER_MAX_BYTES, PROMPT_TEMPLATE));
+        DEAD_LETTER_MAX_BYTES, PROMPT_TEMPLATE, CLASSES_MAX));
     all.addAll(TOPICS);
     all.add(WireSettings.SERDE);
     all.add(WireSettings.REGISTRY_URL);
@@ -162,6 +168,6 @@ public record IngestConfig(
         SerdeConfig.of(s.get(WireSettings.SERDE), s.get(WireSettings.REGISTRY_URL)),
         s.get(FEATURE_WIDTH), s.get(LABEL_MAX_LENGTH), s.get(ID_MAX_LENGTH), s.get(PROMPT_MAX_LENGTH),
         s.get(RECORD_MAX_BYTES), s.get(ANNOUNCEMENT_MAX_BYTES), s.get(DEAD_LETTER_MAX_BYTES), s.get(PROMPT_TEMPLATE),
-        s.passThrough());
+        s.get(CLASSES_MAX), s.passThrough());
   }
 }

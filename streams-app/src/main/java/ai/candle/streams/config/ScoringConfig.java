@@ -23,6 +23,8 @@ import org.apache.kafka.streams.StreamsConfig;
  * @param modelName the key of this model's versions on the models topic
  * @param pinnedVersion the only model version this scorer serves; -1: the newest, whichever it is
  * @param modelMaxBytes the largest model version record read (consumer fetch sizes)
+ * @param modelCatchUpMs how long the app waits at start for the models feed to read the models
+ *     topic to the end offsets it had then, before it starts its clients
  * @param metricsAddress where the Prometheus endpoint listens
  * @param metricsPort its port; 0 picks a free one (logged)
  */
@@ -36,6 +38,7 @@ public record ScoringConfig(
     String modelName,
     long pinnedVersion,
     int modelMaxBytes,
+    int modelCatchUpMs,
     String metricsAddress,
     int metricsPort) {
 
@@ -67,6 +70,10 @@ public record ScoringConfig(
           + " candle models pin.").validate(v -> v >= -1, "must be a version number, or -1 for none");
   static final Setting<Integer> MODEL_MAX_BYTES = Setting.positiveInt("model.max.bytes",
       ModelVersions.DEFAULT_MAX_BYTES, "The largest model version record read, in bytes.");
+  static final Setting<Integer> MODEL_CATCH_UP_MS = Setting.integer("model.catch-up.ms", 60_000,
+      "How long the app waits at start for the models feed to read the models topic to the end offsets it had"
+          + " then, so that it scores with the newest version; past it, the clients start with the newest version"
+          + " read so far (logged).").validate(v -> v >= 0, "must not be negative");
   static final Setting<String> METRICS_ADDRESS = Setting.text("metrics.address", "0.0.0.0",
       "Where the Prometheus endpoint listens.");
   static final Setting<Integer> METRICS_PORT = Setting.integer("metrics.port", 9464,
@@ -75,7 +82,7 @@ public record ScoringConfig(
 
   /** Every scoring setting, in the order the documents list them. */
   static final List<Setting<?>> SETTINGS = List.of(APPLICATION_ID, TOP_K, NO_MODEL, WORST_CLASSES, ACCURACY_WINDOW,
-      CATCH_UP_MS, MODEL_NAME, MODEL_PIN, MODEL_MAX_BYTES, METRICS_ADDRESS, METRICS_PORT);
+      CATCH_UP_MS, MODEL_NAME, MODEL_PIN, MODEL_MAX_BYTES, MODEL_CATCH_UP_MS, METRICS_ADDRESS, METRICS_PORT);
 
   public ScoringConfig {
     java.util.Objects.requireNonNull(noModel, "scoring.no-model");
@@ -112,6 +119,6 @@ public record ScoringConfig(
   static ScoringConfig from(Settings s) {
     return new ScoringConfig(s.get(APPLICATION_ID), s.get(TOP_K), NoModelPolicy.parse(s.get(NO_MODEL), NO_MODEL.name()),
         s.get(WORST_CLASSES), s.get(ACCURACY_WINDOW), s.get(CATCH_UP_MS), s.get(MODEL_NAME), s.get(MODEL_PIN), s.get(MODEL_MAX_BYTES),
-        s.get(METRICS_ADDRESS), s.get(METRICS_PORT));
+        s.get(MODEL_CATCH_UP_MS), s.get(METRICS_ADDRESS), s.get(METRICS_PORT));
   }
 }

@@ -36,6 +36,12 @@ import org.apache.kafka.streams.state.KeyValueStore;
  * class has a text feature, an announcement with a different feature or a different explicit
  * prompt is a conflict (dead-lettered). An event that changes nothing emits nothing, so a
  * duplicate announcement is idempotent with no output.
+ *
+ * <p>At most {@code classes.max} classes are registered: an announcement or the images of a new
+ * class beyond it are dead-lettered ({@link RejectReason#CLASS_LIMIT}, counted by {@code
+ * candle.dead.letters{reason="class_limit"}}), once per event: every announcement, and every
+ * emitted count of the class's images (about once per commit while they arrive). Those images'
+ * features are still written and counted; the trainer fits registered classes only.
  */
 final class ClassRegistryProcessor
     implements Processor<String, RegistryEvent, String, Outcome<ClassInfo>> {
@@ -84,7 +90,14 @@ final class ClassRegistryProcessor
     }
   }
 
-  private ClassInfo register(RegistryEvent event, long timestamp) {
+  private ClassInfo register(RegistryEvent event, long timestamp) throws InvalidRecordException {
+    int registered = registeredCount();
+    if (registered >= config.maxClasses()) {
+      throw new InvalidRecordException(RejectReason.CLASS_LIMIT, "class '" + event.getClassName()
+          + "' is not registered: " + registered + " classes are, classes.max is "
+          + config.maxClasses() + " (" + (event.getKind() == RegistryEventKind.ANNOUNCEMENT
+          ? "an announcement" : "labelled images") + ")");
+    }
     ClassAnnouncement announcement = event.getAnnouncement();
     boolean announced = event.getKind() == RegistryEventKind.ANNOUNCEMENT;
     ClassInfo.Builder info = ClassInfo.newBuilder()
@@ -164,6 +177,12 @@ final class ClassRegistryProcessor
         .setTextFeatureSource(TextFeatureSource.ENCODER)
         .setTextFeature(feature)
         .build();
+  }
+
+  /** Classes registered so far: indexes are allocated 0, 1, ... and never reused. */
+  private int registeredCount() {
+    Integer next = nextIndex.get(NEXT_INDEX_KEY);
+    return next == null ? 0 : next;
   }
 
   private int allocateIndex() {

@@ -7,6 +7,7 @@ import ai.candle.core.io.ModelFormatException;
 import ai.candle.schemas.AvroSerde;
 import ai.candle.schemas.ModelVersion;
 import ai.candle.schemas.ModelVersions;
+import ai.candle.schemas.RegistryUnavailableException;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -46,6 +47,14 @@ import org.slf4j.LoggerFactory;
  * the serving one is ignored (DEBUG). A holder pinned to a version ({@code scoring.model.pin})
  * serves that version only and ignores every other (logged once at INFO).
  *
+ * <p>Anyone who can write to the models topic can offer anything, so every failure to read or
+ * prepare a record is a refusal, whatever it throws: any exception, and the errors that a
+ * hostile record can cause and that leave the process sound ({@link StackOverflowError} of a deep
+ * structure, an {@link AssertionError}). The fatal ones ({@link OutOfMemoryError} and the other
+ * virtual machine errors, {@link LinkageError}) go on up: the codec bounds what decoding
+ * allocates by the record's size, so running out of memory means the heap is too small for the
+ * versions, not that a record is hostile, and the process must not go on as if nothing happened.
+ *
  * <p>Metrics: {@code candle.model.version} and {@code candle.model.age} (seconds since the
  * serving version's {@code createdAt}) gauges, NaN before any version; {@code candle.model.swaps}
  * (every version that started serving, the first one included); {@code candle.model.load} (decode
@@ -62,6 +71,8 @@ public final class ModelHolder implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ModelHolder.class);
   /** How many refused (version, reason) pairs are remembered, to log and count each once. */
   private static final int REMEMBERED_REFUSALS = 256;
+  /** The longest refusal reason logged, in characters. */
+  private static final int MAX_REASON_CHARS = 1_000;
 
   /** What became of an offered version. */
   public enum Offer {
@@ -165,8 +176,9 @@ public final class ModelHolder implements AutoCloseable {
     for (RawVersion raw : batch) {
       try {
         decoded.add(Map.entry(versions.deserialize(null, raw.value()), raw.where()));
-      } catch (SerializationException e) {
-        refuse(null, raw.where(), ModelRefusal.NOT_SCHEMA, e.getMessage());
+      } catch (RuntimeException | Error e) {
+        rethrowIfFatal(e);
+        refuse(null, raw.where(), ModelRefusal.NOT_SCHEMA, describe(e));
       }
     }
     decoded.sort(Comparator.comparingLong(
@@ -179,10 +191,12 @@ public final class ModelHolder implements AutoCloseable {
   /** Offers one encoded record (as on the topic). */
   public Offer offer(byte[] value, String where) {
     ModelVersion record;
+    Objects.requireNonNull(value, "value");
     try {
-      record = versions.deserialize(null, Objects.requireNonNull(value, "value"));
-    } catch (SerializationException e) {
-      return refuse(null, where, ModelRefusal.NOT_SCHEMA, e.getMessage());
+      record = versions.deserialize(null, value);
+    } catch (RuntimeException | Error e) {
+      rethrowIfFatal(e);
+      return refuse(null, where, ModelRefusal.NOT_SCHEMA, describe(e));
     }
     return offer(record, where);
   }
@@ -208,20 +222,22 @@ public final class ModelHolder implements AutoCloseable {
       return Offer.IGNORED;
     }
     long start = System.nanoTime();
-    ModelRefusal reason = check(record);
-    if (reason != null) {
-      return refuse(version, where, reason, why(record, reason));
-    }
     CandleModel model;
     try {
+      ModelRefusal reason = check(record);
+      if (reason != null) {
+        return refuse(version, where, reason, why(record, reason));
+      }
       model = ModelVersions.fromRecord(record, featureWidth);
-    } catch (ModelFormatException | IllegalArgumentException e) {
-      return refuse(version, where, ModelRefusal.UNDECODABLE, e.getMessage());
+    } catch (RuntimeException | Error e) {
+      rethrowIfFatal(e);
+      return refuse(version, where, ModelRefusal.UNDECODABLE, describe(e));
     }
     FastScorer scorer;
     try {
       scorer = FastScorer.prepare(model);
-    } catch (RuntimeException e) {
+    } catch (RuntimeException | Error e) {
+      rethrowIfFatal(e);
       return refuse(version, where, ModelRefusal.UNSCORABLE, e.toString());
     }
     Duration took = Duration.ofNanos(System.nanoTime() - start);
@@ -348,10 +364,38 @@ public final class ModelHolder implements AutoCloseable {
     refused.get(reason).increment();
     Serving current = serving.get();
     LOG.warn("Refusing model '{}' version {} from {} ({}): {}; {}", modelName,
-        version == null ? "(unreadable)" : version, where, reason.tag(), why,
+        version == null ? "(unreadable)" : version, where, reason.tag(), bounded(why),
         current == null ? "no version serves yet" : "version " + current.version()
             + " keeps serving");
     return Offer.REFUSED;
+  }
+
+  /**
+   * Lets the errors that say the process itself is unsound go on up (see the class comment);
+   * returns for everything a hostile record can cause.
+   */
+  private static void rethrowIfFatal(Throwable t) {
+    if (t instanceof RegistryUnavailableException e) {
+      throw e; // the schema registry is down: the record is not at fault
+    }
+    if (t instanceof StackOverflowError) {
+      return; // a deep structure's recursion, unwound by now
+    }
+    if (t instanceof VirtualMachineError || t instanceof LinkageError) {
+      throw (Error) t;
+    }
+  }
+
+  /** A reason as logged: at most {@value #MAX_REASON_CHARS} characters (a record's bytes may be quoted). */
+  private static String bounded(String why) {
+    return why == null || why.length() <= MAX_REASON_CHARS ? why
+        : why.substring(0, MAX_REASON_CHARS) + "... (" + why.length() + " characters)";
+  }
+
+  /** Why a record could not be read: the codec's message, or the throwable itself. */
+  private static String describe(Throwable t) {
+    return t instanceof ModelFormatException || t instanceof SerializationException
+        ? t.getMessage() : t.toString();
   }
 
   private double versionOrNaN() {

@@ -54,6 +54,11 @@ public enum RejectReason {
   /** An announcement contradicts the registered class. */
   CONFLICT("conflict"),
   /**
+   * A label or announcement of a new class while {@code classes.max} classes are registered: the
+   * class is not registered (its images' features are not fitted).
+   */
+  CLASS_LIMIT("class_limit"),
+  /**
    * An unlabelled image arrived before any model version was served, with {@code
    * scoring.no-model=dead-letter}.
    */

@@ -199,4 +199,32 @@ class ClassRegistryTest {
         first.stream().map(kv -> kv.key + ":" + kv.value.getIndex() + ":" + kv.value.getStatus()).toList());
     assertEquals(first, replay);
   }
+
+  @Test
+  void beyondClassesMaxANewClassIsDeadLetteredAsClassLimitAndKnownOnesGoOn() {
+    try (IngestFixture fx = new IngestFixture(stateDir, Encoders.none(), "--classes-max", "2")) {
+      fx.announce(announcement("okapi").setTextFeature(TEXT).build());
+      fx.pipe(withFeature("img-1", "red_panda", vector(1, 2, 3, 4)));
+      byte[] third = fx.announce(announcement("quokka").setTextFeature(TEXT).build());
+      fx.pipe(withFeature("img-2", "aye_aye", vector(1, 2, 3, 4)));
+      fx.pipe(withFeature("img-3", "okapi", vector(1, 2, 3, 4)));
+
+      assertEquals(List.of("okapi", "red_panda", "okapi"), fx.classes.readKeyValuesToList().stream()
+          .map(kv -> kv.key).toList(), "registrations, then okapi turning BASE");
+      List<DeadLetter> letters = fx.deadLetters.readValuesToList();
+      assertEquals(List.of("class_limit", "class_limit"), letters.stream()
+          .map(DeadLetter::getCategory).toList());
+      assertEquals(deadLetter(ANNOUNCEMENTS, 1, utf8("quokka"), third, "validation",
+          RejectReason.CLASS_LIMIT, "class 'quokka' is not registered: 2 classes are, classes.max is 2"
+              + " (an announcement)"), letters.get(0));
+      assertEquals("class 'aye_aye' is not registered: 2 classes are, classes.max is 2 (labelled"
+          + " images)", letters.get(1).getReason());
+      assertEquals(2.0, fx.deadLetterCount(RejectReason.CLASS_LIMIT));
+      // the images of a class beyond the cap are still features and counted; the trainer fits
+      // registered classes only
+      assertEquals(3, fx.features.readValuesToList().size());
+      assertEquals(null, fx.driver.<String, ClassInfo>getKeyValueStore(
+          IngestTopology.CLASS_REGISTRY_STORE).get("aye_aye"));
+    }
+  }
 }

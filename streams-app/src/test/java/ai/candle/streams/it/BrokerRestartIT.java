@@ -45,7 +45,7 @@ class BrokerRestartIT {
     Path tmp;
 
     @Test
-    @Timeout(value = 5, unit = TimeUnit.MINUTES)
+    @Timeout(value = 10, unit = TimeUnit.MINUTES)
     void servicesResumeByThemselvesAfterABrokerRestartAndNothingIsLostOrCountedTwice() throws Exception {
         // classes a fit can learn (SyntheticClip's CLIP-like geometry), long-tailed: 400 down to 4 images
         FeaturesDataset synthetic = SyntheticClip.generate(SyntheticClip.Config.defaults()
@@ -127,7 +127,7 @@ class BrokerRestartIT {
                                                      IngestDataset data) {
         long total = data.valid().size();
         Predicate<ModelVersion> wanted = v -> v.getVersion() > after && v.getOrigin().equals("FIT") && seen(v) == total;
-        ModelVersion fit = models.readUntil(vs -> vs.stream().anyMatch(wanted), Duration.ofMinutes(2),
+        ModelVersion fit = models.readUntil(vs -> vs.stream().anyMatch(wanted), Duration.ofMinutes(5),
                 vs -> "versions " + vs.stream().map(v -> v.getVersion() + "/" + v.getOrigin() + "/" + seen(v)).toList()
                         + ", none after " + after + " a fit of all " + total + " images")
                 .stream().filter(wanted).findFirst().orElseThrow();

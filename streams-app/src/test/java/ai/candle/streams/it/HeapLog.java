@@ -42,6 +42,46 @@ final class HeapLog {
         return new HighWater(used, after, collections);
     }
 
+    /**
+     * Runs a full GC in the JVM {@code pid} ({@code jcmd <pid> GC.run}, logged as {@code Pause Full (Diagnostic
+     * Command)}) and returns the heap in use after it, in MB, from its line in {@code gcLog}: the live set,
+     * whatever young and mixed collections happened to run before (which the "after" of the evacuating pauses
+     * depends on).
+     */
+    static double liveAfterFullGcMb(long pid, Path gcLog) throws IOException, InterruptedException {
+        long before = fullGcs(gcLog).size();
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        Process p = new ProcessBuilder(jcmd.toString(), Long.toString(pid), "GC.run").redirectErrorStream(true)
+                .start();
+        String out = new String(p.getInputStream().readAllBytes());
+        if (p.waitFor() != 0) {
+            throw new AssertionError("jcmd " + pid + " GC.run failed: " + out);
+        }
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (true) {
+            List<Double> full = fullGcs(gcLog);
+            if (full.size() > before) {
+                return full.get(full.size() - 1);
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no full GC in " + gcLog + " within 30 s of jcmd GC.run: " + out);
+            }
+            Thread.sleep(100);
+        }
+    }
+
+    /** The heap in use after each full collection of the log, in MB ({@code Pause Full (Diagnostic Command)} for jcmd's). */
+    private static List<Double> fullGcs(Path gcLog) throws IOException {
+        List<Double> out = new java.util.ArrayList<>();
+        for (String line : Files.readAllLines(gcLog)) {
+            Matcher m = PAUSE.matcher(line);
+            if (line.contains("Pause Full") && m.find()) {
+                out.add(mb(m.group(3), m.group(4)));
+            }
+        }
+        return out;
+    }
+
     private static double mb(String value, String unit) {
         double v = Double.parseDouble(value);
         return switch (unit) {

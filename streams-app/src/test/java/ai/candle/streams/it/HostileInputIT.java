@@ -100,18 +100,20 @@ class HostileInputIT {
                 HostileRun.Figures figures = run.check(CLASSES);
                 run.assertBoundedLogsAndMetrics(app, "http://127.0.0.1:" + metricsPort + "/metrics");
                 app.assertAlive("after the hostile input");
+                double live = HeapLog.liveAfterFullGcMb(app.pid(), gcLog);
                 HeapLog.HighWater heap = HeapLog.parse(gcLog);
                 run.progress(String.format("FIGURES malformed sent=%d (per topic: %d) valid sent=%d dead letters=%d"
                                 + " (by category %s) features=%d predictions=%d (unlabelled; %d prequential)"
                                 + " classes=%d run time=%.1f s heap: -Xmx%dm, high-water used %.1f MB, high-water"
-                                + " after young/mixed/full GC %.1f MB (%d such GCs)",
+                                + " after young/mixed/full GC %.1f MB (%d such GCs), live after a forced full GC %.1f MB",
                         figures.malformed(), MALFORMED_PER_TOPIC, figures.valid(), figures.deadLetters(),
                         figures.categories(), figures.features(), figures.predictions(),
                         figures.prequential(), figures.classes(), (System.nanoTime() - start) / 1e9, HEAP_MB,
-                        heap.usedMb(), heap.afterGcMb(), heap.collections()));
-                assertTrue(heap.collections() > 0, "the GC log " + gcLog + " has collections");
-                assertTrue(heap.afterGcMb() < HEAP_MB * 0.75, "live heap after GC stays under 75% of -Xmx"
-                        + HEAP_MB + "m: high-water " + heap.afterGcMb() + " MB");
+                        heap.usedMb(), heap.afterGcMb(), heap.collections(), live));
+                // the live set after a full GC, not the largest "after" of the young pauses (which includes old
+                // garbage or not depending on when G1 last ran a mixed collection)
+                assertTrue(live < HEAP_MB * 0.75, "live heap after a full GC stays under 75% of -Xmx"
+                        + HEAP_MB + "m: " + live + " MB");
             }
         }
     }

@@ -130,6 +130,42 @@ final class ScoringRun implements AutoCloseable {
         return version;
     }
 
+    /** Sends records to the models topic under the model's key, in order; waits for every acknowledgement. */
+    void sendModelRecords(List<byte[]> values) throws Exception {
+        List<java.util.concurrent.Future<?>> acks = new ArrayList<>(values.size());
+        for (byte[] value : values) {
+            acks.add(producer.send(new ProducerRecord<>(TOPICS.models(), MODEL, value)));
+        }
+        producer.flush();
+        for (java.util.concurrent.Future<?> ack : acks) {
+            ack.get(60, TimeUnit.SECONDS);
+        }
+    }
+
+    /** Announces a class with a random text feature of the run's width (the registry gives it to the trainer). */
+    void announce(String className) throws Exception {
+        List<Float> text = new ArrayList<>(width);
+        for (float v : gaussian(width)) {
+            text.add(v);
+        }
+        byte[] value = AvroSerde.of(ai.candle.schemas.ClassAnnouncement.class).encode(
+                ai.candle.schemas.ClassAnnouncement.newBuilder().setName(className).setTextFeature(text).build());
+        producer.send(new ProducerRecord<>(TOPICS.classAnnouncements(), className, value)).get(30, TimeUnit.SECONDS);
+    }
+
+    /** The value of each series of {@code metric} in a Prometheus scrape, by its tags ("" when it has none). */
+    static Map<String, Double> series(String scrape, String metric) {
+        Map<String, Double> out = new TreeMap<>();
+        for (String line : scrape.split("\n")) {
+            if (line.startsWith(metric + "{") || line.startsWith(metric + " ")) {
+                int space = line.lastIndexOf(' ');
+                String tags = line.startsWith(metric + "{") ? line.substring(metric.length(), space) : "";
+                out.put(tags, Double.parseDouble(line.substring(space + 1)));
+            }
+        }
+        return out;
+    }
+
     private void send(byte[] value) throws Exception {
         producer.send(new ProducerRecord<>(TOPICS.models(), MODEL, value)).get(30, TimeUnit.SECONDS);
     }

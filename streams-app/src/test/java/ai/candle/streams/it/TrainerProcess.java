@@ -17,7 +17,13 @@ final class TrainerProcess {
 
     /** Starts the trainer for features of {@code width}; its output goes to {@code log} (appended). */
     static JvmProcess start(String bootstrapServers, int width, Path log) throws IOException {
-        return JvmProcess.start(MAIN_CLASS, List.of("--bootstrap-servers", bootstrapServers,
+        return start(List.of(), bootstrapServers, width, log);
+    }
+
+    /** As above, with these JVM options after the defaults (a later {@code -Xmx} wins). */
+    static JvmProcess start(List<String> jvmOptions, String bootstrapServers, int width, Path log)
+            throws IOException {
+        return JvmProcess.start(MAIN_CLASS, jvmOptions, List.of("--bootstrap-servers", bootstrapServers,
                 "--feature-width", Integer.toString(width), "--clip-model-id", "synthetic",
                 "--metrics-address", "127.0.0.1", "--metrics-port", "0"), log);
     }

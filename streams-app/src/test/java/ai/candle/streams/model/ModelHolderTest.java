@@ -202,6 +202,29 @@ class ModelHolderTest {
     loader.join();
   }
 
+  /**
+   * Scoring never pauses for a swap: {@code offer} decodes and prepares the next version while it
+   * holds the holder's monitor, and a lease taken meanwhile does not need that monitor; it gets
+   * the serving version at once. (ScoringSwapIT prints the gaps this gives on a real broker.)
+   */
+  @Test
+  void aLeaseNeverWaitsForAVersionBeingPrepared() throws Exception {
+    holder.offer(version(model("cat", "dog"), 1), "t-0@0");
+    ExecutorService scorer = Executors.newSingleThreadExecutor();
+    try {
+      synchronized (holder) { // what an offer preparing version 2 holds
+        Future<Long> leased = scorer.submit(() -> {
+          try (ModelLease lease = holder.lease()) {
+            return lease.version();
+          }
+        });
+        assertEquals(1L, leased.get(30, java.util.concurrent.TimeUnit.SECONDS));
+      }
+    } finally {
+      scorer.shutdownNow();
+    }
+  }
+
   @Test
   void scoringThreadsNeverFailOrGoBackwardsWhileVersionsSwap() throws Exception {
     holder.offer(version(model("cat", "dog"), 1), "t-0@0");

@@ -26,7 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
  * Two trainers of one model at once (a rolling update, or compose's gpu profile started beside the
  * cpu one): the second fences the first through the transactional producer's {@code
  * transactional.id}. The first stops with a log line and its own exit status at its next publish;
- * every version on the models topic is written by one of them, in strictly increasing order.
+ * every version on the models topic is written by one of them, in strictly increasing order, and
+ * the models' history holds the same committed versions.
  */
 class TrainerFencingIT {
   static final String MAIN = "ai.candle.trainer.TrainerApp";
@@ -59,6 +60,12 @@ class TrainerFencingIT {
               published(second));
           assertOneChecksumPerVersion(versions);
           assertStrictlyIncreasing(versions);
+          // each trainer wrote its versions to the history in the same transactions: the same committed records
+          // (read after the models topic: the second trainer may have published once more since)
+          List<ModelVersion> history = run.historyVersions();
+          assertTrue(history.size() >= versions.size(), "history " + history.size() + " < " + versions.size());
+          assertEquals(versions, history.subList(0, versions.size()),
+              "the models' history holds exactly the committed versions");
           Set<Long> both = new HashSet<>(published(first));
           both.retainAll(published(second));
           assertEquals(Set.of(), both, "versions both trainers published");

@@ -69,7 +69,7 @@ final class TrainerRun implements AutoCloseable {
     this.names = new TopicNames(prefix + d.labeledImages(), prefix + d.unlabeledImages(),
         prefix + d.classAnnouncements(), prefix + d.classes(), prefix + d.classCounts(),
         prefix + d.features(), prefix + d.models(), prefix + d.predictions(), prefix + d.deadLetter(),
-        prefix + d.trainingStore());
+        prefix + d.trainingStore(), prefix + d.modelHistory());
     this.topics = Topics.of(names);
     try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       List<NewTopic> specs = TopicSpecs.all(names, 3, (short) 1, modelMaxBytes);
@@ -93,7 +93,7 @@ final class TrainerRun implements AutoCloseable {
         "--feature-width", Integer.toString(dim), "--clip-model-id", "synthetic",
         "--topic-classes", names.classes(), "--topic-class-counts", names.classCounts(),
         "--topic-features", names.features(), "--topic-models", names.models(),
-        "--topic-training-store", names.trainingStore(),
+        "--topic-training-store", names.trainingStore(), "--topic-model-history", names.modelHistory(),
         // a child JVM's endpoint: loopback, any free port (a later --metrics-port wins)
         "--metrics-address", "127.0.0.1", "--metrics-port", "0"));
     args.addAll(List.of(extra));
@@ -194,12 +194,21 @@ final class TrainerRun implements AutoCloseable {
    * (ModelVersions.consumerConfig) and as the scorers read it ({@code read_committed}).
    */
   List<ModelVersion> versions() {
+    return versions(names.models());
+  }
+
+  /** Every committed version on the models' history topic so far ({@code read_committed}). */
+  List<ModelVersion> historyVersions() {
+    return versions(names.modelHistory());
+  }
+
+  private List<ModelVersion> versions(String topic) {
     Map<String, Object> props = new HashMap<>(ModelVersions.consumerConfig(ModelVersions.DEFAULT_MAX_BYTES));
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     List<ModelVersion> out = new ArrayList<>();
     try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-      TopicPartition p = new TopicPartition(names.models(), 0);
+      TopicPartition p = new TopicPartition(topic, 0);
       c.assign(List.of(p));
       c.seekToBeginning(List.of(p));
       long end = c.endOffsets(List.of(p)).get(p);
