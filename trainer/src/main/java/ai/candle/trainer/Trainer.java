@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  *   <li>A class that appears in the registry (with its text feature) and is not in the serving
  *       version is added as a virtual prototype at once ({@link CandleFit#extend}; an {@code
  *       EXTEND} version, or {@code INITIAL} before any fit), on the extend thread.
- *   <li>A full refit runs on the fit thread when {@link RefitPolicy} asks for one. Requests during
+ *   <li>A refit runs on the fit thread when {@link RefitPolicy} asks for one: warm-started from the
+ *       serving version, or full when {@link RefitPlan} says so. Requests during
  *       a fit coalesce into one ({@link CoalescingWorker}).
  *   <li>A fit learns from a {@link TrainingSnapshot}; the fitted candidate passes the
  *       {@link PromotionGate} on the holdout or is dropped (logged, counted). Classes registered
