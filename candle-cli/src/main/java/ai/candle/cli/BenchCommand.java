@@ -5,7 +5,10 @@ import ai.candle.core.Devices;
 import ai.candle.bench.FitBench;
 import ai.candle.core.FitStats;
 import ai.candle.core.HyperParameters;
+import ai.candle.bench.RefitBench;
 import ai.candle.bench.ScorerBench;
+import ai.candle.core.WeightSelection;
+import ai.candle.core.synthetic.SyntheticClip;
 import ai.djl.Device;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -32,6 +35,14 @@ import picocli.CommandLine.Spec;
       "  fit    a whole fit on N long-tailed samples over 1,000 classes (500 new), per-epoch times",
       "  score  exact per-image scoring throughput (FastScorer) for each C and batch size, and the naive",
       "         full-attention cost per image for comparison",
+      "  refit  where a full refit's time goes at C classes (a tenth new) and N samples on the realistic",
+      "         synthetic generator, the head's epochs timed for --timed-epochs and extrapolated to --epochs;",
+      "         and what a warm-started refit costs (--warm-steps)",
+      "  warm   warm-started against full refits as a synthetic benchmark's images arrive in --stages,",
+      "         all-class HM after each stage (--benchmark, --fit-head)",
+      "  freshness  a trainer on an embedded broker with C classes and N stored samples and a version",
+      "         serving; labelled images stream in --cycles; seconds from an image's arrival to the first",
+      "         served version trained on it, p50 and p95",
       "",
       "The first line names the machine: CPUs, load average, device. Run it on an idle machine.",
       ""
@@ -39,7 +50,7 @@ import picocli.CommandLine.Spec;
 final class BenchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "step|fit|score", description = "What to measure.")
+  @Parameters(index = "0", paramLabel = "step|fit|score|refit|warm|freshness", description = "What to measure.")
   String what;
 
   @Option(names = "--classes", split = ",", defaultValue = "1000", paramLabel = "C[,C...]",
@@ -75,11 +86,37 @@ final class BenchCommand implements Callable<Integer> {
       description = "score, adaptive: the head's weight η; 0 (what most fits choose) leaves the head's attention out.")
   double headWeight;
 
+  @Option(names = "--timed-epochs", defaultValue = "1", paramLabel = "N",
+      description = "refit: head epochs actually run (each head fit), extrapolated to --epochs.")
+  int timedEpochs;
+
+  @Option(names = "--warm-steps", defaultValue = "20", paramLabel = "N",
+      description = "refit, warm, freshness: the warm-started head's step budget.")
+  int warmSteps;
+
+  @Option(names = "--benchmark", defaultValue = "lt-16shot", paramLabel = "NAME",
+      description = "warm: the synthetic benchmark (candle generate --help lists them).")
+  String benchmark;
+
+  @Option(names = "--stages", defaultValue = "5", paramLabel = "N", description = "warm: arrival stages after the first.")
+  int stages;
+
+  @Option(names = "--fit-head", defaultValue = "auto", paramLabel = "auto|off",
+      description = "warm, freshness: whether full refits try the Candle head (as the trainer's fit.head).")
+  String fitHead;
+
+  @Option(names = "--cycles", defaultValue = "10", paramLabel = "N", description = "freshness: cycles of streamed images.")
+  int cycles;
+
+  @Option(names = "--images-per-cycle", defaultValue = "20", paramLabel = "N",
+      description = "freshness: labelled images streamed per cycle (over 5 classes).")
+  int imagesPerCycle;
+
   @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|gpu|gpu:N", description = "Where to run.")
   String device;
 
   @Override
-  public Integer call() {
+  public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     Device dev = Devices.parse(device);
     out.printf(Locale.ROOT, "machine: %d CPUs, load average %.1f, device %s, OMP_WAIT_POLICY=%s%n",
@@ -120,7 +157,25 @@ final class BenchCommand implements Callable<Integer> {
               c, ScorerBench.naiveMillisPerImage(c, 512, naiveImages));
         }
       }
-      default -> throw new UserException("unknown benchmark '" + what + "': use step, fit or score");
+      case "refit" -> {
+        int c = classes.get(0);
+        HyperParameters hp = HyperParameters.adaptive().withEpochs(epochs).withMaxPerClass(0);
+        RefitBench.profile(c, c / 10, Math.max(1, samples / (c - c / 10)), timedEpochs, warmSteps, hp, dev, out);
+      }
+      case "warm" -> {
+        SyntheticClip.Config cfg = SyntheticClip.benchmarks().get(benchmark);
+        if (cfg == null) {
+          throw new UserException("unknown --benchmark '" + benchmark + "': use one of " + SyntheticClip.benchmarks().keySet());
+        }
+        HyperParameters hp = HyperParameters.adaptive().withEpochs(epochs).withMaxPerClass(0);
+        WeightSelection.Settings sel = fitHead.equals("off") ? WeightSelection.Settings.defaults().withoutHead()
+            : WeightSelection.Settings.defaults();
+        out.printf(Locale.ROOT, "benchmark %s, %d stages, warm steps %d, fit head %s, %d epochs%n", benchmark, stages,
+            warmSteps, fitHead, epochs);
+        RefitBench.quality(SyntheticClip.generate(cfg), stages, warmSteps, hp, sel, dev, out);
+      }
+      case "freshness" -> FreshnessBench.run(classes.get(0), samples, cycles, imagesPerCycle, warmSteps, fitHead, out);
+      default -> throw new UserException("unknown benchmark '" + what + "': use step, fit, score, refit, warm or freshness");
     }
     out.flush();
     return 0;

@@ -94,6 +94,57 @@ public final class AdaptiveFit {
     return new Fitted(model, prior, head, headNote, headFitted, seconds);
   }
 
+  /**
+   * A warm-started refit: what is cheap is redone, what costs is continued. The visual prototypes,
+   * class counts and within-class scatter (all the Gaussian term reads) come from {@code data}, and
+   * k, λ and β are chosen again by exact leave-one-out (step 1 of {@link #fit}: seconds); the
+   * head's weight η and the β shift it brought are kept from {@code selected} (the last full
+   * fit), since choosing η means fitting the head on a split. The head continues from {@code
+   * serving}'s parameters ({@link CandleFit#warmStart}) for {@code steps} steps over the fresh
+   * rows plus a replay ({@link CandleFit#continueFit}), and only when η > 0: otherwise no score
+   * reads it and it is carried as it starts. A full refit must still run now and then (the
+   * caller's schedule) to choose η anew.
+   *
+   * @param serving the version being served (its parameters are where the head continues from)
+   * @param selected the last full fit, whose η (and β shift) the refit keeps
+   * @param fresh rows of {@code data} that the serving version has not learnt from
+   * @param steps the step budget of the head
+   * @param settings the prior's selection; null keeps {@code selected}'s weights as they are
+   * @throws IllegalArgumentException if {@code hp} is not ADAPTIVE
+   */
+  public static Fitted warm(CandleFit.TrainingSet data, CandleModel serving, Fitted selected, int[] fresh, int steps,
+      HyperParameters hp, CandleFit.Options options, WeightSelection.Settings settings) {
+    if (!hp.isAdaptive()) {
+      throw new IllegalArgumentException("warm starts are for the ADAPTIVE mode");
+    }
+    long start = System.nanoTime();
+    CandleFit.TrainingSet capped = CandleFit.capPerClass(data, hp.maxPerClass(), hp.seed());
+    if (capped != data) {
+      // capping drops rows, so the fresh row numbers no longer apply: treat every kept row as fresh
+      fresh = CandleFit.identity(capped.size());
+    }
+    ScoreWeights kept = selected.model().weights();
+    ScoreWeights weights = kept;
+    WeightSelection.Result prior = selected.prior();
+    if (settings != null && selected.prior() != null) {
+      float[] visual = CandleFit.visualPrototypes(capped);
+      prior = WeightSelection.selectPrior(capped, hp.logitScale(), CandleFit.imageScatter(capped, visual), settings);
+      double shift = kept.baseOffset() - selected.prior().weights().baseOffset();
+      weights = kept.usesHead()
+          ? prior.weights().withHeadWeight(kept.headWeight()).withBaseOffset(prior.weights().baseOffset() + shift)
+          : prior.weights();
+    }
+    CandleParameters from = CandleFit.warmStart(serving, capped, hp);
+    boolean headUsed = weights.usesHead();
+    CandleModel model = CandleFit.continueFit(capped, from, fresh, headUsed ? steps : 0, hp, options)
+        .withWeights(weights);
+    double seconds = (System.nanoTime() - start) / 1e9;
+    String note = String.format(Locale.ROOT, "warm start: η kept from the last full fit, %s",
+        headUsed ? model.stats().epochLoss().size() + " head steps over " + fresh.length + " fresh samples"
+            : "head unused (η = 0), not stepped");
+    return new Fitted(model, prior, selected.head(), note, headUsed, seconds);
+  }
+
   /** Step 2: η (and the β shift it brings) on the split, the prior weights fixed. */
   static WeightSelection.Result selectHead(Split split, HyperParameters hp, CandleFit.Options options,
       WeightSelection.Settings settings, ScoreWeights prior) {

@@ -214,6 +214,105 @@ public final class CandleFit {
         capped.classCounts(), initial, hp, stats, ScoreWeights.ZERO);
   }
 
+  /**
+   * Where a warm-started fit begins: the shared parameters (projections, attention, norm, ratio) of
+   * {@code from}, and one virtual prototype per new class of {@code data}: the one {@code from}
+   * learnt when the class was new there too (matched by name), else its text feature moved into
+   * the image modality as {@link #fit} initialises it. Classes that became base drop theirs.
+   *
+   * @throws IllegalArgumentException when the widths differ
+   */
+  public static CandleParameters warmStart(CandleModel from, TrainingSet data, HyperParameters hp) {
+    int d = data.dim();
+    if (from.dim() != d) {
+      throw new IllegalArgumentException("warm start from width " + from.dim() + " into width " + d);
+    }
+    CandleParameters fresh = initialParameters(data, hp, visualPrototypes(data));
+    CandleParameters p = from.params();
+    float[] virtual = fresh.virtualPrototypes().clone();
+    List<String> names = from.classNames();
+    for (int t = 0; t < fresh.newClasses(); t++) {
+      int j = names.indexOf(data.classNames().get(data.baseClasses() + t));
+      if (j >= from.baseClasses()) {
+        System.arraycopy(p.virtualPrototypes(), (j - from.baseClasses()) * d, virtual, t * d, d);
+      }
+    }
+    return new CandleParameters(d, fresh.newClasses(), p.projImage(), p.projText(), virtual, p.attnInProjWeight(),
+        p.attnInProjBias(), p.attnOutProjWeight(), p.attnOutProjBias(), p.normWeight(), p.normBias(), p.ratio());
+  }
+
+  /**
+   * Continues a fit from {@code start} for {@code steps} SGD steps instead of whole epochs: each
+   * batch is half the fresh samples (rows {@code fresh}, cycled in a shuffled order) and half a
+   * replay of samples drawn uniformly from all of {@code data}, so what was learnt is rehearsed
+   * while the new images are learnt. The learning rate falls from the peak to 0 over the steps
+   * (a cosine, as the fit's schedule). No step runs when {@code fresh} is empty or {@code steps}
+   * is 0: the model then carries {@code start} unchanged. The model's weights are ZERO; its stats
+   * list each step's loss and time where a full fit lists epochs.
+   */
+  public static CandleModel continueFit(TrainingSet data, CandleParameters start, int[] fresh, int steps,
+      HyperParameters hp, Options options) {
+    long t0 = System.nanoTime();
+    Device device = options.device() != null ? options.device() : Devices.choose();
+    int n = data.size();
+    int d = data.dim();
+    int c = data.numClasses();
+    int cb = data.baseClasses();
+    float[] visual = visualPrototypes(data);
+    if (start.dim() != d || start.newClasses() != c - cb) {
+      throw new IllegalArgumentException("start parameters have " + start.newClasses() + " new classes of width "
+          + start.dim() + ", the data " + (c - cb) + " of width " + d);
+    }
+    int runs = fresh.length == 0 ? 0 : steps;
+    List<Double> losses = new ArrayList<>();
+    List<Double> seconds = new ArrayList<>();
+    CandleParameters learnt = start;
+    if (runs > 0) {
+      Engine.getInstance().setRandomSeed((int) hp.seed());
+      Random random = new Random(hp.seed() ^ 0x5DEECE66DL);
+      int[] freshOrder = fresh.clone();
+      shuffleInPlace(freshOrder, random);
+      int half = Math.max(1, hp.batchSize() / 2);
+      try (NDManager manager = NDManager.newBaseManager(device)) {
+        CandleHead head = new CandleHead(manager, start, hp.mode());
+        head.requireGradients();
+        SgdMomentum sgd = new SgdMomentum(hp.momentum(), hp.weightDecay());
+        NDArray features = CandleHead.aligned(manager, data.features(), new Shape(n, d));
+        NDArray text = CandleHead.aligned(manager, data.textFeatures(), new Shape(c, d));
+        NDArray visualArr = CandleHead.aligned(manager, visual, new Shape(cb, d));
+        NDArray prior = CandleHead.aligned(manager, CandleHead.logPrior(data.classCounts()), new Shape(c));
+        NDArray prototypeLabels = manager.arange(0, c, 1, DataType.INT64);
+        int next = 0;
+        for (int s = 0; s < runs; s++) {
+          long stepStart = System.nanoTime();
+          int freshHere = Math.min(half, freshOrder.length);
+          int[] batch = new int[freshHere + half];
+          for (int i = 0; i < freshHere; i++) {
+            batch[i] = freshOrder[next];
+            next = (next + 1) % freshOrder.length;
+          }
+          for (int i = freshHere; i < batch.length; i++) {
+            batch[i] = random.nextInt(n);
+          }
+          double lr = 0.5 * hp.learningRate() * (1 + Math.cos(Math.PI * s / runs));
+          double loss = step(head, sgd, features, data.labels(), batch, 0, batch.length, text, visualArr, prior,
+              prototypeLabels, hp, lr);
+          double secs = (System.nanoTime() - stepStart) / 1e9;
+          losses.add(loss);
+          seconds.add(secs);
+          options.progress().epochDone(s + 1, runs, loss, secs);
+        }
+        learnt = head.snapshot();
+      }
+    }
+    double total = (System.nanoTime() - t0) / 1e9;
+    LOG.debug("warm-started fit: {} steps over {} fresh of {} samples, {} classes, {} s", runs, fresh.length, n, c,
+        total);
+    FitStats stats = new FitStats(losses, seconds, total, n, device.toString(), imageScatter(data, visual));
+    return new CandleModel(data.classNames(), cb, d, data.textFeatures(), visual, data.classCounts(), learnt, hp,
+        stats, ScoreWeights.ZERO);
+  }
+
   /** One SGD step on the samples {@code order[from..to)}; returns the batch loss. */
   static double step(
       CandleHead head,

@@ -4,6 +4,7 @@ import ai.candle.core.AdaptiveFit;
 import ai.candle.core.CandleFit;
 import ai.candle.core.CandleModel;
 import ai.candle.core.Devices;
+import ai.candle.core.ScoreWeights;
 import ai.candle.schemas.ClassInfo;
 import ai.candle.schemas.ModelVersions.Origin;
 import ai.candle.schemas.TrainingStoreEntry;
@@ -16,8 +17,10 @@ import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
@@ -44,7 +47,8 @@ import org.slf4j.LoggerFactory;
  *   <li>A class that appears in the registry (with its text feature) and is not in the serving
  *       version is added as a virtual prototype at once ({@link CandleFit#extend}; an {@code
  *       EXTEND} version, or {@code INITIAL} before any fit), on the extend thread.
- *   <li>A full refit runs on the fit thread when {@link RefitPolicy} asks for one. Requests during
+ *   <li>A refit runs on the fit thread when {@link RefitPolicy} asks for one: warm-started from the
+ *       serving version, or full when {@link RefitPlan} says so. Requests during
  *       a fit coalesce into one ({@link CoalescingWorker}).
  *   <li>A fit learns from a {@link TrainingSnapshot}; the fitted candidate passes the
  *       {@link PromotionGate} on the holdout or is dropped (logged, counted). Classes registered
@@ -90,6 +94,17 @@ public final class Trainer implements AutoCloseable {
   private volatile Throwable failure;
   private volatile boolean fenced;
   private volatile String lastPublishError;
+  // what warm-started refits continue from; used on the fit thread only
+  /** The last promoted full refit of this trainer (its weights and selection), or null. */
+  private AdaptiveFit.Fitted lastFull;
+  /** Its base classes. */
+  private Set<String> lastFullBase = Set.of();
+  /** Warm refits since it. */
+  private int warmSinceFull;
+  /** The weights of the last version a fit of this trainer promoted, or null. */
+  private ScoreWeights lastPromoted;
+  /** Image ids of the training samples the last promoted fit learnt from. */
+  private Set<String> learnt = Set.of();
 
   public Trainer(TrainerConfig config, MeterRegistry meters) {
     this.config = config;
@@ -371,33 +386,57 @@ public final class Trainer implements AutoCloseable {
     }
     CandleFit.TrainingSet data = snap.trainingSet();
     Device device = Devices.parse(config.device());
-    LOG.info("fit started ({}): {} samples, {} classes ({} base) on {}", String.join(", ", reasons),
-        data.labels().length, data.classNames().size(), data.baseClasses(), device);
+    ServingVersion s = serving;
+    Set<String> base = Set.copyOf(data.classNames().subList(0, data.baseClasses()));
+    Optional<String> full = RefitPlan.fullBecause(lastFull, lastFullBase, warmSinceFull, lastPromoted,
+        s == null ? null : s.model(),
+        base, config.fullRefitEvery(), config.fullRefitClassChange());
+    String kind = full.isPresent() ? "full" : "warm";
+    LOG.info("fit started ({}; {} refit{}): {} samples, {} classes ({} base) on {}", String.join(", ", reasons), kind,
+        full.map(r -> ": " + r).orElse(""), data.labels().length, data.classNames().size(), data.baseClasses(), device);
     long start = System.nanoTime();
     String outcome = "failed";
     try {
-      AdaptiveFit.Fitted fitted = AdaptiveFit.fit(data, config.hyperParameters(),
-          CandleFit.Options.defaults().withDevice(device).withProgress((epoch, epochs, loss, secs) -> {
+      CandleFit.Options options = CandleFit.Options.defaults().withDevice(device)
+          .withProgress((epoch, epochs, loss, secs) -> {
             if (closing) {
               throw new CancellationException("trainer closing");
             }
-          }), config.selection());
+          });
+      AdaptiveFit.Fitted fitted = full.isPresent()
+          ? AdaptiveFit.fit(data, config.hyperParameters(), options, config.selection())
+          : AdaptiveFit.warm(data, s.model(), lastFull, snap.freshRows(learnt), config.warmSteps(),
+              config.hyperParameters(), options, config.selection());
       LOG.info("fit weights {}: k, λ, β {}; η {}", fitted.model().weights(), fitted.prior().decision(),
-          fitted.head() != null ? fitted.head().decision() : fitted.headNote());
-      outcome = gateAndPublish(fitted, snap);
+          full.isEmpty() ? fitted.headNote() : fitted.head() != null ? fitted.head().decision() : fitted.headNote());
+      outcome = gateAndPublish(fitted, snap, full.isEmpty());
+      if (outcome.equals("promoted")) {
+        learnt = snap.trainIds();
+        lastPromoted = fitted.model().weights();
+        if (full.isPresent()) {
+          lastFull = fitted;
+          lastFullBase = base;
+          warmSinceFull = 0;
+        } else {
+          warmSinceFull++;
+        }
+      } else if (full.isEmpty()) {
+        // a rejected warm candidate: the next refit is full
+        warmSinceFull = config.fullRefitEvery();
+      }
       return true;
     } catch (CancellationException e) {
       outcome = "cancelled";
       LOG.info("Fit cancelled: the trainer is closing");
       return false;
     } finally {
-      Timer.builder("candle.fit.duration").description("Wall time of a full refit")
-          .tag("outcome", outcome).tag("device", device.getDeviceType())
+      Timer.builder("candle.fit.duration").description("Wall time of a refit (kind: full or warm-started)")
+          .tag("outcome", outcome).tag("device", device.getDeviceType()).tag("kind", kind)
           .register(meters).record(Duration.ofNanos(System.nanoTime() - start));
     }
   }
 
-  private String gateAndPublish(AdaptiveFit.Fitted fitted, TrainingSnapshot snap) {
+  private String gateAndPublish(AdaptiveFit.Fitted fitted, TrainingSnapshot snap, boolean warm) {
     ServingVersion s = serving;
     PromotionGate.Review review = PromotionGate.review(fitted, snap.holdout(), s == null ? null : s.model(),
         config.gateTolerance());
@@ -413,7 +452,10 @@ public final class Trainer implements AutoCloseable {
       writeStore(snap);
       return "rejected";
     }
-    VersionDraft fit = new VersionDraft(fitted.model(), Origin.FIT, snap.books(), review.versionMetrics(fitted));
+    Map<String, Double> metrics = new LinkedHashMap<>(review.versionMetrics(fitted));
+    // 1: a warm-started refit (weights kept from the last full one), 0: a full refit
+    metrics.put("fit.warm", warm ? 1.0 : 0.0);
+    VersionDraft fit = new VersionDraft(fitted.model(), Origin.FIT, snap.books(), metrics);
     synchronized (publishLock) {
       // the fit as evaluated; classes registered while it ran follow in an EXTEND of it, in the same
       // transaction as the store it was fitted on

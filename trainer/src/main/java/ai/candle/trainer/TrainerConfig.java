@@ -32,6 +32,9 @@ public record TrainerConfig(
     int refitSamples,
     double refitFraction,
     Duration refitInterval,
+    int warmSteps,
+    int fullRefitEvery,
+    double fullRefitClassChange,
     double gateTolerance,
     HyperParameters hyperParameters,
     boolean fitHead,
@@ -67,6 +70,16 @@ public record TrainerConfig(
       "... or this fraction of the last fit's samples, whichever comes first.").validate(v -> v > 0, "must be > 0");
   static final Setting<Duration> REFIT_INTERVAL = Setting.seconds("refit.interval.seconds", 600,
       "Refit on this timer when anything changed.");
+  static final Setting<Integer> REFIT_WARM_STEPS = Setting.integer("refit.warm.steps", 20,
+      "A warm-started refit keeps the last full refit's weights, recomputes the prototypes and counts, and when"
+          + " the head has a weight continues it from the serving version for this many steps over the new"
+          + " samples plus a replay of stored ones.").validate(v -> v >= 0, "must be >= 0");
+  static final Setting<Integer> REFIT_FULL_EVERY = Setting.integer("refit.full.every", 10,
+      "Warm-started refits between two full refits (which choose the weights anew and fit the head from scratch);"
+          + " 0: every refit is full.").validate(v -> v >= 0, "must be >= 0");
+  static final Setting<Double> REFIT_FULL_CLASS_CHANGE = Setting.decimal("refit.full.class.change", 0.1,
+      "A refit is full when the base classes differ from the last full refit's by more than this share of them.")
+      .validate(v -> v >= 0 && v <= 1, "must be in [0, 1]");
   static final Setting<Double> GATE_TOLERANCE = Setting.decimal("gate.tolerance", 0.02,
       "How much few- and medium-bucket holdout accuracy a candidate may lose against the serving version.")
       .validate(v -> v >= 0 && v <= 1, "must be in [0, 1]");
@@ -108,7 +121,7 @@ public record TrainerConfig(
   /** Every setting of the trainer, in the order the documents list them. */
   static final List<Setting<?>> SETTINGS = List.of(BOOTSTRAP_SERVERS, MODEL_NAME, TRANSACTIONAL_ID, CLIP_MODEL_ID, FEATURE_WIDTH,
       STORE_MAX_PER_CLASS, HOLDOUT_PERCENT, HOLDOUT_MAX_PER_CLASS, REFIT_SAMPLES, REFIT_FRACTION, REFIT_INTERVAL,
-      GATE_TOLERANCE, FIT_EPOCHS, FIT_BATCH_SIZE, FIT_LEARNING_RATE, FIT_HEAD, FIT_SEED, FIT_DEVICE, MODEL_MAX_BYTES,
+      REFIT_WARM_STEPS, REFIT_FULL_EVERY, REFIT_FULL_CLASS_CHANGE, GATE_TOLERANCE, FIT_EPOCHS, FIT_BATCH_SIZE, FIT_LEARNING_RATE, FIT_HEAD, FIT_SEED, FIT_DEVICE, MODEL_MAX_BYTES,
       METRICS_ADDRESS, METRICS_PORT, TOPIC_CLASSES, TOPIC_CLASS_COUNTS, TOPIC_FEATURES, TOPIC_MODELS,
       TOPIC_TRAINING_STORE, TOPIC_MODEL_HISTORY, WireSettings.SERDE, WireSettings.REGISTRY_URL);
 
@@ -151,7 +164,8 @@ public record TrainerConfig(
     return new TrainerConfig(s.get(BOOTSTRAP_SERVERS), s.get(MODEL_NAME),
         transactionalId(s.get(TRANSACTIONAL_ID), s.get(MODEL_NAME)), s.get(CLIP_MODEL_ID), s.get(FEATURE_WIDTH),
         s.get(STORE_MAX_PER_CLASS), s.get(HOLDOUT_PERCENT), s.get(HOLDOUT_MAX_PER_CLASS), s.get(REFIT_SAMPLES),
-        s.get(REFIT_FRACTION), s.get(REFIT_INTERVAL), s.get(GATE_TOLERANCE), hp, s.get(FIT_HEAD).equals("auto"),
+        s.get(REFIT_FRACTION), s.get(REFIT_INTERVAL), s.get(REFIT_WARM_STEPS), s.get(REFIT_FULL_EVERY),
+        s.get(REFIT_FULL_CLASS_CHANGE), s.get(GATE_TOLERANCE), hp, s.get(FIT_HEAD).equals("auto"),
         s.get(FIT_DEVICE), s.get(MODEL_MAX_BYTES), topics,
         SerdeConfig.of(s.get(WireSettings.SERDE), s.get(WireSettings.REGISTRY_URL)), s.get(METRICS_ADDRESS), s.get(METRICS_PORT),
         s.passThrough());

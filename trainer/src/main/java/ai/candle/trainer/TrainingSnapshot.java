@@ -8,6 +8,7 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -107,6 +108,32 @@ record TrainingSnapshot(Map<String, TrainingStore.ClassView> views, List<ClassIn
     }
     return new CandleFit.TrainingSet(features, labels, width, ClassRegistry.names(ordered), base.size(),
         ClassRegistry.textOf(ordered, width), counts);
+  }
+
+  /** The image ids of the training set's samples. */
+  Set<String> trainIds() {
+    Set<String> ids = new HashSet<>();
+    for (ClassInfo c : base) {
+      for (TrainingStore.Sample s : views.get(c.getName()).train()) {
+        ids.add(s.imageId());
+      }
+    }
+    return ids;
+  }
+
+  /** Rows of {@link #trainingSet} whose image is not among {@code learnt}: what a warm start learns from. */
+  int[] freshRows(Set<String> learnt) {
+    List<Integer> fresh = new ArrayList<>();
+    int row = 0;
+    for (ClassInfo c : base) {
+      for (TrainingStore.Sample s : views.get(c.getName()).train()) {
+        if (!learnt.contains(s.imageId())) {
+          fresh.add(row);
+        }
+        row++;
+      }
+    }
+    return fresh.stream().mapToInt(Integer::intValue).toArray();
   }
 
   /** Each fitted class's book, by index: images the store accounted for and how many it holds out. */

@@ -88,6 +88,16 @@ class TrainingSnapshotTest {
   }
 
   @Test
+  void freshRowsAreTheTrainingSetsRowsOfImagesNotLearntYet() {
+    TrainingSnapshot snap = TrainingSnapshot.of(views(view("many", 1, 3, 0, 3), view("few", 2, 2, 0, 2)),
+        List.of(registered("many", 0, D), registered("few", 1, D)), Map.of(), D);
+    assertEquals(Set.of("many-0", "many-1", "many-2", "few-0", "few-1"), snap.trainIds());
+    assertArrayEquals(new int[] {0, 1, 2, 3, 4}, snap.freshRows(Set.of()));
+    assertArrayEquals(new int[] {2, 4}, snap.freshRows(Set.of("many-0", "many-1", "few-0")));
+    assertArrayEquals(new int[0], snap.freshRows(snap.trainIds()));
+  }
+
+  @Test
   void classesWithoutATextFeatureOfTheWidthAreNotFitted() {
     TrainingSnapshot snap = TrainingSnapshot.of(views(view("a", 0, 2, 0, 2), view("b", 1, 2, 0, 2),
         view("c", 2, 2, 0, 2)), List.of(registered("a", 0, D), registered("b", 1, 0), registered("c", 2, D + 1),
