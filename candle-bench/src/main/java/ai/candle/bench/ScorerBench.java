@@ -1,25 +1,18 @@
 package ai.candle.bench;
 
-import ai.candle.core.RandomModels;
-
 import ai.candle.core.CandleHead;
 import ai.candle.core.CandleModel;
-import ai.candle.core.CandleParameters;
 import ai.candle.core.FastScorer;
-import ai.candle.core.FitStats;
 import ai.candle.core.HyperParameters;
 import ai.candle.core.NaiveScorer;
+import ai.candle.core.RandomModels;
 import ai.candle.core.ScoreWeights;
-
 import java.lang.management.ManagementFactory;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Random;
 
 /**
- * Throughput of the exact {@link FastScorer} and the cost of the naive per-image forward
- * ({@link NaiveScorer}) on random models of CLIP-like magnitudes. {@link #main} prints the
- * standard table (C = 100 and 1000, D = 512, batch 1 and 256, naive at C = 1000).
+ * Throughput of the exact {@link FastScorer} and the cost of the naive per-image forward ({@link
+ * NaiveScorer}) on random models of CLIP-like magnitudes. {@link #main} prints the standard table
+ * (C = 100 and 1000, D = 512, batch 1 and 256, naive at C = 1000).
  */
 public final class ScorerBench {
   private ScorerBench() {}
@@ -48,21 +41,29 @@ public final class ScorerBench {
     public String toString() {
       return String.format(
           "%sC=%d D=%d batch=%d: %.0f images/s, %.3f CPU ms/image (%d images in %.2f s; prepare %.2f s)",
-          mode == HyperParameters.Mode.ADAPTIVE ? "adaptive " : "", classes, dim, batch, imagesPerSecond,
-          cpuMillisPerImage, images, seconds, prepareSeconds);
+          mode == HyperParameters.Mode.ADAPTIVE ? "adaptive " : "",
+          classes,
+          dim,
+          batch,
+          imagesPerSecond,
+          cpuMillisPerImage,
+          images,
+          seconds,
+          prepareSeconds);
     }
   }
 
   /**
-   * Scores batches of {@code batch} random images for about {@code seconds} (after a short
-   * warm-up) with a fast scorer of a random C×D model and returns the throughput.
+   * Scores batches of {@code batch} random images for about {@code seconds} (after a short warm-up)
+   * with a fast scorer of a random C×D model and returns the throughput.
    */
   public static Result run(int classes, int dim, int batch, double seconds) {
     return run(HyperParameters.Mode.REFERENCE, classes, dim, batch, seconds);
   }
 
   /** The same in a mode; ADAPTIVE scores with every correction, the head's included (η = 0.5). */
-  public static Result run(HyperParameters.Mode mode, int classes, int dim, int batch, double seconds) {
+  public static Result run(
+      HyperParameters.Mode mode, int classes, int dim, int batch, double seconds) {
     return run(mode, 0.5, classes, dim, batch, seconds);
   }
 
@@ -71,12 +72,25 @@ public final class ScorerBench {
    * and, when {@code headWeight} > 0, the head's scores (with η = 0, the weights most fits choose,
    * the head's attention is not run at all).
    */
-  public static Result run(HyperParameters.Mode mode, double headWeight, int classes, int dim, int batch,
+  public static Result run(
+      HyperParameters.Mode mode,
+      double headWeight,
+      int classes,
+      int dim,
+      int batch,
       double seconds) {
     if (classes < 1 || dim < CandleHead.HEADS || batch < 1 || !(seconds > 0)) {
       throw new IllegalArgumentException(
-          "need classes >= 1, dim >= " + CandleHead.HEADS + ", batch >= 1, seconds > 0; got "
-              + classes + ", " + dim + ", " + batch + ", " + seconds);
+          "need classes >= 1, dim >= "
+              + CandleHead.HEADS
+              + ", batch >= 1, seconds > 0; got "
+              + classes
+              + ", "
+              + dim
+              + ", "
+              + batch
+              + ", "
+              + seconds);
     }
     CandleModel model = inMode(RandomModels.randomModel(classes, dim, 1.0, 42), mode, headWeight);
     float[][] images = RandomModels.randomImages(model, batch, 7);
@@ -101,7 +115,8 @@ public final class ScorerBench {
       double elapsed = (now - start) / 1e9;
       long cpu = processCpuNanos();
       double cpuPerImage = cpu < 0 || cpuStart < 0 ? Double.NaN : (cpu - cpuStart) / 1e6 / count;
-      return new Result(mode, classes, dim, batch, prepare, count, elapsed, count / elapsed, cpuPerImage);
+      return new Result(
+          mode, classes, dim, batch, prepare, count, elapsed, count / elapsed, cpuPerImage);
     }
   }
 
@@ -109,11 +124,13 @@ public final class ScorerBench {
     if (mode == HyperParameters.Mode.REFERENCE) {
       return m;
     }
-    return m.withHyper(m.hyper().withMode(mode)).withWeights(new ScoreWeights(1, 0.1, headWeight, -1));
+    return m.withHyper(m.hyper().withMode(mode))
+        .withWeights(new ScoreWeights(1, 0.1, headWeight, -1));
   }
 
   private static long processCpuNanos() {
-    if (ManagementFactory.getOperatingSystemMXBean() instanceof com.sun.management.OperatingSystemMXBean os) {
+    if (ManagementFactory.getOperatingSystemMXBean()
+        instanceof com.sun.management.OperatingSystemMXBean os) {
       return os.getProcessCpuTime();
     }
     return -1;
@@ -146,6 +163,7 @@ public final class ScorerBench {
         System.out.println(run(classes, 512, batch, seconds));
       }
     }
-    System.out.printf("naive C=1000 D=512: %.0f ms/image%n", naiveMillisPerImage(1000, 512, naiveImages));
+    System.out.printf(
+        "naive C=1000 D=512: %.0f ms/image%n", naiveMillisPerImage(1000, 512, naiveImages));
   }
 }

@@ -1,12 +1,12 @@
 package ai.candle.cli;
 
-import ai.candle.cli.internals.UserException;
-import ai.candle.core.Devices;
 import ai.candle.bench.FitBench;
-import ai.candle.core.FitStats;
-import ai.candle.core.HyperParameters;
 import ai.candle.bench.RefitBench;
 import ai.candle.bench.ScorerBench;
+import ai.candle.cli.internals.UserException;
+import ai.candle.core.Devices;
+import ai.candle.core.FitStats;
+import ai.candle.core.HyperParameters;
 import ai.candle.core.WeightSelection;
 import ai.candle.core.synthetic.SyntheticClip;
 import ai.djl.Device;
@@ -50,101 +50,192 @@ import picocli.CommandLine.Spec;
 final class BenchCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "step|fit|score|refit|warm|freshness", description = "What to measure.")
+  @Parameters(
+      index = "0",
+      paramLabel = "step|fit|score|refit|warm|freshness",
+      description = "What to measure.")
   String what;
 
-  @Option(names = "--classes", split = ",", defaultValue = "1000", paramLabel = "C[,C...]",
+  @Option(
+      names = "--classes",
+      split = ",",
+      defaultValue = "1000",
+      paramLabel = "C[,C...]",
       description = "Classes (step: the first value; score: each value).")
   List<Integer> classes;
 
-  @Option(names = "--steps", defaultValue = "5", paramLabel = "N", description = "step: timed steps (after 2 untimed).")
+  @Option(
+      names = "--steps",
+      defaultValue = "5",
+      paramLabel = "N",
+      description = "step: timed steps (after 2 untimed).")
   int steps;
 
-  @Option(names = "--samples", defaultValue = "10000", paramLabel = "N", description = "fit: training samples.")
+  @Option(
+      names = "--samples",
+      defaultValue = "10000",
+      paramLabel = "N",
+      description = "fit: training samples.")
   int samples;
 
   @Option(names = "--epochs", defaultValue = "50", paramLabel = "N", description = "fit: epochs.")
   int epochs;
 
-  @Option(names = "--batches", split = ",", defaultValue = "1,256", paramLabel = "B[,B...]",
+  @Option(
+      names = "--batches",
+      split = ",",
+      defaultValue = "1,256",
+      paramLabel = "B[,B...]",
       description = "score: batch sizes.")
   List<Integer> batches;
 
-  @Option(names = "--seconds", defaultValue = "5", paramLabel = "S", description = "score: seconds per measurement.")
+  @Option(
+      names = "--seconds",
+      defaultValue = "5",
+      paramLabel = "S",
+      description = "score: seconds per measurement.")
   double seconds;
 
-  @Option(names = "--naive-images", defaultValue = "2", paramLabel = "N",
-      description = "score: images for the naive cost at the largest C (0 skips it; about 10 s each at C = 1000).")
+  @Option(
+      names = "--naive-images",
+      defaultValue = "2",
+      paramLabel = "N",
+      description =
+          "score: images for the naive cost at the largest C (0 skips it; about 10 s each at C = 1000).")
   int naiveImages;
 
-  @Option(names = "--mode", defaultValue = "reference", paramLabel = "reference|adaptive",
-      description = "score: the configuration scored; adaptive is zero-shot CLIP plus the service's corrections "
-          + "(the Gaussian term, a base offset and the head's scores weighted by --head-weight).")
+  @Option(
+      names = "--mode",
+      defaultValue = "reference",
+      paramLabel = "reference|adaptive",
+      description =
+          "score: the configuration scored; adaptive is zero-shot CLIP plus the service's corrections "
+              + "(the Gaussian term, a base offset and the head's scores weighted by --head-weight).")
   String mode;
 
-  @Option(names = "--head-weight", defaultValue = "0.5", paramLabel = "X",
-      description = "score, adaptive: the head's weight η; 0 (what most fits choose) leaves the head's attention out.")
+  @Option(
+      names = "--head-weight",
+      defaultValue = "0.5",
+      paramLabel = "X",
+      description =
+          "score, adaptive: the head's weight η; 0 (what most fits choose) leaves the head's attention out.")
   double headWeight;
 
-  @Option(names = "--timed-epochs", defaultValue = "1", paramLabel = "N",
+  @Option(
+      names = "--timed-epochs",
+      defaultValue = "1",
+      paramLabel = "N",
       description = "refit: head epochs actually run (each head fit), extrapolated to --epochs.")
   int timedEpochs;
 
-  @Option(names = "--warm-steps", defaultValue = "20", paramLabel = "N",
+  @Option(
+      names = "--warm-steps",
+      defaultValue = "20",
+      paramLabel = "N",
       description = "refit, warm, freshness: the warm-started head's step budget.")
   int warmSteps;
 
-  @Option(names = "--benchmark", defaultValue = "lt-16shot", paramLabel = "NAME",
+  @Option(
+      names = "--benchmark",
+      defaultValue = "lt-16shot",
+      paramLabel = "NAME",
       description = "warm: the synthetic benchmark (candle generate --help lists them).")
   String benchmark;
 
-  @Option(names = "--stages", defaultValue = "5", paramLabel = "N", description = "warm: arrival stages after the first.")
+  @Option(
+      names = "--stages",
+      defaultValue = "5",
+      paramLabel = "N",
+      description = "warm: arrival stages after the first.")
   int stages;
 
-  @Option(names = "--fit-head", defaultValue = "auto", paramLabel = "auto|off",
-      description = "warm, freshness: whether full refits try the Candle head (as the trainer's fit.head).")
+  @Option(
+      names = "--fit-head",
+      defaultValue = "auto",
+      paramLabel = "auto|off",
+      description =
+          "warm, freshness: whether full refits try the Candle head (as the trainer's fit.head).")
   String fitHead;
 
-  @Option(names = "--cycles", defaultValue = "10", paramLabel = "N", description = "freshness: cycles of streamed images.")
+  @Option(
+      names = "--cycles",
+      defaultValue = "10",
+      paramLabel = "N",
+      description = "freshness: cycles of streamed images.")
   int cycles;
 
-  @Option(names = "--images-per-cycle", defaultValue = "20", paramLabel = "N",
+  @Option(
+      names = "--images-per-cycle",
+      defaultValue = "20",
+      paramLabel = "N",
       description = "freshness: labelled images streamed per cycle (over 5 classes).")
   int imagesPerCycle;
 
-  @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|gpu|gpu:N", description = "Where to run.")
+  @Option(
+      names = "--device",
+      defaultValue = "auto",
+      paramLabel = "auto|cpu|gpu|gpu:N",
+      description = "Where to run.")
   String device;
 
   @Override
   public Integer call() throws Exception {
     PrintWriter out = spec.commandLine().getOut();
     Device dev = Devices.parse(device);
-    out.printf(Locale.ROOT, "machine: %d CPUs, load average %.1f, device %s, OMP_WAIT_POLICY=%s%n",
+    out.printf(
+        Locale.ROOT,
+        "machine: %d CPUs, load average %.1f, device %s, OMP_WAIT_POLICY=%s%n",
         Runtime.getRuntime().availableProcessors(),
-        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(), dev,
+        ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+        dev,
         System.getenv().getOrDefault("OMP_WAIT_POLICY", "(unset)"));
     out.flush();
     switch (what) {
       case "step" -> {
         int c = classes.get(0);
         FitBench.StepResult r = FitBench.step(128, c, c / 2, 512, 2, steps, dev);
-        out.printf(Locale.ROOT, "step B=%d C=%d (new %d) D=%d: %.3f s/step, %.1f GFLOP/step, %.1f GFLOP/s (%d steps)%n",
-            r.batch(), r.classes(), r.newClasses(), r.dim(), r.secondsPerStep(), r.gflopPerStep(), r.gflops(), r.steps());
+        out.printf(
+            Locale.ROOT,
+            "step B=%d C=%d (new %d) D=%d: %.3f s/step, %.1f GFLOP/step, %.1f GFLOP/s (%d steps)%n",
+            r.batch(),
+            r.classes(),
+            r.newClasses(),
+            r.dim(),
+            r.secondsPerStep(),
+            r.gflopPerStep(),
+            r.gflops(),
+            r.steps());
       }
       case "fit" -> {
-        FitStats s = FitBench.fit(samples, 1000, 500, 512, epochs, dev, (e, total, loss, secs) -> {
-          out.printf(Locale.ROOT, "epoch %d/%d loss %.4f %.1f s%n", e, total, loss, secs);
-          out.flush();
-        });
-        out.printf(Locale.ROOT, "fit N=%d C=1000 (new 500) D=512, %d epochs: %.1f s on %s%n",
-            samples, epochs, s.totalSeconds(), s.device());
+        FitStats s =
+            FitBench.fit(
+                samples,
+                1000,
+                500,
+                512,
+                epochs,
+                dev,
+                (e, total, loss, secs) -> {
+                  out.printf(Locale.ROOT, "epoch %d/%d loss %.4f %.1f s%n", e, total, loss, secs);
+                  out.flush();
+                });
+        out.printf(
+            Locale.ROOT,
+            "fit N=%d C=1000 (new 500) D=512, %d epochs: %.1f s on %s%n",
+            samples,
+            epochs,
+            s.totalSeconds(),
+            s.device());
       }
       case "score" -> {
-        HyperParameters.Mode m = switch (mode) {
-          case "reference" -> HyperParameters.Mode.REFERENCE;
-          case "adaptive" -> HyperParameters.Mode.ADAPTIVE;
-          default -> throw new UserException("unknown --mode '" + mode + "': use reference or adaptive");
-        };
+        HyperParameters.Mode m =
+            switch (mode) {
+              case "reference" -> HyperParameters.Mode.REFERENCE;
+              case "adaptive" -> HyperParameters.Mode.ADAPTIVE;
+              default ->
+                  throw new UserException(
+                      "unknown --mode '" + mode + "': use reference or adaptive");
+            };
         for (int c : classes) {
           for (int b : batches) {
             out.println(ScorerBench.run(m, headWeight, c, 512, b, seconds));
@@ -153,29 +244,49 @@ final class BenchCommand implements Callable<Integer> {
         }
         if (naiveImages > 0) {
           int c = classes.stream().mapToInt(Integer::intValue).max().orElseThrow();
-          out.printf(Locale.ROOT, "naive full attention C=%d D=512: %.0f ms/image%n",
-              c, ScorerBench.naiveMillisPerImage(c, 512, naiveImages));
+          out.printf(
+              Locale.ROOT,
+              "naive full attention C=%d D=512: %.0f ms/image%n",
+              c,
+              ScorerBench.naiveMillisPerImage(c, 512, naiveImages));
         }
       }
       case "refit" -> {
         int c = classes.get(0);
         HyperParameters hp = HyperParameters.adaptive().withEpochs(epochs).withMaxPerClass(0);
-        RefitBench.profile(c, c / 10, Math.max(1, samples / (c - c / 10)), timedEpochs, warmSteps, hp, dev, out);
+        RefitBench.profile(
+            c, c / 10, Math.max(1, samples / (c - c / 10)), timedEpochs, warmSteps, hp, dev, out);
       }
       case "warm" -> {
         SyntheticClip.Config cfg = SyntheticClip.benchmarks().get(benchmark);
         if (cfg == null) {
-          throw new UserException("unknown --benchmark '" + benchmark + "': use one of " + SyntheticClip.benchmarks().keySet());
+          throw new UserException(
+              "unknown --benchmark '"
+                  + benchmark
+                  + "': use one of "
+                  + SyntheticClip.benchmarks().keySet());
         }
         HyperParameters hp = HyperParameters.adaptive().withEpochs(epochs).withMaxPerClass(0);
-        WeightSelection.Settings sel = fitHead.equals("off") ? WeightSelection.Settings.defaults().withoutHead()
-            : WeightSelection.Settings.defaults();
-        out.printf(Locale.ROOT, "benchmark %s, %d stages, warm steps %d, fit head %s, %d epochs%n", benchmark, stages,
-            warmSteps, fitHead, epochs);
+        WeightSelection.Settings sel =
+            fitHead.equals("off")
+                ? WeightSelection.Settings.defaults().withoutHead()
+                : WeightSelection.Settings.defaults();
+        out.printf(
+            Locale.ROOT,
+            "benchmark %s, %d stages, warm steps %d, fit head %s, %d epochs%n",
+            benchmark,
+            stages,
+            warmSteps,
+            fitHead,
+            epochs);
         RefitBench.quality(SyntheticClip.generate(cfg), stages, warmSteps, hp, sel, dev, out);
       }
-      case "freshness" -> FreshnessBench.run(classes.get(0), samples, cycles, imagesPerCycle, warmSteps, fitHead, out);
-      default -> throw new UserException("unknown benchmark '" + what + "': use step, fit, score, refit, warm or freshness");
+      case "freshness" ->
+          FreshnessBench.run(
+              classes.get(0), samples, cycles, imagesPerCycle, warmSteps, fitHead, out);
+      default ->
+          throw new UserException(
+              "unknown benchmark '" + what + "': use step, fit, score, refit, warm or freshness");
     }
     out.flush();
     return 0;

@@ -35,55 +35,94 @@ import picocli.CommandLine.Spec;
 final class EvaluateCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--dataset", paramLabel = "DIR",
-      description = "Features dataset directory: features.npz and classes.txt (docs/design.md, \"Features datasets\"); "
-          + "make one with 'candle generate'. Without it, the synthetic benchmark named by --benchmark is "
-          + "generated into a temporary directory (and labelled synthetic in the report).")
+  @Option(
+      names = "--dataset",
+      paramLabel = "DIR",
+      description =
+          "Features dataset directory: features.npz and classes.txt (docs/design.md, \"Features datasets\"); "
+              + "make one with 'candle generate'. Without it, the synthetic benchmark named by --benchmark is "
+              + "generated into a temporary directory (and labelled synthetic in the report).")
   Path dataset;
 
-  @Option(names = "--benchmark", defaultValue = "lt-16shot", paramLabel = "NAME",
-      description = "Synthetic benchmark to evaluate when no --dataset is given (see candle generate --help).")
+  @Option(
+      names = "--benchmark",
+      defaultValue = "lt-16shot",
+      paramLabel = "NAME",
+      description =
+          "Synthetic benchmark to evaluate when no --dataset is given (see candle generate --help).")
   String benchmark;
 
-  @Option(names = "--epochs", defaultValue = "50", paramLabel = "N", description = "Epochs of the fit.")
+  @Option(
+      names = "--epochs",
+      defaultValue = "50",
+      paramLabel = "N",
+      description = "Epochs of the fit.")
   int epochs;
 
-  @Option(names = "--batch", defaultValue = "128", paramLabel = "N",
+  @Option(
+      names = "--batch",
+      defaultValue = "128",
+      paramLabel = "N",
       description = "Training images per batch (the C class prototypes are appended to each).")
   int batch;
 
-  @Option(names = "--lr", defaultValue = "3e-4", paramLabel = "X",
+  @Option(
+      names = "--lr",
+      defaultValue = "3e-4",
+      paramLabel = "X",
       description = "Peak learning rate of the cosine schedule (the first epoch runs at 1e-5).")
   double lr;
 
-  @Option(names = "--scale", defaultValue = "1.0", paramLabel = "X",
-      description = "SCALE, the weight of the visual-prototype logits (1.0 as in the authors' example runs; the paper's default is 0.5).")
+  @Option(
+      names = "--scale",
+      defaultValue = "1.0",
+      paramLabel = "X",
+      description =
+          "SCALE, the weight of the visual-prototype logits (1.0 as in the authors' example runs; the paper's default is 0.5).")
   double scale;
 
-  @Option(names = "--seed", defaultValue = "1", paramLabel = "N",
-      description = "Seed of initialisation, batch order and dropout: the same seed gives the same fit on the same device.")
+  @Option(
+      names = "--seed",
+      defaultValue = "1",
+      paramLabel = "N",
+      description =
+          "Seed of initialisation, batch order and dropout: the same seed gives the same fit on the same device.")
   long seed;
 
-  @Option(names = "--device", defaultValue = "auto", paramLabel = "auto|cpu|gpu|gpu:N",
-      description = "Where to fit and score: auto takes the first GPU when the CUDA build sees one, else the CPU.")
+  @Option(
+      names = "--device",
+      defaultValue = "auto",
+      paramLabel = "auto|cpu|gpu|gpu:N",
+      description =
+          "Where to fit and score: auto takes the first GPU when the CUDA build sees one, else the CPU.")
   String device;
 
-  @Option(names = "--mode", defaultValue = "both", paramLabel = "reference|adaptive|both",
-      description = "Which Candle to fit: adaptive (the service's default: zero-shot CLIP's logits plus corrections on "
-          + "the classes with images, the Gaussian image-evidence term, the Candle head and a base-class offset, each "
-          + "weighted by cross-validation on the training data, zero-shot itself a candidate; reported as "
-          + "\"candle\"), reference (the paper's configuration, exactly; reported as \"reference\"), or both.")
+  @Option(
+      names = "--mode",
+      defaultValue = "both",
+      paramLabel = "reference|adaptive|both",
+      description =
+          "Which Candle to fit: adaptive (the service's default: zero-shot CLIP's logits plus corrections on "
+              + "the classes with images, the Gaussian image-evidence term, the Candle head and a base-class offset, each "
+              + "weighted by cross-validation on the training data, zero-shot itself a candidate; reported as "
+              + "\"candle\"), reference (the paper's configuration, exactly; reported as \"reference\"), or both.")
   String mode;
 
-  @Option(names = "--head", defaultValue = "auto", paramLabel = "auto|off",
-      description = "adaptive: auto tries the Candle head's weight on a held-out split (one extra fit of the head on "
-          + "about half the images; the head is fitted on all of them only when it earns a weight); off keeps its "
-          + "weight at 0 and never fits it.")
+  @Option(
+      names = "--head",
+      defaultValue = "auto",
+      paramLabel = "auto|off",
+      description =
+          "adaptive: auto tries the Candle head's weight on a held-out split (one extra fit of the head on "
+              + "about half the images; the head is fitted on all of them only when it earns a weight); off keeps its "
+              + "weight at 0 and never fits it.")
   String head;
 
-  @Option(names = "--json",
-      description = "Print exactly one JSON object on stdout instead of the table (accuracies as fractions; "
-          + "nested objects, so candle.split.hm is .candle.split.hm).")
+  @Option(
+      names = "--json",
+      description =
+          "Print exactly one JSON object on stdout instead of the table (accuracies as fractions; "
+              + "nested objects, so candle.split.hm is .candle.split.hm).")
   boolean json;
 
   @Override
@@ -95,7 +134,10 @@ final class EvaluateCommand implements Callable<Integer> {
       var config = GenerateCommand.benchmark(benchmark);
       generated = Files.createTempDirectory("candle-synthetic-");
       dataset = generated;
-      err.println("no --dataset: evaluating the SYNTHETIC benchmark " + benchmark + " (CLIP-like features, not real images)");
+      err.println(
+          "no --dataset: evaluating the SYNTHETIC benchmark "
+              + benchmark
+              + " (CLIP-like features, not real images)");
       err.flush();
       GenerateCommand.write(dataset, config);
     }
@@ -122,20 +164,27 @@ final class EvaluateCommand implements Callable<Integer> {
   /** The options as evaluation settings: "candle" (adaptive) first, then "reference". */
   Evaluation.Settings settings() {
     HyperParameters reference = hyperParameters();
-    WeightSelection.Settings selection = switch (head) {
-      case "auto" -> WeightSelection.Settings.defaults();
-      case "off" -> WeightSelection.Settings.defaults().withoutHead();
-      default -> throw new UserException("--head must be auto or off, got '" + head + "'");
-    };
-    Evaluation.Configuration adaptive = new Evaluation.Configuration("candle",
-        reference.withMode(HyperParameters.Mode.ADAPTIVE), selection);
+    WeightSelection.Settings selection =
+        switch (head) {
+          case "auto" -> WeightSelection.Settings.defaults();
+          case "off" -> WeightSelection.Settings.defaults().withoutHead();
+          default -> throw new UserException("--head must be auto or off, got '" + head + "'");
+        };
+    Evaluation.Configuration adaptive =
+        new Evaluation.Configuration(
+            "candle", reference.withMode(HyperParameters.Mode.ADAPTIVE), selection);
     Evaluation.Configuration paper = new Evaluation.Configuration("reference", reference);
-    return new Evaluation.Settings(dataset, device, switch (mode) {
-      case "adaptive" -> List.of(adaptive);
-      case "reference" -> List.of(paper);
-      case "both" -> List.of(adaptive, paper);
-      default -> throw new UserException("--mode must be reference, adaptive or both, got '" + mode + "'");
-    });
+    return new Evaluation.Settings(
+        dataset,
+        device,
+        switch (mode) {
+          case "adaptive" -> List.of(adaptive);
+          case "reference" -> List.of(paper);
+          case "both" -> List.of(adaptive, paper);
+          default ->
+              throw new UserException(
+                  "--mode must be reference, adaptive or both, got '" + mode + "'");
+        });
   }
 
   HyperParameters hyperParameters() {

@@ -1,18 +1,18 @@
 package ai.candle.cli;
 
-import ai.candle.cli.internals.UserException;
 import ai.candle.cli.Metrics.Accuracies;
-import ai.candle.core.FrequencyBucket;
 import ai.candle.cli.Metrics.Predictions;
+import ai.candle.cli.internals.UserException;
 import ai.candle.core.AdaptiveFit;
 import ai.candle.core.CandleFit;
 import ai.candle.core.CandleModel;
 import ai.candle.core.Devices;
 import ai.candle.core.FastScorer;
-import ai.candle.core.io.FeaturesDataset;
+import ai.candle.core.FrequencyBucket;
 import ai.candle.core.HyperParameters;
 import ai.candle.core.WeightSelection;
 import ai.candle.core.ZeroShot;
+import ai.candle.core.io.FeaturesDataset;
 import ai.djl.Device;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -30,10 +30,10 @@ import java.util.Map;
  * configuration on the training split (class counts = the training counts, new classes 0), scores
  * every test image alone with the exact {@link FastScorer} and measures {@link Metrics}.
  *
- * <p>Each {@link Configuration} is fitted and scored independently and reported under its key;
- * the first one is the primary (its timings are the report's top-level ones). Today the CLI runs
- * one, {@code candle}; a second (e.g. the reference configuration beside an adaptive one) is
- * another entry in {@link Settings#configurations()} with its own key.
+ * <p>Each {@link Configuration} is fitted and scored independently and reported under its key; the
+ * first one is the primary (its timings are the report's top-level ones). Today the CLI runs one,
+ * {@code candle}; a second (e.g. the reference configuration beside an adaptive one) is another
+ * entry in {@link Settings#configurations()} with its own key.
  */
 final class Evaluation {
   /** Images per {@link FastScorer#score(float[][])} call while measuring throughput. */
@@ -75,7 +75,14 @@ final class Evaluation {
 
   /** Shape of the dataset, with the test images per frequency bucket. */
   record DatasetSummary(
-      Path dir, int classes, int baseClasses, int train, int test, int dim, boolean synthetic, Map<FrequencyBucket, Integer> testPerBucket) {}
+      Path dir,
+      int classes,
+      int baseClasses,
+      int train,
+      int test,
+      int dim,
+      boolean synthetic,
+      Map<FrequencyBucket, Integer> testPerBucket) {}
 
   /**
    * The outcome of one configuration.
@@ -106,9 +113,14 @@ final class Evaluation {
   static Report run(Settings settings, PrintWriter progress) throws IOException {
     Path dir = settings.dataset();
     if (!Files.isDirectory(dir)) {
-      throw new UserException(Files.exists(dir)
-          ? dir + " is a file; --dataset takes a features dataset directory (features.npz, classes.txt)"
-          : "dataset directory " + dir + " does not exist; create one with: candle generate --out " + dir);
+      throw new UserException(
+          Files.exists(dir)
+              ? dir
+                  + " is a file; --dataset takes a features dataset directory (features.npz, classes.txt)"
+              : "dataset directory "
+                  + dir
+                  + " does not exist; create one with: candle generate --out "
+                  + dir);
     }
     Device device = parseDevice(settings.device());
     // everything a person can get wrong is checked before the first progress line, so that
@@ -116,11 +128,20 @@ final class Evaluation {
     FeaturesDataset data = FeaturesDataset.read(dir);
     CandleFit.TrainingSet training = trainingSet(data);
     DatasetSummary summary = summarize(dir, data);
-    progress.printf(Locale.ROOT, "%s: %d classes (%d base, %d new), D=%d, %d training and %d test images%n",
-        dir, summary.classes(), summary.baseClasses(), summary.classes() - summary.baseClasses(), summary.dim(),
-        summary.train(), summary.test());
+    progress.printf(
+        Locale.ROOT,
+        "%s: %d classes (%d base, %d new), D=%d, %d training and %d test images%n",
+        dir,
+        summary.classes(),
+        summary.baseClasses(),
+        summary.classes() - summary.baseClasses(),
+        summary.dim(),
+        summary.train(),
+        summary.test());
 
-    Accuracies zeroShot = Metrics.measure(zeroShotPredictions(data), data.testLabels(), data.baseClasses(), data.trainCounts());
+    Accuracies zeroShot =
+        Metrics.measure(
+            zeroShotPredictions(data), data.testLabels(), data.baseClasses(), data.trainCounts());
     List<Outcome> outcomes = new ArrayList<>();
     for (Configuration cfg : settings.configurations()) {
       outcomes.add(fitAndScore(data, training, cfg, device, progress));
@@ -142,8 +163,15 @@ final class Evaluation {
     for (int y : data.testLabels()) {
       perBucket.merge(FrequencyBucket.of(counts[y]), 1, Integer::sum);
     }
-    return new DatasetSummary(dir, data.numClasses(), data.baseClasses(), data.trainSize(), data.testSize(),
-        data.dim(), Files.isRegularFile(dir.resolve(SYNTHETIC_MARKER)), perBucket);
+    return new DatasetSummary(
+        dir,
+        data.numClasses(),
+        data.baseClasses(),
+        data.trainSize(),
+        data.testSize(),
+        data.dim(),
+        Files.isRegularFile(dir.resolve(SYNTHETIC_MARKER)),
+        perBucket);
   }
 
   /** Zero-shot CLIP: cosine to the text features, over all classes and within each split. */
@@ -159,13 +187,17 @@ final class Evaluation {
     return new Predictions(all, within);
   }
 
-  /** Fills {@code out} for the test images of one split with the argmax within {@code from..to-1}. */
-  private static void predictWithinSplit(FeaturesDataset data, int[] out, boolean base, int from, int to) {
+  /**
+   * Fills {@code out} for the test images of one split with the argmax within {@code from..to-1}.
+   */
+  private static void predictWithinSplit(
+      FeaturesDataset data, int[] out, boolean base, int from, int to) {
     int d = data.dim();
     int[] labels = data.testLabels();
-    int[] rows = java.util.stream.IntStream.range(0, labels.length)
-        .filter(i -> (labels[i] < data.baseClasses()) == base)
-        .toArray();
+    int[] rows =
+        java.util.stream.IntStream.range(0, labels.length)
+            .filter(i -> (labels[i] < data.baseClasses()) == base)
+            .toArray();
     if (rows.length == 0) {
       return;
     }
@@ -173,7 +205,9 @@ final class Evaluation {
     for (int k = 0; k < rows.length; k++) {
       System.arraycopy(data.testFeatures(), rows[k] * d, images, k * d, d);
     }
-    int[] pred = ZeroShot.predictWithin(images, rows.length, data.textFeatures(), data.numClasses(), d, from, to);
+    int[] pred =
+        ZeroShot.predictWithin(
+            images, rows.length, data.textFeatures(), data.numClasses(), d, from, to);
     for (int k = 0; k < rows.length; k++) {
       out[rows[k]] = pred[k];
     }
@@ -195,21 +229,39 @@ final class Evaluation {
   }
 
   private static Outcome fitAndScore(
-      FeaturesDataset data, CandleFit.TrainingSet training, Configuration cfg, Device device, PrintWriter progress) {
+      FeaturesDataset data,
+      CandleFit.TrainingSet training,
+      Configuration cfg,
+      Device device,
+      PrintWriter progress) {
     HyperParameters hp = cfg.hyper();
     int[] counts = data.trainCounts();
-    progress.printf(Locale.ROOT, "fitting %s on %s: %d epochs, batch %d, lr %s, SCALE %s, seed %d%n",
-        cfg.key(), device, hp.epochs(), hp.batchSize(), hp.learningRate(), hp.scale(), hp.seed());
+    progress.printf(
+        Locale.ROOT,
+        "fitting %s on %s: %d epochs, batch %d, lr %s, SCALE %s, seed %d%n",
+        cfg.key(),
+        device,
+        hp.epochs(),
+        hp.batchSize(),
+        hp.learningRate(),
+        hp.scale(),
+        hp.seed());
     progress.flush();
     long t0 = System.nanoTime();
-    CandleFit.Options options = CandleFit.Options.defaults().withDevice(device).withProgress(epochPrinter(progress));
+    CandleFit.Options options =
+        CandleFit.Options.defaults().withDevice(device).withProgress(epochPrinter(progress));
     AdaptiveFit.Fitted fitted = null;
     CandleModel model;
     if (hp.isAdaptive()) {
       fitted = AdaptiveFit.fit(training, hp, options, cfg.selection());
       model = fitted.model();
-      progress.printf(Locale.ROOT, "%s weights: %s%n  k, λ, β: %s%n  η: %s%n", cfg.key(), Reports.weights(model.weights()),
-          fitted.prior().decision(), fitted.head() != null ? fitted.head().decision() : fitted.headNote());
+      progress.printf(
+          Locale.ROOT,
+          "%s weights: %s%n  k, λ, β: %s%n  η: %s%n",
+          cfg.key(),
+          Reports.weights(model.weights()),
+          fitted.prior().decision(),
+          fitted.head() != null ? fitted.head().decision() : fitted.headNote());
     } else {
       model = CandleFit.fit(training, hp, options);
     }
@@ -219,7 +271,8 @@ final class Evaluation {
     int d = data.dim();
     float[][] scores = new float[m][];
     long scoringNanos = 0;
-    progress.printf(Locale.ROOT, "scoring %d test images, each alone (batches of %d)%n", m, SCORE_BATCH);
+    progress.printf(
+        Locale.ROOT, "scoring %d test images, each alone (batches of %d)%n", m, SCORE_BATCH);
     progress.flush();
     try (FastScorer scorer = FastScorer.prepare(model, device, FastScorer.DEFAULT_CHUNK)) {
       for (int from = 0; from < m; from += SCORE_BATCH) {
@@ -245,8 +298,15 @@ final class Evaluation {
     return (epoch, epochs, loss, seconds) -> {
       int width = 20;
       int done = (int) Math.round((double) width * epoch / epochs);
-      out.printf(Locale.ROOT, "epoch %d/%d loss %.4f (%.2f s) [%s%s]%n", epoch, epochs, loss, seconds,
-          "#".repeat(done), ".".repeat(width - done));
+      out.printf(
+          Locale.ROOT,
+          "epoch %d/%d loss %.4f (%.2f s) [%s%s]%n",
+          epoch,
+          epochs,
+          loss,
+          seconds,
+          "#".repeat(done),
+          ".".repeat(width - done));
       out.flush();
     };
   }

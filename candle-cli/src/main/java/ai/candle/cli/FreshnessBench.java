@@ -59,22 +59,43 @@ import org.apache.kafka.common.serialization.StringSerializer;
 final class FreshnessBench {
   private FreshnessBench() {}
 
-  static void run(int classes, int samples, int cycles, int perCycle, int warmSteps, String fitHead, PrintWriter out)
+  static void run(
+      int classes,
+      int samples,
+      int cycles,
+      int perCycle,
+      int warmSteps,
+      String fitHead,
+      PrintWriter out)
       throws Exception {
     DemoServices.quietBrokerLogs();
     int shots = Math.max(2, (int) Math.ceil(samples * 1.25 / classes));
-    FeaturesDataset ds = SyntheticClip.generate(SyntheticClip.Config.defaults().withClasses(classes, classes)
-        .withShots(shots).withProfile(SyntheticClip.ShotProfile.FIXED).withTestPerClass(4));
+    FeaturesDataset ds =
+        SyntheticClip.generate(
+            SyntheticClip.Config.defaults()
+                .withClasses(classes, classes)
+                .withShots(shots)
+                .withProfile(SyntheticClip.ShotProfile.FIXED)
+                .withTestPerClass(4));
     int d = ds.dim();
     Path dir = Files.createTempDirectory("candle-freshness");
-    try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().dataDir(dir.resolve("kafka")).start()) {
+    try (EmbeddedKafkaBroker broker =
+        EmbeddedKafkaBroker.builder().dataDir(dir.resolve("kafka")).start()) {
       TopicNames names = TopicNames.defaults();
       Topics topics = Topics.of(names);
       broker.createTopics(TopicSpecs.all(names, 3, (short) 1, ModelVersions.DEFAULT_MAX_BYTES));
       ModelsReader reader = new ModelsReader(broker.bootstrapServers(), names, topics);
-      try (KafkaProducer<String, byte[]> producer = new KafkaProducer<>(Map.of(
-          ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, broker.bootstrapServers(), ProducerConfig.LINGER_MS_CONFIG, 5,
-          ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 8 << 20), new StringSerializer(), new ByteArraySerializer())) {
+      try (KafkaProducer<String, byte[]> producer =
+          new KafkaProducer<>(
+              Map.of(
+                  ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                  broker.bootstrapServers(),
+                  ProducerConfig.LINGER_MS_CONFIG,
+                  5,
+                  ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                  8 << 20),
+              new StringSerializer(),
+              new ByteArraySerializer())) {
         Map<String, Long> sent = new HashMap<>();
         for (int j = 0; j < classes; j++) {
           String name = ds.classNames().get(j);
@@ -82,36 +103,75 @@ final class FreshnessBench {
           for (int k = 0; k < d; k++) {
             text.add(ds.textFeatures()[j * d + k]);
           }
-          ClassInfo info = ClassInfo.newBuilder().setName(name).setIndex(j).setStatus(ClassStatus.NEW)
-              .setTextFeatureSource(TextFeatureSource.ANNOUNCEMENT).setTextFeature(text)
-              .setPrompt("a photo of a " + name + ".").setAliases(List.of()).setFirstSeen(Instant.now()).build();
-          producer.send(new ProducerRecord<>(names.classes(), name,
-              topics.classes().valueSerde().serializer().serialize(names.classes(), info)));
+          ClassInfo info =
+              ClassInfo.newBuilder()
+                  .setName(name)
+                  .setIndex(j)
+                  .setStatus(ClassStatus.NEW)
+                  .setTextFeatureSource(TextFeatureSource.ANNOUNCEMENT)
+                  .setTextFeature(text)
+                  .setPrompt("a photo of a " + name + ".")
+                  .setAliases(List.of())
+                  .setFirstSeen(Instant.now())
+                  .build();
+          producer.send(
+              new ProducerRecord<>(
+                  names.classes(),
+                  name,
+                  topics.classes().valueSerde().serializer().serialize(names.classes(), info)));
         }
         for (int i = 0; i < ds.trainLabels().length; i++) {
           send(producer, names, topics, ds, ds.trainFeatures(), i, sent, "stored");
         }
         sendCounts(producer, names, sent);
         producer.flush();
-        out.printf(Locale.ROOT, "C=%d D=%d: %d classes registered, %d stored images sent (%d per class)%n", classes, d,
-            classes, ds.trainLabels().length, shots);
+        out.printf(
+            Locale.ROOT,
+            "C=%d D=%d: %d classes registered, %d stored images sent (%d per class)%n",
+            classes,
+            d,
+            classes,
+            ds.trainLabels().length,
+            shots);
         out.flush();
 
-        List<String> args = List.of("--bootstrap-servers", broker.bootstrapServers(), "--feature-width",
-            Integer.toString(d), "--clip-model-id", "synthetic", "--metrics-address", "127.0.0.1", "--metrics-port",
-            "0", "--refit-samples", "1", "--refit-warm-steps", Integer.toString(warmSteps), "--fit-head", fitHead,
-            "--store-max-per-class", Integer.toString(Math.max(100, shots)));
+        List<String> args =
+            List.of(
+                "--bootstrap-servers",
+                broker.bootstrapServers(),
+                "--feature-width",
+                Integer.toString(d),
+                "--clip-model-id",
+                "synthetic",
+                "--metrics-address",
+                "127.0.0.1",
+                "--metrics-port",
+                "0",
+                "--refit-samples",
+                "1",
+                "--refit-warm-steps",
+                Integer.toString(warmSteps),
+                "--fit-head",
+                fitHead,
+                "--store-max-per-class",
+                Integer.toString(Math.max(100, shots)));
         long t0 = System.nanoTime();
-        try (Trainer trainer = new Trainer(TrainerConfig.load(args, Map.of()), new SimpleMeterRegistry())) {
+        try (Trainer trainer =
+            new Trainer(TrainerConfig.load(args, Map.of()), new SimpleMeterRegistry())) {
           trainer.start();
           if (!trainer.awaitCaughtUp(Duration.ofMinutes(10))) {
             throw new IllegalStateException("the trainer did not catch up within 10 minutes");
           }
           Map<String, Long> stored = Map.copyOf(sent);
-          ModelVersion first = reader.await(v -> v.getOrigin().equals("FIT") && accounts(v, stored),
-              Duration.ofHours(3));
-          out.printf(Locale.ROOT, "serving: version %d (%s, fit.seconds %.1f), %d s after the trainer started%n",
-              first.getVersion(), kind(first), first.getHoldoutMetrics().getOrDefault("fit.seconds", -1.0),
+          ModelVersion first =
+              reader.await(
+                  v -> v.getOrigin().equals("FIT") && accounts(v, stored), Duration.ofHours(3));
+          out.printf(
+              Locale.ROOT,
+              "serving: version %d (%s, fit.seconds %.1f), %d s after the trainer started%n",
+              first.getVersion(),
+              kind(first),
+              first.getHoldoutMetrics().getOrDefault("fit.seconds", -1.0),
               (System.nanoTime() - t0) / 1_000_000_000);
           out.flush();
 
@@ -125,7 +185,8 @@ final class FreshnessBench {
               int j = chosen[t % chosen.length];
               int row = j * testPerClass + random.nextInt(testPerClass);
               long when = System.nanoTime();
-              long count = send(producer, names, topics, ds, ds.testFeatures(), row, sent, "c" + cycle);
+              long count =
+                  send(producer, names, topics, ds, ds.testFeatures(), row, sent, "c" + cycle);
               images.add(new long[] {j, count, when});
             }
             sendCounts(producer, names, sent);
@@ -140,14 +201,28 @@ final class FreshnessBench {
               latencies.add(secs);
               worst = Math.max(worst, secs);
             }
-            out.printf(Locale.ROOT, "cycle %d: %d images of %d classes -> version %d (%s, fit.seconds %.1f), slowest"
-                + " image %.1f s%n", cycle, perCycle, chosen.length, v.getVersion(), kind(v),
-                v.getHoldoutMetrics().getOrDefault("fit.seconds", -1.0), worst);
+            out.printf(
+                Locale.ROOT,
+                "cycle %d: %d images of %d classes -> version %d (%s, fit.seconds %.1f), slowest"
+                    + " image %.1f s%n",
+                cycle,
+                perCycle,
+                chosen.length,
+                v.getVersion(),
+                kind(v),
+                v.getHoldoutMetrics().getOrDefault("fit.seconds", -1.0),
+                worst);
             out.flush();
           }
           latencies.sort(null);
-          out.printf(Locale.ROOT, "freshness C=%d: %d images over %d cycles: p50 %.1f s, p95 %.1f s, max %.1f s%n",
-              classes, latencies.size(), cycles, quantile(latencies, 0.50), quantile(latencies, 0.95),
+          out.printf(
+              Locale.ROOT,
+              "freshness C=%d: %d images over %d cycles: p50 %.1f s, p95 %.1f s, max %.1f s%n",
+              classes,
+              latencies.size(),
+              cycles,
+              quantile(latencies, 0.50),
+              quantile(latencies, 0.95),
               latencies.get(latencies.size() - 1));
           out.flush();
         }
@@ -168,12 +243,20 @@ final class FreshnessBench {
     for (ModelClass c : v.getClasses()) {
       seen.put(c.getName(), c.getSeen());
     }
-    return sent.entrySet().stream().allMatch(e -> seen.getOrDefault(e.getKey(), 0L) >= e.getValue());
+    return sent.entrySet().stream()
+        .allMatch(e -> seen.getOrDefault(e.getKey(), 0L) >= e.getValue());
   }
 
   /** Sends one labelled image's feature as the streams app would; returns its class's count. */
-  private static long send(KafkaProducer<String, byte[]> producer, TopicNames names, Topics topics, FeaturesDataset ds,
-      float[] features, int row, Map<String, Long> sent, String tag) {
+  private static long send(
+      KafkaProducer<String, byte[]> producer,
+      TopicNames names,
+      Topics topics,
+      FeaturesDataset ds,
+      float[] features,
+      int row,
+      Map<String, Long> sent,
+      String tag) {
     int d = ds.dim();
     int j = features == ds.trainFeatures() ? ds.trainLabels()[row] : ds.testLabels()[row];
     String name = ds.classNames().get(j);
@@ -182,16 +265,31 @@ final class FreshnessBench {
     for (int i = 0; i < d; i++) {
       f.add(features[row * d + i]);
     }
-    FeatureRecord r = FeatureRecord.newBuilder().setImageId(name + "-" + tag + "-" + k).setClassName(name)
-        .setFeature(f).setEventTime(Instant.now()).setSource(null).build();
-    producer.send(new ProducerRecord<>(names.features(), name,
-        topics.features().valueSerde().serializer().serialize(names.features(), r)));
+    FeatureRecord r =
+        FeatureRecord.newBuilder()
+            .setImageId(name + "-" + tag + "-" + k)
+            .setClassName(name)
+            .setFeature(f)
+            .setEventTime(Instant.now())
+            .setSource(null)
+            .build();
+    producer.send(
+        new ProducerRecord<>(
+            names.features(),
+            name,
+            topics.features().valueSerde().serializer().serialize(names.features(), r)));
     return k;
   }
 
-  private static void sendCounts(KafkaProducer<String, byte[]> producer, TopicNames names, Map<String, Long> sent) {
-    sent.forEach((name, n) -> producer.send(new ProducerRecord<>(names.classCounts(), name,
-        Serdes.Long().serializer().serialize(names.classCounts(), n))));
+  private static void sendCounts(
+      KafkaProducer<String, byte[]> producer, TopicNames names, Map<String, Long> sent) {
+    sent.forEach(
+        (name, n) ->
+            producer.send(
+                new ProducerRecord<>(
+                    names.classCounts(),
+                    name,
+                    Serdes.Long().serializer().serialize(names.classCounts(), n))));
   }
 
   private static double quantile(List<Double> sorted, double q) {
@@ -199,7 +297,9 @@ final class FreshnessBench {
     return sorted.get(Math.max(0, Math.min(sorted.size() - 1, i)));
   }
 
-  /** Follows the models topic as the scorers read it, remembering when each version was first seen. */
+  /**
+   * Follows the models topic as the scorers read it, remembering when each version was first seen.
+   */
   private static final class ModelsReader implements AutoCloseable {
     private record Seen(long nanos, Map<String, Long> books, ModelVersion version) {}
 
@@ -208,10 +308,12 @@ final class FreshnessBench {
     private final List<Seen> seen = new CopyOnWriteArrayList<>();
 
     ModelsReader(String bootstrap, TopicNames names, Topics topics) {
-      Map<String, Object> props = new HashMap<>(ModelVersions.consumerConfig(ModelVersions.DEFAULT_MAX_BYTES));
+      Map<String, Object> props =
+          new HashMap<>(ModelVersions.consumerConfig(ModelVersions.DEFAULT_MAX_BYTES));
       props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
       props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-      this.consumer = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
+      this.consumer =
+          new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer());
       this.topics = topics;
       TopicPartition p = new TopicPartition(names.models(), 0);
       consumer.assign(List.of(p));
@@ -229,7 +331,8 @@ final class FreshnessBench {
       while (System.nanoTime() < deadline) {
         for (ConsumerRecord<String, byte[]> r : consumer.poll(Duration.ofMillis(20))) {
           long now = System.nanoTime();
-          ModelVersion v = topics.models().valueSerde().deserializer().deserialize(r.topic(), r.value());
+          ModelVersion v =
+              topics.models().valueSerde().deserializer().deserialize(r.topic(), r.value());
           Map<String, Long> books = new HashMap<>();
           for (ModelClass c : v.getClasses()) {
             books.put(c.getName(), c.getSeen());

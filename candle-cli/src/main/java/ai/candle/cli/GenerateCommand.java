@@ -40,46 +40,76 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--out", required = true, paramLabel = "DIR",
-      description = "Directory to write (created if needed; features.npz, classes.txt and SYNTHETIC.txt there are replaced).")
+  @Option(
+      names = "--out",
+      required = true,
+      paramLabel = "DIR",
+      description =
+          "Directory to write (created if needed; features.npz, classes.txt and SYNTHETIC.txt there are replaced).")
   Path out;
 
-  @Option(names = "--benchmark", paramLabel = "NAME",
-      description = "A ready-made setting: ${COMPLETION-CANDIDATES}. lt-N: 100 classes, 50 base, D=512, long-tailed with "
-          + "the named head count, imbalance 0.01, 20 test images per class; imagenet-N: the shape of the real-CLIP "
-          + "ImageNet protocol, 1,000 classes, 500 base, imbalance 0.25, 2 test images per class.",
+  @Option(
+      names = "--benchmark",
+      paramLabel = "NAME",
+      description =
+          "A ready-made setting: ${COMPLETION-CANDIDATES}. lt-N: 100 classes, 50 base, D=512, long-tailed with "
+              + "the named head count, imbalance 0.01, 20 test images per class; imagenet-N: the shape of the real-CLIP "
+              + "ImageNet protocol, 1,000 classes, 500 base, imbalance 0.25, 2 test images per class.",
       completionCandidates = Benchmarks.class)
   String benchmark;
 
-  @Option(names = "--shots", paramLabel = "N",
-      description = "Training images of the head base class (long-tailed) or of every base class (fixed). Default: 16.")
+  @Option(
+      names = "--shots",
+      paramLabel = "N",
+      description =
+          "Training images of the head base class (long-tailed) or of every base class (fixed). Default: 16.")
   Integer shots;
 
-  @Option(names = "--profile", paramLabel = "long-tailed|fixed",
-      description = "long-tailed: base class i gets max(int(shots * IR^(i/(Cb-1))), 1) images; fixed: every base class gets shots. "
-          + "Default: long-tailed.")
+  @Option(
+      names = "--profile",
+      paramLabel = "long-tailed|fixed",
+      description =
+          "long-tailed: base class i gets max(int(shots * IR^(i/(Cb-1))), 1) images; fixed: every base class gets shots. "
+              + "Default: long-tailed.")
   String profile;
 
-  @Option(names = "--imbalance", paramLabel = "IR",
-      description = "Imbalance ratio IR of the long-tailed profile, tail/head, in (0, 1]. Default: 0.01.")
+  @Option(
+      names = "--imbalance",
+      paramLabel = "IR",
+      description =
+          "Imbalance ratio IR of the long-tailed profile, tail/head, in (0, 1]. Default: 0.01.")
   Double imbalance;
 
-  @Option(names = "--classes", paramLabel = "C", description = "All classes, base and new. Default: 100.")
+  @Option(
+      names = "--classes",
+      paramLabel = "C",
+      description = "All classes, base and new. Default: 100.")
   Integer classes;
 
-  @Option(names = "--base-classes", paramLabel = "CB",
-      description = "Base classes (the first CB classes get training images). Default: half of the classes.")
+  @Option(
+      names = "--base-classes",
+      paramLabel = "CB",
+      description =
+          "Base classes (the first CB classes get training images). Default: half of the classes.")
   Integer baseClasses;
 
-  @Option(names = "--dim", paramLabel = "D",
+  @Option(
+      names = "--dim",
+      paramLabel = "D",
       description = "Feature width, a multiple of 8 and at least 8. Default: 512.")
   Integer dim;
 
-  @Option(names = "--test-per-class", paramLabel = "N", description = "Test images of every class. Default: 20.")
+  @Option(
+      names = "--test-per-class",
+      paramLabel = "N",
+      description = "Test images of every class. Default: 20.")
   Integer testPerClass;
 
-  @Option(names = "--seed", paramLabel = "N",
-      description = "Seed of everything: the same options give the same dataset, bit for bit. Default: 1.")
+  @Option(
+      names = "--seed",
+      paramLabel = "N",
+      description =
+          "Seed of everything: the same options give the same dataset, bit for bit. Default: 1.")
   Long seed;
 
   @Override
@@ -90,7 +120,12 @@ final class GenerateCommand implements Callable<Integer> {
     }
     FeaturesDataset data = write(out, cfg);
     PrintWriter w = spec.commandLine().getOut();
-    w.printf(Locale.ROOT, "wrote %s: synthetic, %s%ntry: ./candle evaluate --dataset %s%n", out, describe(cfg, data), out);
+    w.printf(
+        Locale.ROOT,
+        "wrote %s: synthetic, %s%ntry: ./candle evaluate --dataset %s%n",
+        out,
+        describe(cfg, data),
+        out);
     w.flush();
     return 0;
   }
@@ -99,7 +134,8 @@ final class GenerateCommand implements Callable<Integer> {
   static FeaturesDataset write(Path dir, Config cfg) throws IOException {
     FeaturesDataset data = SyntheticClip.generate(cfg);
     data.write(dir);
-    Files.writeString(dir.resolve(Evaluation.SYNTHETIC_MARKER), note(cfg, data), StandardCharsets.UTF_8);
+    Files.writeString(
+        dir.resolve(Evaluation.SYNTHETIC_MARKER), note(cfg, data), StandardCharsets.UTF_8);
     return data;
   }
 
@@ -107,7 +143,8 @@ final class GenerateCommand implements Callable<Integer> {
   static Config benchmark(String name) {
     Config cfg = SyntheticClip.benchmarks().get(name);
     if (cfg == null) {
-      throw new UserException("unknown benchmark '" + name + "': use one of " + SyntheticClip.benchmarks().keySet());
+      throw new UserException(
+          "unknown benchmark '" + name + "': use one of " + SyntheticClip.benchmarks().keySet());
     }
     return cfg;
   }
@@ -142,7 +179,11 @@ final class GenerateCommand implements Callable<Integer> {
       }
       if (dim != null) {
         if (dim < HEADS || dim % HEADS != 0) {
-          throw new UserException("--dim must be a positive multiple of " + HEADS + " (the attention heads), got " + dim);
+          throw new UserException(
+              "--dim must be a positive multiple of "
+                  + HEADS
+                  + " (the attention heads), got "
+                  + dim);
         }
         cfg = cfg.withDim(dim);
       }
@@ -162,15 +203,30 @@ final class GenerateCommand implements Callable<Integer> {
 
   private static String describe(Config cfg, FeaturesDataset data) {
     int[] shots = cfg.shotCounts();
-    String perClass = shots.length == 0 ? "none"
-        : cfg.profile() == ShotProfile.FIXED ? shots[0] + " per base class"
-        : Arrays.stream(shots).max().orElse(0) + " down to " + Arrays.stream(shots).min().orElse(0) + " per base class (long-tailed)";
-    return String.format(Locale.ROOT, "%d classes (%d base, %d new), D=%d, %d training images (%s), %d test images",
-        data.numClasses(), data.baseClasses(), data.newClasses(), data.dim(), data.trainSize(), perClass, data.testSize());
+    String perClass =
+        shots.length == 0
+            ? "none"
+            : cfg.profile() == ShotProfile.FIXED
+                ? shots[0] + " per base class"
+                : Arrays.stream(shots).max().orElse(0)
+                    + " down to "
+                    + Arrays.stream(shots).min().orElse(0)
+                    + " per base class (long-tailed)";
+    return String.format(
+        Locale.ROOT,
+        "%d classes (%d base, %d new), D=%d, %d training images (%s), %d test images",
+        data.numClasses(),
+        data.baseClasses(),
+        data.newClasses(),
+        data.dim(),
+        data.trainSize(),
+        perClass,
+        data.testSize());
   }
 
   private static String note(Config cfg, FeaturesDataset data) {
-    return String.join("\n",
+    return String.join(
+        "\n",
         "SYNTHETIC DATA: not CLIP features of real images.",
         "",
         "Written by 'candle generate' (SyntheticClip in candle-core): random CLIP-like features that imitate CLIP's",

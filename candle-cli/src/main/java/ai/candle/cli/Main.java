@@ -23,9 +23,9 @@ import picocli.CommandLine.Spec;
  * command is a picocli subcommand; {@link #commandLine()} builds the whole tree with its error
  * handling, so tests run commands in-process exactly as the launcher does.
  *
- * <p>Exit codes: 0 success, {@link #EXIT_USAGE} (2) for mistakes a person can fix (bad options,
- * a missing or malformed dataset, an unknown device; one line on stderr), {@link #EXIT_INTERNAL}
- * (1) for anything else. {@code --verbose} adds the stack trace.
+ * <p>Exit codes: 0 success, {@link #EXIT_USAGE} (2) for mistakes a person can fix (bad options, a
+ * missing or malformed dataset, an unknown device; one line on stderr), {@link #EXIT_INTERNAL} (1)
+ * for anything else. {@code --verbose} adds the stack trace.
  */
 @Command(
     name = "candle",
@@ -41,13 +41,27 @@ import picocli.CommandLine.Spec;
           + " (--bootstrap-servers, --kafka-config).",
       ""
     },
-    subcommands = {EvaluateCommand.class, GenerateCommand.class, BenchCommand.class, ai.candle.cli.demo.DemoCommand.class,
-        ai.candle.cli.soak.SoakCommand.class, SettingsCommand.class, SendCommand.class, TailCommand.class,
-        ModelsCommand.class, DeadLettersCommand.class, CommandLine.HelpCommand.class},
-    footer = {"", "Exit codes: 0 ok, 2 a mistake in the command or its input (one line on stderr), 1 an internal error."})
+    subcommands = {
+      EvaluateCommand.class,
+      GenerateCommand.class,
+      BenchCommand.class,
+      ai.candle.cli.demo.DemoCommand.class,
+      ai.candle.cli.soak.SoakCommand.class,
+      SettingsCommand.class,
+      SendCommand.class,
+      TailCommand.class,
+      ModelsCommand.class,
+      DeadLettersCommand.class,
+      CommandLine.HelpCommand.class
+    },
+    footer = {
+      "",
+      "Exit codes: 0 ok, 2 a mistake in the command or its input (one line on stderr), 1 an internal error."
+    })
 public final class Main implements Callable<Integer> {
   /** Exit code of a mistake the user can fix. */
   public static final int EXIT_USAGE = ai.candle.cli.internals.ExitCodes.USAGE;
+
   /** Exit code of an unexpected failure. */
   public static final int EXIT_INTERNAL = ai.candle.cli.internals.ExitCodes.INTERNAL;
 
@@ -62,8 +76,9 @@ public final class Main implements Callable<Integer> {
   @Override
   public Integer call() {
     PrintWriter err = spec.commandLine().getErr();
-    err.println("candle: name a command (evaluate, generate, demo, send, tail, models, dead-letters, ...); "
-        + "see candle --help");
+    err.println(
+        "candle: name a command (evaluate, generate, demo, send, tail, models, dead-letters, ...); "
+            + "see candle --help");
     return EXIT_USAGE;
   }
 
@@ -97,15 +112,18 @@ public final class Main implements Callable<Integer> {
       err.println(name + ": " + oneLine(ex.getMessage()));
       return EXIT_USAGE;
     }
-    err.println(name + ": internal error: " + oneLine(String.valueOf(ex))
-        + (verbose ? "" : " (run again with --verbose for the stack trace)"));
+    err.println(
+        name
+            + ": internal error: "
+            + oneLine(String.valueOf(ex))
+            + (verbose ? "" : " (run again with --verbose for the stack trace)"));
     return EXIT_INTERNAL;
   }
 
   /**
-   * Errors whose message tells a person what to fix: the CLI's own, the dataset reader's, I/O
-   * on the paths they named, and argument checks of the core library (hyper-parameters, a
-   * training set without images for a base class, a device that is not there).
+   * Errors whose message tells a person what to fix: the CLI's own, the dataset reader's, I/O on
+   * the paths they named, and argument checks of the core library (hyper-parameters, a training set
+   * without images for a base class, a device that is not there).
    */
   static boolean isUserError(Throwable ex) {
     return ex instanceof UserException

@@ -59,8 +59,8 @@ final class Metrics {
    * Predicted classes of every test image.
    *
    * @param all argmax over all classes
-   * @param withinSplit argmax within the base classes for base images, within the new classes
-   *     for new images
+   * @param withinSplit argmax within the base classes for base images, within the new classes for
+   *     new images
    */
   record Predictions(int[] all, int[] withinSplit) {}
 
@@ -72,7 +72,10 @@ final class Metrics {
     for (int i = 0; i < m; i++) {
       int c = scores[i].length;
       all[i] = argmax(scores[i], 0, c);
-      within[i] = labels[i] < baseClasses ? argmax(scores[i], 0, baseClasses) : argmax(scores[i], baseClasses, c);
+      within[i] =
+          labels[i] < baseClasses
+              ? argmax(scores[i], 0, baseClasses)
+              : argmax(scores[i], baseClasses, c);
     }
     return new Predictions(all, within);
   }
@@ -103,7 +106,9 @@ final class Metrics {
       boolean base = y < baseClasses;
       (base ? allBase : allNew).add(p.all()[i] == y);
       (base ? splitBase : splitNew).add(p.withinSplit()[i] == y);
-      buckets.computeIfAbsent(FrequencyBucket.of(trainCounts[y]), b -> new Tally()).add(p.all()[i] == y);
+      buckets
+          .computeIfAbsent(FrequencyBucket.of(trainCounts[y]), b -> new Tally())
+          .add(p.all()[i] == y);
     }
     Map<FrequencyBucket, Double> bucketAccuracy = new EnumMap<>(FrequencyBucket.class);
     buckets.forEach((b, t) -> bucketAccuracy.put(b, t.accuracy()));

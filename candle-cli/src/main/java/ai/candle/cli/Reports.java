@@ -4,9 +4,9 @@ import ai.candle.cli.Evaluation.DatasetSummary;
 import ai.candle.cli.Evaluation.Outcome;
 import ai.candle.cli.Evaluation.Report;
 import ai.candle.cli.Metrics.Accuracies;
-import ai.candle.core.FrequencyBucket;
 import ai.candle.cli.Metrics.SplitAccuracy;
 import ai.candle.core.AdaptiveFit;
+import ai.candle.core.FrequencyBucket;
 import ai.candle.core.ScoreWeights;
 import ai.candle.core.WeightSelection;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -34,16 +34,15 @@ import java.util.Locale;
  * }</pre>
  *
  * A STAGE is one step of the weights' selection ({@code WeightSelection}): {"weights", "chosen":
- * {"base", "new", "hm"} (cross-validated estimate of the chosen weights), "reference" (the same
- * for what they had to beat: zero-shot CLIP, or for the head the same weights without it),
- * "gain", "standard_error", "candidates", "base_like_classes", "new_like_classes", "images",
- * "decision"}.
+ * {"base", "new", "hm"} (cross-validated estimate of the chosen weights), "reference" (the same for
+ * what they had to beat: zero-shot CLIP, or for the head the same weights without it), "gain",
+ * "standard_error", "candidates", "base_like_classes", "new_like_classes", "images", "decision"}.
  *
  * <p>Accuracies are fractions in [0, 1], nested so that the dotted names {@code candle.all.base},
  * {@code candle.split.hm}, {@code zero_shot.buckets.few} ... are paths into the object (e.g. {@code
- * jq .candle.split.hm}). An accuracy over no test images, and the harmonic mean when one side
- * has none, are {@code null}; every bucket key is present. The top-level {@code fit_seconds} and
- * {@code score_images_per_second} are those of the primary configuration ({@code candle}).
+ * jq .candle.split.hm}). An accuracy over no test images, and the harmonic mean when one side has
+ * none, are {@code null}; every bucket key is present. The top-level {@code fit_seconds} and {@code
+ * score_images_per_second} are those of the primary configuration ({@code candle}).
  */
 final class Reports {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -69,13 +68,16 @@ final class Reports {
         node.set("selection", selection(o.fitted()));
       }
       node.put("fit_seconds", round(o.fitSeconds(), 3));
-      node.put("score_images_per_second", o.scoreImagesPerSecond() == null ? null : round(o.scoreImagesPerSecond(), 1));
+      node.put(
+          "score_images_per_second",
+          o.scoreImagesPerSecond() == null ? null : round(o.scoreImagesPerSecond(), 1));
       node.putPOJO("epoch_loss", o.epochLoss().stream().map(v -> round(v, 5)).toList());
       root.set(o.configuration().key(), node);
     }
     Outcome primary = r.primary();
     root.put("fit_seconds", round(primary.fitSeconds(), 3));
-    root.put("score_images_per_second",
+    root.put(
+        "score_images_per_second",
         primary.scoreImagesPerSecond() == null ? null : round(primary.scoreImagesPerSecond(), 1));
     try {
       return JSON.writeValueAsString(root);
@@ -97,8 +99,15 @@ final class Reports {
 
   /** The weights in words. */
   static String weights(ScoreWeights w) {
-    return w.isZeroShot() ? "zero-shot CLIP (every correction off)" : String.format(Locale.ROOT,
-        "k %s, λ %s, η %s, β %s", w.textWeight(), w.priorWeight(), w.headWeight(), w.baseOffset());
+    return w.isZeroShot()
+        ? "zero-shot CLIP (every correction off)"
+        : String.format(
+            Locale.ROOT,
+            "k %s, λ %s, η %s, β %s",
+            w.textWeight(),
+            w.priorWeight(),
+            w.headWeight(),
+            w.baseOffset());
   }
 
   private static ObjectNode selection(AdaptiveFit.Fitted f) {
@@ -186,40 +195,103 @@ final class Reports {
   static String table(Report r) {
     StringBuilder sb = new StringBuilder();
     DatasetSummary d = r.dataset();
-    sb.append(String.format(Locale.ROOT, "dataset  %s%s: %d classes (%d base, %d new), D=%d, %d train / %d test images%n",
-        d.dir(), d.synthetic() ? " (synthetic)" : "", d.classes(), d.baseClasses(), d.classes() - d.baseClasses(),
-        d.dim(), d.train(), d.test()));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "dataset  %s%s: %d classes (%d base, %d new), D=%d, %d train / %d test images%n",
+            d.dir(),
+            d.synthetic() ? " (synthetic)" : "",
+            d.classes(),
+            d.baseClasses(),
+            d.classes() - d.baseClasses(),
+            d.dim(),
+            d.train(),
+            d.test()));
     sb.append(String.format(Locale.ROOT, "device   %s%n%n", r.device()));
     String row = "%-12s %7s %7s %7s   %7s %7s %7s   %7s %7s %7s %7s%n";
-    sb.append(String.format(Locale.ROOT, row, "accuracy %", "all:", "", "", "split:", "", "", "bucket:", "", "", ""));
-    sb.append(String.format(Locale.ROOT, row, "", "base", "new", "HM", "base", "new", "HM", "many", "medium", "few", "new"));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            row,
+            "accuracy %",
+            "all:",
+            "",
+            "",
+            "split:",
+            "",
+            "",
+            "bucket:",
+            "",
+            "",
+            ""));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            row,
+            "",
+            "base",
+            "new",
+            "HM",
+            "base",
+            "new",
+            "HM",
+            "many",
+            "medium",
+            "few",
+            "new"));
     sb.append(tableRow(row, "zero-shot", r.zeroShot()));
     for (Outcome o : r.candle()) {
       sb.append(tableRow(row, o.configuration().key(), o.accuracies()));
     }
-    sb.append(String.format(Locale.ROOT, "%ntest images per bucket: many %d, medium %d, few %d, new %d%n",
-        d.testPerBucket().getOrDefault(FrequencyBucket.MANY, 0), d.testPerBucket().getOrDefault(FrequencyBucket.MEDIUM, 0),
-        d.testPerBucket().getOrDefault(FrequencyBucket.FEW, 0), d.testPerBucket().getOrDefault(FrequencyBucket.NEW, 0)));
+    sb.append(
+        String.format(
+            Locale.ROOT,
+            "%ntest images per bucket: many %d, medium %d, few %d, new %d%n",
+            d.testPerBucket().getOrDefault(FrequencyBucket.MANY, 0),
+            d.testPerBucket().getOrDefault(FrequencyBucket.MEDIUM, 0),
+            d.testPerBucket().getOrDefault(FrequencyBucket.FEW, 0),
+            d.testPerBucket().getOrDefault(FrequencyBucket.NEW, 0)));
     for (Outcome o : r.candle()) {
-      sb.append(String.format(Locale.ROOT, "%s: fit %.2f s (%d epochs), scoring %s images/s (each image alone)%n",
-          o.configuration().key(), o.fitSeconds(), o.configuration().hyper().epochs(),
-          o.scoreImagesPerSecond() == null ? "-" : String.format(Locale.ROOT, "%.0f", o.scoreImagesPerSecond())));
+      sb.append(
+          String.format(
+              Locale.ROOT,
+              "%s: fit %.2f s (%d epochs), scoring %s images/s (each image alone)%n",
+              o.configuration().key(),
+              o.fitSeconds(),
+              o.configuration().hyper().epochs(),
+              o.scoreImagesPerSecond() == null
+                  ? "-"
+                  : String.format(Locale.ROOT, "%.0f", o.scoreImagesPerSecond())));
       if (o.fitted() != null) {
         AdaptiveFit.Fitted f = o.fitted();
-        sb.append(String.format(Locale.ROOT, "%s: weights %s%n  k, λ, β: %s%n  η: %s%n", o.configuration().key(),
-            weights(f.model().weights()), f.prior().decision(),
-            f.head() != null ? f.head().decision() : f.headNote()));
+        sb.append(
+            String.format(
+                Locale.ROOT,
+                "%s: weights %s%n  k, λ, β: %s%n  η: %s%n",
+                o.configuration().key(),
+                weights(f.model().weights()),
+                f.prior().decision(),
+                f.head() != null ? f.head().decision() : f.headNote()));
       }
     }
     return sb.toString();
   }
 
   private static String tableRow(String format, String name, Accuracies a) {
-    return String.format(Locale.ROOT, format, name,
-        pct(a.all().base()), pct(a.all().novel()), pct(a.all().hm()),
-        pct(a.split().base()), pct(a.split().novel()), pct(a.split().hm()),
-        pct(a.buckets().get(FrequencyBucket.MANY)), pct(a.buckets().get(FrequencyBucket.MEDIUM)),
-        pct(a.buckets().get(FrequencyBucket.FEW)), pct(a.buckets().get(FrequencyBucket.NEW)));
+    return String.format(
+        Locale.ROOT,
+        format,
+        name,
+        pct(a.all().base()),
+        pct(a.all().novel()),
+        pct(a.all().hm()),
+        pct(a.split().base()),
+        pct(a.split().novel()),
+        pct(a.split().hm()),
+        pct(a.buckets().get(FrequencyBucket.MANY)),
+        pct(a.buckets().get(FrequencyBucket.MEDIUM)),
+        pct(a.buckets().get(FrequencyBucket.FEW)),
+        pct(a.buckets().get(FrequencyBucket.NEW)));
   }
 
   private static String pct(Double v) {

@@ -8,7 +8,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** {@code candle settings}: the reference of every service setting, in Markdown ({@code docs/settings.md}). */
+/**
+ * {@code candle settings}: the reference of every service setting, in Markdown ({@code
+ * docs/settings.md}).
+ */
 @Command(
     name = "settings",
     mixinStandardHelpOptions = true,
@@ -36,7 +39,10 @@ final class SettingsCommand implements Callable<Integer> {
         + " `TrainerConfig` in the trainer); a test keeps this file equal to it. Every setting is read, in"
         + " increasing precedence, from its default, the properties file named by `--config FILE` or"
         + " `CANDLE_CONFIG`, its environment variable and its flag.\n\n"
-        + ConfigLayers.spec().markdown().replace(System.getProperty("java.io.tmpdir"), "${java.io.tmpdir}") + "\n"
+        + ConfigLayers.spec()
+            .markdown()
+            .replace(System.getProperty("java.io.tmpdir"), "${java.io.tmpdir}")
+        + "\n"
         + TrainerConfig.SPEC.markdown();
   }
 }

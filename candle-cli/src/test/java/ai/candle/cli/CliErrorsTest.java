@@ -38,8 +38,21 @@ class CliErrorsTest {
   @Test
   void arraysThatDoNotFit() throws Exception {
     Path dir = tmp.resolve("bad");
-    assertEquals(0, CliRun.of("generate", "--out", dir.toString(), "--classes", "4", "--dim", "16",
-        "--shots", "2", "--test-per-class", "2").exitCode());
+    assertEquals(
+        0,
+        CliRun.of(
+                "generate",
+                "--out",
+                dir.toString(),
+                "--classes",
+                "4",
+                "--dim",
+                "16",
+                "--shots",
+                "2",
+                "--test-per-class",
+                "2")
+            .exitCode());
     Files.writeString(dir.resolve("classes.txt"), "a\nb\nc\n"); // 3 names for 4 text features
     assertOneLineError(CliRun.of("evaluate", "--dataset", dir.toString(), "--json"), "class names");
   }
@@ -47,29 +60,61 @@ class CliErrorsTest {
   @Test
   void baseClassWithoutTrainingImages() throws Exception {
     Path dir = tmp.resolve("unfittable");
-    assertEquals(0, CliRun.of("generate", "--out", dir.toString(), "--classes", "4", "--base-classes", "2",
-        "--dim", "16", "--shots", "2", "--test-per-class", "2").exitCode());
+    assertEquals(
+        0,
+        CliRun.of(
+                "generate",
+                "--out",
+                dir.toString(),
+                "--classes",
+                "4",
+                "--base-classes",
+                "2",
+                "--dim",
+                "16",
+                "--shots",
+                "2",
+                "--test-per-class",
+                "2")
+            .exitCode());
     FeaturesDataset d = FeaturesDataset.read(dir);
     // class 2 has no training images but is declared base
-    new FeaturesDataset(d.trainFeatures(), d.trainLabels(), d.testFeatures(), d.testLabels(), d.textFeatures(), 3,
-        d.classNames()).write(dir);
-    assertOneLineError(CliRun.of("evaluate", "--dataset", dir.toString(), "--json"), "base class 2");
+    new FeaturesDataset(
+            d.trainFeatures(),
+            d.trainLabels(),
+            d.testFeatures(),
+            d.testLabels(),
+            d.textFeatures(),
+            3,
+            d.classNames())
+        .write(dir);
+    assertOneLineError(
+        CliRun.of("evaluate", "--dataset", dir.toString(), "--json"), "base class 2");
   }
 
   @Test
   void unknownDevice() throws Exception {
     Path dir = Files.createDirectories(tmp.resolve("any"));
-    assertOneLineError(CliRun.of("evaluate", "--dataset", dir.toString(), "--device", "tpu"), "unknown device 'tpu'");
-    assertOneLineError(CliRun.of("evaluate", "--dataset", dir.toString(), "--device", "gpu:x"), "unknown device 'gpu:x'");
+    assertOneLineError(
+        CliRun.of("evaluate", "--dataset", dir.toString(), "--device", "tpu"),
+        "unknown device 'tpu'");
+    assertOneLineError(
+        CliRun.of("evaluate", "--dataset", dir.toString(), "--device", "gpu:x"),
+        "unknown device 'gpu:x'");
   }
 
   @Test
   void badOptionValues() {
-    assertOneLineError(CliRun.of("evaluate", "--dataset", "x", "--epochs", "many"), "'many' is not an int");
+    assertOneLineError(
+        CliRun.of("evaluate", "--dataset", "x", "--epochs", "many"), "'many' is not an int");
     assertOneLineError(CliRun.of("evaluate", "--benchmark", "nope"), "unknown benchmark 'nope'");
     assertOneLineError(CliRun.of("evaluate", "--dataset", "x", "--bogus"), "--bogus");
-    assertOneLineError(CliRun.of("generate", "--out", tmp.resolve("g").toString(), "--dim", "60"), "multiple of 8");
-    assertOneLineError(CliRun.of("generate", "--out", tmp.resolve("g").toString(), "--benchmark", "lt-3shot"), "lt-16shot");
+    assertOneLineError(
+        CliRun.of("generate", "--out", tmp.resolve("g").toString(), "--dim", "60"),
+        "multiple of 8");
+    assertOneLineError(
+        CliRun.of("generate", "--out", tmp.resolve("g").toString(), "--benchmark", "lt-3shot"),
+        "lt-16shot");
     assertOneLineError(CliRun.of(), "name a command");
   }
 

@@ -33,10 +33,34 @@ class CliEvaluateTest {
   @BeforeAll
   void generateAndEvaluate(@TempDir Path tmp) throws Exception {
     dataset = tmp.resolve("small");
-    CliRun gen = CliRun.of("generate", "--out", dataset.toString(), "--classes", "20", "--base-classes", "10",
-        "--dim", "64", "--shots", "16", "--profile", "fixed", "--seed", "1");
+    CliRun gen =
+        CliRun.of(
+            "generate",
+            "--out",
+            dataset.toString(),
+            "--classes",
+            "20",
+            "--base-classes",
+            "10",
+            "--dim",
+            "64",
+            "--shots",
+            "16",
+            "--profile",
+            "fixed",
+            "--seed",
+            "1");
     assertEquals(0, gen.exitCode(), gen.err());
-    run = CliRun.of("evaluate", "--dataset", dataset.toString(), "--epochs", "20", "--device", "cpu", "--json");
+    run =
+        CliRun.of(
+            "evaluate",
+            "--dataset",
+            dataset.toString(),
+            "--epochs",
+            "20",
+            "--device",
+            "cpu",
+            "--json");
     assertEquals(0, run.exitCode(), run.err());
     ObjectMapper strict = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
     json = strict.readTree(run.out());
@@ -65,7 +89,9 @@ class CliEvaluateTest {
       }
       for (String bucket : BUCKETS) {
         JsonNode b = at(method + ".buckets." + bucket);
-        assertTrue(b.isNull() || (b.isNumber() && b.asDouble() >= 0 && b.asDouble() <= 1), method + " bucket " + bucket + ": " + b);
+        assertTrue(
+            b.isNull() || (b.isNumber() && b.asDouble() >= 0 && b.asDouble() <= 1),
+            method + " bucket " + bucket + ": " + b);
       }
       // every base class has 16 training images (few), new classes none
       assertTrue(at(method + ".buckets.many").isNull());
@@ -87,7 +113,9 @@ class CliEvaluateTest {
     assertEquals(headFitted, number("candle.weights.head_weight") > 0);
   }
 
-  /** The chosen weights and their cross-validated estimates, against zero-shot's on the same images. */
+  /**
+   * The chosen weights and their cross-validated estimates, against zero-shot's on the same images.
+   */
   @Test
   void theWeightsAndTheirSelectionAreReported() {
     for (String key : List.of("text_weight", "prior_weight", "head_weight", "base_offset")) {
@@ -95,20 +123,25 @@ class CliEvaluateTest {
     }
     JsonNode prior = at("candle.selection.prior");
     assertTrue(prior.get("decision").asText().length() > 10, prior.toString());
-    assertEquals(10, prior.get("new_like_classes").asInt(), "every base class is also held out as new");
+    assertEquals(
+        10, prior.get("new_like_classes").asInt(), "every base class is also held out as new");
     assertEquals(10, prior.get("base_like_classes").asInt());
     assertTrue(prior.get("candidates").asInt() > 100);
     assertTrue(prior.get("reference").get("hm").asDouble() > 0, prior.toString());
-    assertTrue(prior.get("chosen").get("hm").asDouble() >= prior.get("reference").get("hm").asDouble());
+    assertTrue(
+        prior.get("chosen").get("hm").asDouble() >= prior.get("reference").get("hm").asDouble());
     assertTrue(at("candle.selection.head").isObject(), "the head's weight was tried on a split");
-    assertEquals(at("candle.weights.zero_shot").asBoolean(),
-        number("candle.weights.prior_weight") == 0 && number("candle.weights.head_weight") == 0
+    assertEquals(
+        at("candle.weights.zero_shot").asBoolean(),
+        number("candle.weights.prior_weight") == 0
+            && number("candle.weights.head_weight") == 0
             && number("candle.weights.base_offset") == 0);
   }
 
   @Test
   void harmonicMeanMatchesBaseAndNew() {
-    for (String prefix : List.of("zero_shot.all", "zero_shot.split", "candle.all", "candle.split")) {
+    for (String prefix :
+        List.of("zero_shot.all", "zero_shot.split", "candle.all", "candle.split")) {
       double b = number(prefix + ".base");
       double n = number(prefix + ".new");
       double expected = b + n == 0 ? 0 : 2 * b * n / (b + n);
@@ -118,10 +151,15 @@ class CliEvaluateTest {
 
   @Test
   void candleIsNotBelowZeroShot() {
-    assertTrue(number("candle.all.hm") >= number("zero_shot.all.hm") - 0.003,
+    assertTrue(
+        number("candle.all.hm") >= number("zero_shot.all.hm") - 0.003,
         "candle all.hm " + number("candle.all.hm") + " vs zero-shot " + number("zero_shot.all.hm"));
-    assertTrue(number("candle.split.hm") >= number("zero_shot.split.hm"),
-        "candle split.hm " + number("candle.split.hm") + " vs zero-shot " + number("zero_shot.split.hm"));
+    assertTrue(
+        number("candle.split.hm") >= number("zero_shot.split.hm"),
+        "candle split.hm "
+            + number("candle.split.hm")
+            + " vs zero-shot "
+            + number("zero_shot.split.hm"));
   }
 
   @Test
@@ -132,7 +170,8 @@ class CliEvaluateTest {
 
   @Test
   void withoutJsonPrintsATable() {
-    CliRun table = CliRun.of("evaluate", "--dataset", dataset.toString(), "--epochs", "2", "--device", "cpu");
+    CliRun table =
+        CliRun.of("evaluate", "--dataset", dataset.toString(), "--epochs", "2", "--device", "cpu");
     assertEquals(0, table.exitCode(), table.err());
     assertTrue(table.out().contains("zero-shot"), table.out());
     assertTrue(table.out().lines().anyMatch(l -> l.startsWith("candle ")), table.out());

@@ -24,7 +24,9 @@ class CliHelpTest {
     List<OptionSpec> options = target.getCommandSpec().options();
     assertFalse(options.isEmpty());
     for (OptionSpec option : options) {
-      assertTrue(run.out().contains(option.longestName()), option.longestName() + " missing from:\n" + run.out());
+      assertTrue(
+          run.out().contains(option.longestName()),
+          option.longestName() + " missing from:\n" + run.out());
       String description = String.join(" ", option.description());
       assertFalse(description.isBlank(), option.longestName() + " has no description");
     }
@@ -32,7 +34,17 @@ class CliHelpTest {
   }
 
   @ParameterizedTest
-  @ValueSource(strings = {"--dataset", "--epochs", "--batch", "--lr", "--scale", "--seed", "--device", "--json"})
+  @ValueSource(
+      strings = {
+        "--dataset",
+        "--epochs",
+        "--batch",
+        "--lr",
+        "--scale",
+        "--seed",
+        "--device",
+        "--json"
+      })
   void evaluateHelpNamesTheIssueOptions(String option) {
     assertTrue(CliRun.of("evaluate", "--help").out().contains(option));
   }

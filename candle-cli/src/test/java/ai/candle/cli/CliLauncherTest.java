@@ -21,15 +21,20 @@ class CliLauncherTest {
     String script = Files.readString(LAUNCHER);
     assertTrue(script.startsWith("#!/usr/bin/env bash"), "shebang");
     assertTrue(script.contains("ai.candle.cli.Main"), "runs Main");
-    assertTrue(script.contains("OMP_WAIT_POLICY=\"${OMP_WAIT_POLICY:-PASSIVE}\""), "passive OpenMP wait by default");
+    assertTrue(
+        script.contains("OMP_WAIT_POLICY=\"${OMP_WAIT_POLICY:-PASSIVE}\""),
+        "passive OpenMP wait by default");
     assertTrue(script.contains("-Dai.djl.offline=true"), "DJL offline");
     assertTrue(script.contains("building candle-stream (first run)..."), "build notice");
   }
 
   @Test
   void launcherParses() throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/bin/bash")) || Files.isExecutable(Path.of("/usr/bin/bash")), "no bash here");
-    Process p = new ProcessBuilder("bash", "-n", LAUNCHER.toString()).redirectErrorStream(true).start();
+    assumeTrue(
+        Files.isExecutable(Path.of("/bin/bash")) || Files.isExecutable(Path.of("/usr/bin/bash")),
+        "no bash here");
+    Process p =
+        new ProcessBuilder("bash", "-n", LAUNCHER.toString()).redirectErrorStream(true).start();
     assertTrue(p.waitFor(30, TimeUnit.SECONDS), "bash -n timed out");
     String output = new String(p.getInputStream().readAllBytes());
     assertEquals(0, p.exitValue(), output);

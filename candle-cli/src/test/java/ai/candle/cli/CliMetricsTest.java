@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import ai.candle.cli.Metrics.Accuracies;
-import ai.candle.core.FrequencyBucket;
 import ai.candle.cli.Metrics.Predictions;
 import ai.candle.cli.Metrics.SplitAccuracy;
+import ai.candle.core.FrequencyBucket;
 import org.junit.jupiter.api.Test;
 
 /** The accuracy definitions of the evaluate command. */
@@ -60,7 +60,9 @@ class CliMetricsTest {
 
   @Test
   void noImagesMeansNull() {
-    Accuracies a = Metrics.measure(new Predictions(new int[0], new int[0]), new int[0], 2, new int[] {3, 3, 0});
+    Accuracies a =
+        Metrics.measure(
+            new Predictions(new int[0], new int[0]), new int[0], 2, new int[] {3, 3, 0});
     assertNull(a.all().base());
     assertNull(a.split().hm());
     assertEquals(0, a.buckets().size());

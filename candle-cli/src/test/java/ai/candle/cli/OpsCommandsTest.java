@@ -12,6 +12,7 @@ import ai.candle.core.FastScorer;
 import ai.candle.schemas.ModelVersion;
 import ai.candle.schemas.ModelVersions;
 import ai.candle.schemas.Topic;
+import ai.candle.schemas.WireFormat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.PrintWriter;
@@ -36,25 +37,24 @@ import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import ai.candle.schemas.WireFormat;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.clients.admin.AlterConfigOp;
 import org.apache.kafka.clients.admin.ConfigEntry;
 import org.apache.kafka.common.config.ConfigResource;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The operator commands ({@code send}, {@code tail predictions}, {@code models},
- * {@code dead-letters}) against a real deployment: the embedded KRaft broker, the streams app and
- * the trainer as child JVMs ({@link DemoServices}), the scorer dead-lettering images that arrive
- * before any model version ({@code --scoring-no-model dead-letter}), so that replay has something
- * to send back. One session, in order, as an operator would run it; no labelled image is sent
- * until the end, so the trainer publishes only the versions that announcements make (INITIAL and
- * EXTEND) and no fit changes the model under the rollback.
+ * The operator commands ({@code send}, {@code tail predictions}, {@code models}, {@code
+ * dead-letters}) against a real deployment: the embedded KRaft broker, the streams app and the
+ * trainer as child JVMs ({@link DemoServices}), the scorer dead-lettering images that arrive before
+ * any model version ({@code --scoring-no-model dead-letter}), so that replay has something to send
+ * back. One session, in order, as an operator would run it; no labelled image is sent until the
+ * end, so the trainer publishes only the versions that announcements make (INITIAL and EXTEND) and
+ * no fit changes the model under the rollback.
  */
 class OpsCommandsTest {
   static final int WIDTH = 16;
@@ -62,8 +62,10 @@ class OpsCommandsTest {
   static final ObjectMapper JSON = new ObjectMapper();
 
   @TempDir static Path dir;
+
   /** The deployment of the running session test. */
   static DemoServices services;
+
   /** How the commands reach it: the broker, and in the registry wire format the registry. */
   static List<String> connect = List.of();
 
@@ -71,13 +73,28 @@ class OpsCommandsTest {
   @EnumSource(WireFormat.class)
   void anOperatorSendsTailsRollsBackAndReplays(WireFormat format) throws Exception {
     DemoServices.quietBrokerLogs();
-    try (DemoServices started = DemoServices.start(new DemoServices.Settings(dir.resolve("run-" + format), WIDTH,
-        "synthetic", 2, 50, 0, 0, format, List.of("--scoring-no-model", "dead-letter")))) {
+    try (DemoServices started =
+        DemoServices.start(
+            new DemoServices.Settings(
+                dir.resolve("run-" + format),
+                WIDTH,
+                "synthetic",
+                2,
+                50,
+                0,
+                0,
+                format,
+                List.of("--scoring-no-model", "dead-letter")))) {
       services = started;
-      List<String> args = new ArrayList<>(List.of("--bootstrap-servers", started.bootstrapServers()));
+      List<String> args =
+          new ArrayList<>(List.of("--bootstrap-servers", started.bootstrapServers()));
       if (format == WireFormat.REGISTRY) {
-        args.addAll(List.of("--serde", "registry", "--registry-url",
-            started.serde().registryUrl().orElseThrow().toString()));
+        args.addAll(
+            List.of(
+                "--serde",
+                "registry",
+                "--registry-url",
+                started.serde().registryUrl().orElseThrow().toString()));
       }
       connect = List.copyOf(args);
       session(started.bootstrapServers(), format.name().toLowerCase(Locale.ROOT) + "-");
@@ -93,17 +110,29 @@ class OpsCommandsTest {
     // 1. images before any model: the scorer dead-letters them as no_model
     Path early = csv(prefix + "early.csv", "id,feature", images("early-", 4, 0));
     CliRun sent = op("send", "unlabeled", "--csv", early.toString());
-    assertEquals("sent 4 unlabelled images to candle.images.unlabeled at " + bs
-        + ": 4 features, 0 image files (0 B), 0 URIs", sent.out().strip());
-    await("4 no_model dead letters", () -> deadLetters().path("by_reason").path("no_model").asInt() == 4);
+    assertEquals(
+        "sent 4 unlabelled images to candle.images.unlabeled at "
+            + bs
+            + ": 4 features, 0 image files (0 B), 0 URIs",
+        sent.out().strip());
+    await(
+        "4 no_model dead letters",
+        () -> deadLetters().path("by_reason").path("no_model").asInt() == 4);
     JsonNode letters = deadLetters();
     assertEquals(4, letters.path("total").asInt(), letters.toPrettyString());
     CliRun listed = op("dead-letters", "list");
-    assertTrue(listed.out().contains("4 dead letters: no_model 4; 4 of those shown replayable"), listed.out());
+    assertTrue(
+        listed.out().contains("4 dead letters: no_model 4; 4 of those shown replayable"),
+        listed.out());
 
-    // 2. three classes announced (with their text features): the trainer publishes a version of them
-    Path classes = csv(prefix + "classes.csv", "name,feature", List.of(
-        "ant," + feature(axis(0)), "bee," + feature(axis(1)), "cow," + feature(axis(2))));
+    // 2. three classes announced (with their text features): the trainer publishes a version of
+    // them
+    Path classes =
+        csv(
+            prefix + "classes.csv",
+            "name,feature",
+            List.of(
+                "ant," + feature(axis(0)), "bee," + feature(axis(1)), "cow," + feature(axis(2))));
     CliRun announced = op("send", "classes", "--csv", classes.toString(), "--json");
     assertEquals(3, JSON.readTree(announced.out()).path("announcements").asInt(), announced.out());
     await("a version of 3 classes serves", () -> newestWith(3) >= 0 && serving() >= newestWith(3));
@@ -112,37 +141,55 @@ class OpsCommandsTest {
     // 3. send -> tail: each image sent yields exactly one prediction, by the serving version
     List<String> ids = List.of("img-0", "img-1", "img-2", "img-3", "img-4", "img-5");
     Path later = csv(prefix + "later.csv", "id,feature", images("img-", ids.size(), 0));
-    Tail tail = Tail.start("tail", "predictions", "--json", "--timeout", "30",
-        "--max", Integer.toString(ids.size() + 4));
+    Tail tail =
+        Tail.start(
+            "tail",
+            "predictions",
+            "--json",
+            "--timeout",
+            "30",
+            "--max",
+            Integer.toString(ids.size() + 4));
     op("send", "unlabeled", "--csv", later.toString());
     List<JsonNode> predictions = tail.untilIds(ids);
-    Map<String, Long> perId = predictions.stream().collect(Collectors.groupingBy(p -> p.path("image_id").asText(),
-        TreeMap::new, Collectors.counting()));
-    assertEquals(ids.stream().collect(Collectors.toMap(i -> i, i -> 1L, (a, b) -> a, TreeMap::new)), perId,
+    Map<String, Long> perId =
+        predictions.stream()
+            .collect(
+                Collectors.groupingBy(
+                    p -> p.path("image_id").asText(), TreeMap::new, Collectors.counting()));
+    assertEquals(
+        ids.stream().collect(Collectors.toMap(i -> i, i -> 1L, (a, b) -> a, TreeMap::new)),
+        perId,
         "one prediction per image sent, none of the dead-lettered ones, no duplicate");
     for (JsonNode p : predictions) {
       assertEquals(threeClassVersion, p.path("model_version").asLong(), p.toString());
       assertEquals(false, p.path("prequential").asBoolean());
       // image i%3 lies on class i%3's axis: it is the best class
       int i = Integer.parseInt(p.path("image_id").asText().substring(4));
-      assertEquals(FIRST_CLASSES.get(i % 3), p.path("top_k").get(0).path("class_name").asText(), p.toString());
+      assertEquals(
+          FIRST_CLASSES.get(i % 3),
+          p.path("top_k").get(0).path("class_name").asText(),
+          p.toString());
     }
 
     // 4. dead-letters replay: the no_model originals go back and are scored now, once each
-    Tail replayTail = Tail.start("tail", "predictions", "--json", "--timeout", "30",
-        "--max", "8");
+    Tail replayTail = Tail.start("tail", "predictions", "--json", "--timeout", "30", "--max", "8");
     CliRun replay = op("dead-letters", "replay", "--reason", "no_model");
     assertTrue(replay.out().contains("replayed 4 dead letters (reason no_model)"), replay.out());
     List<String> earlyIds = List.of("early-0", "early-1", "early-2", "early-3");
     List<JsonNode> replayed = replayTail.untilIds(earlyIds);
-    assertEquals(earlyIds, replayed.stream().map(p -> p.path("image_id").asText()).sorted().toList(),
+    assertEquals(
+        earlyIds,
+        replayed.stream().map(p -> p.path("image_id").asText()).sorted().toList(),
         "each replayed image scored exactly once");
 
     // 4b. the text output of tail: a fresh read from the beginning shows the same predictions
-    CliRun text = op("tail", "predictions", "--from-beginning", "--max", "10",
-        "--timeout", "20");
+    CliRun text = op("tail", "predictions", "--from-beginning", "--max", "10", "--timeout", "20");
     assertEquals(10, text.out().lines().count(), text.out());
-    assertTrue(text.out().lines().allMatch(l -> l.matches("\\S+Z  (img|early)-\\d  v\\d+  (ant|bee|cow) -?\\d.*")),
+    assertTrue(
+        text.out()
+            .lines()
+            .allMatch(l -> l.matches("\\S+Z  (img|early)-\\d  v\\d+  (ant|bee|cow) -?\\d.*")),
         text.out());
 
     // 5. a fourth class: the trainer extends the model
@@ -163,19 +210,22 @@ class OpsCommandsTest {
     assertEquals(rollbackVersion, last.path("version").asLong());
     assertEquals(3, last.path("classes").asInt());
     JsonNode shown = JSON.readTree(op("models", "show", "latest", "--json").out());
-    assertEquals(Long.toString(threeClassVersion), shown.path("hyper_parameters").path("rollback.from").asText());
+    assertEquals(
+        Long.toString(threeClassVersion),
+        shown.path("hyper_parameters").path("rollback.from").asText());
     assertTrue(shown.path("checksum_matches").asBoolean());
     CliRun listText = op("models", "list");
     assertTrue(listText.out().lines().count() >= 4, listText.out());
 
-    //    the scorers serve the old parameters under the new number: the same scores as the old model
+    //    the scorers serve the old parameters under the new number: the same scores as the old
+    // model
     Map<Long, ModelVersion> versions = modelVersions(bs);
     ModelVersion old = versions.get(threeClassVersion);
     ModelVersion copy = versions.get(rollbackVersion);
     assertEquals(old.getChecksum(), copy.getChecksum());
     assertEquals(old.getParameters(), copy.getParameters());
-    Tail afterRollback = Tail.start("tail", "predictions", "--json", "--timeout", "30",
-        "--max", "3");
+    Tail afterRollback =
+        Tail.start("tail", "predictions", "--json", "--timeout", "30", "--max", "3");
     Path probe = csv(prefix + "probe.csv", "id,feature", images("probe-", 3, 3));
     op("send", "unlabeled", "--csv", probe.toString());
     List<JsonNode> probed = afterRollback.untilIds(List.of("probe-0", "probe-1", "probe-2"));
@@ -185,7 +235,10 @@ class OpsCommandsTest {
         assertEquals(rollbackVersion, p.path("model_version").asLong(), p.toString());
         Set<String> named = new java.util.HashSet<>();
         p.path("top_k").forEach(s -> named.add(s.path("class_name").asText()));
-        assertEquals(Set.copyOf(FIRST_CLASSES), named, "the rolled-back model knows 3 classes, not doe: " + p);
+        assertEquals(
+            Set.copyOf(FIRST_CLASSES),
+            named,
+            "the rolled-back model knows 3 classes, not doe: " + p);
         int i = Integer.parseInt(p.path("image_id").asText().substring(6));
         float[] scores = scorer.score(image(i, 3));
         float[] got = new float[3];
@@ -203,7 +256,8 @@ class OpsCommandsTest {
     Path fifth = csv(prefix + "fifth.csv", "name,feature", List.of("elk," + feature(axis(4))));
     op("send", "classes", "--csv", fifth.toString());
     await("a version of 5 classes serves", () -> newestWith(5) >= 0 && serving() >= newestWith(5));
-    assertEquals(rollbackVersion + 1, newestWith(5), "the trainer continued after the rollback's number");
+    assertEquals(
+        rollbackVersion + 1, newestWith(5), "the trainer continued after the rollback's number");
 
     // 7. pin: checks the version and prints the scorer setting
     CliRun pin = op("models", "pin", Long.toString(rollbackVersion));
@@ -214,91 +268,140 @@ class OpsCommandsTest {
     assertTrue(noSuch.err().contains("no version 999"), noSuch.err());
 
     // 8. labelled images: tail --prequential shows them with their label, judged
-    Path labeled = csv(prefix + "labeled.csv", "id,label,feature", List.of(
-        "lab-0,ant," + feature(image(0, 0)), "lab-1,bee," + feature(image(1, 0)), "lab-2,ant," + feature(image(2, 0))));
-    Tail preq = Tail.start("tail", "predictions", "--json", "--prequential",
-        "--timeout", "30", "--max", "3");
+    Path labeled =
+        csv(
+            prefix + "labeled.csv",
+            "id,label,feature",
+            List.of(
+                "lab-0,ant," + feature(image(0, 0)),
+                "lab-1,bee," + feature(image(1, 0)),
+                "lab-2,ant," + feature(image(2, 0))));
+    Tail preq =
+        Tail.start(
+            "tail", "predictions", "--json", "--prequential", "--timeout", "30", "--max", "3");
     CliRun sentLabeled = op("send", "labeled", "--csv", labeled.toString(), "--json");
     assertEquals(3, JSON.readTree(sentLabeled.out()).path("sent").asInt());
     for (JsonNode p : preq.untilIds(List.of("lab-0", "lab-1", "lab-2"))) {
       assertTrue(p.path("prequential").asBoolean(), p.toString());
-      boolean right = p.path("top_k").get(0).path("class_name").asText().equals(p.path("true_label").asText());
+      boolean right =
+          p.path("top_k").get(0).path("class_name").asText().equals(p.path("true_label").asText());
       assertEquals(right, p.path("correct").asBoolean(), p.toString());
-      assertEquals(p.path("image_id").asText().equals("lab-2") ? "ant" : p.path("image_id").asText().equals("lab-0")
-          ? "ant" : "bee", p.path("true_label").asText());
+      assertEquals(
+          p.path("image_id").asText().equals("lab-2")
+              ? "ant"
+              : p.path("image_id").asText().equals("lab-0") ? "ant" : "bee",
+          p.path("true_label").asText());
     }
     services.assertAlive("after the session");
   }
 
   /**
    * The models' history outlives compaction: candle.models compacts aggressively here (segment.ms
-   * 100, min.cleanable.dirty.ratio 0.01, min.compaction.lag.ms 0, the cleaner's backoff 500 ms),
-   * so the log cleaner removes the first version once two newer ones follow; {@code models list},
+   * 100, min.cleanable.dirty.ratio 0.01, min.compaction.lag.ms 0, the cleaner's backoff 500 ms), so
+   * the log cleaner removes the first version once two newer ones follow; {@code models list},
    * {@code show} and {@code rollback} still find it on candle.models.history, and the rollback
    * republishes it on candle.models as the newest, which the scorer then serves.
    */
   @Test
   void aVersionCompactionRemovedIsListedShownAndRolledBackToFromTheHistory() throws Exception {
     DemoServices.quietBrokerLogs();
-    try (DemoServices started = DemoServices.start(new DemoServices.Settings(dir.resolve("history"), WIDTH,
-        "synthetic", 2, 50, 0, 0))) {
+    try (DemoServices started =
+        DemoServices.start(
+            new DemoServices.Settings(dir.resolve("history"), WIDTH, "synthetic", 2, 50, 0, 0))) {
       services = started;
       connect = List.of("--bootstrap-servers", started.bootstrapServers());
       String models = started.topics().models().name();
       compactAggressively(started.bootstrapServers(), models);
 
       // three versions, one after the other: 3 classes (the one to lose), then 4, then 5
-      op("send", "classes", "--csv", csv("h-classes.csv", "name,feature", List.of("ant," + feature(axis(0)),
-          "bee," + feature(axis(1)), "cow," + feature(axis(2)))).toString());
-      await("a version of 3 classes serves", () -> newestWith(3) >= 0 && serving() >= newestWith(3));
+      op(
+          "send",
+          "classes",
+          "--csv",
+          csv(
+                  "h-classes.csv",
+                  "name,feature",
+                  List.of(
+                      "ant," + feature(axis(0)),
+                      "bee," + feature(axis(1)),
+                      "cow," + feature(axis(2))))
+              .toString());
+      await(
+          "a version of 3 classes serves", () -> newestWith(3) >= 0 && serving() >= newestWith(3));
       long lost = newestWith(3);
       Thread.sleep(300);
-      op("send", "classes", "--csv", csv("h-doe.csv", "name,feature", List.of("doe," + feature(axis(3)))).toString());
-      await("a version of 4 classes serves", () -> newestWith(4) >= 0 && serving() >= newestWith(4));
+      op(
+          "send",
+          "classes",
+          "--csv",
+          csv("h-doe.csv", "name,feature", List.of("doe," + feature(axis(3)))).toString());
+      await(
+          "a version of 4 classes serves", () -> newestWith(4) >= 0 && serving() >= newestWith(4));
       Thread.sleep(300);
-      op("send", "classes", "--csv", csv("h-elk.csv", "name,feature", List.of("elk," + feature(axis(4)))).toString());
-      await("a version of 5 classes serves", () -> newestWith(5) >= 0 && serving() >= newestWith(5));
+      op(
+          "send",
+          "classes",
+          "--csv",
+          csv("h-elk.csv", "name,feature", List.of("elk," + feature(axis(4)))).toString());
+      await(
+          "a version of 5 classes serves", () -> newestWith(5) >= 0 && serving() >= newestWith(5));
       long newestBefore = newest();
 
       // the log cleaner removes version `lost` from candle.models
-      await("the log cleaner removed version " + lost + " from " + models,
+      await(
+          "the log cleaner removed version " + lost + " from " + models,
           () -> !versionsOn(models).contains(lost));
       List<Long> onModels = versionsOn(models);
       List<Long> inHistory = versionsOn(null);
-      System.out.printf("[models-history] after compaction: %s holds %s, the history %s%n", models, onModels,
-          inHistory);
-      assertTrue(inHistory.contains(lost) && inHistory.containsAll(onModels), inHistory + " vs " + onModels);
+      System.out.printf(
+          "[models-history] after compaction: %s holds %s, the history %s%n",
+          models, onModels, inHistory);
+      assertTrue(
+          inHistory.contains(lost) && inHistory.containsAll(onModels),
+          inHistory + " vs " + onModels);
 
       // list and show read the history by default
       JsonNode shown = JSON.readTree(op("models", "show", Long.toString(lost), "--json").out());
       assertEquals(lost, shown.path("version").path("version").asLong(), shown.toString());
       assertTrue(shown.path("checksum_matches").asBoolean());
       assertEquals(3, shown.path("classes").size());
-      CliRun onTheModelsTopic = CliRun.of(with("models", "show", Long.toString(lost), "--topic", models));
+      CliRun onTheModelsTopic =
+          CliRun.of(with("models", "show", Long.toString(lost), "--topic", models));
       assertEquals(2, onTheModelsTopic.exitCode(), onTheModelsTopic.err());
       CliRun pin = CliRun.of(with("models", "pin", Long.toString(lost)));
       assertEquals(2, pin.exitCode(), pin.err());
       assertTrue(pin.err().contains("no longer on " + models), pin.err());
 
-      // rollback: republished on candle.models (and the history) as the newest; the scorer serves it
-      JsonNode outcome = JSON.readTree(op("models", "rollback", Long.toString(lost), "--json").out());
+      // rollback: republished on candle.models (and the history) as the newest; the scorer serves
+      // it
+      JsonNode outcome =
+          JSON.readTree(op("models", "rollback", Long.toString(lost), "--json").out());
       long rolled = outcome.path("new_version").asLong();
       assertEquals(newestBefore + 1, rolled, outcome.toString());
       assertEquals(3, outcome.path("classes").asInt());
       await("the rollback serves", () -> serving() == rolled);
       assertTrue(versionsOn(models).contains(rolled));
       assertEquals(rolled, newest(), "the history holds the rollback too");
-      System.out.printf("[models-history] rolled back to version %d as version %d; the scorer serves %d%n", lost,
-          rolled, serving());
+      System.out.printf(
+          "[models-history] rolled back to version %d as version %d; the scorer serves %d%n",
+          lost, rolled, serving());
       Tail tail = Tail.start("tail", "predictions", "--json", "--timeout", "30", "--max", "3");
-      op("send", "unlabeled", "--csv", csv("h-probe.csv", "id,feature", images("hp-", 3, 0)).toString());
+      op(
+          "send",
+          "unlabeled",
+          "--csv",
+          csv("h-probe.csv", "id,feature", images("hp-", 3, 0)).toString());
       for (JsonNode p : tail.untilIds(List.of("hp-0", "hp-1", "hp-2"))) {
         assertEquals(rolled, p.path("model_version").asLong(), p.toString());
         Set<String> named = new java.util.HashSet<>();
         p.path("top_k").forEach(k -> named.add(k.path("class_name").asText()));
-        assertEquals(Set.copyOf(FIRST_CLASSES), named, "the rolled-back version knows 3 classes: " + p);
+        assertEquals(
+            Set.copyOf(FIRST_CLASSES), named, "the rolled-back version knows 3 classes: " + p);
       }
-      assertTrue(ok(with("models", "pin", Long.toString(rolled))).out().contains("scoring.model.pin=" + rolled));
+      assertTrue(
+          ok(with("models", "pin", Long.toString(rolled)))
+              .out()
+              .contains("scoring.model.pin=" + rolled));
       services.assertAlive("after the rollback");
     } finally {
       services = null;
@@ -306,19 +409,36 @@ class OpsCommandsTest {
     }
   }
 
-  /** Makes the log cleaner compact the topic within seconds (a dynamic broker default and topic configs). */
+  /**
+   * Makes the log cleaner compact the topic within seconds (a dynamic broker default and topic
+   * configs).
+   */
   static void compactAggressively(String bootstrap, String topic) throws Exception {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       try {
-        admin.incrementalAlterConfigs(Map.of(new ConfigResource(ConfigResource.Type.BROKER, ""),
-            List.of(set("log.cleaner.backoff.ms", "500")))).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+        admin
+            .incrementalAlterConfigs(
+                Map.of(
+                    new ConfigResource(ConfigResource.Type.BROKER, ""),
+                    List.of(set("log.cleaner.backoff.ms", "500"))))
+            .all()
+            .get(30, java.util.concurrent.TimeUnit.SECONDS);
       } catch (java.util.concurrent.ExecutionException e) {
-        System.out.println("[models-history] the cleaner's backoff stays at its default (15 s): " + e.getCause());
+        System.out.println(
+            "[models-history] the cleaner's backoff stays at its default (15 s): " + e.getCause());
       }
-      admin.incrementalAlterConfigs(Map.of(
-          new ConfigResource(ConfigResource.Type.TOPIC, topic), List.of(set("segment.ms", "100"),
-              set("min.cleanable.dirty.ratio", "0.01"), set("min.compaction.lag.ms", "0"),
-              set("delete.retention.ms", "0")))).all().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      admin
+          .incrementalAlterConfigs(
+              Map.of(
+                  new ConfigResource(ConfigResource.Type.TOPIC, topic),
+                  List.of(
+                      set("segment.ms", "100"),
+                      set("min.cleanable.dirty.ratio", "0.01"),
+                      set("min.compaction.lag.ms", "0"),
+                      set("delete.retention.ms", "0"))))
+          .all()
+          .get(30, java.util.concurrent.TimeUnit.SECONDS);
     }
   }
 
@@ -334,7 +454,8 @@ class OpsCommandsTest {
         args.addAll(List.of("--topic", topic));
       }
       List<Long> out = new ArrayList<>();
-      JSON.readTree(op(args.toArray(String[]::new)).out()).path("versions")
+      JSON.readTree(op(args.toArray(String[]::new)).out())
+          .path("versions")
           .forEach(v -> out.add(v.path("version").asLong()));
       return out;
     } catch (Exception e) {
@@ -345,14 +466,30 @@ class OpsCommandsTest {
   @Test
   void sendChecksItsWholeInputFirstAndSendsNothingOnAMistake() throws Exception {
     Path bad = csv("bad.csv", "id,feature", List.of("a,1 2 3", "b,1 2", "c,1 x 3"));
-    CliRun run = CliRun.of("send", "unlabeled", "--csv", bad.toString(), "--bootstrap-servers", "localhost:1");
+    CliRun run =
+        CliRun.of(
+            "send", "unlabeled", "--csv", bad.toString(), "--bootstrap-servers", "localhost:1");
     assertEquals(2, run.exitCode(), run.err());
-    assertEquals(List.of("candle send: " + bad + ":3: the feature has 2 values, expected 3 like the first one of the input "
-        + "(and 1 more problem); nothing was sent"), run.errLines());
-    CliRun dry = CliRun.of("send", "classes", "--csv", csv("c.csv", "name,aliases", List.of("owl,strix|hoot"))
-        .toString(), "--dry-run", "--bootstrap-servers", "localhost:1");
+    assertEquals(
+        List.of(
+            "candle send: "
+                + bad
+                + ":3: the feature has 2 values, expected 3 like the first one of the input "
+                + "(and 1 more problem); nothing was sent"),
+        run.errLines());
+    CliRun dry =
+        CliRun.of(
+            "send",
+            "classes",
+            "--csv",
+            csv("c.csv", "name,aliases", List.of("owl,strix|hoot")).toString(),
+            "--dry-run",
+            "--bootstrap-servers",
+            "localhost:1");
     assertEquals(0, dry.exitCode(), dry.err());
-    assertEquals("would send 1 class announcement to candle.classes.announcements at localhost:1", dry.out().strip());
+    assertEquals(
+        "would send 1 class announcement to candle.classes.announcements at localhost:1",
+        dry.out().strip());
   }
 
   @Test
@@ -366,17 +503,34 @@ class OpsCommandsTest {
     Files.write(images.resolve("cat/b.jpg"), jpeg);
     Files.write(images.resolve("dog/c.png"), png);
     Files.write(images.resolve("dog/.hidden.txt"), new byte[] {1});
-    CliRun labeled = CliRun.of("send", "labeled", "--dir", images.toString(), "--dry-run", "--json",
-        "--bootstrap-servers", "localhost:1");
+    CliRun labeled =
+        CliRun.of(
+            "send",
+            "labeled",
+            "--dir",
+            images.toString(),
+            "--dry-run",
+            "--json",
+            "--bootstrap-servers",
+            "localhost:1");
     assertEquals(0, labeled.exitCode(), labeled.err());
     JsonNode summary = JSON.readTree(labeled.out());
     assertEquals(3, summary.path("image_files").asInt(), labeled.out());
     assertEquals(png.length * 2 + jpeg.length, summary.path("image_bytes").asInt(), labeled.out());
     assertEquals("candle.images.labeled", summary.path("topic").asText());
-    CliRun classes = CliRun.of("send", "classes", "--dir", images.toString(), "--dry-run",
-        "--bootstrap-servers", "localhost:1");
-    assertEquals("would send 2 class announcements to candle.classes.announcements at localhost:1",
-        classes.out().strip(), "one per folder");
+    CliRun classes =
+        CliRun.of(
+            "send",
+            "classes",
+            "--dir",
+            images.toString(),
+            "--dry-run",
+            "--bootstrap-servers",
+            "localhost:1");
+    assertEquals(
+        "would send 2 class announcements to candle.classes.announcements at localhost:1",
+        classes.out().strip(),
+        "one per folder");
     Files.write(images.resolve("dog/notes.txt"), new byte[] {1});
     CliRun notImage = CliRun.of("send", "unlabeled", "--dir", images.toString(), "--dry-run");
     assertEquals(2, notImage.exitCode(), notImage.out());
@@ -384,12 +538,25 @@ class OpsCommandsTest {
 
     java.io.InputStream stdin = System.in;
     try {
-      System.setIn(new java.io.ByteArrayInputStream(("{\"id\": \"s-1\", \"feature\": [1, 0, 0]}\n"
-          + "{\"id\": \"s-2\", \"uri\": \"https://example.org/x.png\"}\n").getBytes(java.nio.charset.StandardCharsets.UTF_8)));
-      CliRun piped = CliRun.of("send", "unlabeled", "--jsonl", "-", "--dry-run", "--bootstrap-servers", "localhost:1");
+      System.setIn(
+          new java.io.ByteArrayInputStream(
+              ("{\"id\": \"s-1\", \"feature\": [1, 0, 0]}\n"
+                      + "{\"id\": \"s-2\", \"uri\": \"https://example.org/x.png\"}\n")
+                  .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+      CliRun piped =
+          CliRun.of(
+              "send",
+              "unlabeled",
+              "--jsonl",
+              "-",
+              "--dry-run",
+              "--bootstrap-servers",
+              "localhost:1");
       assertEquals(0, piped.exitCode(), piped.err());
-      assertEquals("would send 2 unlabelled images to candle.images.unlabeled at localhost:1: 1 feature, "
-          + "0 image files (0 B), 1 URI", piped.out().strip());
+      assertEquals(
+          "would send 2 unlabelled images to candle.images.unlabeled at localhost:1: 1 feature, "
+              + "0 image files (0 B), 1 URI",
+          piped.out().strip());
     } finally {
       System.setIn(stdin);
     }
@@ -397,9 +564,16 @@ class OpsCommandsTest {
 
   @Test
   void everyOperatorCommandsHelpListsAndExplainsEachOption() {
-    List<List<String>> commands = List.of(List.of("send"), List.of("tail", "predictions"), List.of("models", "list"),
-        List.of("models", "show"), List.of("models", "rollback"), List.of("models", "pin"),
-        List.of("dead-letters", "list"), List.of("dead-letters", "replay"));
+    List<List<String>> commands =
+        List.of(
+            List.of("send"),
+            List.of("tail", "predictions"),
+            List.of("models", "list"),
+            List.of("models", "show"),
+            List.of("models", "rollback"),
+            List.of("models", "pin"),
+            List.of("dead-letters", "list"),
+            List.of("dead-letters", "replay"));
     for (List<String> command : commands) {
       List<String> args = new ArrayList<>(command);
       args.add("--help");
@@ -411,8 +585,11 @@ class OpsCommandsTest {
         target = target.getSubcommands().get(c);
       }
       for (picocli.CommandLine.Model.OptionSpec o : target.getCommandSpec().options()) {
-        assertTrue(run.out().contains(o.longestName()), command + ": " + o.longestName() + " missing");
-        assertTrue(!String.join(" ", o.description()).isBlank(), command + ": " + o.longestName() + " undescribed");
+        assertTrue(
+            run.out().contains(o.longestName()), command + ": " + o.longestName() + " missing");
+        assertTrue(
+            !String.join(" ", o.description()).isBlank(),
+            command + ": " + o.longestName() + " undescribed");
       }
     }
   }
@@ -513,10 +690,17 @@ class OpsCommandsTest {
   /** The streams app's candle_model_version gauge; -1 when none serves. */
   static long serving() {
     try {
-      String body = HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create(
-          services.streamsMetrics().toString().replace("0.0.0.0", "127.0.0.1"))).build(),
-          HttpResponse.BodyHandlers.ofString()).body();
-      Matcher m = Pattern.compile("(?m)^candle_model_version(?:\\{[^}]*\\})? (\\S+)$").matcher(body);
+      String body =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(
+                          URI.create(
+                              services.streamsMetrics().toString().replace("0.0.0.0", "127.0.0.1")))
+                      .build(),
+                  HttpResponse.BodyHandlers.ofString())
+              .body();
+      Matcher m =
+          Pattern.compile("(?m)^candle_model_version(?:\\{[^}]*\\})? (\\S+)$").matcher(body);
       if (!m.find()) {
         return -1;
       }
@@ -531,10 +715,16 @@ class OpsCommandsTest {
   static Map<Long, ModelVersion> modelVersions(String bs) throws Exception {
     Topic<String, ModelVersion> topic = services.topics().models();
     Map<Long, ModelVersion> out = new ConcurrentHashMap<>();
-    try (TopicFollower f = new TopicFollower(bs, List.of(topic.name()), "test-models", (r, at) -> {
-      ModelVersion v = topic.valueSerde().deserializer().deserialize(topic.name(), r.value());
-      out.put(v.getVersion(), v);
-    })) {
+    try (TopicFollower f =
+        new TopicFollower(
+            bs,
+            List.of(topic.name()),
+            "test-models",
+            (r, at) -> {
+              ModelVersion v =
+                  topic.valueSerde().deserializer().deserialize(topic.name(), r.value());
+              out.put(v.getVersion(), v);
+            })) {
       await("the models topic read", () -> out.size() >= 3);
       Thread.sleep(1000);
     }
@@ -573,18 +763,28 @@ class OpsCommandsTest {
       return t;
     }
 
-    /** The predictions printed, once every id has one, or the tail ended (waits a moment for duplicates). */
+    /**
+     * The predictions printed, once every id has one, or the tail ended (waits a moment for
+     * duplicates).
+     */
     List<JsonNode> untilIds(List<String> ids) throws Exception {
-      await("predictions of " + ids, () -> exit.isDone() || ids.stream().allMatch(id -> out.toString()
-          .contains("\"image_id\":\"" + id + "\"")));
+      await(
+          "predictions of " + ids,
+          () ->
+              exit.isDone()
+                  || ids.stream()
+                      .allMatch(id -> out.toString().contains("\"image_id\":\"" + id + "\"")));
       Thread.sleep(1500);
       List<JsonNode> lines = new ArrayList<>();
       for (String l : out.toString().lines().toList()) {
         lines.add(JSON.readTree(l));
       }
       assertNotEquals(null, lines);
-      assertTrue(ids.stream().allMatch(id -> lines.stream().anyMatch(p -> p.path("image_id").asText().equals(id))),
-          String.format(Locale.ROOT, "predictions of %s; tail printed %s, stderr %s", ids, out, err));
+      assertTrue(
+          ids.stream()
+              .allMatch(id -> lines.stream().anyMatch(p -> p.path("image_id").asText().equals(id))),
+          String.format(
+              Locale.ROOT, "predictions of %s; tail printed %s, stderr %s", ids, out, err));
       return lines;
     }
   }

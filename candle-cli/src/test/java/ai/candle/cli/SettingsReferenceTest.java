@@ -13,8 +13,12 @@ class SettingsReferenceTest {
   void docsSettingsIsTheGeneratedReference() throws Exception {
     Path doc = Path.of(System.getProperty("candle.repo", "..")).resolve("docs/settings.md");
     String generated = SettingsCommand.reference();
-    assertTrue(generated.contains("`--feature-width`") && generated.contains("`CANDLE_FIT_HEAD`"), generated);
-    assertEquals(generated, Files.readString(doc),
+    assertTrue(
+        generated.contains("`--feature-width`") && generated.contains("`CANDLE_FIT_HEAD`"),
+        generated);
+    assertEquals(
+        generated,
+        Files.readString(doc),
         "docs/settings.md is stale: regenerate it with ./candle settings > docs/settings.md");
   }
 

@@ -9,23 +9,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The service's fit: the ADAPTIVE model with its score weights ({@link ScoreWeights}) chosen on
- * the training data, zero-shot CLIP always a candidate.
+ * The service's fit: the ADAPTIVE model with its score weights ({@link ScoreWeights}) chosen on the
+ * training data, zero-shot CLIP always a candidate.
  *
  * <ol>
  *   <li>k, λ and β by exact leave-one-out ({@link WeightSelection#selectPrior}: seconds).
  *   <li>η, the head's weight, on a held-out split: a share of the base classes become pseudo-new
- *       (all their images held out) and the classes with two or more images hold out half of
- *       them; the head is fitted on the rest, and each {@code (η, β)} scores the held-out images
- *       with the weights of step 1. η > 0 replaces η = 0 (with its own best β) only when its HM
- *       gain beats the gain's standard error; the final β then moves by the difference between
- *       the two best β of the split.
- *   <li>Only when η > 0 is the head fitted on all the data. Otherwise the model carries the
- *       head's initial parameters, which no score reads.
+ *       (all their images held out) and the classes with two or more images hold out half of them;
+ *       the head is fitted on the rest, and each {@code (η, β)} scores the held-out images with the
+ *       weights of step 1. η > 0 replaces η = 0 (with its own best β) only when its HM gain beats
+ *       the gain's standard error; the final β then moves by the difference between the two best β
+ *       of the split.
+ *   <li>Only when η > 0 is the head fitted on all the data. Otherwise the model carries the head's
+ *       initial parameters, which no score reads.
  * </ol>
  *
- * The head's fit is what costs: step 2 fits it on about half the images, so a fit costs about
- * half of a plain {@link CandleFit#fit} when the head is not chosen and one and a half when it is.
+ * The head's fit is what costs: step 2 fits it on about half the images, so a fit costs about half
+ * of a plain {@link CandleFit#fit} when the head is not chosen and one and a half when it is.
  */
 public final class AdaptiveFit {
   private static final Logger LOG = LoggerFactory.getLogger(AdaptiveFit.class);
@@ -43,11 +43,17 @@ public final class AdaptiveFit {
    * @param headFitted whether the head was fitted on all the data (η > 0)
    * @param seconds wall time of the whole fit, selection included
    */
-  public record Fitted(CandleModel model, WeightSelection.Result prior, WeightSelection.Result head, String headNote,
-      boolean headFitted, double seconds) {}
+  public record Fitted(
+      CandleModel model,
+      WeightSelection.Result prior,
+      WeightSelection.Result head,
+      String headNote,
+      boolean headFitted,
+      double seconds) {}
 
   /** Fits with the default selection settings. */
-  public static Fitted fit(CandleFit.TrainingSet data, HyperParameters hp, CandleFit.Options options) {
+  public static Fitted fit(
+      CandleFit.TrainingSet data, HyperParameters hp, CandleFit.Options options) {
     return fit(data, hp, options, WeightSelection.Settings.defaults());
   }
 
@@ -56,16 +62,21 @@ public final class AdaptiveFit {
    *
    * @throws IllegalArgumentException if {@code hp} is not ADAPTIVE
    */
-  public static Fitted fit(CandleFit.TrainingSet data, HyperParameters hp, CandleFit.Options options,
+  public static Fitted fit(
+      CandleFit.TrainingSet data,
+      HyperParameters hp,
+      CandleFit.Options options,
       WeightSelection.Settings settings) {
     if (!hp.isAdaptive()) {
-      throw new IllegalArgumentException("weights are chosen for the ADAPTIVE mode; REFERENCE fits with CandleFit.fit");
+      throw new IllegalArgumentException(
+          "weights are chosen for the ADAPTIVE mode; REFERENCE fits with CandleFit.fit");
     }
     long start = System.nanoTime();
     CandleFit.TrainingSet capped = CandleFit.capPerClass(data, hp.maxPerClass(), hp.seed());
     float[] visual = CandleFit.visualPrototypes(capped);
     double scatter = CandleFit.imageScatter(capped, visual);
-    WeightSelection.Result prior = WeightSelection.selectPrior(capped, hp.logitScale(), scatter, settings);
+    WeightSelection.Result prior =
+        WeightSelection.selectPrior(capped, hp.logitScale(), scatter, settings);
     LOG.debug("prior weights {}: {}", prior.weights(), prior.decision());
     ScoreWeights weights = prior.weights();
     WeightSelection.Result head = null;
@@ -98,12 +109,12 @@ public final class AdaptiveFit {
    * A warm-started refit: what is cheap is redone, what costs is continued. The visual prototypes,
    * class counts and within-class scatter (all the Gaussian term reads) come from {@code data}, and
    * k, λ and β are chosen again by exact leave-one-out (step 1 of {@link #fit}: seconds); the
-   * head's weight η and the β shift it brought are kept from {@code selected} (the last full
-   * fit), since choosing η means fitting the head on a split. The head continues from {@code
-   * serving}'s parameters ({@link CandleFit#warmStart}) for {@code steps} steps over the fresh
-   * rows plus a replay ({@link CandleFit#continueFit}), and only when η > 0: otherwise no score
-   * reads it and it is carried as it starts. A full refit must still run now and then (the
-   * caller's schedule) to choose η anew.
+   * head's weight η and the β shift it brought are kept from {@code selected} (the last full fit),
+   * since choosing η means fitting the head on a split. The head continues from {@code serving}'s
+   * parameters ({@link CandleFit#warmStart}) for {@code steps} steps over the fresh rows plus a
+   * replay ({@link CandleFit#continueFit}), and only when η > 0: otherwise no score reads it and it
+   * is carried as it starts. A full refit must still run now and then (the caller's schedule) to
+   * choose η anew.
    *
    * @param serving the version being served (its parameters are where the head continues from)
    * @param selected the last full fit, whose η (and β shift) the refit keeps
@@ -112,8 +123,15 @@ public final class AdaptiveFit {
    * @param settings the prior's selection; null keeps {@code selected}'s weights as they are
    * @throws IllegalArgumentException if {@code hp} is not ADAPTIVE
    */
-  public static Fitted warm(CandleFit.TrainingSet data, CandleModel serving, Fitted selected, int[] fresh, int steps,
-      HyperParameters hp, CandleFit.Options options, WeightSelection.Settings settings) {
+  public static Fitted warm(
+      CandleFit.TrainingSet data,
+      CandleModel serving,
+      Fitted selected,
+      int[] fresh,
+      int steps,
+      HyperParameters hp,
+      CandleFit.Options options,
+      WeightSelection.Settings settings) {
     if (!hp.isAdaptive()) {
       throw new IllegalArgumentException("warm starts are for the ADAPTIVE mode");
     }
@@ -128,27 +146,46 @@ public final class AdaptiveFit {
     WeightSelection.Result prior = selected.prior();
     if (settings != null && selected.prior() != null) {
       float[] visual = CandleFit.visualPrototypes(capped);
-      prior = WeightSelection.selectPrior(capped, hp.logitScale(), CandleFit.imageScatter(capped, visual), settings);
+      prior =
+          WeightSelection.selectPrior(
+              capped, hp.logitScale(), CandleFit.imageScatter(capped, visual), settings);
       double shift = kept.baseOffset() - selected.prior().weights().baseOffset();
-      weights = kept.usesHead()
-          ? prior.weights().withHeadWeight(kept.headWeight()).withBaseOffset(prior.weights().baseOffset() + shift)
-          : prior.weights();
+      weights =
+          kept.usesHead()
+              ? prior
+                  .weights()
+                  .withHeadWeight(kept.headWeight())
+                  .withBaseOffset(prior.weights().baseOffset() + shift)
+              : prior.weights();
     }
     CandleParameters from = CandleFit.warmStart(serving, capped, hp);
     boolean headUsed = weights.usesHead();
-    CandleModel model = CandleFit.continueFit(capped, from, fresh, headUsed ? steps : 0, hp, options)
-        .withWeights(weights);
+    CandleModel model =
+        CandleFit.continueFit(capped, from, fresh, headUsed ? steps : 0, hp, options)
+            .withWeights(weights);
     double seconds = (System.nanoTime() - start) / 1e9;
-    String note = String.format(Locale.ROOT, "warm start: η kept from the last full fit, %s",
-        headUsed ? model.stats().epochLoss().size() + " head steps over " + fresh.length + " fresh samples"
-            : "head unused (η = 0), not stepped");
+    String note =
+        String.format(
+            Locale.ROOT,
+            "warm start: η kept from the last full fit, %s",
+            headUsed
+                ? model.stats().epochLoss().size()
+                    + " head steps over "
+                    + fresh.length
+                    + " fresh samples"
+                : "head unused (η = 0), not stepped");
     return new Fitted(model, prior, selected.head(), note, headUsed, seconds);
   }
 
   /** Step 2: η (and the β shift it brings) on the split, the prior weights fixed. */
-  static WeightSelection.Result selectHead(Split split, HyperParameters hp, CandleFit.Options options,
-      WeightSelection.Settings settings, ScoreWeights prior) {
-    CandleModel fitted = CandleFit.fit(split.training(), hp, options.withInitial(null).withEpochOrder(null));
+  static WeightSelection.Result selectHead(
+      Split split,
+      HyperParameters hp,
+      CandleFit.Options options,
+      WeightSelection.Settings settings,
+      ScoreWeights prior) {
+    CandleModel fitted =
+        CandleFit.fit(split.training(), hp, options.withInitial(null).withEpochOrder(null));
     int c = fitted.numClasses();
     int cb = fitted.baseClasses();
     float[][] images = split.images();
@@ -161,14 +198,17 @@ public final class AdaptiveFit {
         head[i * cb + j] = withHead[i * c + j] - withoutHead[i * c + j];
       }
     }
-    WeightSelection.Grid grid = new WeightSelection.Grid(split.held(), settings.bootstrap(), settings.seed());
+    WeightSelection.Grid grid =
+        new WeightSelection.Grid(split.held(), settings.bootstrap(), settings.seed());
     double s = hp.logitScale();
-    // the reference: no head, with the best offset over all classes (what step 1 chose stays the prior)
+    // the reference: no head, with the best offset over all classes (what step 1 chose stays the
+    // prior)
     WeightSelection.Candidate reference = null;
     List<WeightSelection.Candidate> candidates = new ArrayList<>();
     for (double beta : settings.baseOffsets()) {
-      WeightSelection.Candidate cand = grid.scoreModel(withoutHead, head, c, cb, split.modelLabels(),
-          noHead.withBaseOffset(beta * s));
+      WeightSelection.Candidate cand =
+          grid.scoreModel(
+              withoutHead, head, c, cb, split.modelLabels(), noHead.withBaseOffset(beta * s));
       if (reference == null || cand.estimate().hm() > reference.estimate().hm() + 1e-12) {
         reference = cand;
       }
@@ -176,21 +216,53 @@ public final class AdaptiveFit {
     candidates.add(reference);
     for (double eta : settings.headWeights()) {
       for (double beta : settings.baseOffsets()) {
-        candidates.add(grid.scoreModel(withoutHead, head, c, cb, split.modelLabels(),
-            noHead.withHeadWeight(eta).withBaseOffset(beta * s)));
+        candidates.add(
+            grid.scoreModel(
+                withoutHead,
+                head,
+                c,
+                cb,
+                split.modelLabels(),
+                noHead.withHeadWeight(eta).withBaseOffset(beta * s)));
       }
     }
-    WeightSelection.Result r = WeightSelection.decide(grid, candidates,
-        String.format(Locale.ROOT, "head fitted on %d of %d images, %d classes held out as new",
-            split.training().size(), split.totalImages(), split.pseudoNew()));
+    WeightSelection.Result r =
+        WeightSelection.decide(
+            grid,
+            candidates,
+            String.format(
+                Locale.ROOT,
+                "head fitted on %d of %d images, %d classes held out as new",
+                split.training().size(),
+                split.totalImages(),
+                split.pseudoNew()));
     if (!r.weights().usesHead()) {
-      return new WeightSelection.Result(prior, r.chosen(), r.zeroShot(), r.gain(), r.standardError(), r.candidates(),
-          r.baseLikeClasses(), r.newLikeClasses(), r.images(), r.decision());
+      return new WeightSelection.Result(
+          prior,
+          r.chosen(),
+          r.zeroShot(),
+          r.gain(),
+          r.standardError(),
+          r.candidates(),
+          r.baseLikeClasses(),
+          r.newLikeClasses(),
+          r.images(),
+          r.decision());
     }
     double shift = r.weights().baseOffset() - reference.weights().baseOffset();
-    ScoreWeights chosen = prior.withHeadWeight(r.weights().headWeight()).withBaseOffset(prior.baseOffset() + shift);
-    return new WeightSelection.Result(chosen, r.chosen(), r.zeroShot(), r.gain(), r.standardError(), r.candidates(),
-        r.baseLikeClasses(), r.newLikeClasses(), r.images(), r.decision());
+    ScoreWeights chosen =
+        prior.withHeadWeight(r.weights().headWeight()).withBaseOffset(prior.baseOffset() + shift);
+    return new WeightSelection.Result(
+        chosen,
+        r.chosen(),
+        r.zeroShot(),
+        r.gain(),
+        r.standardError(),
+        r.candidates(),
+        r.baseLikeClasses(),
+        r.newLikeClasses(),
+        r.images(),
+        r.decision());
   }
 
   private static float[][] score(CandleModel model, float[][] images) {
@@ -217,8 +289,13 @@ public final class AdaptiveFit {
    * @param pseudoNew base classes held out whole
    * @param totalImages images of the original set
    */
-  record Split(CandleFit.TrainingSet training, WeightSelection.HeldOut held, int[] modelLabels, float[][] images,
-      int pseudoNew, int totalImages) {
+  record Split(
+      CandleFit.TrainingSet training,
+      WeightSelection.HeldOut held,
+      int[] modelLabels,
+      float[][] images,
+      int pseudoNew,
+      int totalImages) {
 
     /** The split, or null when it would leave fewer than two classes of a kind. */
     static Split of(CandleFit.TrainingSet data, WeightSelection.Settings settings) {
@@ -303,8 +380,8 @@ public final class AdaptiveFit {
         names.add(data.classNames().get(order.get(t)));
         System.arraycopy(data.textFeatures(), order.get(t) * d, text, t * d, d);
       }
-      CandleFit.TrainingSet training = new CandleFit.TrainingSet(features, labels, d, names, keptClasses.size(),
-          text, counts);
+      CandleFit.TrainingSet training =
+          new CandleFit.TrainingSet(features, labels, d, names, keptClasses.size(), text, counts);
       int m = heldRows.size();
       int[] rows = new int[m];
       int[] heldLabels = new int[m];
@@ -320,8 +397,9 @@ public final class AdaptiveFit {
         newLike[i] = !baseLike[i];
         images[i] = Arrays.copyOfRange(data.features(), rows[i] * d, (rows[i] + 1) * d);
       }
-      WeightSelection.HeldOut held = new WeightSelection.HeldOut(rows, heldLabels, baseLike, newLike, cb, c,
-          baseLikeClasses, pseudo);
+      WeightSelection.HeldOut held =
+          new WeightSelection.HeldOut(
+              rows, heldLabels, baseLike, newLike, cb, c, baseLikeClasses, pseudo);
       return new Split(training, held, modelLabels, images, pseudo, data.size());
     }
 

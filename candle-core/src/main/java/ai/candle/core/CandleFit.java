@@ -1,6 +1,5 @@
 package ai.candle.core;
 
-
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
@@ -19,8 +18,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Fits a Candle head: SGD with momentum over shuffled batches, each batch followed by one
- * prototype per class, with the compensating logit-adjusted loss (docs/method.md, "Training").
+ * Fits a Candle head: SGD with momentum over shuffled batches, each batch followed by one prototype
+ * per class, with the compensating logit-adjusted loss (docs/method.md, "Training").
  *
  * <p>The same seed gives the same fit on the same device: it fixes the initialisation, the
  * per-class cap's sample, the batch order and the dropout masks.
@@ -56,29 +55,47 @@ public final class CandleFit {
       int c = classNames.size();
       if (dim <= 0 || features.length != labels.length * dim) {
         throw new IllegalArgumentException(
-            "features: " + features.length + " values for " + labels.length + " labels of width " + dim);
+            "features: "
+                + features.length
+                + " values for "
+                + labels.length
+                + " labels of width "
+                + dim);
       }
       if (textFeatures.length != c * dim) {
-        throw new IllegalArgumentException("text features: " + textFeatures.length + " values, expected " + c * dim);
+        throw new IllegalArgumentException(
+            "text features: " + textFeatures.length + " values, expected " + c * dim);
       }
       if (classCounts.length != c) {
-        throw new IllegalArgumentException("class counts: " + classCounts.length + " values, expected " + c);
+        throw new IllegalArgumentException(
+            "class counts: " + classCounts.length + " values, expected " + c);
       }
       if (baseClasses < 1 || baseClasses > c) {
-        throw new IllegalArgumentException("a fit needs 1.." + c + " base classes, got " + baseClasses);
+        throw new IllegalArgumentException(
+            "a fit needs 1.." + c + " base classes, got " + baseClasses);
       }
       int[] seen = new int[baseClasses];
       for (int i = 0; i < labels.length; i++) {
         if (labels[i] < 0 || labels[i] >= baseClasses) {
           throw new IllegalArgumentException(
-              "label " + labels[i] + " of sample " + i + " is not a base class (0.." + (baseClasses - 1) + ")");
+              "label "
+                  + labels[i]
+                  + " of sample "
+                  + i
+                  + " is not a base class (0.."
+                  + (baseClasses - 1)
+                  + ")");
         }
         seen[labels[i]]++;
       }
       for (int j = 0; j < baseClasses; j++) {
         if (seen[j] == 0) {
           throw new IllegalArgumentException(
-              "base class " + j + " (" + classNames.get(j) + ") has no training image: list it after the base classes as new");
+              "base class "
+                  + j
+                  + " ("
+                  + classNames.get(j)
+                  + ") has no training image: list it after the base classes as new");
         }
       }
     }
@@ -107,7 +124,8 @@ public final class CandleFit {
    * @param initial initial parameters; null initialises as the reference does
    * @param epochOrder a fixed permutation of the samples per epoch (golden tests); null shuffles
    */
-  public record Options(Device device, Progress progress, CandleParameters initial, int[][] epochOrder) {
+  public record Options(
+      Device device, Progress progress, CandleParameters initial, int[][] epochOrder) {
     public static Options defaults() {
       return new Options(null, Progress.NONE, null, null);
     }
@@ -138,7 +156,8 @@ public final class CandleFit {
   public static CandleModel fit(TrainingSet data, HyperParameters hp, Options options) {
     long start = System.nanoTime();
     Device device = options.device() != null ? options.device() : Devices.choose();
-    TrainingSet capped = options.epochOrder() == null ? capPerClass(data, hp.maxPerClass(), hp.seed()) : data;
+    TrainingSet capped =
+        options.epochOrder() == null ? capPerClass(data, hp.maxPerClass(), hp.seed()) : data;
     int n = capped.size();
     int d = capped.dim();
     int c = capped.numClasses();
@@ -147,7 +166,8 @@ public final class CandleFit {
     CandleParameters initial =
         options.initial() != null ? options.initial() : initialParameters(capped, hp, visual);
     if (options.epochOrder() != null && options.epochOrder().length < hp.epochs()) {
-      throw new IllegalArgumentException("epoch order has " + options.epochOrder().length + " epochs, need " + hp.epochs());
+      throw new IllegalArgumentException(
+          "epoch order has " + options.epochOrder().length + " epochs, need " + hp.epochs());
     }
     Engine.getInstance().setRandomSeed((int) hp.seed());
     Random shuffle = new Random(hp.seed() ^ 0x5DEECE66DL);
@@ -177,7 +197,21 @@ public final class CandleFit {
         int batches = 0;
         for (int from = 0; from < n; from += hp.batchSize()) {
           int to = Math.min(n, from + hp.batchSize());
-          lossSum += step(head, sgd, features, capped.labels(), order, from, to, text, visualArr, prior, prototypeLabels, hp, lr);
+          lossSum +=
+              step(
+                  head,
+                  sgd,
+                  features,
+                  capped.labels(),
+                  order,
+                  from,
+                  to,
+                  text,
+                  visualArr,
+                  prior,
+                  prototypeLabels,
+                  hp,
+                  lr);
           batches++;
         }
         double secs = (System.nanoTime() - epochStart) / 1e9;
@@ -189,16 +223,25 @@ public final class CandleFit {
     }
     double total = (System.nanoTime() - start) / 1e9;
     LOG.debug("fit of {} samples, {} classes on {} took {} s", n, c, device, total);
-    FitStats stats = new FitStats(losses, seconds, total, n, device.toString(), imageScatter(capped, visual));
+    FitStats stats =
+        new FitStats(losses, seconds, total, n, device.toString(), imageScatter(capped, visual));
     return new CandleModel(
-        capped.classNames(), cb, d, capped.textFeatures(), visual, capped.classCounts(), learnt, hp, stats,
+        capped.classNames(),
+        cb,
+        d,
+        capped.textFeatures(),
+        visual,
+        capped.classCounts(),
+        learnt,
+        hp,
+        stats,
         ScoreWeights.ZERO);
   }
 
   /**
-   * The model of a training set without fitting the head: its visual prototypes, class counts
-   * and measured within-class scatter, the head at its initial parameters. What an ADAPTIVE model
-   * whose head weight is 0 needs ({@link AdaptiveFit}): no score reads the head.
+   * The model of a training set without fitting the head: its visual prototypes, class counts and
+   * measured within-class scatter, the head at its initial parameters. What an ADAPTIVE model whose
+   * head weight is 0 needs ({@link AdaptiveFit}): no score reads the head.
    *
    * @param device recorded as the fit's device (null: the default one)
    */
@@ -208,24 +251,40 @@ public final class CandleFit {
     float[] visual = visualPrototypes(capped);
     CandleParameters initial = initialParameters(capped, hp, visual);
     String where = (device != null ? device : Devices.choose()).toString();
-    FitStats stats = new FitStats(List.of(), List.of(), (System.nanoTime() - start) / 1e9, capped.size(), where,
-        imageScatter(capped, visual));
-    return new CandleModel(capped.classNames(), capped.baseClasses(), capped.dim(), capped.textFeatures(), visual,
-        capped.classCounts(), initial, hp, stats, ScoreWeights.ZERO);
+    FitStats stats =
+        new FitStats(
+            List.of(),
+            List.of(),
+            (System.nanoTime() - start) / 1e9,
+            capped.size(),
+            where,
+            imageScatter(capped, visual));
+    return new CandleModel(
+        capped.classNames(),
+        capped.baseClasses(),
+        capped.dim(),
+        capped.textFeatures(),
+        visual,
+        capped.classCounts(),
+        initial,
+        hp,
+        stats,
+        ScoreWeights.ZERO);
   }
 
   /**
    * Where a warm-started fit begins: the shared parameters (projections, attention, norm, ratio) of
    * {@code from}, and one virtual prototype per new class of {@code data}: the one {@code from}
-   * learnt when the class was new there too (matched by name), else its text feature moved into
-   * the image modality as {@link #fit} initialises it. Classes that became base drop theirs.
+   * learnt when the class was new there too (matched by name), else its text feature moved into the
+   * image modality as {@link #fit} initialises it. Classes that became base drop theirs.
    *
    * @throws IllegalArgumentException when the widths differ
    */
   public static CandleParameters warmStart(CandleModel from, TrainingSet data, HyperParameters hp) {
     int d = data.dim();
     if (from.dim() != d) {
-      throw new IllegalArgumentException("warm start from width " + from.dim() + " into width " + d);
+      throw new IllegalArgumentException(
+          "warm start from width " + from.dim() + " into width " + d);
     }
     CandleParameters fresh = initialParameters(data, hp, visualPrototypes(data));
     CandleParameters p = from.params();
@@ -237,21 +296,37 @@ public final class CandleFit {
         System.arraycopy(p.virtualPrototypes(), (j - from.baseClasses()) * d, virtual, t * d, d);
       }
     }
-    return new CandleParameters(d, fresh.newClasses(), p.projImage(), p.projText(), virtual, p.attnInProjWeight(),
-        p.attnInProjBias(), p.attnOutProjWeight(), p.attnOutProjBias(), p.normWeight(), p.normBias(), p.ratio());
+    return new CandleParameters(
+        d,
+        fresh.newClasses(),
+        p.projImage(),
+        p.projText(),
+        virtual,
+        p.attnInProjWeight(),
+        p.attnInProjBias(),
+        p.attnOutProjWeight(),
+        p.attnOutProjBias(),
+        p.normWeight(),
+        p.normBias(),
+        p.ratio());
   }
 
   /**
    * Continues a fit from {@code start} for {@code steps} SGD steps instead of whole epochs: each
    * batch is half the fresh samples (rows {@code fresh}, cycled in a shuffled order) and half a
    * replay of samples drawn uniformly from all of {@code data}, so what was learnt is rehearsed
-   * while the new images are learnt. The learning rate falls from the peak to 0 over the steps
-   * (a cosine, as the fit's schedule). No step runs when {@code fresh} is empty or {@code steps}
-   * is 0: the model then carries {@code start} unchanged. The model's weights are ZERO; its stats
-   * list each step's loss and time where a full fit lists epochs.
+   * while the new images are learnt. The learning rate falls from the peak to 0 over the steps (a
+   * cosine, as the fit's schedule). No step runs when {@code fresh} is empty or {@code steps} is 0:
+   * the model then carries {@code start} unchanged. The model's weights are ZERO; its stats list
+   * each step's loss and time where a full fit lists epochs.
    */
-  public static CandleModel continueFit(TrainingSet data, CandleParameters start, int[] fresh, int steps,
-      HyperParameters hp, Options options) {
+  public static CandleModel continueFit(
+      TrainingSet data,
+      CandleParameters start,
+      int[] fresh,
+      int steps,
+      HyperParameters hp,
+      Options options) {
     long t0 = System.nanoTime();
     Device device = options.device() != null ? options.device() : Devices.choose();
     int n = data.size();
@@ -260,8 +335,15 @@ public final class CandleFit {
     int cb = data.baseClasses();
     float[] visual = visualPrototypes(data);
     if (start.dim() != d || start.newClasses() != c - cb) {
-      throw new IllegalArgumentException("start parameters have " + start.newClasses() + " new classes of width "
-          + start.dim() + ", the data " + (c - cb) + " of width " + d);
+      throw new IllegalArgumentException(
+          "start parameters have "
+              + start.newClasses()
+              + " new classes of width "
+              + start.dim()
+              + ", the data "
+              + (c - cb)
+              + " of width "
+              + d);
     }
     int runs = fresh.length == 0 ? 0 : steps;
     List<Double> losses = new ArrayList<>();
@@ -280,7 +362,8 @@ public final class CandleFit {
         NDArray features = CandleHead.aligned(manager, data.features(), new Shape(n, d));
         NDArray text = CandleHead.aligned(manager, data.textFeatures(), new Shape(c, d));
         NDArray visualArr = CandleHead.aligned(manager, visual, new Shape(cb, d));
-        NDArray prior = CandleHead.aligned(manager, CandleHead.logPrior(data.classCounts()), new Shape(c));
+        NDArray prior =
+            CandleHead.aligned(manager, CandleHead.logPrior(data.classCounts()), new Shape(c));
         NDArray prototypeLabels = manager.arange(0, c, 1, DataType.INT64);
         int next = 0;
         for (int s = 0; s < runs; s++) {
@@ -295,8 +378,21 @@ public final class CandleFit {
             batch[i] = random.nextInt(n);
           }
           double lr = 0.5 * hp.learningRate() * (1 + Math.cos(Math.PI * s / runs));
-          double loss = step(head, sgd, features, data.labels(), batch, 0, batch.length, text, visualArr, prior,
-              prototypeLabels, hp, lr);
+          double loss =
+              step(
+                  head,
+                  sgd,
+                  features,
+                  data.labels(),
+                  batch,
+                  0,
+                  batch.length,
+                  text,
+                  visualArr,
+                  prior,
+                  prototypeLabels,
+                  hp,
+                  lr);
           double secs = (System.nanoTime() - stepStart) / 1e9;
           losses.add(loss);
           seconds.add(secs);
@@ -306,11 +402,26 @@ public final class CandleFit {
       }
     }
     double total = (System.nanoTime() - t0) / 1e9;
-    LOG.debug("warm-started fit: {} steps over {} fresh of {} samples, {} classes, {} s", runs, fresh.length, n, c,
+    LOG.debug(
+        "warm-started fit: {} steps over {} fresh of {} samples, {} classes, {} s",
+        runs,
+        fresh.length,
+        n,
+        c,
         total);
-    FitStats stats = new FitStats(losses, seconds, total, n, device.toString(), imageScatter(data, visual));
-    return new CandleModel(data.classNames(), cb, d, data.textFeatures(), visual, data.classCounts(), learnt, hp,
-        stats, ScoreWeights.ZERO);
+    FitStats stats =
+        new FitStats(losses, seconds, total, n, device.toString(), imageScatter(data, visual));
+    return new CandleModel(
+        data.classNames(),
+        cb,
+        d,
+        data.textFeatures(),
+        visual,
+        data.classCounts(),
+        learnt,
+        hp,
+        stats,
+        ScoreWeights.ZERO);
   }
 
   /** One SGD step on the samples {@code order[from..to)}; returns the batch loss. */
@@ -402,8 +513,8 @@ public final class CandleFit {
 
   /**
    * The initialisation of a mode: the reference's ({@link #initialParameters(TrainingSet, double,
-   * long)}); in ADAPTIVE the virtual prototypes are then moved into the image modality by the
-   * base classes' mean gap between visual prototype and text feature.
+   * long)}); in ADAPTIVE the virtual prototypes are then moved into the image modality by the base
+   * classes' mean gap between visual prototype and text feature.
    */
   static CandleParameters initialParameters(TrainingSet data, HyperParameters hp, float[] visual) {
     CandleParameters p = initialParameters(data, hp.initialRatio(), hp.seed());
@@ -422,14 +533,25 @@ public final class CandleFit {
     for (int i = 0; i < virtual.length; i++) {
       virtual[i] += (float) gap[i % d];
     }
-    return new CandleParameters(d, p.newClasses(), p.projImage(), p.projText(), virtual, p.attnInProjWeight(),
-        p.attnInProjBias(), p.attnOutProjWeight(), p.attnOutProjBias(), p.normWeight(), p.normBias(), p.ratio());
+    return new CandleParameters(
+        d,
+        p.newClasses(),
+        p.projImage(),
+        p.projText(),
+        virtual,
+        p.attnInProjWeight(),
+        p.attnInProjBias(),
+        p.attnOutProjWeight(),
+        p.attnOutProjBias(),
+        p.normWeight(),
+        p.normBias(),
+        p.ratio());
   }
 
   /**
-   * The reference initialisation: identity projections, virtual prototypes = the new classes'
-   * text features, attention input weights xavier-uniform, output weights uniform ±1/√D
-   * (PyTorch's Linear default), biases zero, LayerNorm ones/zeros, the given ratio.
+   * The reference initialisation: identity projections, virtual prototypes = the new classes' text
+   * features, attention input weights xavier-uniform, output weights uniform ±1/√D (PyTorch's
+   * Linear default), biases zero, LayerNorm ones/zeros, the given ratio.
    */
   public static CandleParameters initialParameters(TrainingSet data, double ratio, long seed) {
     int d = data.dim();
@@ -440,29 +562,39 @@ public final class CandleFit {
 
   /**
    * A model that scores {@code classNames} before any fit: every class is new, its virtual
-   * prototype its text feature (no base class, so no modality gap is known yet), and the head
-   * has the reference initialisation. In ADAPTIVE mode it scores exactly as zero-shot CLIP.
+   * prototype its text feature (no base class, so no modality gap is known yet), and the head has
+   * the reference initialisation. In ADAPTIVE mode it scores exactly as zero-shot CLIP.
    *
    * @param textFeatures C×D raw text features in the order of {@code classNames}
    */
-  public static CandleModel untrained(List<String> classNames, int dim, float[] textFeatures, HyperParameters hp) {
+  public static CandleModel untrained(
+      List<String> classNames, int dim, float[] textFeatures, HyperParameters hp) {
     int c = classNames.size();
     if (c < 1 || textFeatures.length != c * dim) {
-      throw new IllegalArgumentException(c + " classes need " + c * dim + " text feature values, got " + textFeatures.length);
+      throw new IllegalArgumentException(
+          c + " classes need " + c * dim + " text feature values, got " + textFeatures.length);
     }
     CandleParameters p = initialParameters(dim, textFeatures.clone(), hp.initialRatio(), hp.seed());
-    return new CandleModel(classNames, 0, dim, textFeatures.clone(), new float[0], new float[c], p, hp, FitStats.none("none"),
+    return new CandleModel(
+        classNames,
+        0,
+        dim,
+        textFeatures.clone(),
+        new float[0],
+        new float[c],
+        p,
+        hp,
+        FitStats.none("none"),
         ScoreWeights.ZERO);
   }
 
   /**
    * The model with classes appended as new (virtual prototypes), no fit: what a service serves
    * within moments of a class announcement. A virtual prototype is the class's text feature, in
-   * ADAPTIVE mode shifted into the image modality by the model's mean gap between visual
-   * prototype and text feature over its base classes (as {@link #fit} initialises them). In
-   * ADAPTIVE mode the added classes score exactly as zero-shot CLIP and the base classes keep
-   * their weights; the head's scores and the Gaussian term's text centring now also see the new
-   * classes.
+   * ADAPTIVE mode shifted into the image modality by the model's mean gap between visual prototype
+   * and text feature over its base classes (as {@link #fit} initialises them). In ADAPTIVE mode the
+   * added classes score exactly as zero-shot CLIP and the base classes keep their weights; the
+   * head's scores and the Gaussian term's text centring now also see the new classes.
    *
    * @param names the classes to add, none of them in the model yet
    * @param textFeatures their raw text features, names.size()×D
@@ -470,7 +602,12 @@ public final class CandleFit {
   public static CandleModel extend(CandleModel model, List<String> names, float[] textFeatures) {
     int d = model.dim();
     if (textFeatures.length != names.size() * d) {
-      throw new IllegalArgumentException(names.size() + " classes need " + names.size() * d + " text feature values, got " + textFeatures.length);
+      throw new IllegalArgumentException(
+          names.size()
+              + " classes need "
+              + names.size() * d
+              + " text feature values, got "
+              + textFeatures.length);
     }
     for (String name : names) {
       if (model.classNames().contains(name)) {
@@ -483,7 +620,8 @@ public final class CandleFit {
       int cb = model.baseClasses();
       for (int j = 0; j < cb; j++) {
         for (int k = 0; k < d; k++) {
-          gap[k] += ((double) model.visualPrototypes()[j * d + k] - model.textFeatures()[j * d + k]) / cb;
+          gap[k] +=
+              ((double) model.visualPrototypes()[j * d + k] - model.textFeatures()[j * d + k]) / cb;
         }
       }
       for (int i = 0; i < added.length; i++) {
@@ -492,14 +630,34 @@ public final class CandleFit {
     }
     CandleParameters p = model.params();
     float[] virtual = concat(p.virtualPrototypes(), added);
-    CandleParameters extended = new CandleParameters(d, p.newClasses() + names.size(), p.projImage(), p.projText(),
-        virtual, p.attnInProjWeight(), p.attnInProjBias(), p.attnOutProjWeight(), p.attnOutProjBias(), p.normWeight(),
-        p.normBias(), p.ratio());
+    CandleParameters extended =
+        new CandleParameters(
+            d,
+            p.newClasses() + names.size(),
+            p.projImage(),
+            p.projText(),
+            virtual,
+            p.attnInProjWeight(),
+            p.attnInProjBias(),
+            p.attnOutProjWeight(),
+            p.attnOutProjBias(),
+            p.normWeight(),
+            p.normBias(),
+            p.ratio());
     List<String> allNames = new ArrayList<>(model.classNames());
     allNames.addAll(names);
     float[] counts = Arrays.copyOf(model.classCounts(), allNames.size());
-    return new CandleModel(allNames, model.baseClasses(), d, concat(model.textFeatures(), textFeatures),
-        model.visualPrototypes(), counts, extended, model.hyper(), model.stats(), model.weights());
+    return new CandleModel(
+        allNames,
+        model.baseClasses(),
+        d,
+        concat(model.textFeatures(), textFeatures),
+        model.visualPrototypes(),
+        counts,
+        extended,
+        model.hyper(),
+        model.stats(),
+        model.weights());
   }
 
   private static float[] concat(float[] a, float[] b) {
@@ -508,7 +666,8 @@ public final class CandleFit {
     return out;
   }
 
-  private static CandleParameters initialParameters(int d, float[] virtual, double ratio, long seed) {
+  private static CandleParameters initialParameters(
+      int d, float[] virtual, double ratio, long seed) {
     int cn = virtual.length / d;
     Random rnd = new Random(seed);
     float[] inW = uniform(rnd, 3 * d * d, Math.sqrt(6.0 / (d + 3.0 * d)));
@@ -516,7 +675,18 @@ public final class CandleFit {
     float[] ones = new float[d];
     Arrays.fill(ones, 1f);
     return new CandleParameters(
-        d, cn, eye(d), eye(d), virtual, inW, new float[3 * d], outW, new float[d], ones, new float[d], (float) ratio);
+        d,
+        cn,
+        eye(d),
+        eye(d),
+        virtual,
+        inW,
+        new float[3 * d],
+        outW,
+        new float[d],
+        ones,
+        new float[d],
+        (float) ratio);
   }
 
   /** Keeps at most {@code cap} samples per class (a seeded uniform sample); 0 keeps all. */
@@ -549,7 +719,8 @@ public final class CandleFit {
       System.arraycopy(data.features(), i * d, f, k * d, d);
       y[k] = data.labels()[i];
     }
-    return new TrainingSet(f, y, d, data.classNames(), data.baseClasses(), data.textFeatures(), data.classCounts());
+    return new TrainingSet(
+        f, y, d, data.classNames(), data.baseClasses(), data.textFeatures(), data.classCounts());
   }
 
   private static float[] uniform(Random rnd, int n, double bound) {

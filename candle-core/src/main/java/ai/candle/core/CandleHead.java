@@ -13,14 +13,14 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The Candle head on DJL: prototypes, the two projections and the cross-modal attention layer,
- * with the forward pass of both phases and the compensating logit-adjusted loss exactly as
+ * The Candle head on DJL: prototypes, the two projections and the cross-modal attention layer, with
+ * the forward pass of both phases and the compensating logit-adjusted loss exactly as
  * docs/method.md specifies them.
  *
  * <p>The head owns its learnable parameters as NDArrays in the manager it is given; the fixed
- * inputs (text features, visual prototypes) are passed to each forward call. It is the one
- * place the method's mathematics lives for training; serving uses {@link FastScorer}, which is
- * tested against this head's test phase and the golden vectors.
+ * inputs (text features, visual prototypes) are passed to each forward call. It is the one place
+ * the method's mathematics lives for training; serving uses {@link FastScorer}, which is tested
+ * against this head's test phase and the golden vectors.
  */
 public final class CandleHead {
   /** Attention heads of the cross-modal attention layer. */
@@ -40,9 +40,9 @@ public final class CandleHead {
   }
 
   /**
-   * A head of the given mode. In {@link HyperParameters.Mode#REFERENCE} the new classes' text
-   * side is fed the virtual prototypes (as the authors' code does); in ADAPTIVE it keeps the raw
-   * text features, since the virtual prototypes live in the image modality there.
+   * A head of the given mode. In {@link HyperParameters.Mode#REFERENCE} the new classes' text side
+   * is fed the virtual prototypes (as the authors' code does); in ADAPTIVE it keeps the raw text
+   * features, since the virtual prototypes live in the image modality there.
    */
   public CandleHead(NDManager manager, CandleParameters initial, HyperParameters.Mode mode) {
     this.virtualTextSide = mode != HyperParameters.Mode.ADAPTIVE;
@@ -144,7 +144,11 @@ public final class CandleHead {
     NDArray x = NDArrays.concat(new NDList(i, pp, t), 0);
     NDArray y =
         LayerNorm.layerNorm(
-                x, new Shape(dim), params.get("norm_weight"), params.get("norm_bias"), LAYER_NORM_EPS)
+                x,
+                new Shape(dim),
+                params.get("norm_weight"),
+                params.get("norm_bias"),
+                LAYER_NORM_EPS)
             .singletonOrThrow();
     NDArray attended = attention(y, training, dropout);
     NDArray z = attended.mul(params.get("ratio")).add(y);
@@ -156,13 +160,15 @@ public final class CandleHead {
     NDArray rowsN = normalizeRows(rows);
     NDArray logitsVt = rowsN.matMul(normalizeRows(tOut).transpose()).mul(s);
     NDArray logitsVv =
-        rowsN.matMul(normalizeRows(pOut).transpose()).mul(constant(images.getManager(), logitScale * scale));
+        rowsN
+            .matMul(normalizeRows(pOut).transpose())
+            .mul(constant(images.getManager(), logitScale * scale));
     return new Outputs(logits, logitsVt, logitsVv);
   }
 
   /**
-   * The text-side class features: the base classes' text features, then the virtual prototypes.
-   * The authors' code feeds the (learnable) virtual prototypes to the text projection for the new
+   * The text-side class features: the base classes' text features, then the virtual prototypes. The
+   * authors' code feeds the (learnable) virtual prototypes to the text projection for the new
    * classes as well: the golden vectors, whose virtual prototypes differ slightly from the new
    * classes' text features, agree only with this reading.
    */
@@ -171,18 +177,25 @@ public final class CandleHead {
       return text;
     }
     NDArray baseText = text.get(new NDIndex("0:{}", c - newClasses));
-    return NDArrays.concat(new NDList(baseText, params.get("virtual_prototypes").stopGradient()), 0);
+    return NDArrays.concat(
+        new NDList(baseText, params.get("virtual_prototypes").stopGradient()), 0);
   }
 
   /** PyTorch {@code nn.MultiheadAttention(Y, Y, Y)} with {@link #HEADS} heads and no mask. */
   private NDArray attention(NDArray y, boolean training, double dropout) {
     long len = y.getShape().get(0);
     long dh = dim / HEADS;
-    NDArray qkv = Linear.linear(y, params.get("attn_in_proj_weight"), params.get("attn_in_proj_bias")).singletonOrThrow();
+    NDArray qkv =
+        Linear.linear(y, params.get("attn_in_proj_weight"), params.get("attn_in_proj_bias"))
+            .singletonOrThrow();
     NDList parts = qkv.split(3, 1);
     // (L, D) -> (H, L, dh)
     NDArray q =
-        parts.get(0).mul(constant(y.getManager(), 1.0 / Math.sqrt(dh))).reshape(len, HEADS, dh).transpose(1, 0, 2);
+        parts
+            .get(0)
+            .mul(constant(y.getManager(), 1.0 / Math.sqrt(dh)))
+            .reshape(len, HEADS, dh)
+            .transpose(1, 0, 2);
     NDArray k = parts.get(1).reshape(len, HEADS, dh).transpose(1, 0, 2);
     NDArray v = parts.get(2).reshape(len, HEADS, dh).transpose(1, 0, 2);
     NDArray weights = q.batchMatMul(k.transpose(0, 2, 1)).softmax(2);
@@ -190,7 +203,9 @@ public final class CandleHead {
       weights = Dropout.dropout(weights, (float) dropout, true).singletonOrThrow();
     }
     NDArray heads = weights.batchMatMul(v).transpose(1, 0, 2).reshape(len, dim);
-    return Linear.linear(heads, params.get("attn_out_proj_weight"), params.get("attn_out_proj_bias")).singletonOrThrow();
+    return Linear.linear(
+            heads, params.get("attn_out_proj_weight"), params.get("attn_out_proj_bias"))
+        .singletonOrThrow();
   }
 
   static NDArray normalizeRows(NDArray a) {
@@ -202,8 +217,8 @@ public final class CandleHead {
   }
 
   /**
-   * log π with π_j = (n_j + 1) / Σ_k (n_k + 1): each class's prototype counts as one sample, so
-   * new classes (n_j = 0) get a finite prior.
+   * log π with π_j = (n_j + 1) / Σ_k (n_k + 1): each class's prototype counts as one sample, so new
+   * classes (n_j = 0) get a finite prior.
    */
   public static float[] logPrior(float[] classCounts) {
     double total = 0;
@@ -219,18 +234,24 @@ public final class CandleHead {
 
   /**
    * Adjusted logits (other than the label's) more than this far below their row's maximum are
-   * raised to that floor before the softmax. Their probabilities (below e^-60 ≈ 1e-26 of the row's largest) change the loss by
-   * less than float32 can show, but left alone, at CLIP's logit scale of 100, they reach the
-   * subnormal range in the backward pass, where x86 arithmetic is about a hundred times slower.
+   * raised to that floor before the softmax. Their probabilities (below e^-60 ≈ 1e-26 of the row's
+   * largest) change the loss by less than float32 can show, but left alone, at CLIP's logit scale
+   * of 100, they reach the subnormal range in the backward pass, where x86 arithmetic is about a
+   * hundred times slower.
    */
   static final double SOFTMAX_FLOOR = 60;
 
   /** CLA(L, y) = CrossEntropy(L + τ·log π, y), the mean over the rows. */
-  public static NDArray claLoss(NDArray logits, NDArray oneHotLabels, NDArray logPrior, double tau) {
+  public static NDArray claLoss(
+      NDArray logits, NDArray oneHotLabels, NDArray logPrior, double tau) {
     NDArray adjusted = logits.add(logPrior.mul(tau));
     // the label's own logit is never raised (its loss may well exceed the floor)
     NDArray floor =
-        adjusted.max(new int[] {1}, true).stopGradient().sub(SOFTMAX_FLOOR).sub(oneHotLabels.mul(1e30f));
+        adjusted
+            .max(new int[] {1}, true)
+            .stopGradient()
+            .sub(SOFTMAX_FLOOR)
+            .sub(oneHotLabels.mul(1e30f));
     return adjusted.maximum(floor).logSoftmax(1).mul(oneHotLabels).sum(new int[] {1}).mean().neg();
   }
 

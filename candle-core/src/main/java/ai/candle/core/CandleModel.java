@@ -5,9 +5,9 @@ import java.util.List;
 /**
  * Everything needed to score with a fitted Candle head.
  *
- * <p>Classes are in model order: the {@code baseClasses} classes that had training images
- * first (their visual prototypes), then the new classes (their virtual prototypes). All
- * feature arrays are raw CLIP features, row-major float32.
+ * <p>Classes are in model order: the {@code baseClasses} classes that had training images first
+ * (their visual prototypes), then the new classes (their virtual prototypes). All feature arrays
+ * are raw CLIP features, row-major float32.
  *
  * @param classNames class names in model order
  * @param baseClasses number of base classes Cb (classes {@code 0..Cb-1})
@@ -36,28 +36,38 @@ public record CandleModel(
   public CandleModel {
     classNames = List.copyOf(classNames);
     if (weights == null) {
-      throw new IllegalArgumentException("score weights must not be null (ScoreWeights.ZERO is zero-shot CLIP)");
+      throw new IllegalArgumentException(
+          "score weights must not be null (ScoreWeights.ZERO is zero-shot CLIP)");
     }
     int c = classNames.size();
     if (baseClasses < 0 || baseClasses > c) {
       throw new IllegalArgumentException("base classes " + baseClasses + " out of range 0.." + c);
     }
     if (params.dim() != dim) {
-      throw new IllegalArgumentException("parameters have width " + params.dim() + ", model " + dim);
+      throw new IllegalArgumentException(
+          "parameters have width " + params.dim() + ", model " + dim);
     }
     if (params.newClasses() != c - baseClasses) {
       throw new IllegalArgumentException(
-          "parameters have " + params.newClasses() + " virtual prototypes, expected " + (c - baseClasses));
+          "parameters have "
+              + params.newClasses()
+              + " virtual prototypes, expected "
+              + (c - baseClasses));
     }
     if (textFeatures.length != c * dim) {
-      throw new IllegalArgumentException("text features: " + textFeatures.length + " values, expected " + c * dim);
+      throw new IllegalArgumentException(
+          "text features: " + textFeatures.length + " values, expected " + c * dim);
     }
     if (visualPrototypes.length != baseClasses * dim) {
       throw new IllegalArgumentException(
-          "visual prototypes: " + visualPrototypes.length + " values, expected " + baseClasses * dim);
+          "visual prototypes: "
+              + visualPrototypes.length
+              + " values, expected "
+              + baseClasses * dim);
     }
     if (classCounts.length != c) {
-      throw new IllegalArgumentException("class counts: " + classCounts.length + " values, expected " + c);
+      throw new IllegalArgumentException(
+          "class counts: " + classCounts.length + " values, expected " + c);
     }
   }
 
@@ -71,21 +81,39 @@ public record CandleModel(
 
   /** The same fitted model with other hyper-parameters (the mode acts at scoring time). */
   public CandleModel withHyper(HyperParameters h) {
-    return new CandleModel(classNames, baseClasses, dim, textFeatures, visualPrototypes, classCounts, params, h, stats,
+    return new CandleModel(
+        classNames,
+        baseClasses,
+        dim,
+        textFeatures,
+        visualPrototypes,
+        classCounts,
+        params,
+        h,
+        stats,
         weights);
   }
 
   /** The same fitted model scored with other weights. */
   public CandleModel withWeights(ScoreWeights w) {
-    return new CandleModel(classNames, baseClasses, dim, textFeatures, visualPrototypes, classCounts, params, hyper,
-        stats, w);
+    return new CandleModel(
+        classNames,
+        baseClasses,
+        dim,
+        textFeatures,
+        visualPrototypes,
+        classCounts,
+        params,
+        hyper,
+        stats,
+        w);
   }
 
   /**
    * The C×D raw text-side features of the head: in REFERENCE mode the base classes' text features,
    * then the virtual prototypes (the authors' code projects the learnable virtual prototypes for
-   * the new classes' text tokens too; the golden vectors agree only with this reading); in
-   * ADAPTIVE mode the text features.
+   * the new classes' text tokens too; the golden vectors agree only with this reading); in ADAPTIVE
+   * mode the text features.
    */
   public float[] textSide() {
     if (hyper.isAdaptive()) {
@@ -102,7 +130,12 @@ public record CandleModel(
   public float[] prototypes() {
     float[] p = new float[numClasses() * dim];
     System.arraycopy(visualPrototypes, 0, p, 0, visualPrototypes.length);
-    System.arraycopy(params.virtualPrototypes(), 0, p, visualPrototypes.length, params.virtualPrototypes().length);
+    System.arraycopy(
+        params.virtualPrototypes(),
+        0,
+        p,
+        visualPrototypes.length,
+        params.virtualPrototypes().length);
     return p;
   }
 }

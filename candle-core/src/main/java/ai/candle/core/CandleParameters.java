@@ -50,7 +50,11 @@ public record CandleParameters(
   private static void check(String name, float[] values, int expected) {
     if (values == null || values.length != expected) {
       throw new IllegalArgumentException(
-          name + " has " + (values == null ? "no" : values.length) + " values, expected " + expected);
+          name
+              + " has "
+              + (values == null ? "no" : values.length)
+              + " values, expected "
+              + expected);
     }
   }
 

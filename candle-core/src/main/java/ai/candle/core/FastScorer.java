@@ -20,11 +20,11 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * <h2>Why it is exact</h2>
  *
  * Scoring image {@code x} alone runs attention over {@code [I; P'; T]}. Among the {@code N = 2C}
- * class tokens everything except the one extra key/value of the image token is fixed per model,
- * so {@link #prepare} computes once, per class token {@code j} and head {@code h}: the queries,
- * keys and values, {@code M_jh = max_k s_jk}, {@code Z_jh = Σ_k exp(s_jk − M_jh)} and the
- * attention output over the class keys alone {@code N̄_jh}. With the image key {@code k_i} and
- * value {@code v_i} added, the head output of token {@code j} is exactly
+ * class tokens everything except the one extra key/value of the image token is fixed per model, so
+ * {@link #prepare} computes once, per class token {@code j} and head {@code h}: the queries, keys
+ * and values, {@code M_jh = max_k s_jk}, {@code Z_jh = Σ_k exp(s_jk − M_jh)} and the attention
+ * output over the class keys alone {@code N̄_jh}. With the image key {@code k_i} and value {@code
+ * v_i} added, the head output of token {@code j} is exactly
  *
  * <pre>  (1 − w_jh)·N̄_jh + w_jh·v_ih,   w_jh = sigmoid(q_jh·k_ih/√dh − M_jh − log Z_jh).</pre>
  *
@@ -36,10 +36,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * The logits need only {@code I'·Z_j} and {@code ‖Z_j‖}; both expand into Gram terms that are
  * precomputed ({@code c·c}, {@code c·F}, {@code F·F}), small per image ({@code G_h·G_h'}) or cheap
  * products with the image's value ({@code c_j·G_h = (c_j·Wo_h)·v_ih}, {@code F_jh·G_h' =
- * N̄_jh·(Wo_hᵀWo_h')·v_ih'}). The image token's own output {@code I'} is its query over the
- * {@code 1 + N} keys. Per image this costs about {@code 15·N·D + 8·D²} multiply-adds (≈17 M at C =
- * 1000, D = 512; 9·N·D of it for the {@code F·G} cross terms) instead of the ≈6.7 G of the full
- * attention, and the products run as a few large batched matrix products.
+ * N̄_jh·(Wo_hᵀWo_h')·v_ih'}). The image token's own output {@code I'} is its query over the {@code
+ * 1 + N} keys. Per image this costs about {@code 15·N·D + 8·D²} multiply-adds (≈17 M at C = 1000, D
+ * = 512; 9·N·D of it for the {@code F·G} cross terms) instead of the ≈6.7 G of the full attention,
+ * and the products run as a few large batched matrix products.
  *
  * <p>As in the authors' code and the golden vectors, the text side of a new class is its virtual
  * prototype (see {@link CandleModel#textSide}). Preparation runs in float64, scoring in float32.
@@ -49,11 +49,10 @@ import java.util.concurrent.locks.ReentrantReadWriteLock;
  * {@link #score(float[][])} scores each image alone; a batch only shares the tensor operations, so
  * an image's scores do not depend on what else is in its batch (up to float32 rounding of the
  * batched products, far below 1e-4). A batch costs a fixed number of NDArray operations per chunk
- * of at most {@link #chunkSize()} images. The scorer holds its precomputed arrays in its own
- * {@link NDManager}; close it to free them. {@code score} is safe to call from several threads at
- * once (each call works in its own sub-manager; the precomputed arrays are only read); {@link
- * #close()} waits for calls in flight, and a call after close fails with {@link
- * IllegalStateException}.
+ * of at most {@link #chunkSize()} images. The scorer holds its precomputed arrays in its own {@link
+ * NDManager}; close it to free them. {@code score} is safe to call from several threads at once
+ * (each call works in its own sub-manager; the precomputed arrays are only read); {@link #close()}
+ * waits for calls in flight, and a call after close fails with {@link IllegalStateException}.
  */
 public final class FastScorer implements AutoCloseable {
   /**
@@ -85,9 +84,14 @@ public final class FastScorer implements AutoCloseable {
   private final int headDim;
   private final float ratio;
   private final int chunk;
+
   /** REFERENCE: the score is the head's. ADAPTIVE: zero-shot CLIP plus the weighted corrections. */
   private final boolean adaptive;
-  /** Whether the head's test-phase scores take part (REFERENCE, or ADAPTIVE with η > 0); the head's arrays are null otherwise. */
+
+  /**
+   * Whether the head's test-phase scores take part (REFERENCE, or ADAPTIVE with η > 0); the head's
+   * arrays are null otherwise.
+   */
   private final boolean head;
 
   // Image side of the head.
@@ -98,22 +102,33 @@ public final class FastScorer implements AutoCloseable {
   private NDArray inBias; // 3D, query part scaled by 1/√dh
   private NDArray outProjT; // D×D (Woᵀ)
   private NDArray outBias; // D
-  // Class side of the head, N = 2C; "aug" rows pair with a constant column appended to the image side.
-  /** 2H×(dh+1)×(N+1): heads 0..H-1 [Kᵀ 0; 0 1] (image query → logits, own key last); H..2H-1 [Qᵀ 0; −(M + log Z) 0]. */
+
+  // Class side of the head, N = 2C; "aug" rows pair with a constant column appended to the image
+  // side.
+  /**
+   * 2H×(dh+1)×(N+1): heads 0..H-1 [Kᵀ 0; 0 1] (image query → logits, own key last); H..2H-1 [Qᵀ 0;
+   * −(M + log Z) 0].
+   */
   private NDArray keysQueriesAug;
+
   /** H×(N+1)×dh: class values, then a zero row for the image's own value (added separately). */
   private NDArray valuesAug;
+
   /** D×(D+N): [ratio·Wo | cᵀ]. */
   private NDArray outAndBase;
+
   /** 2H×(dh+1)×N: heads 0..H-1 [−N̄ᵀ; 1], H..2H-1 [2·ratio·(c·Wo_h)ᵀ; −2·ratio·(c·F_h)]. */
   private NDArray dotLinear;
+
   /** H×dh×D: ratio²·(row blocks of Woᵀ·Wo). */
   private NDArray outGramBlocks;
+
   /**
    * H×(dh+H)×N in contiguous slices of at most {@link #CLASS_SLICE} class tokens: [−2·N̄ᵀ_h;
    * ratio²·(F_h·F_h') for h' = 0..H-1].
    */
   private NDArray[] crossGramSlices;
+
   private NDArray baseSq; // 1×N: c_j·c_j
   private NDArray logitWeights; // 1×N: s·SCALE for the C prototype tokens, s for the C text tokens
   // ADAPTIVE (ScoreWeights): s·cos(x, t_c) for every class, then on the base classes
@@ -178,7 +193,13 @@ public final class FastScorer implements AutoCloseable {
     valuesAug = keep(pr.values.concat(pm.zeros(new Shape(heads, 1, headDim), DataType.FLOAT64), 1));
     outAndBase = keep(pr.wo.mul(ratio).concat(pr.base.transpose(), 1));
     dotLinear = keep(pr.dotLinear());
-    outGramBlocks = keep(pr.wo.transpose().matMul(pr.wo).mul((double) ratio * ratio).reshape(heads, headDim, dim));
+    outGramBlocks =
+        keep(
+            pr.wo
+                .transpose()
+                .matMul(pr.wo)
+                .mul((double) ratio * ratio)
+                .reshape(heads, headDim, dim));
     NDArray crossGram = pr.crossGram();
     crossGramSlices = new NDArray[(2 * classes + CLASS_SLICE - 1) / CLASS_SLICE];
     for (int i = 0; i < crossGramSlices.length; i++) {
@@ -206,8 +227,13 @@ public final class FastScorer implements AutoCloseable {
       GaussianPrior prior = GaussianPrior.of(model);
       if (!prior.isEmpty()) {
         priorCentre = keep(pm.create(prior.centre(), new Shape(1, dim)));
-        priorWeights = keep(pm.create(prior.weights(), new Shape(baseClasses, dim)).transpose().mul(lambda * s));
-        priorSquareWeights = keep(pm.create(prior.squareWeights(), new Shape(1, baseClasses)).mul(lambda * s));
+        priorWeights =
+            keep(
+                pm.create(prior.weights(), new Shape(baseClasses, dim))
+                    .transpose()
+                    .mul(lambda * s));
+        priorSquareWeights =
+            keep(pm.create(prior.squareWeights(), new Shape(1, baseClasses)).mul(lambda * s));
         priorBiases = keep(pm.create(prior.biases(), new Shape(1, baseClasses)).mul(lambda * s));
       }
     }
@@ -265,7 +291,8 @@ public final class FastScorer implements AutoCloseable {
     lock.readLock().lock();
     try {
       if (closed) {
-        throw new IllegalStateException("this FastScorer is closed; prepare a new one from the model");
+        throw new IllegalStateException(
+            "this FastScorer is closed; prepare a new one from the model");
       }
       for (int from = 0; from < images.length; from += chunk) {
         int to = Math.min(images.length, from + chunk);
@@ -282,11 +309,17 @@ public final class FastScorer implements AutoCloseable {
   private void checkImage(float[] image, int row) {
     if (image == null || image.length != dim) {
       throw new IllegalArgumentException(
-          "image " + row + " has " + (image == null ? "no" : image.length) + " values, the model expects " + dim);
+          "image "
+              + row
+              + " has "
+              + (image == null ? "no" : image.length)
+              + " values, the model expects "
+              + dim);
     }
     for (float v : image) {
       if (!Float.isFinite(v)) {
-        throw new IllegalArgumentException("image " + row + " holds a non-finite value (" + v + ")");
+        throw new IllegalArgumentException(
+            "image " + row + " holds a non-finite value (" + v + ")");
       }
     }
   }
@@ -326,7 +359,8 @@ public final class FastScorer implements AutoCloseable {
     if (priorWeights != null) {
       NDArray centred = x.sub(priorCentre);
       NDArray squares = centred.mul(centred).sum(new int[] {1}, true);
-      correction = centred.matMul(priorWeights).add(squares.mul(priorSquareWeights)).add(priorBiases);
+      correction =
+          centred.matMul(priorWeights).add(squares.mul(priorSquareWeights)).add(priorBiases);
     }
     if (head) {
       NDArray baseHead = headScores(cm, x).get(new NDIndex(":, :{}", baseClasses));
@@ -355,7 +389,8 @@ public final class FastScorer implements AutoCloseable {
     int dh = headDim;
     int n = 2 * classes;
     NDArray y =
-        LayerNorm.layerNorm(x.matMul(projImage), new Shape(dim), normWeight, normBias, LAYER_NORM_EPS)
+        LayerNorm.layerNorm(
+                x.matMul(projImage), new Shape(dim), normWeight, normBias, LAYER_NORM_EPS)
             .singletonOrThrow();
     // The image token's q (pre-scaled), k, v per head: 3×H×b×dh (a view).
     NDArray qkv = y.matMul(inProjT).add(inBias).reshape(b, 3, h, dh).transpose(1, 2, 0, 3);
@@ -365,54 +400,64 @@ public final class FastScorer implements AutoCloseable {
 
     // One product gives the image query's logits over [class keys, own key] (heads 0..H-1) and
     // each class query's logit for the image key minus its log-partition (heads H..2H-1).
-    NDArray logits = qkv.get(new NDIndex("0:2"))
-        .concat(selfLogit.concat(ones, 0), 3)
-        .reshape(2L * h, b, dh + 1)
-        .batchMatMul(keysQueriesAug);
+    NDArray logits =
+        qkv.get(new NDIndex("0:2"))
+            .concat(selfLogit.concat(ones, 0), 3)
+            .reshape(2L * h, b, dh + 1)
+            .batchMatMul(keysQueriesAug);
     NDArray attention = logits.get(new NDIndex("0:{}", h)).softmax(2);
-    NDArray headOut = attention.batchMatMul(valuesAug).add(attention.get(new NDIndex(":, :, {}:", n)).mul(v));
-    NDArray imageOut = headOut.transpose(1, 0, 2).reshape(b, dim).matMul(outProjT).add(outBias).mul(ratio).add(y);
+    NDArray headOut =
+        attention.batchMatMul(valuesAug).add(attention.get(new NDIndex(":, :, {}:", n)).mul(v));
+    NDArray imageOut =
+        headOut.transpose(1, 0, 2).reshape(b, dim).matMul(outProjT).add(outBias).mul(ratio).add(y);
     // w_jh: weight of the image key in class token j's head h: H×b×N.
     NDArray w = Activation.sigmoid(logits.get(new NDIndex("{}:, :, :{}", h, n)));
 
     // I'·Z_j = I'·c_j + Σ_h e_jh (I'·G_h − I'·F_jh) and the linear part of ‖Z_j‖²,
     // 2 Σ_h e_jh (c_j·G_h − c_j·F_jh), from one product: 2×b×N after the weighted sum over h.
     NDArray imageOutWoBase = imageOut.matMul(outAndBase); // b×(D+N): [ratio·I'·Wo | I'·c]
-    NDArray imageWo = imageOutWoBase.get(new NDIndex(":, :{}", dim)).reshape(b, h, dh).transpose(1, 0, 2);
+    NDArray imageWo =
+        imageOutWoBase.get(new NDIndex(":, :{}", dim)).reshape(b, h, dh).transpose(1, 0, 2);
     NDArray imageG = imageWo.mul(v).sum(new int[] {2}, true).expandDims(0); // ratio·I'·G_h
-    NDArray dotLin = imageWo.expandDims(0)
-        .concat(v.expandDims(0), 0)
-        .concat(imageG.concat(ones, 0), 3)
-        .reshape(2L * h, b, dh + 1)
-        .batchMatMul(dotLinear)
-        .reshape(2, h, b, n)
-        .mul(w)
-        .sum(new int[] {1});
+    NDArray dotLin =
+        imageWo
+            .expandDims(0)
+            .concat(v.expandDims(0), 0)
+            .concat(imageG.concat(ones, 0), 3)
+            .reshape(2L * h, b, dh + 1)
+            .batchMatMul(dotLinear)
+            .reshape(2, h, b, n)
+            .mul(w)
+            .sum(new int[] {1});
     NDArray dot = dotLin.get(0).add(imageOutWoBase.get(new NDIndex(":, {}:", dim)));
 
-    // Quadratic part of ‖Z_j‖²: eᵀ(GG)e + eᵀ(FF_j − 2 FG_j)e, u[h', b, h, :] = ratio²(Wo_hᵀ Wo_h') v_ih'.
+    // Quadratic part of ‖Z_j‖²: eᵀ(GG)e + eᵀ(FF_j − 2 FG_j)e, u[h', b, h, :] = ratio²(Wo_hᵀ Wo_h')
+    // v_ih'.
     NDArray u = v.batchMatMul(outGramBlocks).reshape(h, b, h, dh);
     NDArray wb = w.transpose(1, 0, 2); // b×H×N
-    NDArray quadG = u.mul(v.transpose(1, 0, 2).expandDims(0))
-        .sum(new int[] {3})
-        .transpose(1, 0, 2) // b×H'×H: ratio²·G_h·G_h' (symmetric)
-        .batchMatMul(wb)
-        .mul(wb)
-        .sum(new int[] {1});
-    NDArray left = u.transpose(2, 0, 1, 3) // H×H'×b×dh
-        .concat(oneHot(cm, b), 3)
-        .reshape(h, (long) h * b, dh + h);
+    NDArray quadG =
+        u.mul(v.transpose(1, 0, 2).expandDims(0))
+            .sum(new int[] {3})
+            .transpose(1, 0, 2) // b×H'×H: ratio²·G_h·G_h' (symmetric)
+            .batchMatMul(wb)
+            .mul(wb)
+            .sum(new int[] {1});
+    NDArray left =
+        u.transpose(2, 0, 1, 3) // H×H'×b×dh
+            .concat(oneHot(cm, b), 3)
+            .reshape(h, (long) h * b, dh + h);
     NDList quadParts = new NDList(crossGramSlices.length);
     for (int i = 0; i < crossGramSlices.length; i++) {
       int lo = i * CLASS_SLICE;
       int hi = Math.min(n, lo + CLASS_SLICE);
       NDArray ws = w.get(new NDIndex(":, :, {}:{}", lo, hi));
-      quadParts.add(left.batchMatMul(crossGramSlices[i]) // ratio²·(F_jh·F_jh' − 2 F_jh·G_h'): H×(H'·b)×slice
-          .reshape(h, h, b, hi - lo)
-          .muli(ws.expandDims(0))
-          .sum(new int[] {1})
-          .muli(ws)
-          .sum(new int[] {0}));
+      quadParts.add(
+          left.batchMatMul(crossGramSlices[i]) // ratio²·(F_jh·F_jh' − 2 F_jh·G_h'): H×(H'·b)×slice
+              .reshape(h, h, b, hi - lo)
+              .muli(ws.expandDims(0))
+              .sum(new int[] {1})
+              .muli(ws)
+              .sum(new int[] {0}));
     }
     NDArray quadF = quadParts.size() == 1 ? quadParts.get(0) : NDArrays.concat(quadParts, 1);
     NDArray sq = dotLin.get(1).add(quadG).add(quadF).add(baseSq).maximum(1e-30f);
@@ -422,7 +467,9 @@ public final class FastScorer implements AutoCloseable {
     return cos.mul(logitWeights).reshape(b, 2, classes).sum(new int[] {1});
   }
 
-  /** H×H'×b×H, 1 where the last index equals h' (selects the F·F' row of {@link #crossGramSlices}). */
+  /**
+   * H×H'×b×H, 1 where the last index equals h' (selects the F·F' row of {@link #crossGramSlices}).
+   */
   private NDArray oneHot(NDManager cm, int b) {
     float[] values = new float[heads * b * heads];
     for (int hp = 0; hp < heads; hp++) {
@@ -516,13 +563,14 @@ public final class FastScorer implements AutoCloseable {
 
       NDArray protos = f64(model.prototypes(), c, dim).matMul(f64(p.projImage(), dim, dim));
       NDArray text = f64(model.textSide(), c, dim).matMul(f64(p.projText(), dim, dim));
-      NDArray yc = LayerNorm.layerNorm(
-              protos.concat(text, 0),
-              new Shape(dim),
-              f64(p.normWeight(), dim),
-              f64(p.normBias(), dim),
-              LAYER_NORM_EPS)
-          .singletonOrThrow();
+      NDArray yc =
+          LayerNorm.layerNorm(
+                  protos.concat(text, 0),
+                  new Shape(dim),
+                  f64(p.normWeight(), dim),
+                  f64(p.normBias(), dim),
+                  LAYER_NORM_EPS)
+              .singletonOrThrow();
 
       // Scale the query rows of the in-projection by 1/√dh once.
       double[] rowScale = new double[3 * dim];
@@ -532,7 +580,8 @@ public final class FastScorer implements AutoCloseable {
       NDArray w = f64(p.attnInProjWeight(), 3 * dim, dim).mul(scaleRows.expandDims(1));
       inBias = f64(p.attnInProjBias(), 3 * dim).mul(scaleRows);
       inProjT = w.transpose();
-      NDArray qkv = yc.matMul(inProjT).add(inBias).reshape(tokens, 3, heads, headDim).transpose(1, 2, 0, 3);
+      NDArray qkv =
+          yc.matMul(inProjT).add(inBias).reshape(tokens, 3, heads, headDim).transpose(1, 2, 0, 3);
       queries = qkv.get(0);
       keys = qkv.get(1);
       values = qkv.get(2);
@@ -548,7 +597,8 @@ public final class FastScorer implements AutoCloseable {
         NDList logZBlocks = new NDList();
         for (int lo = 0; lo < tokens; lo += PREPARE_ROWS) {
           try (NDManager bm = pm.newSubManager()) {
-            NDArray q = queries.get(h).get(new NDIndex("{}:{}", lo, Math.min(tokens, lo + PREPARE_ROWS)));
+            NDArray q =
+                queries.get(h).get(new NDIndex("{}:{}", lo, Math.min(tokens, lo + PREPARE_ROWS)));
             q.attach(bm);
             NDArray s = q.matMul(keysT);
             NDArray max = s.max(new int[] {1}, true);
@@ -580,18 +630,28 @@ public final class FastScorer implements AutoCloseable {
     /** See {@link FastScorer#keysQueriesAug}. */
     NDArray keysQueriesAug() {
       NDArray keysT = keys.transpose(0, 2, 1);
-      NDArray top = keysT.concat(pm.zeros(new Shape(heads, headDim, 1), DataType.FLOAT64), 2)
-          .concat(pm.zeros(new Shape(heads, 1, tokens), DataType.FLOAT64)
-              .concat(pm.ones(new Shape(heads, 1, 1), DataType.FLOAT64), 2), 1);
-      NDArray bottom = queries.transpose(0, 2, 1)
-          .concat(logPartition.expandDims(1).neg(), 1)
-          .concat(pm.zeros(new Shape(heads, headDim + 1, 1), DataType.FLOAT64), 2);
+      NDArray top =
+          keysT
+              .concat(pm.zeros(new Shape(heads, headDim, 1), DataType.FLOAT64), 2)
+              .concat(
+                  pm.zeros(new Shape(heads, 1, tokens), DataType.FLOAT64)
+                      .concat(pm.ones(new Shape(heads, 1, 1), DataType.FLOAT64), 2),
+                  1);
+      NDArray bottom =
+          queries
+              .transpose(0, 2, 1)
+              .concat(logPartition.expandDims(1).neg(), 1)
+              .concat(pm.zeros(new Shape(heads, headDim + 1, 1), DataType.FLOAT64), 2);
       return top.concat(bottom, 0);
     }
 
     /** See {@link FastScorer#dotLinear}. */
     NDArray dotLinear() {
-      NDArray top = meanValues.transpose(0, 2, 1).neg().concat(pm.ones(new Shape(heads, 1, tokens), DataType.FLOAT64), 1);
+      NDArray top =
+          meanValues
+              .transpose(0, 2, 1)
+              .neg()
+              .concat(pm.ones(new Shape(heads, 1, tokens), DataType.FLOAT64), 1);
       NDArray baseWo = base.matMul(wo).reshape(tokens, heads, headDim).transpose(1, 2, 0); // H×dh×N
       NDArray baseF = f.mul(base.expandDims(0)).sum(new int[] {2}).expandDims(1); // H×1×N
       NDArray bottom = baseWo.concat(baseF.neg(), 1).mul(2.0 * ratio);
@@ -601,7 +661,11 @@ public final class FastScorer implements AutoCloseable {
     /** See {@link FastScorer#crossGramSlices}: H×(dh+H)×N. */
     NDArray crossGram() {
       // F_j·F_jᵀ for every class token j: N×H×H' → H×H'×N
-      NDArray gram = f.transpose(1, 0, 2).batchMatMul(f.transpose(1, 2, 0)).transpose(1, 2, 0).mul((double) ratio * ratio);
+      NDArray gram =
+          f.transpose(1, 0, 2)
+              .batchMatMul(f.transpose(1, 2, 0))
+              .transpose(1, 2, 0)
+              .mul((double) ratio * ratio);
       return meanValues.transpose(0, 2, 1).mul(-2.0).concat(gram, 1);
     }
 

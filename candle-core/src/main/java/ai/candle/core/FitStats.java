@@ -12,8 +12,8 @@ import java.util.List;
  * @param device the device the fit ran on, e.g. {@code cpu()} or {@code gpu(0)}
  * @param imageScatter within-class scatter W of the training images: {@code Σ|x − m_y|² / Σ(n_c −
  *     1)}, the mean squared distance of an image to its class's visual prototype (raw feature
- *     units); 0 when no class had two images. The ADAPTIVE prior term ({@link GaussianPrior})
- *     reads it.
+ *     units); 0 when no class had two images. The ADAPTIVE prior term ({@link GaussianPrior}) reads
+ *     it.
  */
 public record FitStats(
     List<Double> epochLoss,
@@ -25,7 +25,8 @@ public record FitStats(
 
   public FitStats {
     if (!(imageScatter >= 0) || Double.isInfinite(imageScatter)) {
-      throw new IllegalArgumentException("image scatter must be finite and >= 0, got " + imageScatter);
+      throw new IllegalArgumentException(
+          "image scatter must be finite and >= 0, got " + imageScatter);
     }
   }
 

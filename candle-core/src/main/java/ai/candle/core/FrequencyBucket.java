@@ -3,9 +3,9 @@ package ai.candle.core;
 import java.util.Locale;
 
 /**
- * Class-frequency buckets (docs/design.md flow 5), by a class's count of valid labelled images: many
- * > 100, medium 20–100, few 1–19, new = 0. The bounded {@code bucket} tag of the accuracy metrics
- * of the scorers, the trainer's holdout and the evaluation reports.
+ * Class-frequency buckets (docs/design.md flow 5), by a class's count of valid labelled images:
+ * many > 100, medium 20–100, few 1–19, new = 0. The bounded {@code bucket} tag of the accuracy
+ * metrics of the scorers, the trainer's holdout and the evaluation reports.
  */
 public enum FrequencyBucket {
   /** More than 100 images. */

@@ -7,10 +7,10 @@ import java.util.Arrays;
  * images make an image more likely to be of that class than its text alone does, under an
  * empirical-Bayes Gaussian model of CLIP's image space.
  *
- * <p>Every class is an isotropic Gaussian around an unknown mean. Its text feature, mapped into
- * the image modality, is a prior guess of that mean; its images refine it. With raw features,
- * {@code n(v) = v / |v|}, base classes b with visual prototypes {@code m_b} (means of {@code n_b}
- * images) and the text weight k of the score's weights:
+ * <p>Every class is an isotropic Gaussian around an unknown mean. Its text feature, mapped into the
+ * image modality, is a prior guess of that mean; its images refine it. With raw features, {@code
+ * n(v) = v / |v|}, base classes b with visual prototypes {@code m_b} (means of {@code n_b} images)
+ * and the text weight k of the score's weights:
  *
  * <pre>
  * t'_c  = n(t_c) − mean of n(t) over all classes                      centred text
@@ -34,10 +34,10 @@ import java.util.Arrays;
  *
  * <p>The centre's shrinkage: T is the span of the centred texts t'_c (rank p), P_T the projection
  * on it. The fit's error in μ lies where classes differ, in T; the true centre's own component
- * there is small after centring. The positive-part James–Stein factor f pulls {@code P_T μ}
- * towards zero by how large it is against its noise v, the variance of one of its coordinates,
- * from the prototypes' residuals {@code r_b = m_b − μ − α·t'_b} projected on T (per coordinate
- * {@code s²·(1/k + 1/n_b)}; the weighted intercept's {@code s²/Σ w_b}). 1 when p < 3.
+ * there is small after centring. The positive-part James–Stein factor f pulls {@code P_T μ} towards
+ * zero by how large it is against its noise v, the variance of one of its coordinates, from the
+ * prototypes' residuals {@code r_b = m_b − μ − α·t'_b} projected on T (per coordinate {@code
+ * s²·(1/k + 1/n_b)}; the weighted intercept's {@code s²/Σ w_b}). 1 when p < 3.
  *
  * <p>With fewer than two base classes μ and α cannot be fitted and the term is zero. {@link
  * FastScorer} evaluates the term through its linear form ({@link #weights()}, {@link
@@ -47,7 +47,9 @@ public final class GaussianPrior {
 
   private static final double EPS = 1e-12;
 
-  /** A text row whose remainder off the span so far is below this fraction of its norm adds no rank. */
+  /**
+   * A text row whose remainder off the span so far is below this fraction of its norm adds no rank.
+   */
   static final double RANK_TOLERANCE = 1e-4;
 
   private final int baseClasses;
@@ -62,8 +64,17 @@ public final class GaussianPrior {
   private final double textToImage; // α
   private final double centreShrinkage; // f
 
-  private GaussianPrior(int baseClasses, int dim, double textWeight, boolean empty, float[] centre,
-      double[] prototypes, double[] textMeans, double[] counts, double scatter, double textToImage,
+  private GaussianPrior(
+      int baseClasses,
+      int dim,
+      double textWeight,
+      boolean empty,
+      float[] centre,
+      double[] prototypes,
+      double[] textMeans,
+      double[] counts,
+      double scatter,
+      double textToImage,
       double centreShrinkage) {
     this.baseClasses = baseClasses;
     this.dim = dim;
@@ -85,8 +96,15 @@ public final class GaussianPrior {
 
   /** The term of a model with text weight k. */
   public static GaussianPrior of(CandleModel model, double textWeight) {
-    return fit(model.visualPrototypes(), imagesBehindPrototypes(model), model.baseClasses(),
-        model.textFeatures(), model.numClasses(), model.dim(), model.stats().imageScatter(), textWeight);
+    return fit(
+        model.visualPrototypes(),
+        imagesBehindPrototypes(model),
+        model.baseClasses(),
+        model.textFeatures(),
+        model.numClasses(),
+        model.dim(),
+        model.stats().imageScatter(),
+        textWeight);
   }
 
   /**
@@ -95,18 +113,35 @@ public final class GaussianPrior {
    * @param visual Cb×D raw visual prototypes of the base classes {@code 0..Cb-1}
    * @param n the images behind each prototype (length Cb, each ≥ 1)
    * @param text C×D raw text features of all classes (base first)
-   * @param measuredScatter W as measured by the fit; ≤ 0 when unmeasured (no class had two
-   *     images): then it is estimated from the prototypes
+   * @param measuredScatter W as measured by the fit; ≤ 0 when unmeasured (no class had two images):
+   *     then it is estimated from the prototypes
    * @param textWeight k (> 0)
    */
-  public static GaussianPrior fit(float[] visual, double[] n, int cb, float[] text, int c, int d,
-      double measuredScatter, double textWeight) {
+  public static GaussianPrior fit(
+      float[] visual,
+      double[] n,
+      int cb,
+      float[] text,
+      int c,
+      int d,
+      double measuredScatter,
+      double textWeight) {
     if (!(textWeight > 0)) {
       throw new IllegalArgumentException("text weight must be > 0, got " + textWeight);
     }
     if (cb < 2) {
-      return new GaussianPrior(cb, d, textWeight, true, new float[d], new double[cb * d], new double[cb * d],
-          n.clone(), 1.0, 0.0, 1.0);
+      return new GaussianPrior(
+          cb,
+          d,
+          textWeight,
+          true,
+          new float[d],
+          new double[cb * d],
+          new double[cb * d],
+          n.clone(),
+          1.0,
+          0.0,
+          1.0);
     }
     double k = textWeight;
     double[] t = centredUnitRows(text, c, d);
@@ -138,9 +173,13 @@ public final class GaussianPrior {
     for (int i = 0; i < d; i++) {
       mu[i] = visualBar[i] - alpha * textBar[i];
     }
-    double w = measuredScatter > 0 ? measuredScatter : estimatedScatter(centred(visual, mu, cb, d), t, n, alpha, cb, d, k);
+    double w =
+        measuredScatter > 0
+            ? measuredScatter
+            : estimatedScatter(centred(visual, mu, cb, d), t, n, alpha, cb, d, k);
     double[] basis = orthonormalBasis(t, c, d);
-    double shrinkage = centreShrinkage(basis, centred(visual, mu, cb, d), t, n, weight, alpha, cb, d, k, mu);
+    double shrinkage =
+        centreShrinkage(basis, centred(visual, mu, cb, d), t, n, weight, alpha, cb, d, k, mu);
     int p = basis.length / d;
     for (int r = 0; r < p; r++) {
       double along = dot(basis, r * d, mu, 0, d);
@@ -156,14 +195,24 @@ public final class GaussianPrior {
     for (int i = 0; i < d; i++) {
       centre[i] = (float) mu[i];
     }
-    return new GaussianPrior(cb, d, k, false, centre, centred(visual, mu, cb, d), textMeans, n.clone(), w, alpha,
+    return new GaussianPrior(
+        cb,
+        d,
+        k,
+        false,
+        centre,
+        centred(visual, mu, cb, d),
+        textMeans,
+        n.clone(),
+        w,
+        alpha,
         shrinkage);
   }
 
   /**
    * An orthonormal basis of the span of the C rows of {@code rows} (C×D), row-major p×D: modified
-   * Gram–Schmidt, twice per row; a row whose remainder is below {@link #RANK_TOLERANCE} of its
-   * norm adds nothing (centred rows are dependent: they sum to zero).
+   * Gram–Schmidt, twice per row; a row whose remainder is below {@link #RANK_TOLERANCE} of its norm
+   * adds nothing (centred rows are dependent: they sum to zero).
    */
   static double[] orthonormalBasis(double[] rows, int c, int d) {
     double[] basis = new double[Math.min(c, d) * d];
@@ -194,9 +243,21 @@ public final class GaussianPrior {
     return Arrays.copyOf(basis, p * d);
   }
 
-  /** f, the positive-part James–Stein factor of the centre's component in the text span (class documentation). */
-  private static double centreShrinkage(double[] basis, double[] m, double[] t, double[] n, double[] weight,
-      double alpha, int cb, int d, double k, double[] mu) {
+  /**
+   * f, the positive-part James–Stein factor of the centre's component in the text span (class
+   * documentation).
+   */
+  private static double centreShrinkage(
+      double[] basis,
+      double[] m,
+      double[] t,
+      double[] n,
+      double[] weight,
+      double alpha,
+      int cb,
+      int d,
+      double k,
+      double[] mu) {
     int p = basis.length / d;
     if (p < 3) {
       return 1;
@@ -226,7 +287,8 @@ public final class GaussianPrior {
   }
 
   /** W from the prototypes alone: E|r_b|² = W/k + W/n_b, averaged over base classes. */
-  private static double estimatedScatter(double[] m, double[] t, double[] n, double alpha, int cb, int d, double k) {
+  private static double estimatedScatter(
+      double[] m, double[] t, double[] n, double alpha, int cb, int d, double k) {
     double r2 = 0;
     double inv = 0;
     for (int j = 0; j < cb; j++) {
@@ -239,7 +301,10 @@ public final class GaussianPrior {
     return Math.max(r2 / (1 / k + inv), EPS);
   }
 
-  /** n_b: images behind each base class's prototype, its count capped as the fit capped it, at least 1. */
+  /**
+   * n_b: images behind each base class's prototype, its count capped as the fit capped it, at least
+   * 1.
+   */
   static double[] imagesBehindPrototypes(CandleModel model) {
     int cap = model.hyper().maxPerClass();
     double[] n = new double[model.baseClasses()];
@@ -347,7 +412,9 @@ public final class GaussianPrior {
     return c;
   }
 
-  /** The Cb values {@code G̃_b(x)} of one raw image feature, from the formula, in double precision. */
+  /**
+   * The Cb values {@code G̃_b(x)} of one raw image feature, from the formula, in double precision.
+   */
   public double[] scores(float[] image) {
     double[] x = centredImage(image);
     double[] out = new double[baseClasses];
@@ -364,15 +431,16 @@ public final class GaussianPrior {
 
   /**
    * {@code G̃_b(x)} as if image x (one of class b's {@code n_b ≥ 2} training images) had not been
-   * among b's images: b's prototype and count without it, everything else as fitted. This is what
-   * a leave-one-out cross-validation scores the image with ({@link WeightSelection}).
+   * among b's images: b's prototype and count without it, everything else as fitted. This is what a
+   * leave-one-out cross-validation scores the image with ({@link WeightSelection}).
    *
    * @throws IllegalArgumentException if class b has fewer than two images
    */
   public double leaveOneOut(float[] image, int b) {
     double nb = counts[b];
     if (nb < 2) {
-      throw new IllegalArgumentException("class " + b + " has " + nb + " images: none left without this one");
+      throw new IllegalArgumentException(
+          "class " + b + " has " + nb + " images: none left without this one");
     }
     double[] x = centredImage(image);
     if (empty) {
@@ -403,7 +471,8 @@ public final class GaussianPrior {
 
   private double[] centredImage(float[] image) {
     if (image.length != dim) {
-      throw new IllegalArgumentException("image feature has " + image.length + " values, expected " + dim);
+      throw new IllegalArgumentException(
+          "image feature has " + image.length + " values, expected " + dim);
     }
     double[] x = new double[dim];
     for (int i = 0; i < dim; i++) {

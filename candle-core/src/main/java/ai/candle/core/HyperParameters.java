@@ -18,8 +18,8 @@ package ai.candle.core;
  * @param maxPerClass at most this many training images per class (100); 0 means no cap
  * @param seed seed of initialisation, batch order and dropout: the same seed gives the same fit
  * @param mode {@link Mode#REFERENCE} computes exactly what the authors' code computes; {@link
- *     Mode#ADAPTIVE} is the service's configuration: zero-shot CLIP plus corrections whose
- *     weights ({@link ScoreWeights}) are chosen per fit on the training data
+ *     Mode#ADAPTIVE} is the service's configuration: zero-shot CLIP plus corrections whose weights
+ *     ({@link ScoreWeights}) are chosen per fit on the training data
  */
 public record HyperParameters(
     int epochs,
@@ -48,18 +48,19 @@ public record HyperParameters(
      * The service's: zero-shot CLIP's logits plus learnt corrections on the classes with images
      * ({@link ScoreWeights}: the Gaussian image-evidence term, the Candle head, a base-class
      * offset), each weighted by cross-validation on the training data ({@link WeightSelection});
-     * classes without images score as zero-shot CLIP. In the head, virtual prototypes start in
-     * the image modality (the new class's text feature shifted by the base classes' mean
-     * image-text gap) and the text side keeps the raw text features. Ranked against all classes
-     * at once, the reference's head alone almost never predicts a new class (its base classes'
-     * visual-prototype logits swamp them) and loses to zero-shot CLIP on real features.
+     * classes without images score as zero-shot CLIP. In the head, virtual prototypes start in the
+     * image modality (the new class's text feature shifted by the base classes' mean image-text
+     * gap) and the text side keeps the raw text features. Ranked against all classes at once, the
+     * reference's head alone almost never predicts a new class (its base classes' visual-prototype
+     * logits swamp them) and loses to zero-shot CLIP on real features.
      */
     ADAPTIVE
   }
 
   /** The paper's hyper-parameters and the reference configuration. */
   public static HyperParameters defaults() {
-    return new HyperParameters(50, 128, 3e-4, 1e-5, 0.9, 5e-4, 0.5, 100.0, 1.0, 0.1, 0.1, 100, 1L, Mode.REFERENCE);
+    return new HyperParameters(
+        50, 128, 3e-4, 1e-5, 0.9, 5e-4, 0.5, 100.0, 1.0, 0.1, 0.1, 100, 1L, Mode.REFERENCE);
   }
 
   /** The service's default: the paper's hyper-parameters in the ADAPTIVE configuration. */
@@ -68,7 +69,21 @@ public record HyperParameters(
   }
 
   public HyperParameters withMode(Mode m) {
-    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed, m);
+    return new HyperParameters(
+        epochs,
+        batchSize,
+        learningRate,
+        warmupLearningRate,
+        momentum,
+        weightDecay,
+        scale,
+        logitScale,
+        tau,
+        dropout,
+        initialRatio,
+        maxPerClass,
+        seed,
+        m);
   }
 
   public boolean isAdaptive() {
@@ -77,44 +92,146 @@ public record HyperParameters(
 
   public HyperParameters {
     if (epochs < 1) throw new IllegalArgumentException("epochs must be >= 1, got " + epochs);
-    if (batchSize < 1) throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
-    if (!(learningRate > 0)) throw new IllegalArgumentException("learning rate must be > 0, got " + learningRate);
-    if (!(dropout >= 0 && dropout < 1)) throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
-    if (maxPerClass < 0) throw new IllegalArgumentException("maxPerClass must be >= 0, got " + maxPerClass);
+    if (batchSize < 1)
+      throw new IllegalArgumentException("batch size must be >= 1, got " + batchSize);
+    if (!(learningRate > 0))
+      throw new IllegalArgumentException("learning rate must be > 0, got " + learningRate);
+    if (!(dropout >= 0 && dropout < 1))
+      throw new IllegalArgumentException("dropout must be in [0, 1), got " + dropout);
+    if (maxPerClass < 0)
+      throw new IllegalArgumentException("maxPerClass must be >= 0, got " + maxPerClass);
     if (mode == null) mode = Mode.REFERENCE;
   }
 
   public HyperParameters withEpochs(int v) {
-    return new HyperParameters(v, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed, mode);
+    return new HyperParameters(
+        v,
+        batchSize,
+        learningRate,
+        warmupLearningRate,
+        momentum,
+        weightDecay,
+        scale,
+        logitScale,
+        tau,
+        dropout,
+        initialRatio,
+        maxPerClass,
+        seed,
+        mode);
   }
 
   public HyperParameters withBatchSize(int v) {
-    return new HyperParameters(epochs, v, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed, mode);
+    return new HyperParameters(
+        epochs,
+        v,
+        learningRate,
+        warmupLearningRate,
+        momentum,
+        weightDecay,
+        scale,
+        logitScale,
+        tau,
+        dropout,
+        initialRatio,
+        maxPerClass,
+        seed,
+        mode);
   }
 
   public HyperParameters withLearningRate(double v) {
-    return new HyperParameters(epochs, batchSize, v, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, seed, mode);
+    return new HyperParameters(
+        epochs,
+        batchSize,
+        v,
+        warmupLearningRate,
+        momentum,
+        weightDecay,
+        scale,
+        logitScale,
+        tau,
+        dropout,
+        initialRatio,
+        maxPerClass,
+        seed,
+        mode);
   }
 
   public HyperParameters withScale(double v) {
-    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, v, logitScale, tau, dropout, initialRatio, maxPerClass, seed, mode);
+    return new HyperParameters(
+        epochs,
+        batchSize,
+        learningRate,
+        warmupLearningRate,
+        momentum,
+        weightDecay,
+        v,
+        logitScale,
+        tau,
+        dropout,
+        initialRatio,
+        maxPerClass,
+        seed,
+        mode);
   }
 
   public HyperParameters withDropout(double v) {
-    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, v, initialRatio, maxPerClass, seed, mode);
+    return new HyperParameters(
+        epochs,
+        batchSize,
+        learningRate,
+        warmupLearningRate,
+        momentum,
+        weightDecay,
+        scale,
+        logitScale,
+        tau,
+        v,
+        initialRatio,
+        maxPerClass,
+        seed,
+        mode);
   }
 
   public HyperParameters withMaxPerClass(int v) {
-    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, v, seed, mode);
+    return new HyperParameters(
+        epochs,
+        batchSize,
+        learningRate,
+        warmupLearningRate,
+        momentum,
+        weightDecay,
+        scale,
+        logitScale,
+        tau,
+        dropout,
+        initialRatio,
+        v,
+        seed,
+        mode);
   }
 
   public HyperParameters withSeed(long v) {
-    return new HyperParameters(epochs, batchSize, learningRate, warmupLearningRate, momentum, weightDecay, scale, logitScale, tau, dropout, initialRatio, maxPerClass, v, mode);
+    return new HyperParameters(
+        epochs,
+        batchSize,
+        learningRate,
+        warmupLearningRate,
+        momentum,
+        weightDecay,
+        scale,
+        logitScale,
+        tau,
+        dropout,
+        initialRatio,
+        maxPerClass,
+        v,
+        mode);
   }
 
   /**
-   * Learning rate of an epoch: the first runs at {@link #warmupLearningRate}, epoch e ≥ 1 at
-   * {@code lr · (1 + cos(π e / epochs)) / 2} (the reference's cosine schedule).
+   * Learning rate of an epoch: the first runs at {@link #warmupLearningRate}, epoch e ≥ 1 at {@code
+   * lr · (1 + cos(π e / epochs)) / 2} (the reference's cosine schedule).
    */
   public double learningRateAt(int epoch) {
     if (epoch == 0) {

@@ -25,8 +25,8 @@ final class SgdMomentum {
   }
 
   /**
-   * One step over every parameter, with autograd off. PyTorch's grad mode is per thread and ON in
-   * a fresh thread, and DJL's GradientCollector restores the mode it found when it closes: on a
+   * One step over every parameter, with autograd off. PyTorch's grad mode is per thread and ON in a
+   * fresh thread, and DJL's GradientCollector restores the mode it found when it closes: on a
    * thread that never fitted before, in-place updates of the leaf parameters would otherwise fail
    * ("a leaf Variable that requires grad is being used in an in-place operation").
    */

@@ -9,43 +9,42 @@ import java.util.List;
 import java.util.SplittableRandom;
 
 /**
- * Chooses the ADAPTIVE score's weights ({@link ScoreWeights}) on the training data, zero-shot
- * CLIP always a candidate: the image-evidence term's text weight k and weight λ and the
- * base-class offset β here, by exact leave-one-out; the head's weight η in {@link AdaptiveFit},
- * on a held-out split.
+ * Chooses the ADAPTIVE score's weights ({@link ScoreWeights}) on the training data, zero-shot CLIP
+ * always a candidate: the image-evidence term's text weight k and weight λ and the base-class
+ * offset β here, by exact leave-one-out; the head's weight η in {@link AdaptiveFit}, on a held-out
+ * split.
  *
  * <h2>What is estimated</h2>
  *
- * A deployed model ranks each image against all classes; its quality is the harmonic mean (HM)
- * of its accuracy on base classes (with images) and on new classes (text only). Both are
- * estimated from the training images, with every other class exactly as the deployed model
- * has it:
+ * A deployed model ranks each image against all classes; its quality is the harmonic mean (HM) of
+ * its accuracy on base classes (with images) and on new classes (text only). Both are estimated
+ * from the training images, with every other class exactly as the deployed model has it:
  *
  * <ul>
  *   <li><b>Base-like</b>: an image of a class with {@code n ≥ 2} images, scored with that class's
  *       prototype and count computed without it ({@link GaussianPrior#leaveOneOut}), every other
- *       class as fitted. Its class keeps {@code n − 1} images, as close to the deployment's
- *       {@code n} as the data allow.
+ *       class as fitted. Its class keeps {@code n − 1} images, as close to the deployment's {@code
+ *       n} as the data allow.
  *   <li><b>New-like</b> (pseudo-new classes): an image scored with its own class text-only, as a
  *       new class is (its score is zero-shot CLIP's), every other class as fitted.
  * </ul>
  *
- * Accuracies are class-balanced (the mean over classes of each class's accuracy), as the HM
- * over a test set with the same images per class is. The fit's global quantities (the Gaussian
- * term's centre, text map and scatter) are kept from the whole data: one image moves them
- * little, and refitting them per image would cost a fit per image. At most {@link
+ * Accuracies are class-balanced (the mean over classes of each class's accuracy), as the HM over a
+ * test set with the same images per class is. The fit's global quantities (the Gaussian term's
+ * centre, text map and scatter) are kept from the whole data: one image moves them little, and
+ * refitting them per image would cost a fit per image. At most {@link
  * Settings#maxHeldOutPerClass()} images per class are scored, so the cost stays bounded when
  * classes have many images.
  *
  * <h2>The choice</h2>
  *
- * Every candidate {@code (k, λ, β)} with λ > 0 is scored against zero-shot CLIP ({@code λ = η =
- * β = 0}). The best candidate replaces zero-shot only when the gain of choosing it exceeds the
- * gain's standard error (a one-standard-error rule towards zero-shot). The gain is measured on
- * classes the choice was not made on ({@link #decide}): with few images per class the estimates
- * differ by less than their noise, and the best of a few hundred noisy estimates looks better
- * than it is. Ties go to zero-shot, then to the smaller λ, the smaller |β| and the larger k (the
- * candidates' order). Fewer than two classes of either kind and nothing is chosen.
+ * Every candidate {@code (k, λ, β)} with λ > 0 is scored against zero-shot CLIP ({@code λ = η = β =
+ * 0}). The best candidate replaces zero-shot only when the gain of choosing it exceeds the gain's
+ * standard error (a one-standard-error rule towards zero-shot). The gain is measured on classes the
+ * choice was not made on ({@link #decide}): with few images per class the estimates differ by less
+ * than their noise, and the best of a few hundred noisy estimates looks better than it is. Ties go
+ * to zero-shot, then to the smaller λ, the smaller |β| and the larger k (the candidates' order).
+ * Fewer than two classes of either kind and nothing is chosen.
  */
 public final class WeightSelection {
 
@@ -63,8 +62,15 @@ public final class WeightSelection {
    * @param pseudoNewShare share of the base classes {@link AdaptiveFit}'s split holds out as new
    * @param seed seed of the bootstrap, the image sample and the split
    */
-  public record Settings(double[] textWeights, double[] priorWeights, double[] headWeights, double[] baseOffsets,
-      int maxHeldOutPerClass, int bootstrap, double pseudoNewShare, long seed) {
+  public record Settings(
+      double[] textWeights,
+      double[] priorWeights,
+      double[] headWeights,
+      double[] baseOffsets,
+      int maxHeldOutPerClass,
+      int bootstrap,
+      double pseudoNewShare,
+      long seed) {
 
     /**
      * k from "text worth half an image" to "worth eight"; λ over two decades; η up to the head's
@@ -76,31 +82,49 @@ public final class WeightSelection {
           new double[] {0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1},
           new double[] {0.1, 0.2, 0.5, 1},
           new double[] {0, -0.005, 0.005, -0.01, 0.01, -0.02, 0.02, -0.03, -0.04, -0.06, -0.08},
-          20, 200, 0.25, 1L);
+          20,
+          200,
+          0.25,
+          1L);
     }
 
     public Settings {
       for (double k : textWeights) {
-        if (!(k > 0)) throw new IllegalArgumentException("text weights must be > 0: " + Arrays.toString(textWeights));
+        if (!(k > 0))
+          throw new IllegalArgumentException(
+              "text weights must be > 0: " + Arrays.toString(textWeights));
       }
       for (double l : priorWeights) {
-        if (!(l > 0)) throw new IllegalArgumentException("prior weights must be > 0: " + Arrays.toString(priorWeights));
+        if (!(l > 0))
+          throw new IllegalArgumentException(
+              "prior weights must be > 0: " + Arrays.toString(priorWeights));
       }
       for (double e : headWeights) {
-        if (!(e > 0)) throw new IllegalArgumentException("head weights must be > 0: " + Arrays.toString(headWeights));
+        if (!(e > 0))
+          throw new IllegalArgumentException(
+              "head weights must be > 0: " + Arrays.toString(headWeights));
       }
       if (baseOffsets.length == 0 || baseOffsets[0] != 0) {
-        throw new IllegalArgumentException("base offsets must start with 0: " + Arrays.toString(baseOffsets));
+        throw new IllegalArgumentException(
+            "base offsets must start with 0: " + Arrays.toString(baseOffsets));
       }
       if (maxHeldOutPerClass < 1 || bootstrap < 2 || !(pseudoNewShare > 0 && pseudoNewShare < 1)) {
-        throw new IllegalArgumentException("need maxHeldOutPerClass >= 1, bootstrap >= 2, 0 < pseudoNewShare < 1");
+        throw new IllegalArgumentException(
+            "need maxHeldOutPerClass >= 1, bootstrap >= 2, 0 < pseudoNewShare < 1");
       }
     }
 
     /** The same candidates without the head (η is not tried). */
     public Settings withoutHead() {
-      return new Settings(textWeights, priorWeights, new double[0], baseOffsets, maxHeldOutPerClass, bootstrap,
-          pseudoNewShare, seed);
+      return new Settings(
+          textWeights,
+          priorWeights,
+          new double[0],
+          baseOffsets,
+          maxHeldOutPerClass,
+          bootstrap,
+          pseudoNewShare,
+          seed);
     }
   }
 
@@ -129,8 +153,17 @@ public final class WeightSelection {
    * @param images held-out images scored
    * @param decision why these weights, in words
    */
-  public record Result(ScoreWeights weights, Estimate chosen, Estimate zeroShot, double gain, double standardError,
-      int candidates, int baseLikeClasses, int newLikeClasses, int images, String decision) {}
+  public record Result(
+      ScoreWeights weights,
+      Estimate chosen,
+      Estimate zeroShot,
+      double gain,
+      double standardError,
+      int candidates,
+      int baseLikeClasses,
+      int newLikeClasses,
+      int images,
+      String decision) {}
 
   /**
    * Chooses k, λ and β by exact leave-one-out on {@code data} (η stays 0).
@@ -140,13 +173,25 @@ public final class WeightSelection {
    * @param scatter W as the fit measures it ({@link CandleFit#imageScatter}; ≤ 0 when no class has
    *     two images)
    */
-  public static Result selectPrior(CandleFit.TrainingSet data, double logitScale, double scatter, Settings settings) {
+  public static Result selectPrior(
+      CandleFit.TrainingSet data, double logitScale, double scatter, Settings settings) {
     HeldOut held = HeldOut.of(data, settings);
     if (held.baseLikeClasses() < 2 || held.newLikeClasses() < 2) {
-      return new Result(ScoreWeights.ZERO, Estimate.of(Double.NaN, Double.NaN), Estimate.of(Double.NaN, Double.NaN),
-          0, 0, 1, held.baseLikeClasses(), held.newLikeClasses(), held.size(),
-          "zero-shot: too few classes to cross-validate (" + held.baseLikeClasses() + " with two or more images, "
-              + held.newLikeClasses() + " with any)");
+      return new Result(
+          ScoreWeights.ZERO,
+          Estimate.of(Double.NaN, Double.NaN),
+          Estimate.of(Double.NaN, Double.NaN),
+          0,
+          0,
+          1,
+          held.baseLikeClasses(),
+          held.newLikeClasses(),
+          held.size(),
+          "zero-shot: too few classes to cross-validate ("
+              + held.baseLikeClasses()
+              + " with two or more images, "
+              + held.newLikeClasses()
+              + " with any)");
     }
     float[] visual = CandleFit.visualPrototypes(data);
     double[] n = new double[data.baseClasses()];
@@ -158,8 +203,16 @@ public final class WeightSelection {
     List<Candidate> candidates = new ArrayList<>();
     candidates.add(grid.score(zs, null, 0, 0, 0, 0));
     for (double k : settings.textWeights()) {
-      GaussianPrior prior = GaussianPrior.fit(visual, n, data.baseClasses(), data.textFeatures(), data.numClasses(),
-          data.dim(), scatter, k);
+      GaussianPrior prior =
+          GaussianPrior.fit(
+              visual,
+              n,
+              data.baseClasses(),
+              data.textFeatures(),
+              data.numClasses(),
+              data.dim(),
+              scatter,
+              k);
       if (prior.isEmpty()) {
         continue;
       }
@@ -194,19 +247,44 @@ public final class WeightSelection {
     HeldOut held = grid.held;
     Candidate best = grid.best(candidates, null);
     Candidate outOfFold = grid.crossFitted(candidates, FOLDS);
-    double gain = grid.estimate(outOfFold.baseHits(), outOfFold.newHits(), null).hm()
-        - reference.estimate().hm();
+    double gain =
+        grid.estimate(outOfFold.baseHits(), outOfFold.newHits(), null).hm()
+            - reference.estimate().hm();
     double se = grid.standardError(outOfFold, reference);
-    String measured = String.format(java.util.Locale.ROOT,
-        "gain %+.4f on classes the choice was not made on, standard error %.4f; %d candidates, %s", gain, se,
-        candidates.size(), how);
+    String measured =
+        String.format(
+            java.util.Locale.ROOT,
+            "gain %+.4f on classes the choice was not made on, standard error %.4f; %d candidates, %s",
+            gain,
+            se,
+            candidates.size(),
+            how);
     if (best == reference || !(gain > se)) {
-      String why = best == reference ? "no candidate beat it" : "the gain is within its standard error";
-      return new Result(reference.weights(), reference.estimate(), reference.estimate(), gain, se, candidates.size(),
-          held.baseLikeClasses(), held.newLikeClasses(), held.size(), "kept the reference: " + why + " (" + measured + ")");
+      String why =
+          best == reference ? "no candidate beat it" : "the gain is within its standard error";
+      return new Result(
+          reference.weights(),
+          reference.estimate(),
+          reference.estimate(),
+          gain,
+          se,
+          candidates.size(),
+          held.baseLikeClasses(),
+          held.newLikeClasses(),
+          held.size(),
+          "kept the reference: " + why + " (" + measured + ")");
     }
-    return new Result(best.weights(), best.estimate(), reference.estimate(), gain, se, candidates.size(),
-        held.baseLikeClasses(), held.newLikeClasses(), held.size(), "chose " + best.weights() + " (" + measured + ")");
+    return new Result(
+        best.weights(),
+        best.estimate(),
+        reference.estimate(),
+        gain,
+        se,
+        candidates.size(),
+        held.baseLikeClasses(),
+        held.newLikeClasses(),
+        held.size(),
+        "chose " + best.weights() + " (" + measured + ")");
   }
 
   // ---------------------------------------------------------------- held-out images
@@ -215,8 +293,15 @@ public final class WeightSelection {
    * The images scored: per base class at most {@code maxHeldOutPerClass} of its images (a seeded
    * sample), each scored base-like when its class has two or more images and new-like always.
    */
-  record HeldOut(int[] rows, int[] labels, boolean[] baseLike, boolean[] newLike, int baseClasses, int classes,
-      int baseLikeClasses, int newLikeClasses) {
+  record HeldOut(
+      int[] rows,
+      int[] labels,
+      boolean[] baseLike,
+      boolean[] newLike,
+      int baseClasses,
+      int classes,
+      int baseLikeClasses,
+      int newLikeClasses) {
     int size() {
       return rows.length;
     }
@@ -266,11 +351,15 @@ public final class WeightSelection {
         isBaseLike[i] = byClass.get(labels[i]).size() >= 2;
         isNewLike[i] = true;
       }
-      return new HeldOut(r, labels, isBaseLike, isNewLike, cb, data.numClasses(), baseLike, newLike);
+      return new HeldOut(
+          r, labels, isBaseLike, isNewLike, cb, data.numClasses(), baseLike, newLike);
     }
   }
 
-  /** Per held-out image, one value per base class (C columns for zero-shot) and its own class's left-out value. */
+  /**
+   * Per held-out image, one value per base class (C columns for zero-shot) and its own class's
+   * left-out value.
+   */
   record Rows(float[] values, int width, double[] ownLeftOut) {}
 
   /** s·cos(x, t_c) of every held-out image against every class. */
@@ -287,7 +376,10 @@ public final class WeightSelection {
     return new Rows(values, c, null);
   }
 
-  /** G̃_b(x) of every held-out image against every base class, and the own class's leave-one-out value. */
+  /**
+   * G̃_b(x) of every held-out image against every base class, and the own class's leave-one-out
+   * value.
+   */
   static Rows termRows(GaussianPrior prior, CandleFit.TrainingSet data, HeldOut held) {
     int d = data.dim();
     int cb = data.baseClasses();
@@ -346,8 +438,10 @@ public final class WeightSelection {
     final HeldOut held;
     private final int draws;
     private final long seed;
+
     /** Per base class: its base-like and new-like image counts. */
     private final int[] baseLikeImages;
+
     private final int[] newLikeImages;
 
     Grid(HeldOut held, int draws, long seed) {
@@ -367,8 +461,8 @@ public final class WeightSelection {
     }
 
     /**
-     * Scores one candidate: zero-shot plus {@code termScale·G̃ + offset} on the base classes.
-     * An image is a hit when its class's score beats every other class's strictly.
+     * Scores one candidate: zero-shot plus {@code termScale·G̃ + offset} on the base classes. An
+     * image is a hit when its class's score beats every other class's strictly.
      */
     Candidate score(Rows zs, Rows term, double k, double termScale, double lambda, double offset) {
       int cb = held.baseClasses();
@@ -399,8 +493,10 @@ public final class WeightSelection {
           }
         }
       }
-      ScoreWeights w = termScale == 0 && offset == 0 ? ScoreWeights.ZERO
-          : new ScoreWeights(k, lambda, 0, offset);
+      ScoreWeights w =
+          termScale == 0 && offset == 0
+              ? ScoreWeights.ZERO
+              : new ScoreWeights(k, lambda, 0, offset);
       return new Candidate(w, estimate(baseHits, newHits, null), baseHits, newHits);
     }
 
@@ -409,7 +505,12 @@ public final class WeightSelection {
      * classes where the model has them: {@code scores + η·head + β} on the model's first {@code
      * modelBase} classes. {@code modelLabel[i]} is image i's class in the model's order.
      */
-    Candidate scoreModel(float[] scores, float[] head, int modelClasses, int modelBase, int[] modelLabel,
+    Candidate scoreModel(
+        float[] scores,
+        float[] head,
+        int modelClasses,
+        int modelBase,
+        int[] modelLabel,
         ScoreWeights weights) {
       double eta = weights.headWeight();
       double beta = weights.baseOffset();
@@ -481,11 +582,14 @@ public final class WeightSelection {
           newClasses++;
         }
       }
-      return Estimate.of(baseClasses == 0 ? Double.NaN : base / baseClasses,
+      return Estimate.of(
+          baseClasses == 0 ? Double.NaN : base / baseClasses,
           newClasses == 0 ? Double.NaN : novel / newClasses);
     }
 
-    /** The candidate with the highest HM over {@code classes} (null: all); the earliest wins ties. */
+    /**
+     * The candidate with the highest HM over {@code classes} (null: all); the earliest wins ties.
+     */
     Candidate best(List<Candidate> candidates, int[] classes) {
       Candidate best = candidates.get(0);
       double bestHm = estimate(best.baseHits(), best.newHits(), classes).hm();
@@ -504,8 +608,10 @@ public final class WeightSelection {
      * folds (seeded folds of the classes with held-out images).
      */
     Candidate crossFitted(List<Candidate> candidates, int folds) {
-      int[] classes = java.util.stream.IntStream.range(0, held.baseClasses())
-          .filter(j -> newLikeImages[j] > 0 || baseLikeImages[j] > 0).toArray();
+      int[] classes =
+          java.util.stream.IntStream.range(0, held.baseClasses())
+              .filter(j -> newLikeImages[j] > 0 || baseLikeImages[j] > 0)
+              .toArray();
       SplittableRandom random = new SplittableRandom(seed ^ 0x4A1FL);
       for (int i = classes.length - 1; i > 0; i--) {
         int r = random.nextInt(i + 1);
@@ -535,9 +641,12 @@ public final class WeightSelection {
       if (a == b) {
         return 0;
       }
-      // every class with held-out images: in the head's split a class is either base-like or new-like
-      int[] classes = java.util.stream.IntStream.range(0, held.baseClasses())
-          .filter(j -> newLikeImages[j] > 0 || baseLikeImages[j] > 0).toArray();
+      // every class with held-out images: in the head's split a class is either base-like or
+      // new-like
+      int[] classes =
+          java.util.stream.IntStream.range(0, held.baseClasses())
+              .filter(j -> newLikeImages[j] > 0 || baseLikeImages[j] > 0)
+              .toArray();
       SplittableRandom random = new SplittableRandom(seed ^ 0x5EED5EEDL);
       double sum = 0;
       double sumSq = 0;
@@ -547,7 +656,9 @@ public final class WeightSelection {
         for (int t = 0; t < draw.length; t++) {
           draw[t] = classes[random.nextInt(classes.length)];
         }
-        double diff = estimate(a.baseHits(), a.newHits(), draw).hm() - estimate(b.baseHits(), b.newHits(), draw).hm();
+        double diff =
+            estimate(a.baseHits(), a.newHits(), draw).hm()
+                - estimate(b.baseHits(), b.newHits(), draw).hm();
         if (Double.isNaN(diff)) {
           continue;
         }

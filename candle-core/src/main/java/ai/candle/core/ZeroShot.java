@@ -1,9 +1,9 @@
 package ai.candle.core;
 
 /**
- * Zero-shot CLIP: each image gets the class whose text feature has the highest cosine
- * similarity with it. Features are raw (any norm); both sides are L2-normalised here. Ties go
- * to the lower class index; an all-zero vector has cosine 0 with everything.
+ * Zero-shot CLIP: each image gets the class whose text feature has the highest cosine similarity
+ * with it. Features are raw (any norm); both sides are L2-normalised here. Ties go to the lower
+ * class index; an all-zero vector has cosine 0 with everything.
  */
 public final class ZeroShot {
 
@@ -24,17 +24,29 @@ public final class ZeroShot {
   }
 
   /**
-   * Predicts among the classes {@code from..to-1} only (e.g. within the base or the new split);
-   * the returned indices are class indices of the full list.
+   * Predicts among the classes {@code from..to-1} only (e.g. within the base or the new split); the
+   * returned indices are class indices of the full list.
    */
-  public static int[] predictWithin(float[] images, int n, float[] text, int c, int dim, int from, int to) {
+  public static int[] predictWithin(
+      float[] images, int n, float[] text, int c, int dim, int from, int to) {
     if (images.length != (long) n * dim || text.length != (long) c * dim) {
       throw new IllegalArgumentException(
-          "expected " + n + "×" + dim + " image and " + c + "×" + dim + " text values, got "
-              + images.length + " and " + text.length);
+          "expected "
+              + n
+              + "×"
+              + dim
+              + " image and "
+              + c
+              + "×"
+              + dim
+              + " text values, got "
+              + images.length
+              + " and "
+              + text.length);
     }
     if (from < 0 || to > c || from >= to) {
-      throw new IllegalArgumentException("class range " + from + ".." + to + " is empty or outside 0.." + c);
+      throw new IllegalArgumentException(
+          "class range " + from + ".." + to + " is empty or outside 0.." + c);
     }
     float[] t = normalizedRows(text, c, dim);
     int[] out = new int[n];
@@ -59,7 +71,8 @@ public final class ZeroShot {
   /** The fraction of predictions equal to the labels (NaN for no images). */
   public static double accuracy(int[] predicted, int[] labels) {
     if (predicted.length != labels.length) {
-      throw new IllegalArgumentException(predicted.length + " predictions for " + labels.length + " labels");
+      throw new IllegalArgumentException(
+          predicted.length + " predictions for " + labels.length + " labels");
     }
     int hits = 0;
     for (int i = 0; i < labels.length; i++) {

@@ -1,41 +1,47 @@
 package ai.candle.core;
 
-import ai.candle.core.io.FeaturesDataset;
-import ai.candle.core.io.ModelCodec;
-import ai.candle.core.synthetic.SyntheticClip;
-
 import static ai.candle.core.CandleHeadGoldenTest.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import ai.candle.core.io.FeaturesDataset;
+import ai.candle.core.io.ModelCodec;
+import ai.candle.core.synthetic.SyntheticClip;
 import ai.djl.Device;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The ADAPTIVE score: zero-shot CLIP's logits plus weighted corrections on the base classes
- * ({@link ScoreWeights}). With every weight zero, and for every class without images, it is
- * zero-shot CLIP exactly, in the fast scorer as in the naive forward.
+ * The ADAPTIVE score: zero-shot CLIP's logits plus weighted corrections on the base classes ({@link
+ * ScoreWeights}). With every weight zero, and for every class without images, it is zero-shot CLIP
+ * exactly, in the fast scorer as in the naive forward.
  */
 class AdaptiveModeTest {
   static final int D = CandleFitTest.D;
 
   static CandleModel fitAdaptive() {
     HyperParameters hp = CandleFitTest.hp().withMode(HyperParameters.Mode.ADAPTIVE);
-    return CandleFit.fit(CandleFitTest.smallSet(), hp, CandleFit.Options.defaults().withDevice(Device.cpu()));
+    return CandleFit.fit(
+        CandleFitTest.smallSet(), hp, CandleFit.Options.defaults().withDevice(Device.cpu()));
   }
 
   /** A synthetic set with enough base classes for every term, its model fitted in ADAPTIVE mode. */
   static FeaturesDataset synthetic() {
-    return SyntheticClip.generate(SyntheticClip.Config.defaults().withClasses(24, 20).withDim(72).withShots(6)
-        .withTestPerClass(1));
+    return SyntheticClip.generate(
+        SyntheticClip.Config.defaults()
+            .withClasses(24, 20)
+            .withDim(72)
+            .withShots(6)
+            .withTestPerClass(1));
   }
 
   static CandleModel fitSynthetic(FeaturesDataset data) {
-    return CandleFit.fit(data.trainingSet(), CandleFitTest.hp().withMode(HyperParameters.Mode.ADAPTIVE),
+    return CandleFit.fit(
+        data.trainingSet(),
+        CandleFitTest.hp().withMode(HyperParameters.Mode.ADAPTIVE),
         CandleFit.Options.defaults().withDevice(Device.cpu()));
   }
 
@@ -73,7 +79,8 @@ class AdaptiveModeTest {
   void defaultsStayTheReferenceAndTheServiceDefaultIsAdaptive() {
     assertEquals(HyperParameters.Mode.REFERENCE, HyperParameters.defaults().mode());
     assertEquals(HyperParameters.Mode.ADAPTIVE, HyperParameters.adaptive().mode());
-    assertEquals(ScoreWeights.ZERO, fitAdaptive().weights(), "a plain fit chooses no weights: zero-shot");
+    assertEquals(
+        ScoreWeights.ZERO, fitAdaptive().weights(), "a plain fit chooses no weights: zero-shot");
   }
 
   @Test
@@ -88,11 +95,13 @@ class AdaptiveModeTest {
         gap += (visual[j * D + k] - data.textFeatures()[j * D + k]) / (double) cb;
       }
       for (int n = 0; n < p.newClasses(); n++) {
-        assertEquals(data.textFeatures()[(cb + n) * D + k] + gap, p.virtualPrototypes()[n * D + k], 1e-5);
+        assertEquals(
+            data.textFeatures()[(cb + n) * D + k] + gap, p.virtualPrototypes()[n * D + k], 1e-5);
       }
     }
     CandleParameters ref = CandleFit.initialParameters(data, HyperParameters.defaults(), visual);
-    assertEquals(Arrays.toString(Arrays.copyOfRange(data.textFeatures(), cb * D, (cb + 2) * D)),
+    assertEquals(
+        Arrays.toString(Arrays.copyOfRange(data.textFeatures(), cb * D, (cb + 2) * D)),
         Arrays.toString(ref.virtualPrototypes()));
   }
 
@@ -117,8 +126,12 @@ class AdaptiveModeTest {
     FeaturesDataset data = synthetic();
     CandleModel fitted = fitSynthetic(data);
     float[][] images = testImages(data);
-    for (ScoreWeights w : List.of(new ScoreWeights(2, 0.1, 0, 0), new ScoreWeights(1, 0, 0.5, 0),
-        new ScoreWeights(1, 0, 0, -1.5), new ScoreWeights(0.5, 0.2, 0.3, -2))) {
+    for (ScoreWeights w :
+        List.of(
+            new ScoreWeights(2, 0.1, 0, 0),
+            new ScoreWeights(1, 0, 0.5, 0),
+            new ScoreWeights(1, 0, 0, -1.5),
+            new ScoreWeights(0.5, 0.2, 0.3, -2))) {
       CandleModel m = fitted.withWeights(w);
       float[][] want = new NaiveScorer(m).score(images);
       try (FastScorer fast = FastScorer.prepare(m)) {
@@ -138,8 +151,11 @@ class AdaptiveModeTest {
     float[] x = testImages(data)[0];
     double[] zs = zeroShot(fitted, x);
     int cb = fitted.baseClasses();
-    for (ScoreWeights w : List.of(new ScoreWeights(2, 0.1, 0, 0), new ScoreWeights(1, 0, 0.5, 0),
-        new ScoreWeights(1, 0, 0, -1.5))) {
+    for (ScoreWeights w :
+        List.of(
+            new ScoreWeights(2, 0.1, 0, 0),
+            new ScoreWeights(1, 0, 0.5, 0),
+            new ScoreWeights(1, 0, 0, -1.5))) {
       double[] s = new NaiveScorer(fitted.withWeights(w)).score(x);
       for (int j = cb; j < s.length; j++) {
         assertEquals(zs[j], s[j], 1e-6, w + ": new class " + j + " is zero-shot");
@@ -157,8 +173,9 @@ class AdaptiveModeTest {
     FeaturesDataset data = synthetic();
     float[][] images = testImages(data);
     // INITIAL: every class text only
-    CandleModel initial = CandleFit.untrained(data.classNames(), data.dim(), data.textFeatures(),
-        HyperParameters.adaptive());
+    CandleModel initial =
+        CandleFit.untrained(
+            data.classNames(), data.dim(), data.textFeatures(), HyperParameters.adaptive());
     assertFastAndNaiveAreZeroShot(initial, images, 0, initial.numClasses());
     // EXTEND: the classes appended without a fit score as zero-shot, whatever the serving weights
     CandleModel fitted = fitSynthetic(data).withWeights(new ScoreWeights(1, 0.2, 0.5, -1));
@@ -171,7 +188,8 @@ class AdaptiveModeTest {
     assertFastAndNaiveAreZeroShot(extended, images, fitted.numClasses(), extended.numClasses());
   }
 
-  private static void assertFastAndNaiveAreZeroShot(CandleModel m, float[][] images, int from, int to) {
+  private static void assertFastAndNaiveAreZeroShot(
+      CandleModel m, float[][] images, int from, int to) {
     float[][] naive = new NaiveScorer(m).score(images);
     try (FastScorer fast = FastScorer.prepare(m)) {
       float[][] got = fast.score(images);
@@ -179,7 +197,8 @@ class AdaptiveModeTest {
         double[] want = zeroShot(m, images[i]);
         float[] wantPart = toFloat(Arrays.copyOfRange(want, from, to));
         assertClose("fast, image " + i, wantPart, Arrays.copyOfRange(got[i], from, to), 1e-5, 1.0);
-        assertClose("naive, image " + i, wantPart, Arrays.copyOfRange(naive[i], from, to), 1e-5, 1.0);
+        assertClose(
+            "naive, image " + i, wantPart, Arrays.copyOfRange(naive[i], from, to), 1e-5, 1.0);
       }
     }
   }
@@ -198,8 +217,11 @@ class AdaptiveModeTest {
     assertThrows(IllegalArgumentException.class, () -> new ScoreWeights(1, -0.1, 0, 0));
     assertThrows(IllegalArgumentException.class, () -> new ScoreWeights(1, 0, -1, 0));
     assertThrows(IllegalArgumentException.class, () -> new ScoreWeights(1, 0, 0, Double.NaN));
-    assertArrayEquals(new boolean[] {true, false}, new boolean[] {ScoreWeights.ZERO.isZeroShot(),
-        new ScoreWeights(1, 0, 0, 0.5).isZeroShot()});
+    assertArrayEquals(
+        new boolean[] {true, false},
+        new boolean[] {
+          ScoreWeights.ZERO.isZeroShot(), new ScoreWeights(1, 0, 0, 0.5).isZeroShot()
+        });
   }
 
   static float[] toFloat(double[] a) {

@@ -58,13 +58,16 @@ class CandleFitTest {
     gc.setDaemon(true);
     gc.start();
     try {
-      CandleModel a = CandleFit.fit(smallSet(), hp(), CandleFit.Options.defaults().withDevice(Device.cpu()));
-      CandleModel b = CandleFit.fit(smallSet(), hp(), CandleFit.Options.defaults().withDevice(Device.cpu()));
+      CandleModel a =
+          CandleFit.fit(smallSet(), hp(), CandleFit.Options.defaults().withDevice(Device.cpu()));
+      CandleModel b =
+          CandleFit.fit(smallSet(), hp(), CandleFit.Options.defaults().withDevice(Device.cpu()));
       // dropout 0.1 is on: the seed fixes its masks too
       assertEquals(a.params(), b.params(), "two fits with seed 1 differ");
       assertEquals(a.stats().epochLoss(), b.stats().epochLoss());
       CandleModel c =
-          CandleFit.fit(smallSet(), hp().withSeed(2), CandleFit.Options.defaults().withDevice(Device.cpu()));
+          CandleFit.fit(
+              smallSet(), hp().withSeed(2), CandleFit.Options.defaults().withDevice(Device.cpu()));
       assertFalse(a.params().equals(c.params()), "seed 2 gave the same fit as seed 1");
     } finally {
       stop.set(true);
@@ -77,12 +80,17 @@ class CandleFitTest {
     List<Integer> seen = new ArrayList<>();
     CandleModel m =
         CandleFit.fit(
-            smallSet(), hp(),
-            CandleFit.Options.defaults().withDevice(Device.cpu()).withProgress((e, total, loss, s) -> seen.add(e)));
+            smallSet(),
+            hp(),
+            CandleFit.Options.defaults()
+                .withDevice(Device.cpu())
+                .withProgress((e, total, loss, s) -> seen.add(e)));
     assertEquals(List.of(1, 2, 3, 4), seen);
     assertEquals(4, m.stats().epochLoss().size());
     assertEquals(4, m.stats().epochSeconds().size());
-    assertTrue(m.stats().epochLoss().stream().allMatch(l -> l >= 0 && Double.isFinite(l)), () -> "losses " + m.stats().epochLoss());
+    assertTrue(
+        m.stats().epochLoss().stream().allMatch(l -> l >= 0 && Double.isFinite(l)),
+        () -> "losses " + m.stats().epochLoss());
     assertEquals("cpu()", m.stats().device());
     assertEquals(25, m.stats().samples());
     assertEquals(List.of("a", "b", "c", "d", "e", "f"), m.classNames());
@@ -92,7 +100,10 @@ class CandleFitTest {
   @Test
   void capKeepsAtMostNPerClassButPriorsComeFromTheCounts() {
     CandleModel m =
-        CandleFit.fit(smallSet(), hp().withMaxPerClass(5), CandleFit.Options.defaults().withDevice(Device.cpu()));
+        CandleFit.fit(
+            smallSet(),
+            hp().withMaxPerClass(5),
+            CandleFit.Options.defaults().withDevice(Device.cpu()));
     assertEquals(5 + 5 + 4 + 3, m.stats().samples());
     assertArrayEquals(new float[] {120, 60, 4, 3, 0, 0}, m.classCounts());
   }
@@ -119,12 +130,28 @@ class CandleFitTest {
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> new CandleFit.TrainingSet(ok.features(), bad, D, ok.classNames(), 4, ok.textFeatures(), ok.classCounts()));
+            () ->
+                new CandleFit.TrainingSet(
+                    ok.features(),
+                    bad,
+                    D,
+                    ok.classNames(),
+                    4,
+                    ok.textFeatures(),
+                    ok.classCounts()));
     assertTrue(e.getMessage().contains("not a base class"), e.getMessage());
     e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> new CandleFit.TrainingSet(ok.features(), ok.labels(), D, ok.classNames(), 5, ok.textFeatures(), ok.classCounts()));
+            () ->
+                new CandleFit.TrainingSet(
+                    ok.features(),
+                    ok.labels(),
+                    D,
+                    ok.classNames(),
+                    5,
+                    ok.textFeatures(),
+                    ok.classCounts()));
     assertTrue(e.getMessage().contains("has no training image"), e.getMessage());
   }
 
@@ -133,7 +160,8 @@ class CandleFitTest {
     assertEquals(Device.cpu(), Devices.parse("cpu"));
     assertThrows(IllegalArgumentException.class, () -> Devices.parse("tpu"));
     if (ai.djl.engine.Engine.getInstance().getGpuCount() == 0) {
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Devices.parse("gpu"));
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> Devices.parse("gpu"));
       assertTrue(e.getMessage().contains("mvn -Pcuda"), e.getMessage());
       assertEquals(Device.cpu(), Devices.parse("auto"));
     }
@@ -142,17 +170,24 @@ class CandleFitTest {
   @Test
   void fitsRunOnFreshThreadsOneAfterAnother() throws Exception {
     for (int i = 0; i < 2; i++) {
-      java.util.concurrent.atomic.AtomicReference<Throwable> failure = new java.util.concurrent.atomic.AtomicReference<>();
-      Thread t = new Thread(() -> {
-        try {
-          CandleFit.fit(smallSet(), hp().withEpochs(2), CandleFit.Options.defaults().withDevice(ai.djl.Device.cpu()));
-        } catch (Throwable e) {
-          failure.set(e);
-        }
-      });
+      java.util.concurrent.atomic.AtomicReference<Throwable> failure =
+          new java.util.concurrent.atomic.AtomicReference<>();
+      Thread t =
+          new Thread(
+              () -> {
+                try {
+                  CandleFit.fit(
+                      smallSet(),
+                      hp().withEpochs(2),
+                      CandleFit.Options.defaults().withDevice(ai.djl.Device.cpu()));
+                } catch (Throwable e) {
+                  failure.set(e);
+                }
+              });
       t.start();
       t.join();
-      org.junit.jupiter.api.Assertions.assertNull(failure.get(), () -> "fit on a fresh thread failed: " + failure.get());
+      org.junit.jupiter.api.Assertions.assertNull(
+          failure.get(), () -> "fit on a fresh thread failed: " + failure.get());
     }
   }
 }

@@ -44,18 +44,29 @@ class CandleFitTrajectoryTest {
             .withMaxPerClass(0);
     CandleFit.TrainingSet data =
         new CandleFit.TrainingSet(
-            g.f("train_features"), g.ints("train_labels"), g.dim(), names, g.baseClasses(),
-            g.f("text_features"), g.f("class_counts"));
+            g.f("train_features"),
+            g.ints("train_labels"),
+            g.dim(),
+            names,
+            g.baseClasses(),
+            g.f("text_features"),
+            g.f("class_counts"));
     model =
         CandleFit.fit(
-            data, hp, CandleFit.Options.defaults().withDevice(Device.cpu()).withInitial(g.params("init.")).withEpochOrder(order));
+            data,
+            hp,
+            CandleFit.Options.defaults()
+                .withDevice(Device.cpu())
+                .withInitial(g.params("init."))
+                .withEpochOrder(order));
   }
 
   @Test
   void scheduleMatchesEpochLearningRates() {
     float[] expected = g.f("epoch_lr");
     double lr = expected[1] / (0.5 * (1 + Math.cos(Math.PI / expected.length)));
-    HyperParameters hp = HyperParameters.defaults().withEpochs(expected.length).withLearningRate(lr);
+    HyperParameters hp =
+        HyperParameters.defaults().withEpochs(expected.length).withLearningRate(lr);
     float[] got = new float[expected.length];
     for (int e = 0; e < got.length; e++) {
       got[e] = (float) hp.learningRateAt(e);
@@ -66,7 +77,8 @@ class CandleFitTrajectoryTest {
 
   @Test
   void visualPrototypesAreClassMeans() {
-    assertClose("visual_prototypes", g.f("visual_prototypes"), model.visualPrototypes(), 1e-5, 1e-2);
+    assertClose(
+        "visual_prototypes", g.f("visual_prototypes"), model.visualPrototypes(), 1e-5, 1e-2);
   }
 
   @Test
@@ -94,8 +106,13 @@ class CandleFitTrajectoryTest {
       NDArray text = m.create(model.textFeatures(), new Shape(c, d));
       NDArray visual = m.create(model.visualPrototypes(), new Shape(model.baseClasses(), d));
       for (int i = 0; i < n; i++) {
-        NDArray one = m.create(java.util.Arrays.copyOfRange(test, i * d, (i + 1) * d), new Shape(1, d));
-        float[] s = head.forward(one, text, visual, false, 0, model.hyper().scale(), model.hyper().logitScale()).scores().toFloatArray();
+        NDArray one =
+            m.create(java.util.Arrays.copyOfRange(test, i * d, (i + 1) * d), new Shape(1, d));
+        float[] s =
+            head.forward(
+                    one, text, visual, false, 0, model.hyper().scale(), model.hyper().logitScale())
+                .scores()
+                .toFloatArray();
         System.arraycopy(s, 0, got, i * c, c);
         int best = 0;
         for (int j = 1; j < c; j++) {
@@ -105,7 +122,8 @@ class CandleFitTrajectoryTest {
       }
     }
     assertClose("single.scores", g.f("single.scores"), got, 1e-2, 1.0);
-    assertEquals(g.scalar("test.accuracy"), correct / (double) n, 0.01, "test accuracy of the fitted model");
+    assertEquals(
+        g.scalar("test.accuracy"), correct / (double) n, 0.01, "test accuracy of the fitted model");
   }
 
   @Test

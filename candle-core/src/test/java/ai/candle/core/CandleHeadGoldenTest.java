@@ -19,7 +19,8 @@ class CandleHeadGoldenTest {
   static final java.util.List<String> STEPS = GoldenFiles.STEPS;
 
   /** |a - b| ≤ rel · max(|b|, floor) elementwise; reports the worst element. */
-  static void assertClose(String what, float[] expected, float[] actual, double rel, double absFloor) {
+  static void assertClose(
+      String what, float[] expected, float[] actual, double rel, double absFloor) {
     assertEquals(expected.length, actual.length, what + ": length");
     double worst = 0;
     int at = -1;
@@ -34,7 +35,17 @@ class CandleHeadGoldenTest {
     int a = at;
     assertTrue(
         worst <= rel,
-        () -> what + ": worst relative error " + w + " at " + a + " (expected " + expected[a] + ", got " + actual[a] + ")");
+        () ->
+            what
+                + ": worst relative error "
+                + w
+                + " at "
+                + a
+                + " (expected "
+                + expected[a]
+                + ", got "
+                + actual[a]
+                + ")");
   }
 
   private static NDArray arr(NDManager m, Golden g, String key) {
@@ -49,12 +60,29 @@ class CandleHeadGoldenTest {
       CandleHead head = new CandleHead(m, g.params("param."));
       CandleHead.Outputs out =
           head.forward(
-              arr(m, g, "image_features"), arr(m, g, "text_features"), arr(m, g, "visual_prototypes"),
-              false, 0, g.scalar("scale"), g.scalar("logit_scale"));
-      assertClose(file + " test.logits_vt", g.f("test.logits_vt"), out.logitsVt().toFloatArray(), 1e-4, 1.0);
-      assertClose(file + " test.logits_vv", g.f("test.logits_vv"), out.logitsVv().toFloatArray(), 1e-4, 1.0);
-      assertClose(file + " test.scores", g.f("test.scores"), out.scores().toFloatArray(), 1e-4, 1.0);
-      assertClose(file + " test.logits", g.f("test.logits"), out.logits().toFloatArray(), 1e-4, 1.0);
+              arr(m, g, "image_features"),
+              arr(m, g, "text_features"),
+              arr(m, g, "visual_prototypes"),
+              false,
+              0,
+              g.scalar("scale"),
+              g.scalar("logit_scale"));
+      assertClose(
+          file + " test.logits_vt",
+          g.f("test.logits_vt"),
+          out.logitsVt().toFloatArray(),
+          1e-4,
+          1.0);
+      assertClose(
+          file + " test.logits_vv",
+          g.f("test.logits_vv"),
+          out.logitsVv().toFloatArray(),
+          1e-4,
+          1.0);
+      assertClose(
+          file + " test.scores", g.f("test.scores"), out.scores().toFloatArray(), 1e-4, 1.0);
+      assertClose(
+          file + " test.logits", g.f("test.logits"), out.logits().toFloatArray(), 1e-4, 1.0);
     }
   }
 
@@ -74,7 +102,14 @@ class CandleHeadGoldenTest {
       for (int i = 0; i < b; i++) {
         float[] one = java.util.Arrays.copyOfRange(images, i * d, (i + 1) * d);
         CandleHead.Outputs out =
-            head.forward(m.create(one, new Shape(1, d)), text, visual, false, 0, g.scalar("scale"), g.scalar("logit_scale"));
+            head.forward(
+                m.create(one, new Shape(1, d)),
+                text,
+                visual,
+                false,
+                0,
+                g.scalar("scale"),
+                g.scalar("logit_scale"));
         System.arraycopy(out.scores().toFloatArray(), 0, got, i * c, c);
       }
     }
@@ -85,7 +120,12 @@ class CandleHeadGoldenTest {
   @FieldSource("STEPS")
   void trainPhaseLossAndGradientsMatchGolden(String file) {
     Golden g = GoldenFiles.load(file);
-    assertClose(file + " cla.log_prior", g.f("cla.log_prior"), CandleHead.logPrior(g.f("class_counts")), 1e-5, 1.0);
+    assertClose(
+        file + " cla.log_prior",
+        g.f("cla.log_prior"),
+        CandleHead.logPrior(g.f("class_counts")),
+        1e-5,
+        1.0);
     try (NDManager m = NDManager.newBaseManager()) {
       CandleHead head = new CandleHead(m, g.params("param."));
       head.requireGradients();
@@ -96,19 +136,45 @@ class CandleHeadGoldenTest {
       try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
         CandleHead.Outputs out =
             head.forward(
-                arr(m, g, "image_features"), arr(m, g, "text_features"), arr(m, g, "visual_prototypes"),
-                true, 0, g.scalar("scale"), g.scalar("logit_scale"));
+                arr(m, g, "image_features"),
+                arr(m, g, "text_features"),
+                arr(m, g, "visual_prototypes"),
+                true,
+                0,
+                g.scalar("scale"),
+                g.scalar("logit_scale"));
         NDList loss = CandleHead.loss(out, labels.oneHot(c), prior, 1.0);
-        assertClose(file + " train.logits", g.f("train.logits"), out.logits().toFloatArray(), 1e-4, 1.0);
-        assertClose(file + " train.logits_vt", g.f("train.logits_vt"), out.logitsVt().toFloatArray(), 1e-4, 1.0);
-        assertClose(file + " train.logits_vv", g.f("train.logits_vv"), out.logitsVv().toFloatArray(), 1e-4, 1.0);
+        assertClose(
+            file + " train.logits", g.f("train.logits"), out.logits().toFloatArray(), 1e-4, 1.0);
+        assertClose(
+            file + " train.logits_vt",
+            g.f("train.logits_vt"),
+            out.logitsVt().toFloatArray(),
+            1e-4,
+            1.0);
+        assertClose(
+            file + " train.logits_vv",
+            g.f("train.logits_vv"),
+            out.logitsVv().toFloatArray(),
+            1e-4,
+            1.0);
         float[] terms = {loss.get(1).getFloat(), loss.get(2).getFloat(), loss.get(3).getFloat()};
         assertClose(file + " train.loss_terms", g.f("train.loss_terms"), terms, 1e-4, 1.0);
-        assertClose(file + " train.loss", g.f("train.loss"), new float[] {loss.get(0).getFloat()}, 1e-4, 1.0);
+        assertClose(
+            file + " train.loss",
+            g.f("train.loss"),
+            new float[] {loss.get(0).getFloat()},
+            1e-4,
+            1.0);
         gc.backward(loss.get(0));
       }
       for (Map.Entry<String, NDArray> p : head.parameters().entrySet()) {
-        assertClose(file + " grad." + p.getKey(), g.f("grad." + p.getKey()), p.getValue().getGradient().toFloatArray(), 1e-3, 1e-2);
+        assertClose(
+            file + " grad." + p.getKey(),
+            g.f("grad." + p.getKey()),
+            p.getValue().getGradient().toFloatArray(),
+            1e-3,
+            1e-2);
       }
     }
   }
@@ -130,15 +196,21 @@ class CandleHeadGoldenTest {
         try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
           CandleHead.Outputs out =
               head.forward(
-                  arr(m, g, "image_features"), arr(m, g, "text_features"), arr(m, g, "visual_prototypes"),
-                  true, 0, g.scalar("scale"), g.scalar("logit_scale"));
+                  arr(m, g, "image_features"),
+                  arr(m, g, "text_features"),
+                  arr(m, g, "visual_prototypes"),
+                  true,
+                  0,
+                  g.scalar("scale"),
+                  g.scalar("logit_scale"));
           gc.backward(CandleHead.loss(out, oneHot, prior, 1.0).get(0));
         }
         sgd.step(head.parameters(), 0.01);
       }
       CandleParameters after = head.snapshot();
       for (Map.Entry<String, float[]> p : after.asMap().entrySet()) {
-        assertClose(file + " after2." + p.getKey(), g.f("after2." + p.getKey()), p.getValue(), 1e-3, 1e-2);
+        assertClose(
+            file + " after2." + p.getKey(), g.f("after2." + p.getKey()), p.getValue(), 1e-3, 1e-2);
       }
     }
   }

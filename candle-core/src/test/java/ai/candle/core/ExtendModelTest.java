@@ -1,26 +1,29 @@
 package ai.candle.core;
 
-import ai.candle.core.io.ModelCodec;
-
 import static ai.candle.core.CandleHeadGoldenTest.assertClose;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.candle.core.io.ModelCodec;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** Models made without a fit: before any image ({@code untrained}) and on announcement ({@code extend}). */
+/**
+ * Models made without a fit: before any image ({@code untrained}) and on announcement ({@code
+ * extend}).
+ */
 class ExtendModelTest {
   static final int D = CandleFitTest.D;
 
   @Test
   void anUntrainedModelScoresEveryClassAsNewAndExactly() {
     CandleFit.TrainingSet data = CandleFitTest.smallSet();
-    CandleModel m = CandleFit.untrained(data.classNames(), D, data.textFeatures(), HyperParameters.adaptive());
+    CandleModel m =
+        CandleFit.untrained(data.classNames(), D, data.textFeatures(), HyperParameters.adaptive());
     assertEquals(0, m.baseClasses());
     assertEquals(data.numClasses(), m.newClasses());
     assertArrayEquals(data.textFeatures(), m.params().virtualPrototypes());
@@ -50,7 +53,8 @@ class ExtendModelTest {
     assertArrayEquals(m.params().projImage(), e.params().projImage());
     assertArrayEquals(m.params().attnInProjWeight(), e.params().attnInProjWeight());
     assertArrayEquals(m.visualPrototypes(), e.visualPrototypes());
-    assertArrayEquals(m.params().virtualPrototypes(),
+    assertArrayEquals(
+        m.params().virtualPrototypes(),
         Arrays.copyOf(e.params().virtualPrototypes(), m.params().virtualPrototypes().length));
     assertEquals(0f, e.classCounts()[m.numClasses()]);
     int cb = m.baseClasses();
@@ -65,7 +69,8 @@ class ExtendModelTest {
       float[][] images = randomImages(4, 12);
       NaiveScorer naive = new NaiveScorer(e);
       for (int i = 0; i < images.length; i++) {
-        assertClose("image " + i, toFloat(naive.score(images[i])), fast.score(images[i]), 1e-4, 1.0);
+        assertClose(
+            "image " + i, toFloat(naive.score(images[i])), fast.score(images[i]), 1e-4, 1.0);
       }
     }
   }
@@ -92,15 +97,21 @@ class ExtendModelTest {
         }
       }
     }
-    assertTrue(hits >= 18, "images near the new class's direction should mostly be predicted as it, got " + hits + "/20");
+    assertTrue(
+        hits >= 18,
+        "images near the new class's direction should mostly be predicted as it, got "
+            + hits
+            + "/20");
   }
 
   @Test
   void extendingRefusesAClassTheModelHasAndAWrongWidth() {
     CandleModel m = AdaptiveModeTest.fitAdaptive();
     String existing = m.classNames().get(0);
-    assertThrows(IllegalArgumentException.class, () -> CandleFit.extend(m, List.of(existing), new float[D]));
-    assertThrows(IllegalArgumentException.class, () -> CandleFit.extend(m, List.of("x"), new float[D + 1]));
+    assertThrows(
+        IllegalArgumentException.class, () -> CandleFit.extend(m, List.of(existing), new float[D]));
+    assertThrows(
+        IllegalArgumentException.class, () -> CandleFit.extend(m, List.of("x"), new float[D + 1]));
   }
 
   static float[] toFloat(double[] a) {

@@ -1,6 +1,5 @@
 package ai.candle.core;
 
-
 import static ai.candle.core.NaiveScorerTest.assertScores;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -32,9 +31,9 @@ class FastScorerTest {
   }
 
   /**
-   * Random models against the naive forward. {@code sharpness} scales the query and key weights:
-   * at 4 the attention is peaked, so the image key takes most of the weight of some class tokens
-   * and the per-image correction terms matter far beyond the tolerance.
+   * Random models against the naive forward. {@code sharpness} scales the query and key weights: at
+   * 4 the attention is peaked, so the image key takes most of the weight of some class tokens and
+   * the per-image correction terms matter far beyond the tolerance.
    */
   @ParameterizedTest
   @CsvSource({
@@ -52,7 +51,8 @@ class FastScorerTest {
     float[][] x = RandomModels.randomImages(model, images, 11);
     float[][] naive = new NaiveScorer(model).score(x);
     try (FastScorer scorer = FastScorer.prepare(model)) {
-      assertScores(naive, scorer.score(x), "C=" + classes + " D=" + dim + " sharpness=" + sharpness);
+      assertScores(
+          naive, scorer.score(x), "C=" + classes + " D=" + dim + " sharpness=" + sharpness);
     }
   }
 
@@ -66,8 +66,10 @@ class FastScorerTest {
         float[] alone = scorer.score(x[i]);
         float[][] shuffled = {x[(i + 7) % 150], x[i], x[(i + 31) % 150]};
         float[] inOthers = scorer.score(shuffled)[1];
-        assertScores(new float[][] {alone}, new float[][] {all[i]}, "image " + i + " in the full batch");
-        assertScores(new float[][] {alone}, new float[][] {inOthers}, "image " + i + " among others");
+        assertScores(
+            new float[][] {alone}, new float[][] {all[i]}, "image " + i + " in the full batch");
+        assertScores(
+            new float[][] {alone}, new float[][] {inOthers}, "image " + i + " among others");
       }
     }
   }
@@ -82,14 +84,16 @@ class FastScorerTest {
       int before = scorer.managedArrays();
       Future<?>[] runs = new Future<?>[8];
       for (int t = 0; t < runs.length; t++) {
-        runs[t] = pool.submit(() -> {
-          for (int r = 0; r < 5; r++) {
-            float[][] again = scorer.score(x);
-            for (int i = 0; i < x.length; i++) {
-              assertArrayEquals(serial[i], again[i], 1e-5f * 100);
-            }
-          }
-        });
+        runs[t] =
+            pool.submit(
+                () -> {
+                  for (int r = 0; r < 5; r++) {
+                    float[][] again = scorer.score(x);
+                    for (int i = 0; i < x.length; i++) {
+                      assertArrayEquals(serial[i], again[i], 1e-5f * 100);
+                    }
+                  }
+                });
       }
       for (Future<?> f : runs) {
         f.get();
@@ -115,7 +119,9 @@ class FastScorerTest {
     NaiveScorerTest.GoldenCase gc = NaiveScorerTest.goldenCase("step_tiny");
     FastScorer scorer = FastScorer.prepare(gc.model());
     IllegalArgumentException wide =
-        assertThrows(IllegalArgumentException.class, () -> scorer.score(new float[][] {new float[16], new float[17]}));
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> scorer.score(new float[][] {new float[16], new float[17]}));
     assertTrue(wide.getMessage().contains("image 1 has 17 values"), wide.getMessage());
     float[] nan = new float[16];
     nan[3] = Float.NaN;
@@ -123,7 +129,8 @@ class FastScorerTest {
     assertEquals(0, scorer.score(new float[0][]).length);
     scorer.close();
     scorer.close(); // idempotent
-    IllegalStateException closed = assertThrows(IllegalStateException.class, () -> scorer.score(gc.images()));
+    IllegalStateException closed =
+        assertThrows(IllegalStateException.class, () -> scorer.score(gc.images()));
     assertTrue(closed.getMessage().contains("closed"), closed.getMessage());
   }
 
@@ -140,10 +147,12 @@ class FastScorerTest {
       for (int j = 0; j < c; j++) {
         order[j] = j;
       }
-      Arrays.sort(order, (a, b) -> Float.compare(scores[b], scores[a])); // stable: lower index first
+      Arrays.sort(
+          order, (a, b) -> Float.compare(scores[b], scores[a])); // stable: lower index first
       int k = rng.nextInt(c + 3);
       int[] expected = Arrays.stream(order).limit(k).mapToInt(Integer::intValue).toArray();
-      assertArrayEquals(expected, FastScorer.topK(scores, k), "scores " + Arrays.toString(scores) + ", k " + k);
+      assertArrayEquals(
+          expected, FastScorer.topK(scores, k), "scores " + Arrays.toString(scores) + ", k " + k);
     }
     assertThrows(IllegalArgumentException.class, () -> FastScorer.topK(new float[3], -1));
   }

@@ -2,18 +2,17 @@ package ai.candle.core;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The image-evidence term: its formula on hand-made numbers (expected values computed
- * independently with numpy from the formula in the class documentation), its leave-one-out form,
- * its linear form and its edge cases.
+ * The image-evidence term: its formula on hand-made numbers (expected values computed independently
+ * with numpy from the formula in the class documentation), its leave-one-out form, its linear form
+ * and its edge cases.
  */
 class GaussianPriorTest {
 
@@ -29,13 +28,19 @@ class GaussianPriorTest {
   }
 
   /**
-   * Three base classes, in the first 2 of D dims: a with images (4,0) and (2,0), b with (0,2),
-   * c with (−2,−2); one new class d. Texts (1,0), (0,3), (−1,−1), (3,4).
+   * Three base classes, in the first 2 of D dims: a with images (4,0) and (2,0), b with (0,2), c
+   * with (−2,−2); one new class d. Texts (1,0), (0,3), (−1,−1), (3,4).
    */
   private static CandleFit.TrainingSet tinySet() {
     float[] images = pad(new float[] {4, 0, 2, 0, 0, 2, -2, -2}, 2);
     float[] text = pad(new float[] {1, 0, 0, 3, -1, -1, 3, 4}, 2);
-    return new CandleFit.TrainingSet(images, new int[] {0, 0, 1, 2}, D, List.of("a", "b", "c", "d"), 3, text,
+    return new CandleFit.TrainingSet(
+        images,
+        new int[] {0, 0, 1, 2},
+        D,
+        List.of("a", "b", "c", "d"),
+        3,
+        text,
         new float[] {2, 1, 1, 0});
   }
 
@@ -44,8 +49,17 @@ class GaussianPriorTest {
     float[] visual = CandleFit.visualPrototypes(set);
     CandleParameters p = CandleFit.initialParameters(set, HyperParameters.adaptive(), visual);
     double w = measured ? CandleFit.imageScatter(set, visual) : 0;
-    return new CandleModel(set.classNames(), set.baseClasses(), set.dim(), set.textFeatures(), visual,
-        set.classCounts(), p, HyperParameters.adaptive(), FitStats.none("cpu").withImageScatter(w), ScoreWeights.ZERO);
+    return new CandleModel(
+        set.classNames(),
+        set.baseClasses(),
+        set.dim(),
+        set.textFeatures(),
+        visual,
+        set.classCounts(),
+        p,
+        HyperParameters.adaptive(),
+        FitStats.none("cpu").withImageScatter(w),
+        ScoreWeights.ZERO);
   }
 
   @Test
@@ -53,12 +67,21 @@ class GaussianPriorTest {
     CandleFit.TrainingSet set = tinySet();
     // only class a has two images: |(4,0) − (3,0)|² + |(2,0) − (3,0)|² over 1 degree of freedom
     assertEquals(2.0, CandleFit.imageScatter(set, CandleFit.visualPrototypes(set)), 1e-12);
-    CandleFit.TrainingSet singles = new CandleFit.TrainingSet(pad(new float[] {4, 0, 0, 2}, 2), new int[] {0, 1}, D,
-        List.of("a", "b"), 2, pad(new float[] {1, 0, 0, 1}, 2), new float[] {1, 1});
+    CandleFit.TrainingSet singles =
+        new CandleFit.TrainingSet(
+            pad(new float[] {4, 0, 0, 2}, 2),
+            new int[] {0, 1},
+            D,
+            List.of("a", "b"),
+            2,
+            pad(new float[] {1, 0, 0, 1}, 2),
+            new float[] {1, 1});
     assertEquals(0.0, CandleFit.imageScatter(singles, CandleFit.visualPrototypes(singles)));
   }
 
-  /** Expected values from an independent numpy implementation of the class documentation's formulas. */
+  /**
+   * Expected values from an independent numpy implementation of the class documentation's formulas.
+   */
   @Test
   void theTermIsWhatTheImagesAddToTheTextOnHandMadeNumbers() {
     GaussianPrior prior = GaussianPrior.of(model(tinySet(), true), 8);
@@ -71,24 +94,35 @@ class GaussianPriorTest {
     assertEquals(2.6711797702212783, prior.textToImage(), 1e-6);
     assertEquals(2.0, prior.scatter(), 1e-12);
     float[] x = pad(new float[] {1, 2.5f}, 2);
-    assertScores(new double[] {-0.02524012613630271, -0.0028895823298229458, -0.08488162910446204},
+    assertScores(
+        new double[] {-0.02524012613630271, -0.0028895823298229458, -0.08488162910446204},
         prior.scores(x));
     // a lighter text weight lets the images speak louder
     GaussianPrior light = GaussianPrior.of(model(tinySet(), true), 2);
     assertEquals(0.7054658219787021, light.centre()[0], 1e-6);
     assertEquals(2.658503901046646, light.textToImage(), 1e-6);
-    assertScores(new double[] {-0.22562245335738312, 0.022235787715878128, -0.5647937505777004}, light.scores(x));
+    assertScores(
+        new double[] {-0.22562245335738312, 0.022235787715878128, -0.5647937505777004},
+        light.scores(x));
   }
 
   @Test
   void leaveOneOutScoresAnImageWithoutItselfInItsClass() {
     float[] image = pad(new float[] {4, 0}, 2); // class a's first image; its other is (2, 0)
-    assertEquals(-0.04564098741929393, GaussianPrior.of(model(tinySet(), true), 8).leaveOneOut(image, 0), 1e-6);
-    assertEquals(-0.09926255352513245, GaussianPrior.of(model(tinySet(), true), 2).leaveOneOut(image, 0), 1e-6);
+    assertEquals(
+        -0.04564098741929393,
+        GaussianPrior.of(model(tinySet(), true), 8).leaveOneOut(image, 0),
+        1e-6);
+    assertEquals(
+        -0.09926255352513245,
+        GaussianPrior.of(model(tinySet(), true), 2).leaveOneOut(image, 0),
+        1e-6);
     GaussianPrior prior = GaussianPrior.of(model(tinySet(), true), 8);
-    assertTrue(prior.leaveOneOut(image, 0) < prior.scores(image)[0], "an image speaks for its own class");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> prior.leaveOneOut(pad(new float[] {0, 2}, 2), 1));
+    assertTrue(
+        prior.leaveOneOut(image, 0) < prior.scores(image)[0], "an image speaks for its own class");
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> prior.leaveOneOut(pad(new float[] {0, 2}, 2), 1));
     assertTrue(e.getMessage().contains("none left"), e.getMessage());
   }
 
@@ -133,23 +167,37 @@ class GaussianPriorTest {
    * carry an offset along dimension 5, outside that span. Expected values from numpy.
    */
   private static CandleFit.TrainingSet spanSet() {
-    float[] text = pad(new float[] {
-        3, 1, 1, 3, 1,
-        2, 2, -2, -3, -1,
-        -2, 3, 3, -3, 0,
-        2, -3, 2, -3, 0,
-        2, -1, -1, -2, 2,
-        -2, 3, 0, 0, 0}, 5);
-    float[] images = pad(new float[] {
-        1, 0, 0, 3, 2, 6,
-        1, 1, -1, 3, 0, 2,
-        2, -2, 3, 1, -3, 1,
-        0, -3, -3, 0, 3, 4,
-        2, 3, 2, 1, 0, 4,
-        -2, 0, -1, -2, 3, 1,
-        -3, -2, 3, 1, 3, 2}, 6);
-    return new CandleFit.TrainingSet(images, new int[] {0, 0, 0, 1, 1, 2, 3}, D,
-        List.of("a", "b", "c", "d", "e", "f"), 4, text, new float[] {3, 2, 1, 1, 0, 0});
+    float[] text =
+        pad(
+            new float[] {
+              3, 1, 1, 3, 1,
+              2, 2, -2, -3, -1,
+              -2, 3, 3, -3, 0,
+              2, -3, 2, -3, 0,
+              2, -1, -1, -2, 2,
+              -2, 3, 0, 0, 0
+            },
+            5);
+    float[] images =
+        pad(
+            new float[] {
+              1, 0, 0, 3, 2, 6,
+              1, 1, -1, 3, 0, 2,
+              2, -2, 3, 1, -3, 1,
+              0, -3, -3, 0, 3, 4,
+              2, 3, 2, 1, 0, 4,
+              -2, 0, -1, -2, 3, 1,
+              -3, -2, 3, 1, 3, 2
+            },
+            6);
+    return new CandleFit.TrainingSet(
+        images,
+        new int[] {0, 0, 0, 1, 1, 2, 3},
+        D,
+        List.of("a", "b", "c", "d", "e", "f"),
+        4,
+        text,
+        new float[] {3, 2, 1, 1, 0, 0});
   }
 
   @Test
@@ -157,16 +205,27 @@ class GaussianPriorTest {
     GaussianPrior shrunk = GaussianPrior.of(model(spanSet(), true), 8);
     // the weighted fit's centre is (−0.333, −0.463, 0.376, 0.615, 1.372, 2.808, 0, 0); its part in
     // the 5-dimensional text span is kept at f, the part outside (dimension 5) whole
-    double[] js = {-0.18826802066808737, -0.2613632630294792, 0.21264974759270028, 0.3475394106220792,
-        0.7749528669064178, 2.808139534883721, 0, 0};
+    double[] js = {
+      -0.18826802066808737,
+      -0.2613632630294792,
+      0.21264974759270028,
+      0.3475394106220792,
+      0.7749528669064178,
+      2.808139534883721,
+      0,
+      0
+    };
     for (int k = 0; k < D; k++) {
       assertEquals(js[k], shrunk.centre()[k], 1e-5, "shrunk, dimension " + k);
     }
     assertEquals(0.564860636819049, shrunk.centreShrinkage(), 1e-6);
     assertEquals(1.7025824230389037, shrunk.textToImage(), 1e-6);
     assertEquals(26.944444444444446, shrunk.scatter(), 1e-9);
-    assertScores(new double[] {0.009139537692398851, 0.029148413089703992, -0.017354912665809543,
-        0.000946836470506046}, shrunk.scores(new float[] {1, -1, 2, 0, 1, 4, 0, 0}));
+    assertScores(
+        new double[] {
+          0.009139537692398851, 0.029148413089703992, -0.017354912665809543, 0.000946836470506046
+        },
+        shrunk.scores(new float[] {1, -1, 2, 0, 1, 4, 0, 0}));
   }
 
   @Test
@@ -192,7 +251,8 @@ class GaussianPriorTest {
         assertEquals(i == j ? 1.0 : 0.0, dot, 1e-12);
       }
     }
-    assertEquals(6, GaussianPrior.orthonormalBasis(new double[] {1, 2, 0, 2, 4, 0, 0, 0, 1}, 3, 3).length);
+    assertEquals(
+        6, GaussianPrior.orthonormalBasis(new double[] {1, 2, 0, 2, 4, 0, 0, 0, 1}, 3, 3).length);
   }
 
   @Test
@@ -207,26 +267,40 @@ class GaussianPriorTest {
   void aClassWithManyImagesIsItsImages() {
     CandleFit.TrainingSet set = tinySet();
     float[] counts = {10_000, 1, 1, 0};
-    CandleModel m = model(new CandleFit.TrainingSet(set.features(), set.labels(), D, set.classNames(), 3,
-        set.textFeatures(), counts), true);
+    CandleModel m =
+        model(
+            new CandleFit.TrainingSet(
+                set.features(), set.labels(), D, set.classNames(), 3, set.textFeatures(), counts),
+            true);
     GaussianPrior prior = GaussianPrior.of(m, 8);
-    // n_a is capped at maxPerClass = 100: the term near class a's prototype (3,0) is its images' Gaussian
+    // n_a is capped at maxPerClass = 100: the term near class a's prototype (3,0) is its images'
+    // Gaussian
     // against the text's, and grows as the image moves from the mapped text to the prototype
     float[] centre = prior.centre();
     double[] atPrototype = prior.scores(pad(new float[] {3, 0}, 2));
-    double[] atText = prior.scores(pad(new float[] {centre[0] + (float) (prior.textToImage() * 0.5), centre[1]}, 2));
+    double[] atText =
+        prior.scores(
+            pad(new float[] {centre[0] + (float) (prior.textToImage() * 0.5), centre[1]}, 2));
     assertTrue(atPrototype[0] > atText[0], atPrototype[0] + " vs " + atText[0]);
   }
 
   @Test
   void withFewerThanTwoBaseClassesTheTermIsZero() {
     float[] text = pad(new float[] {3, 4, 0, 0, 0, 2, -1, 0, 0}, 3);
-    CandleModel none = CandleFit.untrained(List.of("a", "b", "c"), D, text, HyperParameters.adaptive());
+    CandleModel none =
+        CandleFit.untrained(List.of("a", "b", "c"), D, text, HyperParameters.adaptive());
     GaussianPrior prior = GaussianPrior.of(none, 8);
     assertTrue(prior.isEmpty());
     assertEquals(0, prior.scores(pad(new float[] {1, 2, 2}, 3)).length);
-    CandleFit.TrainingSet one = new CandleFit.TrainingSet(pad(new float[] {1, 2, 2, 2, 1, 2}, 3), new int[] {0, 0}, D,
-        List.of("a", "b", "c"), 1, text, new float[] {2, 0, 0});
+    CandleFit.TrainingSet one =
+        new CandleFit.TrainingSet(
+            pad(new float[] {1, 2, 2, 2, 1, 2}, 3),
+            new int[] {0, 0},
+            D,
+            List.of("a", "b", "c"),
+            1,
+            text,
+            new float[] {2, 0, 0});
     GaussianPrior single = GaussianPrior.of(model(one, true), 8);
     assertTrue(single.isEmpty());
     assertArrayEquals(new double[] {0}, single.scores(pad(new float[] {1, 2, 2}, 3)));

@@ -41,7 +41,8 @@ final class GoldenFiles {
       }
       return new Golden(name, entries);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot read golden file " + file + " (is ../shared beside the checkout?)", e);
+      throw new UncheckedIOException(
+          "cannot read golden file " + file + " (is ../shared beside the checkout?)", e);
     }
   }
 

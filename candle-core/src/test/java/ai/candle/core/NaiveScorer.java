@@ -2,8 +2,8 @@ package ai.candle.core;
 
 /**
  * The test-phase forward pass of docs/method.md, written out in plain Java with double-precision
- * accumulation: every image is scored alone, and the whole {@code 1 + 2C}-token sequence
- * {@code [I; P'; T]} is rebuilt, layer-normalised and run through the full attention for it.
+ * accumulation: every image is scored alone, and the whole {@code 1 + 2C}-token sequence {@code [I;
+ * P'; T]} is rebuilt, layer-normalised and run through the full attention for it.
  *
  * <p>This is the oracle the tests hold {@link FastScorer} to and the "naive cost per image" the
  * benchmarks compare against; it is far too slow to serve (about {@code 2·(2C)²·D} multiply-adds
@@ -24,24 +24,34 @@ public final class NaiveScorer {
   private final double scale;
   private final double[] projImage;
   private final double[] projText;
+
   /** C×D raw prototypes {@code [visual; virtual]}. */
   private final double[] prototypes;
+
   /** C×D raw text side: base classes' text features, then the virtual prototypes. */
   private final double[] textSide;
+
   /** D×3D: the transpose of {@code attn_in_proj_weight}. */
   private final double[] inProjT;
+
   private final double[] inBias;
+
   /** D×D: the transpose of {@code attn_out_proj_weight}. */
   private final double[] outProjT;
+
   private final double[] outBias;
   private final double[] normWeight;
   private final double[] normBias;
   private final int baseClasses;
+
   /** ADAPTIVE: zero-shot CLIP plus the weighted corrections on the base classes (ScoreWeights). */
   private final boolean adaptive;
+
   private final ScoreWeights weights;
+
   /** C×D unit text features (zero-shot CLIP's classifier). */
   private final double[] unitText;
+
   /** The Gaussian term; null unless ADAPTIVE with λ > 0. */
   private final GaussianPrior prior;
 
@@ -102,7 +112,10 @@ public final class NaiveScorer {
   public double[] score(float[] image) {
     if (image == null || image.length != dim) {
       throw new IllegalArgumentException(
-          "image feature has " + (image == null ? "no" : image.length) + " values, the model expects " + dim);
+          "image feature has "
+              + (image == null ? "no" : image.length)
+              + " values, the model expects "
+              + dim);
     }
     if (!adaptive) {
       return headScores(image);
@@ -136,12 +149,18 @@ public final class NaiveScorer {
       }
     }
     for (int j = 0; j < baseClasses; j++) {
-      scores[j] += weights.priorWeight() * logitScale * term[j] + weights.headWeight() * head[j] + weights.baseOffset();
+      scores[j] +=
+          weights.priorWeight() * logitScale * term[j]
+              + weights.headWeight() * head[j]
+              + weights.baseOffset();
     }
     return scores;
   }
 
-  /** The C test-phase scores {@code Lvt + Lvv} of the head, the whole sequence rebuilt for this image. */
+  /**
+   * The C test-phase scores {@code Lvt + Lvv} of the head, the whole sequence rebuilt for this
+   * image.
+   */
   double[] headScores(float[] image) {
     int c = classes;
     int len = 1 + 2 * c;
@@ -170,7 +189,8 @@ public final class NaiveScorer {
     double imageNorm = Math.max(norm(z, 0, d), NORM_EPS);
     double[] scores = new double[c];
     for (int j = 0; j < c; j++) {
-      double cosVv = dot(z, 0, z, (1 + j) * d, d) / (imageNorm * Math.max(norm(z, (1 + j) * d, d), NORM_EPS));
+      double cosVv =
+          dot(z, 0, z, (1 + j) * d, d) / (imageNorm * Math.max(norm(z, (1 + j) * d, d), NORM_EPS));
       int tt = (1 + c + j) * d;
       double cosVt = dot(z, 0, z, tt, d) / (imageNorm * Math.max(norm(z, tt, d), NORM_EPS));
       scores[j] = logitScale * cosVt + logitScale * scale * cosVv;

@@ -6,9 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
 
 class NaiveScorerTest {
   /** Relative tolerance of forward outputs (docs/method.md): |a − b| ≤ 1e-4 · max(1, |b|). */
@@ -34,17 +34,18 @@ class NaiveScorerTest {
     if (g.has("logit_scale")) {
       assertEquals(100.0, g.scalar("logit_scale"), 1e-6, "golden logit scale");
     }
-    CandleModel model = new CandleModel(
-        names,
-        g.baseClasses(),
-        d,
-        g.f("text_features"),
-        g.f("visual_prototypes"),
-        g.f("class_counts"),
-        params,
-        HyperParameters.defaults().withScale(g.scalar("scale")),
-        FitStats.none("cpu()"),
-        ScoreWeights.ZERO);
+    CandleModel model =
+        new CandleModel(
+            names,
+            g.baseClasses(),
+            d,
+            g.f("text_features"),
+            g.f("visual_prototypes"),
+            g.f("class_counts"),
+            params,
+            HyperParameters.defaults().withScale(g.scalar("scale")),
+            FitStats.none("cpu()"),
+            ScoreWeights.ZERO);
     String imagesKey = trajectory ? "test_features" : "image_features";
     return new GoldenCase(model, rows(g.f(imagesKey), d), rows(g.f("single.scores"), c));
   }
@@ -64,12 +65,23 @@ class NaiveScorerTest {
     for (int i = 0; i < expected.length; i++) {
       assertEquals(expected[i].length, actual[i].length, what + ": columns of row " + i);
       for (int j = 0; j < expected[i].length; j++) {
-        double err = Math.abs(actual[i][j] - expected[i][j]) / Math.max(1, Math.abs(expected[i][j]));
+        double err =
+            Math.abs(actual[i][j] - expected[i][j]) / Math.max(1, Math.abs(expected[i][j]));
         worst = Math.max(worst, err);
         assertTrue(
             err <= TOLERANCE,
-            what + ": score [" + i + "][" + j + "] = " + actual[i][j] + ", expected " + expected[i][j]
-                + " (relative error " + err + ")");
+            what
+                + ": score ["
+                + i
+                + "]["
+                + j
+                + "] = "
+                + actual[i][j]
+                + ", expected "
+                + expected[i][j]
+                + " (relative error "
+                + err
+                + ")");
       }
     }
   }
@@ -106,7 +118,8 @@ class NaiveScorerTest {
   @Test
   void rejectsImagesOfTheWrongWidth() {
     NaiveScorer scorer = new NaiveScorer(goldenCase("step_tiny").model());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> scorer.score(new float[15]));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> scorer.score(new float[15]));
     assertTrue(e.getMessage().contains("expects 16"), e.getMessage());
   }
 }

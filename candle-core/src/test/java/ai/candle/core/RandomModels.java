@@ -4,7 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 
-/** Random models and images of CLIP-like magnitudes, for the scorer tests and benchmarks (in candle-core's test-jar). */
+/**
+ * Random models and images of CLIP-like magnitudes, for the scorer tests and benchmarks (in
+ * candle-core's test-jar).
+ */
 public final class RandomModels {
   private RandomModels() {}
 
@@ -31,7 +34,8 @@ public final class RandomModels {
     for (int j = 0; j < base; j++) {
       counts[j] = 1 + rng.nextInt(100);
       for (int k = 0; k < dim; k++) {
-        visual[j * dim + k] = imageOffset[k] + 0.5f * text[j * dim + k] + (float) (0.3 * rng.nextGaussian());
+        visual[j * dim + k] =
+            imageOffset[k] + 0.5f * text[j * dim + k] + (float) (0.3 * rng.nextGaussian());
       }
     }
     float[] virtual = new float[newClasses * dim];
@@ -42,25 +46,34 @@ public final class RandomModels {
     for (int i = 0; i < 2 * dim * dim; i++) {
       inProj[i] *= (float) sharpness;
     }
-    CandleParameters params = new CandleParameters(
-        dim,
-        newClasses,
-        nearIdentity(rng, dim),
-        nearIdentity(rng, dim),
-        virtual,
-        inProj,
-        gaussian(rng, 3 * dim, 0.02),
-        uniform(rng, dim * dim, 1.0 / Math.sqrt(dim)),
-        gaussian(rng, dim, 0.02),
-        shift(gaussian(rng, dim, 0.1), 1f),
-        gaussian(rng, dim, 0.05),
-        0.3f);
+    CandleParameters params =
+        new CandleParameters(
+            dim,
+            newClasses,
+            nearIdentity(rng, dim),
+            nearIdentity(rng, dim),
+            virtual,
+            inProj,
+            gaussian(rng, 3 * dim, 0.02),
+            uniform(rng, dim * dim, 1.0 / Math.sqrt(dim)),
+            gaussian(rng, dim, 0.02),
+            shift(gaussian(rng, dim, 0.1), 1f),
+            gaussian(rng, dim, 0.05),
+            0.3f);
     List<String> names = new ArrayList<>();
     for (int j = 0; j < classes; j++) {
       names.add("c" + j);
     }
     return new CandleModel(
-        names, base, dim, text, visual, counts, params, HyperParameters.defaults().withScale(1.0), FitStats.none("cpu()"),
+        names,
+        base,
+        dim,
+        text,
+        visual,
+        counts,
+        params,
+        HyperParameters.defaults().withScale(1.0),
+        FitStats.none("cpu()"),
         ScoreWeights.ZERO);
   }
 
@@ -115,8 +128,8 @@ public final class RandomModels {
    * naive images at C = 1000 (default 2).
    *
    * <p>On CPUs shared with other busy processes, PyTorch's OpenMP threads spin while they wait and
-   * throughput collapses (here: about 100 instead of 850 images/s at C = 1000, batch 256, load
-   * 7 on 2 cores); run with {@code OMP_WAIT_POLICY=PASSIVE} or {@code
-   * -Dai.djl.pytorch.num_threads=1} there. The CPU ms/image column is the robust figure.
+   * throughput collapses (here: about 100 instead of 850 images/s at C = 1000, batch 256, load 7 on
+   * 2 cores); run with {@code OMP_WAIT_POLICY=PASSIVE} or {@code -Dai.djl.pytorch.num_threads=1}
+   * there. The CPU ms/image column is the robust figure.
    */
 }

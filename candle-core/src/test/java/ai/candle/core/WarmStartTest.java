@@ -26,13 +26,15 @@ class WarmStartTest {
   @Test
   void givenNothingNewAWarmStartKeepsTheParametersItStartsFrom() {
     CandleFit.TrainingSet data = CandleFitTest.smallSet();
-    CandleModel serving = CandleFit.fit(data, hp(), cpu()).withWeights(new ScoreWeights(1, 0.5, 0.5, 0));
+    CandleModel serving =
+        CandleFit.fit(data, hp(), cpu()).withWeights(new ScoreWeights(1, 0.5, 0.5, 0));
     CandleParameters start = CandleFit.warmStart(serving, data, hp());
     assertArrayEquals(serving.params().virtualPrototypes(), start.virtualPrototypes());
     assertArrayEquals(serving.params().attnInProjWeight(), start.attnInProjWeight());
 
     AdaptiveFit.Fitted selected = new AdaptiveFit.Fitted(serving, null, null, "test", true, 0);
-    AdaptiveFit.Fitted warm = AdaptiveFit.warm(data, serving, selected, new int[0], 20, hp(), cpu(), null);
+    AdaptiveFit.Fitted warm =
+        AdaptiveFit.warm(data, serving, selected, new int[0], 20, hp(), cpu(), null);
     CandleParameters p = serving.params();
     CandleParameters q = warm.model().params();
     assertArrayEquals(p.projImage(), q.projImage());
@@ -52,18 +54,23 @@ class WarmStartTest {
     CandleFit.TrainingSet data = CandleFitTest.smallSet();
     // the serving version knew the first three classes (and class 3 only as new)
     List<String> names = new ArrayList<>(data.classNames());
-    CandleModel full = CandleFit.fit(data, hp(), cpu()).withWeights(new ScoreWeights(1, 0.5, 0.5, 0));
-    CandleModel serving = CandleFit.extend(CandleFit.fit(without(data, 3), hp(), cpu()), List.of("late"), text(7))
-        .withWeights(full.weights());
+    CandleModel full =
+        CandleFit.fit(data, hp(), cpu()).withWeights(new ScoreWeights(1, 0.5, 0.5, 0));
+    CandleModel serving =
+        CandleFit.extend(CandleFit.fit(without(data, 3), hp(), cpu()), List.of("late"), text(7))
+            .withWeights(full.weights());
     AdaptiveFit.Fitted selected = new AdaptiveFit.Fitted(full, null, null, "test", true, 0);
     int[] fresh = rowsOf(data, 3);
-    AdaptiveFit.Fitted warm = AdaptiveFit.warm(data, serving, selected, fresh, 4, hp(), cpu(), null);
+    AdaptiveFit.Fitted warm =
+        AdaptiveFit.warm(data, serving, selected, fresh, 4, hp(), cpu(), null);
     CandleModel m = warm.model();
     assertEquals(names, m.classNames());
     assertEquals(4, m.baseClasses());
     assertEquals(4, m.stats().epochLoss().size(), "the step budget ran");
     assertTrue(m.stats().epochLoss().stream().allMatch(Double::isFinite));
-    assertFalse(Arrays.equals(serving.params().attnInProjWeight(), m.params().attnInProjWeight()), "it learnt");
+    assertFalse(
+        Arrays.equals(serving.params().attnInProjWeight(), m.params().attnInProjWeight()),
+        "it learnt");
     try (FastScorer scorer = FastScorer.prepare(m)) {
       float[] image = Arrays.copyOfRange(data.features(), fresh[0] * D, (fresh[0] + 1) * D);
       float[] scores = scorer.score(new float[][] {image})[0];
@@ -76,7 +83,10 @@ class WarmStartTest {
 
   /** The set with base class {@code drop} listed as new (its images left out). */
   static CandleFit.TrainingSet without(CandleFit.TrainingSet data, int drop) {
-    int[] keep = Arrays.stream(CandleFit.identity(data.size())).filter(i -> data.labels()[i] != drop).toArray();
+    int[] keep =
+        Arrays.stream(CandleFit.identity(data.size()))
+            .filter(i -> data.labels()[i] != drop)
+            .toArray();
     float[] f = new float[keep.length * D];
     int[] y = new int[keep.length];
     for (int k = 0; k < keep.length; k++) {
@@ -87,11 +97,14 @@ class WarmStartTest {
     assertEquals(data.baseClasses() - 1, drop);
     float[] counts = data.classCounts().clone();
     counts[drop] = 0;
-    return new CandleFit.TrainingSet(f, y, D, data.classNames(), data.baseClasses() - 1, data.textFeatures(), counts);
+    return new CandleFit.TrainingSet(
+        f, y, D, data.classNames(), data.baseClasses() - 1, data.textFeatures(), counts);
   }
 
   static int[] rowsOf(CandleFit.TrainingSet data, int label) {
-    return Arrays.stream(CandleFit.identity(data.size())).filter(i -> data.labels()[i] == label).toArray();
+    return Arrays.stream(CandleFit.identity(data.size()))
+        .filter(i -> data.labels()[i] == label)
+        .toArray();
   }
 
   static float[] text(long seed) {

@@ -1,21 +1,23 @@
 package ai.candle.core;
 
-import ai.candle.core.io.FeaturesDataset;
-import ai.candle.core.synthetic.SyntheticClip;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.candle.core.io.FeaturesDataset;
+import ai.candle.core.synthetic.SyntheticClip;
 import ai.djl.Device;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
-/** Choosing the score weights on the training data: the leave-one-out estimates, the rule, the head's split. */
+/**
+ * Choosing the score weights on the training data: the leave-one-out estimates, the rule, the
+ * head's split.
+ */
 class WeightSelectionTest {
   private static final double S = 100;
 
@@ -23,7 +25,8 @@ class WeightSelectionTest {
     return data.trainingSet();
   }
 
-  private static WeightSelection.Result select(CandleFit.TrainingSet set, WeightSelection.Settings settings) {
+  private static WeightSelection.Result select(
+      CandleFit.TrainingSet set, WeightSelection.Settings settings) {
     double w = CandleFit.imageScatter(set, CandleFit.visualPrototypes(set));
     return WeightSelection.selectPrior(set, S, w, settings);
   }
@@ -47,11 +50,19 @@ class WeightSelectionTest {
     return 100 * 2 * base * novel / (base + novel);
   }
 
-  /** The fast leave-one-out grid against a direct computation, image by image, for one candidate. */
+  /**
+   * The fast leave-one-out grid against a direct computation, image by image, for one candidate.
+   */
   @Test
   void theGridScoresEveryImageAsTheDeployedModelWouldWithoutIt() {
-    FeaturesDataset data = SyntheticClip.generate(SyntheticClip.Config.defaults().withClasses(30, 20).withDim(64)
-        .withShots(5).withImbalanceRatio(0.3).withTestPerClass(1));
+    FeaturesDataset data =
+        SyntheticClip.generate(
+            SyntheticClip.Config.defaults()
+                .withClasses(30, 20)
+                .withDim(64)
+                .withShots(5)
+                .withImbalanceRatio(0.3)
+                .withTestPerClass(1));
     CandleFit.TrainingSet set = training(data);
     WeightSelection.Settings settings = WeightSelection.Settings.defaults();
     WeightSelection.HeldOut held = WeightSelection.HeldOut.of(set, settings);
@@ -60,20 +71,30 @@ class WeightSelectionTest {
     for (int y : set.labels()) {
       n[y]++;
     }
-    GaussianPrior prior = GaussianPrior.fit(CandleFit.visualPrototypes(set), n, set.baseClasses(), set.textFeatures(),
-        set.numClasses(), set.dim(), w, 2);
+    GaussianPrior prior =
+        GaussianPrior.fit(
+            CandleFit.visualPrototypes(set),
+            n,
+            set.baseClasses(),
+            set.textFeatures(),
+            set.numClasses(),
+            set.dim(),
+            w,
+            2);
     WeightSelection.Grid grid = new WeightSelection.Grid(held, 50, 1);
     WeightSelection.Rows zs = WeightSelection.zeroShotRows(set, held, S);
     WeightSelection.Rows term = WeightSelection.termRows(prior, set, held);
     double lambda = 0.1;
     double beta = -1;
     WeightSelection.Candidate c = grid.score(zs, term, 2, lambda * S, lambda, beta);
-    // direct: zero-shot logits + λ·s·G̃ + β on base classes; own class left out (base-like) or text only (new-like)
+    // direct: zero-shot logits + λ·s·G̃ + β on base classes; own class left out (base-like) or text
+    // only (new-like)
     int cb = set.baseClasses();
     int d = set.dim();
     double[] baseHits = new double[cb];
     double[] newHits = new double[cb];
-    CandleModel textOnly = CandleFit.untrained(set.classNames(), d, set.textFeatures(), HyperParameters.adaptive());
+    CandleModel textOnly =
+        CandleFit.untrained(set.classNames(), d, set.textFeatures(), HyperParameters.adaptive());
     for (int i = 0; i < held.size(); i++) {
       float[] x = Arrays.copyOfRange(set.features(), held.rows()[i] * d, (held.rows()[i] + 1) * d);
       int y = held.labels()[i];
@@ -107,7 +128,10 @@ class WeightSelectionTest {
     return best;
   }
 
-  /** At the real protocol's shape (1,000 classes, 1–4 shots) the chosen weights do not lose to zero-shot. */
+  /**
+   * At the real protocol's shape (1,000 classes, 1–4 shots) the chosen weights do not lose to
+   * zero-shot.
+   */
   @Test
   void theChosenWeightsDoNotLoseToZeroShotOnTheTestImages() {
     FeaturesDataset data = SyntheticClip.generate(SyntheticClip.imagenetShape(4));
@@ -116,18 +140,28 @@ class WeightSelectionTest {
     CandleModel model = CandleFit.prototypesOnly(set, HyperParameters.adaptive(), Device.cpu());
     double zeroShot = testHm(model, data);
     double chosen = testHm(model.withWeights(r.weights()), data);
-    System.out.printf("imagenet-4shot: %s, test HM %.2f against zero-shot %.2f; %s%n", r.weights(), chosen, zeroShot,
-        r.decision());
+    System.out.printf(
+        "imagenet-4shot: %s, test HM %.2f against zero-shot %.2f; %s%n",
+        r.weights(), chosen, zeroShot, r.decision());
     assertEquals(250, r.baseLikeClasses());
     assertEquals(500, r.newLikeClasses());
     assertTrue(chosen >= zeroShot - 0.3, chosen + " vs " + zeroShot);
   }
 
-  /** Images that say nothing about their class (labels shuffled): no correction beats its noise, zero-shot stays. */
+  /**
+   * Images that say nothing about their class (labels shuffled): no correction beats its noise,
+   * zero-shot stays.
+   */
   @Test
   void uninformativeImagesKeepZeroShot() {
-    FeaturesDataset data = SyntheticClip.generate(SyntheticClip.Config.defaults().withClasses(200, 100).withDim(128)
-        .withShots(8).withImbalanceRatio(0.25).withTestPerClass(2));
+    FeaturesDataset data =
+        SyntheticClip.generate(
+            SyntheticClip.Config.defaults()
+                .withClasses(200, 100)
+                .withDim(128)
+                .withShots(8)
+                .withImbalanceRatio(0.25)
+                .withTestPerClass(2));
     CandleFit.TrainingSet set = training(data);
     int[] shuffled = set.labels().clone();
     Random r = new Random(3);
@@ -137,8 +171,15 @@ class WeightSelectionTest {
       shuffled[i] = shuffled[j];
       shuffled[j] = t;
     }
-    CandleFit.TrainingSet noise = new CandleFit.TrainingSet(set.features(), shuffled, set.dim(), set.classNames(),
-        set.baseClasses(), set.textFeatures(), set.classCounts());
+    CandleFit.TrainingSet noise =
+        new CandleFit.TrainingSet(
+            set.features(),
+            shuffled,
+            set.dim(),
+            set.classNames(),
+            set.baseClasses(),
+            set.textFeatures(),
+            set.classCounts());
     WeightSelection.Result result = select(noise, WeightSelection.Settings.defaults());
     assertEquals(ScoreWeights.ZERO, result.weights(), result.decision());
     assertTrue(result.decision().startsWith("kept the reference"), result.decision());
@@ -150,8 +191,13 @@ class WeightSelectionTest {
 
   @Test
   void tooFewClassesToCrossValidateMeansZeroShot() {
-    FeaturesDataset data = SyntheticClip.generate(SyntheticClip.Config.defaults().withClasses(6, 3).withDim(32)
-        .withShots(1).withTestPerClass(1));
+    FeaturesDataset data =
+        SyntheticClip.generate(
+            SyntheticClip.Config.defaults()
+                .withClasses(6, 3)
+                .withDim(32)
+                .withShots(1)
+                .withTestPerClass(1));
     WeightSelection.Result r = select(training(data), WeightSelection.Settings.defaults());
     assertEquals(ScoreWeights.ZERO, r.weights());
     assertEquals(0, r.baseLikeClasses());
@@ -161,10 +207,17 @@ class WeightSelectionTest {
 
   @Test
   void theStandardErrorOfACandidateAgainstItselfIsZeroAndOtherwisePositive() {
-    FeaturesDataset data = SyntheticClip.generate(SyntheticClip.Config.defaults().withClasses(60, 40).withDim(64)
-        .withShots(6).withImbalanceRatio(0.3).withTestPerClass(1));
+    FeaturesDataset data =
+        SyntheticClip.generate(
+            SyntheticClip.Config.defaults()
+                .withClasses(60, 40)
+                .withDim(64)
+                .withShots(6)
+                .withImbalanceRatio(0.3)
+                .withTestPerClass(1));
     CandleFit.TrainingSet set = training(data);
-    WeightSelection.HeldOut held = WeightSelection.HeldOut.of(set, WeightSelection.Settings.defaults());
+    WeightSelection.HeldOut held =
+        WeightSelection.HeldOut.of(set, WeightSelection.Settings.defaults());
     WeightSelection.Grid grid = new WeightSelection.Grid(held, 100, 7);
     WeightSelection.Rows zs = WeightSelection.zeroShotRows(set, held, S);
     WeightSelection.Candidate zero = grid.score(zs, null, 0, 0, 0, 0);
@@ -177,12 +230,42 @@ class WeightSelectionTest {
   @Test
   void settingsRejectNonsense() {
     WeightSelection.Settings d = WeightSelection.Settings.defaults();
-    assertThrows(IllegalArgumentException.class, () -> new WeightSelection.Settings(new double[] {0}, d.priorWeights(),
-        d.headWeights(), d.baseOffsets(), 20, 200, 0.25, 1));
-    assertThrows(IllegalArgumentException.class, () -> new WeightSelection.Settings(d.textWeights(), d.priorWeights(),
-        d.headWeights(), new double[] {-1, 0}, 20, 200, 0.25, 1));
-    assertThrows(IllegalArgumentException.class, () -> new WeightSelection.Settings(d.textWeights(), d.priorWeights(),
-        d.headWeights(), d.baseOffsets(), 20, 200, 1.0, 1));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            new WeightSelection.Settings(
+                new double[] {0},
+                d.priorWeights(),
+                d.headWeights(),
+                d.baseOffsets(),
+                20,
+                200,
+                0.25,
+                1));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            new WeightSelection.Settings(
+                d.textWeights(),
+                d.priorWeights(),
+                d.headWeights(),
+                new double[] {-1, 0},
+                20,
+                200,
+                0.25,
+                1));
+    assertThrows(
+        IllegalArgumentException.class,
+        () ->
+            new WeightSelection.Settings(
+                d.textWeights(),
+                d.priorWeights(),
+                d.headWeights(),
+                d.baseOffsets(),
+                20,
+                200,
+                1.0,
+                1));
     assertEquals(0, d.withoutHead().headWeights().length);
   }
 
@@ -190,8 +273,14 @@ class WeightSelectionTest {
 
   @Test
   void theHeadsSplitHoldsOutWholeClassesAndHalfOfTheOthers() {
-    FeaturesDataset data = SyntheticClip.generate(SyntheticClip.Config.defaults().withClasses(30, 20).withDim(64)
-        .withShots(6).withImbalanceRatio(0.3).withTestPerClass(1));
+    FeaturesDataset data =
+        SyntheticClip.generate(
+            SyntheticClip.Config.defaults()
+                .withClasses(30, 20)
+                .withDim(64)
+                .withShots(6)
+                .withImbalanceRatio(0.3)
+                .withTestPerClass(1));
     CandleFit.TrainingSet set = training(data);
     AdaptiveFit.Split split = AdaptiveFit.Split.of(set, WeightSelection.Settings.defaults());
     CandleFit.TrainingSet fit = split.training();
@@ -204,7 +293,10 @@ class WeightSelectionTest {
       heldPerClass[y]++;
       // the image's class in the split model is the class of the same name
       assertEquals(set.classNames().get(y), fit.classNames().get(split.modelLabels()[i]));
-      assertEquals(split.modelLabels()[i] >= fit.baseClasses(), split.held().newLike()[i], "pseudo-new are new-like");
+      assertEquals(
+          split.modelLabels()[i] >= fit.baseClasses(),
+          split.held().newLike()[i],
+          "pseudo-new are new-like");
     }
     int[] counts = data.trainCounts();
     int[] kept = fit.size() == 0 ? new int[0] : new int[fit.numClasses()];
@@ -229,23 +321,37 @@ class WeightSelectionTest {
     CandleFit.Options cpu = CandleFit.Options.defaults().withDevice(Device.cpu());
     AdaptiveFit.Fitted f = AdaptiveFit.fit(training(data), hp, cpu);
     assertEquals(f.headFitted(), f.model().weights().usesHead());
-    assertEquals(f.headFitted(), !f.model().stats().epochLoss().isEmpty(), "the head is fitted on all data iff used");
+    assertEquals(
+        f.headFitted(),
+        !f.model().stats().epochLoss().isEmpty(),
+        "the head is fitted on all data iff used");
     assertTrue(f.head() != null || f.headNote() != null);
-    assertTrue(f.model().stats().imageScatter() > 0, "the Gaussian term's scatter is measured either way");
-    AdaptiveFit.Fitted noHead = AdaptiveFit.fit(training(data), hp, cpu,
-        WeightSelection.Settings.defaults().withoutHead());
+    assertTrue(
+        f.model().stats().imageScatter() > 0, "the Gaussian term's scatter is measured either way");
+    AdaptiveFit.Fitted noHead =
+        AdaptiveFit.fit(training(data), hp, cpu, WeightSelection.Settings.defaults().withoutHead());
     assertFalse(noHead.headFitted());
     assertEquals("no head weights to try", noHead.headNote());
-    assertEquals(f.prior().weights(), noHead.prior().weights(), "step 1 does not depend on the head");
-    assertThrows(IllegalArgumentException.class, () -> AdaptiveFit.fit(training(data), CandleFitTest.hp(), cpu));
+    assertEquals(
+        f.prior().weights(), noHead.prior().weights(), "step 1 does not depend on the head");
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> AdaptiveFit.fit(training(data), CandleFitTest.hp(), cpu));
   }
 
   @Test
   void aHeadThatHelpsOnTheSplitIsKept() {
     // η's rule on made-up split scores: the head's scores point at the right class, so η > 0 wins
-    FeaturesDataset data = SyntheticClip.generate(SyntheticClip.Config.defaults().withClasses(30, 20).withDim(64)
-        .withShots(6).withImbalanceRatio(0.3).withTestPerClass(1));
-    AdaptiveFit.Split split = AdaptiveFit.Split.of(training(data), WeightSelection.Settings.defaults());
+    FeaturesDataset data =
+        SyntheticClip.generate(
+            SyntheticClip.Config.defaults()
+                .withClasses(30, 20)
+                .withDim(64)
+                .withShots(6)
+                .withImbalanceRatio(0.3)
+                .withTestPerClass(1));
+    AdaptiveFit.Split split =
+        AdaptiveFit.Split.of(training(data), WeightSelection.Settings.defaults());
     WeightSelection.Grid grid = new WeightSelection.Grid(split.held(), 100, 1);
     int m = split.held().size();
     int c = split.training().numClasses();
@@ -262,12 +368,15 @@ class WeightSelectionTest {
         head[i * cb + y] = 10;
       }
     }
-    WeightSelection.Candidate without = grid.scoreModel(scores, head, c, cb, split.modelLabels(), ScoreWeights.ZERO);
-    WeightSelection.Candidate with = grid.scoreModel(scores, head, c, cb, split.modelLabels(),
-        new ScoreWeights(1, 0, 1, 0));
+    WeightSelection.Candidate without =
+        grid.scoreModel(scores, head, c, cb, split.modelLabels(), ScoreWeights.ZERO);
+    WeightSelection.Candidate with =
+        grid.scoreModel(scores, head, c, cb, split.modelLabels(), new ScoreWeights(1, 0, 1, 0));
     assertEquals(1.0, with.estimate().base(), 1e-12, "the head finds every base-like image");
     assertTrue(with.estimate().base() > without.estimate().base());
-    assertEquals(List.of(without.estimate().novel()), List.of(with.estimate().novel()),
+    assertEquals(
+        List.of(without.estimate().novel()),
+        List.of(with.estimate().novel()),
         "new-like images' own classes are text only: the head cannot help them here");
     // base-like and new-like classes are disjoint in the split: the bootstrap draws from both
     double se = grid.standardError(with, without);

@@ -23,27 +23,27 @@ import org.slf4j.LoggerFactory;
  * A CLIP image encoder (image bytes to a D-wide feature) run by DJL, batched, off its callers'
  * threads, with back-pressure.
  *
- * <p>Callers hand images to a bounded queue; worker threads (each with its own DJL
- * {@link Predictor}) take what is queued, up to a batch, decode each image
- * ({@link ImageDecoder}, with the pixel and aspect-ratio limits) and preprocess it as CLIP does
- * ({@link ClipPreprocessing}) before decoding the next, so that a worker holds at most one
- * decoded image (heap: about {@code maxPixels} × 4 to 12 bytes per worker, by pixel format), then
- * run the batch of [3, 224, 224] tensors through the model at once ({@link ClipImageTranslator}). Batches form from whatever waits while the previous batch runs: no image
- * waits for others to arrive.
+ * <p>Callers hand images to a bounded queue; worker threads (each with its own DJL {@link
+ * Predictor}) take what is queued, up to a batch, decode each image ({@link ImageDecoder}, with the
+ * pixel and aspect-ratio limits) and preprocess it as CLIP does ({@link ClipPreprocessing}) before
+ * decoding the next, so that a worker holds at most one decoded image (heap: about {@code
+ * maxPixels} × 4 to 12 bytes per worker, by pixel format), then run the batch of [3, 224, 224]
+ * tensors through the model at once ({@link ClipImageTranslator}). Batches form from whatever waits
+ * while the previous batch runs: no image waits for others to arrive.
  *
  * <ul>
  *   <li>{@link #submit} never blocks: it fails at once when the queue is full.
- *   <li>{@link #encode(byte[], Duration)} blocks for at most the deadline given, waiting for
- *       room in the queue and then for the result. When the encoder has completed nothing for
- *       longer than that deadline while images wait (it is stuck, not merely busy), it fails at
- *       once, so a caller with a poll interval to keep (a Kafka Streams thread) loses at most
- *       one deadline per stall.
+ *   <li>{@link #encode(byte[], Duration)} blocks for at most the deadline given, waiting for room
+ *       in the queue and then for the result. When the encoder has completed nothing for longer
+ *       than that deadline while images wait (it is stuck, not merely busy), it fails at once, so a
+ *       caller with a poll interval to keep (a Kafka Streams thread) loses at most one deadline per
+ *       stall.
  * </ul>
  *
  * <p>A failure fails only what it concerns, and the worker goes on: an image that does not decode
  * fails alone ({@link UnreadableImageException}), as does one whose decoding or preprocessing
- * throws an {@link Error} (out of memory, say: {@link EncoderFailedException}); a model that
- * fails, with an exception or an {@code Error}, fails its batch ({@link EncoderFailedException}).
+ * throws an {@link Error} (out of memory, say: {@link EncoderFailedException}); a model that fails,
+ * with an exception or an {@code Error}, fails its batch ({@link EncoderFailedException}).
  *
  * <p>Thread-safe. {@link #close} fails what is still queued and releases the model.
  */
@@ -61,8 +61,10 @@ public final class ClipImageEncoder implements AutoCloseable {
   private final Hooks hooks;
   private final BlockingQueue<Request> queue;
   private final List<Thread> workers = new ArrayList<>();
+
   /** Images accepted and not yet completed (queued or in a batch). */
   private final AtomicInteger pending = new AtomicInteger();
+
   private volatile long lastProgressNanos = System.nanoTime();
   private volatile boolean closed;
 
@@ -70,8 +72,8 @@ public final class ClipImageEncoder implements AutoCloseable {
 
   /**
    * Tests only: called by a worker where real code can throw an {@link Error} (decoding an image,
-   * running the model), so that a test can throw one there. The service's encoder has
-   * {@link #NONE}.
+   * running the model), so that a test can throw one there. The service's encoder has {@link
+   * #NONE}.
    */
   interface Hooks {
     Hooks NONE = new Hooks() {};
@@ -83,8 +85,13 @@ public final class ClipImageEncoder implements AutoCloseable {
     default void beforeModel(int size) {}
   }
 
-  private ClipImageEncoder(ZooModel<float[][], float[][]> model, Path path,
-      EncoderEngine engine, ImageEncoderOptions options, int dimension, Hooks hooks) {
+  private ClipImageEncoder(
+      ZooModel<float[][], float[][]> model,
+      Path path,
+      EncoderEngine engine,
+      ImageEncoderOptions options,
+      int dimension,
+      Hooks hooks) {
     this.model = model;
     this.path = path;
     this.engine = engine;
@@ -101,27 +108,39 @@ public final class ClipImageEncoder implements AutoCloseable {
   }
 
   /**
-   * Loads the model on the engine and checks that it behaves as a CLIP image encoder (a batch
-   * of blank images in, [N, D] out).
+   * Loads the model on the engine and checks that it behaves as a CLIP image encoder (a batch of
+   * blank images in, [N, D] out).
    *
-   * @throws EncoderLoadException the file is missing or not a model of that engine, the engine
-   *     is not available, or the model does not take [N, 3, 224, 224]
+   * @throws EncoderLoadException the file is missing or not a model of that engine, the engine is
+   *     not available, or the model does not take [N, 3, 224, 224]
    */
-  public static ClipImageEncoder load(Path path, EncoderEngine engine,
-      ImageEncoderOptions options) throws EncoderLoadException {
+  public static ClipImageEncoder load(Path path, EncoderEngine engine, ImageEncoderOptions options)
+      throws EncoderLoadException {
     return load(path, engine, options, Hooks.NONE);
   }
 
   /** {@link #load(Path, EncoderEngine, ImageEncoderOptions)} with a test's {@link Hooks}. */
-  static ClipImageEncoder load(Path path, EncoderEngine engine, ImageEncoderOptions options,
-      Hooks hooks) throws EncoderLoadException {
-    ZooModel<float[][], float[][]> model = ModelLoader.load("CLIP image encoder", path,
-        engine, float[][].class, float[][].class, new ClipImageTranslator());
+  static ClipImageEncoder load(
+      Path path, EncoderEngine engine, ImageEncoderOptions options, Hooks hooks)
+      throws EncoderLoadException {
+    ZooModel<float[][], float[][]> model =
+        ModelLoader.load(
+            "CLIP image encoder",
+            path,
+            engine,
+            float[][].class,
+            float[][].class,
+            new ClipImageTranslator());
     try {
       int dimension = probe(model, path, Math.min(2, options.batchSize()));
-      LOG.info("CLIP image encoder {} on {} ({}): D = {}, batches of up to {}, {} worker(s)",
-          path, engine.djlName(), model.getNDManager().getDevice(), dimension,
-          options.batchSize(), options.workers());
+      LOG.info(
+          "CLIP image encoder {} on {} ({}): D = {}, batches of up to {}, {} worker(s)",
+          path,
+          engine.djlName(),
+          model.getNDManager().getDevice(),
+          dimension,
+          options.batchSize(),
+          options.workers());
       return new ClipImageEncoder(model, path, engine, options, dimension, hooks);
     } catch (EncoderLoadException | RuntimeException e) {
       model.close();
@@ -132,15 +151,24 @@ public final class ClipImageEncoder implements AutoCloseable {
   private static int probe(ZooModel<float[][], float[][]> model, Path path, int batch)
       throws EncoderLoadException {
     float[][] blank = new float[batch][];
-    Arrays.fill(blank, ClipPreprocessing.tensor(new BufferedImage(ClipPreprocessing.SIZE,
-        ClipPreprocessing.SIZE, BufferedImage.TYPE_3BYTE_BGR)));
+    Arrays.fill(
+        blank,
+        ClipPreprocessing.tensor(
+            new BufferedImage(
+                ClipPreprocessing.SIZE, ClipPreprocessing.SIZE, BufferedImage.TYPE_3BYTE_BGR)));
     try (Predictor<float[][], float[][]> predictor = model.newPredictor()) {
       return predictor.predict(blank)[0].length;
     } catch (TranslateException | RuntimeException e) {
-      throw new EncoderLoadException(path + " loaded, but it does not behave as a CLIP image"
-          + " encoder: a batch of " + batch + " blank images failed. It must take float32"
-          + " [N, 3, 224, 224] for any N (export it with a dynamic batch axis, or use a batch"
-          + " size of 1) and return [N, D]. The engine said: " + e.getMessage(), e);
+      throw new EncoderLoadException(
+          path
+              + " loaded, but it does not behave as a CLIP image"
+              + " encoder: a batch of "
+              + batch
+              + " blank images failed. It must take float32"
+              + " [N, 3, 224, 224] for any N (export it with a dynamic batch axis, or use a batch"
+              + " size of 1) and return [N, D]. The engine said: "
+              + e.getMessage(),
+          e);
     }
   }
 
@@ -163,11 +191,11 @@ public final class ClipImageEncoder implements AutoCloseable {
   }
 
   /**
-   * Queues an image without blocking. The future completes with its feature, or exceptionally
-   * with {@link UnreadableImageException} (the image's fault), {@link EncoderFailedException}
-   * (the encoder's: the model failed, or an {@link Error} was thrown for the image or its batch)
-   * or {@link EncoderBusyException} (closed before it ran). Cancelling it skips the image if no
-   * batch has taken it yet.
+   * Queues an image without blocking. The future completes with its feature, or exceptionally with
+   * {@link UnreadableImageException} (the image's fault), {@link EncoderFailedException} (the
+   * encoder's: the model failed, or an {@link Error} was thrown for the image or its batch) or
+   * {@link EncoderBusyException} (closed before it ran). Cancelling it skips the image if no batch
+   * has taken it yet.
    *
    * @throws EncoderBusyException the queue is full, or the encoder is closed
    */
@@ -181,8 +209,8 @@ public final class ClipImageEncoder implements AutoCloseable {
       throw new EncoderBusyException("interrupted while queueing for the image encoder", e);
     }
     if (!queued) {
-      throw new EncoderBusyException("the image encoder's queue is full ("
-          + options.queueCapacity() + " images waiting)");
+      throw new EncoderBusyException(
+          "the image encoder's queue is full (" + options.queueCapacity() + " images waiting)");
     }
     return request.result();
   }
@@ -205,15 +233,25 @@ public final class ClipImageEncoder implements AutoCloseable {
     Request request = new Request(image.clone(), new CompletableFuture<>());
     try {
       if (!enqueue(request, budget)) {
-        throw new EncoderBusyException("the image encoder's queue stayed full ("
-            + options.queueCapacity() + " images) for " + deadline.toMillis() + " ms");
+        throw new EncoderBusyException(
+            "the image encoder's queue stayed full ("
+                + options.queueCapacity()
+                + " images) for "
+                + deadline.toMillis()
+                + " ms");
       }
-      return request.result().get(Math.max(0, budget - (System.nanoTime() - start)),
-          TimeUnit.NANOSECONDS);
+      return request
+          .result()
+          .get(Math.max(0, budget - (System.nanoTime() - start)), TimeUnit.NANOSECONDS);
     } catch (TimeoutException e) {
       request.result().cancel(false);
-      throw new EncoderBusyException("no feature within " + deadline.toMillis() + " ms ("
-          + pending.get() + " images waiting for the image encoder)", e);
+      throw new EncoderBusyException(
+          "no feature within "
+              + deadline.toMillis()
+              + " ms ("
+              + pending.get()
+              + " images waiting for the image encoder)",
+          e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       request.result().cancel(false);
@@ -226,9 +264,12 @@ public final class ClipImageEncoder implements AutoCloseable {
   private void failIfStuck(long now, long budget) throws EncoderBusyException {
     long idle = now - lastProgressNanos;
     if (pending.get() > 0 && idle > budget) {
-      throw new EncoderBusyException("the image encoder has completed nothing for "
-          + TimeUnit.NANOSECONDS.toMillis(idle) + " ms with " + pending.get()
-          + " images waiting; not waiting for it");
+      throw new EncoderBusyException(
+          "the image encoder has completed nothing for "
+              + TimeUnit.NANOSECONDS.toMillis(idle)
+              + " ms with "
+              + pending.get()
+              + " images waiting; not waiting for it");
     }
   }
 
@@ -240,8 +281,10 @@ public final class ClipImageEncoder implements AutoCloseable {
     if (pending.getAndIncrement() == 0) {
       lastProgressNanos = System.nanoTime(); // an idle encoder is not a stuck one
     }
-    boolean queued = timeoutNanos == 0 ? queue.offer(request)
-        : queue.offer(request, timeoutNanos, TimeUnit.NANOSECONDS);
+    boolean queued =
+        timeoutNanos == 0
+            ? queue.offer(request)
+            : queue.offer(request, timeoutNanos, TimeUnit.NANOSECONDS);
     if (!queued) {
       pending.decrementAndGet();
     } else if (closed && queue.remove(request)) {
@@ -298,27 +341,42 @@ public final class ClipImageEncoder implements AutoCloseable {
       }
       try {
         hooks.beforeImage(request.image());
-        tensors.add(ClipPreprocessing.tensor(ImageDecoder.decode(request.image(),
-            options.maxPixels(), options.maxAspectRatio())));
+        tensors.add(
+            ClipPreprocessing.tensor(
+                ImageDecoder.decode(
+                    request.image(), options.maxPixels(), options.maxAspectRatio())));
         live.add(request);
       } catch (UnreadableImageException e) {
         done();
         request.result().completeExceptionally(e);
       } catch (RuntimeException e) {
         done();
-        request.result().completeExceptionally(new EncoderFailedException("the CLIP image"
-            + " encoder could not preprocess a decoded image: " + e.getMessage(), e));
+        request
+            .result()
+            .completeExceptionally(
+                new EncoderFailedException(
+                    "the CLIP image"
+                        + " encoder could not preprocess a decoded image: "
+                        + e.getMessage(),
+                    e));
       } catch (Error e) {
         // out of memory decoding, say: fail this image and go on, rather than end the worker
         // with this batch's futures never completed and the count of pending images never down
         if (!errorLogged) {
           errorLogged = true;
-          LOG.error("CLIP image encoder {}: an image of a batch of {} failed; the worker goes on",
-              path, batch.size(), e);
+          LOG.error(
+              "CLIP image encoder {}: an image of a batch of {} failed; the worker goes on",
+              path,
+              batch.size(),
+              e);
         }
         done();
-        request.result().completeExceptionally(new EncoderFailedException("the CLIP image"
-            + " encoder failed decoding or preprocessing an image: " + e, e));
+        request
+            .result()
+            .completeExceptionally(
+                new EncoderFailedException(
+                    "the CLIP image" + " encoder failed decoding or preprocessing an image: " + e,
+                    e));
       }
     }
     if (live.isEmpty()) {
@@ -332,9 +390,17 @@ public final class ClipImageEncoder implements AutoCloseable {
       // an Error too (out of memory, an engine's library that does not link): as for the others,
       // the batch fails and the worker goes on to the next. An Error's message alone may not say
       // what failed (it may be null, or a method's name), so its class is named
-      EncoderFailedException failure = new EncoderFailedException("the CLIP image encoder "
-          + path + " (" + engine.djlName() + ") failed on a batch of " + tensors.size()
-          + " images: " + (e instanceof Error ? e : e.getMessage()), e);
+      EncoderFailedException failure =
+          new EncoderFailedException(
+              "the CLIP image encoder "
+                  + path
+                  + " ("
+                  + engine.djlName()
+                  + ") failed on a batch of "
+                  + tensors.size()
+                  + " images: "
+                  + (e instanceof Error ? e : e.getMessage()),
+              e);
       if (e instanceof Error && !errorLogged) {
         LOG.error("{}; the worker goes on", failure.getMessage(), e);
       }
@@ -385,8 +451,10 @@ public final class ClipImageEncoder implements AutoCloseable {
       model.close();
     } else {
       // a batch still runs in native code: closing the model under it could crash the JVM
-      LOG.warn("CLIP image encoder {}: a worker did not stop within {} s; the model is left"
-          + " open", path, CLOSE_WAIT.toSeconds());
+      LOG.warn(
+          "CLIP image encoder {}: a worker did not stop within {} s; the model is left" + " open",
+          path,
+          CLOSE_WAIT.toSeconds());
     }
   }
 }

@@ -9,8 +9,8 @@ import java.nio.FloatBuffer;
 
 /**
  * CLIP-preprocessed images ({@link ClipPreprocessing#tensor}: [3, 224, 224] each, flattened) to
- * CLIP image features: one float32 [N, 3, 224, 224] array, the model, then its [N, D] output as
- * one row per image.
+ * CLIP image features: one float32 [N, 3, 224, 224] array, the model, then its [N, D] output as one
+ * row per image.
  *
  * <p>It takes a whole batch rather than one image with DJL's stacking batchifier: the batch is
  * built in one array, so no engine needs a stack operator (OnnxRuntime and TensorRT have none of
@@ -29,8 +29,9 @@ final class ClipImageTranslator implements NoBatchifyTranslator<float[][], float
     batch.flip();
     ctx.setAttachment(ModelOutputs.BATCH, images.length);
     NDManager manager = ctx.getNDManager();
-    return new NDList(manager.create(batch, new Shape(images.length, 3, ClipPreprocessing.SIZE,
-        ClipPreprocessing.SIZE)));
+    return new NDList(
+        manager.create(
+            batch, new Shape(images.length, 3, ClipPreprocessing.SIZE, ClipPreprocessing.SIZE)));
   }
 
   @Override

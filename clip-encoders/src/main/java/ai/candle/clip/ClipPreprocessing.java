@@ -3,22 +3,23 @@ package ai.candle.clip;
 import java.awt.image.BufferedImage;
 
 /**
- * CLIP's image preprocessing ({@code clip.load}'s transform), in Java: resize the shortest side
- * to 224 with PIL's bicubic filter (antialiased when downscaling), centre-crop 224 × 224, convert
- * to RGB, scale to [0, 1] and normalise each channel with CLIP's mean and standard deviation.
+ * CLIP's image preprocessing ({@code clip.load}'s transform), in Java: resize the shortest side to
+ * 224 with PIL's bicubic filter (antialiased when downscaling), centre-crop 224 × 224, convert to
+ * RGB, scale to [0, 1] and normalise each channel with CLIP's mean and standard deviation.
  *
- * <p>It follows torchvision on a PIL image step by step: the resized size is {@code (224,
- * int(224 · long / short))}; an image already of that size is not resampled; the crop offsets
- * are {@code round((size - 224) / 2)} rounding half to even (Python's {@code round}); images with
- * alpha (RGBA, LA) are resized premultiplied and unpremultiplied after, as PIL does, and the
- * alpha is then dropped (not composited); grey images are resized as one channel, then copied to
- * R, G and B; palette images are resized with nearest neighbour. The normalisation is done in
- * float32 as {@code (v / 255 - mean) / std}, as {@code ToTensor} and {@code Normalize} do it.
+ * <p>It follows torchvision on a PIL image step by step: the resized size is {@code (224, int(224 ·
+ * long / short))}; an image already of that size is not resampled; the crop offsets are {@code
+ * round((size - 224) / 2)} rounding half to even (Python's {@code round}); images with alpha (RGBA,
+ * LA) are resized premultiplied and unpremultiplied after, as PIL does, and the alpha is then
+ * dropped (not composited); grey images are resized as one channel, then copied to R, G and B;
+ * palette images are resized with nearest neighbour. The normalisation is done in float32 as {@code
+ * (v / 255 - mean) / std}, as {@code ToTensor} and {@code Normalize} do it.
  */
 public final class ClipPreprocessing {
 
   /** The input side of CLIP's image encoders (ViT-B/32, ViT-B/16, ViT-L/14). */
   public static final int SIZE = 224;
+
   public static final float[] MEAN = {0.48145466f, 0.4578275f, 0.40821073f};
   public static final float[] STD = {0.26862954f, 0.26130258f, 0.27577711f};
 
@@ -27,9 +28,9 @@ public final class ClipPreprocessing {
   /**
    * The resized {@code {width, height}}: the shortest side 224, the other in proportion.
    *
-   * @throws IllegalArgumentException the long side would be more than {@code
-   *     Integer.MAX_VALUE} (an image over 9,586,980 times as long as wide): {@link ImageDecoder}
-   *     refuses such images from their header
+   * @throws IllegalArgumentException the long side would be more than {@code Integer.MAX_VALUE} (an
+   *     image over 9,586,980 times as long as wide): {@link ImageDecoder} refuses such images from
+   *     their header
    */
   public static int[] resizedSize(int width, int height) {
     int shortSide = Math.min(width, height);
@@ -37,11 +38,21 @@ public final class ClipPreprocessing {
     double resizedLong = (double) ((long) SIZE * longSide) / shortSide;
     if (resizedLong > Integer.MAX_VALUE) {
       // a cast would saturate to Integer.MAX_VALUE and resample to a wrong, vast size
-      throw new IllegalArgumentException("a " + width + " x " + height + " image cannot be"
-          + " resized to a shortest side of " + SIZE + ": its long side would be "
-          + (long) resizedLong + " pixels, more than " + Integer.MAX_VALUE);
+      throw new IllegalArgumentException(
+          "a "
+              + width
+              + " x "
+              + height
+              + " image cannot be"
+              + " resized to a shortest side of "
+              + SIZE
+              + ": its long side would be "
+              + (long) resizedLong
+              + " pixels, more than "
+              + Integer.MAX_VALUE);
     }
-    return width <= height ? new int[] {SIZE, (int) resizedLong}
+    return width <= height
+        ? new int[] {SIZE, (int) resizedLong}
         : new int[] {(int) resizedLong, SIZE};
   }
 
@@ -86,15 +97,18 @@ public final class ClipPreprocessing {
     }
     byte[][] window = new byte[planes.length][];
     for (int b = 0; b < planes.length; b++) {
-      window[b] = PilResample.bicubicWindow(planes[b], in.width(), in.height(), size[0],
-          size[1], left, top, SIZE, SIZE);
+      window[b] =
+          PilResample.bicubicWindow(
+              planes[b], in.width(), in.height(), size[0], size[1], left, top, SIZE, SIZE);
     }
     if (premultiplied) {
       unpremultiply(window);
     }
     boolean grey = in.mode() == PixelPlanes.Mode.L || in.mode() == PixelPlanes.Mode.LA;
-    return interleave(grey ? new byte[][] {window[0], window[0], window[0]}
-        : new byte[][] {window[0], window[1], window[2]});
+    return interleave(
+        grey
+            ? new byte[][] {window[0], window[0], window[0]}
+            : new byte[][] {window[0], window[1], window[2]});
   }
 
   private static byte[] paletteWindow(PixelPlanes in, int[] size, int left, int top) {

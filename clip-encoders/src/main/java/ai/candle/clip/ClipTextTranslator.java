@@ -6,9 +6,9 @@ import ai.djl.translate.NoBatchifyTranslator;
 import ai.djl.translate.TranslatorContext;
 
 /**
- * Prompts to CLIP text features: {@link ClipTokenizer} rows of 77 ids (truncated when longer:
- * the first 76 ids, then the end token) as one int64 [N, 77] array, the model, then its [N, D]
- * output as one row per prompt.
+ * Prompts to CLIP text features: {@link ClipTokenizer} rows of 77 ids (truncated when longer: the
+ * first 76 ids, then the end token) as one int64 [N, 77] array, the model, then its [N, D] output
+ * as one row per prompt.
  */
 final class ClipTextTranslator implements NoBatchifyTranslator<String[], float[][]> {
 

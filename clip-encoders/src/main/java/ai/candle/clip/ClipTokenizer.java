@@ -20,30 +20,35 @@ import java.util.zip.GZIPInputStream;
  * fixed-length rows of {@code clip.tokenize}, giving the same ids.
  *
  * <ol>
- *   <li>Clean: Unicode NFC (the part of {@code ftfy.fix_text} kept here), HTML entities
- *       unescaped twice, whitespace runs collapsed to one space, stripped, lower-cased.
- *   <li>Split into words, numbers (one digit each), punctuation runs, the contractions
- *       {@code 's 't 're 've 'm 'll 'd} and the two special tokens.
- *   <li>Each piece: its UTF-8 bytes as CLIP's 256 byte symbols, {@code </w>} on the last
- *       one, then the merges applied by rank; every resulting symbol is one id.
+ *   <li>Clean: Unicode NFC (the part of {@code ftfy.fix_text} kept here), HTML entities unescaped
+ *       twice, whitespace runs collapsed to one space, stripped, lower-cased.
+ *   <li>Split into words, numbers (one digit each), punctuation runs, the contractions {@code 's 't
+ *       're 've 'm 'll 'd} and the two special tokens.
+ *   <li>Each piece: its UTF-8 bytes as CLIP's 256 byte symbols, {@code </w>} on the last one, then
+ *       the merges applied by rank; every resulting symbol is one id.
  * </ol>
  *
- * <p>Instances are immutable apart from a bounded cache of pieces already split, and safe to
- * share between threads.
+ * <p>Instances are immutable apart from a bounded cache of pieces already split, and safe to share
+ * between threads.
  */
 public final class ClipTokenizer {
   /** CLIP's context length: every text model row has 77 ids. */
   public static final int CONTEXT_LENGTH = 77;
+
   /** {@code <|startoftext|>}. */
   public static final int START_OF_TEXT = 49406;
+
   /** {@code <|endoftext|>}. */
   public static final int END_OF_TEXT = 49407;
+
   /** Ids run from 0 to 49407. */
   public static final int VOCAB_SIZE = 49408;
 
   static final String VOCAB_RESOURCE = "/ai/candle/clip/bpe_simple_vocab_16e6.txt.gz";
+
   /** The file holds more merges than CLIP uses: its vocabulary stops at 49,152 - 256 - 2. */
   private static final int MERGES = 49152 - 256 - 2;
+
   private static final String END_OF_WORD = "</w>";
   private static final String SOT_TEXT = "<|startoftext|>";
   private static final String EOT_TEXT = "<|endoftext|>";
@@ -93,7 +98,12 @@ public final class ClipTokenizer {
     String[] lines = text.split("\n", -1);
     if (lines.length < MERGES + 1) {
       throw new IllegalStateException(
-          source + " has " + lines.length + " lines; CLIP's vocabulary needs a header and " + MERGES + " merges");
+          source
+              + " has "
+              + lines.length
+              + " lines; CLIP's vocabulary needs a header and "
+              + MERGES
+              + " merges");
     }
     Map<String, Integer> ids = new HashMap<>(2 * VOCAB_SIZE);
     Map<String, Integer> ranks = new HashMap<>(2 * MERGES);
@@ -126,11 +136,11 @@ public final class ClipTokenizer {
   }
 
   /**
-   * {@code clip.tokenize} of one text: start token, the BPE ids, end token, zeros up to
-   * {@code contextLength}.
+   * {@code clip.tokenize} of one text: start token, the BPE ids, end token, zeros up to {@code
+   * contextLength}.
    *
-   * @param truncate what to do with a text too long for {@code contextLength}: keep its first
-   *     ids and end with {@link #END_OF_TEXT} (true), or throw (false)
+   * @param truncate what to do with a text too long for {@code contextLength}: keep its first ids
+   *     and end with {@link #END_OF_TEXT} (true), or throw (false)
    * @throws IllegalArgumentException if the text is too long and {@code truncate} is false, or
    *     {@code contextLength < 1}
    */
@@ -197,7 +207,10 @@ public final class ClipTokenizer {
     return cached;
   }
 
-  /** Byte symbols of the piece, then the best-ranked adjacent pair merged everywhere, until none is left. */
+  /**
+   * Byte symbols of the piece, then the best-ranked adjacent pair merged everywhere, until none is
+   * left.
+   */
   private int[] bpe(String piece) {
     byte[] bytes = piece.getBytes(StandardCharsets.UTF_8);
     List<String> word = new ArrayList<>(bytes.length);
@@ -268,9 +281,9 @@ public final class ClipTokenizer {
   }
 
   /**
-   * The 256 byte symbols as CLIP numbers them: printable bytes first, then the others, each
-   * group in byte order. The first group stands for itself (below U+0100) and the second was
-   * given U+0100 onwards in byte order, so this is simply ascending symbol order.
+   * The 256 byte symbols as CLIP numbers them: printable bytes first, then the others, each group
+   * in byte order. The first group stands for itself (below U+0100) and the second was given U+0100
+   * onwards in byte order, so this is simply ascending symbol order.
    */
   private static char[] symbolsInIdOrder() {
     char[] symbols = BYTE_SYMBOLS.clone();

@@ -2,8 +2,8 @@ package ai.candle.clip;
 
 /**
  * The image was not encoded in time: the encoder's queue stayed full, its result did not come
- * before the caller's deadline, the encoder has made no progress for longer than the deadline,
- * or it is closed. Nothing is wrong with the image; it may be submitted again later.
+ * before the caller's deadline, the encoder has made no progress for longer than the deadline, or
+ * it is closed. Nothing is wrong with the image; it may be submitted again later.
  */
 public class EncoderBusyException extends Exception {
 

@@ -8,18 +8,24 @@ import java.util.stream.Collectors;
 public enum EncoderEngine {
 
   /** TorchScript on DJL's PyTorch engine: the CPU, or the first GPU with the CUDA build. */
-  PYTORCH("pytorch", "PyTorch",
+  PYTORCH(
+      "pytorch",
+      "PyTorch",
       "a TorchScript file (torch.jit.trace(model, example).save(\"encoder.pt\"))",
       "the PyTorch native library, which comes from the Maven build (ai.djl.pytorch:"
           + "pytorch-native-cpu, or pytorch-native-cu124 with -Pcuda); DJL does not download"
           + " it at run time"),
   /** ONNX on DJL's OnnxRuntime engine (CPU with com.microsoft.onnxruntime:onnxruntime). */
-  ONNXRUNTIME("onnxruntime", "OnnxRuntime",
+  ONNXRUNTIME(
+      "onnxruntime",
+      "OnnxRuntime",
       "an ONNX file (torch.onnx.export(model, example, \"encoder.onnx\", dynamic_axes="
           + "{<input>: {0: \"n\"}}))",
       "com.microsoft.onnxruntime:onnxruntime (or onnxruntime_gpu) on the class path"),
   /** ONNX compiled by TensorRT on DJL's TensorRT engine: NVIDIA GPUs only. */
-  TENSORRT("tensorrt", "TensorRT",
+  TENSORRT(
+      "tensorrt",
+      "TensorRT",
       "an ONNX file (torch.onnx.export(...), as for onnxruntime), which TensorRT compiles when"
           + " it loads",
       "an NVIDIA GPU with its CUDA driver and the TensorRT 8 libraries (libnvinfer.so.8,"
@@ -68,7 +74,12 @@ public enum EncoderEngine {
         return engine;
       }
     }
-    throw new IllegalArgumentException("unknown encoder engine '" + name + "'; one of: "
-        + Arrays.stream(values()).map(EncoderEngine::setting).collect(Collectors.joining(", ")));
+    throw new IllegalArgumentException(
+        "unknown encoder engine '"
+            + name
+            + "'; one of: "
+            + Arrays.stream(values())
+                .map(EncoderEngine::setting)
+                .collect(Collectors.joining(", ")));
   }
 }

@@ -1,8 +1,8 @@
 package ai.candle.clip;
 
 /**
- * A loaded encoder failed while running its model (the engine threw, or the model returned a
- * result of the wrong shape): the encoder's fault, not the input's.
+ * A loaded encoder failed while running its model (the engine threw, or the model returned a result
+ * of the wrong shape): the encoder's fault, not the input's.
  */
 public class EncoderFailedException extends RuntimeException {
 

@@ -17,17 +17,16 @@ import javax.imageio.stream.ImageInputStream;
 import javax.imageio.stream.MemoryCacheImageInputStream;
 
 /**
- * Decodes image bytes with {@code javax.imageio} (PNG, JPEG, GIF, BMP, WBMP), refusing, before
- * any pixel is decoded, an image whose header declares more than a pixel limit (a small file
- * can declare a huge image: a decompression bomb) or a long side more than a limit times its
- * short side (CLIP's resize of the short side to 224 would make the long side 224 times the
- * ratio: a 1 × 25,000,000 strip would become 224 × 5,600,000,000). Only the first image of a
- * file is read.
+ * Decodes image bytes with {@code javax.imageio} (PNG, JPEG, GIF, BMP, WBMP), refusing, before any
+ * pixel is decoded, an image whose header declares more than a pixel limit (a small file can
+ * declare a huge image: a decompression bomb) or a long side more than a limit times its short side
+ * (CLIP's resize of the short side to 224 would make the long side 224 times the ratio: a 1 ×
+ * 25,000,000 strip would become 224 × 5,600,000,000). Only the first image of a file is read.
  *
- * <p>What a header may declare is bounded before ImageIO sees it: other formats that ImageIO
- * reads (TIFF, whose tiles a header may declare far larger than its pixels) are refused, as is
- * a BMP that embeds a JPEG or PNG (whose size the BMP header does not give) and a PNG palette
- * of more than 256 entries.
+ * <p>What a header may declare is bounded before ImageIO sees it: other formats that ImageIO reads
+ * (TIFF, whose tiles a header may declare far larger than its pixels) are refused, as is a BMP that
+ * embeds a JPEG or PNG (whose size the BMP header does not give) and a PNG palette of more than 256
+ * entries.
  *
  * <p>A damaged image is refused rather than half decoded: one whose reader warns that data is
  * missing (a JPEG cut short decodes with grey rows and a "premature end" warning; warnings about
@@ -39,7 +38,9 @@ public final class ImageDecoder {
 
   /** The formats read, as ImageIO's readers name them (lower case). */
   private static final Set<String> FORMATS = Set.of("png", "jpeg", "gif", "bmp", "wbmp");
+
   private static final String FORMAT_NAMES = "PNG, JPEG, GIF, BMP, WBMP";
+
   /** Reader warnings that mean pixels were invented for data that is not there. */
   private static final Pattern MISSING_DATA =
       Pattern.compile("premature end|truncated|missing eoi", Pattern.CASE_INSENSITIVE);
@@ -47,19 +48,17 @@ public final class ImageDecoder {
   private ImageDecoder() {}
 
   /**
-   * {@link #decode(byte[], long, int)} with the default aspect-ratio limit
-   * ({@link ImageEncoderOptions#DEFAULT_MAX_ASPECT_RATIO}).
+   * {@link #decode(byte[], long, int)} with the default aspect-ratio limit ({@link
+   * ImageEncoderOptions#DEFAULT_MAX_ASPECT_RATIO}).
    */
-  public static BufferedImage decode(byte[] bytes, long maxPixels)
-      throws UnreadableImageException {
+  public static BufferedImage decode(byte[] bytes, long maxPixels) throws UnreadableImageException {
     return decode(bytes, maxPixels, ImageEncoderOptions.DEFAULT_MAX_ASPECT_RATIO);
   }
 
   /**
    * @param maxPixels the largest width × height accepted
    * @param maxAspectRatio the most times the long side may be the short side
-   * @throws UnreadableImageException not an image of a format read here, corrupt, or over a
-   *     limit
+   * @throws UnreadableImageException not an image of a format read here, corrupt, or over a limit
    */
   public static BufferedImage decode(byte[] bytes, long maxPixels, int maxAspectRatio)
       throws UnreadableImageException {
@@ -85,8 +84,8 @@ public final class ImageDecoder {
         BufferedImage image = reader.read(0);
         for (String warning : warnings) {
           if (MISSING_DATA.matcher(warning).find()) {
-            throw new UnreadableImageException("the " + reader.getFormatName() + " image is"
-                + " damaged: " + warning);
+            throw new UnreadableImageException(
+                "the " + reader.getFormatName() + " image is" + " damaged: " + warning);
           }
         }
         return image;
@@ -111,15 +110,19 @@ public final class ImageDecoder {
       }
       other = other == null ? reader.getFormatName() : other;
     }
-    throw new UnreadableImageException("not an image format this encoder reads (" + FORMAT_NAMES
-        + ")" + (other == null ? "" : ": ImageIO reads it as " + other)
-        + "; the bytes start with " + hex(bytes, 8));
+    throw new UnreadableImageException(
+        "not an image format this encoder reads ("
+            + FORMAT_NAMES
+            + ")"
+            + (other == null ? "" : ": ImageIO reads it as " + other)
+            + "; the bytes start with "
+            + hex(bytes, 8));
   }
 
   /**
-   * Refuses a BMP whose pixels are an embedded JPEG or PNG (compression BI_JPEG or BI_PNG):
-   * ImageIO decodes the embedded image whatever size it declares, which the BMP header's width
-   * and height do not bound.
+   * Refuses a BMP whose pixels are an embedded JPEG or PNG (compression BI_JPEG or BI_PNG): ImageIO
+   * decodes the embedded image whatever size it declares, which the BMP header's width and height
+   * do not bound.
    */
   private static void refuseEmbeddedImage(byte[] bmp) throws UnreadableImageException {
     // BITMAPFILEHEADER (14 bytes), then the info header: its size, and its compression at 16
@@ -130,10 +133,15 @@ public final class ImageDecoder {
     ByteBuffer header = ByteBuffer.wrap(bmp).order(ByteOrder.LITTLE_ENDIAN);
     int compression = header.getInt(14) >= 40 ? header.getInt(30) : 0;
     if (compression == 4 || compression == 5) {
-      throw new UnreadableImageException("the bmp image holds an embedded "
-          + (compression == 4 ? "JPEG" : "PNG") + " (compression " + compression + "), whose"
-          + " size its header does not bound; not read (send the " + (compression == 4 ? "JPEG"
-          : "PNG") + " itself)");
+      throw new UnreadableImageException(
+          "the bmp image holds an embedded "
+              + (compression == 4 ? "JPEG" : "PNG")
+              + " (compression "
+              + compression
+              + "), whose"
+              + " size its header does not bound; not read (send the "
+              + (compression == 4 ? "JPEG" : "PNG")
+              + " itself)");
     }
   }
 
@@ -143,20 +151,42 @@ public final class ImageDecoder {
     int height = reader.getHeight(0);
     long pixels = (long) width * height;
     if (width <= 0 || height <= 0) {
-      throw new UnreadableImageException("the " + reader.getFormatName() + " header declares "
-          + width + " x " + height + " pixels");
+      throw new UnreadableImageException(
+          "the "
+              + reader.getFormatName()
+              + " header declares "
+              + width
+              + " x "
+              + height
+              + " pixels");
     }
     if (pixels > maxPixels) {
-      throw new UnreadableImageException("the " + reader.getFormatName() + " image declares "
-          + width + " x " + height + " = " + pixels + " pixels, more than the limit of "
-          + maxPixels + " (encoder.max.pixels); refused before decoding");
+      throw new UnreadableImageException(
+          "the "
+              + reader.getFormatName()
+              + " image declares "
+              + width
+              + " x "
+              + height
+              + " = "
+              + pixels
+              + " pixels, more than the limit of "
+              + maxPixels
+              + " (encoder.max.pixels); refused before decoding");
     }
     // in longs: exact, whatever the sides
     if (Math.max(width, height) > (long) maxAspectRatio * Math.min(width, height)) {
-      throw new UnreadableImageException("the " + reader.getFormatName() + " image declares "
-          + width + " x " + height + " pixels: its long side is more than " + maxAspectRatio
-          + " times its short side, the limit (encoder.max.aspect.ratio); refused before"
-          + " decoding");
+      throw new UnreadableImageException(
+          "the "
+              + reader.getFormatName()
+              + " image declares "
+              + width
+              + " x "
+              + height
+              + " pixels: its long side is more than "
+              + maxAspectRatio
+              + " times its short side, the limit (encoder.max.aspect.ratio); refused before"
+              + " decoding");
     }
   }
 

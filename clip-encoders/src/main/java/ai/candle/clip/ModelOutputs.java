@@ -16,14 +16,20 @@ final class ModelOutputs {
   static float[][] rows(TranslatorContext ctx, NDList list) {
     int n = (Integer) ctx.getAttachment(BATCH);
     if (list.isEmpty()) {
-      throw new IllegalStateException("the model returned nothing; a CLIP encoder returns one"
-          + " float array [N, D]");
+      throw new IllegalStateException(
+          "the model returned nothing; a CLIP encoder returns one" + " float array [N, D]");
     }
     NDArray out = list.get(0);
     Shape shape = out.getShape();
     if (shape.dimension() != 2 || shape.get(0) != n || shape.get(1) < 1) {
-      throw new IllegalStateException("the model returned an array of shape " + shape
-          + " for a batch of " + n + "; a CLIP encoder returns [N, D] = [" + n + ", D]");
+      throw new IllegalStateException(
+          "the model returned an array of shape "
+              + shape
+              + " for a batch of "
+              + n
+              + "; a CLIP encoder returns [N, D] = ["
+              + n
+              + ", D]");
     }
     float[] flat = out.toType(DataType.FLOAT32, false).toFloatArray();
     int d = (int) shape.get(1);

@@ -1,20 +1,20 @@
 package ai.candle.clip;
 
 /**
- * PIL's resampling of 8-bit planes (Pillow's {@code libImaging/Resample.c} and, for palette
- * images, {@code Geometry.c}), reimplemented from its description so that CLIP's
- * preprocessing gives the same bytes in Java as in Python.
+ * PIL's resampling of 8-bit planes (Pillow's {@code libImaging/Resample.c} and, for palette images,
+ * {@code Geometry.c}), reimplemented from its description so that CLIP's preprocessing gives the
+ * same bytes in Java as in Python.
  *
  * <p>Bicubic (a = -0.5) is a convolution whose support widens with the downscaling factor
- * (antialiasing). Coefficients are computed in double precision, normalised to sum to one,
- * then rounded to 22-bit fixed point; the horizontal pass runs first and rounds to 8 bits, then
- * the vertical pass. A pass is skipped when its size does not change. Each output pixel depends
- * only on its own row and column of coefficients, so only a window of the output (the centre
- * crop) is computed, from the window's coefficients alone; the values are those of the whole
- * image's resize, and memory follows the window, however long the resized side.
+ * (antialiasing). Coefficients are computed in double precision, normalised to sum to one, then
+ * rounded to 22-bit fixed point; the horizontal pass runs first and rounds to 8 bits, then the
+ * vertical pass. A pass is skipped when its size does not change. Each output pixel depends only on
+ * its own row and column of coefficients, so only a window of the output (the centre crop) is
+ * computed, from the window's coefficients alone; the values are those of the whole image's resize,
+ * and memory follows the window, however long the resized side.
  *
- * <p>Palette images are resized with nearest neighbour, as PIL does for mode P whatever the
- * filter asked for, using PIL's accumulated source positions.
+ * <p>Palette images are resized with nearest neighbour, as PIL does for mode P whatever the filter
+ * asked for, using PIL's accumulated source positions.
  */
 final class PilResample {
 
@@ -62,10 +62,10 @@ final class PilResample {
   }
 
   /**
-   * Pillow's {@code precompute_coeffs} then {@code normalize_coeffs_8bpc}, for the outputs
-   * {@code [from, from + length)} only: each output's coefficients depend on its own position
-   * alone, so they are those of the whole axis, and memory follows the window, not the resized
-   * size (which for a thin image is far larger than the image).
+   * Pillow's {@code precompute_coeffs} then {@code normalize_coeffs_8bpc}, for the outputs {@code
+   * [from, from + length)} only: each output's coefficients depend on its own position alone, so
+   * they are those of the whole axis, and memory follows the window, not the resized size (which
+   * for a thin image is far larger than the image).
    */
   static Taps taps(int inSize, int outSize, int from, int length) {
     double scale = (double) inSize / outSize;
@@ -90,9 +90,10 @@ final class PilResample {
       }
       for (int x = 0; x < xmax; x++) {
         double normalised = ww != 0.0 ? k[x] / ww : k[x];
-        weights[i * kernelSize + x] = normalised < 0
-            ? (int) (-0.5 + normalised * (1 << PRECISION_BITS))
-            : (int) (0.5 + normalised * (1 << PRECISION_BITS));
+        weights[i * kernelSize + x] =
+            normalised < 0
+                ? (int) (-0.5 + normalised * (1 << PRECISION_BITS))
+                : (int) (0.5 + normalised * (1 << PRECISION_BITS));
       }
       first[i] = xmin;
       count[i] = xmax;
@@ -111,26 +112,32 @@ final class PilResample {
   }
 
   /**
-   * Resizes one plane from {@code inW × inH} to {@code outW × outH} and returns the window
-   * {@code [left, left + cropW) × [top, top + cropH)} of the result, row by row.
+   * Resizes one plane from {@code inW × inH} to {@code outW × outH} and returns the window {@code
+   * [left, left + cropW) × [top, top + cropH)} of the result, row by row.
    */
-  static byte[] bicubicWindow(byte[] plane, int inW, int inH, int outW, int outH, int left,
-      int top, int cropW, int cropH) {
+  static byte[] bicubicWindow(
+      byte[] plane, int inW, int inH, int outW, int outH, int left, int top, int cropW, int cropH) {
     // rows of the input that the window's vertical taps read (all of them when no vertical pass)
     Taps vertical = outH != inH ? taps(inH, outH, top, cropH) : null;
     int rowFrom = vertical == null ? top : vertical.first(top);
-    int rowTo = vertical == null ? top + cropH
-        : vertical.first(top + cropH - 1) + vertical.count(top + cropH - 1);
-    byte[] rows = outW != inW
-        ? horizontal(plane, inW, rowFrom, rowTo - rowFrom, taps(inW, outW, left, cropW), left,
-            cropW)
-        : copyWindow(plane, inW, rowFrom, rowTo - rowFrom, left, cropW);
+    int rowTo =
+        vertical == null
+            ? top + cropH
+            : vertical.first(top + cropH - 1) + vertical.count(top + cropH - 1);
+    byte[] rows =
+        outW != inW
+            ? horizontal(
+                plane, inW, rowFrom, rowTo - rowFrom, taps(inW, outW, left, cropW), left, cropW)
+            : copyWindow(plane, inW, rowFrom, rowTo - rowFrom, left, cropW);
     return vertical == null ? rows : vertical(rows, cropW, rowFrom, vertical, top, cropH);
   }
 
-  /** Output columns {@code [colFrom, colFrom + cols)} of input rows {@code [rowFrom, rowFrom + rows)}. */
-  private static byte[] horizontal(byte[] in, int inW, int rowFrom, int rows, Taps t, int colFrom,
-      int cols) {
+  /**
+   * Output columns {@code [colFrom, colFrom + cols)} of input rows {@code [rowFrom, rowFrom +
+   * rows)}.
+   */
+  private static byte[] horizontal(
+      byte[] in, int inW, int rowFrom, int rows, Taps t, int colFrom, int cols) {
     byte[] out = new byte[rows * cols];
     for (int y = 0; y < rows; y++) {
       int rowStart = (rowFrom + y) * inW;
@@ -148,9 +155,12 @@ final class PilResample {
     return out;
   }
 
-  /** Output rows {@code [rowOutFrom, rowOutFrom + rowsOut)}; {@code in} starts at input row {@code inRowFrom}. */
-  private static byte[] vertical(byte[] in, int w, int inRowFrom, Taps t, int rowOutFrom,
-      int rowsOut) {
+  /**
+   * Output rows {@code [rowOutFrom, rowOutFrom + rowsOut)}; {@code in} starts at input row {@code
+   * inRowFrom}.
+   */
+  private static byte[] vertical(
+      byte[] in, int w, int inRowFrom, Taps t, int rowOutFrom, int rowsOut) {
     byte[] out = new byte[rowsOut * w];
     for (int r = 0; r < rowsOut; r++) {
       int yy = rowOutFrom + r;
@@ -167,8 +177,8 @@ final class PilResample {
     return out;
   }
 
-  private static byte[] copyWindow(byte[] in, int inW, int rowFrom, int rows, int colFrom,
-      int cols) {
+  private static byte[] copyWindow(
+      byte[] in, int inW, int rowFrom, int rows, int colFrom, int cols) {
     byte[] out = new byte[rows * cols];
     for (int y = 0; y < rows; y++) {
       System.arraycopy(in, (rowFrom + y) * inW + colFrom, out, y * cols, cols);

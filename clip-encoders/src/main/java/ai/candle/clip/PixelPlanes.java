@@ -9,13 +9,17 @@ import java.awt.image.Raster;
 /**
  * A decoded image as 8-bit planes, in the terms of the PIL mode it would have in Python: L, LA,
  * RGB, RGBA or P (palette indices plus the palette). The samples are read from the raster as
- * stored, as PIL reads them: no colour-space conversion (ICC profiles and gamma are ignored,
- * as PIL ignores them), 16-bit samples keep their high byte.
+ * stored, as PIL reads them: no colour-space conversion (ICC profiles and gamma are ignored, as PIL
+ * ignores them), 16-bit samples keep their high byte.
  */
 record PixelPlanes(Mode mode, int width, int height, byte[][] planes, byte[][] palette) {
 
   enum Mode {
-    L(false), LA(true), RGB(false), RGBA(true), P(false);
+    L(false),
+    LA(true),
+    RGB(false),
+    RGBA(true),
+    P(false);
 
     final boolean alpha;
 
@@ -29,7 +33,8 @@ record PixelPlanes(Mode mode, int width, int height, byte[][] planes, byte[][] p
       return indexed(image, palette);
     }
     if (image.getColorModel() instanceof ComponentColorModel components
-        && isGreyOrRgb(components) && maxSampleBits(components) <= 16) {
+        && isGreyOrRgb(components)
+        && maxSampleBits(components) <= 16) {
       return components(image, components);
     }
     return viaSrgb(image);
@@ -86,8 +91,8 @@ record PixelPlanes(Mode mode, int width, int height, byte[][] planes, byte[][] p
       planes[b] = plane;
     }
     boolean grey = model.getNumColorComponents() == 1;
-    Mode mode = grey ? (model.hasAlpha() ? Mode.LA : Mode.L)
-        : (model.hasAlpha() ? Mode.RGBA : Mode.RGB);
+    Mode mode =
+        grey ? (model.hasAlpha() ? Mode.LA : Mode.L) : (model.hasAlpha() ? Mode.RGBA : Mode.RGB);
     return new PixelPlanes(mode, w, h, planes, null);
   }
 

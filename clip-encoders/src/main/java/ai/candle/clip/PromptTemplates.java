@@ -11,6 +11,7 @@ public final class PromptTemplates {
 
   public static final String PLACEHOLDER = "{}";
   public static final String DEFAULT_TEMPLATE = "a photo of a {}.";
+
   /** Between the templates of an ensemble in one setting. */
   public static final String SEPARATOR = "|";
 
@@ -47,15 +48,15 @@ public final class PromptTemplates {
 
   static String requireTemplate(String template) {
     if (!template.contains(PLACEHOLDER)) {
-      throw new IllegalArgumentException("a prompt template must contain '{}' where the class"
-          + " name goes, got: " + template);
+      throw new IllegalArgumentException(
+          "a prompt template must contain '{}' where the class" + " name goes, got: " + template);
     }
     return template;
   }
 
   /**
-   * The ensemble of several prompts' features: each L2-normalised, their mean, L2-normalised
-   * again (CLIP's zero-shot prompt ensembling). Computed in double precision.
+   * The ensemble of several prompts' features: each L2-normalised, their mean, L2-normalised again
+   * (CLIP's zero-shot prompt ensembling). Computed in double precision.
    *
    * @throws IllegalArgumentException no features, rows of different widths, or a zero row
    */
@@ -92,7 +93,8 @@ public final class PromptTemplates {
       squares += (double) v * v;
     }
     if (squares == 0 || !Double.isFinite(squares)) {
-      throw new IllegalArgumentException("cannot normalise a feature of norm " + Math.sqrt(squares));
+      throw new IllegalArgumentException(
+          "cannot normalise a feature of norm " + Math.sqrt(squares));
     }
     return Math.sqrt(squares);
   }

@@ -4,11 +4,11 @@ import java.text.Normalizer;
 import java.util.Locale;
 
 /**
- * CLIP's text cleaning before BPE: {@code basic_clean}, {@code whitespace_clean} and
- * {@code lower()} of {@code simple_tokenizer}, with Python's definitions of whitespace and case.
+ * CLIP's text cleaning before BPE: {@code basic_clean}, {@code whitespace_clean} and {@code
+ * lower()} of {@code simple_tokenizer}, with Python's definitions of whitespace and case.
  *
- * <p>Of {@code ftfy.fix_text} only the NFC normalisation is done: mojibake repair, quote
- * uncurling, width folding and control-character removal are not.
+ * <p>Of {@code ftfy.fix_text} only the NFC normalisation is done: mojibake repair, quote uncurling,
+ * width folding and control-character removal are not.
  */
 final class TextCleaner {
   private static final char CAPITAL_SIGMA = '\u03A3';
@@ -64,8 +64,8 @@ final class TextCleaner {
   /**
    * Python's {@code str.lower()}. Java's root-locale mapping is the same but for capital sigma,
    * where Java looks at word boundaries and Python only at the letters around it: Python makes
-   * "ΑΣ:Α" "ασ:α" and "ΣΑΣ한" "σας한", Java "ας:α" and "σασ한". Sigma is therefore lower-cased
-   * here, the rest by Java.
+   * "ΑΣ:Α" "ασ:α" and "ΣΑΣ한" "σας한", Java "ας:α" and "σασ한". Sigma is therefore lower-cased here,
+   * the rest by Java.
    */
   static String lowerCase(String s) {
     if (s.indexOf(CAPITAL_SIGMA) < 0) {
@@ -81,7 +81,10 @@ final class TextCleaner {
     return out.append(s.substring(from).toLowerCase(Locale.ROOT)).toString();
   }
 
-  /** Unicode's Final_Sigma as Python tests it: cased, ignorables, sigma, and no cased letter after ignorables. */
+  /**
+   * Unicode's Final_Sigma as Python tests it: cased, ignorables, sigma, and no cased letter after
+   * ignorables.
+   */
   private static boolean isFinalSigma(String s, int sigma) {
     int before = sigma;
     int cp = -1;
@@ -109,7 +112,9 @@ final class TextCleaner {
     return Character.isLowerCase(cp) || Character.isUpperCase(cp) || Character.isTitleCase(cp);
   }
 
-  /** Unicode's Case_Ignorable: Mn, Me, Cf, Lm, Sk and the MidLetter/MidNumLet/Single_Quote marks. */
+  /**
+   * Unicode's Case_Ignorable: Mn, Me, Cf, Lm, Sk and the MidLetter/MidNumLet/Single_Quote marks.
+   */
   private static boolean isCaseIgnorable(int cp) {
     switch (Character.getType(cp)) {
       case Character.NON_SPACING_MARK:
@@ -125,8 +130,23 @@ final class TextCleaner {
 
   private static boolean isMidLetter(int cp) {
     switch (cp) {
-      case 0x27, 0x2E, 0x3A, 0xB7, 0x387, 0x55F, 0x5F4, 0x2018, 0x2019, 0x2024, 0x2027, 0xFE13,
-          0xFE52, 0xFE55, 0xFF07, 0xFF0E, 0xFF1A:
+      case 0x27,
+      0x2E,
+      0x3A,
+      0xB7,
+      0x387,
+      0x55F,
+      0x5F4,
+      0x2018,
+      0x2019,
+      0x2024,
+      0x2027,
+      0xFE13,
+      0xFE52,
+      0xFE55,
+      0xFF07,
+      0xFF0E,
+      0xFF1A:
         return true;
       default:
         return false;

@@ -29,8 +29,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The image encoder on both CPU engines against make_fixtures.py's features (PyTorch 1.13 in
- * Python on PIL-preprocessed tensors), to 1e-4: TorchScript on PyTorch, ONNX on OnnxRuntime.
+ * The image encoder on both CPU engines against make_fixtures.py's features (PyTorch 1.13 in Python
+ * on PIL-preprocessed tensors), to 1e-4: TorchScript on PyTorch, ONNX on OnnxRuntime.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class ClipImageEncoderTest {
@@ -43,10 +43,16 @@ class ClipImageEncoderTest {
 
   @BeforeAll
   void load() throws Exception {
-    torch = ClipImageEncoder.load(Fixtures.imageModel(EncoderEngine.PYTORCH),
-        EncoderEngine.PYTORCH, ImageEncoderOptions.defaults());
-    onnx = ClipImageEncoder.load(Fixtures.imageModel(EncoderEngine.ONNXRUNTIME),
-        EncoderEngine.ONNXRUNTIME, ImageEncoderOptions.defaults());
+    torch =
+        ClipImageEncoder.load(
+            Fixtures.imageModel(EncoderEngine.PYTORCH),
+            EncoderEngine.PYTORCH,
+            ImageEncoderOptions.defaults());
+    onnx =
+        ClipImageEncoder.load(
+            Fixtures.imageModel(EncoderEngine.ONNXRUNTIME),
+            EncoderEngine.ONNXRUNTIME,
+            ImageEncoderOptions.defaults());
     expected = Fixtures.Npy.read("image_features.npy").floatRows();
     names = Fixtures.imageNames();
   }
@@ -62,7 +68,9 @@ class ClipImageEncoderTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = EncoderEngine.class, names = {"PYTORCH", "ONNXRUNTIME"})
+  @EnumSource(
+      value = EncoderEngine.class,
+      names = {"PYTORCH", "ONNXRUNTIME"})
   void imageBytesGiveTheFeaturesOfClipsPipeline(EncoderEngine engine) throws Exception {
     ClipImageEncoder encoder = encoder(engine);
     assertEquals(Fixtures.D, encoder.dimension());
@@ -74,15 +82,19 @@ class ClipImageEncoderTest {
     }
   }
 
-  /** The model alone: PIL's preprocessed pixels (saved by the script) in, the script's features out. */
+  /**
+   * The model alone: PIL's preprocessed pixels (saved by the script) in, the script's features out.
+   */
   @ParameterizedTest
-  @EnumSource(value = EncoderEngine.class, names = {"PYTORCH", "ONNXRUNTIME"})
+  @EnumSource(
+      value = EncoderEngine.class,
+      names = {"PYTORCH", "ONNXRUNTIME"})
   void pilPreprocessedPixelsGiveTheScriptsFeatures(EncoderEngine engine) throws Exception {
     for (int i = 0; i < names.size(); i++) {
       byte[] pixels = Fixtures.Npy.read("pixels/" + names.get(i) + ".npy").bytes();
       float[] actual = encoder(engine).encode(png224(pixels), DEADLINE);
-      assertTrue(Fixtures.maxAbsDiff(expected[i], actual) <= Fixtures.FEATURE_TOLERANCE,
-          names.get(i));
+      assertTrue(
+          Fixtures.maxAbsDiff(expected[i], actual) <= Fixtures.FEATURE_TOLERANCE, names.get(i));
     }
   }
 
@@ -93,8 +105,11 @@ class ClipImageEncoderTest {
       futures.add(torch.submit(Fixtures.image(name)));
     }
     for (int i = 0; i < names.size(); i++) {
-      assertArrayEquals(torch.encode(Fixtures.image(names.get(i)), DEADLINE), futures.get(i).get(),
-          1e-6f, names.get(i));
+      assertArrayEquals(
+          torch.encode(Fixtures.image(names.get(i)), DEADLINE),
+          futures.get(i).get(),
+          1e-6f,
+          names.get(i));
     }
     assertEquals(0, torch.pending());
   }
@@ -106,9 +121,12 @@ class ClipImageEncoderTest {
     ExecutionException e = assertThrows(ExecutionException.class, bad::get);
     assertInstanceOf(UnreadableImageException.class, e.getCause());
     assertArrayEquals(expected[0], good.get(), 1e-4f);
-    UnreadableImageException direct = assertThrows(UnreadableImageException.class,
-        () -> torch.encode(ImageDecoderTest.pngHeaderOnly(50_000, 50_000), DEADLINE));
-    assertTrue(direct.getMessage().contains("more than the limit of 25000000"), direct.getMessage());
+    UnreadableImageException direct =
+        assertThrows(
+            UnreadableImageException.class,
+            () -> torch.encode(ImageDecoderTest.pngHeaderOnly(50_000, 50_000), DEADLINE));
+    assertTrue(
+        direct.getMessage().contains("more than the limit of 25000000"), direct.getMessage());
   }
 
   @Test
@@ -116,8 +134,8 @@ class ClipImageEncoderTest {
     // 1 x 25,000,000 is within the pixel limit; resized to CLIP's 224 it would be 224 x 5.6
     // billion, which no array holds
     byte[] thin = PngChunkWriter.zeroImage(1, 25_000_000, 8, PngChunkWriter.GREY, null);
-    UnreadableImageException e = assertThrows(UnreadableImageException.class,
-        () -> torch.encode(thin, DEADLINE));
+    UnreadableImageException e =
+        assertThrows(UnreadableImageException.class, () -> torch.encode(thin, DEADLINE));
     assertTrue(e.getMessage().contains("(encoder.max.aspect.ratio)"), e.getMessage());
     assertArrayEquals(expected[0], torch.encode(Fixtures.image("photo.jpg"), DEADLINE), 1e-4f);
     assertEquals(0, torch.pending());
@@ -125,8 +143,10 @@ class ClipImageEncoderTest {
 
   @Test
   void noResultWithinTheDeadlineIsBusyAndTheEncoderRecovers() throws Exception {
-    EncoderBusyException e = assertThrows(EncoderBusyException.class,
-        () -> torch.encode(Fixtures.image("wide_stripes.png"), Duration.ZERO));
+    EncoderBusyException e =
+        assertThrows(
+            EncoderBusyException.class,
+            () -> torch.encode(Fixtures.image("wide_stripes.png"), Duration.ZERO));
     assertTrue(e.getMessage().startsWith("no feature within 0 ms"), e.getMessage());
     assertArrayEquals(expected[0], torch.encode(Fixtures.image("photo.jpg"), DEADLINE), 1e-4f);
     assertEquals(0, torch.pending());
@@ -136,22 +156,28 @@ class ClipImageEncoderTest {
   void aFullQueueRefusesSubmitsAtOnceAndAStuckEncoderFailsFast() throws Exception {
     // one worker, one place in the queue; a large image keeps the worker decoding a while
     byte[] large = largePng(3000, 2000);
-    try (ClipImageEncoder small = ClipImageEncoder.load(
-        Fixtures.imageModel(EncoderEngine.PYTORCH), EncoderEngine.PYTORCH,
-        ImageEncoderOptions.defaults().withQueueCapacity(1).withBatchSize(1))) {
+    try (ClipImageEncoder small =
+        ClipImageEncoder.load(
+            Fixtures.imageModel(EncoderEngine.PYTORCH),
+            EncoderEngine.PYTORCH,
+            ImageEncoderOptions.defaults().withQueueCapacity(1).withBatchSize(1))) {
       List<CompletableFuture<float[]>> accepted = new ArrayList<>();
-      EncoderBusyException full = assertThrows(EncoderBusyException.class, () -> {
-        for (int i = 0; i < 10; i++) {
-          accepted.add(small.submit(large));
-        }
-      });
+      EncoderBusyException full =
+          assertThrows(
+              EncoderBusyException.class,
+              () -> {
+                for (int i = 0; i < 10; i++) {
+                  accepted.add(small.submit(large));
+                }
+              });
       assertEquals("the image encoder's queue is full (1 images waiting)", full.getMessage());
       assertTrue(accepted.size() <= 2, "accepted " + accepted.size());
       // waited 1 ms in vain: busy; then nothing completed for longer than 1 ms: fails at once
       assertThrows(EncoderBusyException.class, () -> small.encode(large, Duration.ofMillis(1)));
-      EncoderBusyException stuck = assertThrows(EncoderBusyException.class,
-          () -> small.encode(large, Duration.ofMillis(1)));
-      assertTrue(stuck.getMessage().startsWith("the image encoder has completed nothing for "),
+      EncoderBusyException stuck =
+          assertThrows(EncoderBusyException.class, () -> small.encode(large, Duration.ofMillis(1)));
+      assertTrue(
+          stuck.getMessage().startsWith("the image encoder has completed nothing for "),
           stuck.getMessage());
       for (CompletableFuture<float[]> f : accepted) {
         assertEquals(Fixtures.D, f.get().length);
@@ -160,32 +186,35 @@ class ClipImageEncoderTest {
   }
 
   /**
-   * An Error (out of memory decoding a large image, say) fails its image, at once for
-   * {@code encode}'s caller too, and the worker goes on. Thrown by a test hook where decoding
-   * starts: no real input makes real code throw one.
+   * An Error (out of memory decoding a large image, say) fails its image, at once for {@code
+   * encode}'s caller too, and the worker goes on. Thrown by a test hook where decoding starts: no
+   * real input makes real code throw one.
    */
   @Test
   void anErrorOnAnImageFailsThatImageAndTheWorkerGoesOn() throws Exception {
     byte[] doomed = Fixtures.image("grey_tall.png");
     Error error = new OutOfMemoryError("thrown by the test");
-    ClipImageEncoder.Hooks hooks = new ClipImageEncoder.Hooks() {
-      @Override
-      public void beforeImage(byte[] image) {
-        if (Arrays.equals(image, doomed)) {
-          throw error;
-        }
-      }
-    };
+    ClipImageEncoder.Hooks hooks =
+        new ClipImageEncoder.Hooks() {
+          @Override
+          public void beforeImage(byte[] image) {
+            if (Arrays.equals(image, doomed)) {
+              throw error;
+            }
+          }
+        };
     try (ClipImageEncoder encoder = withHooks(hooks)) {
       CompletableFuture<float[]> failed = encoder.submit(doomed);
       CompletableFuture<float[]> good = encoder.submit(Fixtures.image("photo.jpg"));
       EncoderFailedException e = failure(failed);
       assertSame(error, e.getCause());
-      assertEquals("the CLIP image encoder failed decoding or preprocessing an image:"
-          + " java.lang.OutOfMemoryError: thrown by the test", e.getMessage());
+      assertEquals(
+          "the CLIP image encoder failed decoding or preprocessing an image:"
+              + " java.lang.OutOfMemoryError: thrown by the test",
+          e.getMessage());
       assertArrayEquals(expected[0], good.get(30, SECONDS), 1e-4f);
-      EncoderFailedException direct = assertThrows(EncoderFailedException.class,
-          () -> encoder.encode(doomed, DEADLINE));
+      EncoderFailedException direct =
+          assertThrows(EncoderFailedException.class, () -> encoder.encode(doomed, DEADLINE));
       assertSame(error, direct.getCause().getCause());
       assertEquals(0, encoder.pending());
       assertArrayEquals(expected[0], encoder.encode(Fixtures.image("photo.jpg"), DEADLINE), 1e-4f);
@@ -193,9 +222,9 @@ class ClipImageEncoderTest {
   }
 
   /**
-   * An Error from the model (a LinkageError from an engine's native library, say) fails every
-   * image of its batch, as an exception does, and the worker goes on. Thrown by a test hook just
-   * before the model runs.
+   * An Error from the model (a LinkageError from an engine's native library, say) fails every image
+   * of its batch, as an exception does, and the worker goes on. Thrown by a test hook just before
+   * the model runs.
    */
   @Test
   void anErrorFromTheModelFailsItsBatchAndTheWorkerGoesOn() throws Exception {
@@ -204,24 +233,26 @@ class ClipImageEncoderTest {
     List<Integer> failedBatches = new CopyOnWriteArrayList<>();
     CountDownLatch holding = new CountDownLatch(1);
     CountDownLatch queued = new CountDownLatch(1);
-    ClipImageEncoder.Hooks hooks = new ClipImageEncoder.Hooks() {
-      @Override
-      public void beforeImage(byte[] image) {
-        // the worker holds its first batch (one image) until the others wait: they make one batch
-        if (holding.getCount() == 1) {
-          holding.countDown();
-          await(queued);
-        }
-      }
+    ClipImageEncoder.Hooks hooks =
+        new ClipImageEncoder.Hooks() {
+          @Override
+          public void beforeImage(byte[] image) {
+            // the worker holds its first batch (one image) until the others wait: they make one
+            // batch
+            if (holding.getCount() == 1) {
+              holding.countDown();
+              await(queued);
+            }
+          }
 
-      @Override
-      public void beforeModel(int size) {
-        if (modelFails.get()) {
-          failedBatches.add(size);
-          throw error;
-        }
-      }
-    };
+          @Override
+          public void beforeModel(int size) {
+            if (modelFails.get()) {
+              failedBatches.add(size);
+              throw error;
+            }
+          }
+        };
     try (ClipImageEncoder encoder = withHooks(hooks)) {
       List<CompletableFuture<float[]>> futures = new ArrayList<>();
       futures.add(encoder.submit(Fixtures.image("photo.jpg")));
@@ -233,8 +264,10 @@ class ClipImageEncoderTest {
       for (CompletableFuture<float[]> future : futures) {
         EncoderFailedException e = failure(future);
         assertSame(error, e.getCause());
-        assertTrue(e.getMessage().endsWith(" images: java.lang.NoSuchMethodError: thrown by the"
-            + " test"), e.getMessage());
+        assertTrue(
+            e.getMessage()
+                .endsWith(" images: java.lang.NoSuchMethodError: thrown by the" + " test"),
+            e.getMessage());
       }
       assertEquals(List.of(1, names.size()), failedBatches);
       assertEquals(0, encoder.pending());
@@ -244,8 +277,11 @@ class ClipImageEncoderTest {
   }
 
   private static ClipImageEncoder withHooks(ClipImageEncoder.Hooks hooks) throws Exception {
-    return ClipImageEncoder.load(Fixtures.imageModel(EncoderEngine.PYTORCH),
-        EncoderEngine.PYTORCH, ImageEncoderOptions.defaults(), hooks);
+    return ClipImageEncoder.load(
+        Fixtures.imageModel(EncoderEngine.PYTORCH),
+        EncoderEngine.PYTORCH,
+        ImageEncoderOptions.defaults(),
+        hooks);
   }
 
   /** The future's failure; a future never completed (a dead worker) fails the test in 30 s. */
@@ -265,11 +301,18 @@ class ClipImageEncoderTest {
 
   @Test
   void aClosedEncoderRefuses() throws Exception {
-    ClipImageEncoder closed = ClipImageEncoder.load(Fixtures.imageModel(EncoderEngine.PYTORCH),
-        EncoderEngine.PYTORCH, ImageEncoderOptions.defaults());
+    ClipImageEncoder closed =
+        ClipImageEncoder.load(
+            Fixtures.imageModel(EncoderEngine.PYTORCH),
+            EncoderEngine.PYTORCH,
+            ImageEncoderOptions.defaults());
     closed.close();
-    assertEquals("the image encoder is closed", assertThrows(EncoderBusyException.class,
-        () -> closed.encode(Fixtures.image("photo.jpg"), DEADLINE)).getMessage());
+    assertEquals(
+        "the image encoder is closed",
+        assertThrows(
+                EncoderBusyException.class,
+                () -> closed.encode(Fixtures.image("photo.jpg"), DEADLINE))
+            .getMessage());
   }
 
   /** 224 × 224 RGB pixels as a PNG: preprocessing leaves them as they are (no resize, no crop). */

@@ -20,11 +20,12 @@ class ClipPreprocessingTest {
 
   /**
    * Measured on make_fixtures.py's images: every one gives PIL's pixels exactly (0 of 150,528
-   * values differ), so the tolerance is 0 levels. The JPEG matches because Debian's OpenJDK
-   * decodes it with the system's libjpeg-turbo, as Pillow does; a JDK with its own bundled
-   * libjpeg could be a level off here and there (README.md, "Image preprocessing").
+   * values differ), so the tolerance is 0 levels. The JPEG matches because Debian's OpenJDK decodes
+   * it with the system's libjpeg-turbo, as Pillow does; a JDK with its own bundled libjpeg could be
+   * a level off here and there (README.md, "Image preprocessing").
    */
   static final int PNG_LEVELS = 0;
+
   static final int JPEG_LEVELS = 0;
 
   static List<String> images() {
@@ -45,14 +46,24 @@ class ClipPreprocessingTest {
       maxLevels = Math.max(maxLevels, levels);
       differing += levels == 0 ? 0 : 1;
     }
-    double tensor = Fixtures.maxAbsDiff(ClipPreprocessing.normalise(expected),
-        ClipPreprocessing.normalise(actual));
-    System.out.printf("PREPROCESSING %s (%d x %d): max difference %d levels, %d of %d values"
-        + " differ, normalised tensor max abs difference %.6f%n", name, image.getWidth(),
-        image.getHeight(), maxLevels, differing, expected.length, tensor);
+    double tensor =
+        Fixtures.maxAbsDiff(
+            ClipPreprocessing.normalise(expected), ClipPreprocessing.normalise(actual));
+    System.out.printf(
+        "PREPROCESSING %s (%d x %d): max difference %d levels, %d of %d values"
+            + " differ, normalised tensor max abs difference %.6f%n",
+        name, image.getWidth(), image.getHeight(), maxLevels, differing, expected.length, tensor);
     int tolerance = name.endsWith(".jpg") ? JPEG_LEVELS : PNG_LEVELS;
-    assertTrue(maxLevels <= tolerance, name + ": " + maxLevels + " levels off, tolerance "
-        + tolerance + " (" + differing + " values differ)");
+    assertTrue(
+        maxLevels <= tolerance,
+        name
+            + ": "
+            + maxLevels
+            + " levels off, tolerance "
+            + tolerance
+            + " ("
+            + differing
+            + " values differ)");
   }
 
   @Test
@@ -68,12 +79,15 @@ class ClipPreprocessingTest {
   @Test
   void aLongSideThatWouldNotFitAnIntIsRefusedNotSaturated() {
     // 224 x 10,000,000 = 2.24 billion, more than Integer.MAX_VALUE
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> ClipPreprocessing.resizedSize(1, 10_000_000));
-    assertEquals("a 1 x 10000000 image cannot be resized to a shortest side of 224: its long side"
-        + " would be 2240000000 pixels, more than 2147483647", e.getMessage());
-    assertThrows(IllegalArgumentException.class,
-        () -> ClipPreprocessing.resizedSize(10_000_000, 1));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> ClipPreprocessing.resizedSize(1, 10_000_000));
+    assertEquals(
+        "a 1 x 10000000 image cannot be resized to a shortest side of 224: its long side"
+            + " would be 2240000000 pixels, more than 2147483647",
+        e.getMessage());
+    assertThrows(
+        IllegalArgumentException.class, () -> ClipPreprocessing.resizedSize(10_000_000, 1));
   }
 
   @Test
@@ -102,11 +116,14 @@ class ClipPreprocessingTest {
         assertEquals(whole.first(out), window.first(out), "first " + out + " of " + axis[0]);
         assertEquals(whole.count(out), window.count(out), "count " + out + " of " + axis[0]);
         for (int tap = 0; tap < whole.kernelSize(); tap++) {
-          assertEquals(whole.weights()[whole.weightAt(out) + tap],
-              window.weights()[window.weightAt(out) + tap], "weight " + tap + " of " + out);
+          assertEquals(
+              whole.weights()[whole.weightAt(out) + tap],
+              window.weights()[window.weightAt(out) + tap],
+              "weight " + tap + " of " + out);
         }
       }
-      assertArrayEquals(Arrays.copyOfRange(PilResample.nearest(axis[0], axis[1]), from, from + 7),
+      assertArrayEquals(
+          Arrays.copyOfRange(PilResample.nearest(axis[0], axis[1]), from, from + 7),
           PilResample.nearest(axis[0], axis[1], from, 7));
     }
   }

@@ -24,8 +24,9 @@ class ClipTextEncoderTest {
   @BeforeAll
   void load() throws Exception {
     torch = ClipTextEncoder.load(Fixtures.textModel(EncoderEngine.PYTORCH), EncoderEngine.PYTORCH);
-    onnx = ClipTextEncoder.load(Fixtures.textModel(EncoderEngine.ONNXRUNTIME),
-        EncoderEngine.ONNXRUNTIME);
+    onnx =
+        ClipTextEncoder.load(
+            Fixtures.textModel(EncoderEngine.ONNXRUNTIME), EncoderEngine.ONNXRUNTIME);
     prompts = Fixtures.lines("prompts.txt").stream().filter(s -> !s.isEmpty()).toList();
   }
 
@@ -52,7 +53,9 @@ class ClipTextEncoderTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = EncoderEngine.class, names = {"PYTORCH", "ONNXRUNTIME"})
+  @EnumSource(
+      value = EncoderEngine.class,
+      names = {"PYTORCH", "ONNXRUNTIME"})
   void promptsGiveTheScriptsFeatures(EncoderEngine engine) {
     float[][] expected = Fixtures.Npy.read("text_features.npy").floatRows();
     float[][] batch = encoder(engine).encode(prompts);
@@ -66,13 +69,15 @@ class ClipTextEncoderTest {
   }
 
   @ParameterizedTest
-  @EnumSource(value = EncoderEngine.class, names = {"PYTORCH", "ONNXRUNTIME"})
+  @EnumSource(
+      value = EncoderEngine.class,
+      names = {"PYTORCH", "ONNXRUNTIME"})
   void anEnsembleIsTheNormalisedMeanOfNormalisedFeatures(EncoderEngine engine) {
     List<String> lines = Fixtures.lines("ensemble.txt");
     int blank = lines.indexOf("");
     List<String> classes = lines.subList(0, blank);
-    List<String> templates = lines.subList(blank + 1, lines.size()).stream()
-        .filter(s -> !s.isEmpty()).toList();
+    List<String> templates =
+        lines.subList(blank + 1, lines.size()).stream().filter(s -> !s.isEmpty()).toList();
     float[][] expected = Fixtures.Npy.read("ensemble_features.npy").floatRows();
     for (int c = 0; c < classes.size(); c++) {
       float[] actual = encoder(engine).encodeEnsemble(classes.get(c), templates);
@@ -95,16 +100,19 @@ class ClipTextEncoderTest {
 
   @Test
   void templatesAreParsedAndChecked() {
-    assertEquals(List.of("a photo of a {}.", "itap of a {}."),
+    assertEquals(
+        List.of("a photo of a {}.", "itap of a {}."),
         PromptTemplates.parse(" a photo of a {}. | |itap of a {}."));
-    assertEquals("a photo of a great white shark.",
+    assertEquals(
+        "a photo of a great white shark.",
         PromptTemplates.fill(PromptTemplates.DEFAULT_TEMPLATE, "great_white_shark"));
-    assertEquals("a prompt template must contain '{}' where the class name goes, got: a photo",
-        assertThrows(IllegalArgumentException.class,
-            () -> PromptTemplates.parse("a {}|a photo")).getMessage());
+    assertEquals(
+        "a prompt template must contain '{}' where the class name goes, got: a photo",
+        assertThrows(IllegalArgumentException.class, () -> PromptTemplates.parse("a {}|a photo"))
+            .getMessage());
     assertThrows(IllegalArgumentException.class, () -> PromptTemplates.parse(" | "));
-    assertThrows(IllegalArgumentException.class,
-        () -> PromptTemplates.ensemble(new float[][] {{0f, 0f}}));
+    assertThrows(
+        IllegalArgumentException.class, () -> PromptTemplates.ensemble(new float[][] {{0f, 0f}}));
   }
 
   private static double norm(float[] v) {

@@ -24,7 +24,9 @@ class ClipTokenizerTest {
 
   private static ClipTokenizer tokenizer;
 
-  /** One line of {@code tokenizer-golden.tsv}: CLIP's ids with start and end, unpadded, untruncated. */
+  /**
+   * One line of {@code tokenizer-golden.tsv}: CLIP's ids with start and end, unpadded, untruncated.
+   */
   record Golden(int line, String text, int[] ids) {}
 
   @BeforeAll
@@ -37,8 +39,13 @@ class ClipTokenizerTest {
     String shared = System.getProperty("candle.shared", "../shared");
     Path file = Path.of(shared, "clip", "tokenizer-golden.tsv");
     if (!Files.isRegularFile(file)) {
-      fail("no golden file " + file.toAbsolutePath() + ": is ../shared beside the checkout? (system property"
-          + " candle.shared = " + System.getProperty("candle.shared") + ", set by the parent pom)");
+      fail(
+          "no golden file "
+              + file.toAbsolutePath()
+              + ": is ../shared beside the checkout? (system property"
+              + " candle.shared = "
+              + System.getProperty("candle.shared")
+              + ", set by the parent pom)");
     }
     List<Golden> out = new ArrayList<>();
     List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
@@ -48,7 +55,10 @@ class ClipTokenizerTest {
       assertTrue(tab >= 0, file + " line " + (i + 1) + " has no tab: " + line);
       // a tab inside a prompt is written \t; no other escape occurs in the file
       String text = line.substring(0, tab).replace("\\t", "\t");
-      int[] ids = Arrays.stream(line.substring(tab + 1).trim().split(" ")).mapToInt(Integer::parseInt).toArray();
+      int[] ids =
+          Arrays.stream(line.substring(tab + 1).trim().split(" "))
+              .mapToInt(Integer::parseInt)
+              .toArray();
       out.add(new Golden(i + 1, text, ids));
     }
     return out;
@@ -69,8 +79,13 @@ class ClipTokenizerTest {
         mismatches.add(describe(g, actual));
       }
     }
-    assertTrue(mismatches.isEmpty(), mismatches.size() + " of " + golden.size() + " golden lines differ, first ones:\n"
-        + mismatches.stream().limit(5).collect(Collectors.joining("\n")));
+    assertTrue(
+        mismatches.isEmpty(),
+        mismatches.size()
+            + " of "
+            + golden.size()
+            + " golden lines differ, first ones:\n"
+            + mismatches.stream().limit(5).collect(Collectors.joining("\n")));
   }
 
   @Test
@@ -85,8 +100,11 @@ class ClipTokenizerTest {
         mismatches.add(describe(g, actual));
       }
     }
-    assertTrue(mismatches.isEmpty(), mismatches.size() + " rows differ, first ones:\n"
-        + mismatches.stream().limit(5).collect(Collectors.joining("\n")));
+    assertTrue(
+        mismatches.isEmpty(),
+        mismatches.size()
+            + " rows differ, first ones:\n"
+            + mismatches.stream().limit(5).collect(Collectors.joining("\n")));
   }
 
   @Test
@@ -98,12 +116,15 @@ class ClipTokenizerTest {
     assertEquals(SOT, row[0]);
     assertEquals(EOT, row[76]);
     assertTrue(Arrays.stream(row).noneMatch(id -> id == 0), "a cut row has no padding");
-    assertArrayEquals(Arrays.copyOfRange(tokenizer.encode(text), 0, 75), Arrays.copyOfRange(row, 1, 76));
+    assertArrayEquals(
+        Arrays.copyOfRange(tokenizer.encode(text), 0, 75), Arrays.copyOfRange(row, 1, 76));
 
     int length = tokenizer.encode(text).length + 2;
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> tokenizer.tokenize(text, 77, false));
-    assertTrue(e.getMessage().contains(length + " tokens") && e.getMessage().contains("77"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains(length + " tokens") && e.getMessage().contains("77"),
+        e.getMessage());
     assertThrows(IllegalArgumentException.class, () -> tokenizer.tokenize(text));
   }
 
@@ -140,7 +161,9 @@ class ClipTokenizerTest {
 
   @Test
   void caseDoesNotMatter() {
-    assertArrayEquals(tokenizer.encode("a photo of a great white shark!!"), tokenizer.encode("A PHOTO OF A Great White Shark!!"));
+    assertArrayEquals(
+        tokenizer.encode("a photo of a great white shark!!"),
+        tokenizer.encode("A PHOTO OF A Great White Shark!!"));
     assertArrayEquals(tokenizer.encode("don't"), tokenizer.encode("DON'T"));
   }
 
@@ -148,7 +171,8 @@ class ClipTokenizerTest {
   void htmlEntitiesAreUnescapedTwice() {
     assertArrayEquals(tokenizer.encode("&"), tokenizer.encode("&amp;"));
     assertArrayEquals(tokenizer.encode("&"), tokenizer.encode("&amp;amp;"));
-    assertArrayEquals(tokenizer.encode("<b> tom & jerry"), tokenizer.encode("&lt;b&gt; tom &amp jerry"));
+    assertArrayEquals(
+        tokenizer.encode("<b> tom & jerry"), tokenizer.encode("&lt;b&gt; tom &amp jerry"));
     assertArrayEquals(tokenizer.encode("it's café"), tokenizer.encode("it&#39;s caf&eacute;"));
     assertArrayEquals(tokenizer.encode("it's…"), tokenizer.encode("it&#x27;s&hellip;"));
     assertArrayEquals(tokenizer.encode("a b"), tokenizer.encode("a&nbsp;b"));
@@ -168,7 +192,8 @@ class ClipTokenizerTest {
   @Test
   void cleaningUsesPythonsWhitespaceAndCase() {
     assertEquals("a b c", TextCleaner.clean("  A\u00a0\u2028 B\n\tc\u3000"));
-    assertEquals("a\u001cb", TextCleaner.clean("\u001fa\u001cb\u001e")); // strip()s but \s does not match
+    assertEquals(
+        "a\u001cb", TextCleaner.clean("\u001fa\u001cb\u001e")); // strip()s but \s does not match
     assertEquals("οδος", TextCleaner.lowerCase("ΟΔΟΣ"));
     // Java's own toLowerCase gives "ας:α" and "σασ한국어ß" (it looks at word boundaries)
     assertEquals("ασ:α", TextCleaner.lowerCase("ΑΣ:Α"));
@@ -195,7 +220,13 @@ class ClipTokenizerTest {
   }
 
   private static String describe(Golden g, int[] actual) {
-    return "line " + g.line() + " \"" + g.text() + "\"\n  clip: " + Arrays.toString(g.ids()) + "\n  java: "
+    return "line "
+        + g.line()
+        + " \""
+        + g.text()
+        + "\"\n  clip: "
+        + Arrays.toString(g.ids())
+        + "\n  java: "
         + Arrays.toString(actual);
   }
 }

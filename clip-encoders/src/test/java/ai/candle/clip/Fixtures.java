@@ -21,6 +21,7 @@ import java.util.regex.Pattern;
 final class Fixtures {
 
   static final int D = 64;
+
   /** The embeddings must match the script's to this, absolutely (issue 8). */
   static final double FEATURE_TOLERANCE = 1e-4;
 
@@ -90,10 +91,16 @@ final class Fixtures {
       if (!descr.find() || !shape.find()) {
         throw new IllegalArgumentException("not an .npy header: " + header);
       }
-      int[] dims = Arrays.stream(shape.group(1).split(",")).map(String::strip)
-          .filter(s -> !s.isEmpty()).mapToInt(Integer::parseInt).toArray();
-      ByteBuffer data = ByteBuffer.wrap(bytes, start + headerLength,
-          bytes.length - start - headerLength).slice().order(ByteOrder.LITTLE_ENDIAN);
+      int[] dims =
+          Arrays.stream(shape.group(1).split(","))
+              .map(String::strip)
+              .filter(s -> !s.isEmpty())
+              .mapToInt(Integer::parseInt)
+              .toArray();
+      ByteBuffer data =
+          ByteBuffer.wrap(bytes, start + headerLength, bytes.length - start - headerLength)
+              .slice()
+              .order(ByteOrder.LITTLE_ENDIAN);
       return new Npy(descr.group(1), dims, data);
     }
 

@@ -10,14 +10,15 @@ import java.util.zip.Deflater;
 import java.util.zip.DeflaterOutputStream;
 
 /**
- * Writes PNG chunks (length, type, data, CRC-32 of type and data) for tests that hand-make
- * images: well-formed ones, and hostile ones whose header is valid. Published in this module's
- * test-jar (streams-app's HostileImages uses it too).
+ * Writes PNG chunks (length, type, data, CRC-32 of type and data) for tests that hand-make images:
+ * well-formed ones, and hostile ones whose header is valid. Published in this module's test-jar
+ * (streams-app's HostileImages uses it too).
  */
 public final class PngChunkWriter {
 
   /** PNG colour types. */
   public static final int GREY = 0;
+
   public static final int PALETTE = 3;
 
   private static final byte[] SIGNATURE = {(byte) 0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
@@ -41,12 +42,22 @@ public final class PngChunkWriter {
    * indices with {@code palette} as its PLTE chunk, which may be null): its IDAT holds every
    * scanline, deflated as it is written, so that a few KB stand for millions of pixels.
    */
-  public static byte[] zeroImage(int width, int height, int bitDepth, int colourType,
-      byte[] palette) {
+  public static byte[] zeroImage(
+      int width, int height, int bitDepth, int colourType, byte[] palette) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     out.writeBytes(SIGNATURE);
-    write(out, "IHDR", ByteBuffer.allocate(13).putInt(width).putInt(height).put((byte) bitDepth)
-        .put((byte) colourType).put((byte) 0).put((byte) 0).put((byte) 0).array());
+    write(
+        out,
+        "IHDR",
+        ByteBuffer.allocate(13)
+            .putInt(width)
+            .putInt(height)
+            .put((byte) bitDepth)
+            .put((byte) colourType)
+            .put((byte) 0)
+            .put((byte) 0)
+            .put((byte) 0)
+            .array());
     if (palette != null) {
       write(out, "PLTE", palette);
     }

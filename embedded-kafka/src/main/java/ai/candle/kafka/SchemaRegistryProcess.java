@@ -23,16 +23,19 @@ import java.util.stream.Stream;
  * in-memory storage on a free loopback port. Configured like Confluent's defaults: BACKWARD
  * compatibility, and one id per schema whatever its JSON formatting (canonical hashing).
  *
- * <p>The tests and {@code ./candle demo --serde registry} use it. The registry's home is the
- * system property {@value #HOME_PROPERTY} or the environment variable {@value #HOME_ENV}, else
- * {@code embedded-kafka/target/schema-registry} found from the working directory upwards.
+ * <p>The tests and {@code ./candle demo --serde registry} use it. The registry's home is the system
+ * property {@value #HOME_PROPERTY} or the environment variable {@value #HOME_ENV}, else {@code
+ * embedded-kafka/target/schema-registry} found from the working directory upwards.
  */
 public final class SchemaRegistryProcess implements AutoCloseable {
   public static final String HOME_PROPERTY = "candle.registry.home";
   public static final String HOME_ENV = "CANDLE_REGISTRY_HOME";
+
   /** The ccompat API's path: append it to the host and port. */
   public static final String CCOMPAT_PATH = "/apis/ccompat/v7";
-  private static final Pattern LISTENING = Pattern.compile("Listening on: http://127\\.0\\.0\\.1:(\\d+)");
+
+  private static final Pattern LISTENING =
+      Pattern.compile("Listening on: http://127\\.0\\.0\\.1:(\\d+)");
   private static final Duration START_TIMEOUT = Duration.ofSeconds(120);
 
   private final Process process;
@@ -56,14 +59,27 @@ public final class SchemaRegistryProcess implements AutoCloseable {
   public static SchemaRegistryProcess start(Path home, Path log) {
     Path jar = runnerJar(home);
     String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-    List<String> command = new ArrayList<>(List.of(java, "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-Dquarkus.http.host=127.0.0.1", "-Dquarkus.http.port=0",
-        "-Dquarkus.log.category.\"io.quarkus\".level=INFO",
-        "-Dregistry.rules.global.compatibility=BACKWARD", "-Dregistry.ccompat.use-canonical-hash=true",
-        "-jar", jar.toString()));
+    List<String> command =
+        new ArrayList<>(
+            List.of(
+                java,
+                "-Xmx256m",
+                "-XX:+UseSerialGC",
+                "-XX:TieredStopAtLevel=1",
+                "-Dquarkus.http.host=127.0.0.1",
+                "-Dquarkus.http.port=0",
+                "-Dquarkus.log.category.\"io.quarkus\".level=INFO",
+                "-Dregistry.rules.global.compatibility=BACKWARD",
+                "-Dregistry.ccompat.use-canonical-hash=true",
+                "-jar",
+                jar.toString()));
     try {
       Files.createDirectories(log.toAbsolutePath().getParent());
-      Process p = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+      Process p =
+          new ProcessBuilder(command)
+              .redirectErrorStream(true)
+              .redirectOutput(log.toFile())
+              .start();
       int port = awaitPort(p, log);
       SchemaRegistryProcess registry = new SchemaRegistryProcess(p, port);
       registry.awaitApi(log);
@@ -76,7 +92,10 @@ public final class SchemaRegistryProcess implements AutoCloseable {
     }
   }
 
-  /** The base URL of its Confluent-compatible API, e.g. {@code http://127.0.0.1:40123/apis/ccompat/v7}. */
+  /**
+   * The base URL of its Confluent-compatible API, e.g. {@code
+   * http://127.0.0.1:40123/apis/ccompat/v7}.
+   */
   public String url() {
     return "http://127.0.0.1:" + port + CCOMPAT_PATH;
   }
@@ -93,18 +112,30 @@ public final class SchemaRegistryProcess implements AutoCloseable {
         return candidate;
       }
     }
-    throw new IllegalStateException("no schema registry found: build the project (mvn -pl embedded-kafka"
-        + " test-compile unpacks Apicurio Registry into embedded-kafka/target/schema-registry) or set "
-        + HOME_PROPERTY + " / " + HOME_ENV + " to an unpacked io.apicurio:apicurio-registry-app:tar.gz:all");
+    throw new IllegalStateException(
+        "no schema registry found: build the project (mvn -pl embedded-kafka"
+            + " test-compile unpacks Apicurio Registry into embedded-kafka/target/schema-registry) or set "
+            + HOME_PROPERTY
+            + " / "
+            + HOME_ENV
+            + " to an unpacked io.apicurio:apicurio-registry-app:tar.gz:all");
   }
 
   private static Path runnerJar(Path home) {
     try (Stream<Path> files = Files.list(home)) {
-      return files.filter(f -> f.getFileName().toString().endsWith("-runner.jar")).findFirst()
-          .orElseThrow(() -> new IllegalStateException("no *-runner.jar in " + home + ": not an unpacked"
-              + " apicurio-registry-app distribution"));
+      return files
+          .filter(f -> f.getFileName().toString().endsWith("-runner.jar"))
+          .findFirst()
+          .orElseThrow(
+              () ->
+                  new IllegalStateException(
+                      "no *-runner.jar in "
+                          + home
+                          + ": not an unpacked"
+                          + " apicurio-registry-app distribution"));
     } catch (IOException e) {
-      throw new IllegalStateException("cannot read the schema registry's home " + home + " (" + e + ")", e);
+      throw new IllegalStateException(
+          "cannot read the schema registry's home " + home + " (" + e + ")", e);
     }
   }
 
@@ -118,17 +149,22 @@ public final class SchemaRegistryProcess implements AutoCloseable {
         }
       }
       if (!p.isAlive()) {
-        throw new IllegalStateException("the schema registry exited with " + p.exitValue() + "; see " + log);
+        throw new IllegalStateException(
+            "the schema registry exited with " + p.exitValue() + "; see " + log);
       }
       Thread.sleep(100);
     }
     p.destroyForcibly();
-    throw new IllegalStateException("the schema registry did not start within " + START_TIMEOUT + "; see " + log);
+    throw new IllegalStateException(
+        "the schema registry did not start within " + START_TIMEOUT + "; see " + log);
   }
 
   private void awaitApi(Path log) throws InterruptedException {
     HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
-    HttpRequest probe = HttpRequest.newBuilder(URI.create(url() + "/subjects")).timeout(Duration.ofSeconds(5)).build();
+    HttpRequest probe =
+        HttpRequest.newBuilder(URI.create(url() + "/subjects"))
+            .timeout(Duration.ofSeconds(5))
+            .build();
     long deadline = System.nanoTime() + START_TIMEOUT.toNanos();
     while (System.nanoTime() < deadline) {
       try {
@@ -141,7 +177,8 @@ public final class SchemaRegistryProcess implements AutoCloseable {
       Thread.sleep(100);
     }
     close();
-    throw new IllegalStateException("the schema registry's API did not answer within " + START_TIMEOUT + "; see " + log);
+    throw new IllegalStateException(
+        "the schema registry's API did not answer within " + START_TIMEOUT + "; see " + log);
   }
 
   /** Stops it (SIGTERM, then SIGKILL after 15 s). */

@@ -6,10 +6,10 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * A second client listener of an {@link EmbeddedKafkaBroker}, secured with TLS and SASL
- * ({@code SASL_SSL}): the broker presents the certificate in {@code keyStore} (PKCS12), and
- * clients authenticate with PLAIN or SCRAM-SHA-512 as one of {@code users} (name to password).
- * The PLAINTEXT listener stays for the broker's own use (inter-broker traffic, creating the SCRAM
+ * A second client listener of an {@link EmbeddedKafkaBroker}, secured with TLS and SASL ({@code
+ * SASL_SSL}): the broker presents the certificate in {@code keyStore} (PKCS12), and clients
+ * authenticate with PLAIN or SCRAM-SHA-512 as one of {@code users} (name to password). The
+ * PLAINTEXT listener stays for the broker's own use (inter-broker traffic, creating the SCRAM
  * credentials); services under test connect to the secured one.
  *
  * @param keyStore PKCS12 key store holding the broker's key and certificate
@@ -33,14 +33,18 @@ public record SecureListener(Path keyStore, String keyStorePassword, Map<String,
   /** Broker properties of the listener (added to the PLAINTEXT and controller ones). */
   Map<String, String> brokerProperties() {
     String prefix = "listener.name." + NAME.toLowerCase(java.util.Locale.ROOT) + ".";
-    StringBuilder plain = new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required");
-    users.forEach((user, password) -> plain.append(" user_").append(user).append("=\"").append(password).append('"'));
+    StringBuilder plain =
+        new StringBuilder("org.apache.kafka.common.security.plain.PlainLoginModule required");
+    users.forEach(
+        (user, password) ->
+            plain.append(" user_").append(user).append("=\"").append(password).append('"'));
     plain.append(';');
     Map<String, String> p = new LinkedHashMap<>();
     p.put("sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-512");
     p.put(prefix + "sasl.enabled.mechanisms", "PLAIN,SCRAM-SHA-512");
     p.put(prefix + "plain.sasl.jaas.config", plain.toString());
-    p.put(prefix + "scram-sha-512.sasl.jaas.config",
+    p.put(
+        prefix + "scram-sha-512.sasl.jaas.config",
         "org.apache.kafka.common.security.scram.ScramLoginModule required;");
     p.put(prefix + "ssl.keystore.location", keyStore.toString());
     p.put(prefix + "ssl.keystore.password", keyStorePassword);

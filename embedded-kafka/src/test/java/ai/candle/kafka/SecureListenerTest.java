@@ -37,9 +37,11 @@ class SecureListenerTest {
   @BeforeAll
   static void start() throws Exception {
     certs = TestCertificates.generate(dir.resolve("broker"), "broker", STORE_PASSWORD);
-    kafka = EmbeddedKafkaBroker.builder()
-        .secureListener(new SecureListener(certs.keyStore(), STORE_PASSWORD, Map.of("alice", PASSWORD)))
-        .start();
+    kafka =
+        EmbeddedKafkaBroker.builder()
+            .secureListener(
+                new SecureListener(certs.keyStore(), STORE_PASSWORD, Map.of("alice", PASSWORD)))
+            .start();
   }
 
   @AfterAll
@@ -50,15 +52,23 @@ class SecureListenerTest {
   @Test
   void clientsAuthenticateWithPlainAndScramOverTls() throws Exception {
     for (String mechanism : List.of("PLAIN", "SCRAM-SHA-512")) {
-      Map<String, Object> client = certs.clientConfig(kafka.secureBootstrapServers(), mechanism, "alice", PASSWORD);
+      Map<String, Object> client =
+          certs.clientConfig(kafka.secureBootstrapServers(), mechanism, "alice", PASSWORD);
       String topic = "secure-" + mechanism.toLowerCase();
       try (Admin admin = Admin.create(client)) {
-        admin.createTopics(List.of(new NewTopic(topic, 1, (short) 1))).all().get(30, TimeUnit.SECONDS);
+        admin
+            .createTopics(List.of(new NewTopic(topic, 1, (short) 1)))
+            .all()
+            .get(30, TimeUnit.SECONDS);
       }
-      try (KafkaProducer<String, String> producer = new KafkaProducer<>(client, new StringSerializer(), new StringSerializer())) {
-        producer.send(new ProducerRecord<>(topic, "k", "over " + mechanism)).get(30, TimeUnit.SECONDS);
+      try (KafkaProducer<String, String> producer =
+          new KafkaProducer<>(client, new StringSerializer(), new StringSerializer())) {
+        producer
+            .send(new ProducerRecord<>(topic, "k", "over " + mechanism))
+            .get(30, TimeUnit.SECONDS);
       }
-      try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(client, new StringDeserializer(), new StringDeserializer())) {
+      try (KafkaConsumer<String, String> consumer =
+          new KafkaConsumer<>(client, new StringDeserializer(), new StringDeserializer())) {
         TopicPartition p = new TopicPartition(topic, 0);
         consumer.assign(List.of(p));
         consumer.seekToBeginning(List.of(p));
@@ -75,15 +85,22 @@ class SecureListenerTest {
   void aWrongPasswordFailsFastWithoutTheSecretInTheError() {
     for (String mechanism : List.of("PLAIN", "SCRAM-SHA-512")) {
       String wrong = "wrong-Secret-" + mechanism;
-      Map<String, Object> client = new HashMap<>(certs.clientConfig(kafka.secureBootstrapServers(), mechanism, "alice", wrong));
+      Map<String, Object> client =
+          new HashMap<>(
+              certs.clientConfig(kafka.secureBootstrapServers(), mechanism, "alice", wrong));
       long start = System.nanoTime();
       try (Admin admin = Admin.create(client)) {
-        ExecutionException e = assertThrows(ExecutionException.class,
-            () -> admin.listTopics().names().get(60, TimeUnit.SECONDS));
+        ExecutionException e =
+            assertThrows(
+                ExecutionException.class,
+                () -> admin.listTopics().names().get(60, TimeUnit.SECONDS));
         double secs = (System.nanoTime() - start) / 1e9;
         String message = String.valueOf(e.getCause());
-        assertTrue(e.getCause() instanceof org.apache.kafka.common.errors.SaslAuthenticationException, message);
-        assertFalse(message.contains(wrong) || message.contains(PASSWORD), "no secret in: " + message);
+        assertTrue(
+            e.getCause() instanceof org.apache.kafka.common.errors.SaslAuthenticationException,
+            message);
+        assertFalse(
+            message.contains(wrong) || message.contains(PASSWORD), "no secret in: " + message);
         assertTrue(secs < 20, "fails fast, took " + secs + " s");
       }
     }
@@ -91,14 +108,21 @@ class SecureListenerTest {
 
   @Test
   void anUntrustedCertificateFailsFast() throws Exception {
-    TestCertificates other = TestCertificates.generate(dir.resolve("other"), "other", STORE_PASSWORD);
-    Map<String, Object> client = other.clientConfig(kafka.secureBootstrapServers(), "PLAIN", "alice", PASSWORD);
+    TestCertificates other =
+        TestCertificates.generate(dir.resolve("other"), "other", STORE_PASSWORD);
+    Map<String, Object> client =
+        other.clientConfig(kafka.secureBootstrapServers(), "PLAIN", "alice", PASSWORD);
     try (Admin admin = Admin.create(client)) {
-      ExecutionException e = assertThrows(ExecutionException.class,
-          () -> admin.listTopics().names().get(60, TimeUnit.SECONDS));
+      ExecutionException e =
+          assertThrows(
+              ExecutionException.class, () -> admin.listTopics().names().get(60, TimeUnit.SECONDS));
       String message = String.valueOf(e.getCause());
-      assertTrue(e.getCause() instanceof org.apache.kafka.common.errors.SslAuthenticationException, message);
-      assertFalse(message.contains(PASSWORD) || message.contains(STORE_PASSWORD), "no secret in: " + message);
+      assertTrue(
+          e.getCause() instanceof org.apache.kafka.common.errors.SslAuthenticationException,
+          message);
+      assertFalse(
+          message.contains(PASSWORD) || message.contains(STORE_PASSWORD),
+          "no secret in: " + message);
     }
   }
 }

@@ -19,18 +19,58 @@ import java.util.concurrent.TimeUnit;
 public record TestCertificates(Path keyStore, Path trustStore, String password) {
 
   /** Generates a fresh key pair and stores in {@code dir}. */
-  public static TestCertificates generate(Path dir, String alias, String password) throws IOException, InterruptedException {
+  public static TestCertificates generate(Path dir, String alias, String password)
+      throws IOException, InterruptedException {
     Files.createDirectories(dir);
     Path keyStore = dir.resolve(alias + "-keystore.p12");
     Path cert = dir.resolve(alias + ".crt");
     Path trustStore = dir.resolve(alias + "-truststore.p12");
-    keytool("-genkeypair", "-alias", alias, "-keyalg", "RSA", "-keysize", "2048", "-validity", "2",
-        "-dname", "CN=localhost", "-ext", "SAN=ip:127.0.0.1,dns:localhost",
-        "-keystore", keyStore.toString(), "-storetype", "PKCS12", "-storepass", password, "-keypass", password);
-    keytool("-exportcert", "-alias", alias, "-keystore", keyStore.toString(), "-storepass", password,
-        "-rfc", "-file", cert.toString());
-    keytool("-importcert", "-noprompt", "-alias", alias, "-file", cert.toString(),
-        "-keystore", trustStore.toString(), "-storetype", "PKCS12", "-storepass", password);
+    keytool(
+        "-genkeypair",
+        "-alias",
+        alias,
+        "-keyalg",
+        "RSA",
+        "-keysize",
+        "2048",
+        "-validity",
+        "2",
+        "-dname",
+        "CN=localhost",
+        "-ext",
+        "SAN=ip:127.0.0.1,dns:localhost",
+        "-keystore",
+        keyStore.toString(),
+        "-storetype",
+        "PKCS12",
+        "-storepass",
+        password,
+        "-keypass",
+        password);
+    keytool(
+        "-exportcert",
+        "-alias",
+        alias,
+        "-keystore",
+        keyStore.toString(),
+        "-storepass",
+        password,
+        "-rfc",
+        "-file",
+        cert.toString());
+    keytool(
+        "-importcert",
+        "-noprompt",
+        "-alias",
+        alias,
+        "-file",
+        cert.toString(),
+        "-keystore",
+        trustStore.toString(),
+        "-storetype",
+        "PKCS12",
+        "-storepass",
+        password);
     return new TestCertificates(keyStore, trustStore, password);
   }
 
@@ -49,16 +89,26 @@ public record TestCertificates(Path keyStore, Path trustStore, String password) 
    * Client settings for the broker's secure listener: SASL_SSL with this trust store, the given
    * mechanism (PLAIN or SCRAM-SHA-512) and credentials.
    */
-  public java.util.Map<String, Object> clientConfig(String bootstrap, String mechanism, String user, String password) {
-    String module = mechanism.equals("PLAIN") ? "org.apache.kafka.common.security.plain.PlainLoginModule"
-        : "org.apache.kafka.common.security.scram.ScramLoginModule";
+  public java.util.Map<String, Object> clientConfig(
+      String bootstrap, String mechanism, String user, String password) {
+    String module =
+        mechanism.equals("PLAIN")
+            ? "org.apache.kafka.common.security.plain.PlainLoginModule"
+            : "org.apache.kafka.common.security.scram.ScramLoginModule";
     return java.util.Map.of(
-        "bootstrap.servers", bootstrap,
-        "security.protocol", "SASL_SSL",
-        "ssl.truststore.location", trustStore.toString(),
-        "ssl.truststore.password", this.password,
-        "ssl.truststore.type", "PKCS12",
-        "sasl.mechanism", mechanism,
-        "sasl.jaas.config", module + " required username=\"" + user + "\" password=\"" + password + "\";");
+        "bootstrap.servers",
+        bootstrap,
+        "security.protocol",
+        "SASL_SSL",
+        "ssl.truststore.location",
+        trustStore.toString(),
+        "ssl.truststore.password",
+        this.password,
+        "ssl.truststore.type",
+        "PKCS12",
+        "sasl.mechanism",
+        mechanism,
+        "sasl.jaas.config",
+        module + " required username=\"" + user + "\" password=\"" + password + "\";");
   }
 }

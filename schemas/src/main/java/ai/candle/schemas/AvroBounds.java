@@ -16,7 +16,8 @@ final class AvroBounds {
 
   /** Checks the datum that starts at {@code offset} of {@code bytes} and runs to their end. */
   static void check(Schema writer, byte[] bytes, int offset) throws IOException {
-    BinaryDecoder in = DecoderFactory.get().binaryDecoder(bytes, offset, bytes.length - offset, null);
+    BinaryDecoder in =
+        DecoderFactory.get().binaryDecoder(bytes, offset, bytes.length - offset, null);
     GenericDatumReader.skip(writer, in);
     if (!in.isEnd()) {
       throw new IOException("bytes left after the end of the record");

@@ -21,18 +21,18 @@ import org.apache.kafka.common.serialization.Serde;
 import org.apache.kafka.common.serialization.Serializer;
 
 /**
- * Kafka serde for a generated Avro class using Avro single-object encoding: a 2-byte marker,
- * the 8-byte fingerprint of the writer schema, then the binary datum.
+ * Kafka serde for a generated Avro class using Avro single-object encoding: a 2-byte marker, the
+ * 8-byte fingerprint of the writer schema, then the binary datum.
  *
- * <p>The reader knows the current schema and every earlier version of it (see
- * {@link SchemaHistory}); a record written with an earlier version is resolved to the current
- * one, so fields added with defaults read as their defaults. A record written with a schema the
- * reader does not know fails with a {@link SerializationException} naming the type.
+ * <p>The reader knows the current schema and every earlier version of it (see {@link
+ * SchemaHistory}); a record written with an earlier version is resolved to the current one, so
+ * fields added with defaults read as their defaults. A record written with a schema the reader does
+ * not know fails with a {@link SerializationException} naming the type.
  *
- * <p>Before decoding, the bytes are walked against the writer schema without building values:
- * a string, bytes or collection whose declared length exceeds what the record holds is
- * rejected there, so a few malicious bytes cannot make the decoder allocate gigabytes. Bytes
- * after the end of the record are rejected too.
+ * <p>Before decoding, the bytes are walked against the writer schema without building values: a
+ * string, bytes or collection whose declared length exceeds what the record holds is rejected
+ * there, so a few malicious bytes cannot make the decoder allocate gigabytes. Bytes after the end
+ * of the record are rejected too.
  *
  * <p>Immutable and thread-safe; {@code null} maps to {@code null} both ways (tombstones).
  */
@@ -58,11 +58,13 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
 
   /** A serde for {@code type} that also reads every version kept in its schema history. */
   public static <T extends SpecificRecord> AvroSerde<T> of(Class<T> type) {
-    return new AvroSerde<>(type, SchemaHistory.previousVersions(SpecificData.get().getSchema(type)));
+    return new AvroSerde<>(
+        type, SchemaHistory.previousVersions(SpecificData.get().getSchema(type)));
   }
 
   /** A serde for {@code type} that also reads the given earlier writer schemas. */
-  public static <T extends SpecificRecord> AvroSerde<T> of(Class<T> type, Collection<Schema> previous) {
+  public static <T extends SpecificRecord> AvroSerde<T> of(
+      Class<T> type, Collection<Schema> previous) {
     return new AvroSerde<>(type, List.copyOf(previous));
   }
 
@@ -78,7 +80,8 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
       throw new UncheckedIOException("Cannot encode " + type.getSimpleName(), e);
     } catch (AvroRuntimeException | ClassCastException | NullPointerException e) {
       throw new SerializationException(
-          "Cannot encode " + type.getSimpleName() + " (invalid field value?): " + e.getMessage(), e);
+          "Cannot encode " + type.getSimpleName() + " (invalid field value?): " + e.getMessage(),
+          e);
     }
     return out.toByteArray();
   }
@@ -86,24 +89,29 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
   /**
    * Decodes one record; {@code null} gives {@code null}.
    *
-   * @throws SerializationException when the bytes are not a single-object encoded record of a
-   *     known version of this type
+   * @throws SerializationException when the bytes are not a single-object encoded record of a known
+   *     version of this type
    */
   public T decode(byte[] bytes) {
     if (bytes == null) {
       return null;
     }
     if (RegistryFraming.isFramed(bytes)) {
-      throw new SerializationException("Not a " + type.getSimpleName() + " record in single-object encoding: "
-          + "it is in the registry wire format (magic byte 0, schema id " + RegistryFraming.schemaId(bytes)
-          + "), and this service has no registry.url to resolve the id");
+      throw new SerializationException(
+          "Not a "
+              + type.getSimpleName()
+              + " record in single-object encoding: "
+              + "it is in the registry wire format (magic byte 0, schema id "
+              + RegistryFraming.schemaId(bytes)
+              + "), and this service has no registry.url to resolve the id");
     }
     try {
       checkStructure(bytes);
       return decoder.decode(bytes);
     } catch (IOException | RuntimeException e) {
       throw new SerializationException(
-          "Not a " + type.getSimpleName() + " record (" + bytes.length + " bytes): " + describe(e), e);
+          "Not a " + type.getSimpleName() + " record (" + bytes.length + " bytes): " + describe(e),
+          e);
     }
   }
 
@@ -115,8 +123,8 @@ public final class AvroSerde<T extends SpecificRecord> implements Serde<T> {
   }
 
   /**
-   * Skips through the datum with its writer schema ({@link AvroBounds}). A bad header or an
-   * unknown fingerprint is left to the decoder, which reports it.
+   * Skips through the datum with its writer schema ({@link AvroBounds}). A bad header or an unknown
+   * fingerprint is left to the decoder, which reports it.
    */
   private void checkStructure(byte[] bytes) throws IOException {
     if (bytes.length < HEADER_LENGTH || bytes[0] != (byte) 0xC3 || bytes[1] != (byte) 0x01) {

@@ -22,24 +22,25 @@ import org.apache.kafka.common.config.TopicConfig;
  * <h2>Size limits</h2>
  *
  * A version travels as ONE record (no chunking): at C = 1,000 classes and D = 512 the compressed
- * model is about 9 MB, more than Kafka's 1 MB defaults. Every party is sized on purpose to
- * {@link #DEFAULT_MAX_BYTES} (32 MiB, room for about 3,500 classes at D = 512):
+ * model is about 9 MB, more than Kafka's 1 MB defaults. Every party is sized on purpose to {@link
+ * #DEFAULT_MAX_BYTES} (32 MiB, room for about 3,500 classes at D = 512):
  *
  * <ul>
  *   <li>the topic: {@code max.message.bytes} ({@link #topicConfig(int)});
  *   <li>the trainer's producer: {@code max.request.size} ({@link #producerConfig(int)});
- *   <li>every consumer of the topic: {@code max.partition.fetch.bytes} and {@code
- *       fetch.max.bytes} ({@link #consumerConfig(int)}).
+ *   <li>every consumer of the topic: {@code max.partition.fetch.bytes} and {@code fetch.max.bytes}
+ *       ({@link #consumerConfig(int)}).
  * </ul>
  *
- * A version over the limit is refused before it is sent ({@link ModelTooLargeException}, which
- * says which settings to raise); a topic created with a smaller limit makes the broker refuse the
+ * A version over the limit is refused before it is sent ({@link ModelTooLargeException}, which says
+ * which settings to raise); a topic created with a smaller limit makes the broker refuse the
  * record, which the producer reports at once as a {@code RecordTooLargeException}.
  */
 public final class ModelVersions {
 
   /** Default limit on one serialized model version, in bytes (32 MiB). */
   public static final int DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
+
   /** Room for the record's other fields (class list, metrics) beside the parameters blob. */
   static final int RECORD_OVERHEAD_BYTES = 1024 * 1024;
 
@@ -72,20 +73,26 @@ public final class ModelVersions {
    * @param createdAt when the version was made
    * @param clipModelId which CLIP produced the features (e.g. {@code ViT-B/32})
    * @param origin how the version came about
-   * @param books per class name: registry index, seen and held-out counts (classes absent get
-   *     index -1 and zeros)
+   * @param books per class name: registry index, seen and held-out counts (classes absent get index
+   *     -1 and zeros)
    * @param holdoutMetrics holdout accuracies, by metric name
    */
-  public static ModelVersion toRecord(CandleModel model, long version, Instant createdAt,
-      String clipModelId, Origin origin, Map<String, ClassBook> books,
+  public static ModelVersion toRecord(
+      CandleModel model,
+      long version,
+      Instant createdAt,
+      String clipModelId,
+      Origin origin,
+      Map<String, ClassBook> books,
       Map<String, Double> holdoutMetrics) {
     byte[] blob = ModelCodec.encode(model);
     List<ModelClass> classes = new ArrayList<>(model.numClasses());
     for (int j = 0; j < model.numClasses(); j++) {
       String name = model.classNames().get(j);
       ClassBook book = books.getOrDefault(name, new ClassBook(-1, 0, 0));
-      classes.add(new ModelClass(name, book.index(), (long) model.classCounts()[j], book.seen(),
-          book.heldOut()));
+      classes.add(
+          new ModelClass(
+              name, book.index(), (long) model.classCounts()[j], book.seen(), book.heldOut()));
     }
     return ModelVersion.newBuilder()
         .setVersion(version)
@@ -104,43 +111,69 @@ public final class ModelVersions {
   }
 
   /**
-   * The model of a record, checked: not chunked, the checksum matches the parameters, the
-   * feature width is the expected one and the class list agrees with the model.
+   * The model of a record, checked: not chunked, the checksum matches the parameters, the feature
+   * width is the expected one and the class list agrees with the model.
    *
    * @throws ModelFormatException with a message that says what is wrong
    */
   public static CandleModel fromRecord(ModelVersion record, int expectedWidth) {
     Objects.requireNonNull(record, "record");
     if (record.getChunk() != null) {
-      throw new ModelFormatException(Kind.CHUNKED, "version " + record.getVersion()
-          + " is chunked; this reader takes single-record versions only (raise the size limits"
-          + " instead, see ModelVersions)");
+      throw new ModelFormatException(
+          Kind.CHUNKED,
+          "version "
+              + record.getVersion()
+              + " is chunked; this reader takes single-record versions only (raise the size limits"
+              + " instead, see ModelVersions)");
     }
     if (record.getFeatureWidth() != expectedWidth) {
-      throw new ModelFormatException(Kind.WIDTH, "version " + record.getVersion()
-          + " has feature width " + record.getFeatureWidth()
-          + " but this service is configured for " + expectedWidth
-          + " (feature.width); it was fitted on features of another CLIP model ("
-          + record.getClipModelId() + ")");
+      throw new ModelFormatException(
+          Kind.WIDTH,
+          "version "
+              + record.getVersion()
+              + " has feature width "
+              + record.getFeatureWidth()
+              + " but this service is configured for "
+              + expectedWidth
+              + " (feature.width); it was fitted on features of another CLIP model ("
+              + record.getClipModelId()
+              + ")");
     }
     byte[] blob = bytes(record.getParameters());
     String actual = ModelCodec.checksum(blob);
     if (!actual.equals(record.getChecksum())) {
-      throw new ModelFormatException(Kind.CHECKSUM, "version " + record.getVersion()
-          + ": checksum mismatch (record says " + record.getChecksum() + ", parameters hash to "
-          + actual + "); the record was altered after it was written");
+      throw new ModelFormatException(
+          Kind.CHECKSUM,
+          "version "
+              + record.getVersion()
+              + ": checksum mismatch (record says "
+              + record.getChecksum()
+              + ", parameters hash to "
+              + actual
+              + "); the record was altered after it was written");
     }
     CandleModel model = ModelCodec.decode(blob);
     if (model.dim() != expectedWidth) {
-      throw new ModelFormatException(Kind.INCONSISTENT, "version " + record.getVersion()
-          + ": parameters have width " + model.dim() + " but the record says "
-          + record.getFeatureWidth());
+      throw new ModelFormatException(
+          Kind.INCONSISTENT,
+          "version "
+              + record.getVersion()
+              + ": parameters have width "
+              + model.dim()
+              + " but the record says "
+              + record.getFeatureWidth());
     }
     List<String> listed = record.getClasses().stream().map(ModelClass::getName).toList();
     if (!listed.equals(model.classNames())) {
-      throw new ModelFormatException(Kind.INCONSISTENT, "version " + record.getVersion()
-          + ": the record's class list differs from the model's (" + listed.size() + " vs "
-          + model.numClasses() + " classes)");
+      throw new ModelFormatException(
+          Kind.INCONSISTENT,
+          "version "
+              + record.getVersion()
+              + ": the record's class list differs from the model's ("
+              + listed.size()
+              + " vs "
+              + model.numClasses()
+              + " classes)");
     }
     return model;
   }
@@ -158,19 +191,30 @@ public final class ModelVersions {
   public static void checkSize(ModelVersion record, int maxBytes) {
     long size = (long) parameterBytes(record) + RECORD_OVERHEAD_BYTES;
     if (size > maxBytes) {
-      throw new ModelTooLargeException("model version " + record.getVersion() + " with "
-          + record.getClasses().size() + " classes at width " + record.getFeatureWidth()
-          + " needs about " + size + " bytes, over the limit of " + maxBytes + " bytes; raise"
-          + " model.max.bytes on the trainer and the scorers, and max.message.bytes of the"
-          + " models topic, together");
+      throw new ModelTooLargeException(
+          "model version "
+              + record.getVersion()
+              + " with "
+              + record.getClasses().size()
+              + " classes at width "
+              + record.getFeatureWidth()
+              + " needs about "
+              + size
+              + " bytes, over the limit of "
+              + maxBytes
+              + " bytes; raise"
+              + " model.max.bytes on the trainer and the scorers, and max.message.bytes of the"
+              + " models topic, together");
     }
   }
 
   /** Topic configs of the models topic: compacted, records up to {@code maxBytes}. */
   public static Map<String, String> topicConfig(int maxBytes) {
     return Map.of(
-        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT,
-        TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(maxBytes));
+        TopicConfig.CLEANUP_POLICY_CONFIG,
+        TopicConfig.CLEANUP_POLICY_COMPACT,
+        TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+        Integer.toString(maxBytes));
   }
 
   /**
@@ -179,24 +223,32 @@ public final class ModelVersions {
    */
   public static Map<String, String> historyTopicConfig(int maxBytes) {
     return Map.of(
-        TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_DELETE,
-        TopicConfig.RETENTION_MS_CONFIG, "-1",
-        TopicConfig.MAX_MESSAGE_BYTES_CONFIG, Integer.toString(maxBytes));
+        TopicConfig.CLEANUP_POLICY_CONFIG,
+        TopicConfig.CLEANUP_POLICY_DELETE,
+        TopicConfig.RETENTION_MS_CONFIG,
+        "-1",
+        TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
+        Integer.toString(maxBytes));
   }
 
   /** Producer settings for publishing versions up to {@code maxBytes}. */
   public static Map<String, Object> producerConfig(int maxBytes) {
     return Map.of(
-        ProducerConfig.MAX_REQUEST_SIZE_CONFIG, maxBytes,
-        ProducerConfig.BUFFER_MEMORY_CONFIG, Math.max(64L * 1024 * 1024, 2L * maxBytes),
-        ProducerConfig.COMPRESSION_TYPE_CONFIG, "none");
+        ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+        maxBytes,
+        ProducerConfig.BUFFER_MEMORY_CONFIG,
+        Math.max(64L * 1024 * 1024, 2L * maxBytes),
+        ProducerConfig.COMPRESSION_TYPE_CONFIG,
+        "none");
   }
 
   /** Consumer settings for reading versions up to {@code maxBytes}. */
   public static Map<String, Object> consumerConfig(int maxBytes) {
     return Map.of(
-        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG, maxBytes,
-        ConsumerConfig.FETCH_MAX_BYTES_CONFIG, Math.max(maxBytes, 52_428_800));
+        ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
+        maxBytes,
+        ConsumerConfig.FETCH_MAX_BYTES_CONFIG,
+        Math.max(maxBytes, 52_428_800));
   }
 
   /** The hyper-parameters as name to text, in the record's form. */

@@ -2,14 +2,20 @@ package ai.candle.schemas;
 
 import java.nio.ByteBuffer;
 
-/** The registry wire format's 5-byte header: magic byte {@code 0}, then the big-endian 4-byte schema id. */
+/**
+ * The registry wire format's 5-byte header: magic byte {@code 0}, then the big-endian 4-byte schema
+ * id.
+ */
 final class RegistryFraming {
   static final byte MAGIC = 0;
   static final int HEADER_LENGTH = 5;
 
   private RegistryFraming() {}
 
-  /** Whether {@code bytes} start with the registry header (single-object encoding starts with {@code C3 01}). */
+  /**
+   * Whether {@code bytes} start with the registry header (single-object encoding starts with {@code
+   * C3 01}).
+   */
   static boolean isFramed(byte[] bytes) {
     return bytes.length >= HEADER_LENGTH && bytes[0] == MAGIC;
   }

@@ -25,15 +25,15 @@ import org.apache.kafka.common.serialization.Serializer;
  *
  * <p>Writing registers the class's schema under the TopicNameStrategy subject {@code <topic>-value}
  * once per topic (the registry applies its compatibility rule there) and frames every value with
- * the id it gets; it writes single-object encoding instead when built for that. Reading takes
- * both: a registry-framed value is decoded with the writer schema fetched by its id and resolved
- * to this class's schema (Avro schema resolution: a field the reader lacks is skipped, a field the
- * writer lacked takes its default), so a producer's compatible evolution needs no redeploy here; a
+ * the id it gets; it writes single-object encoding instead when built for that. Reading takes both:
+ * a registry-framed value is decoded with the writer schema fetched by its id and resolved to this
+ * class's schema (Avro schema resolution: a field the reader lacks is skipped, a field the writer
+ * lacked takes its default), so a producer's compatible evolution needs no redeploy here; a
  * single-object value goes to the {@link AvroSerde} of the class. Lengths are checked against the
  * bytes before decoding ({@link AvroBounds}), as in {@link AvroSerde}.
  *
- * <p>Every refusal of the bytes is a {@link SerializationException} naming the type; a registry that
- * does not answer is a {@link RegistryUnavailableException}. Thread-safe; {@code null} maps to
+ * <p>Every refusal of the bytes is a {@link SerializationException} naming the type; a registry
+ * that does not answer is a {@link RegistryUnavailableException}. Thread-safe; {@code null} maps to
  * {@code null} both ways.
  */
 public final class RegistrySerde<T extends SpecificRecord> implements Serde<T> {
@@ -56,9 +56,12 @@ public final class RegistrySerde<T extends SpecificRecord> implements Serde<T> {
     this.writer = new SpecificDatumWriter<>(schema, model);
   }
 
-  /** A serde for {@code type} that writes {@code writes} and reads both formats with {@code registry}. */
-  public static <T extends SpecificRecord> RegistrySerde<T> of(Class<T> type, SchemaRegistryClient registry,
-      WireFormat writes) {
+  /**
+   * A serde for {@code type} that writes {@code writes} and reads both formats with {@code
+   * registry}.
+   */
+  public static <T extends SpecificRecord> RegistrySerde<T> of(
+      Class<T> type, SchemaRegistryClient registry, WireFormat writes) {
     return new RegistrySerde<>(type, registry, writes);
   }
 
@@ -92,7 +95,8 @@ public final class RegistrySerde<T extends SpecificRecord> implements Serde<T> {
       encoder.flush();
     } catch (IOException | AvroRuntimeException | ClassCastException | NullPointerException e) {
       throw new SerializationException(
-          "Cannot encode " + type.getSimpleName() + " (invalid field value?): " + e.getMessage(), e);
+          "Cannot encode " + type.getSimpleName() + " (invalid field value?): " + e.getMessage(),
+          e);
     }
     return out.toByteArray();
   }
@@ -115,13 +119,27 @@ public final class RegistrySerde<T extends SpecificRecord> implements Serde<T> {
     try {
       SpecificDatumReader<T> reader = readers.computeIfAbsent(id, this::reader);
       AvroBounds.check(reader.getSchema(), bytes, RegistryFraming.HEADER_LENGTH);
-      return reader.read(null, DecoderFactory.get().binaryDecoder(bytes, RegistryFraming.HEADER_LENGTH,
-          bytes.length - RegistryFraming.HEADER_LENGTH, null));
+      return reader.read(
+          null,
+          DecoderFactory.get()
+              .binaryDecoder(
+                  bytes,
+                  RegistryFraming.HEADER_LENGTH,
+                  bytes.length - RegistryFraming.HEADER_LENGTH,
+                  null));
     } catch (SerializationException | RegistryUnavailableException e) {
       throw e;
     } catch (IOException | RuntimeException e) {
-      throw new SerializationException("Not a " + type.getSimpleName() + " record (" + bytes.length
-          + " bytes, registry schema id " + id + "): " + describe(e), e);
+      throw new SerializationException(
+          "Not a "
+              + type.getSimpleName()
+              + " record ("
+              + bytes.length
+              + " bytes, registry schema id "
+              + id
+              + "): "
+              + describe(e),
+          e);
     }
   }
 
@@ -130,13 +148,24 @@ public final class RegistrySerde<T extends SpecificRecord> implements Serde<T> {
     try {
       writerSchema = registry.schema(id);
     } catch (SerializationException e) {
-      throw new SerializationException("Not a " + type.getSimpleName() + " record: " + e.getMessage(), e);
+      throw new SerializationException(
+          "Not a " + type.getSimpleName() + " record: " + e.getMessage(), e);
     }
-    var compatibility = org.apache.avro.SchemaCompatibility.checkReaderWriterCompatibility(schema, writerSchema);
-    if (compatibility.getType() != org.apache.avro.SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
-      throw new SerializationException("Not a " + type.getSimpleName() + " record: its writer schema (registry id "
-          + id + ", " + writerSchema.getFullName() + ") cannot be read as " + schema.getFullName() + ": "
-          + compatibility.getDescription());
+    var compatibility =
+        org.apache.avro.SchemaCompatibility.checkReaderWriterCompatibility(schema, writerSchema);
+    if (compatibility.getType()
+        != org.apache.avro.SchemaCompatibility.SchemaCompatibilityType.COMPATIBLE) {
+      throw new SerializationException(
+          "Not a "
+              + type.getSimpleName()
+              + " record: its writer schema (registry id "
+              + id
+              + ", "
+              + writerSchema.getFullName()
+              + ") cannot be read as "
+              + schema.getFullName()
+              + ": "
+              + compatibility.getDescription());
     }
     return new SpecificDatumReader<>(writerSchema, schema, model);
   }
@@ -170,6 +199,10 @@ public final class RegistrySerde<T extends SpecificRecord> implements Serde<T> {
 
   @Override
   public String toString() {
-    return "RegistrySerde[" + type.getSimpleName() + ", writes " + (writesRegistry ? "registry" : "single-object") + "]";
+    return "RegistrySerde["
+        + type.getSimpleName()
+        + ", writes "
+        + (writesRegistry ? "registry" : "single-object")
+        + "]";
   }
 }

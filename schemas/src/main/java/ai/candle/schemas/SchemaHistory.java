@@ -8,12 +8,12 @@ import java.util.List;
 import org.apache.avro.Schema;
 
 /**
- * Earlier versions of a schema, kept as resources so that readers still decode records written
- * with them.
+ * Earlier versions of a schema, kept as resources so that readers still decode records written with
+ * them.
  *
- * <p>A schema carries its version in the custom property {@code "version"} (1 when absent).
- * Every earlier version {@code n} of schema {@code Name} lives in the resource
- * {@code ai/candle/schemas/history/Name.vn.avsc}. See schemas/README.md for the rules.
+ * <p>A schema carries its version in the custom property {@code "version"} (1 when absent). Every
+ * earlier version {@code n} of schema {@code Name} lives in the resource {@code
+ * ai/candle/schemas/history/Name.vn.avsc}. See schemas/README.md for the rules.
  */
 public final class SchemaHistory {
 
@@ -49,7 +49,10 @@ public final class SchemaHistory {
     try (InputStream in = SchemaHistory.class.getResourceAsStream(resource)) {
       if (in == null) {
         throw new IllegalStateException(
-            "Schema " + name + " is at a later version but history resource " + resource
+            "Schema "
+                + name
+                + " is at a later version but history resource "
+                + resource
                 + " is missing; copy the previous .avsc there before bumping 'version'");
       }
       return new Schema.Parser().parse(in);

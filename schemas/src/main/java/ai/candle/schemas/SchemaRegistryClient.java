@@ -24,10 +24,10 @@ import org.apache.kafka.common.errors.SerializationException;
  * schema by id. Both answers are cached for the life of the client: an id names one schema forever.
  *
  * <p>Connection failures, timeouts and 5xx answers are retried with backoff for up to {@code
- * patience}, then reported as {@link RegistryUnavailableException}; an answer that blames the schema
- * or the id (404 unknown id, 409 incompatible, 422 invalid) is a {@link SerializationException}
- * naming the registry's reason. A URL with user info ({@code http://user:secret@host/...}) is sent
- * with HTTP basic authentication. Thread-safe.
+ * patience}, then reported as {@link RegistryUnavailableException}; an answer that blames the
+ * schema or the id (404 unknown id, 409 incompatible, 422 invalid) is a {@link
+ * SerializationException} naming the registry's reason. A URL with user info ({@code
+ * http://user:secret@host/...}) is sent with HTTP basic authentication. Thread-safe.
  */
 public final class SchemaRegistryClient {
   private static final String CONTENT_TYPE = "application/vnd.schemaregistry.v1+json";
@@ -40,13 +40,22 @@ public final class SchemaRegistryClient {
   private final Map<Integer, Schema> byId = new ConcurrentHashMap<>();
   private final Map<String, Integer> registered = new ConcurrentHashMap<>();
 
-  /** A client of the registry at {@code url} (e.g. {@code http://registry:8080/apis/ccompat/v7}). */
+  /**
+   * A client of the registry at {@code url} (e.g. {@code http://registry:8080/apis/ccompat/v7}).
+   */
   public SchemaRegistryClient(URI url, Duration patience) {
     String userInfo = url.getRawUserInfo();
-    this.authorization = Optional.ofNullable(userInfo).map(u -> "Basic "
-        + Base64.getEncoder().encodeToString(decode(u).getBytes(StandardCharsets.UTF_8)));
-    this.base = URI.create(stripTrailingSlash(userInfo == null ? url.toString()
-        : url.toString().replace(userInfo + "@", "")));
+    this.authorization =
+        Optional.ofNullable(userInfo)
+            .map(
+                u ->
+                    "Basic "
+                        + Base64.getEncoder()
+                            .encodeToString(decode(u).getBytes(StandardCharsets.UTF_8)));
+    this.base =
+        URI.create(
+            stripTrailingSlash(
+                userInfo == null ? url.toString() : url.toString().replace(userInfo + "@", "")));
     this.patience = patience;
     this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
   }
@@ -78,13 +87,22 @@ public final class SchemaRegistryClient {
     } catch (IOException e) {
       throw new IllegalStateException(e);
     }
-    HttpRequest request = request("/subjects/" + URLEncoder.encode(subject, StandardCharsets.UTF_8) + "/versions")
-        .header("Content-Type", CONTENT_TYPE).POST(HttpRequest.BodyPublishers.ofString(body)).build();
-    JsonNode answer = call(request, "register " + schema.getFullName() + " under subject " + subject);
+    HttpRequest request =
+        request("/subjects/" + URLEncoder.encode(subject, StandardCharsets.UTF_8) + "/versions")
+            .header("Content-Type", CONTENT_TYPE)
+            .POST(HttpRequest.BodyPublishers.ofString(body))
+            .build();
+    JsonNode answer =
+        call(request, "register " + schema.getFullName() + " under subject " + subject);
     int newId = answer.path("id").asInt(-1);
     if (newId < 0) {
-      throw new SerializationException("the schema registry " + base + " answered a registration of "
-          + schema.getFullName() + " without an id: " + answer);
+      throw new SerializationException(
+          "the schema registry "
+              + base
+              + " answered a registration of "
+              + schema.getFullName()
+              + " without an id: "
+              + answer);
     }
     byId.putIfAbsent(newId, schema);
     registered.put(key, newId);
@@ -111,13 +129,16 @@ public final class SchemaRegistryClient {
       byId.putIfAbsent(id, schema);
       return schema;
     } catch (SchemaParseException e) {
-      throw new SerializationException("schema id " + id + " is not a valid Avro schema: " + e.getMessage(), e);
+      throw new SerializationException(
+          "schema id " + id + " is not a valid Avro schema: " + e.getMessage(), e);
     }
   }
 
   private HttpRequest.Builder request(String path) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path))
-        .timeout(Duration.ofSeconds(10)).header("Accept", CONTENT_TYPE + ", application/json");
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(base + path))
+            .timeout(Duration.ofSeconds(10))
+            .header("Accept", CONTENT_TYPE + ", application/json");
     authorization.ifPresent(a -> b.header("Authorization", a));
     return b;
   }
@@ -137,25 +158,42 @@ public final class SchemaRegistryClient {
         // second 409 "already exists" while the first is created; asked again, it finds it
         boolean creationRace = status == 409 && response.body().contains("already exists");
         if (status < 500 && !creationRace) {
-          throw new SerializationException("the schema registry " + base + " refused to " + what + ": HTTP "
-              + status + " " + reason(response.body()));
+          throw new SerializationException(
+              "the schema registry "
+                  + base
+                  + " refused to "
+                  + what
+                  + ": HTTP "
+                  + status
+                  + " "
+                  + reason(response.body()));
         }
         failure = new IOException("HTTP " + status + " " + reason(response.body()));
       } catch (IOException e) {
         failure = e;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new RegistryUnavailableException("interrupted while waiting for the schema registry " + base, e);
+        throw new RegistryUnavailableException(
+            "interrupted while waiting for the schema registry " + base, e);
       }
       if (System.nanoTime() + backoffMs * 1_000_000 > deadline) {
-        throw new RegistryUnavailableException("the schema registry " + base + " did not answer to " + what
-            + " within " + patience.toSeconds() + " s: " + failure, failure);
+        throw new RegistryUnavailableException(
+            "the schema registry "
+                + base
+                + " did not answer to "
+                + what
+                + " within "
+                + patience.toSeconds()
+                + " s: "
+                + failure,
+            failure);
       }
       try {
         Thread.sleep(backoffMs);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new RegistryUnavailableException("interrupted while waiting for the schema registry " + base, e);
+        throw new RegistryUnavailableException(
+            "interrupted while waiting for the schema registry " + base, e);
       }
       backoffMs = Math.min(backoffMs * 2, 2_000);
     }
@@ -166,7 +204,8 @@ public final class SchemaRegistryClient {
     try {
       JsonNode node = JSON.readTree(body);
       if (node != null && node.hasNonNull("message")) {
-        return node.get("message").asText() + (node.has("error_code") ? " (error " + node.get("error_code") + ")" : "");
+        return node.get("message").asText()
+            + (node.has("error_code") ? " (error " + node.get("error_code") + ")" : "");
       }
     } catch (IOException e) {
       // not JSON: show it as it is

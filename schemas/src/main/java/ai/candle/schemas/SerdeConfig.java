@@ -18,8 +18,9 @@ public record SerdeConfig(WireFormat writes, Optional<URI> registryUrl) {
     Objects.requireNonNull(writes, "writes");
     Objects.requireNonNull(registryUrl, "registryUrl");
     if (writes == WireFormat.REGISTRY && registryUrl.isEmpty()) {
-      throw new IllegalArgumentException("serde=registry needs registry.url (the schema registry's base URL,"
-          + " e.g. http://registry:8080/apis/ccompat/v7)");
+      throw new IllegalArgumentException(
+          "serde=registry needs registry.url (the schema registry's base URL,"
+              + " e.g. http://registry:8080/apis/ccompat/v7)");
     }
   }
 
@@ -38,8 +39,10 @@ public record SerdeConfig(WireFormat writes, Optional<URI> registryUrl) {
    * (blank for none).
    */
   public static SerdeConfig of(String serde, String registryUrl) {
-    Optional<URI> url = registryUrl == null || registryUrl.isBlank()
-        ? Optional.empty() : Optional.of(URI.create(registryUrl.trim()));
+    Optional<URI> url =
+        registryUrl == null || registryUrl.isBlank()
+            ? Optional.empty()
+            : Optional.of(URI.create(registryUrl.trim()));
     return new SerdeConfig(WireFormat.fromSetting(serde), url);
   }
 }

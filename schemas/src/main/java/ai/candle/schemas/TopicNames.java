@@ -23,6 +23,7 @@ public record TopicNames(
 
   /** The default name of the trainer's training-store topic. */
   public static final String DEFAULT_TRAINING_STORE = "candle.training-store";
+
   /** The default name of the models' history topic (uncompacted). */
   public static final String DEFAULT_MODEL_HISTORY = "candle.models.history";
 
@@ -41,21 +42,57 @@ public record TopicNames(
   }
 
   /** The names, the model history's the default ({@value #DEFAULT_MODEL_HISTORY}). */
-  public TopicNames(String labeledImages, String unlabeledImages, String classAnnouncements, String classes,
-      String classCounts, String features, String models, String predictions, String deadLetter,
+  public TopicNames(
+      String labeledImages,
+      String unlabeledImages,
+      String classAnnouncements,
+      String classes,
+      String classCounts,
+      String features,
+      String models,
+      String predictions,
+      String deadLetter,
       String trainingStore) {
-    this(labeledImages, unlabeledImages, classAnnouncements, classes, classCounts, features, models,
-        predictions, deadLetter, trainingStore, DEFAULT_MODEL_HISTORY);
+    this(
+        labeledImages,
+        unlabeledImages,
+        classAnnouncements,
+        classes,
+        classCounts,
+        features,
+        models,
+        predictions,
+        deadLetter,
+        trainingStore,
+        DEFAULT_MODEL_HISTORY);
   }
 
   /**
    * The names, the training store's and the model history's the defaults ({@value
    * #DEFAULT_TRAINING_STORE}, {@value #DEFAULT_MODEL_HISTORY}).
    */
-  public TopicNames(String labeledImages, String unlabeledImages, String classAnnouncements, String classes,
-      String classCounts, String features, String models, String predictions, String deadLetter) {
-    this(labeledImages, unlabeledImages, classAnnouncements, classes, classCounts, features, models,
-        predictions, deadLetter, DEFAULT_TRAINING_STORE, DEFAULT_MODEL_HISTORY);
+  public TopicNames(
+      String labeledImages,
+      String unlabeledImages,
+      String classAnnouncements,
+      String classes,
+      String classCounts,
+      String features,
+      String models,
+      String predictions,
+      String deadLetter) {
+    this(
+        labeledImages,
+        unlabeledImages,
+        classAnnouncements,
+        classes,
+        classCounts,
+        features,
+        models,
+        predictions,
+        deadLetter,
+        DEFAULT_TRAINING_STORE,
+        DEFAULT_MODEL_HISTORY);
   }
 
   /** The default topic names. */

@@ -12,8 +12,8 @@ import org.apache.kafka.common.config.TopicConfig;
  *
  * <ul>
  *   <li>{@code candle.classes} and {@code candle.class-counts}: compacted;
- *   <li>{@code candle.models}: compacted, ONE partition (versions are totally ordered), records
- *       up to the model limit ({@link ModelVersions#topicConfig(int)});
+ *   <li>{@code candle.models}: compacted, ONE partition (versions are totally ordered), records up
+ *       to the model limit ({@link ModelVersions#topicConfig(int)});
  *   <li>{@code candle.training-store}: compacted, ONE partition (a restarted trainer reads it
  *       whole): the trainer's store of samples per class, which outlives {@code candle.features};
  *   <li>{@code candle.models.history}: {@code delete} with {@code retention.ms=-1} (kept until an
@@ -33,8 +33,8 @@ public final class TopicSpecs {
    * @param replication replication factor (1 on a single broker)
    * @param modelMaxBytes the size limit of one model version
    */
-  public static List<NewTopic> all(TopicNames names, int partitions, short replication,
-      int modelMaxBytes) {
+  public static List<NewTopic> all(
+      TopicNames names, int partitions, short replication, int modelMaxBytes) {
     Map<String, String> compact =
         Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
     Map<String, String> delete =

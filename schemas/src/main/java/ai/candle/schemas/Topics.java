@@ -49,7 +49,8 @@ public record Topics(
     return new Topics(
         new Topic<>(names.labeledImages(), Serdes.String(), values.of(LabeledImage.class)),
         new Topic<>(names.unlabeledImages(), Serdes.String(), values.of(ImageToScore.class)),
-        new Topic<>(names.classAnnouncements(), Serdes.String(), values.of(ClassAnnouncement.class)),
+        new Topic<>(
+            names.classAnnouncements(), Serdes.String(), values.of(ClassAnnouncement.class)),
         new Topic<>(names.classes(), Serdes.String(), values.of(ClassInfo.class)),
         new Topic<>(names.classCounts(), Serdes.String(), Serdes.Long()),
         new Topic<>(names.features(), Serdes.String(), values.of(FeatureRecord.class)),
@@ -62,8 +63,18 @@ public record Topics(
 
   /** Every topic, in declaration order. */
   public List<Topic<?, ?>> all() {
-    return List.of(labeledImages, unlabeledImages, classAnnouncements, classes, classCounts, features, models,
-        predictions, deadLetter, trainingStore, modelHistory);
+    return List.of(
+        labeledImages,
+        unlabeledImages,
+        classAnnouncements,
+        classes,
+        classCounts,
+        features,
+        models,
+        predictions,
+        deadLetter,
+        trainingStore,
+        modelHistory);
   }
 
   /**
@@ -71,7 +82,8 @@ public record Topics(
    * so that a registry that is down or refuses a schema stops a service at start, not at its first
    * record; in single-object encoding, does nothing.
    *
-   * @throws org.apache.kafka.common.errors.SerializationException when the registry refuses a schema
+   * @throws org.apache.kafka.common.errors.SerializationException when the registry refuses a
+   *     schema
    * @throws RegistryUnavailableException when it does not answer
    */
   public void registerSchemas() {

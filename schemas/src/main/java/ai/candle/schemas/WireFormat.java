@@ -7,11 +7,15 @@ import java.util.Locale;
  * both whatever they write, so producers can be switched one at a time.
  */
 public enum WireFormat {
-  /** Avro single-object encoding: {@code C3 01}, the 8-byte schema fingerprint, the datum. No registry. */
+  /**
+   * Avro single-object encoding: {@code C3 01}, the 8-byte schema fingerprint, the datum. No
+   * registry.
+   */
   SINGLE_OBJECT,
   /**
-   * The Confluent wire format: byte {@code 0}, the 4-byte big-endian schema id of a schema registry,
-   * the datum. Schemas are registered under TopicNameStrategy subjects ({@code <topic>-value}).
+   * The Confluent wire format: byte {@code 0}, the 4-byte big-endian schema id of a schema
+   * registry, the datum. Schemas are registered under TopicNameStrategy subjects ({@code
+   * <topic>-value}).
    */
   REGISTRY;
 
@@ -27,6 +31,7 @@ public enum WireFormat {
         return f;
       }
     }
-    throw new IllegalArgumentException("unknown wire format '" + value + "': single-object or registry");
+    throw new IllegalArgumentException(
+        "unknown wire format '" + value + "': single-object or registry");
   }
 }

@@ -17,14 +17,21 @@ import org.junit.jupiter.api.Test;
 /**
  * The single-object fingerprints that schemas/README.md documents, and that the Python example
  * copies, are those Java's Avro puts on the wire for the current schemas. Other libraries may
- * compute a different canonical form (python3-avro does for timestamp-millis), so clients are
- * told the bytes rather than how to compute them.
+ * compute a different canonical form (python3-avro does for timestamp-millis), so clients are told
+ * the bytes rather than how to compute them.
  */
 class FingerprintsDocTest {
-  static final List<Schema> SCHEMAS = List.of(ClassAnnouncement.getClassSchema(), LabeledImage.getClassSchema(),
-      ImageToScore.getClassSchema(), Prediction.getClassSchema(), FeatureRecord.getClassSchema(),
-      ClassInfo.getClassSchema(), ModelVersion.getClassSchema(), DeadLetter.getClassSchema(),
-      RegistryEvent.getClassSchema());
+  static final List<Schema> SCHEMAS =
+      List.of(
+          ClassAnnouncement.getClassSchema(),
+          LabeledImage.getClassSchema(),
+          ImageToScore.getClassSchema(),
+          Prediction.getClassSchema(),
+          FeatureRecord.getClassSchema(),
+          ClassInfo.getClassSchema(),
+          ModelVersion.getClassSchema(),
+          DeadLetter.getClassSchema(),
+          RegistryEvent.getClassSchema());
 
   /** The 8 bytes after C3 01, as hex, in wire (little-endian) order. */
   static String wireFingerprint(Schema schema) {
@@ -48,10 +55,17 @@ class FingerprintsDocTest {
   void theReadmeTableHoldsEveryCurrentFingerprint() throws Exception {
     String readme = Files.readString(Path.of("README.md"));
     StringBuilder table = new StringBuilder();
-    expected().forEach((name, hex) -> table.append("| `").append(name).append("` | `").append(hex).append("` |\n"));
+    expected()
+        .forEach(
+            (name, hex) ->
+                table.append("| `").append(name).append("` | `").append(hex).append("` |\n"));
     for (Map.Entry<String, String> e : expected().entrySet()) {
-      assertTrue(readme.contains("| `" + e.getKey() + "` | `" + e.getValue() + "` |"),
-          "schemas/README.md must list " + e.getKey() + "'s fingerprint; the current table is:\n" + table);
+      assertTrue(
+          readme.contains("| `" + e.getKey() + "` | `" + e.getValue() + "` |"),
+          "schemas/README.md must list "
+              + e.getKey()
+              + "'s fingerprint; the current table is:\n"
+              + table);
     }
   }
 
@@ -63,17 +77,26 @@ class FingerprintsDocTest {
     while (m.find()) {
       found++;
       String name = m.group(1);
-      assertTrue(expected().containsKey(name), "the Python example names an unknown schema " + name);
-      assertTrue(expected().get(name).equals(m.group(2)),
-          "examples/python/candle_client.py has " + name + " " + m.group(2) + ", the wire has " + expected().get(name));
+      assertTrue(
+          expected().containsKey(name), "the Python example names an unknown schema " + name);
+      assertTrue(
+          expected().get(name).equals(m.group(2)),
+          "examples/python/candle_client.py has "
+              + name
+              + " "
+              + m.group(2)
+              + ", the wire has "
+              + expected().get(name));
     }
     assertTrue(found >= 4, "the Python example's FINGERPRINTS table was not found");
   }
 
   @Test
   void theFingerprintIsWhatTheSerdeWrites() {
-    byte[] bytes = AvroSerde.of(ClassAnnouncement.class).serializer().serialize("t",
-        ClassAnnouncement.newBuilder().setName("x").build());
+    byte[] bytes =
+        AvroSerde.of(ClassAnnouncement.class)
+            .serializer()
+            .serialize("t", ClassAnnouncement.newBuilder().setName("x").build());
     String wire = HexFormat.of().formatHex(bytes, 2, 10);
     assertTrue(wire.equals(wireFingerprint(ClassAnnouncement.getClassSchema())), wire);
   }

@@ -25,13 +25,20 @@ class ModelVersionsTest {
     for (int i = 0; i < text.length; i++) {
       text[i] = (float) rnd.nextGaussian();
     }
-    List<String> names = java.util.stream.IntStream.range(0, classes).mapToObj(i -> "class-" + i).toList();
+    List<String> names =
+        java.util.stream.IntStream.range(0, classes).mapToObj(i -> "class-" + i).toList();
     return CandleFit.untrained(names, D, text, HyperParameters.adaptive());
   }
 
   static ModelVersion record(CandleModel m) {
-    return ModelVersions.toRecord(m, 7, Instant.ofEpochMilli(1_000), "synthetic", ModelVersions.Origin.INITIAL,
-        Map.of("class-1", new ModelVersions.ClassBook(1, 5, 1)), Map.of("holdout.all", 0.5));
+    return ModelVersions.toRecord(
+        m,
+        7,
+        Instant.ofEpochMilli(1_000),
+        "synthetic",
+        ModelVersions.Origin.INITIAL,
+        Map.of("class-1", new ModelVersions.ClassBook(1, 5, 1)),
+        Map.of("holdout.all", 0.5));
   }
 
   @Test
@@ -55,23 +62,29 @@ class ModelVersionsTest {
   @Test
   void aTamperedWrongWidthOrChunkedRecordIsRefusedWithTheReason() {
     ModelVersion r = record(model(3));
-    ModelFormatException width = assertThrows(ModelFormatException.class, () -> ModelVersions.fromRecord(r, 512));
+    ModelFormatException width =
+        assertThrows(ModelFormatException.class, () -> ModelVersions.fromRecord(r, 512));
     assertTrue(width.getMessage().contains("feature width 16"), width.getMessage());
     assertEquals(ModelFormatException.Kind.WIDTH, width.kind());
 
     ModelVersion badSum = ModelVersion.newBuilder(r).setChecksum("0".repeat(64)).build();
-    ModelFormatException sum = assertThrows(ModelFormatException.class, () -> ModelVersions.fromRecord(badSum, D));
+    ModelFormatException sum =
+        assertThrows(ModelFormatException.class, () -> ModelVersions.fromRecord(badSum, D));
     assertTrue(sum.getMessage().contains("checksum mismatch"), sum.getMessage());
     assertEquals(ModelFormatException.Kind.CHECKSUM, sum.kind());
 
     byte[] blob = r.getParameters().array().clone();
     blob[blob.length - 3] ^= 0x55;
     ModelVersion flipped = ModelVersion.newBuilder(r).setParameters(ByteBuffer.wrap(blob)).build();
-    assertEquals(ModelFormatException.Kind.CHECKSUM, assertThrows(ModelFormatException.class,
-        () -> ModelVersions.fromRecord(flipped, D)).kind(), "the blob's own SHA-256");
+    assertEquals(
+        ModelFormatException.Kind.CHECKSUM,
+        assertThrows(ModelFormatException.class, () -> ModelVersions.fromRecord(flipped, D)).kind(),
+        "the blob's own SHA-256");
 
-    ModelVersion chunked = ModelVersion.newBuilder(r).setChunk(new ModelChunk(0, 2, 10L, List.of())).build();
-    ModelFormatException c = assertThrows(ModelFormatException.class, () -> ModelVersions.fromRecord(chunked, D));
+    ModelVersion chunked =
+        ModelVersion.newBuilder(r).setChunk(new ModelChunk(0, 2, 10L, List.of())).build();
+    ModelFormatException c =
+        assertThrows(ModelFormatException.class, () -> ModelVersions.fromRecord(chunked, D));
     assertTrue(c.getMessage().contains("chunked"), c.getMessage());
     assertEquals(ModelFormatException.Kind.CHUNKED, c.kind());
   }
@@ -80,24 +93,37 @@ class ModelVersionsTest {
   void aVersionOverTheLimitIsRefusedNamingTheSettingsToRaise() {
     ModelVersion r = record(model(3));
     ModelVersions.checkSize(r, ModelVersions.DEFAULT_MAX_BYTES);
-    ModelTooLargeException e = assertThrows(ModelTooLargeException.class, () -> ModelVersions.checkSize(r, 1024));
-    assertTrue(e.getMessage().contains("max.message.bytes") && e.getMessage().contains("model.max.bytes"), e.getMessage());
+    ModelTooLargeException e =
+        assertThrows(ModelTooLargeException.class, () -> ModelVersions.checkSize(r, 1024));
+    assertTrue(
+        e.getMessage().contains("max.message.bytes") && e.getMessage().contains("model.max.bytes"),
+        e.getMessage());
   }
 
   @Test
   void theModelsTopicIsCompactedSinglePartitionAndSized() {
     var specs = TopicSpecs.all(TopicNames.defaults(), 4, (short) 1, 1234);
-    var models = specs.stream().filter(t -> t.name().equals("candle.models")).findFirst().orElseThrow();
+    var models =
+        specs.stream().filter(t -> t.name().equals("candle.models")).findFirst().orElseThrow();
     assertEquals(1, models.numPartitions());
     assertEquals("compact", models.configs().get("cleanup.policy"));
     assertEquals("1234", models.configs().get("max.message.bytes"));
     assertEquals(11, specs.size());
-    var history = specs.stream().filter(t -> t.name().equals("candle.models.history")).findFirst().orElseThrow();
+    var history =
+        specs.stream()
+            .filter(t -> t.name().equals("candle.models.history"))
+            .findFirst()
+            .orElseThrow();
     assertEquals(1, history.numPartitions(), "versions are totally ordered");
-    assertEquals("delete", history.configs().get("cleanup.policy"), "compaction would erase older versions");
+    assertEquals(
+        "delete", history.configs().get("cleanup.policy"), "compaction would erase older versions");
     assertEquals("-1", history.configs().get("retention.ms"));
     assertEquals("1234", history.configs().get("max.message.bytes"));
-    var store = specs.stream().filter(t -> t.name().equals("candle.training-store")).findFirst().orElseThrow();
+    var store =
+        specs.stream()
+            .filter(t -> t.name().equals("candle.training-store"))
+            .findFirst()
+            .orElseThrow();
     assertEquals(1, store.numPartitions(), "the trainer reads it whole");
     assertEquals("compact", store.configs().get("cleanup.policy"));
     assertEquals(1234, ModelVersions.consumerConfig(1234).get("max.partition.fetch.bytes"));

@@ -50,13 +50,18 @@ class RegistrySerdeTest {
   }
 
   private static LabeledImage image(String id) {
-    return LabeledImage.newBuilder().setId(id).setEventTime(T0).setLabel("okapi")
-        .setFeature(List.of(0.5f, -1.25f, 3f)).build();
+    return LabeledImage.newBuilder()
+        .setId(id)
+        .setEventTime(T0)
+        .setLabel("okapi")
+        .setFeature(List.of(0.5f, -1.25f, 3f))
+        .build();
   }
 
   @Test
   void writesMagicZeroAndTheIdOfTheSchemaRegisteredUnderTheTopicSubject() {
-    RegistrySerde<LabeledImage> serde = RegistrySerde.of(LabeledImage.class, registry, WireFormat.REGISTRY);
+    RegistrySerde<LabeledImage> serde =
+        RegistrySerde.of(LabeledImage.class, registry, WireFormat.REGISTRY);
     byte[] bytes = serde.serializer().serialize("wire-a", image("img-1"));
     assertEquals(0, bytes[0]);
     int id = ByteBuffer.wrap(bytes, 1, 4).getInt();
@@ -70,8 +75,10 @@ class RegistrySerdeTest {
 
   @Test
   void readsBothWireFormatsWhateverItWrites() {
-    RegistrySerde<LabeledImage> registryWriter = RegistrySerde.of(LabeledImage.class, registry, WireFormat.REGISTRY);
-    RegistrySerde<LabeledImage> singleWriter = RegistrySerde.of(LabeledImage.class, registry, WireFormat.SINGLE_OBJECT);
+    RegistrySerde<LabeledImage> registryWriter =
+        RegistrySerde.of(LabeledImage.class, registry, WireFormat.REGISTRY);
+    RegistrySerde<LabeledImage> singleWriter =
+        RegistrySerde.of(LabeledImage.class, registry, WireFormat.SINGLE_OBJECT);
     byte[] framed = registryWriter.encode("wire-b", image("a"));
     byte[] single = singleWriter.encode("wire-b", image("b"));
     assertEquals((byte) 0xC3, single[0]);
@@ -81,10 +88,14 @@ class RegistrySerdeTest {
 
   @Test
   void theSingleObjectSerdeNamesTheRegistryFormatItCannotRead() {
-    byte[] framed = RegistrySerde.of(LabeledImage.class, registry, WireFormat.REGISTRY).encode("wire-c", image("a"));
-    SerializationException e = assertThrows(SerializationException.class,
-        () -> AvroSerde.of(LabeledImage.class).decode(framed));
-    assertTrue(e.getMessage().contains("registry wire format") && e.getMessage().contains("registry.url"),
+    byte[] framed =
+        RegistrySerde.of(LabeledImage.class, registry, WireFormat.REGISTRY)
+            .encode("wire-c", image("a"));
+    SerializationException e =
+        assertThrows(
+            SerializationException.class, () -> AvroSerde.of(LabeledImage.class).decode(framed));
+    assertTrue(
+        e.getMessage().contains("registry wire format") && e.getMessage().contains("registry.url"),
         e.getMessage());
   }
 
@@ -92,7 +103,8 @@ class RegistrySerdeTest {
   void aProducersCompatibleEvolutionIsReadWithoutARedeploy() throws IOException {
     // A producer adds an optional field and drops nothing: BACKWARD-compatible, so the registry
     // takes it under the subject that already holds ours; the reader skips the field it lacks.
-    RegistrySerde<LabeledImage> serde = RegistrySerde.of(LabeledImage.class, registry, WireFormat.REGISTRY);
+    RegistrySerde<LabeledImage> serde =
+        RegistrySerde.of(LabeledImage.class, registry, WireFormat.REGISTRY);
     int ours = serde.register("wire-d");
     Schema evolved = evolvedLabeledImage();
     int theirs = registry.register("wire-d-value", evolved);
@@ -112,11 +124,15 @@ class RegistrySerdeTest {
   @Test
   void theRegistryRefusesAnIncompatibleSchemaWithItsReason() {
     RegistrySerde.of(LabeledImage.class, registry, WireFormat.REGISTRY).register("wire-e");
-    Schema incompatible = new Schema.Parser().parse("""
+    Schema incompatible =
+        new Schema.Parser()
+            .parse(
+                """
         {"type": "record", "name": "LabeledImage", "namespace": "ai.candle.schemas", "fields": [
           {"name": "id", "type": "string"}, {"name": "weight", "type": "double"}]}""");
-    SerializationException e = assertThrows(SerializationException.class,
-        () -> registry.register("wire-e-value", incompatible));
+    SerializationException e =
+        assertThrows(
+            SerializationException.class, () -> registry.register("wire-e-value", incompatible));
     assertTrue(e.getMessage().contains("HTTP 409"), e.getMessage());
   }
 
@@ -124,34 +140,60 @@ class RegistrySerdeTest {
   void aWriterSchemaTheReaderCannotResolveIsRefusedWithTheReason() throws IOException {
     // Registered under another subject (no rule ties it to ours), then framed for our topic: its
     // records lack 'label', which has no default here.
-    Schema other = new Schema.Parser().parse("""
+    Schema other =
+        new Schema.Parser()
+            .parse(
+                """
         {"type": "record", "name": "LabeledImage", "namespace": "ai.candle.schemas", "fields": [
           {"name": "id", "type": "string"}]}""");
     int id = registry.register("unrelated-value", other);
     GenericRecord record = new GenericData.Record(other);
     record.put("id", "x");
-    SerializationException e = assertThrows(SerializationException.class,
-        () -> RegistrySerde.of(LabeledImage.class, registry, WireFormat.REGISTRY).decode(framed(id, other, record)));
-    assertTrue(e.getMessage().contains("cannot be read as ai.candle.schemas.LabeledImage")
-        && e.getMessage().contains("label"), e.getMessage());
+    SerializationException e =
+        assertThrows(
+            SerializationException.class,
+            () ->
+                RegistrySerde.of(LabeledImage.class, registry, WireFormat.REGISTRY)
+                    .decode(framed(id, other, record)));
+    assertTrue(
+        e.getMessage().contains("cannot be read as ai.candle.schemas.LabeledImage")
+            && e.getMessage().contains("label"),
+        e.getMessage());
   }
 
   @Test
   void anUnknownSchemaIdIsASerializationErrorNamingIt() {
     byte[] bytes = {0, 0, 0x7f, 0x7f, 0x7f, 2, 'x'};
-    SerializationException e = assertThrows(SerializationException.class,
-        () -> RegistrySerde.of(LabeledImage.class, registry, WireFormat.REGISTRY).decode(bytes));
-    assertTrue(e.getMessage().contains("schema id " + ByteBuffer.wrap(bytes, 1, 4).getInt())
-        && e.getMessage().contains("404"), e.getMessage());
+    SerializationException e =
+        assertThrows(
+            SerializationException.class,
+            () ->
+                RegistrySerde.of(LabeledImage.class, registry, WireFormat.REGISTRY).decode(bytes));
+    assertTrue(
+        e.getMessage().contains("schema id " + ByteBuffer.wrap(bytes, 1, 4).getInt())
+            && e.getMessage().contains("404"),
+        e.getMessage());
   }
 
   @Test
   void aLengthPastTheEndIsRefusedBeforeAllocating() {
-    RegistrySerde<LabeledImage> serde = RegistrySerde.of(LabeledImage.class, registry, WireFormat.REGISTRY);
+    RegistrySerde<LabeledImage> serde =
+        RegistrySerde.of(LabeledImage.class, registry, WireFormat.REGISTRY);
     byte[] good = serde.encode("wire-f", image("img"));
     // header, then the id string's length as a huge zig-zag varint (2^30), then nothing
-    byte[] bad = new byte[] {0, good[1], good[2], good[3], good[4], (byte) 0x80, (byte) 0x80, (byte) 0x80,
-        (byte) 0x80, 0x08};
+    byte[] bad =
+        new byte[] {
+          0,
+          good[1],
+          good[2],
+          good[3],
+          good[4],
+          (byte) 0x80,
+          (byte) 0x80,
+          (byte) 0x80,
+          (byte) 0x80,
+          0x08
+        };
     SerializationException e = assertThrows(SerializationException.class, () -> serde.decode(bad));
     assertTrue(e.getMessage().contains("LabeledImage"), e.getMessage());
     byte[] trailing = java.util.Arrays.copyOf(good, good.length + 3);
@@ -164,40 +206,51 @@ class RegistrySerdeTest {
     try (ServerSocket s = new ServerSocket(0)) {
       port = s.getLocalPort();
     }
-    SchemaRegistryClient down = new SchemaRegistryClient(URI.create("http://127.0.0.1:" + port), Duration.ofSeconds(1));
-    RegistrySerde<LabeledImage> serde = RegistrySerde.of(LabeledImage.class, down, WireFormat.REGISTRY);
-    RuntimeException e = assertThrows(RuntimeException.class, () -> serde.encode("wire-g", image("x")));
+    SchemaRegistryClient down =
+        new SchemaRegistryClient(URI.create("http://127.0.0.1:" + port), Duration.ofSeconds(1));
+    RegistrySerde<LabeledImage> serde =
+        RegistrySerde.of(LabeledImage.class, down, WireFormat.REGISTRY);
+    RuntimeException e =
+        assertThrows(RuntimeException.class, () -> serde.encode("wire-g", image("x")));
     assertInstanceOf(RegistryUnavailableException.class, e);
     assertFalse(e instanceof SerializationException);
-    assertThrows(RegistryUnavailableException.class, () -> serde.decode(new byte[] {0, 0, 0, 0, 1, 2, 'x'}));
+    assertThrows(
+        RegistryUnavailableException.class, () -> serde.decode(new byte[] {0, 0, 0, 0, 1, 2, 'x'}));
   }
 
   @Test
   void topicsInRegistryModeRegisterEverySchemaUpFront() {
     Topics topics = Topics.of(TopicNames.defaults(), SerdeConfig.registry(registryProcess.url()));
     topics.registerSchemas();
-    assertEquals(LabeledImage.getClassSchema(),
-        registry.schema(registry.register(TopicNames.defaults().labeledImages() + "-value",
-            LabeledImage.getClassSchema())));
+    assertEquals(
+        LabeledImage.getClassSchema(),
+        registry.schema(
+            registry.register(
+                TopicNames.defaults().labeledImages() + "-value", LabeledImage.getClassSchema())));
     assertInstanceOf(RegistrySerde.class, topics.predictions().valueSerde());
     assertInstanceOf(AvroSerde.class, Topics.of(TopicNames.defaults()).predictions().valueSerde());
     assertThrows(IllegalArgumentException.class, () -> SerdeConfig.of("registry", ""));
   }
 
-  /** The streams app and the trainer register the same subjects at once when they start together. */
+  /**
+   * The streams app and the trainer register the same subjects at once when they start together.
+   */
   @Test
   void servicesRegisteringTheSameNewSubjectAtOnceAllGetItsId() throws Exception {
     int n = 8;
-    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(n);
+    java.util.concurrent.ExecutorService pool =
+        java.util.concurrent.Executors.newFixedThreadPool(n);
     try {
       java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
       List<java.util.concurrent.Future<Integer>> ids = new java.util.ArrayList<>();
       for (int i = 0; i < n; i++) {
         SchemaRegistryClient own = new SchemaRegistryClient(URI.create(registryProcess.url()));
-        ids.add(pool.submit(() -> {
-          go.await();
-          return own.register("race-value", Prediction.getClassSchema());
-        }));
+        ids.add(
+            pool.submit(
+                () -> {
+                  go.await();
+                  return own.register("race-value", Prediction.getClassSchema());
+                }));
       }
       go.countDown();
       java.util.Set<Integer> distinct = new java.util.HashSet<>();
@@ -223,6 +276,7 @@ class RegistrySerdeTest {
     String current = LabeledImage.getClassSchema().toString();
     String extra = "{\"name\":\"camera\",\"type\":[\"null\",\"string\"],\"default\":null}";
     int end = current.lastIndexOf(']');
-    return new Schema.Parser().parse(current.substring(0, end) + "," + extra + current.substring(end));
+    return new Schema.Parser()
+        .parse(current.substring(0, end) + "," + extra + current.substring(end));
   }
 }

@@ -29,7 +29,8 @@ import org.junit.jupiter.params.provider.MethodSource;
 class SchemaCompatibilityTest {
 
   private static Schema labeledImageV1() throws IOException {
-    try (InputStream in = SchemaCompatibilityTest.class.getResourceAsStream("LabeledImage.v1.avsc")) {
+    try (InputStream in =
+        SchemaCompatibilityTest.class.getResourceAsStream("LabeledImage.v1.avsc")) {
       return new Schema.Parser().parse(in);
     }
   }
@@ -42,8 +43,10 @@ class SchemaCompatibilityTest {
     old.put("label", "okapi");
     old.put("imageBytes", null);
     old.put("imageUri", null);
-    old.put("feature", new GenericData.Array<>(v1.getField("feature").schema().getTypes().get(1),
-        List.of(1f, 2f, 3f)));
+    old.put(
+        "feature",
+        new GenericData.Array<>(
+            v1.getField("feature").schema().getTypes().get(1), List.of(1f, 2f, 3f)));
     return new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old).array();
   }
 
@@ -51,9 +54,13 @@ class SchemaCompatibilityTest {
   void aLabeledImageWrittenWithV1ReadsWithTheCurrentSchema() throws IOException {
     LabeledImage read = AvroSerde.of(LabeledImage.class).decode(writeWithV1(labeledImageV1()));
 
-    LabeledImage expected = LabeledImage.newBuilder()
-        .setId("img-7").setEventTime(Instant.ofEpochMilli(1_700_000_000_123L)).setLabel("okapi")
-        .setFeature(List.of(1f, 2f, 3f)).build();
+    LabeledImage expected =
+        LabeledImage.newBuilder()
+            .setId("img-7")
+            .setEventTime(Instant.ofEpochMilli(1_700_000_000_123L))
+            .setLabel("okapi")
+            .setFeature(List.of(1f, 2f, 3f))
+            .build();
     assertEquals(expected, read);
     assertNull(read.getSource(), "the field added in v2 reads as its default");
   }
@@ -62,7 +69,8 @@ class SchemaCompatibilityTest {
   void withoutItsHistoryTheSerdeCannotReadV1() throws IOException {
     byte[] v1Bytes = writeWithV1(labeledImageV1());
     AvroSerde<LabeledImage> noHistory = AvroSerde.of(LabeledImage.class, List.of());
-    SerializationException e = assertThrows(SerializationException.class, () -> noHistory.decode(v1Bytes));
+    SerializationException e =
+        assertThrows(SerializationException.class, () -> noHistory.decode(v1Bytes));
     assertTrue(e.getMessage().contains("MissingSchemaException"), e.getMessage());
   }
 
@@ -72,14 +80,23 @@ class SchemaCompatibilityTest {
     assertEquals(2, SchemaHistory.versionOf(current));
     List<Schema> history = SchemaHistory.previousVersions(current);
     assertEquals(1, history.size());
-    assertEquals(SchemaNormalization.parsingFingerprint64(labeledImageV1()),
+    assertEquals(
+        SchemaNormalization.parsingFingerprint64(labeledImageV1()),
         SchemaNormalization.parsingFingerprint64(history.get(0)));
   }
 
   static Stream<Class<? extends SpecificRecord>> topicValueTypes() {
-    return Stream.of(LabeledImage.class, ImageToScore.class, ClassAnnouncement.class,
-        ClassInfo.class, FeatureRecord.class, ModelVersion.class, Prediction.class,
-        DeadLetter.class, RegistryEvent.class, TrainingStoreEntry.class);
+    return Stream.of(
+        LabeledImage.class,
+        ImageToScore.class,
+        ClassAnnouncement.class,
+        ClassInfo.class,
+        FeatureRecord.class,
+        ModelVersion.class,
+        Prediction.class,
+        DeadLetter.class,
+        RegistryEvent.class,
+        TrainingStoreEntry.class);
   }
 
   @ParameterizedTest
@@ -87,9 +104,11 @@ class SchemaCompatibilityTest {
   void everyKeptVersionIsReadableByTheCurrentSchema(Class<? extends SpecificRecord> type) {
     Schema current = SpecificData.get().getSchema(type);
     for (Schema previous : SchemaHistory.previousVersions(current)) {
-      SchemaCompatibilityType result = SchemaCompatibility
-          .checkReaderWriterCompatibility(current, previous).getType();
-      assertEquals(SchemaCompatibilityType.COMPATIBLE, result,
+      SchemaCompatibilityType result =
+          SchemaCompatibility.checkReaderWriterCompatibility(current, previous).getType();
+      assertEquals(
+          SchemaCompatibilityType.COMPATIBLE,
+          result,
           type.getSimpleName() + " cannot read a version it keeps in its history");
     }
   }
@@ -97,16 +116,21 @@ class SchemaCompatibilityTest {
   @Test
   void aMissingHistoryFileIsReportedWithWhatToDo() {
     Schema bumped = SchemaBuilderHelper.recordWithVersion("Nameless", 3);
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> SchemaHistory.previousVersions(bumped));
+    IllegalStateException e =
+        assertThrows(IllegalStateException.class, () -> SchemaHistory.previousVersions(bumped));
     assertTrue(e.getMessage().contains("Nameless.v1.avsc"), e.getMessage());
   }
 
   /** Builds a throwaway schema that claims a later version. */
   private static final class SchemaBuilderHelper {
     static Schema recordWithVersion(String name, int version) {
-      Schema schema = Schema.createRecord(name, null, "ai.candle.schemas", false,
-          List.of(new Schema.Field("x", Schema.create(Schema.Type.INT))));
+      Schema schema =
+          Schema.createRecord(
+              name,
+              null,
+              "ai.candle.schemas",
+              false,
+              List.of(new Schema.Field("x", Schema.create(Schema.Type.INT))));
       schema.addProp("version", version);
       return schema;
     }
@@ -122,7 +146,8 @@ class SchemaCompatibilityTest {
     old.put("imageBytes", ByteBuffer.wrap(new byte[] {1, 2, 3}));
     old.put("imageUri", null);
     old.put("feature", null);
-    byte[] bytes = new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old).array();
+    byte[] bytes =
+        new BinaryMessageEncoder<GenericRecord>(GenericData.get(), v1).encode(old).array();
     LabeledImage read = AvroSerde.of(LabeledImage.class).decode(bytes);
     assertEquals(ByteBuffer.wrap(new byte[] {1, 2, 3}), read.getImageBytes());
   }

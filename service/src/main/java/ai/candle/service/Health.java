@@ -16,7 +16,8 @@ public interface Health {
    * A service's state.
    *
    * @param live false when the service is broken beyond recovery (a restart would help)
-   * @param ready true when it does its work (its Kafka clients run; for a scorer, a version is served)
+   * @param ready true when it does its work (its Kafka clients run; for a scorer, a version is
+   *     served)
    * @param detail one line saying why, for people reading the probe's answer
    */
   record Status(boolean live, boolean ready, String detail) {

@@ -22,8 +22,10 @@ public final class HealthProbe {
   static boolean healthy(String url, Duration timeout) {
     try {
       HttpClient http = HttpClient.newBuilder().connectTimeout(timeout).build();
-      HttpResponse<String> r = http.send(HttpRequest.newBuilder(URI.create(url)).timeout(timeout).GET().build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> r =
+          http.send(
+              HttpRequest.newBuilder(URI.create(url)).timeout(timeout).GET().build(),
+              HttpResponse.BodyHandlers.ofString());
       System.out.print(r.body());
       return r.statusCode() == 200;
     } catch (Exception e) {

@@ -21,11 +21,11 @@ import java.util.Properties;
  *
  * <p>A service may also pass settings through to its Kafka clients: keys starting with the
  * pass-through prefix (e.g. {@code kafka.} for the trainer's consumer and producer, {@code
- * streams.} for the streams app's Kafka Streams clients) in the file, or the repeatable flag
- * (e.g. {@code --kafka-config key=value}), which wins. They are returned with the prefix.
+ * streams.} for the streams app's Kafka Streams clients) in the file, or the repeatable flag (e.g.
+ * {@code --kafka-config key=value}), which wins. They are returned with the prefix.
  *
- * <p>A renamed setting's former name (an alias) is still read in every layer (file key,
- * environment variable, flag) and stands for the new one; the new name wins when both are given.
+ * <p>A renamed setting's former name (an alias) is still read in every layer (file key, environment
+ * variable, flag) and stands for the new one; the new name wins when both are given.
  *
  * @param keys the known property names
  * @param defaults a default for every key
@@ -33,14 +33,19 @@ import java.util.Properties;
  * @param passFlag the pass-through flag, e.g. {@code "--kafka-config"}
  * @param aliases former property names, each with the name that replaced it
  */
-public record LayeredSettings(List<String> keys, Map<String, String> defaults, String passPrefix,
-    String passFlag, Map<String, String> aliases) {
+public record LayeredSettings(
+    List<String> keys,
+    Map<String, String> defaults,
+    String passPrefix,
+    String passFlag,
+    Map<String, String> aliases) {
 
   public static final String CONFIG_FLAG = "--config";
   public static final String CONFIG_ENV = "CANDLE_CONFIG";
   static final String ENV_PREFIX = "CANDLE_";
 
-  public LayeredSettings(List<String> keys, Map<String, String> defaults, String passPrefix, String passFlag) {
+  public LayeredSettings(
+      List<String> keys, Map<String, String> defaults, String passPrefix, String passFlag) {
     this(keys, defaults, passPrefix, passFlag, Map.of());
   }
 
@@ -50,7 +55,8 @@ public record LayeredSettings(List<String> keys, Map<String, String> defaults, S
     aliases = Map.copyOf(aliases);
     for (Map.Entry<String, String> a : aliases.entrySet()) {
       if (!keys.contains(a.getValue()) || keys.contains(a.getKey())) {
-        throw new IllegalArgumentException("alias " + a.getKey() + " must name a former name of a setting: " + a);
+        throw new IllegalArgumentException(
+            "alias " + a.getKey() + " must name a former name of a setting: " + a);
       }
     }
     for (String key : keys) {
@@ -74,12 +80,13 @@ public record LayeredSettings(List<String> keys, Map<String, String> defaults, S
     String file = flags.getOrDefault(CONFIG_FLAG, env.get(CONFIG_ENV));
     if (file != null) {
       Map<String, String> fromFile = readFile(Path.of(file));
-      aliases.forEach((former, key) -> {
-        if (fromFile.containsKey(former) && !fromFile.containsKey(key)) {
-          fromFile.put(key, fromFile.get(former));
-        }
-        fromFile.remove(former);
-      });
+      aliases.forEach(
+          (former, key) -> {
+            if (fromFile.containsKey(former) && !fromFile.containsKey(key)) {
+              fromFile.put(key, fromFile.get(former));
+            }
+            fromFile.remove(former);
+          });
       settings.putAll(fromFile);
     }
     for (String key : keys) {
@@ -97,7 +104,10 @@ public record LayeredSettings(List<String> keys, Map<String, String> defaults, S
   }
 
   /** The value under a setting's name, else under the first of its former names that has one. */
-  private static String firstOf(Map<String, String> values, String name, List<String> former,
+  private static String firstOf(
+      Map<String, String> values,
+      String name,
+      List<String> former,
       java.util.function.Function<String, String> spelled) {
     String v = values.get(name);
     for (int i = 0; v == null && i < former.size(); i++) {
@@ -107,33 +117,41 @@ public record LayeredSettings(List<String> keys, Map<String, String> defaults, S
   }
 
   private List<String> formerNames(String key) {
-    return aliases.entrySet().stream().filter(a -> a.getValue().equals(key)).map(Map.Entry::getKey).sorted()
+    return aliases.entrySet().stream()
+        .filter(a -> a.getValue().equals(key))
+        .map(Map.Entry::getKey)
+        .sorted()
         .toList();
   }
 
   /**
-   * The former names used in the flags or the environment, each as "former → name" (for a
-   * warning). File keys are not listed: the file is read when the settings are loaded.
+   * The former names used in the flags or the environment, each as "former → name" (for a warning).
+   * File keys are not listed: the file is read when the settings are loaded.
    */
   public List<String> deprecatedUsed(List<String> args, Map<String, String> env) {
     List<String> used = new java.util.ArrayList<>();
-    aliases.forEach((former, key) -> {
-      boolean inArgs = args.stream().anyMatch(a -> a.equals(flagName(former)) || a.startsWith(flagName(former) + "="));
-      if (inArgs || env.containsKey(envName(former))) {
-        used.add(former + " → " + key);
-      }
-    });
+    aliases.forEach(
+        (former, key) -> {
+          boolean inArgs =
+              args.stream()
+                  .anyMatch(
+                      a -> a.equals(flagName(former)) || a.startsWith(flagName(former) + "="));
+          if (inArgs || env.containsKey(envName(former))) {
+            used.add(former + " → " + key);
+          }
+        });
     return used;
   }
 
   /** The pass-through settings of a loaded map, without their prefix. */
   public Map<String, String> passThrough(Map<String, String> settings) {
     Map<String, String> out = new LinkedHashMap<>();
-    settings.forEach((key, value) -> {
-      if (key.startsWith(passPrefix)) {
-        out.put(key.substring(passPrefix.length()), value);
-      }
-    });
+    settings.forEach(
+        (key, value) -> {
+          if (key.startsWith(passPrefix)) {
+            out.put(key.substring(passPrefix.length()), value);
+          }
+        });
     return out;
   }
 
@@ -143,29 +161,52 @@ public record LayeredSettings(List<String> keys, Map<String, String> defaults, S
   }
 
   /**
-   * The usage text of a service: every setting with its environment variable, flag and default,
-   * and how to pass settings to the Kafka clients. Prints defaults only, never a loaded value, so
-   * no secret can appear in it.
+   * The usage text of a service: every setting with its environment variable, flag and default, and
+   * how to pass settings to the Kafka clients. Prints defaults only, never a loaded value, so no
+   * secret can appear in it.
    */
   public String help(String service, String description) {
     StringBuilder sb = new StringBuilder();
-    sb.append("Usage: ").append(service).append(" [--config FILE] [--NAME VALUE]... [")
-        .append(passFlag).append(" key=value]...\n").append(description).append("\n\n");
-    sb.append("Settings, in increasing precedence: defaults, the properties file (--config FILE or ")
-        .append(CONFIG_ENV).append("), environment variables, flags.\n\n");
+    sb.append("Usage: ")
+        .append(service)
+        .append(" [--config FILE] [--NAME VALUE]... [")
+        .append(passFlag)
+        .append(" key=value]...\n")
+        .append(description)
+        .append("\n\n");
+    sb.append(
+            "Settings, in increasing precedence: defaults, the properties file (--config FILE or ")
+        .append(CONFIG_ENV)
+        .append("), environment variables, flags.\n\n");
     int width = keys.stream().mapToInt(String::length).max().orElse(10) + 2;
     int envWidth = keys.stream().mapToInt(k -> envName(k).length()).max().orElse(10) + 2;
     int flagWidth = keys.stream().mapToInt(k -> flagName(k).length()).max().orElse(10) + 2;
-    sb.append(String.format("  %-" + width + "s%-" + envWidth + "s%-" + flagWidth + "s%s%n", "property",
-        "environment", "flag", "default"));
+    sb.append(
+        String.format(
+            "  %-" + width + "s%-" + envWidth + "s%-" + flagWidth + "s%s%n",
+            "property",
+            "environment",
+            "flag",
+            "default"));
     for (String key : keys) {
-      sb.append(String.format("  %-" + width + "s%-" + envWidth + "s%-" + flagWidth + "s%s%n", key, envName(key),
-          flagName(key), defaults.get(key)));
+      sb.append(
+          String.format(
+              "  %-" + width + "s%-" + envWidth + "s%-" + flagWidth + "s%s%n",
+              key,
+              envName(key),
+              flagName(key),
+              defaults.get(key)));
     }
-    sb.append("\n").append(passFlag).append(" key=value (repeatable), or ").append(passPrefix)
-        .append("key=value in the file, passes a setting to the Kafka clients, e.g. security.protocol,\n")
-        .append("ssl.truststore.location, sasl.mechanism, sasl.jaas.config. Keep passwords and JAAS settings in the\n")
-        .append("file or in the environment (").append(CONFIG_ENV)
+    sb.append("\n")
+        .append(passFlag)
+        .append(" key=value (repeatable), or ")
+        .append(passPrefix)
+        .append(
+            "key=value in the file, passes a setting to the Kafka clients, e.g. security.protocol,\n")
+        .append(
+            "ssl.truststore.location, sasl.mechanism, sasl.jaas.config. Keep passwords and JAAS settings in the\n")
+        .append("file or in the environment (")
+        .append(CONFIG_ENV)
         .append("), not on the command line: other users can read a process's arguments.\n");
     return sb.toString();
   }
@@ -226,14 +267,22 @@ public record LayeredSettings(List<String> keys, Map<String, String> defaults, S
     }
   }
 
-  private void parseFlags(List<String> args, Map<String, String> flags, Map<String, String> passed) {
+  private void parseFlags(
+      List<String> args, Map<String, String> flags, Map<String, String> passed) {
     for (int i = 0; i < args.size(); i++) {
       String arg = args.get(i);
       int eq = arg.indexOf('=');
       String name = eq > 0 ? arg.substring(0, eq) : arg;
       if (!isKnownFlag(name)) {
-        throw new IllegalArgumentException("Unknown argument '" + arg + "'; known flags: "
-            + CONFIG_FLAG + ", " + passFlag + ", " + keys.stream().map(LayeredSettings::flagName).toList());
+        throw new IllegalArgumentException(
+            "Unknown argument '"
+                + arg
+                + "'; known flags: "
+                + CONFIG_FLAG
+                + ", "
+                + passFlag
+                + ", "
+                + keys.stream().map(LayeredSettings::flagName).toList());
       }
       String value;
       if (eq > 0) {
@@ -256,7 +305,8 @@ public record LayeredSettings(List<String> keys, Map<String, String> defaults, S
   }
 
   private boolean isKnownFlag(String name) {
-    return name.equals(CONFIG_FLAG) || name.equals(passFlag)
+    return name.equals(CONFIG_FLAG)
+        || name.equals(passFlag)
         || keys.stream().anyMatch(key -> flagName(key).equals(name))
         || aliases.keySet().stream().anyMatch(former -> flagName(former).equals(name));
   }
@@ -266,15 +316,31 @@ public record LayeredSettings(List<String> keys, Map<String, String> defaults, S
     try (Reader reader = Files.newBufferedReader(file)) {
       props.load(reader);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read config file " + file.toAbsolutePath()
-          + " (given by " + CONFIG_FLAG + " or " + CONFIG_ENV + ")", e);
+      throw new UncheckedIOException(
+          "Cannot read config file "
+              + file.toAbsolutePath()
+              + " (given by "
+              + CONFIG_FLAG
+              + " or "
+              + CONFIG_ENV
+              + ")",
+          e);
     }
     Map<String, String> settings = new HashMap<>();
     for (String key : props.stringPropertyNames()) {
       if (!key.startsWith(passPrefix) && !keys.contains(key) && !aliases.containsKey(key)) {
-        throw new IllegalArgumentException("Unknown key '" + key + "' in config file " + file
-            + "; known keys: " + keys + " and " + passPrefix + "* (passed through, like "
-            + passFlag + " key=value)");
+        throw new IllegalArgumentException(
+            "Unknown key '"
+                + key
+                + "' in config file "
+                + file
+                + "; known keys: "
+                + keys
+                + " and "
+                + passPrefix
+                + "* (passed through, like "
+                + passFlag
+                + " key=value)");
       }
       settings.put(key, props.getProperty(key));
     }

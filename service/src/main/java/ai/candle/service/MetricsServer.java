@@ -25,8 +25,10 @@ public final class MetricsServer implements AutoCloseable {
   public static final String PATH = "/metrics";
   public static final String LIVE = "/health/live";
   public static final String READY = "/health/ready";
+
   /** The Prometheus text exposition format. */
   public static final String CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
   private static final Logger LOG = LoggerFactory.getLogger(MetricsServer.class);
 
   private final HttpServer server;
@@ -39,11 +41,13 @@ public final class MetricsServer implements AutoCloseable {
     this.server = server;
     this.host = host;
     this.registry = registry;
-    this.executor = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, "candle-metrics-http");
-      t.setDaemon(true);
-      return t;
-    });
+    this.executor =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, "candle-metrics-http");
+              t.setDaemon(true);
+              return t;
+            });
     server.createContext("/", this::handle);
     server.setExecutor(executor);
   }
@@ -53,8 +57,8 @@ public final class MetricsServer implements AutoCloseable {
    *
    * @param address the host name or IP to listen on ({@code 0.0.0.0}: every interface)
    * @param port 0 picks a free port ({@link #address()} tells which)
-   * @throws IOException when the address cannot be bound (e.g. the port is taken); its message
-   *     says which settings to change ({@code metrics.port}, {@code metrics.address})
+   * @throws IOException when the address cannot be bound (e.g. the port is taken); its message says
+   *     which settings to change ({@code metrics.port}, {@code metrics.address})
    */
   public static MetricsServer start(String address, int port, PrometheusMeterRegistry registry)
       throws IOException {
@@ -62,8 +66,15 @@ public final class MetricsServer implements AutoCloseable {
     try {
       server = HttpServer.create(new InetSocketAddress(address, port), 16);
     } catch (IOException e) {
-      throw new IOException("cannot serve metrics on " + address + ":" + port + " (" + e
-          + "); set metrics.port (0 picks a free port) or metrics.address", e);
+      throw new IOException(
+          "cannot serve metrics on "
+              + address
+              + ":"
+              + port
+              + " ("
+              + e
+              + "); set metrics.port (0 picks a free port) or metrics.address",
+          e);
     }
     MetricsServer metrics = new MetricsServer(server, address, registry);
     server.start();
@@ -96,8 +107,12 @@ public final class MetricsServer implements AutoCloseable {
     try (exchange) {
       String path = exchange.getRequestURI().getPath();
       if (!path.equals(PATH) && !path.equals(LIVE) && !path.equals(READY)) {
-        reply(exchange, 404, "text/plain; charset=utf-8", ("Not found; metrics are at " + PATH + ", health at "
-            + LIVE + " and " + READY + "\n").getBytes(StandardCharsets.UTF_8));
+        reply(
+            exchange,
+            404,
+            "text/plain; charset=utf-8",
+            ("Not found; metrics are at " + PATH + ", health at " + LIVE + " and " + READY + "\n")
+                .getBytes(StandardCharsets.UTF_8));
         return;
       }
       String method = exchange.getRequestMethod();
@@ -109,17 +124,26 @@ public final class MetricsServer implements AutoCloseable {
       if (!path.equals(PATH)) {
         Health.Status status = health.status();
         boolean up = path.equals(LIVE) ? status.live() : status.ready();
-        String json = "{\"status\":\"" + (up ? "UP" : "DOWN") + "\",\"live\":" + status.live() + ",\"ready\":"
-            + status.ready() + ",\"detail\":\"" + status.detail().replace("\\", "\\\\").replace("\"", "\\\"")
-            + "\"}\n";
-        reply(exchange, up ? 200 : 503, "application/json",
+        String json =
+            "{\"status\":\""
+                + (up ? "UP" : "DOWN")
+                + "\",\"live\":"
+                + status.live()
+                + ",\"ready\":"
+                + status.ready()
+                + ",\"detail\":\""
+                + status.detail().replace("\\", "\\\\").replace("\"", "\\\"")
+                + "\"}\n";
+        reply(
+            exchange,
+            up ? 200 : 503,
+            "application/json",
             method.equals("HEAD") ? null : json.getBytes(StandardCharsets.UTF_8));
         return;
       }
       ByteArrayOutputStream body = new ByteArrayOutputStream(64 * 1024);
       registry.scrape(body);
-      reply(exchange, 200, CONTENT_TYPE,
-          method.equals("HEAD") ? null : body.toByteArray());
+      reply(exchange, 200, CONTENT_TYPE, method.equals("HEAD") ? null : body.toByteArray());
     } catch (IOException | RuntimeException e) {
       LOG.warn("Metrics request failed: {}", e.toString());
       throw e;

@@ -13,10 +13,9 @@ public final class Prometheus {
   private Prometheus() {}
 
   /**
-   * A new Prometheus registry with the process metrics every service reports: JVM memory
-   * ({@code jvm_memory_used_bytes}, ...) and threads ({@code jvm_threads_live_threads}, ...), CPU
-   * ({@code system_cpu_count}, {@code process_cpu_usage}, ...) and uptime
-   * ({@code process_uptime_seconds}).
+   * A new Prometheus registry with the process metrics every service reports: JVM memory ({@code
+   * jvm_memory_used_bytes}, ...) and threads ({@code jvm_threads_live_threads}, ...), CPU ({@code
+   * system_cpu_count}, {@code process_cpu_usage}, ...) and uptime ({@code process_uptime_seconds}).
    */
   public static PrometheusMeterRegistry registry() {
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

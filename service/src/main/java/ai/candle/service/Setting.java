@@ -11,12 +11,12 @@ import java.util.function.Supplier;
 
 /**
  * One setting of a service, declared once: its property name, how its text is read, its default,
- * what a valid value is, and what it means. The key lists, defaults, validation, {@code --help}
- * and the generated Markdown reference of a service all come from its {@link SettingsSpec}, a
- * list of these. In the spirit of Kafka's {@code ConfigDef}.
+ * what a valid value is, and what it means. The key lists, defaults, validation, {@code --help} and
+ * the generated Markdown reference of a service all come from its {@link SettingsSpec}, a list of
+ * these. In the spirit of Kafka's {@code ConfigDef}.
  *
- * <p>Every setting has one property name ({@code feature.width}); its environment variable and
- * flag follow from it ({@code CANDLE_FEATURE_WIDTH}, {@code --feature-width}, see {@link
+ * <p>Every setting has one property name ({@code feature.width}); its environment variable and flag
+ * follow from it ({@code CANDLE_FEATURE_WIDTH}, {@code --feature-width}, see {@link
  * LayeredSettings}). A renamed setting keeps its old names as deprecated aliases: they are still
  * read, with a warning that names the new one.
  *
@@ -27,15 +27,23 @@ public final class Setting<T> {
   private final String type;
   private final Function<String, T> parse;
   private final Supplier<String> defaultValue;
+
   /** Conditions a value must meet, each with what it requires in words, checked in order. */
   private final List<Check<T>> checks;
 
   private record Check<T>(Predicate<T> condition, String requirement) {}
+
   private final String doc;
   private final List<String> aliases;
 
-  private Setting(String name, String type, Function<String, T> parse, Supplier<String> defaultValue,
-      List<Check<T>> checks, String doc, List<String> aliases) {
+  private Setting(
+      String name,
+      String type,
+      Function<String, T> parse,
+      Supplier<String> defaultValue,
+      List<Check<T>> checks,
+      String doc,
+      List<String> aliases) {
     this.name = Objects.requireNonNull(name, "name");
     this.type = type;
     this.parse = parse;
@@ -50,7 +58,10 @@ public final class Setting<T> {
     return text(name, () -> defaultValue, doc);
   }
 
-  /** A text setting whose default is computed when the settings are loaded (e.g. from a system property). */
+  /**
+   * A text setting whose default is computed when the settings are loaded (e.g. from a system
+   * property).
+   */
   public static Setting<String> text(String name, Supplier<String> defaultValue, String doc) {
     return new Setting<String>(name, "text", String::trim, defaultValue, List.of(), doc, List.of())
         .validate(v -> !v.isBlank(), "must not be empty");
@@ -68,7 +79,13 @@ public final class Setting<T> {
 
   /** An integer setting. */
   public static Setting<Integer> integer(String name, int defaultValue, String doc) {
-    return new Setting<>(name, "integer", Setting::parseInt, () -> Integer.toString(defaultValue), List.of(), doc,
+    return new Setting<>(
+        name,
+        "integer",
+        Setting::parseInt,
+        () -> Integer.toString(defaultValue),
+        List.of(),
+        doc,
         List.of());
   }
 
@@ -79,37 +96,71 @@ public final class Setting<T> {
 
   /** A long integer setting. */
   public static Setting<Long> longInt(String name, long defaultValue, String doc) {
-    return new Setting<>(name, "integer", Setting::parseLong, () -> Long.toString(defaultValue), List.of(), doc,
+    return new Setting<>(
+        name,
+        "integer",
+        Setting::parseLong,
+        () -> Long.toString(defaultValue),
+        List.of(),
+        doc,
         List.of());
   }
 
   /** A finite decimal setting. */
   public static Setting<Double> decimal(String name, double defaultValue, String doc) {
-    return new Setting<>(name, "number", Setting::parseDouble, () -> Double.toString(defaultValue), List.of(), doc,
+    return new Setting<>(
+        name,
+        "number",
+        Setting::parseDouble,
+        () -> Double.toString(defaultValue),
+        List.of(),
+        doc,
         List.of());
   }
 
   /** A duration in whole seconds, at least 1. */
   public static Setting<Duration> seconds(String name, long defaultSeconds, String doc) {
-    return new Setting<Duration>(name, "seconds", s -> Duration.ofSeconds(parseLong(s)),
-        () -> Long.toString(defaultSeconds), List.of(), doc, List.of())
+    return new Setting<Duration>(
+            name,
+            "seconds",
+            s -> Duration.ofSeconds(parseLong(s)),
+            () -> Long.toString(defaultSeconds),
+            List.of(),
+            doc,
+            List.of())
         .validate(d -> d.toSeconds() > 0, "must be at least 1 second");
   }
 
   /** A setting that takes one of a few words (case-insensitive; the value is lower-cased). */
-  public static Setting<String> choice(String name, String defaultValue, String doc, String... values) {
+  public static Setting<String> choice(
+      String name, String defaultValue, String doc, String... values) {
     List<String> allowed = List.of(values);
-    return new Setting<String>(name, String.join("|", allowed), s -> s.trim().toLowerCase(Locale.ROOT),
-        () -> defaultValue, List.of(), doc, List.of()).validate(allowed::contains, "must be one of " + allowed);
+    return new Setting<String>(
+            name,
+            String.join("|", allowed),
+            s -> s.trim().toLowerCase(Locale.ROOT),
+            () -> defaultValue,
+            List.of(),
+            doc,
+            List.of())
+        .validate(allowed::contains, "must be one of " + allowed);
   }
 
   /** A true/false setting. */
   public static Setting<Boolean> bool(String name, boolean defaultValue, String doc) {
-    return new Setting<>(name, "true|false", Setting::parseBoolean, () -> Boolean.toString(defaultValue), List.of(),
-        doc, List.of());
+    return new Setting<>(
+        name,
+        "true|false",
+        Setting::parseBoolean,
+        () -> Boolean.toString(defaultValue),
+        List.of(),
+        doc,
+        List.of());
   }
 
-  /** The same setting with one more condition on its value, {@code requirement} saying what it is. */
+  /**
+   * The same setting with one more condition on its value, {@code requirement} saying what it is.
+   */
   public Setting<T> validate(Predicate<T> condition, String requirement) {
     List<Check<T>> more = new ArrayList<>(checks);
     more.add(new Check<>(condition, requirement));
@@ -142,10 +193,9 @@ public final class Setting<T> {
 
   /** What a valid value is, in words ({@code ""} when any value of the type is). */
   public String requirement() {
-    return String.join("; ", checks.stream().map(Check::requirement).filter(r -> !r.isEmpty()).toList());
+    return String.join(
+        "; ", checks.stream().map(Check::requirement).filter(r -> !r.isEmpty()).toList());
   }
-
-
 
   /** Former names, still read. */
   public List<String> aliases() {
@@ -163,7 +213,8 @@ public final class Setting<T> {
     try {
       value = parse.apply(text == null ? "" : text);
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException(name + " must be " + article(type) + ", got '" + text + "'", e);
+      throw new IllegalArgumentException(
+          name + " must be " + article(type) + ", got '" + text + "'", e);
     }
     for (Check<T> check : checks) {
       if (!check.condition().test(value)) {

@@ -10,7 +10,8 @@ import java.util.Map;
  * @param passThrough the settings passed to the Kafka clients, without their prefix
  * @param deprecated former setting names that were used, each with the name that replaces it
  */
-public record Settings(Map<Setting<?>, Object> values, Map<String, String> passThrough, List<String> deprecated) {
+public record Settings(
+    Map<Setting<?>, Object> values, Map<String, String> passThrough, List<String> deprecated) {
 
   public Settings {
     values = Map.copyOf(values);

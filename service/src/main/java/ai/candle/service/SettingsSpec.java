@@ -18,7 +18,11 @@ import java.util.Set;
  * @param passFlag the repeatable flag that passes them ({@code --kafka-config})
  * @param settings every setting, in the order the documents list them
  */
-public record SettingsSpec(String service, String description, String passPrefix, String passFlag,
+public record SettingsSpec(
+    String service,
+    String description,
+    String passPrefix,
+    String passFlag,
     List<Setting<?>> settings) {
 
   public SettingsSpec {
@@ -27,7 +31,8 @@ public record SettingsSpec(String service, String description, String passPrefix
     for (Setting<?> s : settings) {
       for (String name : names(s)) {
         if (!names.add(name)) {
-          throw new IllegalArgumentException("setting " + name + " is declared twice in " + service);
+          throw new IllegalArgumentException(
+              "setting " + name + " is declared twice in " + service);
         }
       }
     }
@@ -71,40 +76,81 @@ public record SettingsSpec(String service, String description, String passPrefix
   /** The usage text: every setting with its environment variable, flag, default and meaning. */
   public String help() {
     StringBuilder sb = new StringBuilder();
-    sb.append("Usage: ").append(service).append(" [--config FILE] [--NAME VALUE]... [").append(passFlag)
-        .append(" key=value]...\n").append(description).append("\n\n");
-    sb.append("Settings, in increasing precedence: defaults, the properties file (--config FILE or ")
-        .append(LayeredSettings.CONFIG_ENV).append("), environment variables, flags.\n\n");
+    sb.append("Usage: ")
+        .append(service)
+        .append(" [--config FILE] [--NAME VALUE]... [")
+        .append(passFlag)
+        .append(" key=value]...\n")
+        .append(description)
+        .append("\n\n");
+    sb.append(
+            "Settings, in increasing precedence: defaults, the properties file (--config FILE or ")
+        .append(LayeredSettings.CONFIG_ENV)
+        .append("), environment variables, flags.\n\n");
     for (Setting<?> s : settings) {
-      sb.append("  ").append(LayeredSettings.flagName(s.name())).append(' ').append(s.type()).append("  (")
-          .append(s.name()).append(", ").append(LayeredSettings.envName(s.name())).append(")\n");
-      sb.append("      ").append(s.doc()).append(requirementSentence(s)).append(" Default: ")
-          .append(s.defaultValue()).append(".\n");
+      sb.append("  ")
+          .append(LayeredSettings.flagName(s.name()))
+          .append(' ')
+          .append(s.type())
+          .append("  (")
+          .append(s.name())
+          .append(", ")
+          .append(LayeredSettings.envName(s.name()))
+          .append(")\n");
+      sb.append("      ")
+          .append(s.doc())
+          .append(requirementSentence(s))
+          .append(" Default: ")
+          .append(s.defaultValue())
+          .append(".\n");
     }
-    sb.append("\n").append(passFlag).append(" key=value (repeatable), or ").append(passPrefix)
-        .append("key=value in the file, passes a setting to the Kafka clients, e.g. security.protocol,\n")
-        .append("ssl.truststore.location, sasl.mechanism, sasl.jaas.config. Keep passwords and JAAS settings in the\n")
-        .append("file or in the environment (").append(LayeredSettings.CONFIG_ENV)
+    sb.append("\n")
+        .append(passFlag)
+        .append(" key=value (repeatable), or ")
+        .append(passPrefix)
+        .append(
+            "key=value in the file, passes a setting to the Kafka clients, e.g. security.protocol,\n")
+        .append(
+            "ssl.truststore.location, sasl.mechanism, sasl.jaas.config. Keep passwords and JAAS settings in the\n")
+        .append("file or in the environment (")
+        .append(LayeredSettings.CONFIG_ENV)
         .append("), not on the command line: other users can read a process's arguments.\n");
     return sb.toString();
   }
 
-  /** A Markdown reference: a table of every setting (property, environment, flag, default, meaning). */
+  /**
+   * A Markdown reference: a table of every setting (property, environment, flag, default, meaning).
+   */
   public String markdown() {
     StringBuilder sb = new StringBuilder();
     sb.append("## ").append(service).append("\n\n").append(description).append("\n\n");
-    sb.append("| property | environment | flag | type | default | meaning |\n| --- | --- | --- | --- | --- | --- |\n");
+    sb.append(
+        "| property | environment | flag | type | default | meaning |\n| --- | --- | --- | --- | --- | --- |\n");
     for (Setting<?> s : settings) {
-      sb.append("| `").append(s.name()).append("` | `").append(LayeredSettings.envName(s.name())).append("` | `")
-          .append(LayeredSettings.flagName(s.name())).append("` | ").append(s.type().replace("|", "\\|"))
-          .append(" | `").append(s.defaultValue()).append("` | ").append(s.doc()).append(requirementSentence(s));
+      sb.append("| `")
+          .append(s.name())
+          .append("` | `")
+          .append(LayeredSettings.envName(s.name()))
+          .append("` | `")
+          .append(LayeredSettings.flagName(s.name()))
+          .append("` | ")
+          .append(s.type().replace("|", "\\|"))
+          .append(" | `")
+          .append(s.defaultValue())
+          .append("` | ")
+          .append(s.doc())
+          .append(requirementSentence(s));
       if (!s.aliases().isEmpty()) {
-        sb.append(" Formerly ").append(String.join(", ", s.aliases().stream().map(a -> "`" + a + "`").toList()))
+        sb.append(" Formerly ")
+            .append(String.join(", ", s.aliases().stream().map(a -> "`" + a + "`").toList()))
             .append(" (still read, deprecated).");
       }
       sb.append(" |\n");
     }
-    sb.append("\n`").append(passFlag).append(" key=value` (repeatable), or `").append(passPrefix)
+    sb.append("\n`")
+        .append(passFlag)
+        .append(" key=value` (repeatable), or `")
+        .append(passPrefix)
         .append("key=value` in the properties file, passes a setting to the Kafka clients.\n");
     return sb.toString();
   }

@@ -13,9 +13,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The lifecycle of the app's Kafka Streams clients and the resources that serve them: started
- * one by one (the scorer possibly later, from another thread), stopped together when one of them
- * stops or the process is asked to, each client's metrics bound to the registry.
+ * The lifecycle of the app's Kafka Streams clients and the resources that serve them: started one
+ * by one (the scorer possibly later, from another thread), stopped together when one of them stops
+ * or the process is asked to, each client's metrics bound to the registry.
  */
 final class AppClients {
 
@@ -33,7 +33,9 @@ final class AppClients {
   private boolean closed;
   private volatile boolean failed;
 
-  /** @param resources closed after the clients, in this order */
+  /**
+   * @param resources closed after the clients, in this order
+   */
   AppClients(MeterRegistry registry, List<AutoCloseable> resources) {
     this.registry = registry;
     this.resources = List.copyOf(resources);
@@ -41,22 +43,24 @@ final class AppClients {
 
   /** Watches a client (state, failures, metrics); returns it. */
   KafkaStreams add(KafkaStreams streams, String name, String runningMessage) {
-    streams.setStateListener((now, before) -> {
-      LOG.info("Kafka Streams {} state {} -> {}", name, before, now);
-      if (now == KafkaStreams.State.RUNNING) {
-        LOG.info(runningMessage);
-      }
-      if (now == KafkaStreams.State.ERROR) {
-        failed = true;
-      }
-      if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) {
-        stopped.countDown();
-      }
-    });
-    streams.setUncaughtExceptionHandler(e -> {
-      LOG.error("A {} stream thread failed; shutting the client down", name, e);
-      return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
-    });
+    streams.setStateListener(
+        (now, before) -> {
+          LOG.info("Kafka Streams {} state {} -> {}", name, before, now);
+          if (now == KafkaStreams.State.RUNNING) {
+            LOG.info(runningMessage);
+          }
+          if (now == KafkaStreams.State.ERROR) {
+            failed = true;
+          }
+          if (now == KafkaStreams.State.NOT_RUNNING || now == KafkaStreams.State.ERROR) {
+            stopped.countDown();
+          }
+        });
+    streams.setUncaughtExceptionHandler(
+        e -> {
+          LOG.error("A {} stream thread failed; shutting the client down", name, e);
+          return StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
+        });
     KafkaStreamsMetrics metrics = new KafkaStreamsMetrics(streams);
     metrics.bindTo(registry);
     clientMetrics.add(metrics);
@@ -77,8 +81,10 @@ final class AppClients {
     List<String> notRunning = new ArrayList<>();
     for (int i = 0; i < names.size(); i++) {
       KafkaStreams.State state = clients.get(i).state();
-      if (state == KafkaStreams.State.ERROR || state == KafkaStreams.State.PENDING_ERROR
-          || state == KafkaStreams.State.PENDING_SHUTDOWN || (closing && state == KafkaStreams.State.NOT_RUNNING)) {
+      if (state == KafkaStreams.State.ERROR
+          || state == KafkaStreams.State.PENDING_ERROR
+          || state == KafkaStreams.State.PENDING_SHUTDOWN
+          || (closing && state == KafkaStreams.State.NOT_RUNNING)) {
         return Health.Status.down("Kafka Streams " + names.get(i) + " is " + state);
       }
       if (state != KafkaStreams.State.RUNNING) {
@@ -86,9 +92,11 @@ final class AppClients {
       }
     }
     if (!servingVersion.getAsBoolean()) {
-      return Health.Status.starting("no model version served yet" + (notRunning.isEmpty() ? "" : "; " + notRunning));
+      return Health.Status.starting(
+          "no model version served yet" + (notRunning.isEmpty() ? "" : "; " + notRunning));
     }
-    return notRunning.isEmpty() ? Health.Status.up("every client RUNNING, a model version served")
+    return notRunning.isEmpty()
+        ? Health.Status.up("every client RUNNING, a model version served")
         : Health.Status.starting(String.join(", ", notRunning));
   }
 
@@ -109,8 +117,8 @@ final class AppClients {
   }
 
   /**
-   * Fails the app from any thread, as a client dying of an error would: {@link #awaitStop}
-   * returns and {@link #failed} is true (the app then closes everything and exits with status 1).
+   * Fails the app from any thread, as a client dying of an error would: {@link #awaitStop} returns
+   * and {@link #failed} is true (the app then closes everything and exits with status 1).
    */
   void fail(String what, Throwable cause) {
     LOG.error("{}; shutting the app down", what, cause);

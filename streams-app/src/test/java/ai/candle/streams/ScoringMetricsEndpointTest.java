@@ -29,44 +29,47 @@ import org.junit.jupiter.api.Test;
 class ScoringMetricsEndpointTest {
 
   /** Prometheus names of the scoring metrics (counters get _total, timers _seconds). */
-  static final List<String> SCORING_METRICS = List.of(
-      "candle_accuracy_prequential{bucket=\"many\"}",
-      "candle_accuracy_prequential{bucket=\"medium\"}",
-      "candle_accuracy_prequential{bucket=\"few\"}",
-      "candle_accuracy_prequential{bucket=\"new\"}",
-      "candle_accuracy_worst{rank=\"1\"}",
-      "candle_accuracy_version{bucket=\"few\"}",
-      "candle_accuracy_worst{rank=\"10\"}",
-      "candle_prequential_predictions_total{bucket=\"few\",outcome=\"correct\"}",
-      "candle_predictions_total{role=\"prequential\"}",
-      "candle_predictions_total{role=\"unlabeled\"}",
-      "candle_scoring_latency_seconds_bucket{role=\"unlabeled\",le=",
-      "candle_scoring_latency_seconds_count{role=\"prequential\"}",
-      "candle_model_version ",
-      "candle_model_age_seconds ",
-      "candle_model_swaps_total ",
-      "candle_model_refused_total{reason=\"checksum\"}",
-      "candle_dead_letters_total{reason=\"no_model\"}",
-      "candle_ingest_records_total{kind=\"labeled\",outcome=\"valid\"}",
-      "candle_ingest_records_total{kind=\"announcement\",outcome=\"rejected\"}",
-      "jvm_memory_used_bytes");
+  static final List<String> SCORING_METRICS =
+      List.of(
+          "candle_accuracy_prequential{bucket=\"many\"}",
+          "candle_accuracy_prequential{bucket=\"medium\"}",
+          "candle_accuracy_prequential{bucket=\"few\"}",
+          "candle_accuracy_prequential{bucket=\"new\"}",
+          "candle_accuracy_worst{rank=\"1\"}",
+          "candle_accuracy_version{bucket=\"few\"}",
+          "candle_accuracy_worst{rank=\"10\"}",
+          "candle_prequential_predictions_total{bucket=\"few\",outcome=\"correct\"}",
+          "candle_predictions_total{role=\"prequential\"}",
+          "candle_predictions_total{role=\"unlabeled\"}",
+          "candle_scoring_latency_seconds_bucket{role=\"unlabeled\",le=",
+          "candle_scoring_latency_seconds_count{role=\"prequential\"}",
+          "candle_model_version ",
+          "candle_model_age_seconds ",
+          "candle_model_swaps_total ",
+          "candle_model_refused_total{reason=\"checksum\"}",
+          "candle_dead_letters_total{reason=\"no_model\"}",
+          "candle_ingest_records_total{kind=\"labeled\",outcome=\"valid\"}",
+          "candle_ingest_records_total{kind=\"announcement\",outcome=\"rejected\"}",
+          "jvm_memory_used_bytes");
 
   @Test
   void scoringMetricsAreScrapedOverHttp() throws Exception {
     PrometheusMeterRegistry registry = Prometheus.registry();
-    try (ModelHolder models = new ModelHolder("candle", TestModels.WIDTH, registry,
-        Clock.systemUTC());
+    try (ModelHolder models =
+            new ModelHolder("candle", TestModels.WIDTH, registry, Clock.systemUTC());
         MetricsServer server = MetricsServer.start("127.0.0.1", 0, registry)) {
       Scoring scoring = Scoring.of(ScoringConfig.defaults(), models, name -> 0, registry);
       // the ingest topology registers the dead-letter and ingest-record counters, as in the app
-      IngestTopology.build(IngestConfig.defaults(), registry, Encoders.none(),
-          Optional.of(scoring));
+      IngestTopology.build(
+          IngestConfig.defaults(), registry, Encoders.none(), Optional.of(scoring));
       models.offer(TestModels.version(TestModels.model("cat", "dog"), 2), "models-0@0");
       scoring.accuracy().record("cat", 3, true, 2);
 
-      HttpResponse<String> metrics = HttpClient.newHttpClient().send(
-          HttpRequest.newBuilder(URI.create(server.url())).GET().build(),
-          HttpResponse.BodyHandlers.ofString());
+      HttpResponse<String> metrics =
+          HttpClient.newHttpClient()
+              .send(
+                  HttpRequest.newBuilder(URI.create(server.url())).GET().build(),
+                  HttpResponse.BodyHandlers.ofString());
       assertEquals(200, metrics.statusCode());
       for (String name : SCORING_METRICS) {
         assertTrue(metrics.body().contains(name), name + " in\n" + metrics.body());

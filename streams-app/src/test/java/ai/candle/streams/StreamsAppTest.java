@@ -14,9 +14,13 @@ import org.junit.jupiter.api.Test;
 class StreamsAppTest {
 
   private static Process start(String... args) throws IOException {
-    List<String> command = new java.util.ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), StreamsApp.class.getName()));
+    List<String> command =
+        new java.util.ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                StreamsApp.class.getName()));
     command.addAll(List.of(args));
     return new ProcessBuilder(command).redirectErrorStream(true).start();
   }
@@ -28,22 +32,31 @@ class StreamsAppTest {
     assertTrue(app.waitFor(60, TimeUnit.SECONDS), "the app exits");
 
     assertEquals(2, app.exitValue(), output);
-    assertTrue(output.contains("Invalid configuration: feature.width must be an integer, got 'wide'"),
+    assertTrue(
+        output.contains("Invalid configuration: feature.width must be an integer, got 'wide'"),
         output);
   }
 
   @Test
   void aTakenMetricsPortExitsWithStatusTwoAndSaysWhat() throws Exception {
-    try (java.net.ServerSocket taken = new java.net.ServerSocket(0, 1,
-        java.net.InetAddress.getLoopbackAddress())) {
-      Process app = start("--bootstrap-servers", "localhost:1", "--metrics-address", "127.0.0.1",
-          "--metrics-port", Integer.toString(taken.getLocalPort()));
+    try (java.net.ServerSocket taken =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      Process app =
+          start(
+              "--bootstrap-servers",
+              "localhost:1",
+              "--metrics-address",
+              "127.0.0.1",
+              "--metrics-port",
+              Integer.toString(taken.getLocalPort()));
       String output = new String(app.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
       assertTrue(app.waitFor(60, TimeUnit.SECONDS), "the app exits");
 
       assertEquals(2, app.exitValue(), output);
-      assertTrue(output.contains("Invalid configuration: cannot serve metrics on 127.0.0.1:"
-          + taken.getLocalPort()), output);
+      assertTrue(
+          output.contains(
+              "Invalid configuration: cannot serve metrics on 127.0.0.1:" + taken.getLocalPort()),
+          output);
     }
   }
 }

@@ -12,7 +12,8 @@ record Backoff(Duration first, Duration max) {
 
   Backoff {
     if (first.isNegative() || first.isZero() || max.compareTo(first) < 0) {
-      throw new IllegalArgumentException("backoff needs 0 < first <= max, got " + first + " and " + max);
+      throw new IllegalArgumentException(
+          "backoff needs 0 < first <= max, got " + first + " and " + max);
     }
   }
 

@@ -20,9 +20,9 @@ import java.util.function.Supplier;
  *   <li>{@code candle.trainer.bucket.images{bucket}}: the images of those classes (how much of the
  *       stream the head classes take);
  *   <li>{@code candle.class.scorable.latency}: per class, the time from its registration ({@code
- *       firstSeen} of its ClassInfo: the announcement, or its first image) to the publication of the
- *       first version that contains it, i.e. until scorers can predict it. A histogram, registered at
- *       zero so that the first classes count in a rate.
+ *       firstSeen} of its ClassInfo: the announcement, or its first image) to the publication of
+ *       the first version that contains it, i.e. until scorers can predict it. A histogram,
+ *       registered at zero so that the first classes count in a rate.
  * </ul>
  *
  * The image count of a class is {@code max(images the store accounted for, live count)}, as for the
@@ -38,7 +38,9 @@ final class ClassMetrics {
   private final Supplier<Map<String, Long>> counts;
   private final Timer scorable;
 
-  /** @param counts every registered class's image count (0 for an announced class without images) */
+  /**
+   * @param counts every registered class's image count (0 for an announced class without images)
+   */
   ClassMetrics(MeterRegistry meters, Supplier<Map<String, Long>> counts) {
     this.counts = counts;
     for (FrequencyBucket bucket : FrequencyBucket.values()) {
@@ -53,13 +55,15 @@ final class ClassMetrics {
           .strongReference(true)
           .register(meters);
     }
-    scorable = Timer.builder(SCORABLE_LATENCY)
-        .description("Time from a class's registration to the publication of the first model"
-            + " version containing it")
-        .publishPercentileHistogram()
-        .minimumExpectedValue(Duration.ofMillis(10))
-        .maximumExpectedValue(Duration.ofHours(1))
-        .register(meters);
+    scorable =
+        Timer.builder(SCORABLE_LATENCY)
+            .description(
+                "Time from a class's registration to the publication of the first model"
+                    + " version containing it")
+            .publishPercentileHistogram()
+            .minimumExpectedValue(Duration.ofMillis(10))
+            .maximumExpectedValue(Duration.ofHours(1))
+            .register(meters);
   }
 
   /** Per bucket: {classes, images}. */
@@ -68,17 +72,21 @@ final class ClassMetrics {
     for (FrequencyBucket bucket : FrequencyBucket.values()) {
       out.put(bucket, new long[2]);
     }
-    counts.get().values().forEach(images -> {
-      long[] cell = out.get(FrequencyBucket.of(images));
-      cell[0]++;
-      cell[1] += images;
-    });
+    counts
+        .get()
+        .values()
+        .forEach(
+            images -> {
+              long[] cell = out.get(FrequencyBucket.of(images));
+              cell[0]++;
+              cell[1] += images;
+            });
     return out;
   }
 
   /**
-   * Records that a class registered at {@code firstSeen} became scorable at {@code publishedAt}
-   * (a clock behind the registering record's timestamp counts as zero).
+   * Records that a class registered at {@code firstSeen} became scorable at {@code publishedAt} (a
+   * clock behind the registering record's timestamp counts as zero).
    */
   void scorable(Instant firstSeen, Instant publishedAt) {
     Duration latency = Duration.between(firstSeen, publishedAt);

@@ -47,13 +47,19 @@ final class ClassRegistry {
 
   /** Names of the classes registered with a text feature of the width. */
   Set<String> namesWithText() {
-    return classes.values().stream().filter(c -> hasText(c, width)).map(ClassInfo::getName)
+    return classes.values().stream()
+        .filter(c -> hasText(c, width))
+        .map(ClassInfo::getName)
         .collect(Collectors.toSet());
   }
 
-  /** Classes registered with a text feature of the width that are not in {@code present}, by index. */
+  /**
+   * Classes registered with a text feature of the width that are not in {@code present}, by index.
+   */
   List<ClassInfo> withTextExcept(Set<String> present) {
-    return withText(classes.values(), width).stream().filter(c -> !present.contains(c.getName())).toList();
+    return withText(classes.values(), width).stream()
+        .filter(c -> !present.contains(c.getName()))
+        .toList();
   }
 
   /** Whether a class has a text feature of this width. */
@@ -63,8 +69,10 @@ final class ClassRegistry {
 
   /** The classes with a text feature of this width, by index. */
   static List<ClassInfo> withText(Collection<ClassInfo> classes, int width) {
-    return classes.stream().filter(c -> hasText(c, width))
-        .sorted(Comparator.comparingInt(ClassInfo::getIndex)).toList();
+    return classes.stream()
+        .filter(c -> hasText(c, width))
+        .sorted(Comparator.comparingInt(ClassInfo::getIndex))
+        .toList();
   }
 
   /** The classes' names, in order. */

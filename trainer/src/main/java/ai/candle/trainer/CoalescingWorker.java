@@ -11,8 +11,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Runs a job on its own thread, one run at a time; requests that arrive while a run is going
- * coalesce into ONE next run, which receives every reason requested meanwhile. The job never
- * runs on the caller's thread (the consumer's).
+ * coalesce into ONE next run, which receives every reason requested meanwhile. The job never runs
+ * on the caller's thread (the consumer's).
  */
 final class CoalescingWorker implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(CoalescingWorker.class);
@@ -27,11 +27,13 @@ final class CoalescingWorker implements AutoCloseable {
   CoalescingWorker(String name, Consumer<Set<String>> job) {
     this.name = name;
     this.job = job;
-    this.executor = Executors.newSingleThreadExecutor(r -> {
-      Thread t = new Thread(r, name);
-      t.setDaemon(true);
-      return t;
-    });
+    this.executor =
+        Executors.newSingleThreadExecutor(
+            r -> {
+              Thread t = new Thread(r, name);
+              t.setDaemon(true);
+              return t;
+            });
   }
 
   /** Asks for a run; returns at once. */

@@ -1,9 +1,8 @@
 package ai.candle.trainer;
 
-import ai.candle.core.FrequencyBucket;
-
 import ai.candle.core.CandleModel;
 import ai.candle.core.FastScorer;
+import ai.candle.core.FrequencyBucket;
 import ai.candle.core.ZeroShot;
 import java.util.ArrayList;
 import java.util.EnumMap;
@@ -36,20 +35,27 @@ record HoldoutEvaluation(double balanced, Map<FrequencyBucket, Double> buckets, 
       return out;
     }
 
-    static Holdout of(Map<String, TrainingStore.ClassView> views, Map<String, Long> liveCounts,
-        java.util.Set<String> classesInModel, int dim) {
+    static Holdout of(
+        Map<String, TrainingStore.ClassView> views,
+        Map<String, Long> liveCounts,
+        java.util.Set<String> classesInModel,
+        int dim) {
       List<float[]> images = new ArrayList<>();
       List<String> labels = new ArrayList<>();
-      views.forEach((name, view) -> {
-        if (classesInModel.contains(name)) {
-          for (TrainingStore.Sample s : view.holdout()) {
-            images.add(s.feature());
-            labels.add(name);
-          }
-        }
-      });
-      return new Holdout(images.toArray(float[][]::new), labels.toArray(String[]::new),
-          Map.copyOf(liveCounts), dim);
+      views.forEach(
+          (name, view) -> {
+            if (classesInModel.contains(name)) {
+              for (TrainingStore.Sample s : view.holdout()) {
+                images.add(s.feature());
+                labels.add(name);
+              }
+            }
+          });
+      return new Holdout(
+          images.toArray(float[][]::new),
+          labels.toArray(String[]::new),
+          Map.copyOf(liveCounts),
+          dim);
     }
   }
 
@@ -86,8 +92,13 @@ record HoldoutEvaluation(double balanced, Map<FrequencyBucket, Double> buckets, 
   static HoldoutEvaluation ofZeroShot(CandleModel model, Holdout holdout) {
     String[] predicted = new String[holdout.size()];
     if (holdout.size() > 0) {
-      int[] idx = ZeroShot.predict(holdout.flat(), holdout.size(), model.textFeatures(),
-          model.numClasses(), model.dim());
+      int[] idx =
+          ZeroShot.predict(
+              holdout.flat(),
+              holdout.size(),
+              model.textFeatures(),
+              model.numClasses(),
+              model.dim());
       for (int i = 0; i < idx.length; i++) {
         predicted[i] = model.classNames().get(idx[i]);
       }

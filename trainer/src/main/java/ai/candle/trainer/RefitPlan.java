@@ -10,9 +10,9 @@ import java.util.Set;
 /**
  * Whether a refit is full (weights chosen anew, the head fitted from scratch) or warm-started from
  * the serving version ({@link AdaptiveFit#warm}). Warm is the rule; full when there is nothing to
- * continue from, on the schedule ({@code refit.full.every} warm refits since the last full one),
- * or when the base classes moved too far from the last full refit's ({@code
- * refit.full.class.change}). Both go through the same promotion gate. Decides only; holds no state.
+ * continue from, on the schedule ({@code refit.full.every} warm refits since the last full one), or
+ * when the base classes moved too far from the last full refit's ({@code refit.full.class.change}).
+ * Both go through the same promotion gate. Decides only; holds no state.
  */
 final class RefitPlan {
   private RefitPlan() {}
@@ -23,12 +23,20 @@ final class RefitPlan {
    * @param lastFull the last promoted full refit of this trainer, or null
    * @param lastFullBase its base classes
    * @param warmSinceFull warm refits since it
-   * @param lastPromoted the weights of the last version this trainer promoted (full or warm), or null
+   * @param lastPromoted the weights of the last version this trainer promoted (full or warm), or
+   *     null
    * @param serving the serving model, or null
    * @param base the base classes of the snapshot to fit
    */
-  static Optional<String> fullBecause(AdaptiveFit.Fitted lastFull, Set<String> lastFullBase, int warmSinceFull,
-      ScoreWeights lastPromoted, CandleModel serving, Set<String> base, int fullEvery, double classChange) {
+  static Optional<String> fullBecause(
+      AdaptiveFit.Fitted lastFull,
+      Set<String> lastFullBase,
+      int warmSinceFull,
+      ScoreWeights lastPromoted,
+      CandleModel serving,
+      Set<String> base,
+      int fullEvery,
+      double classChange) {
     if (fullEvery == 0) {
       return Optional.of("warm starts off (refit.full.every = 0)");
     }
@@ -48,8 +56,11 @@ final class RefitPlan {
     gone.removeAll(base);
     int moved = changed.size() + gone.size();
     if (moved > classChange * Math.max(1, lastFullBase.size())) {
-      return Optional.of("class set changed: " + moved + " base classes differ from the last full refit's "
-          + lastFullBase.size());
+      return Optional.of(
+          "class set changed: "
+              + moved
+              + " base classes differ from the last full refit's "
+              + lastFullBase.size());
     }
     return Optional.empty();
   }

@@ -16,12 +16,12 @@ import java.util.function.LongSupplier;
  *
  * <ul>
  *   <li><b>Extend</b>: a class registered with a text feature that the serving version lacks is
- *       asked for once. A failed publish makes its classes eligible again, no sooner than
- *       {@link #EXTEND_RETRY} later, so a broker that refuses the version is not hammered.
+ *       asked for once. A failed publish makes its classes eligible again, no sooner than {@link
+ *       #EXTEND_RETRY} later, so a broker that refuses the version is not hammered.
  *   <li><b>Samples</b>: a refit once the training images offered since the last snapshot reach
  *       {@code refit.samples}, or {@code refit.fraction} of what that snapshot had.
- *   <li><b>First images</b>: a refit when a class with images is registered with a text feature
- *       but was not a base class at the last snapshot. Images can reach the trainer before their
+ *   <li><b>First images</b>: a refit when a class with images is registered with a text feature but
+ *       was not a base class at the last snapshot. Images can reach the trainer before their
  *       class's registry record (ingest writes it a transaction later): such a class waits until it
  *       is registered, and its registration then asks for the fit.
  *   <li><b>Timer</b>: a refit when anything was offered since the last snapshot.
@@ -34,13 +34,14 @@ import java.util.function.LongSupplier;
  * triggers ask for the refit once more, no sooner than {@link #FIT_RETRY} later.
  *
  * <p>Nothing is asked for before {@link #caughtUp}: the replay of the input topics must not trigger
- * fits on a half-built store. The consumer thread calls {@link #check}, the fit thread
- * {@link #fitStarted}, {@link #fitSettled} and {@link #fitFailed}, the extend thread
- * {@link #extendFailed} and the timer {@link #onTimer}.
+ * fits on a half-built store. The consumer thread calls {@link #check}, the fit thread {@link
+ * #fitStarted}, {@link #fitSettled} and {@link #fitFailed}, the extend thread {@link #extendFailed}
+ * and the timer {@link #onTimer}.
  */
 final class RefitPolicy {
   /** After a failed publish, extends are asked for again no sooner than this. */
   static final Duration EXTEND_RETRY = Duration.ofSeconds(5);
+
   /** After a failed fit, its data asks for a fit again no sooner than this. */
   static final Duration FIT_RETRY = Duration.ofSeconds(60);
 
@@ -69,9 +70,12 @@ final class RefitPolicy {
    * @param registered classes registered with a text feature of the store's width
    * @param serving classes of the serving version
    */
-  record Observed(long trainOffered, Set<String> withImages, Set<String> registered, Set<String> serving) {}
+  record Observed(
+      long trainOffered, Set<String> withImages, Set<String> registered, Set<String> serving) {}
 
-  /** What to ask for: an extend for each of {@code extend}, and a fit when {@code fit} is present. */
+  /**
+   * What to ask for: an extend for each of {@code extend}, and a fit when {@code fit} is present.
+   */
   record Decision(List<String> extend, Optional<FitReason> fit) {
     static final Decision NONE = new Decision(List.of(), Optional.empty());
   }
@@ -103,9 +107,9 @@ final class RefitPolicy {
 
     /**
      * This mark, counting no more training images than a store that was offered {@code
-     * storeOffered} holds: a version may account for images the restarted trainer's store no
-     * longer has (they expired before it kept them), and the triggers must count new images from
-     * what the store holds, not wait until the lost volume is seen again.
+     * storeOffered} holds: a version may account for images the restarted trainer's store no longer
+     * has (they expired before it kept them), and the triggers must count new images from what the
+     * store holds, not wait until the lost volume is seen again.
      */
     Mark heldBy(long storeOffered) {
       return storeOffered >= trainOffered ? this : new Mark(storeOffered, baseClasses);
@@ -116,12 +120,16 @@ final class RefitPolicy {
   private final double refitFraction;
   private final LongSupplier nanoClock;
   private final Set<String> extendRequested = ConcurrentHashMap.newKeySet();
+
   /** What the last settled fit accounted for; null until the replay caught up. */
   private volatile Mark last;
+
   /** The running fit's snapshot, or null. */
   private volatile Mark inFlight;
+
   /** Extends wait while the clock is before this (nanoClock's scale). */
   private volatile long extendRetryAt;
+
   /** Fits wait while the clock is before this. */
   private volatile long fitRetryAt;
 
@@ -142,7 +150,9 @@ final class RefitPolicy {
     return new RefitPolicy(config.refitSamples(), config.refitFraction(), System::nanoTime);
   }
 
-  /** The replay caught up: triggers count from {@code resumed} (the serving version's, or nothing). */
+  /**
+   * The replay caught up: triggers count from {@code resumed} (the serving version's, or nothing).
+   */
   void caughtUp(Mark resumed) {
     last = resumed;
   }
@@ -197,14 +207,18 @@ final class RefitPolicy {
     if (last == null || fitWaits()) {
       return Optional.empty();
     }
-    return trainOffered > counted().trainOffered() ? Optional.of(FitReason.TIMER) : Optional.empty();
+    return trainOffered > counted().trainOffered()
+        ? Optional.of(FitReason.TIMER)
+        : Optional.empty();
   }
 
   private boolean fitWaits() {
     return nanoClock.getAsLong() - fitRetryAt < 0;
   }
 
-  /** Publishing the extend of these classes failed: ask for them again after {@link #EXTEND_RETRY}. */
+  /**
+   * Publishing the extend of these classes failed: ask for them again after {@link #EXTEND_RETRY}.
+   */
   void extendFailed(Collection<String> classes) {
     extendRetryAt = nanoClock.getAsLong() + EXTEND_RETRY.toNanos();
     extendRequested.removeAll(classes);
@@ -225,7 +239,8 @@ final class RefitPolicy {
 
   private Optional<FitReason> fitDue(Observed now, Mark mark) {
     long fresh = now.trainOffered() - mark.trainOffered();
-    if (fresh > 0 && (fresh >= refitSamples || fresh >= refitFraction * Math.max(1, mark.trainOffered()))) {
+    if (fresh > 0
+        && (fresh >= refitSamples || fresh >= refitFraction * Math.max(1, mark.trainOffered()))) {
       return Optional.of(FitReason.SAMPLES);
     }
     for (String name : now.withImages()) {

@@ -11,7 +11,11 @@ import java.util.Set;
  * The version being served (the last one published, or the one a restarted trainer resumed from),
  * with what it accounted for: extends append to it, the gate compares candidates with it.
  */
-record ServingVersion(long version, CandleModel model, Origin origin, Map<String, ClassBook> books,
+record ServingVersion(
+    long version,
+    CandleModel model,
+    Origin origin,
+    Map<String, ClassBook> books,
     Map<String, Double> metrics) {
 
   ServingVersion {
@@ -21,7 +25,8 @@ record ServingVersion(long version, CandleModel model, Origin origin, Map<String
 
   /** A draft once published as {@code version}. */
   static ServingVersion published(long version, VersionDraft draft) {
-    return new ServingVersion(version, draft.model(), draft.origin(), draft.books(), draft.metrics());
+    return new ServingVersion(
+        version, draft.model(), draft.origin(), draft.books(), draft.metrics());
   }
 
   /** Every class of the version. */

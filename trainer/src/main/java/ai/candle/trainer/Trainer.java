@@ -39,8 +39,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The trainer (docs/design.md, flow 3): keeps a training store from {@code candle.features}, the class
- * registry from {@code candle.classes} and the live counts from {@code candle.class-counts};
+ * The trainer (docs/design.md, flow 3): keeps a training store from {@code candle.features}, the
+ * class registry from {@code candle.classes} and the live counts from {@code candle.class-counts};
  * publishes model versions to {@code candle.models}.
  *
  * <ul>
@@ -48,11 +48,11 @@ import org.slf4j.LoggerFactory;
  *       version is added as a virtual prototype at once ({@link CandleFit#extend}; an {@code
  *       EXTEND} version, or {@code INITIAL} before any fit), on the extend thread.
  *   <li>A refit runs on the fit thread when {@link RefitPolicy} asks for one: warm-started from the
- *       serving version, or full when {@link RefitPlan} says so. Requests during
- *       a fit coalesce into one ({@link CoalescingWorker}).
- *   <li>A fit learns from a {@link TrainingSnapshot}; the fitted candidate passes the
- *       {@link PromotionGate} on the holdout or is dropped (logged, counted). Classes registered
- *       during the fit are appended before it is published.
+ *       serving version, or full when {@link RefitPlan} says so. Requests during a fit coalesce
+ *       into one ({@link CoalescingWorker}).
+ *   <li>A fit learns from a {@link TrainingSnapshot}; the fitted candidate passes the {@link
+ *       PromotionGate} on the holdout or is dropped (logged, counted). Classes registered during
+ *       the fit are appended before it is published.
  *   <li>On start {@link VersionLog} resumes the version sequence from the models topic; the
  *       consumer then rebuilds the store by replaying the input topics from the beginning, and
  *       triggers wait until that replay caught up.
@@ -62,12 +62,19 @@ import org.slf4j.LoggerFactory;
  */
 public final class Trainer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
+
   /** Logged when the trainer caught up with its inputs (scripts and tests wait for it). */
   public static final String CAUGHT_UP_MESSAGE = "candle trainer caught up";
+
   /** Logged when a version starts to be encoded and sent ("Published version" follows its ack). */
   public static final String PUBLISHING_MESSAGE = "Publish started: version";
-  /** Logged once when another trainer of the model took over (TrainerApp then exits with its own status). */
+
+  /**
+   * Logged once when another trainer of the model took over (TrainerApp then exits with its own
+   * status).
+   */
   public static final String FENCED_MESSAGE = "candle trainer fenced";
+
   static final Duration COUNTS_WAIT = Duration.ofSeconds(2);
 
   private final TrainerConfig config;
@@ -75,10 +82,13 @@ public final class Trainer implements AutoCloseable {
   private final TrainerInputs inputs;
   private final RefitPolicy policy;
   private final VersionLog versions;
+
   /** The training store as the training-store topic holds it; used under {@link #publishLock}. */
   private final StoreCheckpoint checkpoint;
+
   /** Fits and extends publish under it, so each publishes against the version it extended. */
   private final Object publishLock = new Object();
+
   private final CoalescingWorker fitWorker;
   private final CoalescingWorker extendWorker;
   private final ScheduledExecutorService timer;
@@ -94,15 +104,20 @@ public final class Trainer implements AutoCloseable {
   private volatile Throwable failure;
   private volatile boolean fenced;
   private volatile String lastPublishError;
+
   // what warm-started refits continue from; used on the fit thread only
   /** The last promoted full refit of this trainer (its weights and selection), or null. */
   private AdaptiveFit.Fitted lastFull;
+
   /** Its base classes. */
   private Set<String> lastFullBase = Set.of();
+
   /** Warm refits since it. */
   private int warmSinceFull;
+
   /** The weights of the last version a fit of this trainer promoted, or null. */
   private ScoreWeights lastPromoted;
+
   /** Image ids of the training samples the last promoted fit learnt from. */
   private Set<String> learnt = Set.of();
 
@@ -115,67 +130,100 @@ public final class Trainer implements AutoCloseable {
     this.checkpoint = new StoreCheckpoint(config.modelName(), inputs.featuresTopic());
     this.fitWorker = new CoalescingWorker("candle-trainer-fit", this::fitOnce);
     this.extendWorker = new CoalescingWorker("candle-trainer-extend", reasons -> extendOnce());
-    this.timer = Executors.newSingleThreadScheduledExecutor(r -> {
-      Thread t = new Thread(r, "candle-trainer-timer");
-      t.setDaemon(true);
-      return t;
-    });
-    this.skippedRecords = Counter.builder("candle.trainer.records.skipped")
-        .description("Input records the trainer could not use (undecodable, wrong width)")
-        .register(meters);
-    this.publishFailures = Counter.builder("candle.trainer.publish.failures")
-        .description("Publish attempts that failed (each retry counts)").register(meters);
+    this.timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "candle-trainer-timer");
+              t.setDaemon(true);
+              return t;
+            });
+    this.skippedRecords =
+        Counter.builder("candle.trainer.records.skipped")
+            .description("Input records the trainer could not use (undecodable, wrong width)")
+            .register(meters);
+    this.publishFailures =
+        Counter.builder("candle.trainer.publish.failures")
+            .description("Publish attempts that failed (each retry counts)")
+            .register(meters);
     Gauge.builder("candle.trainer.model.version", versions, VersionLog::lastVersion)
-        .description("Last model version this trainer published (-1: none)").register(meters);
+        .description("Last model version this trainer published (-1: none)")
+        .register(meters);
     Gauge.builder("candle.trainer.store.samples", inputs.store(), s -> s.kept()[0])
-        .tag("split", "train").register(meters);
+        .tag("split", "train")
+        .register(meters);
     Gauge.builder("candle.trainer.store.samples", inputs.store(), s -> s.kept()[1])
-        .tag("split", "holdout").register(meters);
-    Gauge.builder("candle.trainer.classes", inputs.registry(), ClassRegistry::size).register(meters);
+        .tag("split", "holdout")
+        .register(meters);
+    Gauge.builder("candle.trainer.classes", inputs.registry(), ClassRegistry::size)
+        .register(meters);
     this.classMetrics = new ClassMetrics(meters, inputs::classCounts);
   }
 
   /**
-   * Resumes the version sequence from the models topic and restores the training store, then
-   * starts consuming. Returns once the consumer runs; {@link #awaitCaughtUp} waits for the replay.
+   * Resumes the version sequence from the models topic and restores the training store, then starts
+   * consuming. Returns once the consumer runs; {@link #awaitCaughtUp} waits for the replay.
    */
   public void start() {
     VersionLog.Recovery recovery = versions.open();
     serving = recovery.serving();
     restoreStore(recovery.store());
-    consumer = new KafkaConsumer<>(VersionLog.consumerSettings(config), new StringDeserializer(),
-        new ByteArrayDeserializer());
+    consumer =
+        new KafkaConsumer<>(
+            VersionLog.consumerSettings(config),
+            new StringDeserializer(),
+            new ByteArrayDeserializer());
     consumerThread = new Thread(this::consume, "candle-trainer-consumer");
     consumerThread.start();
     long period = config.refitInterval().toMillis();
-    timer.scheduleAtFixedRate(() -> policy.onTimer(inputs.store().trainOffered())
-        .ifPresent(reason -> fitWorker.request(reason.label())), period, period, TimeUnit.MILLISECONDS);
+    timer.scheduleAtFixedRate(
+        () ->
+            policy
+                .onTimer(inputs.store().trainOffered())
+                .ifPresent(reason -> fitWorker.request(reason.label())),
+        period,
+        period,
+        TimeUnit.MILLISECONDS);
   }
 
   /**
-   * Restores the training store from its topic; when its entries do not make a store that fits
-   * this trainer's settings, the store is rebuilt from the features topic and the next write
-   * replaces them.
+   * Restores the training store from its topic; when its entries do not make a store that fits this
+   * trainer's settings, the store is rebuilt from the features topic and the next write replaces
+   * them.
    */
   private void restoreStore(Map<String, TrainingStoreEntry> entries) {
     String topic = config.topics().trainingStore();
     if (entries.isEmpty()) {
-      LOG.info("Nothing of model '{}' on {} yet: the store is built from {}", config.modelName(), topic,
+      LOG.info(
+          "Nothing of model '{}' on {} yet: the store is built from {}",
+          config.modelName(),
+          topic,
           inputs.featuresTopic());
       return;
     }
     try {
-      TrainingStore.Contents contents = StoreCheckpoint.read(entries.values(), inputs.featuresTopic());
+      TrainingStore.Contents contents =
+          StoreCheckpoint.read(entries.values(), inputs.featuresTopic());
       inputs.store().restore(contents);
       checkpoint.written(contents);
       long[] kept = inputs.store().kept();
-      LOG.info("Training store restored from {}: {} classes, {} training and {} held-out samples, {} training"
-          + " images seen; {} continues at {}", topic, contents.classes().size(), kept[0], kept[1],
-          contents.trainOffered(), inputs.featuresTopic(), new TreeMap<>(contents.positions()));
+      LOG.info(
+          "Training store restored from {}: {} classes, {} training and {} held-out samples, {} training"
+              + " images seen; {} continues at {}",
+          topic,
+          contents.classes().size(),
+          kept[0],
+          kept[1],
+          contents.trainOffered(),
+          inputs.featuresTopic(),
+          new TreeMap<>(contents.positions()));
     } catch (IllegalArgumentException e) {
       checkpoint.replace(entries.keySet());
-      LOG.warn("The training store on {} cannot be restored ({}): it is rebuilt from {}, and what expired there"
-          + " is lost; the next fit replaces it", topic, e.getMessage(), inputs.featuresTopic());
+      LOG.warn(
+          "The training store on {} cannot be restored ({}): it is rebuilt from {}, and what expired there"
+              + " is lost; the next fit replaces it",
+          topic,
+          e.getMessage(),
+          inputs.featuresTopic());
     }
   }
 
@@ -216,13 +264,17 @@ public final class Trainer implements AutoCloseable {
     return fitsFinished.get();
   }
 
-  /** The trainer's health for the probes: live until its consumer stops; ready once it caught up. */
+  /**
+   * The trainer's health for the probes: live until its consumer stops; ready once it caught up.
+   */
   public Health.Status health() {
     Throwable f = failure();
     if (f != null) {
-      return Health.Status.down((fenced ? "fenced by another trainer of the model: " : "stopped: ") + f.getMessage());
+      return Health.Status.down(
+          (fenced ? "fenced by another trainer of the model: " : "stopped: ") + f.getMessage());
     }
-    return caughtUp.getCount() == 0 ? Health.Status.up("caught up, following the inputs")
+    return caughtUp.getCount() == 0
+        ? Health.Status.up("caught up, following the inputs")
         : Health.Status.starting("replaying the input topics");
   }
 
@@ -242,14 +294,18 @@ public final class Trainer implements AutoCloseable {
       consumer.assign(parts);
       seekToStart(parts);
       Map<TopicPartition, Long> end = consumer.endOffsets(parts);
-      // from the positions just sought: after a restore, the features topic only from where the store left it
-      LOG.info("Replaying {} partitions (up to {} records) to rebuild the store", parts.size(),
+      // from the positions just sought: after a restore, the features topic only from where the
+      // store left it
+      LOG.info(
+          "Replaying {} partitions (up to {} records) to rebuild the store",
+          parts.size(),
           parts.stream().mapToLong(p -> end.get(p) - consumer.position(p)).sum());
       while (!closing) {
         for (ConsumerRecord<String, byte[]> r : consumer.poll(VersionLog.POLL)) {
           apply(r);
         }
-        if (caughtUp.getCount() > 0 && parts.stream().allMatch(p -> consumer.position(p) >= end.get(p))) {
+        if (caughtUp.getCount() > 0
+            && parts.stream().allMatch(p -> consumer.position(p) >= end.get(p))) {
           onCaughtUp();
         }
         if (caughtUp.getCount() == 0) {
@@ -275,17 +331,25 @@ public final class Trainer implements AutoCloseable {
    */
   private void seekToStart(List<TopicPartition> parts) {
     Map<Integer, Long> positions = inputs.store().contents().positions();
-    List<TopicPartition> fromStore = parts.stream()
-        .filter(p -> p.topic().equals(inputs.featuresTopic()) && positions.containsKey(p.partition())).toList();
-    List<TopicPartition> fromBeginning = parts.stream().filter(p -> !fromStore.contains(p)).toList();
+    List<TopicPartition> fromStore =
+        parts.stream()
+            .filter(
+                p ->
+                    p.topic().equals(inputs.featuresTopic())
+                        && positions.containsKey(p.partition()))
+            .toList();
+    List<TopicPartition> fromBeginning =
+        parts.stream().filter(p -> !fromStore.contains(p)).toList();
     consumer.seekToBeginning(fromBeginning);
     Map<TopicPartition, Long> beginning = consumer.beginningOffsets(fromStore);
     for (TopicPartition p : fromStore) {
       long position = positions.get(p.partition());
       if (beginning.get(p) > position) {
-        LOG.warn("{} records of {} expired before the training store took them: they are lost (the store is"
-            + " written with every fit; refit.interval.seconds bounds how long that takes)",
-            beginning.get(p) - position, p);
+        LOG.warn(
+            "{} records of {} expired before the training store took them: they are lost (the store is"
+                + " written with every fit; refit.interval.seconds bounds how long that takes)",
+            beginning.get(p) - position,
+            p);
       }
       consumer.seek(p, Math.max(position, beginning.get(p)));
     }
@@ -296,25 +360,33 @@ public final class Trainer implements AutoCloseable {
       inputs.apply(r.topic(), r.partition(), r.offset(), r.key(), r.value());
     } catch (RuntimeException e) {
       skippedRecords.increment();
-      LOG.warn("Skipping record {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
+      LOG.warn(
+          "Skipping record {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
     }
   }
 
   private void onCaughtUp() {
     ServingVersion s = serving;
-    // the triggers count from what the store holds (restored and replayed), at most what the version counted
+    // the triggers count from what the store holds (restored and replayed), at most what the
+    // version counted
     RefitPolicy.Mark resumed = s == null ? RefitPolicy.Mark.NOTHING : s.mark();
     policy.caughtUp(resumed.heldBy(inputs.store().trainOffered()));
     long[] kept = inputs.store().kept();
-    LOG.info("{}: {} classes, {} training and {} held-out samples kept, {} training images seen",
-        CAUGHT_UP_MESSAGE, inputs.registry().size(), kept[0], kept[1], inputs.store().trainOffered());
+    LOG.info(
+        "{}: {} classes, {} training and {} held-out samples kept, {} training images seen",
+        CAUGHT_UP_MESSAGE,
+        inputs.registry().size(),
+        kept[0],
+        kept[1],
+        inputs.store().trainOffered());
     caughtUp.countDown();
   }
 
   /** Runs on the consumer thread after each poll: asks the workers, never fits here. */
   private void checkTriggers() {
     ServingVersion s = serving;
-    RefitPolicy.Decision decision = policy.check(inputs.observed(s == null ? Set.of() : s.classNames()));
+    RefitPolicy.Decision decision =
+        policy.check(inputs.observed(s == null ? Set.of() : s.classNames()));
     decision.extend().forEach(name -> extendWorker.request("class " + name));
     decision.fit().ifPresent(reason -> fitWorker.request(reason.label()));
   }
@@ -324,13 +396,15 @@ public final class Trainer implements AutoCloseable {
   private void extendOnce() {
     synchronized (publishLock) {
       ServingVersion s = serving;
-      List<ClassInfo> missing = inputs.registry().withTextExcept(s == null ? Set.of() : s.classNames());
+      List<ClassInfo> missing =
+          inputs.registry().withTextExcept(s == null ? Set.of() : s.classNames());
       if (missing.isEmpty()) {
         return;
       }
-      VersionDraft draft = s == null
-          ? VersionDraft.initial(missing, config.featureWidth(), config.hyperParameters())
-          : VersionDraft.extending(s, missing, config.featureWidth());
+      VersionDraft draft =
+          s == null
+              ? VersionDraft.initial(missing, config.featureWidth(), config.hyperParameters())
+              : VersionDraft.extending(s, missing, config.featureWidth());
       try {
         publish(VersionLog.Publication.of(draft));
       } catch (VersionLog.FencedException e) {
@@ -357,7 +431,9 @@ public final class Trainer implements AutoCloseable {
     }
   }
 
-  /** Fits a snapshot; its data counts as used once the fit is settled (below), else it asks again. */
+  /**
+   * Fits a snapshot; its data counts as used once the fit is settled (below), else it asks again.
+   */
   private void fitSnapshot(Set<String> reasons) {
     TrainingSnapshot snap = inputs.snapshot(COUNTS_WAIT);
     RefitPolicy.Mark mark = snap.mark();
@@ -388,27 +464,57 @@ public final class Trainer implements AutoCloseable {
     Device device = Devices.parse(config.device());
     ServingVersion s = serving;
     Set<String> base = Set.copyOf(data.classNames().subList(0, data.baseClasses()));
-    Optional<String> full = RefitPlan.fullBecause(lastFull, lastFullBase, warmSinceFull, lastPromoted,
-        s == null ? null : s.model(),
-        base, config.fullRefitEvery(), config.fullRefitClassChange());
+    Optional<String> full =
+        RefitPlan.fullBecause(
+            lastFull,
+            lastFullBase,
+            warmSinceFull,
+            lastPromoted,
+            s == null ? null : s.model(),
+            base,
+            config.fullRefitEvery(),
+            config.fullRefitClassChange());
     String kind = full.isPresent() ? "full" : "warm";
-    LOG.info("fit started ({}; {} refit{}): {} samples, {} classes ({} base) on {}", String.join(", ", reasons), kind,
-        full.map(r -> ": " + r).orElse(""), data.labels().length, data.classNames().size(), data.baseClasses(), device);
+    LOG.info(
+        "fit started ({}; {} refit{}): {} samples, {} classes ({} base) on {}",
+        String.join(", ", reasons),
+        kind,
+        full.map(r -> ": " + r).orElse(""),
+        data.labels().length,
+        data.classNames().size(),
+        data.baseClasses(),
+        device);
     long start = System.nanoTime();
     String outcome = "failed";
     try {
-      CandleFit.Options options = CandleFit.Options.defaults().withDevice(device)
-          .withProgress((epoch, epochs, loss, secs) -> {
-            if (closing) {
-              throw new CancellationException("trainer closing");
-            }
-          });
-      AdaptiveFit.Fitted fitted = full.isPresent()
-          ? AdaptiveFit.fit(data, config.hyperParameters(), options, config.selection())
-          : AdaptiveFit.warm(data, s.model(), lastFull, snap.freshRows(learnt), config.warmSteps(),
-              config.hyperParameters(), options, config.selection());
-      LOG.info("fit weights {}: k, λ, β {}; η {}", fitted.model().weights(), fitted.prior().decision(),
-          full.isEmpty() ? fitted.headNote() : fitted.head() != null ? fitted.head().decision() : fitted.headNote());
+      CandleFit.Options options =
+          CandleFit.Options.defaults()
+              .withDevice(device)
+              .withProgress(
+                  (epoch, epochs, loss, secs) -> {
+                    if (closing) {
+                      throw new CancellationException("trainer closing");
+                    }
+                  });
+      AdaptiveFit.Fitted fitted =
+          full.isPresent()
+              ? AdaptiveFit.fit(data, config.hyperParameters(), options, config.selection())
+              : AdaptiveFit.warm(
+                  data,
+                  s.model(),
+                  lastFull,
+                  snap.freshRows(learnt),
+                  config.warmSteps(),
+                  config.hyperParameters(),
+                  options,
+                  config.selection());
+      LOG.info(
+          "fit weights {}: k, λ, β {}; η {}",
+          fitted.model().weights(),
+          fitted.prior().decision(),
+          full.isEmpty()
+              ? fitted.headNote()
+              : fitted.head() != null ? fitted.head().decision() : fitted.headNote());
       outcome = gateAndPublish(fitted, snap, full.isEmpty());
       if (outcome.equals("promoted")) {
         learnt = snap.trainIds();
@@ -430,23 +536,34 @@ public final class Trainer implements AutoCloseable {
       LOG.info("Fit cancelled: the trainer is closing");
       return false;
     } finally {
-      Timer.builder("candle.fit.duration").description("Wall time of a refit (kind: full or warm-started)")
-          .tag("outcome", outcome).tag("device", device.getDeviceType()).tag("kind", kind)
-          .register(meters).record(Duration.ofNanos(System.nanoTime() - start));
+      Timer.builder("candle.fit.duration")
+          .description("Wall time of a refit (kind: full or warm-started)")
+          .tag("outcome", outcome)
+          .tag("device", device.getDeviceType())
+          .tag("kind", kind)
+          .register(meters)
+          .record(Duration.ofNanos(System.nanoTime() - start));
     }
   }
 
   private String gateAndPublish(AdaptiveFit.Fitted fitted, TrainingSnapshot snap, boolean warm) {
     ServingVersion s = serving;
-    PromotionGate.Review review = PromotionGate.review(fitted, snap.holdout(), s == null ? null : s.model(),
-        config.gateTolerance());
+    PromotionGate.Review review =
+        PromotionGate.review(
+            fitted, snap.holdout(), s == null ? null : s.model(), config.gateTolerance());
     PromotionGate.Decision decision = review.decision();
-    Counter.builder("candle.trainer.candidates").description("Fitted candidates by gate outcome")
+    Counter.builder("candle.trainer.candidates")
+        .description("Fitted candidates by gate outcome")
         .tag("outcome", decision.promote() ? "promoted" : "rejected")
-        .tag("reason", decision.reason()).register(meters).increment();
+        .tag("reason", decision.reason())
+        .register(meters)
+        .increment();
     if (!decision.promote()) {
-      LOG.warn("Candidate rejected ({}): {}; holdout {}, zero-shot {}, serving {}",
-          decision.reason(), decision.detail(), review.candidate().asMetrics("candidate"),
+      LOG.warn(
+          "Candidate rejected ({}): {}; holdout {}, zero-shot {}, serving {}",
+          decision.reason(),
+          decision.detail(),
+          review.candidate().asMetrics("candidate"),
           review.zeroShot().asMetrics("zero_shot"),
           review.serving() == null ? "-" : review.serving().asMetrics("serving"));
       writeStore(snap);
@@ -457,11 +574,15 @@ public final class Trainer implements AutoCloseable {
     metrics.put("fit.warm", warm ? 1.0 : 0.0);
     VersionDraft fit = new VersionDraft(fitted.model(), Origin.FIT, snap.books(), metrics);
     synchronized (publishLock) {
-      // the fit as evaluated; classes registered while it ran follow in an EXTEND of it, in the same
+      // the fit as evaluated; classes registered while it ran follow in an EXTEND of it, in the
+      // same
       // transaction as the store it was fitted on
-      List<ClassInfo> registered = inputs.registry().withTextExcept(Set.copyOf(fit.model().classNames()));
-      List<VersionDraft> drafts = registered.isEmpty() ? List.of(fit)
-          : List.of(fit, fit.extension(registered, config.featureWidth()));
+      List<ClassInfo> registered =
+          inputs.registry().withTextExcept(Set.copyOf(fit.model().classNames()));
+      List<VersionDraft> drafts =
+          registered.isEmpty()
+              ? List.of(fit)
+              : List.of(fit, fit.extension(registered, config.featureWidth()));
       publish(new VersionLog.Publication(drafts, checkpoint.changes(snap.store())));
       checkpoint.written(snap.store());
     }
@@ -469,7 +590,10 @@ public final class Trainer implements AutoCloseable {
     return "promoted";
   }
 
-  /** Writes the store as of a settled fit's snapshot when no version carries it (nothing to fit, rejected). */
+  /**
+   * Writes the store as of a settled fit's snapshot when no version carries it (nothing to fit,
+   * rejected).
+   */
   private void writeStore(TrainingSnapshot snap) {
     synchronized (publishLock) {
       List<StoreCheckpoint.Change> changes = checkpoint.changes(snap.store());
@@ -514,7 +638,11 @@ public final class Trainer implements AutoCloseable {
           throw e;
         }
         Duration wait = Backoff.PUBLISH.after(failures);
-        LOG.warn("{}; publishing again in {} s (failure {})", e.getMessage(), wait.toSeconds(), failures);
+        LOG.warn(
+            "{}; publishing again in {} s (failure {})",
+            e.getMessage(),
+            wait.toSeconds(),
+            failures);
         if (!sleepUnlessClosing(wait)) {
           throw e;
         }

@@ -30,8 +30,13 @@ final class TrainerInputs {
   TrainerInputs(TrainerConfig config) {
     this.topics = config.topicSerdes();
     this.width = config.featureWidth();
-    this.store = new TrainingStore(width, config.storeMaxPerClass(), config.holdoutPercent(),
-        config.holdoutMaxPerClass(), config.hyperParameters().seed());
+    this.store =
+        new TrainingStore(
+            width,
+            config.storeMaxPerClass(),
+            config.holdoutPercent(),
+            config.holdoutMaxPerClass(),
+            config.hyperParameters().seed());
     this.registry = new ClassRegistry(width);
   }
 
@@ -78,8 +83,11 @@ final class TrainerInputs {
         }
       }
     } else if (topic.equals(topics.classes().name())) {
-      registry.apply(key, value == null ? null
-          : topics.classes().valueSerde().deserializer().deserialize(topic, value));
+      registry.apply(
+          key,
+          value == null
+              ? null
+              : topics.classes().valueSerde().deserializer().deserialize(topic, value));
     } else if (value != null) {
       liveCounts.merge(key, Serdes.Long().deserializer().deserialize(topic, value), Math::max);
     }
@@ -98,8 +106,8 @@ final class TrainerInputs {
 
   /** What the refit triggers look at, against the classes of the serving version. */
   RefitPolicy.Observed observed(Set<String> serving) {
-    return new RefitPolicy.Observed(store.trainOffered(), store.seenCounts().keySet(), registry.namesWithText(),
-        serving);
+    return new RefitPolicy.Observed(
+        store.trainOffered(), store.seenCounts().keySet(), registry.namesWithText(), serving);
   }
 
   /**

@@ -31,8 +31,13 @@ import java.util.stream.Collectors;
  * @param width the feature width D
  * @param positions how far the store had consumed each partition of the features topic
  */
-record TrainingSnapshot(Map<String, TrainingStore.ClassView> views, List<ClassInfo> base,
-    List<ClassInfo> textOnly, Map<String, Long> liveCounts, int width, Map<Integer, Long> positions) {
+record TrainingSnapshot(
+    Map<String, TrainingStore.ClassView> views,
+    List<ClassInfo> base,
+    List<ClassInfo> textOnly,
+    Map<String, Long> liveCounts,
+    int width,
+    Map<Integer, Long> positions) {
 
   TrainingSnapshot {
     views = Collections.unmodifiableMap(new LinkedHashMap<>(views));
@@ -43,23 +48,32 @@ record TrainingSnapshot(Map<String, TrainingStore.ClassView> views, List<ClassIn
   }
 
   /** Splits the registered classes with a text feature into base and text-only ones. */
-  static TrainingSnapshot of(TrainingStore.Contents store, Collection<ClassInfo> registry,
-      Map<String, Long> liveCounts, int width) {
+  static TrainingSnapshot of(
+      TrainingStore.Contents store,
+      Collection<ClassInfo> registry,
+      Map<String, Long> liveCounts,
+      int width) {
     List<ClassInfo> base = new ArrayList<>();
     List<ClassInfo> textOnly = new ArrayList<>();
     for (ClassInfo c : ClassRegistry.withText(registry, width)) {
       (trainCount(store.classes(), c.getName()) > 0 ? base : textOnly).add(c);
     }
-    return new TrainingSnapshot(store.classes(), base, textOnly, liveCounts, width, store.positions());
+    return new TrainingSnapshot(
+        store.classes(), base, textOnly, liveCounts, width, store.positions());
   }
 
   /** The same for store views without positions. */
-  static TrainingSnapshot of(Map<String, TrainingStore.ClassView> views, Collection<ClassInfo> registry,
-      Map<String, Long> liveCounts, int width) {
+  static TrainingSnapshot of(
+      Map<String, TrainingStore.ClassView> views,
+      Collection<ClassInfo> registry,
+      Map<String, Long> liveCounts,
+      int width) {
     return of(new TrainingStore.Contents(views, Map.of()), registry, liveCounts, width);
   }
 
-  /** The store's contents this snapshot was taken from (what the training-store topic is to hold). */
+  /**
+   * The store's contents this snapshot was taken from (what the training-store topic is to hold).
+   */
   TrainingStore.Contents store() {
     return new TrainingStore.Contents(views, positions);
   }
@@ -106,8 +120,14 @@ record TrainingSnapshot(Map<String, TrainingStore.ClassView> views, List<ClassIn
         labels[row++] = j;
       }
     }
-    return new CandleFit.TrainingSet(features, labels, width, ClassRegistry.names(ordered), base.size(),
-        ClassRegistry.textOf(ordered, width), counts);
+    return new CandleFit.TrainingSet(
+        features,
+        labels,
+        width,
+        ClassRegistry.names(ordered),
+        base.size(),
+        ClassRegistry.textOf(ordered, width),
+        counts);
   }
 
   /** The image ids of the training set's samples. */
@@ -121,7 +141,10 @@ record TrainingSnapshot(Map<String, TrainingStore.ClassView> views, List<ClassIn
     return ids;
   }
 
-  /** Rows of {@link #trainingSet} whose image is not among {@code learnt}: what a warm start learns from. */
+  /**
+   * Rows of {@link #trainingSet} whose image is not among {@code learnt}: what a warm start learns
+   * from.
+   */
   int[] freshRows(Set<String> learnt) {
     List<Integer> fresh = new ArrayList<>();
     int row = 0;
@@ -136,22 +159,30 @@ record TrainingSnapshot(Map<String, TrainingStore.ClassView> views, List<ClassIn
     return fresh.stream().mapToInt(Integer::intValue).toArray();
   }
 
-  /** Each fitted class's book, by index: images the store accounted for and how many it holds out. */
+  /**
+   * Each fitted class's book, by index: images the store accounted for and how many it holds out.
+   */
   Map<String, ClassBook> books() {
     List<ClassInfo> byIndex = new ArrayList<>(classes());
     byIndex.sort(Comparator.comparingInt(ClassInfo::getIndex));
     Map<String, ClassBook> books = new LinkedHashMap<>();
     for (ClassInfo c : byIndex) {
       TrainingStore.ClassView v = views.get(c.getName());
-      books.put(c.getName(), new ClassBook(c.getIndex(), v == null ? 0 : v.seen(), v == null ? 0 : v.holdout().size()));
+      books.put(
+          c.getName(),
+          new ClassBook(
+              c.getIndex(), v == null ? 0 : v.seen(), v == null ? 0 : v.holdout().size()));
     }
     return books;
   }
 
-  /** What this snapshot accounts for, for the refit triggers: every class's offered images counted. */
+  /**
+   * What this snapshot accounts for, for the refit triggers: every class's offered images counted.
+   */
   RefitPolicy.Mark mark() {
     long offered = views.values().stream().mapToLong(TrainingStore.ClassView::trainOffered).sum();
-    return new RefitPolicy.Mark(offered, base.stream().map(ClassInfo::getName).collect(Collectors.toSet()));
+    return new RefitPolicy.Mark(
+        offered, base.stream().map(ClassInfo::getName).collect(Collectors.toSet()));
   }
 
   /**
@@ -160,7 +191,8 @@ record TrainingSnapshot(Map<String, TrainingStore.ClassView> views, List<ClassIn
    */
   HoldoutEvaluation.Holdout holdout() {
     Map<String, Long> bucketCounts = new HashMap<>();
-    views.forEach((name, v) -> bucketCounts.put(name, Math.max(v.seen(), liveCounts.getOrDefault(name, 0L))));
+    views.forEach(
+        (name, v) -> bucketCounts.put(name, Math.max(v.seen(), liveCounts.getOrDefault(name, 0L))));
     Set<String> fitted = Set.copyOf(ClassRegistry.names(classes()));
     return HoldoutEvaluation.Holdout.of(views, bucketCounts, fitted, width);
   }

@@ -11,8 +11,8 @@ import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
 /**
- * The features the trainer may learn from, in bounded memory: per class at most {@code
- * maxPerClass} training samples and {@code holdoutMaxPerClass} held-out ones.
+ * The features the trainer may learn from, in bounded memory: per class at most {@code maxPerClass}
+ * training samples and {@code holdoutMaxPerClass} held-out ones.
  *
  * <h2>Policy</h2>
  *
@@ -21,11 +21,11 @@ import java.util.stream.Stream;
  *       needs one). Every later image is held out when a stable hash of its image id falls in the
  *       first {@code holdoutPercent} of 100 buckets and the class's holdout is not full. Held-out
  *       images are never trained on.
- *   <li><b>Training: reservoir sampling per class.</b> The class keeps a uniform sample of at
- *       most {@code maxPerClass} of its training images (Vitter's algorithm R). The n-th offer's
- *       draw is a function of the seed, the class name and n alone, so a replay of the same stream
- *       rebuilds the same store, and a store restored from its contents ({@link #restore}) goes on
- *       exactly as the store that was never stopped.
+ *   <li><b>Training: reservoir sampling per class.</b> The class keeps a uniform sample of at most
+ *       {@code maxPerClass} of its training images (Vitter's algorithm R). The n-th offer's draw is
+ *       a function of the seed, the class name and n alone, so a replay of the same stream rebuilds
+ *       the same store, and a store restored from its contents ({@link #restore}) goes on exactly
+ *       as the store that was never stopped.
  *   <li><b>Priors.</b> The logit-adjusted loss must see priors that describe the labels it is
  *       trained on: those are the kept training samples, {@code min(training images, cap)} per
  *       class ({@link ClassView#trainCount()}), not the raw live count. A class with 5,000 images
@@ -37,19 +37,24 @@ import java.util.stream.Stream;
  *       the features topic, so that its {@link Contents} say which records they account for.
  * </ul>
  *
- * Memory: C × (maxPerClass + holdoutMaxPerClass) × D floats at most (C = 1,000, D = 512, 100 +
- * 20: 245 MB). Thread-safe: the consumer adds, the fit thread takes snapshots.
+ * Memory: C × (maxPerClass + holdoutMaxPerClass) × D floats at most (C = 1,000, D = 512, 100 + 20:
+ * 245 MB). Thread-safe: the consumer adds, the fit thread takes snapshots.
  */
 final class TrainingStore {
 
   /** Where an added image went. */
-  enum Placement { TRAIN, HOLDOUT, NOT_SAMPLED }
+  enum Placement {
+    TRAIN,
+    HOLDOUT,
+    NOT_SAMPLED
+  }
 
   /** One image the store keeps: its id and its feature (never modified). */
   record Sample(String imageId, float[] feature) {}
 
   /** A snapshot of one class: counts and the (immutable) sample lists, by slot. */
-  record ClassView(String name, long seen, long trainOffered, List<Sample> train, List<Sample> holdout) {
+  record ClassView(
+      String name, long seen, long trainOffered, List<Sample> train, List<Sample> holdout) {
     ClassView {
       train = List.copyOf(train);
       holdout = List.copyOf(holdout);
@@ -111,13 +116,20 @@ final class TrainingStore {
   /** Adds one labelled image; the feature must have the store's width. */
   synchronized Placement add(String className, String imageId, float[] feature) {
     if (feature.length != dim) {
-      throw new IllegalArgumentException("feature of image " + imageId + " has " + feature.length
-          + " values, the store holds width " + dim);
+      throw new IllegalArgumentException(
+          "feature of image "
+              + imageId
+              + " has "
+              + feature.length
+              + " values, the store holds width "
+              + dim);
     }
     ClassSamples c = classes.computeIfAbsent(className, n -> new ClassSamples(n, seed));
     Sample sample = new Sample(imageId, feature);
     c.seen++;
-    if (c.seen > 1 && c.holdout.size() < holdoutMaxPerClass && hashedIntoHoldout(imageId, holdoutPercent)) {
+    if (c.seen > 1
+        && c.holdout.size() < holdoutMaxPerClass
+        && hashedIntoHoldout(imageId, holdoutPercent)) {
       c.holdout.add(sample);
       return Placement.HOLDOUT;
     }
@@ -139,7 +151,8 @@ final class TrainingStore {
    * Adds the image of the record at {@code offset} of partition {@code partition} of the features
    * topic; the partition's position moves past it in the same step.
    */
-  synchronized Placement add(String className, String imageId, float[] feature, int partition, long offset) {
+  synchronized Placement add(
+      String className, String imageId, float[] feature, int partition, long offset) {
     Placement placement = add(className, imageId, feature);
     positions.put(partition, offset + 1);
     return placement;
@@ -178,16 +191,30 @@ final class TrainingStore {
   private void checkFits(ClassView v) {
     String problem = null;
     if (v.train().size() != Math.min(v.trainOffered(), maxPerClass)) {
-      problem = v.train().size() + " training samples of " + v.trainOffered() + " offered, the cap"
-          + " (store.max.per.class) is " + maxPerClass;
-    } else if (v.holdout().size() > holdoutMaxPerClass || v.seen() != v.trainOffered() + v.holdout().size()) {
-      problem = v.holdout().size() + " held out of " + v.seen() + " seen, " + v.trainOffered()
-          + " offered to training, holdout.max.per.class " + holdoutMaxPerClass;
-    } else if (Stream.concat(v.train().stream(), v.holdout().stream()).anyMatch(s -> s.feature().length != dim)) {
+      problem =
+          v.train().size()
+              + " training samples of "
+              + v.trainOffered()
+              + " offered, the cap"
+              + " (store.max.per.class) is "
+              + maxPerClass;
+    } else if (v.holdout().size() > holdoutMaxPerClass
+        || v.seen() != v.trainOffered() + v.holdout().size()) {
+      problem =
+          v.holdout().size()
+              + " held out of "
+              + v.seen()
+              + " seen, "
+              + v.trainOffered()
+              + " offered to training, holdout.max.per.class "
+              + holdoutMaxPerClass;
+    } else if (Stream.concat(v.train().stream(), v.holdout().stream())
+        .anyMatch(s -> s.feature().length != dim)) {
       problem = "a feature is not of width " + dim;
     }
     if (problem != null) {
-      throw new IllegalArgumentException("class " + v.name() + " does not fit this store: " + problem);
+      throw new IllegalArgumentException(
+          "class " + v.name() + " does not fit this store: " + problem);
     }
   }
 
@@ -228,11 +255,16 @@ final class TrainingStore {
   /** A consistent copy of every class and of the positions. */
   synchronized Contents contents() {
     Map<String, ClassView> out = new LinkedHashMap<>();
-    classes.forEach((name, c) -> out.put(name, new ClassView(name, c.seen, c.trainOffered, c.train, c.holdout)));
+    classes.forEach(
+        (name, c) ->
+            out.put(name, new ClassView(name, c.seen, c.trainOffered, c.train, c.holdout)));
     return new Contents(out, positions);
   }
 
-  /** Whether an image's id puts it in the holdout (when its class's holdout has room and it is not the first image). */
+  /**
+   * Whether an image's id puts it in the holdout (when its class's holdout has room and it is not
+   * the first image).
+   */
   static boolean hashedIntoHoldout(String imageId, int holdoutPercent) {
     return Math.floorMod(stableHash(imageId), 100) < holdoutPercent;
   }

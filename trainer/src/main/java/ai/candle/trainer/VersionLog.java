@@ -40,8 +40,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The model's versions on the models topic: where the version sequence resumes after a restart,
- * and how a version is published. All of the trainer's Kafka settings live here too.
+ * The model's versions on the models topic: where the version sequence resumes after a restart, and
+ * how a version is published. All of the trainer's Kafka settings live here too.
  *
  * <ul>
  *   <li><b>One writer per model</b>: the producer is transactional, its {@code transactional.id}
@@ -55,18 +55,19 @@ import org.slf4j.LoggerFactory;
  *   <li><b>The training store</b>: {@link #open} also reads this model's entries of the
  *       training-store topic ({@link StoreCheckpoint}); a {@link Publication} writes its changes in
  *       the transaction of the versions they account for.
- *   <li><b>Publishing</b> ({@link #publish}): a version is one record, key = {@code model.name},
- *       in a transaction, which writes the same record to the models' history topic too ({@code
+ *   <li><b>Publishing</b> ({@link #publish}): a version is one record, key = {@code model.name}, in
+ *       a transaction, which writes the same record to the models' history topic too ({@code
  *       topic.model-history}, uncompacted: {@code candle models} lists and rolls back to versions
- *       that compaction removed from the models topic; the trainer itself never reads it). It is refused before sending when over {@code model.max.bytes}; the
- *       commit waits for the broker at most {@code max.block.ms}; a failure says which settings to
- *       change. After a failure the producer is discarded and the next publish initialises a new
- *       one and reads the counter again: a version whose commit outcome was unknown is found on the
- *       topic (same number, same checksum) instead of being sent twice.
- *   <li><b>Other writers</b>: before each publish, the models topic's end offsets are compared
- *       with those after the trainer's own last commit; when something else wrote there ({@code
- *       candle models rollback}), the topic is read again and the sequence continues after its
- *       highest version.
+ *       that compaction removed from the models topic; the trainer itself never reads it). It is
+ *       refused before sending when over {@code model.max.bytes}; the commit waits for the broker
+ *       at most {@code max.block.ms}; a failure says which settings to change. After a failure the
+ *       producer is discarded and the next publish initialises a new one and reads the counter
+ *       again: a version whose commit outcome was unknown is found on the topic (same number, same
+ *       checksum) instead of being sent twice.
+ *   <li><b>Other writers</b>: before each publish, the models topic's end offsets are compared with
+ *       those after the trainer's own last commit; when something else wrote there ({@code candle
+ *       models rollback}), the topic is read again and the sequence continues after its highest
+ *       version.
  * </ul>
  *
  * One publish runs at a time (the trainer publishes under its own lock as well); {@link #close}
@@ -74,10 +75,13 @@ import org.slf4j.LoggerFactory;
  */
 final class VersionLog implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(VersionLog.class);
+
   /** How long a poll of the trainer's consumers waits. */
   static final Duration POLL = Duration.ofMillis(100);
 
-  /** A version that could not be published; the message says why and, where known, what to change. */
+  /**
+   * A version that could not be published; the message says why and, where known, what to change.
+   */
   static final class PublishFailedException extends IllegalStateException {
     private final boolean retriable;
 
@@ -86,13 +90,18 @@ final class VersionLog implements AutoCloseable {
       this.retriable = retriable;
     }
 
-    /** Whether the same version may be published by trying again (it never can when it is too large). */
+    /**
+     * Whether the same version may be published by trying again (it never can when it is too
+     * large).
+     */
     boolean retriable() {
       return retriable;
     }
   }
 
-  /** Another trainer initialised the same {@code transactional.id}: this one must not publish again. */
+  /**
+   * Another trainer initialised the same {@code transactional.id}: this one must not publish again.
+   */
   static final class FencedException extends IllegalStateException {
     FencedException(String message, Throwable cause) {
       super(message, cause);
@@ -134,31 +143,41 @@ final class VersionLog implements AutoCloseable {
   private final TrainerConfig config;
   private final Topics topics;
   private final AtomicLong lastVersion = new AtomicLong(-1);
-  /** Null before {@link #open} and after a failed publish: the next publish initialises a new one. */
+
+  /**
+   * Null before {@link #open} and after a failed publish: the next publish initialises a new one.
+   */
   private volatile KafkaProducer<String, byte[]> producer;
+
   private volatile boolean closed;
   private long nextVersion;
   private Unconfirmed unconfirmed;
+
   /** Reads the models topic's end offsets before each publish (another writer, e.g. a rollback). */
   private KafkaConsumer<String, byte[]> ends;
+
   private List<TopicPartition> modelPartitions = List.of();
+
   /** The models topic's end offsets after the trainer's own last commit, or as recovered. */
   private final Map<TopicPartition, Long> knownEnds = new HashMap<>();
 
   VersionLog(TrainerConfig config) {
     this.config = config;
     this.topics = config.topicSerdes();
-    // in the registry wire format: a registry that is down or refuses a schema stops the trainer here
+    // in the registry wire format: a registry that is down or refuses a schema stops the trainer
+    // here
     this.topics.registerSchemas();
   }
 
   /**
-   * Initialises the transactional producer (fencing older trainers of this model), then resumes
-   * the version sequence from the models topic and reads the training store.
+   * Initialises the transactional producer (fencing older trainers of this model), then resumes the
+   * version sequence from the models topic and reads the training store.
    */
   synchronized Recovery open() {
     initProducer();
-    ends = new KafkaConsumer<>(consumerSettings(config), new StringDeserializer(), new ByteArrayDeserializer());
+    ends =
+        new KafkaConsumer<>(
+            consumerSettings(config), new StringDeserializer(), new ByteArrayDeserializer());
     modelPartitions = partitions(ends, topics.models().name());
     knownEnds.putAll(ends.endOffsets(modelPartitions));
     ModelVersion latest = readLatest();
@@ -171,19 +190,33 @@ final class VersionLog implements AutoCloseable {
     nextVersion = max + 1;
     lastVersion.set(max);
     if (latest == null) {
-      LOG.info("No version of model '{}' on {} yet; the first is {}", config.modelName(),
-          topics.models().name(), nextVersion);
+      LOG.info(
+          "No version of model '{}' on {} yet; the first is {}",
+          config.modelName(),
+          topics.models().name(),
+          nextVersion);
       return null;
     }
     try {
       CandleModel model = ModelVersions.fromRecord(latest, config.featureWidth());
-      LOG.info("Resuming after version {} ({} classes, {} base); the next version is {}",
-          max, model.numClasses(), model.baseClasses(), nextVersion);
-      return new ServingVersion(latest.getVersion(), model, Origin.valueOf(latest.getOrigin()),
-          booksOf(latest), latest.getHoldoutMetrics());
+      LOG.info(
+          "Resuming after version {} ({} classes, {} base); the next version is {}",
+          max,
+          model.numClasses(),
+          model.baseClasses(),
+          nextVersion);
+      return new ServingVersion(
+          latest.getVersion(),
+          model,
+          Origin.valueOf(latest.getOrigin()),
+          booksOf(latest),
+          latest.getHoldoutMetrics());
     } catch (RuntimeException e) {
-      LOG.warn("The latest version {} cannot be served here ({}); versions continue at {}",
-          max, e.getMessage(), nextVersion);
+      LOG.warn(
+          "The latest version {} cannot be served here ({}); versions continue at {}",
+          max,
+          e.getMessage(),
+          nextVersion);
       return null;
     }
   }
@@ -224,20 +257,31 @@ final class VersionLog implements AutoCloseable {
     List<ModelVersion> records = checkedRecords(drafts, nextVersion);
     if (producer == null) {
       reopen();
-      Unconfirmed committed = records.isEmpty() ? null : takeConfirmed(records.get(records.size() - 1));
+      Unconfirmed committed =
+          records.isEmpty() ? null : takeConfirmed(records.get(records.size() - 1));
       if (committed != null) {
-        LOG.info("Version {} was committed before the failure that hid it; not sent again", committed.version());
+        LOG.info(
+            "Version {} was committed before the failure that hid it; not sent again",
+            committed.version());
         return numbers(committed.version() - drafts.size() + 1, drafts.size());
       }
       records = checkedRecords(drafts, nextVersion);
     }
     for (ModelVersion r : records) {
-      LOG.info("{} {} ({}, {} classes)", Trainer.PUBLISHING_MESSAGE, r.getVersion(), r.getOrigin(), r.getClasses().size());
+      LOG.info(
+          "{} {} ({}, {} classes)",
+          Trainer.PUBLISHING_MESSAGE,
+          r.getVersion(),
+          r.getOrigin(),
+          r.getClasses().size());
     }
     send(records, publication.store());
     rememberEnds();
     if (!publication.store().isEmpty()) {
-      LOG.info("Training store written to {}: {} changes", topics.trainingStore().name(), publication.store().size());
+      LOG.info(
+          "Training store written to {}: {} changes",
+          topics.trainingStore().name(),
+          publication.store().size());
     }
     if (records.isEmpty()) {
       return List.of();
@@ -245,8 +289,13 @@ final class VersionLog implements AutoCloseable {
     nextVersion += records.size();
     lastVersion.set(nextVersion - 1);
     for (ModelVersion r : records) {
-      LOG.info("Published version {} ({}, {} classes, {} base, {} bytes) in {} ms", r.getVersion(), r.getOrigin(),
-          r.getClasses().size(), r.getBaseClasses(), ModelVersions.parameterBytes(r),
+      LOG.info(
+          "Published version {} ({}, {} classes, {} base, {} bytes) in {} ms",
+          r.getVersion(),
+          r.getOrigin(),
+          r.getClasses().size(),
+          r.getBaseClasses(),
+          ModelVersions.parameterBytes(r),
           (System.nanoTime() - start) / 1_000_000);
     }
     return numbers(records.get(0).getVersion(), records.size());
@@ -259,8 +308,15 @@ final class VersionLog implements AutoCloseable {
   private List<ModelVersion> checkedRecords(List<VersionDraft> drafts, long first) {
     List<ModelVersion> records = new ArrayList<>();
     for (VersionDraft draft : drafts) {
-      ModelVersion record = ModelVersions.toRecord(draft.model(), first + records.size(), Instant.now(),
-          config.clipModelId(), draft.origin(), draft.books(), draft.metrics());
+      ModelVersion record =
+          ModelVersions.toRecord(
+              draft.model(),
+              first + records.size(),
+              Instant.now(),
+              config.clipModelId(),
+              draft.origin(),
+              draft.books(),
+              draft.metrics());
       try {
         ModelVersions.checkSize(record, config.modelMaxBytes());
       } catch (RuntimeException e) {
@@ -292,7 +348,8 @@ final class VersionLog implements AutoCloseable {
         throwIfFailed(sent, producer.send(new ProducerRecord<>(history, config.modelName(), kept)));
       }
       for (StoreCheckpoint.Change c : store) {
-        byte[] value = topics.trainingStore().valueSerde().serializer().serialize(trainingStore, c.entry());
+        byte[] value =
+            topics.trainingStore().valueSerde().serializer().serialize(trainingStore, c.entry());
         throwIfFailed(sent, producer.send(new ProducerRecord<>(trainingStore, c.key(), value)));
       }
       producer.commitTransaction();
@@ -301,8 +358,12 @@ final class VersionLog implements AutoCloseable {
     }
   }
 
-  /** Adds a send's future to {@code sent}; throws when it already failed ({@link #sendError} finds its error). */
-  private static void throwIfFailed(List<Future<RecordMetadata>> sent, Future<RecordMetadata> send) {
+  /**
+   * Adds a send's future to {@code sent}; throws when it already failed ({@link #sendError} finds
+   * its error).
+   */
+  private static void throwIfFailed(
+      List<Future<RecordMetadata>> sent, Future<RecordMetadata> send) {
     sent.add(send);
     if (send.isDone()) {
       try {
@@ -317,7 +378,8 @@ final class VersionLog implements AutoCloseable {
   }
 
   /** A send's own error when one failed (the commit's only says that the transaction did). */
-  private static Throwable sendError(List<Future<RecordMetadata>> sent, RuntimeException commitError) {
+  private static Throwable sendError(
+      List<Future<RecordMetadata>> sent, RuntimeException commitError) {
     for (Future<RecordMetadata> f : sent) {
       if (f.isDone()) {
         try {
@@ -336,22 +398,44 @@ final class VersionLog implements AutoCloseable {
   private RuntimeException failed(List<ModelVersion> records, int storeChanges, Throwable error) {
     discardProducer();
     if (isFenced(error)) {
-      return new FencedException("another trainer initialised transactional.id '" + config.transactionalId()
-          + "' of model '" + config.modelName() + "' and publishes its versions now; this one stops (run one"
-          + " trainer per model: with compose, the cpu or the gpu profile, not both)", error);
+      return new FencedException(
+          "another trainer initialised transactional.id '"
+              + config.transactionalId()
+              + "' of model '"
+              + config.modelName()
+              + "' and publishes its versions now; this one stops (run one"
+              + " trainer per model: with compose, the cpu or the gpu profile, not both)",
+          error);
     }
     boolean tooLarge = error instanceof RecordTooLargeException;
     if (records.isEmpty()) {
-      return new PublishFailedException("Writing " + storeChanges + " changes of the training store to "
-          + topics.trainingStore().name() + " failed: " + error.getMessage(), error, !tooLarge);
+      return new PublishFailedException(
+          "Writing "
+              + storeChanges
+              + " changes of the training store to "
+              + topics.trainingStore().name()
+              + " failed: "
+              + error.getMessage(),
+          error,
+          !tooLarge);
     }
     ModelVersion last = records.get(records.size() - 1);
     unconfirmed = new Unconfirmed(last.getVersion(), last.getChecksum());
     long first = records.get(0).getVersion();
     int bytes = records.stream().mapToInt(ModelVersions::parameterBytes).sum();
-    return new PublishFailedException("Publishing version " + first
-        + (records.size() > 1 ? " to " + last.getVersion() : "") + " (" + bytes + " bytes) to "
-        + topics.models().name() + " failed: " + error.getMessage() + hint(error), error, !tooLarge);
+    return new PublishFailedException(
+        "Publishing version "
+            + first
+            + (records.size() > 1 ? " to " + last.getVersion() : "")
+            + " ("
+            + bytes
+            + " bytes) to "
+            + topics.models().name()
+            + " failed: "
+            + error.getMessage()
+            + hint(error),
+        error,
+        !tooLarge);
   }
 
   private static boolean isFenced(Throwable error) {
@@ -364,8 +448,9 @@ final class VersionLog implements AutoCloseable {
   }
 
   private void initProducer() {
-    KafkaProducer<String, byte[]> created = new KafkaProducer<>(producerSettings(config),
-        new StringSerializer(), new ByteArraySerializer());
+    KafkaProducer<String, byte[]> created =
+        new KafkaProducer<>(
+            producerSettings(config), new StringSerializer(), new ByteArraySerializer());
     try {
       // fences every older producer of this transactional.id and completes its open transaction
       created.initTransactions();
@@ -380,33 +465,56 @@ final class VersionLog implements AutoCloseable {
     producer = created;
   }
 
-  /** A new producer after a failure, then the counter read again: it is read after fencing, always. */
+  /**
+   * A new producer after a failure, then the counter read again: it is read after fencing, always.
+   */
   private void reopen() {
     try {
       initProducer();
     } catch (RuntimeException e) {
-      throw new PublishFailedException("Publishing version " + nextVersion + " failed: a new transactional"
-          + " producer could not be initialised: " + e.getMessage() + "; is the broker reachable"
-          + " (bootstrap.servers)?", e, true);
+      throw new PublishFailedException(
+          "Publishing version "
+              + nextVersion
+              + " failed: a new transactional"
+              + " producer could not be initialised: "
+              + e.getMessage()
+              + "; is the broker reachable"
+              + " (bootstrap.servers)?",
+          e,
+          true);
     }
     ModelVersion latest;
     try {
       latest = readLatest();
     } catch (RuntimeException e) {
       discardProducer();
-      throw new PublishFailedException("Publishing version " + nextVersion + " failed: the version counter"
-          + " could not be read from " + topics.models().name() + ": " + e.getMessage() + "; is the broker"
-          + " reachable (bootstrap.servers)?", e, true);
+      throw new PublishFailedException(
+          "Publishing version "
+              + nextVersion
+              + " failed: the version counter"
+              + " could not be read from "
+              + topics.models().name()
+              + ": "
+              + e.getMessage()
+              + "; is the broker"
+              + " reachable (bootstrap.servers)?",
+          e,
+          true);
     }
     long max = latest == null ? -1 : latest.getVersion();
     if (max >= nextVersion) {
-      LOG.warn("The models topic holds version {}, past this trainer's {}: versions continue at {}", max,
-          nextVersion - 1, max + 1);
+      LOG.warn(
+          "The models topic holds version {}, past this trainer's {}: versions continue at {}",
+          max,
+          nextVersion - 1,
+          max + 1);
       nextVersion = max + 1;
       lastVersion.set(max);
     }
-    if (unconfirmed != null && (latest == null || latest.getVersion() != unconfirmed.version()
-        || !latest.getChecksum().equals(unconfirmed.checksum()))) {
+    if (unconfirmed != null
+        && (latest == null
+            || latest.getVersion() != unconfirmed.version()
+            || !latest.getChecksum().equals(unconfirmed.checksum()))) {
       unconfirmed = null;
     }
   }
@@ -448,24 +556,34 @@ final class VersionLog implements AutoCloseable {
     }
     try {
       Map<TopicPartition, Long> now = ends.endOffsets(modelPartitions, Duration.ofSeconds(10));
-      boolean grew = now.entrySet().stream().anyMatch(e -> e.getValue() > knownEnds.getOrDefault(e.getKey(), 0L));
+      boolean grew =
+          now.entrySet().stream()
+              .anyMatch(e -> e.getValue() > knownEnds.getOrDefault(e.getKey(), 0L));
       if (!grew) {
         return;
       }
       ModelVersion latest = readLatest();
       if (latest != null && latest.getVersion() >= nextVersion) {
-        LOG.info("Version {} of model '{}' was published by another writer (e.g. candle models rollback);"
-            + " versions continue at {}", latest.getVersion(), config.modelName(), latest.getVersion() + 1);
+        LOG.info(
+            "Version {} of model '{}' was published by another writer (e.g. candle models rollback);"
+                + " versions continue at {}",
+            latest.getVersion(),
+            config.modelName(),
+            latest.getVersion() + 1);
         nextVersion = latest.getVersion() + 1;
       }
       knownEnds.putAll(now);
     } catch (RuntimeException e) {
-      LOG.warn("Could not check the models topic for other writers' versions ({}); publishing version {}",
-          e.toString(), nextVersion);
+      LOG.warn(
+          "Could not check the models topic for other writers' versions ({}); publishing version {}",
+          e.toString(),
+          nextVersion);
     }
   }
 
-  /** The models topic's end offsets after the trainer's own commit (transaction markers included). */
+  /**
+   * The models topic's end offsets after the trainer's own commit (transaction markers included).
+   */
   private void rememberEnds() {
     if (ends == null) {
       return;
@@ -480,8 +598,9 @@ final class VersionLog implements AutoCloseable {
   /** The highest version of this model on the models topic, read to its end; null when none. */
   private ModelVersion readLatest() {
     ModelVersion latest = null;
-    try (KafkaConsumer<String, byte[]> models = new KafkaConsumer<>(consumerSettings(config),
-        new StringDeserializer(), new ByteArrayDeserializer())) {
+    try (KafkaConsumer<String, byte[]> models =
+        new KafkaConsumer<>(
+            consumerSettings(config), new StringDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> parts = partitions(models, topics.models().name());
       models.assign(parts);
       models.seekToBeginning(parts);
@@ -505,8 +624,9 @@ final class VersionLog implements AutoCloseable {
   private Map<String, TrainingStoreEntry> readTrainingStore() {
     String prefix = StoreCheckpoint.prefix(config.modelName());
     Map<String, TrainingStoreEntry> entries = new LinkedHashMap<>();
-    try (KafkaConsumer<String, byte[]> store = new KafkaConsumer<>(consumerSettings(config),
-        new StringDeserializer(), new ByteArrayDeserializer())) {
+    try (KafkaConsumer<String, byte[]> store =
+        new KafkaConsumer<>(
+            consumerSettings(config), new StringDeserializer(), new ByteArrayDeserializer())) {
       List<TopicPartition> parts = partitions(store, topics.trainingStore().name());
       store.assign(parts);
       store.seekToBeginning(parts);
@@ -528,14 +648,22 @@ final class VersionLog implements AutoCloseable {
       return;
     }
     try {
-      entries.put(r.key(), topics.trainingStore().valueSerde().deserializer().deserialize(r.topic(), r.value()));
+      entries.put(
+          r.key(),
+          topics.trainingStore().valueSerde().deserializer().deserialize(r.topic(), r.value()));
     } catch (RuntimeException e) {
-      LOG.warn("Skipping an undecodable record at {}-{}@{} of the training store: {}",
-          r.topic(), r.partition(), r.offset(), e.getMessage());
+      LOG.warn(
+          "Skipping an undecodable record at {}-{}@{} of the training store: {}",
+          r.topic(),
+          r.partition(),
+          r.offset(),
+          e.getMessage());
     }
   }
 
-  /** A version of this model, or null for another model's record, a tombstone or an undecodable one. */
+  /**
+   * A version of this model, or null for another model's record, a tombstone or an undecodable one.
+   */
   private ModelVersion decode(ConsumerRecord<String, byte[]> r) {
     if (!config.modelName().equals(r.key()) || r.value() == null) {
       return null;
@@ -543,8 +671,12 @@ final class VersionLog implements AutoCloseable {
     try {
       return topics.models().valueSerde().deserializer().deserialize(r.topic(), r.value());
     } catch (RuntimeException e) {
-      LOG.warn("Skipping an undecodable record at {}-{}@{} of the models topic: {}",
-          r.topic(), r.partition(), r.offset(), e.getMessage());
+      LOG.warn(
+          "Skipping an undecodable record at {}-{}@{} of the models topic: {}",
+          r.topic(),
+          r.partition(),
+          r.offset(),
+          e.getMessage());
       return null;
     }
   }
@@ -575,9 +707,9 @@ final class VersionLog implements AutoCloseable {
   // ---------------------------------------------------------------- settings
 
   /**
-   * The trainer's consumers (inputs, models and training-store topics): sized for a version,
-   * {@code read_committed}, no consumer group offsets (every start replays; a position that expired
-   * reads from the earliest record), then the {@code kafka.*} overrides.
+   * The trainer's consumers (inputs, models and training-store topics): sized for a version, {@code
+   * read_committed}, no consumer group offsets (every start replays; a position that expired reads
+   * from the earliest record), then the {@code kafka.*} overrides.
    */
   static Map<String, Object> consumerSettings(TrainerConfig config) {
     Map<String, Object> p = new HashMap<>(ModelVersions.consumerConfig(config.modelMaxBytes()));
@@ -609,8 +741,11 @@ final class VersionLog implements AutoCloseable {
   static List<TopicPartition> partitions(KafkaConsumer<?, ?> consumer, String topic) {
     List<PartitionInfo> infos = consumer.partitionsFor(topic, Duration.ofSeconds(30));
     if (infos == null || infos.isEmpty()) {
-      throw new IllegalStateException("Topic " + topic + " does not exist; the services do not"
-          + " create topics: create them first (docs/design.md, 'Topics'; TopicSpecs)");
+      throw new IllegalStateException(
+          "Topic "
+              + topic
+              + " does not exist; the services do not"
+              + " create topics: create them first (docs/design.md, 'Topics'; TopicSpecs)");
     }
     return infos.stream().map(i -> new TopicPartition(topic, i.partition())).toList();
   }

@@ -26,8 +26,9 @@ class ClassMetricsTest {
     for (String bucket : new String[] {"many", "medium", "few", "new"}) {
       assertEquals(0.0, gauge(ClassMetrics.BUCKET_CLASSES, bucket), bucket + " starts empty");
     }
-    counts.putAll(Map.of("cat", 500L, "dog", 101L, "fox", 100L, "owl", 20L, "ant", 19L, "bee", 1L,
-        "yak", 0L));
+    counts.putAll(
+        Map.of(
+            "cat", 500L, "dog", 101L, "fox", 100L, "owl", 20L, "ant", 19L, "bee", 1L, "yak", 0L));
     assertEquals(2.0, gauge(ClassMetrics.BUCKET_CLASSES, "many"));
     assertEquals(601.0, gauge(ClassMetrics.BUCKET_IMAGES, "many"));
     assertEquals(2.0, gauge(ClassMetrics.BUCKET_CLASSES, "medium"));
@@ -51,7 +52,8 @@ class ClassMetricsTest {
     metrics.scorable(announced, announced.plusMillis(500));
     metrics.scorable(announced, announced.minusMillis(200));
     assertEquals(3, timer.count());
-    assertEquals(2.0, timer.totalTime(TimeUnit.SECONDS), 1e-9, "a clock behind the record counts as 0");
+    assertEquals(
+        2.0, timer.totalTime(TimeUnit.SECONDS), 1e-9, "a clock behind the record counts as 0");
     assertEquals(1.5, timer.max(TimeUnit.SECONDS), 1e-9);
   }
 }

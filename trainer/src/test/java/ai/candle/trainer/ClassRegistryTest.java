@@ -32,7 +32,8 @@ class ClassRegistryTest {
       registry.apply(name, registered(name, index, name.equals("e") ? 2 : 3));
     }
     assertEquals(List.of("b", "c", "d"), ClassRegistry.names(registry.withTextExcept(Set.of("a"))));
-    assertEquals(Set.of("a", "b", "c", "d"), registry.namesWithText(), "e's text has another width");
+    assertEquals(
+        Set.of("a", "b", "c", "d"), registry.namesWithText(), "e's text has another width");
   }
 
   @Test

@@ -24,18 +24,21 @@ class CoalescingWorkerTest {
     AtomicInteger maxConcurrent = new AtomicInteger();
     Thread caller = Thread.currentThread();
     List<Thread> runners = new CopyOnWriteArrayList<>();
-    try (CoalescingWorker worker = new CoalescingWorker("test-worker", reasons -> {
-      maxConcurrent.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
-      runners.add(Thread.currentThread());
-      runs.add(reasons);
-      if (runs.size() == 1) {
-        firstStarted.countDown();
-        await(release);
-      } else {
-        secondDone.countDown();
-      }
-      concurrent.decrementAndGet();
-    })) {
+    try (CoalescingWorker worker =
+        new CoalescingWorker(
+            "test-worker",
+            reasons -> {
+              maxConcurrent.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
+              runners.add(Thread.currentThread());
+              runs.add(reasons);
+              if (runs.size() == 1) {
+                firstStarted.countDown();
+                await(release);
+              } else {
+                secondDone.countDown();
+              }
+              concurrent.decrementAndGet();
+            })) {
       worker.request("a");
       assertTrue(firstStarted.await(5, TimeUnit.SECONDS));
       worker.request("b");
@@ -55,12 +58,15 @@ class CoalescingWorkerTest {
   void aFailingRunDoesNotStopLaterRuns() throws Exception {
     CountDownLatch second = new CountDownLatch(1);
     AtomicInteger calls = new AtomicInteger();
-    try (CoalescingWorker worker = new CoalescingWorker("test-worker", reasons -> {
-      if (calls.incrementAndGet() == 1) {
-        throw new IllegalStateException("boom");
-      }
-      second.countDown();
-    })) {
+    try (CoalescingWorker worker =
+        new CoalescingWorker(
+            "test-worker",
+            reasons -> {
+              if (calls.incrementAndGet() == 1) {
+                throw new IllegalStateException("boom");
+              }
+              second.countDown();
+            })) {
       worker.request("x");
       Thread.sleep(200);
       worker.request("y");

@@ -17,12 +17,15 @@ import org.junit.jupiter.api.Test;
 class RefitPlanTest {
   static final ScoreWeights W = new ScoreWeights(1, 0.5, 0, 0.1);
   static final CandleModel MODEL =
-      CandleFit.untrained(List.of("a", "b"), 8, new float[16], HyperParameters.adaptive()).withWeights(W);
-  static final AdaptiveFit.Fitted FULL = new AdaptiveFit.Fitted(MODEL, null, null, "test", false, 1);
-  static final Set<String> BASE = Set.of("c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9");
+      CandleFit.untrained(List.of("a", "b"), 8, new float[16], HyperParameters.adaptive())
+          .withWeights(W);
+  static final AdaptiveFit.Fitted FULL =
+      new AdaptiveFit.Fitted(MODEL, null, null, "test", false, 1);
+  static final Set<String> BASE =
+      Set.of("c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9");
 
-  static Optional<String> plan(AdaptiveFit.Fitted full, int warmSince, CandleModel serving, Set<String> base,
-      int every) {
+  static Optional<String> plan(
+      AdaptiveFit.Fitted full, int warmSince, CandleModel serving, Set<String> base, int every) {
     return RefitPlan.fullBecause(full, BASE, warmSince, W, serving, base, every, 0.1);
   }
 
@@ -31,7 +34,8 @@ class RefitPlanTest {
     assertEquals(Optional.empty(), plan(FULL, 3, MODEL, BASE, 10));
     Set<String> oneMore = new java.util.HashSet<>(BASE);
     oneMore.add("c10");
-    assertEquals(Optional.empty(), plan(FULL, 0, MODEL, oneMore, 10), "one class of ten is within 0.1");
+    assertEquals(
+        Optional.empty(), plan(FULL, 0, MODEL, oneMore, 10), "one class of ten is within 0.1");
   }
 
   @Test
@@ -39,7 +43,10 @@ class RefitPlanTest {
     assertTrue(plan(null, 0, MODEL, BASE, 10).orElseThrow().contains("no full refit"));
     assertTrue(plan(FULL, 0, MODEL, BASE, 0).orElseThrow().contains("off"));
     assertTrue(plan(FULL, 10, MODEL, BASE, 10).orElseThrow().contains("schedule"));
-    assertTrue(plan(FULL, 0, MODEL.withWeights(ScoreWeights.ZERO), BASE, 10).orElseThrow().contains("weights"),
+    assertTrue(
+        plan(FULL, 0, MODEL.withWeights(ScoreWeights.ZERO), BASE, 10)
+            .orElseThrow()
+            .contains("weights"),
         "a rolled-back version with other weights");
     assertTrue(plan(FULL, 0, null, BASE, 10).isPresent());
     Set<String> moved = Set.of("c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "x8", "x9");

@@ -18,10 +18,14 @@ class RefitPolicyTest {
   static final Optional<FitReason> NO_FIT = Optional.empty();
 
   final AtomicLong clock = new AtomicLong(1_000_000_000L);
+
   /** refit.samples 200, refit.fraction 0.2 (the defaults). */
   final RefitPolicy policy = new RefitPolicy(200, 0.2, clock::get);
 
-  /** A store with {@code offered} training images, every class of {@code classes} registered and serving. */
+  /**
+   * A store with {@code offered} training images, every class of {@code classes} registered and
+   * serving.
+   */
   static Observed steady(long offered, Set<String> classes) {
     return new Observed(offered, classes, classes, classes);
   }
@@ -59,7 +63,8 @@ class RefitPolicyTest {
 
   @Test
   void aStoreHoldingLessThanTheResumedVersionCountsNewSamplesFromWhatItHolds() {
-    // the version counted 1,000 training images; the store kept 300 of them (the rest expired first)
+    // the version counted 1,000 training images; the store kept 300 of them (the rest expired
+    // first)
     policy.caughtUp(new Mark(1_000, Set.of("a")).heldBy(300));
     assertEquals(300, policy.last().trainOffered());
     assertEquals(NO_FIT, policy.check(steady(359, Set.of("a"))).fit(), "0.2 of 300 is 60");
@@ -87,7 +92,8 @@ class RefitPolicyTest {
   @Test
   void theFirstImagesOfARegisteredClassAskForAFit() {
     policy.caughtUp(new Mark(1_000, Set.of("a")));
-    Observed okapi = new Observed(1_001, Set.of("a", "okapi"), Set.of("a", "okapi"), Set.of("a", "okapi"));
+    Observed okapi =
+        new Observed(1_001, Set.of("a", "okapi"), Set.of("a", "okapi"), Set.of("a", "okapi"));
     assertEquals(Optional.of(FitReason.FIRST_IMAGES), policy.check(okapi).fit());
     policy.fitSettled(new Mark(1_001, Set.of("a", "okapi")));
     assertEquals(NO_FIT, policy.check(okapi).fit(), "a base class since the snapshot");
@@ -100,7 +106,8 @@ class RefitPolicyTest {
     policy.fitSettled(new Mark(50, Set.of()));
     Observed before = new Observed(50, Set.of("early-0", "early-1"), Set.of(), Set.of());
     assertEquals(Decision.NONE, policy.check(before));
-    Observed registered = new Observed(50, Set.of("early-0", "early-1"), Set.of("early-0"), Set.of());
+    Observed registered =
+        new Observed(50, Set.of("early-0", "early-1"), Set.of("early-0"), Set.of());
     assertEquals(Optional.of(FitReason.FIRST_IMAGES), policy.check(registered).fit());
   }
 
@@ -156,12 +163,16 @@ class RefitPolicyTest {
   void whileAFitRunsTheTriggersCountFromItsSnapshot() {
     policy.caughtUp(new Mark(100, Set.of("a")));
     policy.fitStarted(new Mark(150, Set.of("a", "okapi")));
-    Observed same = new Observed(150, Set.of("a", "okapi"), Set.of("a", "okapi"), Set.of("a", "okapi"));
+    Observed same =
+        new Observed(150, Set.of("a", "okapi"), Set.of("a", "okapi"), Set.of("a", "okapi"));
     assertEquals(NO_FIT, policy.check(same).fit(), "its samples and first images are being fitted");
     assertEquals(NO_FIT, policy.onTimer(150));
-    assertEquals(Optional.of(FitReason.SAMPLES), policy.check(steady(180, Set.of("a", "okapi"))).fit(),
+    assertEquals(
+        Optional.of(FitReason.SAMPLES),
+        policy.check(steady(180, Set.of("a", "okapi"))).fit(),
         "0.2 of 150 new since it started");
-    assertEquals(new Mark(100, Set.of("a")), policy.last(), "not settled until its version is acknowledged");
+    assertEquals(
+        new Mark(100, Set.of("a")), policy.last(), "not settled until its version is acknowledged");
     policy.fitSettled(new Mark(150, Set.of("a", "okapi")));
     assertEquals(new Mark(150, Set.of("a", "okapi")), policy.last());
     assertEquals(NO_FIT, policy.check(same).fit());
@@ -170,7 +181,8 @@ class RefitPolicyTest {
   @Test
   void aFailedFitsDataAsksForAFitAgainAfterTheRetryDelay() {
     policy.caughtUp(new Mark(100, Set.of("a")));
-    Observed okapi = new Observed(150, Set.of("a", "okapi"), Set.of("a", "okapi"), Set.of("a", "okapi"));
+    Observed okapi =
+        new Observed(150, Set.of("a", "okapi"), Set.of("a", "okapi"), Set.of("a", "okapi"));
     assertEquals(Optional.of(FitReason.SAMPLES), policy.check(okapi).fit());
     policy.fitStarted(new Mark(150, Set.of("a", "okapi")));
     policy.fitFailed();
@@ -179,8 +191,11 @@ class RefitPolicyTest {
     assertEquals(NO_FIT, policy.onTimer(150), "the timer waits too");
     clock.addAndGet(1);
     assertEquals(Optional.of(FitReason.SAMPLES), policy.check(okapi).fit(), "no new input needed");
-    Observed okapiOnly = new Observed(100, Set.of("a", "okapi"), Set.of("a", "okapi"), Set.of("a", "okapi"));
-    assertEquals(Optional.of(FitReason.FIRST_IMAGES), policy.check(okapiOnly).fit(),
+    Observed okapiOnly =
+        new Observed(100, Set.of("a", "okapi"), Set.of("a", "okapi"), Set.of("a", "okapi"));
+    assertEquals(
+        Optional.of(FitReason.FIRST_IMAGES),
+        policy.check(okapiOnly).fit(),
         "first images of a class ask again");
     assertEquals(Optional.of(FitReason.TIMER), policy.onTimer(150));
   }
@@ -189,19 +204,23 @@ class RefitPolicyTest {
   void theTimerAsksForAFitWhenAnythingWasOffered() {
     policy.caughtUp(new Mark(100, Set.of("a")));
     assertEquals(NO_FIT, policy.onTimer(100));
-    assertEquals(Optional.of(FitReason.TIMER), policy.onTimer(101), "below every threshold, still a change");
+    assertEquals(
+        Optional.of(FitReason.TIMER), policy.onTimer(101), "below every threshold, still a change");
     policy.fitSettled(new Mark(101, Set.of("a")));
     assertEquals(NO_FIT, policy.onTimer(101));
   }
 
   @Test
   void aResumedVersionAccountsForItsTrainingImagesAndBaseClasses() {
-    Mark m = Mark.resumedFrom(List.of(new ClassBook(0, 30, 5), new ClassBook(1, 1, 0), new ClassBook(2, 0, 0)),
-        List.of("a", "b"));
+    Mark m =
+        Mark.resumedFrom(
+            List.of(new ClassBook(0, 30, 5), new ClassBook(1, 1, 0), new ClassBook(2, 0, 0)),
+            List.of("a", "b"));
     assertEquals(26, m.trainOffered());
     assertEquals(Set.of("a", "b"), m.baseClasses());
     policy.caughtUp(m);
-    assertEquals(Decision.NONE, policy.check(steady(26, Set.of("a", "b"))), "the replay of the same images");
+    assertEquals(
+        Decision.NONE, policy.check(steady(26, Set.of("a", "b"))), "the replay of the same images");
   }
 
   @Test

@@ -27,8 +27,11 @@ class StoreCheckpointTest {
     }
   }
 
-  /** The topic after writing these changes over what it held: each key's latest, deletions removed. */
-  static Map<String, TrainingStoreEntry> write(Map<String, TrainingStoreEntry> topic, List<StoreCheckpoint.Change> changes) {
+  /**
+   * The topic after writing these changes over what it held: each key's latest, deletions removed.
+   */
+  static Map<String, TrainingStoreEntry> write(
+      Map<String, TrainingStoreEntry> topic, List<StoreCheckpoint.Change> changes) {
     Map<String, TrainingStoreEntry> out = new LinkedHashMap<>(topic);
     for (StoreCheckpoint.Change c : changes) {
       if (c.entry() == null) {
@@ -51,7 +54,8 @@ class StoreCheckpointTest {
     long[] kept = store.kept();
     // every sample, one tally per class, one position
     assertEquals(kept[0] + kept[1] + 2 + 1, topic.size());
-    assertTrue(topic.keySet().stream().allMatch(k -> k.startsWith(StoreCheckpoint.prefix("candle"))));
+    assertTrue(
+        topic.keySet().stream().allMatch(k -> k.startsWith(StoreCheckpoint.prefix("candle"))));
 
     TrainingStore restored = store();
     restored.restore(StoreCheckpoint.read(topic.values(), FEATURES));
@@ -71,8 +75,14 @@ class StoreCheckpointTest {
     add(store, "head", 40, 41);
     List<StoreCheckpoint.Change> changes = checkpoint.changes(store.contents());
     // the tally and the position always; a sample only when the image was kept
-    long samples = changes.stream().filter(c -> c.key().contains("/train/") || c.key().contains("/holdout/")).count();
-    assertEquals(2 + samples, changes.size(), changes.stream().map(StoreCheckpoint.Change::key).toList().toString());
+    long samples =
+        changes.stream()
+            .filter(c -> c.key().contains("/train/") || c.key().contains("/holdout/"))
+            .count();
+    assertEquals(
+        2 + samples,
+        changes.size(),
+        changes.stream().map(StoreCheckpoint.Change::key).toList().toString());
     assertTrue(samples <= 1);
   }
 
@@ -85,13 +95,14 @@ class StoreCheckpointTest {
     List<StoreCheckpoint.Change> changes = checkpoint.changes(store.contents());
     Map<String, TrainingStoreEntry> byKey = new LinkedHashMap<>();
     List<String> deleted = new ArrayList<>();
-    changes.forEach(c -> {
-      if (c.entry() == null) {
-        deleted.add(c.key());
-      } else {
-        byKey.put(c.key(), c.entry());
-      }
-    });
+    changes.forEach(
+        c -> {
+          if (c.entry() == null) {
+            deleted.add(c.key());
+          } else {
+            byKey.put(c.key(), c.entry());
+          }
+        });
     assertEquals(List.of("candle/train/0/gone"), deleted, "the key not overwritten is deleted");
     assertTrue(byKey.containsKey("candle/tally/head"));
     checkpoint.written(store.contents());
@@ -102,20 +113,28 @@ class StoreCheckpointTest {
   void entriesThatAreNotOneStoreAreRefusedNamingWhy() {
     TrainingStore store = store();
     add(store, "head", 0, 30);
-    Map<String, TrainingStoreEntry> topic = write(Map.of(), new StoreCheckpoint("candle", FEATURES).changes(store.contents()));
+    Map<String, TrainingStoreEntry> topic =
+        write(Map.of(), new StoreCheckpoint("candle", FEATURES).changes(store.contents()));
 
     Map<String, TrainingStoreEntry> slotMissing = new LinkedHashMap<>(topic);
     slotMissing.remove("candle/train/3/head");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> StoreCheckpoint.read(slotMissing.values(), FEATURES));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> StoreCheckpoint.read(slotMissing.values(), FEATURES));
     assertTrue(e.getMessage().contains("slots"), e.getMessage());
 
     Map<String, TrainingStoreEntry> noTally = new LinkedHashMap<>(topic);
     noTally.remove("candle/tally/head");
-    e = assertThrows(IllegalArgumentException.class, () -> StoreCheckpoint.read(noTally.values(), FEATURES));
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> StoreCheckpoint.read(noTally.values(), FEATURES));
     assertTrue(e.getMessage().contains("no tally"), e.getMessage());
 
-    e = assertThrows(IllegalArgumentException.class, () -> StoreCheckpoint.read(topic.values(), "other.features"));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> StoreCheckpoint.read(topic.values(), "other.features"));
     assertTrue(e.getMessage().contains("topic.features"), e.getMessage());
     assertNull(topic.get("candle/position/1"));
     assertEquals(new StoredPosition(FEATURES, 0, 30L), topic.get("candle/position/0").getEntry());
@@ -123,10 +142,14 @@ class StoreCheckpointTest {
 
   static List<String> ids(TrainingStore.Contents contents) {
     List<String> out = new ArrayList<>();
-    contents.classes().values().forEach(v -> {
-      v.train().forEach(s -> out.add("train " + s.imageId()));
-      v.holdout().forEach(s -> out.add("holdout " + s.imageId()));
-    });
+    contents
+        .classes()
+        .values()
+        .forEach(
+            v -> {
+              v.train().forEach(s -> out.add("train " + s.imageId()));
+              v.holdout().forEach(s -> out.add("holdout " + s.imageId()));
+            });
     return out;
   }
 }

@@ -22,7 +22,8 @@ class TrainerConfigTest {
     assertEquals(HyperParameters.Mode.ADAPTIVE, c.hyperParameters().mode());
     assertTrue(c.fitHead(), "the head's weight is tried by default");
     assertEquals(4, c.selection().headWeights().length);
-    assertEquals(0, c.hyperParameters().maxPerClass(), "the store caps; the fit must not cap again");
+    assertEquals(
+        0, c.hyperParameters().maxPerClass(), "the store caps; the fit must not cap again");
     assertEquals(Duration.ofMinutes(10), c.refitInterval());
     assertEquals("candle.models", c.topics().models());
     assertEquals(32 * 1024 * 1024, c.modelMaxBytes());
@@ -32,22 +33,31 @@ class TrainerConfigTest {
 
   @Test
   void theMetricsEndpointIsConfiguredInTheSameLayers() {
-    TrainerConfig c = TrainerConfig.load(List.of("--metrics-port", "0"),
-        Map.of("CANDLE_METRICS_ADDRESS", "127.0.0.1", "CANDLE_METRICS_PORT", "9999"));
+    TrainerConfig c =
+        TrainerConfig.load(
+            List.of("--metrics-port", "0"),
+            Map.of("CANDLE_METRICS_ADDRESS", "127.0.0.1", "CANDLE_METRICS_PORT", "9999"));
     assertEquals("127.0.0.1", c.metricsAddress());
     assertEquals(0, c.metricsPort(), "flag over environment; 0 picks a free port");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> TrainerConfig.load(List.of("--metrics-port", "70000"), Map.of()));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> TrainerConfig.load(List.of("--metrics-port", "70000"), Map.of()));
     assertEquals("metrics.port must be in 0..65535, got 70000", e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> TrainerConfig.load(List.of("--metrics-address", " "), Map.of()));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> TrainerConfig.load(List.of("--metrics-address", " "), Map.of()));
     assertEquals("metrics.address must not be empty", e.getMessage());
   }
 
   @Test
   void flagsAndEnvironmentOverrideAndPassThroughReachTheClients() {
-    TrainerConfig c = TrainerConfig.load(List.of("--fit-epochs", "7", "--topic-models=m",
-        "--kafka-config", "security.protocol=SSL"), Map.of("CANDLE_FEATURE_WIDTH", "64", "CANDLE_FIT_EPOCHS", "9"));
+    TrainerConfig c =
+        TrainerConfig.load(
+            List.of(
+                "--fit-epochs", "7", "--topic-models=m", "--kafka-config", "security.protocol=SSL"),
+            Map.of("CANDLE_FEATURE_WIDTH", "64", "CANDLE_FIT_EPOCHS", "9"));
     assertEquals(7, c.hyperParameters().epochs());
     assertEquals(64, c.featureWidth());
     assertEquals("m", c.topics().models());
@@ -58,28 +68,45 @@ class TrainerConfigTest {
   void theTransactionalIdFollowsTheModelUnlessGivenAndTheTrainingStoreTopicIsConfigurable() {
     assertEquals("candle-trainer-candle", TrainerConfig.defaults().transactionalId());
     assertEquals("candle.training-store", TrainerConfig.defaults().topics().trainingStore());
-    TrainerConfig c = TrainerConfig.load(List.of("--model-name", "birds", "--topic-training-store", "t.store"), Map.of());
-    assertEquals("candle-trainer-birds", c.transactionalId(), "one id per model: a second trainer of it fences the first");
+    TrainerConfig c =
+        TrainerConfig.load(
+            List.of("--model-name", "birds", "--topic-training-store", "t.store"), Map.of());
+    assertEquals(
+        "candle-trainer-birds",
+        c.transactionalId(),
+        "one id per model: a second trainer of it fences the first");
     assertEquals("t.store", c.topics().trainingStore());
-    assertEquals("mine", TrainerConfig.load(List.of(), Map.of("CANDLE_TRANSACTIONAL_ID", "mine")).transactionalId());
+    assertEquals(
+        "mine",
+        TrainerConfig.load(List.of(), Map.of("CANDLE_TRANSACTIONAL_ID", "mine")).transactionalId());
   }
 
   @Test
   void theModelHistoryTopicIsConfigurable() {
     assertEquals("candle.models.history", TrainerConfig.defaults().topics().modelHistory());
-    assertEquals("t.history", TrainerConfig.load(List.of("--topic-model-history", "t.history"), Map.of())
-        .topics().modelHistory());
-    assertEquals("e.history", TrainerConfig.load(List.of(), Map.of("CANDLE_TOPIC_MODEL_HISTORY", "e.history"))
-        .topics().modelHistory());
+    assertEquals(
+        "t.history",
+        TrainerConfig.load(List.of("--topic-model-history", "t.history"), Map.of())
+            .topics()
+            .modelHistory());
+    assertEquals(
+        "e.history",
+        TrainerConfig.load(List.of(), Map.of("CANDLE_TOPIC_MODEL_HISTORY", "e.history"))
+            .topics()
+            .modelHistory());
   }
 
   @Test
   void badSettingsAreNamed() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> TrainerConfig.load(List.of("--holdout-percent", "80"), Map.of()));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> TrainerConfig.load(List.of("--holdout-percent", "80"), Map.of()));
     assertTrue(e.getMessage().contains("holdout.percent"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> TrainerConfig.load(List.of("--refit-fraction", "x"), Map.of()));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> TrainerConfig.load(List.of("--refit-fraction", "x"), Map.of()));
     assertTrue(e.getMessage().contains("refit.fraction"), e.getMessage());
   }
 }

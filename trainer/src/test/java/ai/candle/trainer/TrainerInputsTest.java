@@ -19,19 +19,23 @@ import org.junit.jupiter.api.Test;
 
 class TrainerInputsTest {
   static final int D = 4;
-  final TrainerConfig config = TrainerConfig.load(List.of("--feature-width", Integer.toString(D)), Map.of());
+  final TrainerConfig config =
+      TrainerConfig.load(List.of("--feature-width", Integer.toString(D)), Map.of());
   final Topics topics = Topics.of(config.topics());
   final TrainerInputs inputs = new TrainerInputs(config);
 
   void feature(String className, String imageId, int width) {
-    FeatureRecord f = new FeatureRecord(imageId, className, Collections.nCopies(width, 0.5f), Instant.EPOCH, null);
+    FeatureRecord f =
+        new FeatureRecord(
+            imageId, className, Collections.nCopies(width, 0.5f), Instant.EPOCH, null);
     String topic = topics.features().name();
     inputs.apply(topic, className, topics.features().valueSerde().serializer().serialize(topic, f));
   }
 
   void register(ClassInfo info) {
     String topic = topics.classes().name();
-    inputs.apply(topic, info.getName(), topics.classes().valueSerde().serializer().serialize(topic, info));
+    inputs.apply(
+        topic, info.getName(), topics.classes().valueSerde().serializer().serialize(topic, info));
   }
 
   void count(String className, long count) {
@@ -41,7 +45,8 @@ class TrainerInputsTest {
 
   @Test
   void eachInputTopicFeedsItsPart() {
-    assertEquals(List.of(topics.classes().name(), topics.classCounts().name(), topics.features().name()),
+    assertEquals(
+        List.of(topics.classes().name(), topics.classCounts().name(), topics.features().name()),
         inputs.topicNames());
     feature("a", "img-1", D);
     feature("a", "img-2", D);
@@ -53,7 +58,8 @@ class TrainerInputsTest {
     inputs.apply(topics.classCounts().name(), "a", null);
     assertEquals(2, inputs.store().seen("a"), "a tombstone feature is nothing");
     assertEquals(2, inputs.registry().size());
-    assertEquals(Map.of("a", 3L, "b", 0L), inputs.classCounts(), "counts only grow; max(seen, live)");
+    assertEquals(
+        Map.of("a", 3L, "b", 0L), inputs.classCounts(), "counts only grow; max(seen, live)");
     inputs.apply(topics.classes().name(), "b", null);
     assertEquals(1, inputs.registry().size(), "a registry tombstone removes its class");
   }
@@ -61,7 +67,8 @@ class TrainerInputsTest {
   @Test
   void unusableRecordsThrowForTheConsumerToSkip() {
     assertThrows(IllegalArgumentException.class, () -> feature("a", "img-1", D + 1));
-    assertThrows(RuntimeException.class,
+    assertThrows(
+        RuntimeException.class,
         () -> inputs.apply(topics.features().name(), "a", new byte[] {1, 2, 3}));
     assertEquals(0, inputs.store().seen("a"));
   }
@@ -87,7 +94,8 @@ class TrainerInputsTest {
     count("a", 1);
     long start = System.nanoTime();
     TrainingSnapshot caughtUp = inputs.snapshot(Duration.ofSeconds(30));
-    assertTrue(System.nanoTime() - start < Duration.ofSeconds(10).toNanos(), "no wait when caught up");
+    assertTrue(
+        System.nanoTime() - start < Duration.ofSeconds(10).toNanos(), "no wait when caught up");
     assertEquals(1, caughtUp.samples());
 
     count("a", 5);

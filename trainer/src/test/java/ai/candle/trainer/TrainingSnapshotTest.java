@@ -25,15 +25,27 @@ import org.junit.jupiter.api.Test;
 class TrainingSnapshotTest {
   static final int D = 4;
 
-  /** A registered class with a text feature of width {@code width} (0: none), every value {@code index}. */
+  /**
+   * A registered class with a text feature of width {@code width} (0: none), every value {@code
+   * index}.
+   */
   static ClassInfo registered(String name, int index, int width) {
     List<Float> text = width == 0 ? null : Collections.nCopies(width, (float) index);
-    return new ClassInfo(name, index, ClassStatus.BASE,
-        width == 0 ? TextFeatureSource.NONE : TextFeatureSource.ANNOUNCEMENT, text, name, List.of(),
+    return new ClassInfo(
+        name,
+        index,
+        ClassStatus.BASE,
+        width == 0 ? TextFeatureSource.NONE : TextFeatureSource.ANNOUNCEMENT,
+        text,
+        name,
+        List.of(),
         Instant.EPOCH);
   }
 
-  /** A store view with {@code train} training samples valued {@code value} and {@code holdout} held out. */
+  /**
+   * A store view with {@code train} training samples valued {@code value} and {@code holdout} held
+   * out.
+   */
   static TrainingStore.ClassView view(String name, float value, int train, int holdout, long seen) {
     List<TrainingStore.Sample> samples = new ArrayList<>();
     for (int i = 0; i < train; i++) {
@@ -41,7 +53,8 @@ class TrainingSnapshotTest {
       Arrays.fill(f, value + i / 100f);
       samples.add(new TrainingStore.Sample(name + "-" + i, f));
     }
-    List<TrainingStore.Sample> held = Collections.nCopies(holdout, new TrainingStore.Sample(name + "-held", new float[D]));
+    List<TrainingStore.Sample> held =
+        Collections.nCopies(holdout, new TrainingStore.Sample(name + "-held", new float[D]));
     return new TrainingStore.ClassView(name, seen, seen - holdout, samples, held);
   }
 
@@ -56,11 +69,21 @@ class TrainingSnapshotTest {
   @Test
   void baseClassesComeFirstThenTextOnlyOnesEachByIndex() {
     // registry order is a hash map's: the snapshot sorts by index
-    List<ClassInfo> registry = List.of(registered("zebra", 4, D), registered("okapi", 1, D),
-        registered("cat", 3, D), registered("ant", 0, D), registered("dog", 2, D));
-    TrainingSnapshot snap = TrainingSnapshot.of(views(view("cat", 3, 2, 0, 2), view("ant", 0, 1, 0, 1),
-        view("zebra", 4, 3, 1, 4)), registry, Map.of(), D);
-    assertEquals(List.of("ant", "cat", "zebra", "okapi", "dog"), ClassRegistry.names(snap.classes()));
+    List<ClassInfo> registry =
+        List.of(
+            registered("zebra", 4, D),
+            registered("okapi", 1, D),
+            registered("cat", 3, D),
+            registered("ant", 0, D),
+            registered("dog", 2, D));
+    TrainingSnapshot snap =
+        TrainingSnapshot.of(
+            views(view("cat", 3, 2, 0, 2), view("ant", 0, 1, 0, 1), view("zebra", 4, 3, 1, 4)),
+            registry,
+            Map.of(),
+            D);
+    assertEquals(
+        List.of("ant", "cat", "zebra", "okapi", "dog"), ClassRegistry.names(snap.classes()));
     CandleFit.TrainingSet set = snap.trainingSet();
     assertEquals(List.of("ant", "cat", "zebra", "okapi", "dog"), set.classNames());
     assertEquals(3, set.baseClasses());
@@ -75,9 +98,12 @@ class TrainingSnapshotTest {
   @Test
   void countsAreTheKeptTrainingSamplesAndTheFeaturesAreCopiedInOrder() {
     // "many" has 500 images, the store kept 5 training samples of it (the cap) and held 20 out
-    TrainingSnapshot snap = TrainingSnapshot.of(views(view("many", 1, 5, 20, 500), view("few", 2, 2, 0, 2)),
-        List.of(registered("many", 0, D), registered("few", 1, D), registered("new", 2, D)),
-        Map.of("many", 500L, "few", 2L), D);
+    TrainingSnapshot snap =
+        TrainingSnapshot.of(
+            views(view("many", 1, 5, 20, 500), view("few", 2, 2, 0, 2)),
+            List.of(registered("many", 0, D), registered("few", 1, D), registered("new", 2, D)),
+            Map.of("many", 500L, "few", 2L),
+            D);
     CandleFit.TrainingSet set = snap.trainingSet();
     assertArrayEquals(new float[] {5, 2, 0}, set.classCounts());
     assertEquals(7, snap.samples());
@@ -89,8 +115,12 @@ class TrainingSnapshotTest {
 
   @Test
   void freshRowsAreTheTrainingSetsRowsOfImagesNotLearntYet() {
-    TrainingSnapshot snap = TrainingSnapshot.of(views(view("many", 1, 3, 0, 3), view("few", 2, 2, 0, 2)),
-        List.of(registered("many", 0, D), registered("few", 1, D)), Map.of(), D);
+    TrainingSnapshot snap =
+        TrainingSnapshot.of(
+            views(view("many", 1, 3, 0, 3), view("few", 2, 2, 0, 2)),
+            List.of(registered("many", 0, D), registered("few", 1, D)),
+            Map.of(),
+            D);
     assertEquals(Set.of("many-0", "many-1", "many-2", "few-0", "few-1"), snap.trainIds());
     assertArrayEquals(new int[] {0, 1, 2, 3, 4}, snap.freshRows(Set.of()));
     assertArrayEquals(new int[] {2, 4}, snap.freshRows(Set.of("many-0", "many-1", "few-0")));
@@ -99,9 +129,16 @@ class TrainingSnapshotTest {
 
   @Test
   void classesWithoutATextFeatureOfTheWidthAreNotFitted() {
-    TrainingSnapshot snap = TrainingSnapshot.of(views(view("a", 0, 2, 0, 2), view("b", 1, 2, 0, 2),
-        view("c", 2, 2, 0, 2)), List.of(registered("a", 0, D), registered("b", 1, 0), registered("c", 2, D + 1),
-        registered("d", 3, 0)), Map.of(), D);
+    TrainingSnapshot snap =
+        TrainingSnapshot.of(
+            views(view("a", 0, 2, 0, 2), view("b", 1, 2, 0, 2), view("c", 2, 2, 0, 2)),
+            List.of(
+                registered("a", 0, D),
+                registered("b", 1, 0),
+                registered("c", 2, D + 1),
+                registered("d", 3, 0)),
+            Map.of(),
+            D);
     assertEquals(List.of("a"), snap.trainingSet().classNames());
     assertEquals(Set.of("a"), snap.books().keySet());
     assertEquals(Set.of("a"), snap.mark().baseClasses());
@@ -109,31 +146,48 @@ class TrainingSnapshotTest {
 
   @Test
   void imagesThatArrivedBeforeTheirClassWasRegisteredWaitOutsideTheFit() {
-    TrainingSnapshot before = TrainingSnapshot.of(views(view("early-0", 0, 29, 1, 30), view("early-1", 1, 20, 0, 20)),
-        List.of(), Map.of("early-0", 30L, "early-1", 20L), D);
+    TrainingSnapshot before =
+        TrainingSnapshot.of(
+            views(view("early-0", 0, 29, 1, 30), view("early-1", 1, 20, 0, 20)),
+            List.of(),
+            Map.of("early-0", 30L, "early-1", 20L),
+            D);
     assertFalse(before.hasTrainingSamples());
     assertThrows(IllegalStateException.class, before::trainingSet);
-    // the triggers count the images as taken and no class as base: the registration asks for the next fit
+    // the triggers count the images as taken and no class as base: the registration asks for the
+    // next fit
     assertEquals(new RefitPolicy.Mark(49, Set.of()), before.mark());
     assertEquals(0, before.holdout().size(), "nothing fitted, nothing held out for it");
 
-    TrainingSnapshot after = TrainingSnapshot.of(before.views(), List.of(registered("early-0", 0, D),
-        registered("early-1", 1, D)), before.liveCounts(), D);
+    TrainingSnapshot after =
+        TrainingSnapshot.of(
+            before.views(),
+            List.of(registered("early-0", 0, D), registered("early-1", 1, D)),
+            before.liveCounts(),
+            D);
     assertEquals(2, after.trainingSet().baseClasses());
     assertEquals(new RefitPolicy.Mark(49, Set.of("early-0", "early-1")), after.mark());
   }
 
   @Test
   void theMarkCountsEveryOfferedImageOfTheStore() {
-    TrainingSnapshot snap = TrainingSnapshot.of(views(view("a", 0, 3, 1, 10), view("unregistered", 1, 2, 0, 2)),
-        List.of(registered("a", 0, D)), Map.of(), D);
+    TrainingSnapshot snap =
+        TrainingSnapshot.of(
+            views(view("a", 0, 3, 1, 10), view("unregistered", 1, 2, 0, 2)),
+            List.of(registered("a", 0, D)),
+            Map.of(),
+            D);
     assertEquals(new RefitPolicy.Mark(11, Set.of("a")), snap.mark());
   }
 
   @Test
   void booksRecordWhatTheStoreAccountedForByIndex() {
-    TrainingSnapshot snap = TrainingSnapshot.of(views(view("b", 1, 3, 2, 40), view("a", 0, 1, 0, 1)),
-        List.of(registered("b", 1, D), registered("new", 2, D), registered("a", 0, D)), Map.of(), D);
+    TrainingSnapshot snap =
+        TrainingSnapshot.of(
+            views(view("b", 1, 3, 2, 40), view("a", 0, 1, 0, 1)),
+            List.of(registered("b", 1, D), registered("new", 2, D), registered("a", 0, D)),
+            Map.of(),
+            D);
     Map<String, ClassBook> books = snap.books();
     assertEquals(List.of("a", "b", "new"), List.copyOf(books.keySet()));
     assertEquals(new ClassBook(0, 1, 0), books.get("a"));
@@ -143,13 +197,19 @@ class TrainingSnapshotTest {
 
   @Test
   void theHoldoutHoldsTheFittedClassesBucketedByTheLargerOfSeenAndLiveCount() {
-    TrainingSnapshot snap = TrainingSnapshot.of(views(view("a", 0, 3, 2, 10), view("b", 1, 3, 1, 10),
-        view("unregistered", 2, 3, 4, 10)), List.of(registered("a", 0, D), registered("b", 1, D)),
-        Map.of("a", 150L), D);
+    TrainingSnapshot snap =
+        TrainingSnapshot.of(
+            views(
+                view("a", 0, 3, 2, 10), view("b", 1, 3, 1, 10), view("unregistered", 2, 3, 4, 10)),
+            List.of(registered("a", 0, D), registered("b", 1, D)),
+            Map.of("a", 150L),
+            D);
     HoldoutEvaluation.Holdout holdout = snap.holdout();
     assertEquals(List.of("a", "a", "b"), List.of(holdout.labels()));
     assertEquals(FrequencyBucket.MANY, FrequencyBucket.of(holdout.liveCounts().get("a")));
     assertEquals(10L, holdout.liveCounts().get("b"));
-    assertTrue(holdout.liveCounts().containsKey("unregistered"), "counted, but none of its images held out");
+    assertTrue(
+        holdout.liveCounts().containsKey("unregistered"),
+        "counted, but none of its images held out");
   }
 }

@@ -52,7 +52,9 @@ class TrainingStoreTest {
         late++;
       }
     }
-    assertTrue(late >= 2, "about half of a uniform sample of 1,000 comes from the second half, got " + late + "/10");
+    assertTrue(
+        late >= 2,
+        "about half of a uniform sample of 1,000 comes from the second half, got " + late + "/10");
   }
 
   @Test
@@ -108,8 +110,11 @@ class TrainingStoreTest {
       whole.add("head", "head-" + i, feature(i), 0, i);
       restored.add("head", "head-" + i, feature(i), 0, i);
     }
-    assertEquals(ids(whole.snapshot().get("head").train()), ids(restored.snapshot().get("head").train()));
-    assertEquals(ids(whole.snapshot().get("head").holdout()), ids(restored.snapshot().get("head").holdout()));
+    assertEquals(
+        ids(whole.snapshot().get("head").train()), ids(restored.snapshot().get("head").train()));
+    assertEquals(
+        ids(whole.snapshot().get("head").holdout()),
+        ids(restored.snapshot().get("head").holdout()));
     assertEquals(whole.seenCounts(), restored.seenCounts());
     assertEquals(whole.trainOffered(), restored.trainOffered());
     assertEquals(Map.of(0, 1000L), restored.contents().positions());
@@ -122,7 +127,8 @@ class TrainingStoreTest {
       small.add("head", "head-" + i, feature(i));
     }
     TrainingStore larger = new TrainingStore(2, 20, 20, 5, 1);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> larger.restore(small.contents()));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> larger.restore(small.contents()));
     assertTrue(e.getMessage().contains("store.max.per.class"), e.getMessage());
     assertEquals(0, larger.trainOffered(), "nothing restored");
     TrainingStore fewerHeld = new TrainingStore(2, 10, 20, 2, 1);

@@ -46,16 +46,22 @@ class VersionLogHistoryIT {
       TrainerConfig config = config(kafka, names);
       try (VersionLog log = new VersionLog(config)) {
         log.open();
-        List<Long> published = log.publish(new VersionLog.Publication(
-            List.of(draft(config, 3), draft(config, 4)), List.of()));
+        List<Long> published =
+            log.publish(
+                new VersionLog.Publication(List.of(draft(config, 3), draft(config, 4)), List.of()));
         assertEquals(List.of(0L, 1L), published);
         assertEquals(2L, log.publish(draft(config, 5)));
       }
       List<ModelVersion> models = read(kafka, names.models(), "read_committed");
       List<ModelVersion> history = read(kafka, names.modelHistory(), "read_committed");
-      System.out.printf("[version-history] models %s, history %s%n", summary(models), summary(history));
-      assertEquals(summary(models), summary(history), "the same versions, in the same order, on both topics");
-      assertEquals(List.of("0", "1", "2"), models.stream().map(v -> Long.toString(v.getVersion())).toList());
+      System.out.printf(
+          "[version-history] models %s, history %s%n", summary(models), summary(history));
+      assertEquals(
+          summary(models),
+          summary(history),
+          "the same versions, in the same order, on both topics");
+      assertEquals(
+          List.of("0", "1", "2"), models.stream().map(v -> Long.toString(v.getVersion())).toList());
       assertEquals(models, history, "the very same records");
     }
   }
@@ -78,40 +84,73 @@ class VersionLogHistoryIT {
       TrainerConfig config = config(kafka, names);
       try (VersionLog log = new VersionLog(config)) {
         log.open();
-        VersionLog.PublishFailedException e = assertThrows(VersionLog.PublishFailedException.class,
-            () -> log.publish(draft(config, 6)));
+        VersionLog.PublishFailedException e =
+            assertThrows(
+                VersionLog.PublishFailedException.class, () -> log.publish(draft(config, 6)));
         System.out.println("[version-history] refused: " + e.getMessage());
         assertEquals(-1, log.lastVersion());
       }
-      assertEquals(List.of(), read(kafka, names.models(), "read_committed"),
+      assertEquals(
+          List.of(),
+          read(kafka, names.models(), "read_committed"),
           "the models topic holds no version its history lacks");
       assertEquals(List.of(), read(kafka, names.modelHistory(), "read_committed"));
-      assertTrue(read(kafka, names.models(), "read_uncommitted").size() <= 1,
+      assertTrue(
+          read(kafka, names.models(), "read_uncommitted").size() <= 1,
           "at most the aborted record itself");
     }
   }
 
   static TopicNames names(String prefix) {
     TopicNames d = TopicNames.defaults();
-    return new TopicNames(prefix + d.labeledImages(), prefix + d.unlabeledImages(), prefix + d.classAnnouncements(),
-        prefix + d.classes(), prefix + d.classCounts(), prefix + d.features(), prefix + d.models(),
-        prefix + d.predictions(), prefix + d.deadLetter(), prefix + d.trainingStore(), prefix + d.modelHistory());
+    return new TopicNames(
+        prefix + d.labeledImages(),
+        prefix + d.unlabeledImages(),
+        prefix + d.classAnnouncements(),
+        prefix + d.classes(),
+        prefix + d.classCounts(),
+        prefix + d.features(),
+        prefix + d.models(),
+        prefix + d.predictions(),
+        prefix + d.deadLetter(),
+        prefix + d.trainingStore(),
+        prefix + d.modelHistory());
   }
 
   static void create(KafkaTarget kafka, List<NewTopic> specs) throws Exception {
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
+    try (Admin admin =
+        Admin.create(
+            Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers()))) {
       admin.createTopics(specs).all().get();
-      TopicLeaders.await(admin, specs.stream().map(NewTopic::name).toList(), Duration.ofSeconds(30));
+      TopicLeaders.await(
+          admin, specs.stream().map(NewTopic::name).toList(), Duration.ofSeconds(30));
     }
   }
 
   static TrainerConfig config(KafkaTarget kafka, TopicNames names) {
-    return TrainerConfig.load(List.of("--bootstrap-servers", kafka.bootstrapServers(),
-        "--feature-width", Integer.toString(WIDTH), "--model-name", "hist",
-        "--topic-classes", names.classes(), "--topic-class-counts", names.classCounts(),
-        "--topic-features", names.features(), "--topic-models", names.models(),
-        "--topic-training-store", names.trainingStore(), "--topic-model-history", names.modelHistory(),
-        "--kafka-config", "max.block.ms=10000"), Map.of());
+    return TrainerConfig.load(
+        List.of(
+            "--bootstrap-servers",
+            kafka.bootstrapServers(),
+            "--feature-width",
+            Integer.toString(WIDTH),
+            "--model-name",
+            "hist",
+            "--topic-classes",
+            names.classes(),
+            "--topic-class-counts",
+            names.classCounts(),
+            "--topic-features",
+            names.features(),
+            "--topic-models",
+            names.models(),
+            "--topic-training-store",
+            names.trainingStore(),
+            "--topic-model-history",
+            names.modelHistory(),
+            "--kafka-config",
+            "max.block.ms=10000"),
+        Map.of());
   }
 
   static VersionDraft draft(TrainerConfig config, int classes) {
@@ -123,13 +162,14 @@ class VersionLogHistoryIT {
   }
 
   static List<ModelVersion> read(KafkaTarget kafka, String topic, String isolation) {
-    Map<String, Object> props = new HashMap<>(ModelVersions.consumerConfig(ModelVersions.DEFAULT_MAX_BYTES));
+    Map<String, Object> props =
+        new HashMap<>(ModelVersions.consumerConfig(ModelVersions.DEFAULT_MAX_BYTES));
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
     Topics topics = Topics.defaults();
     List<ModelVersion> out = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(),
-        new ByteArrayDeserializer())) {
+    try (KafkaConsumer<String, byte[]> c =
+        new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
       TopicPartition p = new TopicPartition(topic, 0);
       c.assign(List.of(p));
       c.seekToBeginning(List.of(p));
@@ -145,6 +185,8 @@ class VersionLogHistoryIT {
   }
 
   static List<String> summary(List<ModelVersion> versions) {
-    return versions.stream().map(v -> v.getVersion() + "/" + v.getChecksum().substring(0, 8)).toList();
+    return versions.stream()
+        .map(v -> v.getVersion() + "/" + v.getChecksum().substring(0, 8))
+        .toList();
   }
 }

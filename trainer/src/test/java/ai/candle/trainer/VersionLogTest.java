@@ -19,25 +19,30 @@ import org.junit.jupiter.api.Test;
 class VersionLogTest {
 
   static TrainerConfig config(String... flags) {
-    List<String> args = new ArrayList<>(List.of("--bootstrap-servers", "broker:9092", "--model-max-bytes", "4000000"));
+    List<String> args =
+        new ArrayList<>(
+            List.of("--bootstrap-servers", "broker:9092", "--model-max-bytes", "4000000"));
     args.addAll(List.of(flags));
     return TrainerConfig.load(args, Map.of());
   }
 
   @Test
   void consumersReadCommittedVersionsOfTheConfiguredSizeWithoutAGroupAndOverridesWin() {
-    Map<String, Object> p = VersionLog.consumerSettings(config("--kafka-config", "max.poll.records=10"));
+    Map<String, Object> p =
+        VersionLog.consumerSettings(config("--kafka-config", "max.poll.records=10"));
     assertEquals("broker:9092", p.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG));
     assertEquals("read_committed", p.get(ConsumerConfig.ISOLATION_LEVEL_CONFIG));
     assertEquals(false, p.get(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG));
     assertEquals(4_000_000, p.get(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG));
     assertEquals("10", p.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG));
-    assertEquals(2000, VersionLog.consumerSettings(config()).get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG));
+    assertEquals(
+        2000, VersionLog.consumerSettings(config()).get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG));
   }
 
   @Test
   void theProducerIsIdempotentWithAcksAllSizedForAVersion() {
-    Map<String, Object> p = VersionLog.producerSettings(config("--kafka-config", "security.protocol=SSL"));
+    Map<String, Object> p =
+        VersionLog.producerSettings(config("--kafka-config", "security.protocol=SSL"));
     assertEquals("broker:9092", p.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG));
     assertEquals("all", p.get(ProducerConfig.ACKS_CONFIG));
     assertEquals(true, p.get(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG));
@@ -47,14 +52,21 @@ class VersionLogTest {
 
   @Test
   void theProducerIsTransactionalWithOneIdPerModel() {
-    assertEquals("candle-trainer-candle",
+    assertEquals(
+        "candle-trainer-candle",
         VersionLog.producerSettings(config()).get(ProducerConfig.TRANSACTIONAL_ID_CONFIG));
-    assertEquals("candle-trainer-cats",
-        VersionLog.producerSettings(config("--model-name", "cats")).get(ProducerConfig.TRANSACTIONAL_ID_CONFIG));
-    assertEquals("blue", VersionLog.producerSettings(config("--transactional-id", "blue"))
-        .get(ProducerConfig.TRANSACTIONAL_ID_CONFIG));
-    assertEquals("candle-trainer-candle", VersionLog.producerSettings(
-        config("--kafka-config", "transactional.id=other")).get(ProducerConfig.TRANSACTIONAL_ID_CONFIG),
+    assertEquals(
+        "candle-trainer-cats",
+        VersionLog.producerSettings(config("--model-name", "cats"))
+            .get(ProducerConfig.TRANSACTIONAL_ID_CONFIG));
+    assertEquals(
+        "blue",
+        VersionLog.producerSettings(config("--transactional-id", "blue"))
+            .get(ProducerConfig.TRANSACTIONAL_ID_CONFIG));
+    assertEquals(
+        "candle-trainer-candle",
+        VersionLog.producerSettings(config("--kafka-config", "transactional.id=other"))
+            .get(ProducerConfig.TRANSACTIONAL_ID_CONFIG),
         "the id that fences a second trainer is not replaced by a client override");
   }
 
@@ -66,9 +78,10 @@ class VersionLogTest {
     }
     VersionDraft draft = VersionDraft.initial(classes, 64, config().hyperParameters());
     // no producer: open() was never called, so the refusal cannot have come from a broker
-    try (VersionLog log = new VersionLog(config("--model-max-bytes", "1000", "--feature-width", "64"))) {
-      VersionLog.PublishFailedException e = assertThrows(VersionLog.PublishFailedException.class,
-          () -> log.publish(draft));
+    try (VersionLog log =
+        new VersionLog(config("--model-max-bytes", "1000", "--feature-width", "64"))) {
+      VersionLog.PublishFailedException e =
+          assertThrows(VersionLog.PublishFailedException.class, () -> log.publish(draft));
       assertTrue(e.getMessage().contains("model.max.bytes"), e.getMessage());
       assertEquals(-1, log.lastVersion());
     }
@@ -77,7 +90,8 @@ class VersionLogTest {
   @Test
   void aRecordTooLargeForTheTopicSaysWhichSettingsToRaise() {
     String hint = VersionLog.hint(new RecordTooLargeException("too large"));
-    assertTrue(hint.contains("max.message.bytes") && hint.contains("ModelVersions.topicConfig"), hint);
+    assertTrue(
+        hint.contains("max.message.bytes") && hint.contains("ModelVersions.topicConfig"), hint);
     assertEquals("", VersionLog.hint(new TimeoutException("no broker")));
   }
 }

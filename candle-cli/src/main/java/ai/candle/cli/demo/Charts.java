@@ -20,11 +20,18 @@ public final class Charts {
   private static final int TOP = 50;
   private static final int BOTTOM = 60;
   private static final Color[] PALETTE = {
-    new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c), new Color(0xd62728),
-    new Color(0x9467bd), new Color(0x7f7f7f)
+    new Color(0x1f77b4),
+    new Color(0xff7f0e),
+    new Color(0x2ca02c),
+    new Color(0xd62728),
+    new Color(0x9467bd),
+    new Color(0x7f7f7f)
   };
 
-  /** A named line in palette colour {@code color}; NaN values leave gaps; dashed lines are references. */
+  /**
+   * A named line in palette colour {@code color}; NaN values leave gaps; dashed lines are
+   * references.
+   */
   public record Series(String name, double[] y, boolean dashed, int color) {}
 
   private Charts() {}
@@ -34,8 +41,15 @@ public final class Charts {
   }
 
   /** Lines over x = 0..n-1 labelled by {@code xTicks}; y from 0 to {@code yMax}. */
-  public static void lines(Path png, String title, String xLabel, String yLabel, List<String> xTicks,
-      List<Series> series, double yMax) throws IOException {
+  public static void lines(
+      Path png,
+      String title,
+      String xLabel,
+      String yLabel,
+      List<String> xTicks,
+      List<Series> series,
+      double yMax)
+      throws IOException {
     BufferedImage img = canvas();
     Graphics2D g = frame(img, title, xLabel, yLabel, yMax);
     int n = xTicks.size();
@@ -51,9 +65,11 @@ public final class Charts {
     for (int s = 0; s < series.size(); s++) {
       Series line = series.get(s);
       g.setColor(PALETTE[line.color() % PALETTE.length]);
-      g.setStroke(line.dashed()
-          ? new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {8f, 6f}, 0f)
-          : new BasicStroke(2.5f));
+      g.setStroke(
+          line.dashed()
+              ? new BasicStroke(
+                  2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 10f, new float[] {8f, 6f}, 0f)
+              : new BasicStroke(2.5f));
       int px = -1;
       int py = -1;
       for (int i = 0; i < line.y().length; i++) {
@@ -72,14 +88,16 @@ public final class Charts {
         py = y;
       }
       g.setStroke(new BasicStroke(1f));
-      g.drawString((line.dashed() ? "- - " : "— ") + line.name(), WIDTH - RIGHT + 15, TOP + 20 + 18 * s);
+      g.drawString(
+          (line.dashed() ? "- - " : "— ") + line.name(), WIDTH - RIGHT + 15, TOP + 20 + 18 * s);
     }
     write(img, g, png);
   }
 
   /** One bar per value, in the given order, labelled below when there are few. */
-  static void bars(Path png, String title, String xLabel, String yLabel, List<String> labels,
-      double[] values) throws IOException {
+  static void bars(
+      Path png, String title, String xLabel, String yLabel, List<String> labels, double[] values)
+      throws IOException {
     double max = 1;
     for (double v : values) {
       max = Math.max(max, v);
@@ -108,10 +126,12 @@ public final class Charts {
     return new BufferedImage(WIDTH, HEIGHT, BufferedImage.TYPE_INT_RGB);
   }
 
-  private static Graphics2D frame(BufferedImage img, String title, String xLabel, String yLabel, double yMax) {
+  private static Graphics2D frame(
+      BufferedImage img, String title, String xLabel, String yLabel, double yMax) {
     Graphics2D g = img.createGraphics();
     g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
-    g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+    g.setRenderingHint(
+        RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
     g.setColor(Color.WHITE);
     g.fillRect(0, 0, WIDTH, HEIGHT);
     int plotW = WIDTH - LEFT - RIGHT;
@@ -128,7 +148,8 @@ public final class Charts {
       g.drawLine(LEFT, y, LEFT + plotW, y);
       g.setColor(Color.DARK_GRAY);
       double v = yMax * i / 5;
-      g.drawString(yMax <= 1.0 ? String.format("%.1f", v) : String.format("%.0f", v), LEFT - 40, y + 4);
+      g.drawString(
+          yMax <= 1.0 ? String.format("%.1f", v) : String.format("%.0f", v), LEFT - 40, y + 4);
     }
     g.setColor(Color.BLACK);
     g.drawLine(LEFT, TOP + plotH, LEFT + plotW, TOP + plotH);

@@ -9,9 +9,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * A service of the demo (the streams app, the trainer) as a child JVM on the demo's own
- * classpath, its output in a log file in the report folder. Closing it sends SIGTERM (the
- * service's shutdown hook closes its Kafka clients), then SIGKILL if it hangs.
+ * A service of the demo (the streams app, the trainer) as a child JVM on the demo's own classpath,
+ * its output in a log file in the report folder. Closing it sends SIGTERM (the service's shutdown
+ * hook closes its Kafka clients), then SIGKILL if it hangs.
  */
 public final class ChildService implements AutoCloseable {
   private final String name;
@@ -24,23 +24,35 @@ public final class ChildService implements AutoCloseable {
     this.log = log;
   }
 
-  static ChildService start(String name, String mainClass, List<String> jvmOptions, List<String> args, Path log)
+  static ChildService start(
+      String name, String mainClass, List<String> jvmOptions, List<String> args, Path log)
       throws IOException {
     Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     List<String> command = new ArrayList<>(List.of(java.toString()));
     command.addAll(jvmOptions);
-    command.addAll(List.of("-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.showDateTime=true",
-        "-Dorg.slf4j.simpleLogger.log.ai.candle=info",
-        "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
-        "-cp", System.getProperty("java.class.path"), mainClass));
+    command.addAll(
+        List.of(
+            "-Dai.djl.offline=true",
+            "-Dorg.slf4j.simpleLogger.showDateTime=true",
+            "-Dorg.slf4j.simpleLogger.log.ai.candle=info",
+            "-Dorg.slf4j.simpleLogger.dateTimeFormat=HH:mm:ss.SSS",
+            "-cp",
+            System.getProperty("java.class.path"),
+            mainClass));
     command.addAll(args);
     Files.createDirectories(log.getParent());
-    Process p = new ProcessBuilder(command).redirectErrorStream(true)
-        .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile())).start();
+    Process p =
+        new ProcessBuilder(command)
+            .redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
+            .start();
     return new ChildService(name, p, log);
   }
 
-  /** Waits for a line containing {@code text}; fails with the log's tail if the service died or took too long. */
+  /**
+   * Waits for a line containing {@code text}; fails with the log's tail if the service died or took
+   * too long.
+   */
   void awaitLog(String text, Duration timeout) throws InterruptedException, IOException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
@@ -48,13 +60,21 @@ public final class ChildService implements AutoCloseable {
         return;
       }
       if (!process.isAlive()) {
-        throw new IllegalStateException(name + " exited with status " + process.exitValue()
-            + " before logging '" + text + "'; see " + log + ":\n" + tail(20));
+        throw new IllegalStateException(
+            name
+                + " exited with status "
+                + process.exitValue()
+                + " before logging '"
+                + text
+                + "'; see "
+                + log
+                + ":\n"
+                + tail(20));
       }
       Thread.sleep(100);
     }
-    throw new IllegalStateException(name + " did not log '" + text + "' within " + timeout + "; see " + log
-        + ":\n" + tail(20));
+    throw new IllegalStateException(
+        name + " did not log '" + text + "' within " + timeout + "; see " + log + ":\n" + tail(20));
   }
 
   /** The first log line containing {@code text}, or null. */

@@ -16,8 +16,8 @@ import java.util.Random;
  *   <li>the base classes' training images follow as labelled events, in a random order (the
  *       dataset's long tail becomes the stream's);
  *   <li>test images are sent unlabelled, scattered through the stream; the label of each arrives
- *       later (a labelled event with the same feature, {@link #LABEL_DELAY} events on), as it
- *       would when people label what the service predicted;
+ *       later (a labelled event with the same feature, {@link #LABEL_DELAY} events on), as it would
+ *       when people label what the service predicted;
  *   <li>the new classes are announced by name at {@link #ANNOUNCE_AT} of the stream, before any
  *       image of them; their test images (and later labels) come only after that.
  * </ol>
@@ -30,11 +30,16 @@ public record DemoPlan(List<Event> events, List<String> classNames, int baseClas
 
   /** Share of the stream after which the new classes are announced. */
   static final double ANNOUNCE_AT = 0.4;
+
   /** Events between an unlabelled image and its label. */
   static final int LABEL_DELAY = 300;
 
   /** What an event is. */
-  public enum Kind { ANNOUNCE, LABELED, UNLABELED }
+  public enum Kind {
+    ANNOUNCE,
+    LABELED,
+    UNLABELED
+  }
 
   /**
    * One event.
@@ -58,7 +63,9 @@ public record DemoPlan(List<Event> events, List<String> classNames, int baseClas
     int cb = data.baseClasses();
     List<Event> train = new ArrayList<>();
     for (int i = 0; i < data.trainSize(); i++) {
-      train.add(new Event(Kind.LABELED, "train-" + i, data.trainLabels()[i], row(data.trainFeatures(), i, d)));
+      train.add(
+          new Event(
+              Kind.LABELED, "train-" + i, data.trainLabels()[i], row(data.trainFeatures(), i, d)));
     }
     Collections.shuffle(train, random);
     List<Event> baseTests = new ArrayList<>();
@@ -73,7 +80,8 @@ public record DemoPlan(List<Event> events, List<String> classNames, int baseClas
 
     int total = train.size() + baseTests.size() + newTests.size();
     int announceAt = (int) (total * ANNOUNCE_AT);
-    // positions: training images and base tests spread over the whole stream, new tests after the announcement
+    // positions: training images and base tests spread over the whole stream, new tests after the
+    // announcement
     List<Slot> slots = new ArrayList<>();
     List<Event> spread = new ArrayList<>(train);
     spread.addAll(baseTests);
@@ -103,7 +111,10 @@ public record DemoPlan(List<Event> events, List<String> classNames, int baseClas
       }
       events.add(s.event());
       if (s.event().kind() == Kind.UNLABELED) {
-        labels.add(new Slot(position + LABEL_DELAY, new Event(Kind.LABELED, s.event().id(), s.event().label(), s.event().feature())));
+        labels.add(
+            new Slot(
+                position + LABEL_DELAY,
+                new Event(Kind.LABELED, s.event().id(), s.event().label(), s.event().feature())));
       }
       position++;
       while (!labels.isEmpty() && labels.get(0).at() <= position) {
@@ -122,7 +133,8 @@ public record DemoPlan(List<Event> events, List<String> classNames, int baseClas
   private record Slot(double at, Event event) {}
 
   private static Event announcement(FeaturesDataset data, int j) {
-    return new Event(Kind.ANNOUNCE, data.classNames().get(j), j, row(data.textFeatures(), j, data.dim()));
+    return new Event(
+        Kind.ANNOUNCE, data.classNames().get(j), j, row(data.textFeatures(), j, data.dim()));
   }
 
   private static float[] row(float[] a, int i, int d) {

@@ -27,11 +27,19 @@ final class DemoRecorder implements AutoCloseable {
   record Sent(int label, FrequencyBucket bucket, int announcedClasses) {}
 
   /** A judged prediction. */
-  record Judged(String imageId, long version, boolean prequential, int label, int predicted,
-      FrequencyBucket bucket, int announcedClasses, long arrivedMillis) {}
+  record Judged(
+      String imageId,
+      long version,
+      boolean prequential,
+      int label,
+      int predicted,
+      FrequencyBucket bucket,
+      int announcedClasses,
+      long arrivedMillis) {}
 
   /** A model version as it arrived. */
-  record Version(long version, String origin, Set<String> classes, int baseClasses, long arrivedMillis) {}
+  record Version(
+      long version, String origin, Set<String> classes, int baseClasses, long arrivedMillis) {}
 
   private final Topics topics;
   private final Map<String, Integer> classIndex;
@@ -49,8 +57,12 @@ final class DemoRecorder implements AutoCloseable {
       index.put(classNames.get(i), i);
     }
     this.classIndex = index;
-    follower = new TopicFollower(bootstrap, List.of(topics.predictions().name(), topics.models().name()),
-        "candle-demo-recorder", this::arrived);
+    follower =
+        new TopicFollower(
+            bootstrap,
+            List.of(topics.predictions().name(), topics.models().name()),
+            "candle-demo-recorder",
+            this::arrived);
   }
 
   void sentUnlabeled(String id, Sent sent) {
@@ -75,14 +87,16 @@ final class DemoRecorder implements AutoCloseable {
 
   private void arrived(ConsumerRecord<String, byte[]> r, long now) {
     if (r.topic().equals(topics.models().name())) {
-      ModelVersion v = topics.models().valueSerde().deserializer().deserialize(r.topic(), r.value());
+      ModelVersion v =
+          topics.models().valueSerde().deserializer().deserialize(r.topic(), r.value());
       Set<String> names = new HashSet<>();
       for (ModelClass c : v.getClasses()) {
         names.add(c.getName());
       }
       versions.add(new Version(v.getVersion(), v.getOrigin(), names, v.getBaseClasses(), now));
     } else {
-      record(topics.predictions().valueSerde().deserializer().deserialize(r.topic(), r.value()), now);
+      record(
+          topics.predictions().valueSerde().deserializer().deserialize(r.topic(), r.value()), now);
     }
   }
 
@@ -91,10 +105,18 @@ final class DemoRecorder implements AutoCloseable {
     if (sent == null) {
       return;
     }
-    int predicted = p.getTopK().isEmpty() ? -1
-        : classIndex.getOrDefault(p.getTopK().get(0).getClassName(), -1);
-    judged.add(new Judged(p.getImageId(), p.getModelVersion(), p.getPrequential(), sent.label(),
-        predicted, sent.bucket(), sent.announcedClasses(), now));
+    int predicted =
+        p.getTopK().isEmpty() ? -1 : classIndex.getOrDefault(p.getTopK().get(0).getClassName(), -1);
+    judged.add(
+        new Judged(
+            p.getImageId(),
+            p.getModelVersion(),
+            p.getPrequential(),
+            sent.label(),
+            predicted,
+            sent.bucket(),
+            sent.announcedClasses(),
+            now));
     if (!p.getPrequential()) {
       unlabeledScored.incrementAndGet();
     }

@@ -1,7 +1,7 @@
 package ai.candle.cli.demo;
 
-import ai.candle.core.io.FeaturesDataset;
 import ai.candle.core.FrequencyBucket;
+import ai.candle.core.io.FeaturesDataset;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.EnumMap;
@@ -11,8 +11,8 @@ import java.util.Map;
 
 /**
  * Sends a {@link DemoPlan} to the running {@link DemoServices} at a pace that spreads it over
- * {@code seconds}, recording what was sent in the {@link DemoRun} and printing progress about
- * once a second.
+ * {@code seconds}, recording what was sent in the {@link DemoRun} and printing progress about once
+ * a second.
  */
 final class DemoReplay {
   private final double seconds;
@@ -29,15 +29,17 @@ final class DemoReplay {
   }
 
   /** Sends every event of the plan; fails when a service died on the way. */
-  void run(DemoPlan plan, FeaturesDataset data, DemoServices services, DemoRun run) throws Exception {
-    run(plan, data, services, run, () -> { });
+  void run(DemoPlan plan, FeaturesDataset data, DemoServices services, DemoRun run)
+      throws Exception {
+    run(plan, data, services, run, () -> {});
   }
 
   /**
-   * Sends every event of the plan, calling {@code afterOpening} once the announcements that open
-   * it are sent (e.g. to wait until a first model version serves); the pace resumes after it.
+   * Sends every event of the plan, calling {@code afterOpening} once the announcements that open it
+   * are sent (e.g. to wait until a first model version serves); the pace resumes after it.
    */
-  void run(DemoPlan plan, FeaturesDataset data, DemoServices services, DemoRun run, Pause afterOpening)
+  void run(
+      DemoPlan plan, FeaturesDataset data, DemoServices services, DemoRun run, Pause afterOpening)
       throws Exception {
     int n = plan.events().size();
     double rate = n / Math.max(1.0, seconds);
@@ -70,12 +72,17 @@ final class DemoReplay {
           }
           case LABELED -> {
             long before = run.labeled(className, e.id(), e.feature());
-            run.recorder().sentLabeled(e.id(), new DemoRecorder.Sent(e.label(), FrequencyBucket.of(before), announced));
+            run.recorder()
+                .sentLabeled(
+                    e.id(),
+                    new DemoRecorder.Sent(e.label(), FrequencyBucket.of(before), announced));
             sender.labeled(e.id(), className, e.feature(), "candle-demo");
           }
           case UNLABELED -> {
             long count = run.unlabeled(className, e.id(), e.feature());
-            run.recorder().sentUnlabeled(e.id(), new DemoRecorder.Sent(e.label(), FrequencyBucket.of(count), announced));
+            run.recorder()
+                .sentUnlabeled(
+                    e.id(), new DemoRecorder.Sent(e.label(), FrequencyBucket.of(count), announced));
             sender.unlabeled(e.id(), e.feature());
           }
         }
@@ -92,13 +99,17 @@ final class DemoReplay {
     out.println();
   }
 
-  /** Waits until every unlabelled image sent has its prediction, or the timeout; prints how many did. */
+  /**
+   * Waits until every unlabelled image sent has its prediction, or the timeout; prints how many
+   * did.
+   */
   void awaitScored(DemoRun run, Duration timeout) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (run.recorder().unlabeledScored() < run.unlabeled() && System.nanoTime() < deadline) {
       Thread.sleep(200);
     }
-    out.printf("  %d of %d unlabelled images scored%n", run.recorder().unlabeledScored(), run.unlabeled());
+    out.printf(
+        "  %d of %d unlabelled images scored%n", run.recorder().unlabeledScored(), run.unlabeled());
     out.flush();
   }
 
@@ -118,11 +129,24 @@ final class DemoReplay {
       }
     }
     List<DemoRecorder.Version> versions = run.recorder().versions();
-    String latest = versions.isEmpty() ? "none yet" : "v" + versions.get(versions.size() - 1).version() + " "
-        + versions.get(versions.size() - 1).origin();
-    out.printf(Locale.ROOT, "\r[%s%s] %3d%% %d/%d events %4.0f/s | model %s | prequential (last 1000): %s   ",
-        "#".repeat(filled), ".".repeat(width - filled), 100L * done / total, done, total, done / Math.max(secs, 1e-3),
-        latest, DemoReport.line(DemoReport.rates(recent)));
+    String latest =
+        versions.isEmpty()
+            ? "none yet"
+            : "v"
+                + versions.get(versions.size() - 1).version()
+                + " "
+                + versions.get(versions.size() - 1).origin();
+    out.printf(
+        Locale.ROOT,
+        "\r[%s%s] %3d%% %d/%d events %4.0f/s | model %s | prequential (last 1000): %s   ",
+        "#".repeat(filled),
+        ".".repeat(width - filled),
+        100L * done / total,
+        done,
+        total,
+        done / Math.max(secs, 1e-3),
+        latest,
+        DemoReport.line(DemoReport.rates(recent)));
     out.flush();
   }
 }

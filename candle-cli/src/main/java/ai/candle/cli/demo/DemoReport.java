@@ -17,20 +17,20 @@ import java.util.TreeMap;
  *
  * <ul>
  *   <li>{@code accuracy-by-version.png/.csv}: accuracy per frequency bucket (at the time the image
- *       was sent) of the predictions each model version made, prequential and unlabelled
- *       together, with zero-shot CLIP on the same images over the same version's classes as
- *       dashed lines (and a table per version in the report);
+ *       was sent) of the predictions each model version made, prequential and unlabelled together,
+ *       with zero-shot CLIP on the same images over the same version's classes as dashed lines (and
+ *       a table per version in the report);
  *   <li>{@code class-counts.png/.csv}: labelled images per class at the end, largest first;
  *   <li>{@code announcement-latency.png/.csv}: per announced new class, seconds from its
- *       announcement to the first version that contains it and to the first prediction made by
- *       such a version.
+ *       announcement to the first version that contains it and to the first prediction made by such
+ *       a version.
  * </ul>
  */
 final class DemoReport {
   private static final List<FrequencyBucket> BUCKETS = List.of(FrequencyBucket.values());
+
   /** Fewest predictions of a bucket by one version for a point on the chart. */
   static final int MIN_CHART_IMAGES = 5;
-
 
   /** One announced class's latencies, in seconds (NaN when it never happened). */
   record Latency(String className, double toVersion, double toPrediction) {}
@@ -41,8 +41,14 @@ final class DemoReport {
    * @param belowZeroShot "version/bucket" where a version's predictions of 5+ images were less
    *     accurate than zero-shot CLIP's over the same images and the version's classes
    */
-  record Summary(Path folder, int versions, Map<FrequencyBucket, Double> finalAccuracy,
-      Map<FrequencyBucket, Double> zeroShot, List<Latency> latencies, long predictions, List<String> belowZeroShot) {}
+  record Summary(
+      Path folder,
+      int versions,
+      Map<FrequencyBucket, Double> finalAccuracy,
+      Map<FrequencyBucket, Double> zeroShot,
+      List<Latency> latencies,
+      long predictions,
+      List<String> belowZeroShot) {}
 
   private DemoReport() {}
 
@@ -55,15 +61,24 @@ final class DemoReport {
     Map<FrequencyBucket, int[]> zeroShotAfterFit = new EnumMap<>(FrequencyBucket.class);
     Map<Long, DemoRecorder.Version> versions = new TreeMap<>();
     run.recorder().versions().forEach(v -> versions.put(v.version(), v));
-    long firstFit = versions.values().stream().filter(v -> v.origin().equals("FIT"))
-        .mapToLong(DemoRecorder.Version::version).min().orElse(Long.MIN_VALUE);
+    long firstFit =
+        versions.values().stream()
+            .filter(v -> v.origin().equals("FIT"))
+            .mapToLong(DemoRecorder.Version::version)
+            .min()
+            .orElse(Long.MIN_VALUE);
     for (DemoRecorder.Judged j : judged) {
       boolean hit = j.predicted() == j.label();
       // zero-shot CLIP over the classes of the version that made the prediction, on the same image
       DemoRecorder.Version v = versions.get(j.version());
       boolean zeroShotHit = v != null && run.zeroShotCorrect(j, v.classes());
-      add(byVersion.computeIfAbsent(j.version(), k -> new EnumMap<>(FrequencyBucket.class)), j.bucket(), hit);
-      add(zeroShotByVersion.computeIfAbsent(j.version(), k -> new EnumMap<>(FrequencyBucket.class)), j.bucket(),
+      add(
+          byVersion.computeIfAbsent(j.version(), k -> new EnumMap<>(FrequencyBucket.class)),
+          j.bucket(),
+          hit);
+      add(
+          zeroShotByVersion.computeIfAbsent(j.version(), k -> new EnumMap<>(FrequencyBucket.class)),
+          j.bucket(),
           zeroShotHit);
       if (j.version() >= firstFit) {
         add(afterFit, j.bucket(), hit);
@@ -75,22 +90,36 @@ final class DemoReport {
     writeCounts(folder, run);
     List<Latency> latencies = latencies(run);
     writeLatencies(folder, latencies);
-    Summary summary = new Summary(folder, byVersion.size(), rates(afterFit), rates(zeroShotAfterFit), latencies,
-        judged.size(), below);
+    Summary summary =
+        new Summary(
+            folder,
+            byVersion.size(),
+            rates(afterFit),
+            rates(zeroShotAfterFit),
+            latencies,
+            judged.size(),
+            below);
     writeMarkdown(folder, run, summary, byVersion, zeroShotByVersion, versions);
     return summary;
   }
 
-  /** "version/bucket" where a version's accuracy on 5+ images was below zero-shot's on the same images. */
-  static List<String> belowZeroShot(Map<Long, Map<FrequencyBucket, int[]>> byVersion,
+  /**
+   * "version/bucket" where a version's accuracy on 5+ images was below zero-shot's on the same
+   * images.
+   */
+  static List<String> belowZeroShot(
+      Map<Long, Map<FrequencyBucket, int[]>> byVersion,
       Map<Long, Map<FrequencyBucket, int[]>> zeroShotByVersion) {
     List<String> out = new ArrayList<>();
-    byVersion.forEach((version, buckets) -> buckets.forEach((bucket, t) -> {
-      int[] z = zeroShotByVersion.get(version).get(bucket);
-      if (t[1] >= MIN_CHART_IMAGES && t[0] < z[0]) {
-        out.add(version + "/" + bucket.tag());
-      }
-    }));
+    byVersion.forEach(
+        (version, buckets) ->
+            buckets.forEach(
+                (bucket, t) -> {
+                  int[] z = zeroShotByVersion.get(version).get(bucket);
+                  if (t[1] >= MIN_CHART_IMAGES && t[0] < z[0]) {
+                    out.add(version + "/" + bucket.tag());
+                  }
+                }));
     return out;
   }
 
@@ -108,10 +137,14 @@ final class DemoReport {
     return out;
   }
 
-  private static void writeAccuracy(Path folder, Map<Long, Map<FrequencyBucket, int[]>> byVersion,
-      Map<Long, Map<FrequencyBucket, int[]>> zeroShotByVersion) throws IOException {
-    StringBuilder csv = new StringBuilder(
-        "model_version,bucket,images,correct,accuracy,zero_shot_correct,zero_shot_accuracy\n");
+  private static void writeAccuracy(
+      Path folder,
+      Map<Long, Map<FrequencyBucket, int[]>> byVersion,
+      Map<Long, Map<FrequencyBucket, int[]>> zeroShotByVersion)
+      throws IOException {
+    StringBuilder csv =
+        new StringBuilder(
+            "model_version,bucket,images,correct,accuracy,zero_shot_correct,zero_shot_accuracy\n");
     List<String> ticks = new ArrayList<>();
     Map<FrequencyBucket, double[]> lines = new EnumMap<>(FrequencyBucket.class);
     Map<FrequencyBucket, double[]> zeroShotLines = new EnumMap<>(FrequencyBucket.class);
@@ -125,12 +158,22 @@ final class DemoReport {
         int[] z = zeroShotByVersion.get(e.getKey()).get(b);
         double acc = t == null || t[1] == 0 ? Double.NaN : (double) t[0] / t[1];
         double zs = t == null || t[1] == 0 ? Double.NaN : (double) z[0] / z[1];
-        // the chart leaves out points of fewer than MIN_CHART_IMAGES images (noise); the CSV has them all
+        // the chart leaves out points of fewer than MIN_CHART_IMAGES images (noise); the CSV has
+        // them all
         lines.get(b)[i] = t == null || t[1] < MIN_CHART_IMAGES ? Double.NaN : acc;
         zeroShotLines.get(b)[i] = t == null || t[1] < MIN_CHART_IMAGES ? Double.NaN : zs;
         if (t != null) {
-          csv.append(String.format(Locale.ROOT, "%d,%s,%d,%d,%.4f,%d,%.4f%n", e.getKey(), b.tag(), t[1], t[0], acc,
-              z[0], zs));
+          csv.append(
+              String.format(
+                  Locale.ROOT,
+                  "%d,%s,%d,%d,%.4f,%d,%.4f%n",
+                  e.getKey(),
+                  b.tag(),
+                  t[1],
+                  t[0],
+                  acc,
+                  z[0],
+                  zs));
         }
       }
       i++;
@@ -142,12 +185,18 @@ final class DemoReport {
     }
     for (FrequencyBucket b : BUCKETS) {
       if (java.util.Arrays.stream(zeroShotLines.get(b)).anyMatch(v -> !Double.isNaN(v))) {
-        series.add(new Charts.Series("zero-shot " + b.tag(), zeroShotLines.get(b), true, b.ordinal()));
+        series.add(
+            new Charts.Series("zero-shot " + b.tag(), zeroShotLines.get(b), true, b.ordinal()));
       }
     }
-    Charts.lines(folder.resolve("accuracy-by-version.png"),
+    Charts.lines(
+        folder.resolve("accuracy-by-version.png"),
         "Accuracy per bucket over model versions (dashed: zero-shot CLIP over the version's classes; points of 5+ images)",
-        "model version that made the prediction", "accuracy", ticks.isEmpty() ? List.of("-") : ticks, series, 1.0);
+        "model version that made the prediction",
+        "accuracy",
+        ticks.isEmpty() ? List.of("-") : ticks,
+        series,
+        1.0);
   }
 
   private static void writeCounts(Path folder, DemoRun run) throws IOException {
@@ -158,14 +207,23 @@ final class DemoReport {
     List<String> labels = new ArrayList<>();
     for (int i = 0; i < counts.size(); i++) {
       Map.Entry<String, Long> e = counts.get(i);
-      csv.append(csvField(e.getKey())).append(',').append(e.getValue()).append(',')
-          .append(FrequencyBucket.of(e.getValue()).tag()).append('\n');
+      csv.append(csvField(e.getKey()))
+          .append(',')
+          .append(e.getValue())
+          .append(',')
+          .append(FrequencyBucket.of(e.getValue()).tag())
+          .append('\n');
       values[i] = e.getValue();
       labels.add(e.getKey());
     }
     Files.writeString(folder.resolve("class-counts.csv"), csv);
-    Charts.bars(folder.resolve("class-counts.png"), "Labelled images per class (largest first)", "class",
-        "images", labels, values);
+    Charts.bars(
+        folder.resolve("class-counts.png"),
+        "Labelled images per class (largest first)",
+        "class",
+        "images",
+        labels,
+        values);
   }
 
   private static List<Latency> latencies(DemoRun run) {
@@ -204,58 +262,115 @@ final class DemoReport {
     List<String> labels = new ArrayList<>();
     for (int i = 0; i < latencies.size(); i++) {
       Latency l = latencies.get(i);
-      csv.append(String.format(Locale.ROOT, "%s,%.3f,%.3f%n", csvField(l.className()), l.toVersion(), l.toPrediction()));
+      csv.append(
+          String.format(
+              Locale.ROOT,
+              "%s,%.3f,%.3f%n",
+              csvField(l.className()),
+              l.toVersion(),
+              l.toPrediction()));
       values[i] = Double.isNaN(l.toPrediction()) ? 0 : l.toPrediction();
       labels.add(l.className());
     }
     Files.writeString(folder.resolve("announcement-latency.csv"), csv);
-    Charts.bars(folder.resolve("announcement-latency.png"),
-        "Seconds from a class's announcement to the first prediction that can name it", "announced class",
-        "seconds", labels, values);
+    Charts.bars(
+        folder.resolve("announcement-latency.png"),
+        "Seconds from a class's announcement to the first prediction that can name it",
+        "announced class",
+        "seconds",
+        labels,
+        values);
   }
 
-  private static void writeMarkdown(Path folder, DemoRun run, Summary s,
-      Map<Long, Map<FrequencyBucket, int[]>> byVersion, Map<Long, Map<FrequencyBucket, int[]>> zeroShotByVersion,
-      Map<Long, DemoRecorder.Version> versions) throws IOException {
+  private static void writeMarkdown(
+      Path folder,
+      DemoRun run,
+      Summary s,
+      Map<Long, Map<FrequencyBucket, int[]>> byVersion,
+      Map<Long, Map<FrequencyBucket, int[]>> zeroShotByVersion,
+      Map<Long, DemoRecorder.Version> versions)
+      throws IOException {
     StringBuilder md = new StringBuilder();
     md.append("# candle-stream demo report\n\n");
     md.append(run.dataLabel()).append("\n\n");
-    md.append(String.format(Locale.ROOT,
-        "- %d events in %.1f s: %d classes announced (%d of them mid-stream), %d labelled images, %d unlabelled images.%n",
-        run.events(), run.streamSeconds(), run.classes(), run.announcedMidStream().size(), run.labeled(), run.unlabeled()));
-    md.append(String.format(Locale.ROOT, "- %d predictions judged; %d model versions made them; %d versions published.%n",
-        s.predictions(), s.versions(), run.recorder().versions().size()));
-    md.append("- Buckets are taken from the class's labelled-image count when the image was sent: many > 100, medium 20–100, few 1–19, new 0.\n\n");
-    md.append("## Accuracy per bucket, from the first fitted version on, vs zero-shot CLIP on the same images\n\n");
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "- %d events in %.1f s: %d classes announced (%d of them mid-stream), %d labelled images, %d unlabelled images.%n",
+            run.events(),
+            run.streamSeconds(),
+            run.classes(),
+            run.announcedMidStream().size(),
+            run.labeled(),
+            run.unlabeled()));
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "- %d predictions judged; %d model versions made them; %d versions published.%n",
+            s.predictions(),
+            s.versions(),
+            run.recorder().versions().size()));
+    md.append(
+        "- Buckets are taken from the class's labelled-image count when the image was sent: many > 100, medium 20–100, few 1–19, new 0.\n\n");
+    md.append(
+        "## Accuracy per bucket, from the first fitted version on, vs zero-shot CLIP on the same images\n\n");
     md.append("| bucket | candle | zero-shot |\n| --- | --- | --- |\n");
     for (FrequencyBucket b : BUCKETS) {
-      md.append(String.format(Locale.ROOT, "| %s | %s | %s |%n", b.tag(), pct(s.finalAccuracy().get(b)), pct(s.zeroShot().get(b))));
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %s | %s |%n",
+              b.tag(),
+              pct(s.finalAccuracy().get(b)),
+              pct(s.zeroShot().get(b))));
     }
-    md.append("\n## Each version against zero-shot CLIP, on the images it judged, over its own classes\n\n");
-    md.append("| version | origin | classes (base) | many | medium | few | new |\n| --- | --- | --- | --- | --- | --- | --- |\n");
+    md.append(
+        "\n## Each version against zero-shot CLIP, on the images it judged, over its own classes\n\n");
+    md.append(
+        "| version | origin | classes (base) | many | medium | few | new |\n| --- | --- | --- | --- | --- | --- | --- |\n");
     for (Map.Entry<Long, Map<FrequencyBucket, int[]>> e : byVersion.entrySet()) {
       DemoRecorder.Version v = versions.get(e.getKey());
-      StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "| %d | %s | %s |", e.getKey(),
-          v == null ? "?" : v.origin(), v == null ? "?" : v.classes().size() + " (" + v.baseClasses() + ")"));
+      StringBuilder row =
+          new StringBuilder(
+              String.format(
+                  Locale.ROOT,
+                  "| %d | %s | %s |",
+                  e.getKey(),
+                  v == null ? "?" : v.origin(),
+                  v == null ? "?" : v.classes().size() + " (" + v.baseClasses() + ")"));
       for (FrequencyBucket b : BUCKETS) {
         int[] t = e.getValue().get(b);
         int[] z = zeroShotByVersion.get(e.getKey()).get(b);
-        row.append(t == null ? " – |" : String.format(Locale.ROOT, " %d/%d vs %d |", t[0], t[1], z[0]));
+        row.append(
+            t == null ? " – |" : String.format(Locale.ROOT, " %d/%d vs %d |", t[0], t[1], z[0]));
       }
       md.append(row).append('\n');
     }
-    md.append(String.format(Locale.ROOT, "%nCells: correct/judged by the version vs correct by zero-shot CLIP. Below"
-        + " zero-shot in a bucket of %d+ images: %s.%n", MIN_CHART_IMAGES,
-        s.belowZeroShot().isEmpty() ? "none" : String.join(", ", s.belowZeroShot())));
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "%nCells: correct/judged by the version vs correct by zero-shot CLIP. Below"
+                + " zero-shot in a bucket of %d+ images: %s.%n",
+            MIN_CHART_IMAGES,
+            s.belowZeroShot().isEmpty() ? "none" : String.join(", ", s.belowZeroShot())));
     md.append("\n![accuracy per bucket over model versions](accuracy-by-version.png)\n\n");
     md.append("Numbers: [accuracy-by-version.csv](accuracy-by-version.csv).\n\n");
-    md.append("## Class counts\n\n![class counts](class-counts.png)\n\nNumbers: [class-counts.csv](class-counts.csv).\n\n");
+    md.append(
+        "## Class counts\n\n![class counts](class-counts.png)\n\nNumbers: [class-counts.csv](class-counts.csv).\n\n");
     md.append("## From announcement to a prediction that can name the class\n\n");
-    md.append("| class | to the first version with it (s) | to the first prediction by such a version (s) |\n| --- | --- | --- |\n");
+    md.append(
+        "| class | to the first version with it (s) | to the first prediction by such a version (s) |\n| --- | --- | --- |\n");
     for (Latency l : s.latencies()) {
-      md.append(String.format(Locale.ROOT, "| %s | %.2f | %.2f |%n", l.className(), l.toVersion(), l.toPrediction()));
+      md.append(
+          String.format(
+              Locale.ROOT,
+              "| %s | %.2f | %.2f |%n",
+              l.className(),
+              l.toVersion(),
+              l.toPrediction()));
     }
-    md.append("\n![announcement latency](announcement-latency.png)\n\nNumbers: [announcement-latency.csv](announcement-latency.csv).\n\n");
+    md.append(
+        "\n![announcement latency](announcement-latency.png)\n\nNumbers: [announcement-latency.csv](announcement-latency.csv).\n\n");
     md.append("Service logs: `streams-app.log`, `trainer.log`.\n");
     Files.writeString(folder.resolve("report.md"), md);
   }

@@ -13,17 +13,22 @@ final class DemoRun {
   private final List<String> classNames;
   private final Map<String, Long> counts = new LinkedHashMap<>();
   private final Map<String, Long> announcedMidStream = new LinkedHashMap<>();
+
   /** The image sent under each id ("L:" labelled, "U:" unlabelled), unit-normalised. */
   private final Map<String, float[]> images = new ConcurrentHashMap<>();
+
   /** Each announced class's text feature, unit-normalised. */
   private final Map<String, float[]> texts = new ConcurrentHashMap<>();
+
   private int classes;
   private long events;
   private long labeled;
   private long unlabeled;
   private double streamSeconds;
 
-  /** @param classNames the dataset's classes, by label */
+  /**
+   * @param classNames the dataset's classes, by label
+   */
   DemoRun(DemoRecorder recorder, String dataLabel, List<String> classNames) {
     this.recorder = recorder;
     this.dataLabel = dataLabel;
@@ -68,8 +73,8 @@ final class DemoRun {
 
   /**
    * Whether zero-shot CLIP over {@code classes} (the class set of the version that judged the
-   * image) names the image's class: the highest cosine to a class's text; ties to the first
-   * class by label.
+   * image) names the image's class: the highest cosine to a class's text; ties to the first class
+   * by label.
    */
   boolean zeroShotCorrect(DemoRecorder.Judged j, Set<String> classes) {
     float[] x = images.get((j.prequential() ? "L:" : "U:") + j.imageId());

@@ -19,24 +19,28 @@ import java.util.List;
  * The deployment the demo runs on one machine: the embedded KRaft broker (data in {@code
  * <folder>/kafka}), the topics as {@link TopicSpecs} lists them (3 partitions), the streams app
  * (ingest + scoring) and the trainer as child JVMs on this JVM's classpath with their Prometheus
- * endpoints, their logs in the folder; with the registry wire format, a schema registry too
- * ({@link SchemaRegistryProcess}, its log {@code registry.log}). {@link #start} returns once the
- * ingest client runs and the trainer caught up; {@link #close} stops the trainer, the streams app,
- * the registry, then the broker.
+ * endpoints, their logs in the folder; with the registry wire format, a schema registry too ({@link
+ * SchemaRegistryProcess}, its log {@code registry.log}). {@link #start} returns once the ingest
+ * client runs and the trainer caught up; {@link #close} stops the trainer, the streams app, the
+ * registry, then the broker.
  */
 public final class DemoServices implements AutoCloseable {
   static final String STREAMS_MAIN = "ai.candle.streams.StreamsApp";
   static final String TRAINER_MAIN = "ai.candle.trainer.TrainerApp";
+
   /**
    * DJL backs every tensor made from a Java array with a direct buffer that only a collection
    * frees; a ceiling below the default (-Xmx) makes the JVM collect them before native memory
    * drifts up (BENCHMARKS.md, "Soak").
    */
   static final String DIRECT_MEMORY = "-XX:MaxDirectMemorySize=512m";
+
   static final int PARTITIONS = 3;
   static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+
   /** What each service logs with the URL of its endpoint (port 0 resolved). */
   static final String STREAMS_METRICS_LINE = "Serving Prometheus metrics at";
+
   static final String TRAINER_METRICS_LINE = "candle trainer metrics on";
 
   /**
@@ -50,27 +54,64 @@ public final class DemoServices implements AutoCloseable {
    * @param streamsMetricsPort the streams app's Prometheus port (0: any free one)
    * @param trainerMetricsPort the trainer's (0: any free one)
    * @param serde the wire format every service writes
-   * @param streamsArgs more settings of the streams app, as its flags (e.g. {@code --scoring-no-model dead-letter})
+   * @param streamsArgs more settings of the streams app, as its flags (e.g. {@code
+   *     --scoring-no-model dead-letter})
    */
-  public record Settings(Path folder, int featureWidth, String clipModelId, int fitEpochs, int maxPerClass,
-      int streamsMetricsPort, int trainerMetricsPort, WireFormat serde, List<String> streamsArgs) {
+  public record Settings(
+      Path folder,
+      int featureWidth,
+      String clipModelId,
+      int fitEpochs,
+      int maxPerClass,
+      int streamsMetricsPort,
+      int trainerMetricsPort,
+      WireFormat serde,
+      List<String> streamsArgs) {
 
     public Settings {
       streamsArgs = List.copyOf(streamsArgs);
     }
 
     /** Single-object encoding, no registry, the streams app's defaults. */
-    public Settings(Path folder, int featureWidth, String clipModelId, int fitEpochs, int maxPerClass,
-        int streamsMetricsPort, int trainerMetricsPort) {
-      this(folder, featureWidth, clipModelId, fitEpochs, maxPerClass, streamsMetricsPort, trainerMetricsPort,
+    public Settings(
+        Path folder,
+        int featureWidth,
+        String clipModelId,
+        int fitEpochs,
+        int maxPerClass,
+        int streamsMetricsPort,
+        int trainerMetricsPort) {
+      this(
+          folder,
+          featureWidth,
+          clipModelId,
+          fitEpochs,
+          maxPerClass,
+          streamsMetricsPort,
+          trainerMetricsPort,
           WireFormat.SINGLE_OBJECT);
     }
 
     /** This wire format, the streams app's defaults. */
-    public Settings(Path folder, int featureWidth, String clipModelId, int fitEpochs, int maxPerClass,
-        int streamsMetricsPort, int trainerMetricsPort, WireFormat serde) {
-      this(folder, featureWidth, clipModelId, fitEpochs, maxPerClass, streamsMetricsPort, trainerMetricsPort,
-          serde, List.of());
+    public Settings(
+        Path folder,
+        int featureWidth,
+        String clipModelId,
+        int fitEpochs,
+        int maxPerClass,
+        int streamsMetricsPort,
+        int trainerMetricsPort,
+        WireFormat serde) {
+      this(
+          folder,
+          featureWidth,
+          clipModelId,
+          fitEpochs,
+          maxPerClass,
+          streamsMetricsPort,
+          trainerMetricsPort,
+          serde,
+          List.of());
     }
   }
 
@@ -81,8 +122,13 @@ public final class DemoServices implements AutoCloseable {
   private final SerdeConfig serde;
   private final SchemaRegistryProcess registry;
 
-  private DemoServices(EmbeddedKafkaBroker broker, SchemaRegistryProcess registry, ChildService streams,
-      ChildService trainer, TopicNames names, SerdeConfig serde) {
+  private DemoServices(
+      EmbeddedKafkaBroker broker,
+      SchemaRegistryProcess registry,
+      ChildService streams,
+      ChildService trainer,
+      TopicNames names,
+      SerdeConfig serde) {
     this.broker = broker;
     this.registry = registry;
     this.streams = streams;
@@ -92,8 +138,8 @@ public final class DemoServices implements AutoCloseable {
   }
 
   /**
-   * Turns off the embedded broker's own log output (controller activation, closed clients): not
-   * the user's business in a command's terminal. Call before {@link #start}.
+   * Turns off the embedded broker's own log output (controller activation, closed clients): not the
+   * user's business in a command's terminal. Call before {@link #start}.
    */
   public static void quietBrokerLogs() {
     for (String logger : List.of("org.apache.kafka", "kafka", "state.change.logger")) {
@@ -105,10 +151,12 @@ public final class DemoServices implements AutoCloseable {
   public static DemoServices start(Settings s) throws Exception {
     List<AutoCloseable> started = new ArrayList<>();
     try {
-      EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().dataDir(s.folder().resolve("kafka")).start();
+      EmbeddedKafkaBroker broker =
+          EmbeddedKafkaBroker.builder().dataDir(s.folder().resolve("kafka")).start();
       started.add(broker);
       TopicNames names = TopicNames.defaults();
-      broker.createTopics(TopicSpecs.all(names, PARTITIONS, (short) 1, ModelVersions.DEFAULT_MAX_BYTES));
+      broker.createTopics(
+          TopicSpecs.all(names, PARTITIONS, (short) 1, ModelVersions.DEFAULT_MAX_BYTES));
       String bs = broker.bootstrapServers();
       String width = Integer.toString(s.featureWidth());
       SerdeConfig serde = SerdeConfig.singleObject();
@@ -120,23 +168,53 @@ public final class DemoServices implements AutoCloseable {
         serde = SerdeConfig.registry(registry.url());
         serdeFlags = List.of("--serde", "registry", "--registry-url", registry.url());
       }
-      List<String> streamsFlags = new ArrayList<>(List.of("--bootstrap-servers", bs,
-          "--state-dir", s.folder().resolve("streams-state").toString(),
-          "--feature-width", width, "--metrics-port", Integer.toString(s.streamsMetricsPort())));
+      List<String> streamsFlags =
+          new ArrayList<>(
+              List.of(
+                  "--bootstrap-servers",
+                  bs,
+                  "--state-dir",
+                  s.folder().resolve("streams-state").toString(),
+                  "--feature-width",
+                  width,
+                  "--metrics-port",
+                  Integer.toString(s.streamsMetricsPort())));
       streamsFlags.addAll(serdeFlags);
       streamsFlags.addAll(s.streamsArgs());
-      ChildService streams = ChildService.start("streams-app", STREAMS_MAIN, List.of("-Xmx2g", DIRECT_MEMORY),
-          streamsFlags, s.folder().resolve("streams-app.log"));
+      ChildService streams =
+          ChildService.start(
+              "streams-app",
+              STREAMS_MAIN,
+              List.of("-Xmx2g", DIRECT_MEMORY),
+              streamsFlags,
+              s.folder().resolve("streams-app.log"));
       started.add(0, streams);
-      // one PyTorch thread: the fit leaves a core to the broker, the streams app and the trainer's own
+      // one PyTorch thread: the fit leaves a core to the broker, the streams app and the trainer's
+      // own
       // extends, which publish a newly announced class within seconds
-      List<String> trainerFlags = new ArrayList<>(List.of("--bootstrap-servers", bs, "--feature-width", width,
-          "--fit-epochs", Integer.toString(s.fitEpochs()), "--store-max-per-class", Integer.toString(s.maxPerClass()),
-          "--metrics-port", Integer.toString(s.trainerMetricsPort()), "--clip-model-id", s.clipModelId()));
+      List<String> trainerFlags =
+          new ArrayList<>(
+              List.of(
+                  "--bootstrap-servers",
+                  bs,
+                  "--feature-width",
+                  width,
+                  "--fit-epochs",
+                  Integer.toString(s.fitEpochs()),
+                  "--store-max-per-class",
+                  Integer.toString(s.maxPerClass()),
+                  "--metrics-port",
+                  Integer.toString(s.trainerMetricsPort()),
+                  "--clip-model-id",
+                  s.clipModelId()));
       trainerFlags.addAll(serdeFlags);
-      ChildService trainer = ChildService.start("trainer", TRAINER_MAIN,
-          List.of("-Xmx2g", DIRECT_MEMORY, "-Dai.djl.pytorch.num_threads=1"), trainerFlags,
-          s.folder().resolve("trainer.log"));
+      ChildService trainer =
+          ChildService.start(
+              "trainer",
+              TRAINER_MAIN,
+              List.of("-Xmx2g", DIRECT_MEMORY, "-Dai.djl.pytorch.num_threads=1"),
+              trainerFlags,
+              s.folder().resolve("trainer.log"));
       started.add(0, trainer);
       streams.awaitLog("candle ingest RUNNING", START_TIMEOUT);
       trainer.awaitLog("candle trainer caught up", START_TIMEOUT);
@@ -189,7 +267,8 @@ public final class DemoServices implements AutoCloseable {
   private static URI url(ChildService service, String marker) throws IOException {
     String line = service.firstLine(marker);
     if (line == null || !line.contains("http")) {
-      throw new IllegalStateException(service.name() + " did not log '" + marker + " <url>'; see " + service.log());
+      throw new IllegalStateException(
+          service.name() + " did not log '" + marker + " <url>'; see " + service.log());
     }
     return URI.create(line.substring(line.indexOf("http")).trim());
   }
@@ -198,14 +277,17 @@ public final class DemoServices implements AutoCloseable {
   public void assertAlive(String when) {
     for (ChildService s : services()) {
       if (!s.isAlive()) {
-        throw new IllegalStateException(s.name() + " died " + when + "; see " + s.log() + ":\n" + s.tail(20));
+        throw new IllegalStateException(
+            s.name() + " died " + when + "; see " + s.log() + ":\n" + s.tail(20));
       }
     }
   }
 
   @Override
   public void close() throws Exception {
-    try (EmbeddedKafkaBroker b = broker; SchemaRegistryProcess r = registry; ChildService st = streams;
+    try (EmbeddedKafkaBroker b = broker;
+        SchemaRegistryProcess r = registry;
+        ChildService st = streams;
         ChildService tr = trainer) {
       // closed in reverse: the trainer, the streams app, the registry (if any), then the broker
     }

@@ -20,9 +20,9 @@ import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
  * Sends what a producer of the service sends: class announcements (with their text feature),
- * labelled images and unlabelled images, each image stamped with the time it was sent as its
- * event time. Used by the demo's replay and the soak's steady load (features only), and by
- * {@code candle send} (any record, acknowledgements checked through the returned futures).
+ * labelled images and unlabelled images, each image stamped with the time it was sent as its event
+ * time. Used by the demo's replay and the soak's steady load (features only), and by {@code candle
+ * send} (any record, acknowledgements checked through the returned futures).
  */
 public final class EventSender implements AutoCloseable {
   private final Topics topics;
@@ -57,20 +57,40 @@ public final class EventSender implements AutoCloseable {
 
   /** Announces a class by name with its text feature (no prompt, no aliases). */
   public void announce(String className, float[] textFeature) {
-    send(ClassAnnouncement.newBuilder().setName(className).setPromptTemplate(null).setPrompt(null)
-        .setAliases(List.of()).setTextFeature(boxed(textFeature)).build());
+    send(
+        ClassAnnouncement.newBuilder()
+            .setName(className)
+            .setPromptTemplate(null)
+            .setPrompt(null)
+            .setAliases(List.of())
+            .setTextFeature(boxed(textFeature))
+            .build());
   }
 
   /** Sends a labelled image carrying its feature. */
   public void labeled(String id, String className, float[] feature, String source) {
-    send(LabeledImage.newBuilder().setId(id).setEventTime(Instant.now()).setLabel(className)
-        .setImageBytes(null).setImageUri(null).setFeature(boxed(feature)).setSource(source).build());
+    send(
+        LabeledImage.newBuilder()
+            .setId(id)
+            .setEventTime(Instant.now())
+            .setLabel(className)
+            .setImageBytes(null)
+            .setImageUri(null)
+            .setFeature(boxed(feature))
+            .setSource(source)
+            .build());
   }
 
   /** Sends an unlabelled image carrying its feature. */
   public void unlabeled(String id, float[] feature) {
-    send(ImageToScore.newBuilder().setId(id).setEventTime(Instant.now()).setImageBytes(null)
-        .setImageUri(null).setFeature(boxed(feature)).build());
+    send(
+        ImageToScore.newBuilder()
+            .setId(id)
+            .setEventTime(Instant.now())
+            .setImageBytes(null)
+            .setImageUri(null)
+            .setFeature(boxed(feature))
+            .build());
   }
 
   private <V> Future<RecordMetadata> send(Topic<String, V> topic, String key, V value) {

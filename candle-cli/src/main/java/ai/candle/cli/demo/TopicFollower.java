@@ -16,11 +16,11 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 
 /**
- * Reads what the services produce (e.g. predictions and model versions) from the beginning (or
- * the end) of every partition of some topics, read committed and without a consumer group, on a
- * daemon thread; hands each non-null record to a handler with the wall-clock time it arrived.
- * Fetches are sized for model versions ({@link ModelVersions#consumerConfig}). A failure of the
- * thread (say, an authorization error) ends it and is kept for {@link #failure()}.
+ * Reads what the services produce (e.g. predictions and model versions) from the beginning (or the
+ * end) of every partition of some topics, read committed and without a consumer group, on a daemon
+ * thread; hands each non-null record to a handler with the wall-clock time it arrived. Fetches are
+ * sized for model versions ({@link ModelVersions#consumerConfig}). A failure of the thread (say, an
+ * authorization error) ends it and is kept for {@link #failure()}.
  */
 public final class TopicFollower implements AutoCloseable {
 
@@ -36,8 +36,14 @@ public final class TopicFollower implements AutoCloseable {
   private volatile RuntimeException failure;
 
   /** Follows the topics from their beginning. */
-  public TopicFollower(String bootstrapServers, List<String> topics, String threadName, Handler handler) {
-    this(Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers), topics, true, threadName, handler);
+  public TopicFollower(
+      String bootstrapServers, List<String> topics, String threadName, Handler handler) {
+    this(
+        Map.of(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers),
+        topics,
+        true,
+        threadName,
+        handler);
   }
 
   /**
@@ -46,10 +52,15 @@ public final class TopicFollower implements AutoCloseable {
    *
    * @throws IllegalArgumentException when a topic does not exist
    */
-  public TopicFollower(Map<String, Object> clientConfig, List<String> topics, boolean fromBeginning,
-      String threadName, Handler handler) {
+  public TopicFollower(
+      Map<String, Object> clientConfig,
+      List<String> topics,
+      boolean fromBeginning,
+      String threadName,
+      Handler handler) {
     this.handler = handler;
-    Map<String, Object> props = new HashMap<>(ModelVersions.consumerConfig(ModelVersions.DEFAULT_MAX_BYTES));
+    Map<String, Object> props =
+        new HashMap<>(ModelVersions.consumerConfig(ModelVersions.DEFAULT_MAX_BYTES));
     props.putAll(clientConfig);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);

@@ -4,6 +4,7 @@ package ai.candle.cli.internals;
 public final class ExitCodes {
   /** A mistake the user can fix: bad options, a missing or malformed input. */
   public static final int USAGE = 2;
+
   /** An unexpected failure. */
   public static final int INTERNAL = 1;
 

@@ -1,8 +1,8 @@
 package ai.candle.cli.internals;
 
 /**
- * A mistake the person running a command can fix (a missing directory, a bad option value). The
- * CLI prints its message as one line to stderr and exits with {@link ExitCodes#USAGE}.
+ * A mistake the person running a command can fix (a missing directory, a bad option value). The CLI
+ * prints its message as one line to stderr and exits with {@link ExitCodes#USAGE}.
  */
 public final class UserException extends RuntimeException {
 

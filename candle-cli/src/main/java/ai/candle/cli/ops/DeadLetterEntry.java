@@ -25,11 +25,25 @@ import org.apache.kafka.common.errors.SerializationException;
  * @param truncated whether the dead letter kept only the first bytes of the original key or value
  * @param replayable whether replay can send the original back; else {@code notReplayable} says why
  */
-record DeadLetterEntry(String id, String reason, String detail, String errorClass, String originTopic,
-    int originPartition, long originOffset, String originalTime, String key, long valueBytes, boolean truncated,
-    boolean replayable, String notReplayable) {
+record DeadLetterEntry(
+    String id,
+    String reason,
+    String detail,
+    String errorClass,
+    String originTopic,
+    int originPartition,
+    long originOffset,
+    String originalTime,
+    String key,
+    long valueBytes,
+    boolean truncated,
+    boolean replayable,
+    String notReplayable) {
 
-  /** The topic the streams app writes when it lost a record's origin (a registry conflict without one). */
+  /**
+   * The topic the streams app writes when it lost a record's origin (a registry conflict without
+   * one).
+   */
   static final String UNKNOWN_TOPIC = "unknown";
 
   /** A dead letter read off the topic, decoded. */
@@ -43,21 +57,40 @@ record DeadLetterEntry(String id, String reason, String detail, String errorClas
     }
   }
 
-  /** Reads every dead letter, partition by partition; records that are not dead letters go to {@code unreadable}. */
-  static void read(KafkaOptions kafka, String topic, Duration timeout, Consumer<Found> found,
+  /**
+   * Reads every dead letter, partition by partition; records that are not dead letters go to {@code
+   * unreadable}.
+   */
+  static void read(
+      KafkaOptions kafka,
+      String topic,
+      Duration timeout,
+      Consumer<Found> found,
       Consumer<String> unreadable) {
     var serde = kafka.topics().deadLetter().valueSerde().deserializer();
-    TopicSnapshot.read(kafka.clientConfig(), Map.of(), topic, timeout, r -> {
-      if (r.value() == null) {
-        return;
-      }
-      try {
-        found.accept(new Found(r, serde.deserialize(topic, r.value())));
-      } catch (SerializationException e) {
-        unreadable.accept(r.topic() + "-" + r.partition() + "@" + r.offset() + ": not a dead letter ("
-            + e.getMessage() + ")");
-      }
-    });
+    TopicSnapshot.read(
+        kafka.clientConfig(),
+        Map.of(),
+        topic,
+        timeout,
+        r -> {
+          if (r.value() == null) {
+            return;
+          }
+          try {
+            found.accept(new Found(r, serde.deserialize(topic, r.value())));
+          } catch (SerializationException e) {
+            unreadable.accept(
+                r.topic()
+                    + "-"
+                    + r.partition()
+                    + "@"
+                    + r.offset()
+                    + ": not a dead letter ("
+                    + e.getMessage()
+                    + ")");
+          }
+        });
   }
 
   static DeadLetterEntry of(Found f) {
@@ -65,9 +98,20 @@ record DeadLetterEntry(String id, String reason, String detail, String errorClas
     boolean truncated = d.getOriginalValueSize() != null || d.getOriginalKeySize() != null;
     String why = notReplayable(d, truncated);
     ByteBuffer key = d.getOriginalKey();
-    return new DeadLetterEntry(f.id(), d.getCategory(), d.getReason(), d.getErrorClass(), d.getTopic(),
-        d.getPartition(), d.getOffset(), d.getTimestamp().toString(), key == null ? null : text(key),
-        d.getOriginalValue() == null ? 0 : d.getOriginalValue().remaining(), truncated, why == null, why);
+    return new DeadLetterEntry(
+        f.id(),
+        d.getCategory(),
+        d.getReason(),
+        d.getErrorClass(),
+        d.getTopic(),
+        d.getPartition(),
+        d.getOffset(),
+        d.getTimestamp().toString(),
+        key == null ? null : text(key),
+        d.getOriginalValue() == null ? 0 : d.getOriginalValue().remaining(),
+        truncated,
+        why == null,
+        why);
   }
 
   /** Why the original cannot be sent back, or null when it can. */

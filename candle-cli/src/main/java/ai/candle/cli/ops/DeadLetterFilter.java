@@ -11,18 +11,29 @@ import picocli.CommandLine.Option;
 public final class DeadLetterFilter {
   private static final Pattern ID = Pattern.compile("\\d+@\\d+");
 
-  @Option(names = "--reason", paramLabel = "REASON", split = ",",
-      description = "Only dead letters of these reasons (repeatable or comma-separated), e.g. no_model, no_encoder, "
-          + "encoder_busy, width, not_schema; the reasons are the streams app's RejectReason tags.")
+  @Option(
+      names = "--reason",
+      paramLabel = "REASON",
+      split = ",",
+      description =
+          "Only dead letters of these reasons (repeatable or comma-separated), e.g. no_model, no_encoder, "
+              + "encoder_busy, width, not_schema; the reasons are the streams app's RejectReason tags.")
   List<String> reasons = List.of();
 
-  @Option(names = "--origin-topic", paramLabel = "TOPIC",
-      description = "Only dead letters of records that came from this topic, e.g. candle.images.unlabeled.")
+  @Option(
+      names = "--origin-topic",
+      paramLabel = "TOPIC",
+      description =
+          "Only dead letters of records that came from this topic, e.g. candle.images.unlabeled.")
   String originTopic;
 
-  @Option(names = "--id", paramLabel = "PARTITION@OFFSET", split = ",",
-      description = "Only these dead letters, by their place on the dead-letter topic as the list prints it "
-          + "(repeatable or comma-separated).")
+  @Option(
+      names = "--id",
+      paramLabel = "PARTITION@OFFSET",
+      split = ",",
+      description =
+          "Only these dead letters, by their place on the dead-letter topic as the list prints it "
+              + "(repeatable or comma-separated).")
   List<String> ids = List.of();
 
   /** Whether the dead letter is one of those asked for. */
@@ -36,7 +47,8 @@ public final class DeadLetterFilter {
   void validate() {
     for (String id : ids) {
       if (!ID.matcher(id).matches()) {
-        throw new UserException("--id takes PARTITION@OFFSET of the dead-letter topic (e.g. 0@12), not '" + id + "'");
+        throw new UserException(
+            "--id takes PARTITION@OFFSET of the dead-letter topic (e.g. 0@12), not '" + id + "'");
       }
     }
   }

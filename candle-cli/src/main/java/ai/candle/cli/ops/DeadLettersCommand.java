@@ -22,8 +22,11 @@ public final class DeadLettersCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    spec.commandLine().getErr().println("candle dead-letters: name a subcommand (list, replay); "
-        + "see candle dead-letters --help");
+    spec.commandLine()
+        .getErr()
+        .println(
+            "candle dead-letters: name a subcommand (list, replay); "
+                + "see candle dead-letters --help");
     return ExitCodes.USAGE;
   }
 }

@@ -34,7 +34,9 @@ import picocli.CommandLine.Spec;
       "Send the originals of dead letters back to the topic they came from, byte for byte with their key (the "
           + "partitioner places them by key), after the cause is fixed: e.g. no_model once a version serves, "
           + "encoder_busy once the encoder keeps up, no_encoder once one is configured. Each replayed record carries "
-          + "the header " + DeadLettersReplayCommand.HEADER + " = the dead letter's topic-PARTITION@OFFSET. Prints "
+          + "the header "
+          + DeadLettersReplayCommand.HEADER
+          + " = the dead letter's topic-PARTITION@OFFSET. Prints "
           + "one line per dead letter replayed or skipped, then a summary.",
       "",
       "Dead letters stay on their topic: replaying twice sends the originals twice, so narrow the choice with "
@@ -53,43 +55,65 @@ final class DeadLettersReplayCommand implements Callable<Integer> {
 
   @Mixin DeadLetterFilter filter;
 
-  @Option(names = "--topic", paramLabel = "NAME", description = "The dead-letter topic. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--topic",
+      paramLabel = "NAME",
+      description = "The dead-letter topic. Default: ${DEFAULT-VALUE}.")
   String topic = TopicNames.defaults().deadLetter();
 
   @Option(names = "--dry-run", description = "Print what would be replayed, and send nothing.")
   boolean dryRun;
 
-  @Option(names = "--json", description = "One JSON object on stdout: {\"replayed\": [...], \"skipped\": [...], "
-      + "\"dry_run\"}, each replayed one with where it went.")
+  @Option(
+      names = "--json",
+      description =
+          "One JSON object on stdout: {\"replayed\": [...], \"skipped\": [...], "
+              + "\"dry_run\"}, each replayed one with where it went.")
   boolean json;
 
-  /** A dead letter sent back, and where its original went (null partition and offset on a dry run). */
+  /**
+   * A dead letter sent back, and where its original went (null partition and offset on a dry run).
+   */
   record Replayed(DeadLetterEntry deadLetter, String toTopic, Integer partition, Long offset) {}
 
   /** What --json prints. */
-  record Outcome(String topic, boolean dryRun, List<Replayed> replayed, List<DeadLetterEntry> skipped) {}
+  record Outcome(
+      String topic, boolean dryRun, List<Replayed> replayed, List<DeadLetterEntry> skipped) {}
 
   @Override
   public Integer call() throws Exception {
     filter.validate();
     List<DeadLetterEntry> skipped = new ArrayList<>();
-    List<Replayed> replayed = KafkaErrors.explained(kafka, () -> {
-      try (Resender resender = dryRun ? null : new Resender(producerConfig(), kafka.timeout())) {
-        List<Pending> pending = new ArrayList<>();
-        DeadLetterEntry.read(kafka, topic, kafka.timeout(), f -> {
-          DeadLetterEntry e = f.entry();
-          if (!filter.accepts(e)) {
-            return;
-          }
-          if (!e.replayable()) {
-            skipped.add(e);
-          } else {
-            pending.add(new Pending(e, f.letter().getTopic(), resender == null ? null : resender.send(f, topic)));
-          }
-        }, u -> { });
-        return outcomes(pending);
-      }
-    });
+    List<Replayed> replayed =
+        KafkaErrors.explained(
+            kafka,
+            () -> {
+              try (Resender resender =
+                  dryRun ? null : new Resender(producerConfig(), kafka.timeout())) {
+                List<Pending> pending = new ArrayList<>();
+                DeadLetterEntry.read(
+                    kafka,
+                    topic,
+                    kafka.timeout(),
+                    f -> {
+                      DeadLetterEntry e = f.entry();
+                      if (!filter.accepts(e)) {
+                        return;
+                      }
+                      if (!e.replayable()) {
+                        skipped.add(e);
+                      } else {
+                        pending.add(
+                            new Pending(
+                                e,
+                                f.letter().getTopic(),
+                                resender == null ? null : resender.send(f, topic)));
+                      }
+                    },
+                    u -> {});
+                return outcomes(pending);
+              }
+            });
     PrintWriter out = spec.commandLine().getOut();
     if (json) {
       out.println(Json.document(new Outcome(topic, dryRun, replayed, skipped)));
@@ -104,14 +128,20 @@ final class DeadLettersReplayCommand implements Callable<Integer> {
   private record Pending(DeadLetterEntry entry, String toTopic, Future<RecordMetadata> sent) {}
 
   private Map<String, Object> producerConfig() {
-    Map<String, Object> config = new HashMap<>(Map.of(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 2 * 1024 * 1024,
-        ProducerConfig.ACKS_CONFIG, "all"));
+    Map<String, Object> config =
+        new HashMap<>(
+            Map.of(
+                ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
+                2 * 1024 * 1024,
+                ProducerConfig.ACKS_CONFIG,
+                "all"));
     config.putAll(kafka.clientConfig());
     return config;
   }
 
   /** Waits for every send; an original the broker did not take fails the command. */
-  private static List<Replayed> outcomes(List<Pending> pending) throws InterruptedException, ExecutionException {
+  private static List<Replayed> outcomes(List<Pending> pending)
+      throws InterruptedException, ExecutionException {
     List<Replayed> out = new ArrayList<>();
     for (Pending p : pending) {
       if (p.sent() == null) {
@@ -141,8 +171,11 @@ final class DeadLettersReplayCommand implements Callable<Integer> {
       if (topics.add(f.letter().getTopic())) {
         requireTopic(f.letter().getTopic());
       }
-      ProducerRecord<byte[], byte[]> r = new ProducerRecord<>(f.letter().getTopic(),
-          DeadLetterEntry.bytes(f.letter().getOriginalKey()), DeadLetterEntry.bytes(f.letter().getOriginalValue()));
+      ProducerRecord<byte[], byte[]> r =
+          new ProducerRecord<>(
+              f.letter().getTopic(),
+              DeadLetterEntry.bytes(f.letter().getOriginalKey()),
+              DeadLetterEntry.bytes(f.letter().getOriginalValue()));
       r.headers().add(HEADER, (deadLetterTopic + "-" + f.id()).getBytes(StandardCharsets.UTF_8));
       return producer.send(r);
     }
@@ -168,9 +201,18 @@ final class DeadLettersReplayCommand implements Callable<Integer> {
     String verb = dryRun ? "would replay" : "replayed";
     for (Replayed r : replayed) {
       DeadLetterEntry e = r.deadLetter();
-      out.printf(Locale.ROOT, "%s %s (%s) from %s-%d@%d to %s%s, key %s, %s%n", verb, e.id(), e.reason(),
-          e.originTopic(), e.originPartition(), e.originOffset(), r.toTopic(),
-          r.partition() == null ? "" : "-" + r.partition() + "@" + r.offset(), e.key() == null ? "(none)" : e.key(),
+      out.printf(
+          Locale.ROOT,
+          "%s %s (%s) from %s-%d@%d to %s%s, key %s, %s%n",
+          verb,
+          e.id(),
+          e.reason(),
+          e.originTopic(),
+          e.originPartition(),
+          e.originOffset(),
+          r.toTopic(),
+          r.partition() == null ? "" : "-" + r.partition() + "@" + r.offset(),
+          e.key() == null ? "(none)" : e.key(),
           Text.bytes(e.valueBytes()));
     }
     for (DeadLetterEntry e : skipped) {
@@ -180,7 +222,13 @@ final class DeadLettersReplayCommand implements Callable<Integer> {
       out.println("no dead letters on " + topic + filter.describe() + ": nothing replayed");
       return;
     }
-    out.printf(Locale.ROOT, "%s %d dead letter%s%s%s%n", verb, replayed.size(), replayed.size() == 1 ? "" : "s",
-        filter.describe(), skipped.isEmpty() ? "" : "; skipped " + skipped.size());
+    out.printf(
+        Locale.ROOT,
+        "%s %d dead letter%s%s%s%n",
+        verb,
+        replayed.size(),
+        replayed.size() == 1 ? "" : "s",
+        filter.describe(),
+        skipped.isEmpty() ? "" : "; skipped " + skipped.size());
   }
 }

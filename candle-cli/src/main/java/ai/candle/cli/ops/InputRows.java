@@ -11,8 +11,8 @@ import java.util.Map;
 
 /**
  * The rows of {@code candle send}'s CSV and JSON-lines input, each a map from column (key) to its
- * value: text, or a list of numbers or texts (JSON arrays). Blank lines are skipped. What cannot
- * be read goes to the {@link Problems} with its line, and the row is left out.
+ * value: text, or a list of numbers or texts (JSON arrays). Blank lines are skipped. What cannot be
+ * read goes to the {@link Problems} with its line, and the row is left out.
  */
 final class InputRows {
 
@@ -23,10 +23,11 @@ final class InputRows {
 
   /**
    * A CSV file: a header line naming the columns, then one row per line; fields separated by
-   * commas, optionally in double quotes (a quote inside doubled: {@code ""}); no line breaks
-   * inside a field.
+   * commas, optionally in double quotes (a quote inside doubled: {@code ""}); no line breaks inside
+   * a field.
    */
-  static List<Row> csv(BufferedReader in, String name, List<String> columns, Problems problems) throws IOException {
+  static List<Row> csv(BufferedReader in, String name, List<String> columns, Problems problems)
+      throws IOException {
     List<Row> rows = new ArrayList<>();
     List<String> header = null;
     String line;
@@ -49,7 +50,9 @@ final class InputRows {
         continue;
       }
       if (fields.size() != header.size()) {
-        problems.add(where, "has " + fields.size() + " fields, the header " + header.size() + " (" + header + ")");
+        problems.add(
+            where,
+            "has " + fields.size() + " fields, the header " + header.size() + " (" + header + ")");
         continue;
       }
       Map<String, Object> values = new LinkedHashMap<>();
@@ -67,8 +70,8 @@ final class InputRows {
   }
 
   /** JSON lines: one JSON object per line, its keys the columns. */
-  static List<Row> jsonLines(BufferedReader in, String name, List<String> columns, Problems problems)
-      throws IOException {
+  static List<Row> jsonLines(
+      BufferedReader in, String name, List<String> columns, Problems problems) throws IOException {
     List<Row> rows = new ArrayList<>();
     String line;
     int number = 0;
@@ -97,8 +100,8 @@ final class InputRows {
     return rows;
   }
 
-  private static Map<String, Object> jsonValues(JsonNode node, String where, List<String> columns,
-      Problems problems) {
+  private static Map<String, Object> jsonValues(
+      JsonNode node, String where, List<String> columns, Problems problems) {
     Map<String, Object> values = new LinkedHashMap<>();
     for (var it = node.fields(); it.hasNext(); ) {
       var field = it.next();
@@ -113,26 +116,39 @@ final class InputRows {
       }
       if (v.isArray()) {
         List<Object> list = new ArrayList<>();
-        v.forEach(e -> list.add(e.isNumber() ? (Object) e.doubleValue() : e.isTextual() ? e.textValue() : e));
+        v.forEach(
+            e ->
+                list.add(
+                    e.isNumber() ? (Object) e.doubleValue() : e.isTextual() ? e.textValue() : e));
         values.put(key, list);
       } else if (v.isValueNode()) {
         values.put(key, v.asText());
       } else {
-        problems.add(where, "'" + key + "' is a JSON object; it must be text" + (key.equals("feature")
-            ? " or an array of numbers" : ""));
+        problems.add(
+            where,
+            "'"
+                + key
+                + "' is a JSON object; it must be text"
+                + (key.equals("feature") ? " or an array of numbers" : ""));
         return null;
       }
     }
     return values;
   }
 
-  private static List<String> header(List<String> fields, String where, List<String> columns, Problems problems) {
+  private static List<String> header(
+      List<String> fields, String where, List<String> columns, Problems problems) {
     List<String> header = new ArrayList<>();
     for (String f : fields) {
       String column = f.trim();
       if (!columns.contains(column)) {
-        problems.add(where, "names the unknown column '" + column + "'; the columns are " + columns
-            + " (the first line of a CSV is its header)");
+        problems.add(
+            where,
+            "names the unknown column '"
+                + column
+                + "'; the columns are "
+                + columns
+                + " (the first line of a CSV is its header)");
         return null;
       }
       if (header.contains(column)) {

@@ -44,18 +44,30 @@ final class KafkaErrors {
 
   private static String advice(String bootstrap, Throwable t) {
     if (t instanceof AuthenticationException) {
-      return "Kafka at " + bootstrap + " refused to authenticate this client (" + t.getMessage()
+      return "Kafka at "
+          + bootstrap
+          + " refused to authenticate this client ("
+          + t.getMessage()
           + "); check the security settings given with --kafka-config or --kafka-config-file";
     }
     if (t instanceof AuthorizationException) {
-      return "Kafka at " + bootstrap + " does not allow this: " + t.getMessage()
+      return "Kafka at "
+          + bootstrap
+          + " does not allow this: "
+          + t.getMessage()
           + "; ask for the ACLs, or check the user in --kafka-config";
     }
     if (t instanceof ConfigException) {
-      return "a Kafka client setting is wrong: " + t.getMessage() + " (--kafka-config, --kafka-config-file)";
+      return "a Kafka client setting is wrong: "
+          + t.getMessage()
+          + " (--kafka-config, --kafka-config-file)";
     }
     if (t instanceof TimeoutException) {
-      return "no answer from Kafka at " + bootstrap + " in time (" + t.getMessage() + "); is the broker running "
+      return "no answer from Kafka at "
+          + bootstrap
+          + " in time ("
+          + t.getMessage()
+          + "); is the broker running "
           + "and reachable? Set --bootstrap-servers, and security settings with --kafka-config";
     }
     return null;

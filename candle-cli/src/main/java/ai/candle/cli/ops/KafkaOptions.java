@@ -25,35 +25,54 @@ import picocli.CommandLine.Option;
 public final class KafkaOptions {
   /** The broker of a local deployment; {@code ./candle demo --keep-running} prints its own. */
   public static final String DEFAULT_BOOTSTRAP = "localhost:9092";
+
   /** How long a command waits for the broker to answer before it says it cannot reach it. */
   static final Duration DEFAULT_TIMEOUT = Duration.ofSeconds(15);
 
-  @Option(names = "--bootstrap-servers", paramLabel = "HOST:PORT",
-      description = "Kafka's bootstrap servers, comma-separated (./candle demo --keep-running prints the address of "
-          + "its embedded broker). Default: bootstrap.servers of --kafka-config(-file), else " + DEFAULT_BOOTSTRAP + ".")
+  @Option(
+      names = "--bootstrap-servers",
+      paramLabel = "HOST:PORT",
+      description =
+          "Kafka's bootstrap servers, comma-separated (./candle demo --keep-running prints the address of "
+              + "its embedded broker). Default: bootstrap.servers of --kafka-config(-file), else "
+              + DEFAULT_BOOTSTRAP
+              + ".")
   String bootstrapServers;
 
-  @Option(names = "--kafka-config", paramLabel = "KEY=VALUE",
-      description = "A Kafka client setting passed to every client of the command (repeatable), e.g. "
-          + "security.protocol=SASL_SSL, sasl.mechanism=SCRAM-SHA-512, ssl.truststore.location=FILE. "
-          + "Wins over --kafka-config-file.")
+  @Option(
+      names = "--kafka-config",
+      paramLabel = "KEY=VALUE",
+      description =
+          "A Kafka client setting passed to every client of the command (repeatable), e.g. "
+              + "security.protocol=SASL_SSL, sasl.mechanism=SCRAM-SHA-512, ssl.truststore.location=FILE. "
+              + "Wins over --kafka-config-file.")
   Map<String, String> settings = new LinkedHashMap<>();
 
-  @Option(names = "--kafka-config-file", paramLabel = "FILE",
-      description = "A properties file of Kafka client settings, as --kafka-config: keeps passwords "
-          + "(sasl.jaas.config, ssl.*.password) off the command line and out of the shell's history.")
+  @Option(
+      names = "--kafka-config-file",
+      paramLabel = "FILE",
+      description =
+          "A properties file of Kafka client settings, as --kafka-config: keeps passwords "
+              + "(sasl.jaas.config, ssl.*.password) off the command line and out of the shell's history.")
   Path settingsFile;
 
-  @Option(names = "--serde", paramLabel = "FORMAT", defaultValue = "single-object",
-      description = "The wire format the command writes, as the services' serde setting: single-object (Avro "
-          + "single-object encoding) or registry (Confluent framing with a schema id; needs --registry-url). Both "
-          + "are read. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--serde",
+      paramLabel = "FORMAT",
+      defaultValue = "single-object",
+      description =
+          "The wire format the command writes, as the services' serde setting: single-object (Avro "
+              + "single-object encoding) or registry (Confluent framing with a schema id; needs --registry-url). Both "
+              + "are read. Default: ${DEFAULT-VALUE}.")
   String serde = "single-object";
 
-  @Option(names = "--registry-url", paramLabel = "URL",
-      description = "The schema registry's Confluent-compatible REST API, as the services' registry.url (e.g. "
-          + "http://localhost:8080/apis/ccompat/v7): needed to write with --serde registry and to read "
-          + "registry-framed values.")
+  @Option(
+      names = "--registry-url",
+      paramLabel = "URL",
+      description =
+          "The schema registry's Confluent-compatible REST API, as the services' registry.url (e.g. "
+              + "http://localhost:8080/apis/ccompat/v7): needed to write with --serde registry and to read "
+              + "registry-framed values.")
   String registryUrl;
 
   /**
@@ -73,8 +92,8 @@ public final class KafkaOptions {
   }
 
   /**
-   * The topics with these names and the serdes the services use: every operator command encodes
-   * and decodes through them, never through a serde of its own.
+   * The topics with these names and the serdes the services use: every operator command encodes and
+   * decodes through them, never through a serde of its own.
    */
   public Topics topics(TopicNames names) {
     return Topics.of(names, serdeConfig());
@@ -85,7 +104,8 @@ public final class KafkaOptions {
     try {
       return SerdeConfig.of(serde, registryUrl);
     } catch (IllegalArgumentException e) {
-      throw new UserException(e.getMessage().replace("registry.url", "--registry-url") + " (--serde, --registry-url)");
+      throw new UserException(
+          e.getMessage().replace("registry.url", "--registry-url") + " (--serde, --registry-url)");
     }
   }
 
@@ -100,10 +120,18 @@ public final class KafkaOptions {
    */
   static TopicNames names(java.util.function.UnaryOperator<String> replace) {
     TopicNames d = TopicNames.defaults();
-    return new TopicNames(replace.apply(d.labeledImages()), replace.apply(d.unlabeledImages()),
-        replace.apply(d.classAnnouncements()), replace.apply(d.classes()), replace.apply(d.classCounts()),
-        replace.apply(d.features()), replace.apply(d.models()), replace.apply(d.predictions()),
-        replace.apply(d.deadLetter()), replace.apply(d.trainingStore()), replace.apply(d.modelHistory()));
+    return new TopicNames(
+        replace.apply(d.labeledImages()),
+        replace.apply(d.unlabeledImages()),
+        replace.apply(d.classAnnouncements()),
+        replace.apply(d.classes()),
+        replace.apply(d.classCounts()),
+        replace.apply(d.features()),
+        replace.apply(d.models()),
+        replace.apply(d.predictions()),
+        replace.apply(d.deadLetter()),
+        replace.apply(d.trainingStore()),
+        replace.apply(d.modelHistory()));
   }
 
   /** The bootstrap servers the command connects to. */
@@ -139,10 +167,17 @@ public final class KafkaOptions {
     try (Reader r = Files.newBufferedReader(settingsFile)) {
       p.load(r);
     } catch (NoSuchFileException e) {
-      throw new UserException("the Kafka client settings file " + settingsFile + " (--kafka-config-file) does not exist");
+      throw new UserException(
+          "the Kafka client settings file "
+              + settingsFile
+              + " (--kafka-config-file) does not exist");
     } catch (IOException | IllegalArgumentException e) {
-      throw new UserException("cannot read the Kafka client settings file " + settingsFile + " (--kafka-config-file): "
-          + e.getMessage(), e);
+      throw new UserException(
+          "cannot read the Kafka client settings file "
+              + settingsFile
+              + " (--kafka-config-file): "
+              + e.getMessage(),
+          e);
     }
     Map<String, String> out = new LinkedHashMap<>();
     p.stringPropertyNames().forEach(k -> out.put(k, p.getProperty(k)));

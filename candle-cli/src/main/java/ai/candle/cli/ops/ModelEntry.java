@@ -34,12 +34,32 @@ import org.apache.kafka.common.errors.SerializationException;
  * @param partition the record's partition
  * @param offset the record's offset
  */
-record ModelEntry(String model, long version, String origin, int classes, int baseClasses, String createdAt,
-    long recordBytes, long parameterBytes, Map<String, Double> weights, Map<String, Double> holdoutMetrics,
-    String clipModelId, int featureWidth, int partition, long offset) {
+record ModelEntry(
+    String model,
+    long version,
+    String origin,
+    int classes,
+    int baseClasses,
+    String createdAt,
+    long recordBytes,
+    long parameterBytes,
+    Map<String, Double> weights,
+    Map<String, Double> holdoutMetrics,
+    String clipModelId,
+    int featureWidth,
+    int partition,
+    long offset) {
 
-  private static final Map<String, String> WEIGHTS = Map.of("weights.text", "text", "weights.prior", "prior",
-      "weights.head", "head", "weights.baseOffset", "base_offset");
+  private static final Map<String, String> WEIGHTS =
+      Map.of(
+          "weights.text",
+          "text",
+          "weights.prior",
+          "prior",
+          "weights.head",
+          "head",
+          "weights.baseOffset",
+          "base_offset");
 
   /** A version read off the topic, decoded. */
   record Found(ConsumerRecord<byte[], byte[]> record, ModelVersion version) {
@@ -53,22 +73,37 @@ record ModelEntry(String model, long version, String origin, int classes, int ba
   }
 
   /**
-   * Reads every version on the models topic, oldest first; records that are not model versions
-   * go to {@code unreadable} with what is wrong with them.
+   * Reads every version on the models topic, oldest first; records that are not model versions go
+   * to {@code unreadable} with what is wrong with them.
    */
-  static void read(KafkaOptions kafka, String topic, Duration timeout, Consumer<Found> found,
+  static void read(
+      KafkaOptions kafka,
+      String topic,
+      Duration timeout,
+      Consumer<Found> found,
       Consumer<String> unreadable) {
     var serde = kafka.topics().models().valueSerde().deserializer();
-    TopicSnapshot.read(kafka.clientConfig(), ModelVersions.consumerConfig(ModelVersions.DEFAULT_MAX_BYTES), topic,
-        timeout, r -> {
+    TopicSnapshot.read(
+        kafka.clientConfig(),
+        ModelVersions.consumerConfig(ModelVersions.DEFAULT_MAX_BYTES),
+        topic,
+        timeout,
+        r -> {
           if (r.value() == null) {
             return;
           }
           try {
             found.accept(new Found(r, serde.deserialize(topic, r.value())));
           } catch (SerializationException e) {
-            unreadable.accept(r.topic() + "-" + r.partition() + "@" + r.offset() + ": not a model version ("
-                + e.getMessage() + ")");
+            unreadable.accept(
+                r.topic()
+                    + "-"
+                    + r.partition()
+                    + "@"
+                    + r.offset()
+                    + ": not a model version ("
+                    + e.getMessage()
+                    + ")");
           }
         });
   }
@@ -76,15 +111,28 @@ record ModelEntry(String model, long version, String origin, int classes, int ba
   static ModelEntry of(Found f) {
     ModelVersion v = f.version();
     ConsumerRecord<byte[], byte[]> r = f.record();
-    return new ModelEntry(f.model(), v.getVersion(), v.getOrigin(), v.getClasses().size(), v.getBaseClasses(),
-        v.getCreatedAt().toString(), r.value().length, ModelVersions.parameterBytes(v), weights(v),
-        new TreeMap<>(v.getHoldoutMetrics()), v.getClipModelId(), v.getFeatureWidth(), r.partition(), r.offset());
+    return new ModelEntry(
+        f.model(),
+        v.getVersion(),
+        v.getOrigin(),
+        v.getClasses().size(),
+        v.getBaseClasses(),
+        v.getCreatedAt().toString(),
+        r.value().length,
+        ModelVersions.parameterBytes(v),
+        weights(v),
+        new TreeMap<>(v.getHoldoutMetrics()),
+        v.getClipModelId(),
+        v.getFeatureWidth(),
+        r.partition(),
+        r.offset());
   }
 
   /** The score's weights as the version's hyper-parameters record them; absent ones left out. */
   static Map<String, Double> weights(ModelVersion v) {
     Map<String, Double> out = new LinkedHashMap<>();
-    for (String key : List.of("weights.text", "weights.prior", "weights.head", "weights.baseOffset")) {
+    for (String key :
+        List.of("weights.text", "weights.prior", "weights.head", "weights.baseOffset")) {
       String text = v.getHyperParameters().get(key);
       if (text != null) {
         try {
@@ -118,8 +166,15 @@ record ModelEntry(String model, long version, String origin, int classes, int ba
     List<ModelClass> cs = v.getClasses();
     int base = v.getBaseClasses();
     return java.util.stream.IntStream.range(0, cs.size())
-        .mapToObj(j -> new ClassRow(cs.get(j).getIndex(), cs.get(j).getName(), base < 0 ? null : j < base,
-            cs.get(j).getCount(), cs.get(j).getSeen(), cs.get(j).getHeldOut()))
+        .mapToObj(
+            j ->
+                new ClassRow(
+                    cs.get(j).getIndex(),
+                    cs.get(j).getName(),
+                    base < 0 ? null : j < base,
+                    cs.get(j).getCount(),
+                    cs.get(j).getSeen(),
+                    cs.get(j).getHeldOut()))
         .toList();
   }
 }

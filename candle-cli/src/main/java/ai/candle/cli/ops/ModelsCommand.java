@@ -20,14 +20,21 @@ import picocli.CommandLine.Spec;
           + "cleaner removed can still be listed, shown and rolled back to.",
       ""
     },
-    subcommands = {ModelsListCommand.class, ModelsShowCommand.class, ModelsRollbackCommand.class,
-        ModelsPinCommand.class})
+    subcommands = {
+      ModelsListCommand.class,
+      ModelsShowCommand.class,
+      ModelsRollbackCommand.class,
+      ModelsPinCommand.class
+    })
 public final class ModelsCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Override
   public Integer call() {
-    spec.commandLine().getErr().println("candle models: name a subcommand (list, show, rollback, pin); see candle models --help");
+    spec.commandLine()
+        .getErr()
+        .println(
+            "candle models: name a subcommand (list, show, rollback, pin); see candle models --help");
     return ExitCodes.USAGE;
   }
 }

@@ -35,7 +35,9 @@ import picocli.CommandLine.Spec;
       "Serve an older model version again: its record is republished on the models topic (and on the models' "
           + "history, in the same transaction) under the next version "
           + "number (the newest + 1), with the same parameters, classes and checksum, createdAt now, and the "
-          + "hyper-parameter " + ModelsRollbackCommand.FROM_KEY + " naming the version it repeats. The scorers serve "
+          + "hyper-parameter "
+          + ModelsRollbackCommand.FROM_KEY
+          + " naming the version it repeats. The scorers serve "
           + "any version newer than theirs, so every scorer swaps to it within moments, without a restart.",
       "",
       "The trainer's next version (its next fit, or an extend when a class is announced) is numbered after the "
@@ -50,6 +52,7 @@ import picocli.CommandLine.Spec;
 final class ModelsRollbackCommand implements Callable<Integer> {
   /** The hyper-parameter a republished version carries: the version it repeats. */
   static final String FROM_KEY = "rollback.from";
+
   /** Followed by the model's name: the transactional id of a rollback's producer. */
   static final String TRANSACTIONAL_ID_PREFIX = "candle-models-rollback-";
 
@@ -60,29 +63,55 @@ final class ModelsRollbackCommand implements Callable<Integer> {
   @Parameters(index = "0", paramLabel = "VERSION", description = "The version to serve again.")
   long version;
 
-  @Option(names = "--topic", paramLabel = "NAME", description = "The models' history: where the version is read, and "
-      + "where the republished one is written too. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--topic",
+      paramLabel = "NAME",
+      description =
+          "The models' history: where the version is read, and "
+              + "where the republished one is written too. Default: ${DEFAULT-VALUE}.")
   String topic = TopicNames.defaults().modelHistory();
 
-  @Option(names = "--models-topic", paramLabel = "NAME", description = "The models topic the scorers read, where "
-      + "the version is republished. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--models-topic",
+      paramLabel = "NAME",
+      description =
+          "The models topic the scorers read, where "
+              + "the version is republished. Default: ${DEFAULT-VALUE}.")
   String modelsTopic = TopicNames.defaults().models();
 
-  @Option(names = "--model-name", paramLabel = "NAME",
-      description = "The model (the record key, the services' model.name). Default: the only model on the topic.")
+  @Option(
+      names = "--model-name",
+      paramLabel = "NAME",
+      description =
+          "The model (the record key, the services' model.name). Default: the only model on the topic.")
   String modelName;
 
-  @Option(names = "--dry-run", description = "Check and print what would be published; publish nothing.")
+  @Option(
+      names = "--dry-run",
+      description = "Check and print what would be published; publish nothing.")
   boolean dryRun;
 
-  @Option(names = "--json", description = "One JSON object on stdout: {\"model\", \"topic\", \"history\", \"from_version\", "
-      + "\"new_version\", \"newest_before\", \"partition\", \"offset\", \"dry_run\"}.")
+  @Option(
+      names = "--json",
+      description =
+          "One JSON object on stdout: {\"model\", \"topic\", \"history\", \"from_version\", "
+              + "\"new_version\", \"newest_before\", \"partition\", \"offset\", \"dry_run\"}.")
   boolean json;
 
   /** What was (or would be) published. */
-  record Outcome(String model, String topic, String history, long fromVersion, long newVersion, long newestBefore,
+  record Outcome(
+      String model,
+      String topic,
+      String history,
+      long fromVersion,
+      long newVersion,
+      long newestBefore,
       int classes,
-      String origin, String checksum, Integer partition, Long offset, boolean dryRun) {}
+      String origin,
+      String checksum,
+      Integer partition,
+      Long offset,
+      boolean dryRun) {}
 
   @Override
   public Integer call() throws Exception {
@@ -91,12 +120,23 @@ final class ModelsRollbackCommand implements Callable<Integer> {
     if (json) {
       out.println(Json.document(outcome));
     } else {
-      out.printf(Locale.ROOT, "%s version %d of model %s (%s, %d classes, checksum %s) as version %d on %s%s%s; "
-              + "the newest was %d%n", outcome.dryRun() ? "would republish" : "republished", outcome.fromVersion(),
-          outcome.model(), outcome.origin(), outcome.classes(), Text.cut(outcome.checksum(), 16),
-          outcome.newVersion(), outcome.topic(),
-          outcome.partition() == null ? "" : " (partition " + outcome.partition() + ", offset " + outcome.offset() + ")",
-          outcome.history().equals(outcome.topic()) ? "" : " and on " + outcome.history(), outcome.newestBefore());
+      out.printf(
+          Locale.ROOT,
+          "%s version %d of model %s (%s, %d classes, checksum %s) as version %d on %s%s%s; "
+              + "the newest was %d%n",
+          outcome.dryRun() ? "would republish" : "republished",
+          outcome.fromVersion(),
+          outcome.model(),
+          outcome.origin(),
+          outcome.classes(),
+          Text.cut(outcome.checksum(), 16),
+          outcome.newVersion(),
+          outcome.topic(),
+          outcome.partition() == null
+              ? ""
+              : " (partition " + outcome.partition() + ", offset " + outcome.offset() + ")",
+          outcome.history().equals(outcome.topic()) ? "" : " and on " + outcome.history(),
+          outcome.newestBefore());
     }
     out.flush();
     return 0;
@@ -107,52 +147,87 @@ final class ModelsRollbackCommand implements Callable<Integer> {
     Map<String, ModelVersion> chosen = new LinkedHashMap<>();
     Map<String, Long> newest = new HashMap<>();
     Map<String, TreeSet<Long>> versions = new HashMap<>();
-    // the history first: the version as it was kept there; the models topic for the newest number (and for a
+    // the history first: the version as it was kept there; the models topic for the newest number
+    // (and for a
     // version published before the history existed)
     for (String read : modelsTopic.equals(topic) ? List.of(topic) : List.of(topic, modelsTopic)) {
-      ModelEntry.read(kafka, read, kafka.timeout(), f -> {
-        String model = f.model();
-        if (modelName != null && !modelName.equals(model)) {
-          return;
-        }
-        models.add(model);
-        long v = f.version().getVersion();
-        newest.merge(model, v, Math::max);
-        versions.computeIfAbsent(model, m -> new TreeSet<>()).add(v);
-        if (v == version) {
-          chosen.putIfAbsent(model, f.version());
-        }
-      }, u -> { });
+      ModelEntry.read(
+          kafka,
+          read,
+          kafka.timeout(),
+          f -> {
+            String model = f.model();
+            if (modelName != null && !modelName.equals(model)) {
+              return;
+            }
+            models.add(model);
+            long v = f.version().getVersion();
+            newest.merge(model, v, Math::max);
+            versions.computeIfAbsent(model, m -> new TreeSet<>()).add(v);
+            if (v == version) {
+              chosen.putIfAbsent(model, f.version());
+            }
+          },
+          u -> {});
     }
     if (models.isEmpty()) {
-      throw new UserException("no version of " + (modelName == null ? "any model" : "model " + modelName) + " on "
-          + topics() + " (candle models list shows what is there)");
+      throw new UserException(
+          "no version of "
+              + (modelName == null ? "any model" : "model " + modelName)
+              + " on "
+              + topics()
+              + " (candle models list shows what is there)");
     }
     if (models.size() > 1) {
-      throw new UserException("the topics " + topics() + " hold several models " + models + "; choose one with "
-          + "--model-name");
+      throw new UserException(
+          "the topics "
+              + topics()
+              + " hold several models "
+              + models
+              + "; choose one with "
+              + "--model-name");
     }
     String model = models.first();
     ModelVersion old = chosen.get(model);
     if (old == null) {
-      throw new UserException("no version " + version + " of model " + model + " on " + topics() + "; there are "
-          + versions.get(model) + " (a history with a retention, or the compacted models topic, may have lost older "
-          + "versions)");
+      throw new UserException(
+          "no version "
+              + version
+              + " of model "
+              + model
+              + " on "
+              + topics()
+              + "; there are "
+              + versions.get(model)
+              + " (a history with a retention, or the compacted models topic, may have lost older "
+              + "versions)");
     }
     long newestBefore = newest.get(model);
     if (version == newestBefore) {
-      throw new UserException("version " + version + " is the newest of model " + model + " already; nothing to "
-          + "roll back");
+      throw new UserException(
+          "version "
+              + version
+              + " is the newest of model "
+              + model
+              + " already; nothing to "
+              + "roll back");
     }
     if (!ModelEntry.checksumMatches(old)) {
-      throw new UserException("version " + version + "'s parameters do not match its checksum: the scorers would "
-          + "refuse it, so it is not republished");
+      throw new UserException(
+          "version "
+              + version
+              + "'s parameters do not match its checksum: the scorers would "
+              + "refuse it, so it is not republished");
     }
     long next = newestBefore + 1;
     Map<String, String> hyper = new LinkedHashMap<>(old.getHyperParameters());
     hyper.put(FROM_KEY, Long.toString(version));
-    ModelVersion copy = ModelVersion.newBuilder(old).setVersion(next).setCreatedAt(Instant.now())
-        .setHyperParameters(hyper).build();
+    ModelVersion copy =
+        ModelVersion.newBuilder(old)
+            .setVersion(next)
+            .setCreatedAt(Instant.now())
+            .setHyperParameters(hyper)
+            .build();
     if (dryRun) {
       return outcome(model, old, next, newestBefore, null);
     }
@@ -167,24 +242,30 @@ final class ModelsRollbackCommand implements Callable<Integer> {
   /**
    * Writes the copy to the models topic and to the history in one transaction (both or neither),
    * with a transactional id of its own per model, so that two rollbacks of one model at once fence
-   * each other instead of interleaving; the trainer's id ({@code candle-trainer-<model>}) is another.
+   * each other instead of interleaving; the trainer's id ({@code candle-trainer-<model>}) is
+   * another.
    *
    * @return where it lies on the models topic
    */
   private RecordMetadata publish(String model, ModelVersion copy) throws Exception {
     TopicNames d = TopicNames.defaults();
-    Topics topics = kafka.topics(KafkaOptions.names(n -> n.equals(d.models()) ? modelsTopic
-        : n.equals(d.modelHistory()) ? topic : n));
-    Map<String, Object> config = new HashMap<>(ModelVersions.producerConfig(ModelVersions.DEFAULT_MAX_BYTES));
+    Topics topics =
+        kafka.topics(
+            KafkaOptions.names(
+                n -> n.equals(d.models()) ? modelsTopic : n.equals(d.modelHistory()) ? topic : n));
+    Map<String, Object> config =
+        new HashMap<>(ModelVersions.producerConfig(ModelVersions.DEFAULT_MAX_BYTES));
     config.put(ProducerConfig.ACKS_CONFIG, "all");
     config.putAll(kafka.clientConfig());
     config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     config.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, TRANSACTIONAL_ID_PREFIX + model);
-    try (KafkaProducer<String, ModelVersion> producer = new KafkaProducer<>(config, new StringSerializer(),
-        topics.models().valueSerde().serializer())) {
+    try (KafkaProducer<String, ModelVersion> producer =
+        new KafkaProducer<>(
+            config, new StringSerializer(), topics.models().valueSerde().serializer())) {
       producer.initTransactions();
       producer.beginTransaction();
-      Future<RecordMetadata> onModels = producer.send(new ProducerRecord<>(topics.models().name(), model, copy));
+      Future<RecordMetadata> onModels =
+          producer.send(new ProducerRecord<>(topics.models().name(), model, copy));
       if (!topics.modelHistory().name().equals(topics.models().name())) {
         producer.send(new ProducerRecord<>(topics.modelHistory().name(), model, copy));
       }
@@ -193,8 +274,20 @@ final class ModelsRollbackCommand implements Callable<Integer> {
     }
   }
 
-  private Outcome outcome(String model, ModelVersion old, long next, long newestBefore, RecordMetadata m) {
-    return new Outcome(model, modelsTopic, topic, version, next, newestBefore, old.getClasses().size(), old.getOrigin(),
-        old.getChecksum(), m == null ? null : m.partition(), m == null ? null : m.offset(), m == null);
+  private Outcome outcome(
+      String model, ModelVersion old, long next, long newestBefore, RecordMetadata m) {
+    return new Outcome(
+        model,
+        modelsTopic,
+        topic,
+        version,
+        next,
+        newestBefore,
+        old.getClasses().size(),
+        old.getOrigin(),
+        old.getChecksum(),
+        m == null ? null : m.partition(),
+        m == null ? null : m.offset(),
+        m == null);
   }
 }

@@ -3,8 +3,8 @@ package ai.candle.cli.ops;
 import ai.candle.cli.internals.UserException;
 
 /**
- * What is wrong with {@code candle send}'s input: every problem is counted, the first is kept
- * with where it is, and {@link #check()} reports it as one line, with how many more there are.
+ * What is wrong with {@code candle send}'s input: every problem is counted, the first is kept with
+ * where it is, and {@link #check()} reports it as one line, with how many more there are.
  */
 final class Problems {
   private String first;
@@ -24,8 +24,12 @@ final class Problems {
   /** Fails with the first problem when there is one: nothing is sent. */
   void check() {
     if (first != null) {
-      throw new UserException(first + (count > 1 ? " (and " + (count - 1) + " more problem"
-          + (count > 2 ? "s" : "") + ")" : "") + "; nothing was sent");
+      throw new UserException(
+          first
+              + (count > 1
+                  ? " (and " + (count - 1) + " more problem" + (count > 2 ? "s" : "") + ")"
+                  : "")
+              + "; nothing was sent");
     }
   }
 }

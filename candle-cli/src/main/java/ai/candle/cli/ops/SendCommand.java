@@ -32,7 +32,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code candle send}: labelled images, unlabelled images or class announcements, from files or stdin. */
+/**
+ * {@code candle send}: labelled images, unlabelled images or class announcements, from files or
+ * stdin.
+ */
 @Command(
     name = "send",
     mixinStandardHelpOptions = true,
@@ -65,7 +68,10 @@ import picocli.CommandLine.Spec;
 public final class SendCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Parameters(index = "0", paramLabel = "KIND", completionCandidates = Kinds.class,
+  @Parameters(
+      index = "0",
+      paramLabel = "KIND",
+      completionCandidates = Kinds.class,
       description = "What to send: ${COMPLETION-CANDIDATES}.")
   String kindWord;
 
@@ -74,43 +80,74 @@ public final class SendCommand implements Callable<Integer> {
 
   @Mixin KafkaOptions kafka;
 
-  @Option(names = "--topic", paramLabel = "NAME",
-      description = "The topic to send to. Default: candle.images.labeled, candle.images.unlabeled or "
-          + "candle.classes.announcements, by KIND.")
+  @Option(
+      names = "--topic",
+      paramLabel = "NAME",
+      description =
+          "The topic to send to. Default: candle.images.labeled, candle.images.unlabeled or "
+              + "candle.classes.announcements, by KIND.")
   String topic;
 
-  @Option(names = "--feature-width", paramLabel = "D",
-      description = "The width every feature must have (the streams app's feature.width, 512 by default). "
-          + "Default: the width of the input's first feature.")
+  @Option(
+      names = "--feature-width",
+      paramLabel = "D",
+      description =
+          "The width every feature must have (the streams app's feature.width, 512 by default). "
+              + "Default: the width of the input's first feature.")
   Integer featureWidth;
 
-  @Option(names = "--max-record-bytes", paramLabel = "N", defaultValue = "1048576",
-      description = "The largest image record the streams app takes (its record.max.bytes). Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--max-record-bytes",
+      paramLabel = "N",
+      defaultValue = "1048576",
+      description =
+          "The largest image record the streams app takes (its record.max.bytes). Default: ${DEFAULT-VALUE}.")
   int maxRecordBytes;
 
-  @Option(names = "--source", paramLabel = "NAME", defaultValue = "candle-cli",
-      description = "The labelled images' source field, unless a row names its own. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--source",
+      paramLabel = "NAME",
+      defaultValue = "candle-cli",
+      description =
+          "The labelled images' source field, unless a row names its own. Default: ${DEFAULT-VALUE}.")
   String sourceName;
 
-  @Option(names = "--dry-run", description = "Read and check the input, print what would be sent, send nothing.")
+  @Option(
+      names = "--dry-run",
+      description = "Read and check the input, print what would be sent, send nothing.")
   boolean dryRun;
 
-  @Option(names = "--json", description = "One JSON object on stdout: {\"kind\", \"topic\", \"sent\", \"features\", "
-      + "\"image_files\", \"uris\", \"announcements\", \"dry_run\"}.")
+  @Option(
+      names = "--json",
+      description =
+          "One JSON object on stdout: {\"kind\", \"topic\", \"sent\", \"features\", "
+              + "\"image_files\", \"uris\", \"announcements\", \"dry_run\"}.")
   boolean json;
 
   /** Where the records come from: exactly one. */
   static final class Source {
-    @Option(names = "--dir", paramLabel = "DIR", description = "A directory of image files (or class folders).")
+    @Option(
+        names = "--dir",
+        paramLabel = "DIR",
+        description = "A directory of image files (or class folders).")
     Path dir;
 
-    @Option(names = "--csv", paramLabel = "FILE", description = "A CSV file with a header line; '-' reads stdin.")
+    @Option(
+        names = "--csv",
+        paramLabel = "FILE",
+        description = "A CSV file with a header line; '-' reads stdin.")
     String csv;
 
-    @Option(names = "--jsonl", paramLabel = "FILE", description = "A JSON-lines file; '-' reads stdin.")
+    @Option(
+        names = "--jsonl",
+        paramLabel = "FILE",
+        description = "A JSON-lines file; '-' reads stdin.")
     String jsonl;
 
-    @Option(names = "--dataset", paramLabel = "DIR", description = "A features dataset (features.npz, classes.txt).")
+    @Option(
+        names = "--dataset",
+        paramLabel = "DIR",
+        description = "A features dataset (features.npz, classes.txt).")
     Path dataset;
   }
 
@@ -130,8 +167,17 @@ public final class SendCommand implements Callable<Integer> {
    * @param imageFiles images sent as the bytes of a file
    * @param uris images sent as a URI
    */
-  record Summary(String kind, String topic, String bootstrapServers, int sent, int features, int imageFiles, int uris,
-      int announcements, long imageBytes, boolean dryRun) {}
+  record Summary(
+      String kind,
+      String topic,
+      String bootstrapServers,
+      int sent,
+      int features,
+      int imageFiles,
+      int uris,
+      int announcements,
+      long imageBytes,
+      boolean dryRun) {}
 
   @Override
   public Integer call() throws Exception {
@@ -144,8 +190,12 @@ public final class SendCommand implements Callable<Integer> {
     }
     List<SendEvent> events = read(kind);
     Topics topics = kafka.topics(names(kind));
-    String target = kind == SendKind.LABELED ? topics.labeledImages().name()
-        : kind == SendKind.UNLABELED ? topics.unlabeledImages().name() : topics.classAnnouncements().name();
+    String target =
+        kind == SendKind.LABELED
+            ? topics.labeledImages().name()
+            : kind == SendKind.UNLABELED
+                ? topics.unlabeledImages().name()
+                : topics.classAnnouncements().name();
     if (!dryRun) {
       KafkaErrors.explained(kafka, () -> send(events, topics, target));
     }
@@ -155,7 +205,8 @@ public final class SendCommand implements Callable<Integer> {
 
   /** Reads and checks the whole input; fails with its first problem. */
   List<SendEvent> read(SendKind kind) throws IOException {
-    SendInputs inputs = new SendInputs(kind, new SendInputs.Limits(featureWidth, maxRecordBytes, sourceName));
+    SendInputs inputs =
+        new SendInputs(kind, new SendInputs.Limits(featureWidth, maxRecordBytes, sourceName));
     List<SendEvent> events;
     if (source.dir != null) {
       events = inputs.fromDirectory(source.dir);
@@ -165,9 +216,10 @@ public final class SendCommand implements Callable<Integer> {
       String file = source.csv != null ? source.csv : source.jsonl;
       try (BufferedReader in = open(file)) {
         String name = file.equals("-") ? "stdin" : file;
-        List<InputRows.Row> rows = source.csv != null
-            ? InputRows.csv(in, name, kind.columns(), inputs.problems())
-            : InputRows.jsonLines(in, name, kind.columns(), inputs.problems());
+        List<InputRows.Row> rows =
+            source.csv != null
+                ? InputRows.csv(in, name, kind.columns(), inputs.problems())
+                : InputRows.jsonLines(in, name, kind.columns(), inputs.problems());
         Path base = file.equals("-") ? Path.of("") : parent(Path.of(file));
         events = inputs.fromRows(rows, base);
       }
@@ -185,7 +237,8 @@ public final class SendCommand implements Callable<Integer> {
     }
     Path path = Path.of(file);
     if (!Files.isRegularFile(path)) {
-      throw new UserException("the input file " + file + (Files.exists(path) ? " is not a file" : " does not exist"));
+      throw new UserException(
+          "the input file " + file + (Files.exists(path) ? " is not a file" : " does not exist"));
     }
     return Files.newBufferedReader(path, StandardCharsets.UTF_8);
   }
@@ -197,8 +250,10 @@ public final class SendCommand implements Callable<Integer> {
 
   private TopicNames names(SendKind kind) {
     TopicNames d = TopicNames.defaults();
-    String target = kind == SendKind.LABELED ? d.labeledImages()
-        : kind == SendKind.UNLABELED ? d.unlabeledImages() : d.classAnnouncements();
+    String target =
+        kind == SendKind.LABELED
+            ? d.labeledImages()
+            : kind == SendKind.UNLABELED ? d.unlabeledImages() : d.classAnnouncements();
     return KafkaOptions.names(name -> topic != null && name.equals(target) ? topic : name);
   }
 
@@ -221,23 +276,49 @@ public final class SendCommand implements Callable<Integer> {
 
   private static Future<RecordMetadata> send(EventSender sender, SendEvent e) throws IOException {
     if (e instanceof SendEvent.Announcement a) {
-      return sender.send(ClassAnnouncement.newBuilder().setName(a.name()).setPrompt(a.prompt())
-          .setPromptTemplate(a.template()).setAliases(a.aliases()).setTextFeature(boxed(a.feature())).build());
+      return sender.send(
+          ClassAnnouncement.newBuilder()
+              .setName(a.name())
+              .setPrompt(a.prompt())
+              .setPromptTemplate(a.template())
+              .setAliases(a.aliases())
+              .setTextFeature(boxed(a.feature()))
+              .build());
     }
     SendEvent.Image i = (SendEvent.Image) e;
     ByteBuffer bytes;
     try {
       bytes = i.image() == null ? null : ByteBuffer.wrap(Files.readAllBytes(i.image()));
     } catch (IOException ex) {
-      throw new UserException("cannot read the image " + i.image() + " (" + ex.getMessage() + "); the images before "
-          + "it were sent", ex);
+      throw new UserException(
+          "cannot read the image "
+              + i.image()
+              + " ("
+              + ex.getMessage()
+              + "); the images before "
+              + "it were sent",
+          ex);
     }
     if (i.label() == null) {
-      return sender.send(ImageToScore.newBuilder().setId(i.id()).setEventTime(Instant.now()).setImageBytes(bytes)
-          .setImageUri(i.uri()).setFeature(boxed(i.feature())).build());
+      return sender.send(
+          ImageToScore.newBuilder()
+              .setId(i.id())
+              .setEventTime(Instant.now())
+              .setImageBytes(bytes)
+              .setImageUri(i.uri())
+              .setFeature(boxed(i.feature()))
+              .build());
     }
-    return sender.send(LabeledImage.newBuilder().setId(i.id()).setEventTime(Instant.now()).setLabel(i.label())
-        .setImageBytes(bytes).setImageUri(i.uri()).setFeature(boxed(i.feature())).setSource(i.source()).build());
+    return sender.send(
+        LabeledImage.newBuilder()
+            .setId(i.id())
+            .setEventTime(Instant.now())
+            .setLabel(i.label())
+            .setImageBytes(bytes)
+            .setImageUri(i.uri())
+            .setFeature(boxed(i.feature()))
+            .setSource(i.source())
+            .build());
   }
 
   private static List<Float> boxed(float[] a) {
@@ -267,8 +348,17 @@ public final class SendCommand implements Callable<Integer> {
         bytes += i.imageBytes();
       }
     }
-    return new Summary(kind.word(), target, kafka.bootstrapServers(), dryRun ? 0 : events.size(), features, files,
-        uris, announcements, bytes, dryRun);
+    return new Summary(
+        kind.word(),
+        target,
+        kafka.bootstrapServers(),
+        dryRun ? 0 : events.size(),
+        features,
+        files,
+        uris,
+        announcements,
+        bytes,
+        dryRun);
   }
 
   private void print(Summary s) {
@@ -277,16 +367,35 @@ public final class SendCommand implements Callable<Integer> {
       out.println(Json.document(s));
     } else {
       int n = s.dryRun() ? s.features() + s.imageFiles() + s.uris() + s.announcements() : s.sent();
-      String what = switch (s.kind()) {
-        case "labeled" -> "labelled image";
-        case "unlabeled" -> "unlabelled image";
-        default -> "class announcement";
-      };
-      String detail = s.announcements() > 0 ? "" : String.format(Locale.ROOT, ": %d feature%s, %d image file%s (%s), %d URI%s", s.features(),
-              s.features() == 1 ? "" : "s", s.imageFiles(), s.imageFiles() == 1 ? "" : "s", Text.bytes(s.imageBytes()),
-              s.uris(), s.uris() == 1 ? "" : "s");
-      out.printf(Locale.ROOT, "%s %d %s%s to %s at %s%s%n", s.dryRun() ? "would send" : "sent", n, what,
-          n == 1 ? "" : "s", s.topic(), s.bootstrapServers(), detail);
+      String what =
+          switch (s.kind()) {
+            case "labeled" -> "labelled image";
+            case "unlabeled" -> "unlabelled image";
+            default -> "class announcement";
+          };
+      String detail =
+          s.announcements() > 0
+              ? ""
+              : String.format(
+                  Locale.ROOT,
+                  ": %d feature%s, %d image file%s (%s), %d URI%s",
+                  s.features(),
+                  s.features() == 1 ? "" : "s",
+                  s.imageFiles(),
+                  s.imageFiles() == 1 ? "" : "s",
+                  Text.bytes(s.imageBytes()),
+                  s.uris(),
+                  s.uris() == 1 ? "" : "s");
+      out.printf(
+          Locale.ROOT,
+          "%s %d %s%s to %s at %s%s%n",
+          s.dryRun() ? "would send" : "sent",
+          n,
+          what,
+          n == 1 ? "" : "s",
+          s.topic(),
+          s.bootstrapServers(),
+          detail);
     }
     out.flush();
   }

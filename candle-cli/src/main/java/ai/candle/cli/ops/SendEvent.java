@@ -17,8 +17,16 @@ sealed interface SendEvent {
    * @param imageBytes the file's size
    * @param source the labelled image's producer or dataset name (null: none)
    */
-  record Image(String where, String id, String label, Path image, long imageBytes, String uri, float[] feature,
-      String source) implements SendEvent {}
+  record Image(
+      String where,
+      String id,
+      String label,
+      Path image,
+      long imageBytes,
+      String uri,
+      float[] feature,
+      String source)
+      implements SendEvent {}
 
   /**
    * A class announcement.
@@ -27,6 +35,12 @@ sealed interface SendEvent {
    * @param template a template with one {} for the name (null: none)
    * @param feature the class's CLIP text feature (null: the streams app's text encoder makes it)
    */
-  record Announcement(String where, String name, String prompt, String template, List<String> aliases,
-      float[] feature) implements SendEvent {}
+  record Announcement(
+      String where,
+      String name,
+      String prompt,
+      String template,
+      List<String> aliases,
+      float[] feature)
+      implements SendEvent {}
 }

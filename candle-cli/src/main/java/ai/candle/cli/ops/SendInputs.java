@@ -24,10 +24,13 @@ import java.util.stream.Stream;
 final class SendInputs {
   /** The streams app's default limits (docs/settings.md). */
   static final int MAX_ID = 512;
+
   static final int MAX_LABEL = 200;
   static final int MAX_PROMPT = 1000;
+
   /** Image files by extension, and the first bytes each kind starts with. */
   static final Set<String> IMAGE_EXTENSIONS = Set.of("png", "jpg", "jpeg", "gif", "bmp", "webp");
+
   /** Room for an image record's other fields beside the image's bytes. */
   static final int RECORD_OVERHEAD = 256;
 
@@ -79,9 +82,15 @@ final class SendInputs {
     for (Path entry : visible(dir)) {
       if (kind == SendKind.CLASSES || kind == SendKind.LABELED) {
         if (!Files.isDirectory(entry)) {
-          problems.add(entry.toString(), "is a file directly in " + dir + "; " + (kind == SendKind.CLASSES
-              ? "announcing from a directory takes its folders' names" : "labelled images go in a folder named after "
-              + "their class (DIR/<class>/<image>)"));
+          problems.add(
+              entry.toString(),
+              "is a file directly in "
+                  + dir
+                  + "; "
+                  + (kind == SendKind.CLASSES
+                      ? "announcing from a directory takes its folders' names"
+                      : "labelled images go in a folder named after "
+                          + "their class (DIR/<class>/<image>)"));
           continue;
         }
         String label = entry.getFileName().toString();
@@ -99,33 +108,60 @@ final class SendInputs {
       }
     }
     if (events.isEmpty() && !problems.any()) {
-      problems.add(dir.toString(), "holds nothing to send" + (kind == SendKind.UNLABELED ? " (no image files)"
-          : kind == SendKind.LABELED ? " (no class folders with image files)" : " (no folders)"));
+      problems.add(
+          dir.toString(),
+          "holds nothing to send"
+              + (kind == SendKind.UNLABELED
+                  ? " (no image files)"
+                  : kind == SendKind.LABELED
+                      ? " (no class folders with image files)"
+                      : " (no folders)"));
     }
     return events;
   }
 
   /**
-   * The events of a features dataset: its classes with their text features, its training split
-   * as labelled images ({@code train-<i>}) or its test split as unlabelled ones ({@code test-<i>}).
+   * The events of a features dataset: its classes with their text features, its training split as
+   * labelled images ({@code train-<i>}) or its test split as unlabelled ones ({@code test-<i>}).
    */
   List<SendEvent> fromDataset(FeaturesDataset data, String name) {
     int d = data.dim();
     List<SendEvent> events = new ArrayList<>();
     if (kind == SendKind.CLASSES) {
       for (int j = 0; j < data.numClasses(); j++) {
-        add(events, announcement(name + " class " + j, data.classNames().get(j), null, null, List.of(),
-            Arrays.copyOfRange(data.textFeatures(), j * d, (j + 1) * d)));
+        add(
+            events,
+            announcement(
+                name + " class " + j,
+                data.classNames().get(j),
+                null,
+                null,
+                List.of(),
+                Arrays.copyOfRange(data.textFeatures(), j * d, (j + 1) * d)));
       }
     } else if (kind == SendKind.LABELED) {
       for (int i = 0; i < data.trainSize(); i++) {
-        add(events, image(name + " train " + i, "train-" + i, data.classNames().get(data.trainLabels()[i]), null,
-            Arrays.copyOfRange(data.trainFeatures(), i * d, (i + 1) * d), limits.source()));
+        add(
+            events,
+            image(
+                name + " train " + i,
+                "train-" + i,
+                data.classNames().get(data.trainLabels()[i]),
+                null,
+                Arrays.copyOfRange(data.trainFeatures(), i * d, (i + 1) * d),
+                limits.source()));
       }
     } else {
       for (int i = 0; i < data.testSize(); i++) {
-        add(events, image(name + " test " + i, "test-" + i, null, null,
-            Arrays.copyOfRange(data.testFeatures(), i * d, (i + 1) * d), null));
+        add(
+            events,
+            image(
+                name + " test " + i,
+                "test-" + i,
+                null,
+                null,
+                Arrays.copyOfRange(data.testFeatures(), i * d, (i + 1) * d),
+                null));
       }
     }
     return events;
@@ -145,8 +181,10 @@ final class SendInputs {
     float[] feature = feature(row);
     int sources = (image != null ? 1 : 0) + (uri != null ? 1 : 0) + (hasFeature ? 1 : 0);
     if (sources != 1) {
-      problems.add(where, "needs exactly one of image (a file), uri, feature; it has "
-          + (sources == 0 ? "none" : sources));
+      problems.add(
+          where,
+          "needs exactly one of image (a file), uri, feature; it has "
+              + (sources == 0 ? "none" : sources));
       return null;
     }
     if (hasFeature && feature == null) {
@@ -157,14 +195,18 @@ final class SendInputs {
     if (kind == SendKind.LABELED && label == null) {
       return null;
     }
-    String source = kind == SendKind.LABELED && text(row, "source") != null ? text(row, "source") : limits.source();
+    String source =
+        kind == SendKind.LABELED && text(row, "source") != null
+            ? text(row, "source")
+            : limits.source();
     if (image != null) {
       Path file = base.resolve(image);
       return imageFile(file, id != null ? id : image, label, where, source);
     }
     if (id == null) {
       if (uri == null) {
-        problems.add(where, "needs an id (an image given by its feature has no name to take one from)");
+        problems.add(
+            where, "needs an id (an image given by its feature has no name to take one from)");
         return null;
       }
       id = uri;
@@ -185,22 +227,33 @@ final class SendInputs {
       problems.add(where, problem);
       return null;
     }
-    if (!checkText(where, "id", id, MAX_ID) || (label != null && !checkText(where, "label", label, MAX_LABEL))) {
+    if (!checkText(where, "id", id, MAX_ID)
+        || (label != null && !checkText(where, "label", label, MAX_LABEL))) {
       return null;
     }
     long bytes = size(file);
     long record = bytes + RECORD_OVERHEAD + id.length() + (label == null ? 0 : label.length());
     if (record > limits.maxRecordBytes()) {
-      problems.add(where, "the image " + file + " is " + bytes + " bytes: with its id and label the record is over "
-          + limits.maxRecordBytes() + " bytes, which the streams app dead-letters as too_large (record.max.bytes; "
-          + "--max-record-bytes if yours is larger)");
+      problems.add(
+          where,
+          "the image "
+              + file
+              + " is "
+              + bytes
+              + " bytes: with its id and label the record is over "
+              + limits.maxRecordBytes()
+              + " bytes, which the streams app dead-letters as too_large (record.max.bytes; "
+              + "--max-record-bytes if yours is larger)");
       return null;
     }
-    return new SendEvent.Image(where, id, label, file, bytes, null, null, label == null ? null : source);
+    return new SendEvent.Image(
+        where, id, label, file, bytes, null, null, label == null ? null : source);
   }
 
-  private SendEvent image(String where, String id, String label, String uri, float[] feature, String source) {
-    if (!checkText(where, "id", id, MAX_ID) || (label != null && !checkText(where, "label", label, MAX_LABEL))
+  private SendEvent image(
+      String where, String id, String label, String uri, float[] feature, String source) {
+    if (!checkText(where, "id", id, MAX_ID)
+        || (label != null && !checkText(where, "label", label, MAX_LABEL))
         || (feature != null && !checkFeature(where, feature))) {
       return null;
     }
@@ -213,10 +266,16 @@ final class SendInputs {
     if (name == null || (feature == null && row.values().containsKey("feature"))) {
       return null;
     }
-    return announcement(row.where(), name, text(row, "prompt"), text(row, "template"), aliases(row), feature);
+    return announcement(
+        row.where(), name, text(row, "prompt"), text(row, "template"), aliases(row), feature);
   }
 
-  private SendEvent announcement(String where, String name, String prompt, String template, List<String> aliases,
+  private SendEvent announcement(
+      String where,
+      String name,
+      String prompt,
+      String template,
+      List<String> aliases,
       float[] feature) {
     if (aliases == null || !checkText(where, "name", name, MAX_LABEL)) {
       return null;
@@ -238,19 +297,31 @@ final class SendInputs {
     return new SendEvent.Announcement(where, name, prompt, template, aliases, feature);
   }
 
-  /** The streams app's rule for ids, names and prompts: not empty, not too long, no control characters. */
+  /**
+   * The streams app's rule for ids, names and prompts: not empty, not too long, no control
+   * characters.
+   */
   private boolean checkText(String where, String what, String value, int max) {
     String problem = null;
     if (value.isBlank()) {
       problem = what + " is empty";
     } else if (value.codePointCount(0, value.length()) > max) {
-      problem = what + " is " + value.codePointCount(0, value.length()) + " characters long, over the " + max
-          + " the streams app takes";
+      problem =
+          what
+              + " is "
+              + value.codePointCount(0, value.length())
+              + " characters long, over the "
+              + max
+              + " the streams app takes";
     } else {
       for (int i = 0; i < value.length() && problem == null; i++) {
         if (Character.isISOControl(value.charAt(i))) {
-          problem = String.format(Locale.ROOT, "%s contains the control character U+%04X", what,
-              (int) value.charAt(i));
+          problem =
+              String.format(
+                  Locale.ROOT,
+                  "%s contains the control character U+%04X",
+                  what,
+                  (int) value.charAt(i));
         }
       }
     }
@@ -265,8 +336,15 @@ final class SendInputs {
       width = feature.length;
     }
     if (feature.length != width) {
-      problems.add(where, "the feature has " + feature.length + " values, expected " + width + (limits.featureWidth()
-          != null ? " (--feature-width)" : " like the first one of the input"));
+      problems.add(
+          where,
+          "the feature has "
+              + feature.length
+              + " values, expected "
+              + width
+              + (limits.featureWidth() != null
+                  ? " (--feature-width)"
+                  : " like the first one of the input"));
       return false;
     }
     return true;
@@ -302,25 +380,36 @@ final class SendInputs {
     return s;
   }
 
-  /** The feature of a row: space-, comma- or semicolon-separated numbers, or a JSON array; null if none or bad. */
+  /**
+   * The feature of a row: space-, comma- or semicolon-separated numbers, or a JSON array; null if
+   * none or bad.
+   */
   private float[] feature(InputRows.Row row) {
     Object v = row.values().get("feature");
     if (v == null) {
       return null;
     }
-    List<?> values = v instanceof String s ? Arrays.asList(s.trim().split("[\\s,;]+")) : (List<?>) v;
+    List<?> values =
+        v instanceof String s ? Arrays.asList(s.trim().split("[\\s,;]+")) : (List<?>) v;
     float[] out = new float[values.size()];
     for (int i = 0; i < out.length; i++) {
       Object x = values.get(i);
       try {
         out[i] = x instanceof Double dbl ? dbl.floatValue() : Float.parseFloat(x.toString());
       } catch (NumberFormatException e) {
-        problems.add(row.where(), "feature value " + (i + 1) + " ('" + Text.cut(String.valueOf(x), 20)
-            + "') is not a number");
+        problems.add(
+            row.where(),
+            "feature value "
+                + (i + 1)
+                + " ('"
+                + Text.cut(String.valueOf(x), 20)
+                + "') is not a number");
         return null;
       }
       if (!Float.isFinite(out[i])) {
-        problems.add(row.where(), "feature value " + (i + 1) + " is " + out[i] + "; every value must be finite");
+        problems.add(
+            row.where(),
+            "feature value " + (i + 1) + " is " + out[i] + "; every value must be finite");
         return null;
       }
     }
@@ -346,7 +435,9 @@ final class SendInputs {
     return out;
   }
 
-  /** What is wrong with an image file, or null: it must be a readable PNG, JPEG, GIF, BMP or WebP. */
+  /**
+   * What is wrong with an image file, or null: it must be a readable PNG, JPEG, GIF, BMP or WebP.
+   */
   static String imageProblem(Path file) {
     if (!Files.isRegularFile(file)) {
       return Files.exists(file) ? file + " is not a file" : "the image " + file + " does not exist";
@@ -369,11 +460,20 @@ final class SendInputs {
 
   private static boolean isImage(byte[] h, int n) {
     boolean png = n >= 4 && (h[0] & 0xff) == 0x89 && h[1] == 'P' && h[2] == 'N' && h[3] == 'G';
-    boolean jpeg = n >= 3 && (h[0] & 0xff) == 0xff && (h[1] & 0xff) == 0xd8 && (h[2] & 0xff) == 0xff;
+    boolean jpeg =
+        n >= 3 && (h[0] & 0xff) == 0xff && (h[1] & 0xff) == 0xd8 && (h[2] & 0xff) == 0xff;
     boolean gif = n >= 4 && h[0] == 'G' && h[1] == 'I' && h[2] == 'F' && h[3] == '8';
     boolean bmp = n >= 2 && h[0] == 'B' && h[1] == 'M';
-    boolean webp = n >= 12 && h[0] == 'R' && h[1] == 'I' && h[2] == 'F' && h[3] == 'F' && h[8] == 'W' && h[9] == 'E'
-        && h[10] == 'B' && h[11] == 'P';
+    boolean webp =
+        n >= 12
+            && h[0] == 'R'
+            && h[1] == 'I'
+            && h[2] == 'F'
+            && h[3] == 'F'
+            && h[8] == 'W'
+            && h[9] == 'E'
+            && h[10] == 'B'
+            && h[11] == 'P';
     return png || jpeg || gif || bmp || webp;
   }
 
@@ -395,8 +495,11 @@ final class SendInputs {
         String name = p.getFileName().toString().toLowerCase(Locale.ROOT);
         String ext = name.contains(".") ? name.substring(name.lastIndexOf('.') + 1) : "";
         if (!IMAGE_EXTENSIONS.contains(ext)) {
-          problems.add(p.toString(), "is not an image file (" + String.join(", ", IMAGE_EXTENSIONS.stream().sorted()
-              .toList()) + "); move it out of the directory, or list the images in a CSV");
+          problems.add(
+              p.toString(),
+              "is not an image file ("
+                  + String.join(", ", IMAGE_EXTENSIONS.stream().sorted().toList())
+                  + "); move it out of the directory, or list the images in a CSV");
           continue;
         }
         out.add(p);

@@ -17,7 +17,9 @@ public final class TailCommand implements Callable<Integer> {
 
   @Override
   public Integer call() {
-    spec.commandLine().getErr().println("candle tail: name what to follow (predictions); see candle tail --help");
+    spec.commandLine()
+        .getErr()
+        .println("candle tail: name what to follow (predictions); see candle tail --help");
     return ExitCodes.USAGE;
   }
 }

@@ -23,8 +23,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * Reads a whole topic as it is now: every partition from its beginning up to the end it had when
- * the read started, read committed (the services write in transactions), without a consumer
- * group, so nothing is committed and nothing changes on the broker.
+ * the read started, read committed (the services write in transactions), without a consumer group,
+ * so nothing is committed and nothing changes on the broker.
  */
 final class TopicSnapshot {
 
@@ -39,8 +39,12 @@ final class TopicSnapshot {
    * @param timeout how long the broker may take to answer, and to deliver the topic
    * @throws UserException when the topic does not exist or cannot be read to its end in time
    */
-  static void read(Map<String, Object> clientConfig, Map<String, Object> fetchConfig, String topic,
-      Duration timeout, Consumer<ConsumerRecord<byte[], byte[]>> handler) {
+  static void read(
+      Map<String, Object> clientConfig,
+      Map<String, Object> fetchConfig,
+      String topic,
+      Duration timeout,
+      Consumer<ConsumerRecord<byte[], byte[]>> handler) {
     Map<String, Object> props = new HashMap<>(fetchConfig);
     props.putAll(clientConfig);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -59,45 +63,59 @@ final class TopicSnapshot {
         if (!records.isEmpty()) {
           idleDeadline = System.nanoTime() + timeout.toNanos();
         } else if (System.nanoTime() > idleDeadline) {
-          throw new UserException("reading " + topic + " stalled before its end (nothing for " + timeout.toSeconds()
-              + " s); try again, or raise default.api.timeout.ms with --kafka-config");
+          throw new UserException(
+              "reading "
+                  + topic
+                  + " stalled before its end (nothing for "
+                  + timeout.toSeconds()
+                  + " s); try again, or raise default.api.timeout.ms with --kafka-config");
         }
       }
     }
   }
 
   /**
-   * Fails with a user error when a topic does not exist (a producer would only time out, as it
-   * does when the broker is out of reach).
+   * Fails with a user error when a topic does not exist (a producer would only time out, as it does
+   * when the broker is out of reach).
    */
-  static void requireTopics(Map<String, Object> clientConfig, Collection<String> topics, Duration timeout)
+  static void requireTopics(
+      Map<String, Object> clientConfig, Collection<String> topics, Duration timeout)
       throws InterruptedException, ExecutionException {
     Map<String, Object> props = new HashMap<>();
-    clientConfig.forEach((k, v) -> {
-      if (AdminClientConfig.configNames().contains(k)) {
-        props.put(k, v);
-      }
-    });
+    clientConfig.forEach(
+        (k, v) -> {
+          if (AdminClientConfig.configNames().contains(k)) {
+            props.put(k, v);
+          }
+        });
     try (Admin admin = Admin.create(props)) {
       Set<String> missing = new TreeSet<>(topics);
       missing.removeAll(admin.listTopics().names().get(timeout.toMillis(), TimeUnit.MILLISECONDS));
       if (!missing.isEmpty()) {
-        throw new UserException("the topic" + (missing.size() > 1 ? "s " : " ") + String.join(", ", missing)
-            + (missing.size() > 1 ? " do" : " does") + " not exist on this broker; create the topics first "
-            + "(deploy/kafka/create-topics.sh), or name the right one with --topic");
+        throw new UserException(
+            "the topic"
+                + (missing.size() > 1 ? "s " : " ")
+                + String.join(", ", missing)
+                + (missing.size() > 1 ? " do" : " does")
+                + " not exist on this broker; create the topics first "
+                + "(deploy/kafka/create-topics.sh), or name the right one with --topic");
       }
     } catch (java.util.concurrent.TimeoutException e) {
-      throw new org.apache.kafka.common.errors.TimeoutException("listing the topics took longer than "
-          + timeout.toSeconds() + " s", e);
+      throw new org.apache.kafka.common.errors.TimeoutException(
+          "listing the topics took longer than " + timeout.toSeconds() + " s", e);
     }
   }
 
   /** The topic's partitions; a user error when it does not exist. */
-  static List<TopicPartition> partitions(KafkaConsumer<?, ?> consumer, String topic, Duration timeout) {
+  static List<TopicPartition> partitions(
+      KafkaConsumer<?, ?> consumer, String topic, Duration timeout) {
     List<PartitionInfo> infos = consumer.partitionsFor(topic, timeout);
     if (infos == null || infos.isEmpty()) {
-      throw new UserException("the topic " + topic + " does not exist on this broker; create the topics first "
-          + "(deploy/kafka/create-topics.sh), or name the right one with --topic");
+      throw new UserException(
+          "the topic "
+              + topic
+              + " does not exist on this broker; create the topics first "
+              + "(deploy/kafka/create-topics.sh), or name the right one with --topic");
     }
     List<TopicPartition> parts = new ArrayList<>();
     infos.forEach(i -> parts.add(new TopicPartition(topic, i.partition())));

@@ -3,9 +3,9 @@ package ai.candle.cli.soak;
 import java.util.Arrays;
 
 /**
- * Latencies in whole milliseconds, counted in one bucket per millisecond up to {@link
- * #MAX_MILLIS} (longer ones count as that): fixed memory however long the soak runs, exact
- * percentiles to the millisecond.
+ * Latencies in whole milliseconds, counted in one bucket per millisecond up to {@link #MAX_MILLIS}
+ * (longer ones count as that): fixed memory however long the soak runs, exact percentiles to the
+ * millisecond.
  */
 final class LatencyHistogram {
   static final int MAX_MILLIS = 120_000;
@@ -21,7 +21,9 @@ final class LatencyHistogram {
     return total;
   }
 
-  /** The smallest latency that {@code q} (0..1) of the recorded ones do not exceed; NaN when none. */
+  /**
+   * The smallest latency that {@code q} (0..1) of the recorded ones do not exceed; NaN when none.
+   */
   double percentile(double q) {
     if (total == 0) {
       return Double.NaN;

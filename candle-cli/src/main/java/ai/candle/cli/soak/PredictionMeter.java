@@ -24,7 +24,12 @@ final class PredictionMeter implements AutoCloseable {
    * @param versionsSeen model versions that arrived since the start
    * @param latestVersion the highest version number seen, -1 before any
    */
-  record Interval(long predictions, double p50Millis, double p99Millis, long versionsSeen, long latestVersion) {}
+  record Interval(
+      long predictions,
+      double p50Millis,
+      double p99Millis,
+      long versionsSeen,
+      long latestVersion) {}
 
   private final Topics topics;
   private final LatencyHistogram interval = new LatencyHistogram();
@@ -37,18 +42,24 @@ final class PredictionMeter implements AutoCloseable {
 
   PredictionMeter(String bootstrapServers, Topics topics) {
     this.topics = topics;
-    this.follower = new TopicFollower(bootstrapServers, List.of(topics.predictions().name(), topics.models().name()),
-        "candle-soak-meter", this::arrived);
+    this.follower =
+        new TopicFollower(
+            bootstrapServers,
+            List.of(topics.predictions().name(), topics.models().name()),
+            "candle-soak-meter",
+            this::arrived);
   }
 
   private synchronized void arrived(ConsumerRecord<String, byte[]> r, long now) {
     if (r.topic().equals(topics.models().name())) {
-      ModelVersion v = topics.models().valueSerde().deserializer().deserialize(r.topic(), r.value());
+      ModelVersion v =
+          topics.models().valueSerde().deserializer().deserialize(r.topic(), r.value());
       versionsSeen++;
       latestVersion = Math.max(latestVersion, v.getVersion());
       return;
     }
-    Prediction p = topics.predictions().valueSerde().deserializer().deserialize(r.topic(), r.value());
+    Prediction p =
+        topics.predictions().valueSerde().deserializer().deserialize(r.topic(), r.value());
     long latency = now - p.getEventTime().toEpochMilli();
     interval.record(latency);
     if (warmedUp) {
@@ -64,8 +75,13 @@ final class PredictionMeter implements AutoCloseable {
 
   /** The interval since the last drain; starts a new one. */
   synchronized Interval drain() {
-    Interval i = new Interval(interval.count(), interval.percentile(0.5), interval.percentile(0.99), versionsSeen,
-        latestVersion);
+    Interval i =
+        new Interval(
+            interval.count(),
+            interval.percentile(0.5),
+            interval.percentile(0.99),
+            versionsSeen,
+            latestVersion);
     interval.clear();
     return i;
   }

@@ -13,38 +13,57 @@ import java.time.Duration;
 import java.util.stream.Stream;
 
 /**
- * Reads a process's resources on Linux: RSS and threads from {@code /proc/<pid>/status}, open
- * files from {@code /proc/<pid>/fd}, CPU time from {@code /proc/<pid>/stat}, and the JVM's heap
- * and non-heap from the service's Prometheus endpoint ({@code jvm_memory_used_bytes},
- * {@code jvm_memory_committed_bytes}) or, for this JVM, from its memory MXBean. One HTTP client
- * serves every scrape, so measuring adds no threads as the soak goes on.
+ * Reads a process's resources on Linux: RSS and threads from {@code /proc/<pid>/status}, open files
+ * from {@code /proc/<pid>/fd}, CPU time from {@code /proc/<pid>/stat}, and the JVM's heap and
+ * non-heap from the service's Prometheus endpoint ({@code jvm_memory_used_bytes}, {@code
+ * jvm_memory_committed_bytes}) or, for this JVM, from its memory MXBean. One HTTP client serves
+ * every scrape, so measuring adds no threads as the soak goes on.
  */
 final class ProcessProbe {
   /** Clock ticks per second of {@code /proc/<pid>/stat} (USER_HZ, 100 on Linux). */
   static final double CLOCK_TICKS = 100.0;
+
   private static final double MIB = 1024.0 * 1024.0;
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   /** A child service, its JVM memory scraped from its endpoint. */
-  ProcessSample service(String name, long pid, URI metrics) throws IOException, InterruptedException {
-    HttpResponse<String> response = http.send(HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString());
+  ProcessSample service(String name, long pid, URI metrics)
+      throws IOException, InterruptedException {
+    HttpResponse<String> response =
+        http.send(
+            HttpRequest.newBuilder(metrics).timeout(Duration.ofSeconds(10)).build(),
+            HttpResponse.BodyHandlers.ofString());
     if (response.statusCode() != 200) {
       throw new IOException(name + "'s " + metrics + " answered HTTP " + response.statusCode());
     }
     String text = response.body();
-    return new ProcessSample(name, pid, sum(text, "jvm_memory_used_bytes", "heap") / MIB,
-        sum(text, "jvm_memory_committed_bytes", "heap") / MIB, sum(text, "jvm_memory_used_bytes", "nonheap") / MIB,
-        rssMb(pid), openFiles(pid), threads(pid), cpuSeconds(pid));
+    return new ProcessSample(
+        name,
+        pid,
+        sum(text, "jvm_memory_used_bytes", "heap") / MIB,
+        sum(text, "jvm_memory_committed_bytes", "heap") / MIB,
+        sum(text, "jvm_memory_used_bytes", "nonheap") / MIB,
+        rssMb(pid),
+        openFiles(pid),
+        threads(pid),
+        cpuSeconds(pid));
   }
 
   /** This JVM (the command, the embedded broker, the load and the meter). */
   ProcessSample self(String name) throws IOException {
     long pid = ProcessHandle.current().pid();
     MemoryMXBean memory = ManagementFactory.getMemoryMXBean();
-    return new ProcessSample(name, pid, memory.getHeapMemoryUsage().getUsed() / MIB,
-        memory.getHeapMemoryUsage().getCommitted() / MIB, memory.getNonHeapMemoryUsage().getUsed() / MIB,
-        rssMb(pid), openFiles(pid), threads(pid), cpuSeconds(pid));
+    return new ProcessSample(
+        name,
+        pid,
+        memory.getHeapMemoryUsage().getUsed() / MIB,
+        memory.getHeapMemoryUsage().getCommitted() / MIB,
+        memory.getNonHeapMemoryUsage().getUsed() / MIB,
+        rssMb(pid),
+        openFiles(pid),
+        threads(pid),
+        cpuSeconds(pid));
   }
 
   /** The sum of a Prometheus metric's samples whose {@code area} label is {@code area}. */
@@ -73,7 +92,10 @@ final class ProcessProbe {
     }
   }
 
-  /** utime + stime, fields 14 and 15 of {@code /proc/<pid>/stat} (counted after the command name's ')'). */
+  /**
+   * utime + stime, fields 14 and 15 of {@code /proc/<pid>/stat} (counted after the command name's
+   * ')').
+   */
   static double cpuSeconds(long pid) throws IOException {
     String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
     String[] fields = stat.substring(stat.lastIndexOf(')') + 2).trim().split("\\s+");

@@ -14,12 +14,20 @@ package ai.candle.cli.soak;
  * @param threads threads of the process (the kernel's count: JVM and native ones)
  * @param cpuSeconds user + system CPU time since the process started
  */
-record ProcessSample(String process, long pid, double heapUsedMb, double heapCommittedMb, double nonHeapUsedMb,
-    double rssMb, int openFiles, int threads, double cpuSeconds) {
+record ProcessSample(
+    String process,
+    long pid,
+    double heapUsedMb,
+    double heapCommittedMb,
+    double nonHeapUsedMb,
+    double rssMb,
+    int openFiles,
+    int threads,
+    double cpuSeconds) {
 
   /**
-   * Memory outside the Java heap: RSS minus the committed heap. DJL/PyTorch native tensors,
-   * thread stacks, metaspace, direct buffers and the allocator's arenas all show up here.
+   * Memory outside the Java heap: RSS minus the committed heap. DJL/PyTorch native tensors, thread
+   * stacks, metaspace, direct buffers and the allocator's arenas all show up here.
    */
   double nativeEstimateMb() {
     return rssMb - heapCommittedMb;

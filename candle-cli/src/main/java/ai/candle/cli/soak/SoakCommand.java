@@ -1,11 +1,11 @@
 package ai.candle.cli.soak;
 
-import ai.candle.cli.internals.ExitCodes;
-import ai.candle.cli.internals.UserException;
 import ai.candle.cli.demo.ChildService;
 import ai.candle.cli.demo.DemoServices;
 import ai.candle.cli.demo.EventSender;
 import ai.candle.cli.demo.ServiceOptions;
+import ai.candle.cli.internals.ExitCodes;
+import ai.candle.cli.internals.UserException;
 import ai.candle.core.io.FeaturesDataset;
 import ai.candle.core.synthetic.SyntheticClip;
 import java.io.IOException;
@@ -28,11 +28,11 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code candle soak}: the whole system on the embedded default, as the demo starts it ({@link
- * DemoServices}), under a steady mixed load ({@link SoakLoad}) for a set time, sampling
- * throughput, latency and every process's memory, open files and threads ({@link ProcessProbe},
- * {@link PredictionMeter}); ends with a report folder ({@link SoakReport}) and a flatness verdict
- * ({@link Flatness}). Exits non-zero only when the run failed (a service died, no prediction
- * arrived, a service was still running after the stop), never on the verdict.
+ * DemoServices}), under a steady mixed load ({@link SoakLoad}) for a set time, sampling throughput,
+ * latency and every process's memory, open files and threads ({@link ProcessProbe}, {@link
+ * PredictionMeter}); ends with a report folder ({@link SoakReport}) and a flatness verdict ({@link
+ * Flatness}). Exits non-zero only when the run failed (a service died, no prediction arrived, a
+ * service was still running after the stop), never on the verdict.
  */
 @Command(
     name = "soak",
@@ -53,45 +53,77 @@ import picocli.CommandLine.Spec;
           + "threads +4; other levels are medians).",
       ""
     },
-    footer = {"", "Exit codes: 0 the run completed (whatever the verdict), 1 a service died, no prediction arrived or a "
-        + "service did not stop, 2 a mistake in the options."})
+    footer = {
+      "",
+      "Exit codes: 0 the run completed (whatever the verdict), 1 a service died, no prediction arrived or a "
+          + "service did not stop, 2 a mistake in the options."
+    })
 public final class SoakCommand implements Callable<Integer> {
   static final List<String> PROCESSES = List.of("streams-app", "trainer", "cli+broker");
 
   @Spec CommandSpec spec;
 
-  @Option(names = "--minutes", paramLabel = "M", defaultValue = "30",
-      description = "How long the load runs, in minutes (decimals allowed, e.g. 0.5). Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--minutes",
+      paramLabel = "M",
+      defaultValue = "30",
+      description =
+          "How long the load runs, in minutes (decimals allowed, e.g. 0.5). Default: ${DEFAULT-VALUE}.")
   double minutes;
 
-  @Option(names = "--rate", paramLabel = "N", defaultValue = "40",
-      description = "Images sent per second (announcements come on top). Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--rate",
+      paramLabel = "N",
+      defaultValue = "40",
+      description =
+          "Images sent per second (announcements come on top). Default: ${DEFAULT-VALUE}.")
   double rate;
 
-  @Option(names = "--unlabeled-share", paramLabel = "F", defaultValue = "0.4",
-      description = "Share of the images sent unlabelled (to be scored); the rest are labelled. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--unlabeled-share",
+      paramLabel = "F",
+      defaultValue = "0.4",
+      description =
+          "Share of the images sent unlabelled (to be scored); the rest are labelled. Default: ${DEFAULT-VALUE}.")
   double unlabeledShare;
 
-  @Option(names = "--announce-seconds", paramLabel = "S", defaultValue = "60",
-      description = "Seconds between two class announcements after the opening ones. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--announce-seconds",
+      paramLabel = "S",
+      defaultValue = "60",
+      description =
+          "Seconds between two class announcements after the opening ones. Default: ${DEFAULT-VALUE}.")
   double announceSeconds;
 
-  @Option(names = "--classes", paramLabel = "C", defaultValue = "90",
-      description = "Classes announced at the start; the universe holds enough more for one announcement every "
-          + "--announce-seconds. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--classes",
+      paramLabel = "C",
+      defaultValue = "90",
+      description =
+          "Classes announced at the start; the universe holds enough more for one announcement every "
+              + "--announce-seconds. Default: ${DEFAULT-VALUE}.")
   int classes;
 
-  @Option(names = "--sample-seconds", paramLabel = "S", defaultValue = "10",
+  @Option(
+      names = "--sample-seconds",
+      paramLabel = "S",
+      defaultValue = "10",
       description = "Seconds between two samples. Default: ${DEFAULT-VALUE}.")
   double sampleSeconds;
 
-  @Option(names = "--out", paramLabel = "DIR",
-      description = "The report folder (also holds the broker's data and the service logs). Default: candle-soak-<time>.")
+  @Option(
+      names = "--out",
+      paramLabel = "DIR",
+      description =
+          "The report folder (also holds the broker's data and the service logs). Default: candle-soak-<time>.")
   Path out;
 
   @Mixin ServiceOptions serviceOptions;
 
-  @Option(names = "--seed", defaultValue = "1", description = "Seed of the synthetic data and of the draws. Default: ${DEFAULT-VALUE}.")
+  @Option(
+      names = "--seed",
+      defaultValue = "1",
+      description = "Seed of the synthetic data and of the draws. Default: ${DEFAULT-VALUE}.")
   long seed;
 
   @Override
@@ -101,21 +133,40 @@ public final class SoakCommand implements Callable<Integer> {
     PrintWriter o = spec.commandLine().getOut();
     double runSeconds = minutes * 60;
     int universeSize = classes + (int) Math.ceil(runSeconds / announceSeconds);
-    FeaturesDataset universe = SyntheticClip.generate(SyntheticClip.Config.defaults().withClasses(universeSize, universeSize)
-        .withShots(200).withTestPerClass(10).withSeed(seed));
-    Path folder = out != null ? out : Path.of("candle-soak-" + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+    FeaturesDataset universe =
+        SyntheticClip.generate(
+            SyntheticClip.Config.defaults()
+                .withClasses(universeSize, universeSize)
+                .withShots(200)
+                .withTestPerClass(10)
+                .withSeed(seed));
+    Path folder =
+        out != null
+            ? out
+            : Path.of(
+                "candle-soak-"
+                    + LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
     if (Files.exists(folder.resolve("kafka"))) {
-      throw new UserException("the folder " + folder + " holds an earlier run (its kafka/ data); choose another --out");
+      throw new UserException(
+          "the folder " + folder + " holds an earlier run (its kafka/ data); choose another --out");
     }
     Files.createDirectories(folder);
     SoakLoad load = new SoakLoad(rate, unlabeledShare, announceSeconds, classes, seed);
     List<String> context = context(load, universeSize);
-    o.printf(Locale.ROOT, "candle soak: %.1f min at %.0f images/s (%.0f%% unlabelled), a class announced every %.0f s, "
-        + "a sample every %.0f s; report in %s%n", minutes, rate, unlabeledShare * 100, announceSeconds, sampleSeconds,
+    o.printf(
+        Locale.ROOT,
+        "candle soak: %.1f min at %.0f images/s (%.0f%% unlabelled), a class announced every %.0f s, "
+            + "a sample every %.0f s; report in %s%n",
+        minutes,
+        rate,
+        unlabeledShare * 100,
+        announceSeconds,
+        sampleSeconds,
         folder.toAbsolutePath());
     o.printf("  starting the embedded Kafka broker, the streams app and the trainer...%n");
     o.flush();
-    DemoServices.Settings settings = serviceOptions.settings(folder, universe.dim(), "synthetic", 0, 0);
+    DemoServices.Settings settings =
+        serviceOptions.settings(folder, universe.dim(), "synthetic", 0, 0);
     List<SoakSample> samples = new ArrayList<>();
     List<ChildService> children = new ArrayList<>();
     String failure = null;
@@ -125,14 +176,22 @@ public final class SoakCommand implements Callable<Integer> {
     StopSignal stop = new StopSignal();
     try {
       try (DemoServices services = DemoServices.start(settings);
-          PredictionMeter meter = new PredictionMeter(services.bootstrapServers(), services.topics());
+          PredictionMeter meter =
+              new PredictionMeter(services.bootstrapServers(), services.topics());
           EventSender sender = new EventSender(services.bootstrapServers(), services.topics())) {
         children.addAll(services.services());
         o.printf("  running: Kafka at %s, %s%n", services.bootstrapServers(), services.endpoints());
         o.flush();
         stop.install();
         try {
-          drive(new SoakLoad.Running(load, universe, sender), services, meter, runSeconds, samples, stop, o);
+          drive(
+              new SoakLoad.Running(load, universe, sender),
+              services,
+              meter,
+              runSeconds,
+              samples,
+              stop,
+              o);
         } catch (IllegalStateException died) {
           failure = died.getMessage();
         }
@@ -146,8 +205,9 @@ public final class SoakCommand implements Callable<Integer> {
       } else if (failure == null && !stopped) {
         failure = "a service was still running after the stop";
       }
-      SoakReport.Content content = new SoakReport.Content(context, runSeconds, samples, PROCESSES, p50, p99, predictions,
-          stopped, failure);
+      SoakReport.Content content =
+          new SoakReport.Content(
+              context, runSeconds, samples, PROCESSES, p50, p99, predictions, stopped, failure);
       SoakReport.write(folder, content);
       o.printf("%nSoak summary (SYNTHETIC data; rule: see report.md):%n");
       SoakReport.summaryLines(content).forEach(o::println);
@@ -168,10 +228,12 @@ public final class SoakCommand implements Callable<Integer> {
       throw new UserException("--minutes must be more than 0, got " + minutes);
     }
     if (!(rate > 0) || !(sampleSeconds > 0) || !(announceSeconds > 0)) {
-      throw new UserException("--rate, --sample-seconds and --announce-seconds must be more than 0");
+      throw new UserException(
+          "--rate, --sample-seconds and --announce-seconds must be more than 0");
     }
     if (!(unlabeledShare >= 0 && unlabeledShare < 1)) {
-      throw new UserException("--unlabeled-share must be at least 0 and below 1, got " + unlabeledShare);
+      throw new UserException(
+          "--unlabeled-share must be at least 0 and below 1, got " + unlabeledShare);
     }
     if (classes < 2) {
       throw new UserException("--classes must be at least 2, got " + classes);
@@ -179,8 +241,15 @@ public final class SoakCommand implements Callable<Integer> {
   }
 
   /** Sends the load until the time is up (or a stop is asked), sampling every interval. */
-  private void drive(SoakLoad.Running running, DemoServices services, PredictionMeter meter, double runSeconds,
-      List<SoakSample> samples, StopSignal stop, PrintWriter o) throws IOException, InterruptedException {
+  private void drive(
+      SoakLoad.Running running,
+      DemoServices services,
+      PredictionMeter meter,
+      double runSeconds,
+      List<SoakSample> samples,
+      StopSignal stop,
+      PrintWriter o)
+      throws IOException, InterruptedException {
     ProcessProbe probe = new ProcessProbe();
     long start = System.nanoTime();
     double lastSample = 0;
@@ -195,13 +264,25 @@ public final class SoakCommand implements Callable<Integer> {
         running.flush();
         services.assertAlive("during the soak");
         PredictionMeter.Interval i = meter.drain();
-        List<ProcessSample> processes = List.of(
-            probe.service(PROCESSES.get(0), services.services().get(0).pid(), services.streamsMetrics()),
-            probe.service(PROCESSES.get(1), services.services().get(1).pid(), services.trainerMetrics()),
-            probe.self(PROCESSES.get(2)));
-        SoakSample s = new SoakSample(end, end - lastSample, running.sent() - sentAtLastSample, i.predictions(),
-            i.p50Millis(), i.p99Millis(), i.versionsSeen(), running.announcedClasses(), ProcessProbe.loadAverage(),
-            processes);
+        List<ProcessSample> processes =
+            List.of(
+                probe.service(
+                    PROCESSES.get(0), services.services().get(0).pid(), services.streamsMetrics()),
+                probe.service(
+                    PROCESSES.get(1), services.services().get(1).pid(), services.trainerMetrics()),
+                probe.self(PROCESSES.get(2)));
+        SoakSample s =
+            new SoakSample(
+                end,
+                end - lastSample,
+                running.sent() - sentAtLastSample,
+                i.predictions(),
+                i.p50Millis(),
+                i.p99Millis(),
+                i.versionsSeen(),
+                running.announcedClasses(),
+                ProcessProbe.loadAverage(),
+                processes);
         samples.add(s);
         progress(s, o);
         lastSample = end;
@@ -214,7 +295,8 @@ public final class SoakCommand implements Callable<Integer> {
       if (last) {
         return;
       }
-      double next = Math.min(Math.min(running.nextImageDueSeconds(), lastSample + sampleSeconds), runSeconds);
+      double next =
+          Math.min(Math.min(running.nextImageDueSeconds(), lastSample + sampleSeconds), runSeconds);
       long waitNanos = (long) ((next - (System.nanoTime() - start) / 1e9) * 1e9);
       if (waitNanos > 0) {
         TimeUnit.NANOSECONDS.sleep(Math.min(waitNanos, 200_000_000L));
@@ -223,13 +305,28 @@ public final class SoakCommand implements Callable<Integer> {
   }
 
   private static void progress(SoakSample s, PrintWriter o) {
-    StringBuilder b = new StringBuilder(String.format(Locale.ROOT,
-        "[%3d:%02d] sent %5.1f/s predictions %5.1f/s p99 %5.0f ms versions %4d load %.2f |", (int) s.elapsedSeconds() / 60,
-        (int) s.elapsedSeconds() % 60,
-        s.sentPerSecond(), s.predictionsPerSecond(), s.latencyP99Millis(), s.versionsPublished(), s.loadAverage()));
+    StringBuilder b =
+        new StringBuilder(
+            String.format(
+                Locale.ROOT,
+                "[%3d:%02d] sent %5.1f/s predictions %5.1f/s p99 %5.0f ms versions %4d load %.2f |",
+                (int) s.elapsedSeconds() / 60,
+                (int) s.elapsedSeconds() % 60,
+                s.sentPerSecond(),
+                s.predictionsPerSecond(),
+                s.latencyP99Millis(),
+                s.versionsPublished(),
+                s.loadAverage()));
     for (ProcessSample p : s.processes()) {
-      b.append(String.format(Locale.ROOT, " %s heap %.0f rss %.0f MiB fd %d thr %d |", p.process(), p.heapUsedMb(),
-          p.rssMb(), p.openFiles(), p.threads()));
+      b.append(
+          String.format(
+              Locale.ROOT,
+              " %s heap %.0f rss %.0f MiB fd %d thr %d |",
+              p.process(),
+              p.heapUsedMb(),
+              p.rssMb(),
+              p.openFiles(),
+              p.threads()));
     }
     o.println(b);
     o.flush();
@@ -243,17 +340,40 @@ public final class SoakCommand implements Callable<Integer> {
       }
     }
     return List.of(
-        String.format(Locale.ROOT, "command: `candle soak --minutes %s --rate %s --unlabeled-share %s --announce-seconds %s "
-            + "--classes %d --sample-seconds %s --fit-epochs %d --max-per-class %d --seed %d`", fmt(minutes), fmt(rate),
-            fmt(unlabeledShare), fmt(announceSeconds), classes, fmt(sampleSeconds), serviceOptions.fitEpochs(), serviceOptions.maxPerClass(), seed),
-        "started: " + LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME).substring(0, 19),
-        String.format(Locale.ROOT, "machine: %d cores, %.1f GiB memory, %s %s, Java %s (%s)",
-            Runtime.getRuntime().availableProcessors(), memKb / 1024.0 / 1024.0, System.getProperty("os.name"),
-            System.getProperty("os.arch"), System.getProperty("java.version"), System.getProperty("java.vm.name")),
-        String.format(Locale.ROOT, "load: SYNTHETIC CLIP-like features (candle-core SyntheticClip, D = 512, long-tailed "
-            + "200 down to 2 training images per class); %d classes announced at the start, one more every %s s (up to "
-            + "%d); %s images/s, %.0f%% unlabelled; streams app and trainer with -Xmx2g -XX:MaxDirectMemorySize=512m as in the demo", load.initialClasses(),
-            fmt(load.announceEverySeconds()), universeSize, fmt(load.eventsPerSecond()), load.unlabeledShare() * 100),
+        String.format(
+            Locale.ROOT,
+            "command: `candle soak --minutes %s --rate %s --unlabeled-share %s --announce-seconds %s "
+                + "--classes %d --sample-seconds %s --fit-epochs %d --max-per-class %d --seed %d`",
+            fmt(minutes),
+            fmt(rate),
+            fmt(unlabeledShare),
+            fmt(announceSeconds),
+            classes,
+            fmt(sampleSeconds),
+            serviceOptions.fitEpochs(),
+            serviceOptions.maxPerClass(),
+            seed),
+        "started: "
+            + LocalDateTime.now().format(DateTimeFormatter.ISO_LOCAL_DATE_TIME).substring(0, 19),
+        String.format(
+            Locale.ROOT,
+            "machine: %d cores, %.1f GiB memory, %s %s, Java %s (%s)",
+            Runtime.getRuntime().availableProcessors(),
+            memKb / 1024.0 / 1024.0,
+            System.getProperty("os.name"),
+            System.getProperty("os.arch"),
+            System.getProperty("java.version"),
+            System.getProperty("java.vm.name")),
+        String.format(
+            Locale.ROOT,
+            "load: SYNTHETIC CLIP-like features (candle-core SyntheticClip, D = 512, long-tailed "
+                + "200 down to 2 training images per class); %d classes announced at the start, one more every %s s (up to "
+                + "%d); %s images/s, %.0f%% unlabelled; streams app and trainer with -Xmx2g -XX:MaxDirectMemorySize=512m as in the demo",
+            load.initialClasses(),
+            fmt(load.announceEverySeconds()),
+            universeSize,
+            fmt(load.eventsPerSecond()),
+            load.unlabeledShare() * 100),
         "the machine may run other work at the same time: the load average column counts it too");
   }
 
@@ -271,14 +391,17 @@ public final class SoakCommand implements Callable<Integer> {
     private Thread hook;
 
     void install() {
-      hook = new Thread(() -> {
-        asked.countDown();
-        try {
-          closed.await(90, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-        }
-      }, "candle-soak-shutdown");
+      hook =
+          new Thread(
+              () -> {
+                asked.countDown();
+                try {
+                  closed.await(90, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                  Thread.currentThread().interrupt();
+                }
+              },
+              "candle-soak-shutdown");
       Runtime.getRuntime().addShutdownHook(hook);
     }
 

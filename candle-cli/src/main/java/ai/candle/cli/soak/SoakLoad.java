@@ -6,13 +6,13 @@ import java.util.Arrays;
 import java.util.Random;
 
 /**
- * A steady mixed load drawn from a features dataset (the "universe" of classes), paced at a
- * fixed rate: the first {@code initialClasses} classes are announced at the start, one more
- * every {@code announceEverySeconds} (until the universe is exhausted), and each event is an
- * unlabelled image with probability {@code unlabeledShare}, else a labelled one, drawn uniformly
- * from the training (labelled) or test (unlabelled) images of the classes announced so far, so
- * the dataset's long tail is the stream's. Every image gets a new id; labelled images keep the
- * trainer refitting and publishing versions.
+ * A steady mixed load drawn from a features dataset (the "universe" of classes), paced at a fixed
+ * rate: the first {@code initialClasses} classes are announced at the start, one more every {@code
+ * announceEverySeconds} (until the universe is exhausted), and each event is an unlabelled image
+ * with probability {@code unlabeledShare}, else a labelled one, drawn uniformly from the training
+ * (labelled) or test (unlabelled) images of the classes announced so far, so the dataset's long
+ * tail is the stream's. Every image gets a new id; labelled images keep the trainer refitting and
+ * publishing versions.
  *
  * @param eventsPerSecond images per second
  * @param unlabeledShare share of the images sent unlabelled
@@ -20,7 +20,11 @@ import java.util.Random;
  * @param initialClasses classes announced at the start
  * @param seed seed of the draws
  */
-record SoakLoad(double eventsPerSecond, double unlabeledShare, double announceEverySeconds, int initialClasses,
+record SoakLoad(
+    double eventsPerSecond,
+    double unlabeledShare,
+    double announceEverySeconds,
+    int initialClasses,
     long seed) {
 
   /** The load running against a sender; single-threaded. */
@@ -46,10 +50,14 @@ record SoakLoad(double eventsPerSecond, double unlabeledShare, double announceEv
 
     /** Sends every announcement and image due {@code elapsedSeconds} after the start. */
     void sendDue(double elapsedSeconds) {
-      int classesDue = Math.min(universe.numClasses(),
-          load.initialClasses() + (int) Math.floor(elapsedSeconds / load.announceEverySeconds()));
+      int classesDue =
+          Math.min(
+              universe.numClasses(),
+              load.initialClasses()
+                  + (int) Math.floor(elapsedSeconds / load.announceEverySeconds()));
       while (announced < classesDue) {
-        sender.announce(universe.classNames().get(announced), row(universe.textFeatures(), announced));
+        sender.announce(
+            universe.classNames().get(announced), row(universe.textFeatures(), announced));
         announced++;
         sent++;
       }
@@ -61,7 +69,10 @@ record SoakLoad(double eventsPerSecond, double unlabeledShare, double announceEv
           sender.unlabeled(id, row(universe.testFeatures(), r));
         } else {
           int r = train.draw(random, announced);
-          sender.labeled(id, universe.classNames().get(universe.trainLabels()[r]), row(universe.trainFeatures(), r),
+          sender.labeled(
+              id,
+              universe.classNames().get(universe.trainLabels()[r]),
+              row(universe.trainFeatures(), r),
               "candle-soak");
         }
         images++;

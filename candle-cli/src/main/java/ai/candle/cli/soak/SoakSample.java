@@ -16,8 +16,16 @@ import java.util.List;
  * @param loadAverage the machine's 1-minute load average (other work on the machine counts too)
  * @param processes every process's resources at the end of the interval
  */
-record SoakSample(double elapsedSeconds, double intervalSeconds, long sent, long predictions, double latencyP50Millis,
-    double latencyP99Millis, long versionsPublished, int announcedClasses, double loadAverage,
+record SoakSample(
+    double elapsedSeconds,
+    double intervalSeconds,
+    long sent,
+    long predictions,
+    double latencyP50Millis,
+    double latencyP99Millis,
+    long versionsPublished,
+    int announcedClasses,
+    double loadAverage,
     List<ProcessSample> processes) {
 
   double sentPerSecond() {

@@ -65,24 +65,37 @@ class ComposeFileTest {
   /** The CANDLE_* variables as the flags they stand for (LayeredSettings: CANDLE_A_B is --a-b). */
   static List<String> asFlags(Map<String, String> env) {
     List<String> flags = new ArrayList<>();
-    env.forEach((k, v) -> {
-      if (k.startsWith("CANDLE_")) {
-        flags.add("--" + k.substring("CANDLE_".length()).toLowerCase(Locale.ROOT).replace('_', '-'));
-        flags.add(v);
-      }
-    });
+    env.forEach(
+        (k, v) -> {
+          if (k.startsWith("CANDLE_")) {
+            flags.add(
+                "--" + k.substring("CANDLE_".length()).toLowerCase(Locale.ROOT).replace('_', '-'));
+            flags.add(v);
+          }
+        });
     return flags;
   }
 
   @Test
   void theServicesAreThereWithPinnedImages() throws IOException {
-    assertEquals(Set.of("kafka", "kafka-init", "streams-app-1", "streams-app-2", "trainer", "trainer-gpu",
-        "registry", "prometheus", "grafana"), services.keySet());
+    assertEquals(
+        Set.of(
+            "kafka",
+            "kafka-init",
+            "streams-app-1",
+            "streams-app-2",
+            "trainer",
+            "trainer-gpu",
+            "registry",
+            "prometheus",
+            "grafana"),
+        services.keySet());
     List<String> images = new ArrayList<>();
-    services.forEach((name, s) -> {
-      assertNotNull(s.get("image"), name + " names its image (and tag)");
-      images.add(s.get("image").toString());
-    });
+    services.forEach(
+        (name, s) -> {
+          assertNotNull(s.get("image"), name + " names its image (and tag)");
+          images.add(s.get("image").toString());
+        });
     Matcher from = FROM.matcher(Files.readString(root.resolve("deploy/Dockerfile")));
     while (from.find()) {
       if (!from.group(1).equals("runtime")) { // a stage of the same file
@@ -94,10 +107,14 @@ class ComposeFileTest {
       int colon = image.lastIndexOf(':');
       assertTrue(colon > slash, image + " has a tag");
       String tag = image.substring(colon + 1);
-      assertFalse(tag.isBlank() || tag.equals("latest") || image.contains("${"), image + " is pinned to a version");
+      assertFalse(
+          tag.isBlank() || tag.equals("latest") || image.contains("${"),
+          image + " is pinned to a version");
     }
     assertEquals("apache/kafka:4.1.1", service("kafka").get("image"));
-    assertTrue(images.contains("prom/prometheus:v3.5.0") && images.stream().anyMatch(i -> i.startsWith("grafana/grafana:")));
+    assertTrue(
+        images.contains("prom/prometheus:v3.5.0")
+            && images.stream().anyMatch(i -> i.startsWith("grafana/grafana:")));
   }
 
   @Test
@@ -107,11 +124,16 @@ class ComposeFileTest {
     assertEquals("1@kafka:9093", env.get("KAFKA_CONTROLLER_QUORUM_VOTERS"));
     assertTrue(env.get("KAFKA_LISTENERS").contains("PLAINTEXT://:9092"));
     assertTrue(env.get("KAFKA_ADVERTISED_LISTENERS").contains("PLAINTEXT://kafka:9092"));
-    for (String key : List.of("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR", "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
-        "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR")) {
-      assertEquals("1", env.get(key), key + ": one broker, and the streams app's transactions need the log");
+    for (String key :
+        List.of(
+            "KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR",
+            "KAFKA_TRANSACTION_STATE_LOG_REPLICATION_FACTOR",
+            "KAFKA_TRANSACTION_STATE_LOG_MIN_ISR")) {
+      assertEquals(
+          "1", env.get(key), key + ": one broker, and the streams app's transactions need the log");
     }
-    assertEquals("false", env.get("KAFKA_AUTO_CREATE_TOPICS_ENABLE"), "the services never create topics");
+    assertEquals(
+        "false", env.get("KAFKA_AUTO_CREATE_TOPICS_ENABLE"), "the services never create topics");
     assertFalse(env.keySet().stream().anyMatch(k -> k.contains("ZOOKEEPER")));
     assertNotNull(at(service("kafka"), "healthcheck", "test"));
   }
@@ -119,14 +141,20 @@ class ComposeFileTest {
   @Test
   void theTopicJobRunsTheScriptOnceTheBrokerIsHealthyAndTheServicesWaitForIt() {
     Map<String, Object> init = service("kafka-init");
-    assertEquals("apache/kafka:4.1.1", init.get("image"), "kafka-topics.sh of the broker's version");
+    assertEquals(
+        "apache/kafka:4.1.1", init.get("image"), "kafka-topics.sh of the broker's version");
     assertEquals("service_healthy", at(init, "depends_on", "kafka", "condition"));
-    assertTrue(volumes(init).contains("./deploy/kafka/create-topics.sh:/opt/candle/create-topics.sh:ro"));
+    assertTrue(
+        volumes(init).contains("./deploy/kafka/create-topics.sh:/opt/candle/create-topics.sh:ro"));
     assertTrue(init.get("entrypoint").toString().contains("/opt/candle/create-topics.sh"));
     assertEquals("no", String.valueOf(init.get("restart")));
-    assertEquals(Integer.toString(ModelVersions.DEFAULT_MAX_BYTES), env(init).get("MODEL_MAX_BYTES"));
+    assertEquals(
+        Integer.toString(ModelVersions.DEFAULT_MAX_BYTES), env(init).get("MODEL_MAX_BYTES"));
     for (String name : List.of("streams-app-1", "streams-app-2", "trainer", "trainer-gpu")) {
-      assertEquals("service_completed_successfully", at(service(name), "depends_on", "kafka-init", "condition"), name);
+      assertEquals(
+          "service_completed_successfully",
+          at(service(name), "depends_on", "kafka-init", "condition"),
+          name);
     }
   }
 
@@ -146,10 +174,15 @@ class ComposeFileTest {
     }
     assertEquals("kafka:9092", ingest.get(0).bootstrapServers());
     assertEquals(ingest.get(0).applicationId(), ingest.get(1).applicationId(), "one ingest group");
-    assertEquals(scoring.get(0).applicationId(), scoring.get(1).applicationId(), "one scoring group");
+    assertEquals(
+        scoring.get(0).applicationId(), scoring.get(1).applicationId(), "one scoring group");
     assertEquals(ModelVersions.DEFAULT_MAX_BYTES, scoring.get(0).modelMaxBytes());
-    assertEquals("0.0.0.0", scoring.get(0).metricsAddress(), "Prometheus scrapes from another container");
-    assertNotEquals(volumes(service("streams-app-1")), volumes(service("streams-app-2")), "a state volume each");
+    assertEquals(
+        "0.0.0.0", scoring.get(0).metricsAddress(), "Prometheus scrapes from another container");
+    assertNotEquals(
+        volumes(service("streams-app-1")),
+        volumes(service("streams-app-2")),
+        "a state volume each");
     assertTrue(volumes(service("streams-app-1")).get(0).endsWith(":" + ingest.get(0).stateDir()));
     assertEquals("streams-app", at(service("streams-app-1"), "build", "target"));
   }
@@ -158,32 +191,61 @@ class ComposeFileTest {
   @Test
   void everyServiceKnowsTheSchemaRegistry() {
     Map<String, Object> registry = service("registry");
-    assertTrue(registry.get("image").toString().startsWith("apicurio/apicurio-registry-kafkasql:2.6."),
+    assertTrue(
+        registry.get("image").toString().startsWith("apicurio/apicurio-registry-kafkasql:2.6."),
         "Apicurio 2.6, as the tests run it, with its schemas in Kafka");
     assertEquals("kafka:9092", env(registry).get("KAFKA_BOOTSTRAP_SERVERS"));
     for (String name : List.of("streams-app-1", "streams-app-2", "trainer", "trainer-gpu")) {
       Map<String, String> env = env(service(name));
       assertEquals("http://registry:8080/apis/ccompat/v7", env.get("CANDLE_REGISTRY_URL"), name);
-      assertNotNull(at(service(name), "depends_on", "registry"), name + " starts after the registry");
-      SerdeConfig serde = name.startsWith("trainer") ? TrainerConfig.load(List.of(), env).serde()
-          : IngestConfig.load(List.of(), env).serde();
-      assertEquals(Optional.of(URI.create("http://registry:8080/apis/ccompat/v7")), serde.registryUrl(), name);
-      assertEquals(WireFormat.SINGLE_OBJECT, serde.writes(), name + ": the registry format is the operator's choice");
+      assertNotNull(
+          at(service(name), "depends_on", "registry"), name + " starts after the registry");
+      SerdeConfig serde =
+          name.startsWith("trainer")
+              ? TrainerConfig.load(List.of(), env).serde()
+              : IngestConfig.load(List.of(), env).serde();
+      assertEquals(
+          Optional.of(URI.create("http://registry:8080/apis/ccompat/v7")),
+          serde.registryUrl(),
+          name);
+      assertEquals(
+          WireFormat.SINGLE_OBJECT,
+          serde.writes(),
+          name + ": the registry format is the operator's choice");
     }
   }
 
-  /** Every service of ours is probed on its own metrics port's /health/live, with a class the image has. */
+  /**
+   * Every service of ours is probed on its own metrics port's /health/live, with a class the image
+   * has.
+   */
   @Test
   void theServicesHealthchecksProbeTheirLivenessEndpoint() {
-    Map<String, Integer> ports = Map.of("streams-app-1", ScoringConfig.defaults().metricsPort(), "streams-app-2",
-        ScoringConfig.defaults().metricsPort(), "trainer", TrainerConfig.defaults().metricsPort(), "trainer-gpu",
-        TrainerConfig.defaults().metricsPort());
-    ports.forEach((name, port) -> {
-      List<Object> test = at(service(name), "healthcheck", "test");
-      assertNotNull(test, name + " has a healthcheck");
-      assertEquals(List.of("CMD", "java", "-cp", "/opt/candle/lib/*", ai.candle.service.HealthProbe.class.getName(),
-          "http://127.0.0.1:" + port + ai.candle.service.MetricsServer.LIVE), test, name);
-    });
+    Map<String, Integer> ports =
+        Map.of(
+            "streams-app-1",
+            ScoringConfig.defaults().metricsPort(),
+            "streams-app-2",
+            ScoringConfig.defaults().metricsPort(),
+            "trainer",
+            TrainerConfig.defaults().metricsPort(),
+            "trainer-gpu",
+            TrainerConfig.defaults().metricsPort());
+    ports.forEach(
+        (name, port) -> {
+          List<Object> test = at(service(name), "healthcheck", "test");
+          assertNotNull(test, name + " has a healthcheck");
+          assertEquals(
+              List.of(
+                  "CMD",
+                  "java",
+                  "-cp",
+                  "/opt/candle/lib/*",
+                  ai.candle.service.HealthProbe.class.getName(),
+                  "http://127.0.0.1:" + port + ai.candle.service.MetricsServer.LIVE),
+              test,
+              name);
+        });
   }
 
   @Test
@@ -193,20 +255,29 @@ class ComposeFileTest {
     for (Map<String, Object> s : List.of(cpu, gpu)) {
       TrainerConfig.load(asFlags(env(s)), Map.of());
       assertEquals("trainer", at(s, "build", "target"));
-      assertEquals(List.of("trainer"), at(s, "networks", "default", "aliases"), "Prometheus scrapes trainer:9465");
+      assertEquals(
+          List.of("trainer"),
+          at(s, "networks", "default", "aliases"),
+          "Prometheus scrapes trainer:9465");
     }
     assertEquals("cpu", TrainerConfig.load(List.of(), env(cpu)).device());
     assertEquals("gpu", TrainerConfig.load(List.of(), env(gpu)).device());
     assertEquals(List.of("cpu"), cpu.get("profiles"));
     assertEquals(List.of("gpu"), gpu.get("profiles"), "never both trainers at once");
-    assertTrue(Files.readAllLines(root.resolve(".env")).contains("COMPOSE_PROFILES=cpu"),
+    assertTrue(
+        Files.readAllLines(root.resolve(".env")).contains("COMPOSE_PROFILES=cpu"),
         ".env makes the cpu trainer the default; --profile gpu replaces it");
-    Map<String, Object> device = RepoFiles.<List<Map<String, Object>>>at(gpu, "deploy", "resources", "reservations",
-        "devices").get(0);
+    Map<String, Object> device =
+        RepoFiles.<List<Map<String, Object>>>at(
+                gpu, "deploy", "resources", "reservations", "devices")
+            .get(0);
     assertEquals("nvidia", device.get("driver"));
     assertEquals(List.of("gpu"), device.get("capabilities"));
     assertEquals(1, device.get("count"));
-    assertEquals("cuda", at(gpu, "build", "args", "MAVEN_PROFILES"), "the image with PyTorch's CUDA library");
+    assertEquals(
+        "cuda",
+        at(gpu, "build", "args", "MAVEN_PROFILES"),
+        "the image with PyTorch's CUDA library");
     assertNotEquals(cpu.get("image"), gpu.get("image"));
   }
 
@@ -222,24 +293,29 @@ class ComposeFileTest {
       while (from.find()) {
         stages.add(from.group(2));
       }
-      assertTrue(stages.contains(build.get("target")), name + ": stage " + build.get("target") + " in " + stages);
+      assertTrue(
+          stages.contains(build.get("target")),
+          name + ": stage " + build.get("target") + " in " + stages);
     }
   }
 
   @Test
   void everyBindMountExistsInTheRepositoryAndConfigIsReadOnly() {
     Set<String> named = RepoFiles.<Map<String, Object>>at(compose, "volumes").keySet();
-    services.forEach((name, s) -> {
-      for (String v : volumes(s)) {
-        String source = v.split(":")[0];
-        if (source.startsWith(".") || source.startsWith("/")) {
-          assertTrue(Files.exists(root.resolve(source).normalize()), name + ": " + source + " exists in the repository");
-          assertTrue(v.endsWith(":ro"), name + ": " + v + " is mounted read-only");
-        } else {
-          assertTrue(named.contains(source), name + ": volume " + source + " is declared");
-        }
-      }
-    });
+    services.forEach(
+        (name, s) -> {
+          for (String v : volumes(s)) {
+            String source = v.split(":")[0];
+            if (source.startsWith(".") || source.startsWith("/")) {
+              assertTrue(
+                  Files.exists(root.resolve(source).normalize()),
+                  name + ": " + source + " exists in the repository");
+              assertTrue(v.endsWith(":ro"), name + ": " + v + " is mounted read-only");
+            } else {
+              assertTrue(named.contains(source), name + ": volume " + source + " is declared");
+            }
+          }
+        });
   }
 
   @Test
@@ -250,31 +326,52 @@ class ComposeFileTest {
     assertEquals(GRAFANA_MOUNT + "/provisioning", env.get("GF_PATHS_PROVISIONING"));
     String home = env.get("GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH");
     assertEquals(GRAFANA_MOUNT + "/dashboards/" + DashboardFilesTest.TAIL, home);
-    assertTrue(Files.isRegularFile(root.resolve("grafana").resolve(home.substring(GRAFANA_MOUNT.length() + 1))));
+    assertTrue(
+        Files.isRegularFile(
+            root.resolve("grafana").resolve(home.substring(GRAFANA_MOUNT.length() + 1))));
   }
 
   @Test
   void prometheusScrapesEveryServiceWhereItListens() throws Exception {
     Map<String, Object> prometheus = service("prometheus");
-    assertTrue(volumes(prometheus).contains("./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro"));
+    assertTrue(
+        volumes(prometheus)
+            .contains("./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro"));
     Map<String, Object> config = RepoFiles.yaml(root.resolve("deploy/prometheus/prometheus.yml"));
     Map<String, List<String>> targets = new LinkedHashMap<>();
-    for (Map<String, Object> job : RepoFiles.<List<Map<String, Object>>>at(config, "scrape_configs")) {
+    for (Map<String, Object> job :
+        RepoFiles.<List<Map<String, Object>>>at(config, "scrape_configs")) {
       List<String> t = new ArrayList<>();
-      for (Map<String, Object> sc : RepoFiles.<List<Map<String, Object>>>at(job, "static_configs")) {
+      for (Map<String, Object> sc :
+          RepoFiles.<List<Map<String, Object>>>at(job, "static_configs")) {
         t.addAll(RepoFiles.<List<String>>at(sc, "targets"));
       }
       targets.put(job.get("job_name").toString(), t);
     }
     String streamsPort = env(service("streams-app-1")).get("CANDLE_METRICS_PORT");
-    assertEquals(List.of("streams-app-1:" + streamsPort, "streams-app-2:" + env(service("streams-app-2"))
-        .get("CANDLE_METRICS_PORT")), targets.get("candle-streams"));
-    assertEquals(List.of("trainer:" + env(service("trainer")).get("CANDLE_METRICS_PORT")), targets.get("candle-trainer"));
-    assertEquals(env(service("trainer")).get("CANDLE_METRICS_PORT"), env(service("trainer-gpu")).get("CANDLE_METRICS_PORT"));
+    assertEquals(
+        List.of(
+            "streams-app-1:" + streamsPort,
+            "streams-app-2:" + env(service("streams-app-2")).get("CANDLE_METRICS_PORT")),
+        targets.get("candle-streams"));
+    assertEquals(
+        List.of("trainer:" + env(service("trainer")).get("CANDLE_METRICS_PORT")),
+        targets.get("candle-trainer"));
+    assertEquals(
+        env(service("trainer")).get("CANDLE_METRICS_PORT"),
+        env(service("trainer-gpu")).get("CANDLE_METRICS_PORT"));
 
-    Path promtool = Executables.require("promtool", "ComposeFileTest checks deploy/prometheus/prometheus.yml with it");
-    Process p = new ProcessBuilder(promtool.toString(), "check", "config", root.resolve("deploy/prometheus/prometheus.yml")
-        .toString()).redirectErrorStream(true).start();
+    Path promtool =
+        Executables.require(
+            "promtool", "ComposeFileTest checks deploy/prometheus/prometheus.yml with it");
+    Process p =
+        new ProcessBuilder(
+                promtool.toString(),
+                "check",
+                "config",
+                root.resolve("deploy/prometheus/prometheus.yml").toString())
+            .redirectErrorStream(true)
+            .start();
     assertTrue(p.waitFor(60, TimeUnit.SECONDS), "promtool finished");
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertEquals(0, p.exitValue(), "promtool check config:\n" + out);

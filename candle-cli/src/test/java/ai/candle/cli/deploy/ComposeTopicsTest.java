@@ -39,15 +39,30 @@ class ComposeTopicsTest {
   void theScriptCreatesExactlyTheTopicsTopicSpecsLists(@TempDir Path dir) throws Exception {
     Path kafkaTopics = dir.resolve("kafka-topics.sh");
     // the tool on this JVM's classpath; a short-lived JVM, so no JIT beyond C1
-    Files.writeString(kafkaTopics, "#!/bin/sh\nexec '" + Path.of(System.getProperty("java.home"), "bin", "java")
-        + "' -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp '" + System.getProperty("java.class.path")
-        + "' org.apache.kafka.tools.TopicCommand \"$@\"\n");
+    Files.writeString(
+        kafkaTopics,
+        "#!/bin/sh\nexec '"
+            + Path.of(System.getProperty("java.home"), "bin", "java")
+            + "' -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp '"
+            + System.getProperty("java.class.path")
+            + "' org.apache.kafka.tools.TopicCommand \"$@\"\n");
     Files.setPosixFilePermissions(kafkaTopics, PosixFilePermissions.fromString("rwxr-xr-x"));
-    try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.builder().dataDir(dir.resolve("kafka")).start()) {
-      ProcessBuilder script = new ProcessBuilder("sh", RepoFiles.resolve("deploy/kafka/create-topics.sh").toString())
-          .redirectErrorStream(true).redirectOutput(dir.resolve("create-topics.log").toFile());
-      script.environment().putAll(Map.of("BOOTSTRAP_SERVERS", broker.bootstrapServers(),
-          "TOPIC_PARTITIONS", Integer.toString(PARTITIONS), "KAFKA_TOPICS", kafkaTopics.toString()));
+    try (EmbeddedKafkaBroker broker =
+        EmbeddedKafkaBroker.builder().dataDir(dir.resolve("kafka")).start()) {
+      ProcessBuilder script =
+          new ProcessBuilder("sh", RepoFiles.resolve("deploy/kafka/create-topics.sh").toString())
+              .redirectErrorStream(true)
+              .redirectOutput(dir.resolve("create-topics.log").toFile());
+      script
+          .environment()
+          .putAll(
+              Map.of(
+                  "BOOTSTRAP_SERVERS",
+                  broker.bootstrapServers(),
+                  "TOPIC_PARTITIONS",
+                  Integer.toString(PARTITIONS),
+                  "KAFKA_TOPICS",
+                  kafkaTopics.toString()));
       Process p = script.start();
       assertTrue(p.waitFor(180, TimeUnit.SECONDS), "the script finished");
       String log = Files.readString(dir.resolve("create-topics.log"), StandardCharsets.UTF_8);
@@ -57,18 +72,33 @@ class ComposeTopicsTest {
   }
 
   private static void assertSameTopics(String bootstrap, String log) throws Exception {
-    List<NewTopic> expected = TopicSpecs.all(TopicNames.defaults(), PARTITIONS, (short) 1, ModelVersions.DEFAULT_MAX_BYTES);
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+    List<NewTopic> expected =
+        TopicSpecs.all(
+            TopicNames.defaults(), PARTITIONS, (short) 1, ModelVersions.DEFAULT_MAX_BYTES);
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       Set<String> names = admin.listTopics().names().get(30, TimeUnit.SECONDS);
       assertEquals(expected.stream().map(NewTopic::name).collect(Collectors.toSet()), names, log);
-      Map<String, TopicDescription> described = admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS);
-      Map<ConfigResource, Config> configs = admin.describeConfigs(names.stream()
-          .map(n -> new ConfigResource(ConfigResource.Type.TOPIC, n)).toList()).all().get(30, TimeUnit.SECONDS);
+      Map<String, TopicDescription> described =
+          admin.describeTopics(names).allTopicNames().get(30, TimeUnit.SECONDS);
+      Map<ConfigResource, Config> configs =
+          admin
+              .describeConfigs(
+                  names.stream()
+                      .map(n -> new ConfigResource(ConfigResource.Type.TOPIC, n))
+                      .toList())
+              .all()
+              .get(30, TimeUnit.SECONDS);
       for (NewTopic spec : expected) {
-        assertEquals(spec.numPartitions(), described.get(spec.name()).partitions().size(), spec.name() + " partitions");
+        assertEquals(
+            spec.numPartitions(),
+            described.get(spec.name()).partitions().size(),
+            spec.name() + " partitions");
         Config config = configs.get(new ConfigResource(ConfigResource.Type.TOPIC, spec.name()));
-        spec.configs().forEach((key, value) ->
-            assertEquals(value, config.get(key).value(), spec.name() + " " + key));
+        spec.configs()
+            .forEach(
+                (key, value) ->
+                    assertEquals(value, config.get(key).value(), spec.name() + " " + key));
       }
     }
   }

@@ -15,7 +15,10 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
-/** The Grafana dashboards of grafana/dashboards/, their PromQL expressions and the provisioned datasources. */
+/**
+ * The Grafana dashboards of grafana/dashboards/, their PromQL expressions and the provisioned
+ * datasources.
+ */
 public final class Dashboards {
 
   /** A PromQL expression of a dashboard: a panel's target, or an annotation. */
@@ -26,10 +29,16 @@ public final class Dashboards {
     }
   }
 
-  /** Grafana variables: $name, ${name} or ${name:format}; $1-style capture references are not variables. */
-  static final Pattern VARIABLE = Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::[^}]*)?}|\\$([A-Za-z_][A-Za-z0-9_]*)");
+  /**
+   * Grafana variables: $name, ${name} or ${name:format}; $1-style capture references are not
+   * variables.
+   */
+  static final Pattern VARIABLE =
+      Pattern.compile("\\$\\{([A-Za-z_][A-Za-z0-9_]*)(?::[^}]*)?}|\\$([A-Za-z_][A-Za-z0-9_]*)");
+
   /** The built-in variables the dashboards may use (the tests give each a value). */
-  public static final Set<String> KNOWN_VARIABLES = Set.of("__rate_interval", "__interval", "__range");
+  public static final Set<String> KNOWN_VARIABLES =
+      Set.of("__rate_interval", "__interval", "__range");
 
   private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -66,7 +75,9 @@ public final class Dashboards {
     return out;
   }
 
-  /** Every expression of every dashboard: each panel target's, then each Prometheus annotation's. */
+  /**
+   * Every expression of every dashboard: each panel target's, then each Prometheus annotation's.
+   */
   public static List<Query> queries() {
     List<Query> out = new ArrayList<>();
     for (Path file : files()) {
@@ -75,14 +86,25 @@ public final class Dashboards {
       for (JsonNode panel : panels(d)) {
         for (JsonNode t : panel.path("targets")) {
           if (t.hasNonNull("expr")) {
-            out.add(new Query(name, panel.path("title").asText(), t.path("refId").asText(), t.path("expr").asText(),
-                t.path("instant").asBoolean(false) && !t.path("range").asBoolean(false)));
+            out.add(
+                new Query(
+                    name,
+                    panel.path("title").asText(),
+                    t.path("refId").asText(),
+                    t.path("expr").asText(),
+                    t.path("instant").asBoolean(false) && !t.path("range").asBoolean(false)));
           }
         }
       }
       for (JsonNode a : d.path("annotations").path("list")) {
         if (a.hasNonNull("expr")) {
-          out.add(new Query(name, "annotation " + a.path("name").asText(), "-", a.path("expr").asText(), false));
+          out.add(
+              new Query(
+                  name,
+                  "annotation " + a.path("name").asText(),
+                  "-",
+                  a.path("expr").asText(),
+                  false));
         }
       }
     }
@@ -93,7 +115,8 @@ public final class Dashboards {
   public static Set<String> declaredDatasourceUids() {
     Set<String> uids = new LinkedHashSet<>();
     try (Stream<Path> s = Files.list(RepoFiles.resolve("grafana/provisioning/datasources"))) {
-      for (Path file : s.filter(p -> p.toString().endsWith(".yml") || p.toString().endsWith(".yaml")).toList()) {
+      for (Path file :
+          s.filter(p -> p.toString().endsWith(".yml") || p.toString().endsWith(".yaml")).toList()) {
         List<Map<String, Object>> list = RepoFiles.at(RepoFiles.yaml(file), "datasources");
         for (Map<String, Object> ds : list == null ? List.<Map<String, Object>>of() : list) {
           if (ds.get("uid") != null) {

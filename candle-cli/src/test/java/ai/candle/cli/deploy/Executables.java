@@ -26,8 +26,14 @@ public final class Executables {
         return candidate;
       }
     }
-    return fail(name + " is not on the PATH (" + path + "), and " + why + ". Install Prometheus, which brings "
-        + "prometheus and promtool: 'apt-get install prometheus' on Debian/Ubuntu (CI's .ci/run does), or "
-        + "put the release's binaries on the PATH.");
+    return fail(
+        name
+            + " is not on the PATH ("
+            + path
+            + "), and "
+            + why
+            + ". Install Prometheus, which brings "
+            + "prometheus and promtool: 'apt-get install prometheus' on Debian/Ubuntu (CI's .ci/run does), or "
+            + "put the release's binaries on the PATH.");
   }
 }

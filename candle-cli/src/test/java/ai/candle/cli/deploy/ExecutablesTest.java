@@ -11,14 +11,18 @@ class ExecutablesTest {
 
   @Test
   void aMissingProgramFailsWithWhatToInstall() {
-    AssertionFailedError e = assertThrows(AssertionFailedError.class,
-        () -> Executables.require("candle-no-such-program", "a test needs it"));
-    assertTrue(e.getMessage().contains("candle-no-such-program is not on the PATH"), e.getMessage());
+    AssertionFailedError e =
+        assertThrows(
+            AssertionFailedError.class,
+            () -> Executables.require("candle-no-such-program", "a test needs it"));
+    assertTrue(
+        e.getMessage().contains("candle-no-such-program is not on the PATH"), e.getMessage());
     assertTrue(e.getMessage().contains("apt-get install prometheus"), e.getMessage());
   }
 
   @Test
   void aProgramOnThePathIsFound() {
-    assertTrue(Executables.require("sh", "the topic script runs with it").toString().endsWith("/sh"));
+    assertTrue(
+        Executables.require("sh", "the topic script runs with it").toString().endsWith("/sh"));
   }
 }

@@ -50,9 +50,12 @@ public final class PrometheusServer implements AutoCloseable {
    *     {@code host:port} of the service on this machine; a job without one fails the test
    * @param scrapeInterval e.g. "1s"
    */
-  public static PrometheusServer start(Path dir, Map<String, String> targets, String scrapeInterval) throws Exception {
-    Path binary = Executables.require("prometheus",
-        "DashboardQueriesTest runs every dashboard query against a real Prometheus");
+  public static PrometheusServer start(Path dir, Map<String, String> targets, String scrapeInterval)
+      throws Exception {
+    Path binary =
+        Executables.require(
+            "prometheus",
+            "DashboardQueriesTest runs every dashboard query against a real Prometheus");
     Files.createDirectories(dir);
     int port;
     try (ServerSocket s = new ServerSocket(0)) {
@@ -61,10 +64,17 @@ public final class PrometheusServer implements AutoCloseable {
     Path config = dir.resolve("prometheus.yml");
     Files.writeString(config, config(targets, scrapeInterval, "127.0.0.1:" + port));
     Path log = dir.resolve("prometheus.log");
-    Process p = new ProcessBuilder(binary.toString(), "--config.file=" + config,
-        "--storage.tsdb.path=" + dir.resolve("data"), "--storage.tsdb.retention.time=1h",
-        "--web.listen-address=127.0.0.1:" + port, "--log.level=warn")
-        .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+    Process p =
+        new ProcessBuilder(
+                binary.toString(),
+                "--config.file=" + config,
+                "--storage.tsdb.path=" + dir.resolve("data"),
+                "--storage.tsdb.retention.time=1h",
+                "--web.listen-address=127.0.0.1:" + port,
+                "--log.level=warn")
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile())
+            .start();
     PrometheusServer server = new PrometheusServer(p, URI.create("http://127.0.0.1:" + port), log);
     try {
       server.awaitReady(Duration.ofSeconds(30));
@@ -78,16 +88,22 @@ public final class PrometheusServer implements AutoCloseable {
   /** deploy/prometheus/prometheus.yml with the given targets and scrape interval. */
   @SuppressWarnings("unchecked")
   static String config(Map<String, String> targets, String scrapeInterval, String self) {
-    Map<String, Object> config = RepoFiles.yaml(RepoFiles.resolve("deploy/prometheus/prometheus.yml"));
-    Map<String, Object> global = (Map<String, Object>) config.computeIfAbsent("global", k -> new LinkedHashMap<>());
+    Map<String, Object> config =
+        RepoFiles.yaml(RepoFiles.resolve("deploy/prometheus/prometheus.yml"));
+    Map<String, Object> global =
+        (Map<String, Object>) config.computeIfAbsent("global", k -> new LinkedHashMap<>());
     global.put("scrape_interval", scrapeInterval);
     global.put("evaluation_interval", scrapeInterval);
     for (Map<String, Object> job : (List<Map<String, Object>>) config.get("scrape_configs")) {
       String name = job.get("job_name").toString();
       String target = name.equals("prometheus") ? self : targets.get(name);
       if (target == null) {
-        throw new IllegalArgumentException("deploy/prometheus/prometheus.yml scrapes job " + name
-            + ", and the test does not know where it runs here (it knows " + targets.keySet() + ")");
+        throw new IllegalArgumentException(
+            "deploy/prometheus/prometheus.yml scrapes job "
+                + name
+                + ", and the test does not know where it runs here (it knows "
+                + targets.keySet()
+                + ")");
       }
       job.put("static_configs", List.of(Map.of("targets", List.of(target))));
     }
@@ -100,16 +116,24 @@ public final class PrometheusServer implements AutoCloseable {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       try {
-        if (http.send(HttpRequest.newBuilder(api.resolve("/-/ready")).build(), HttpResponse.BodyHandlers.discarding())
-            .statusCode() == 200) {
+        if (http.send(
+                    HttpRequest.newBuilder(api.resolve("/-/ready")).build(),
+                    HttpResponse.BodyHandlers.discarding())
+                .statusCode()
+            == 200) {
           return;
         }
       } catch (IOException notYet) {
         // not listening yet
       }
       if (!process.isAlive() || System.nanoTime() > deadline) {
-        throw new IllegalStateException("Prometheus did not become ready (" + (process.isAlive() ? "timeout" : "exited "
-            + process.exitValue()) + "); its log " + log + ":\n" + Files.readString(log));
+        throw new IllegalStateException(
+            "Prometheus did not become ready ("
+                + (process.isAlive() ? "timeout" : "exited " + process.exitValue())
+                + "); its log "
+                + log
+                + ":\n"
+                + Files.readString(log));
       }
       Thread.sleep(200);
     }
@@ -123,7 +147,8 @@ public final class PrometheusServer implements AutoCloseable {
       JsonNode active = get("/api/v1/targets?state=active").path("data").path("activeTargets");
       int fresh = 0;
       for (JsonNode t : active) {
-        if ("up".equals(t.path("health").asText()) && Instant.parse(t.path("lastScrape").asText()).isAfter(since)) {
+        if ("up".equals(t.path("health").asText())
+            && Instant.parse(t.path("lastScrape").asText()).isAfter(since)) {
           fresh++;
         }
       }
@@ -131,7 +156,8 @@ public final class PrometheusServer implements AutoCloseable {
         return;
       }
       if (System.nanoTime() > deadline) {
-        throw new IllegalStateException("not every target was up and scraped within " + timeout + ": " + active);
+        throw new IllegalStateException(
+            "not every target was up and scraped within " + timeout + ": " + active);
       }
       Thread.sleep(250);
     }
@@ -143,9 +169,18 @@ public final class PrometheusServer implements AutoCloseable {
   }
 
   /** {@code /api/v1/query_range}: the result array (a matrix). */
-  public JsonNode queryRange(String promql, Instant start, Instant end, Duration step) throws Exception {
-    return data("/api/v1/query_range?query=" + enc(promql) + "&start=" + seconds(start) + "&end=" + seconds(end)
-        + "&step=" + step.toMillis() / 1000.0, promql);
+  public JsonNode queryRange(String promql, Instant start, Instant end, Duration step)
+      throws Exception {
+    return data(
+        "/api/v1/query_range?query="
+            + enc(promql)
+            + "&start="
+            + seconds(start)
+            + "&end="
+            + seconds(end)
+            + "&step="
+            + step.toMillis() / 1000.0,
+        promql);
   }
 
   private JsonNode data(String path, String promql) throws Exception {
@@ -157,8 +192,10 @@ public final class PrometheusServer implements AutoCloseable {
   }
 
   private JsonNode get(String path) throws Exception {
-    HttpResponse<String> r = http.send(HttpRequest.newBuilder(api.resolve(path)).timeout(Duration.ofSeconds(30)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        http.send(
+            HttpRequest.newBuilder(api.resolve(path)).timeout(Duration.ofSeconds(30)).build(),
+            HttpResponse.BodyHandlers.ofString());
     return JSON.readTree(r.body());
   }
 
@@ -172,7 +209,9 @@ public final class PrometheusServer implements AutoCloseable {
       }
       series.path("values").forEach(samples::add);
       for (JsonNode sample : samples) {
-        double v = Double.parseDouble(sample.get(1).asText().replace("+Inf", "Infinity").replace("-Inf", "-Infinity"));
+        double v =
+            Double.parseDouble(
+                sample.get(1).asText().replace("+Inf", "Infinity").replace("-Inf", "-Infinity"));
         if (Double.isFinite(v)) {
           out.add(v);
         }

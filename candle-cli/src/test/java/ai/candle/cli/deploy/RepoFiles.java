@@ -14,15 +14,21 @@ public final class RepoFiles {
 
   private RepoFiles() {}
 
-  /** The repository root: the first folder above the working directory with docker-compose.yml and grafana/. */
+  /**
+   * The repository root: the first folder above the working directory with docker-compose.yml and
+   * grafana/.
+   */
   public static Path root() {
     for (Path dir = Path.of("").toAbsolutePath(); dir != null; dir = dir.getParent()) {
-      if (Files.isRegularFile(dir.resolve("docker-compose.yml")) && Files.isDirectory(dir.resolve("grafana"))) {
+      if (Files.isRegularFile(dir.resolve("docker-compose.yml"))
+          && Files.isDirectory(dir.resolve("grafana"))) {
         return dir;
       }
     }
-    throw new IllegalStateException("no folder above " + Path.of("").toAbsolutePath()
-        + " holds docker-compose.yml and grafana/: run the tests from the repository");
+    throw new IllegalStateException(
+        "no folder above "
+            + Path.of("").toAbsolutePath()
+            + " holds docker-compose.yml and grafana/: run the tests from the repository");
   }
 
   public static Path resolve(String relative) {

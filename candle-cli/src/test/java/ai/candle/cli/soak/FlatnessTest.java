@@ -15,7 +15,11 @@ class FlatnessTest {
   @Test
   void warmUpGrowthAndASawtoothHeapAreFlat() {
     // RSS climbs during the first 20% then stays; heap saws between 100 and 400 MiB
-    List<SoakSample> samples = series(i -> i * 10 < 360 ? 200 + i * 10 : 560, i -> i % 5 == 0 ? 100 : 100 + 60 * (i % 5), i -> 60);
+    List<SoakSample> samples =
+        series(
+            i -> i * 10 < 360 ? 200 + i * 10 : 560,
+            i -> i % 5 == 0 ? 100 : 100 + 60 * (i % 5),
+            i -> 60);
     List<Flatness.Verdict> verdicts = Flatness.judge(samples, RUN, List.of("svc"));
     assertEquals(Flatness.METRICS.size(), verdicts.size());
     verdicts.forEach(v -> assertEquals(Flatness.Outcome.FLAT, v.outcome(), v.toString()));
@@ -36,8 +40,9 @@ class FlatnessTest {
   @Test
   void tooFewSamplesAfterWarmUpGiveNoVerdict() {
     List<SoakSample> samples = series(i -> 500, i -> 100, i -> 40).subList(0, 40);
-    assertTrue(Flatness.judge(samples, RUN, List.of("svc")).stream()
-        .allMatch(v -> v.outcome() == Flatness.Outcome.TOO_SHORT));
+    assertTrue(
+        Flatness.judge(samples, RUN, List.of("svc")).stream()
+            .allMatch(v -> v.outcome() == Flatness.Outcome.TOO_SHORT));
   }
 
   @Test
@@ -54,15 +59,28 @@ class FlatnessTest {
   }
 
   private static Flatness.Verdict find(List<Flatness.Verdict> verdicts, String metric) {
-    return verdicts.stream().filter(v -> v.metric().name().equals(metric)).findFirst().orElseThrow();
+    return verdicts.stream()
+        .filter(v -> v.metric().name().equals(metric))
+        .findFirst()
+        .orElseThrow();
   }
 
   /** 180 samples, one every 10 s, of one process "svc". */
-  private static List<SoakSample> series(IntToDoubleFunction rss, IntToDoubleFunction heap, IntToDoubleFunction threads) {
+  private static List<SoakSample> series(
+      IntToDoubleFunction rss, IntToDoubleFunction heap, IntToDoubleFunction threads) {
     List<SoakSample> samples = new ArrayList<>();
     for (int i = 1; i <= 180; i++) {
-      ProcessSample p = new ProcessSample("svc", 1, heap.applyAsDouble(i), 512, 80, rss.applyAsDouble(i), 100,
-          (int) threads.applyAsDouble(i), i);
+      ProcessSample p =
+          new ProcessSample(
+              "svc",
+              1,
+              heap.applyAsDouble(i),
+              512,
+              80,
+              rss.applyAsDouble(i),
+              100,
+              (int) threads.applyAsDouble(i),
+              i);
       samples.add(new SoakSample(i * 10, 10, 400, 400, 50, 100, i, 90, 1.0, List.of(p)));
     }
     return samples;

@@ -1,7 +1,6 @@
 package ai.candle.core.io;
 
 import ai.candle.core.CandleFit;
-
 import java.io.IOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
@@ -16,17 +15,17 @@ import java.util.Map;
 
 /**
  * A features dataset (docs/design.md, "Features datasets"): cached CLIP features of a train and a
- * test split, one text feature per class, and the class names. Classes {@code
- * 0..baseClasses-1} are base classes (they have training images); the rest are new classes,
- * which have test images but no training images.
+ * test split, one text feature per class, and the class names. Classes {@code 0..baseClasses-1} are
+ * base classes (they have training images); the rest are new classes, which have test images but no
+ * training images.
  *
- * <p>On disk it is a directory with {@code features.npz} ({@code train_features} [N,D]
- * float32, {@code train_labels} [N] int64, {@code test_features} [M,D], {@code test_labels}
- * [M], {@code text_features} [C,D] float32, {@code base_classes} a 0-d scalar) and {@code
- * classes.txt} (UTF-8, one class name per line, line i = label i). {@link #read} also accepts
- * float16/float64 features (converted to float32), labels of any integer dtype, {@code
- * base_classes} as an integer or integral float scalar, stored or compressed archives
- * ({@code numpy.savez} or {@code numpy.savez_compressed}) and Fortran-ordered arrays.
+ * <p>On disk it is a directory with {@code features.npz} ({@code train_features} [N,D] float32,
+ * {@code train_labels} [N] int64, {@code test_features} [M,D], {@code test_labels} [M], {@code
+ * text_features} [C,D] float32, {@code base_classes} a 0-d scalar) and {@code classes.txt} (UTF-8,
+ * one class name per line, line i = label i). {@link #read} also accepts float16/float64 features
+ * (converted to float32), labels of any integer dtype, {@code base_classes} as an integer or
+ * integral float scalar, stored or compressed archives ({@code numpy.savez} or {@code
+ * numpy.savez_compressed}) and Fortran-ordered arrays.
  *
  * <p>Arrays are row-major; the record owns them (it does not copy).
  *
@@ -53,8 +52,8 @@ public record FeaturesDataset(
   private static final String FORMAT_HINT = " (format: docs/design.md, \"Features datasets\")";
 
   /**
-   * @throws IllegalArgumentException if the arrays do not fit together; the message names the
-   *     array by its name in {@code features.npz}
+   * @throws IllegalArgumentException if the arrays do not fit together; the message names the array
+   *     by its name in {@code features.npz}
    */
   public FeaturesDataset {
     classNames = List.copyOf(classNames);
@@ -95,19 +94,32 @@ public record FeaturesDataset(
   private static void checkRows(String split, float[] features, int[] labels, int d) {
     if (features.length % d != 0 || features.length / d != labels.length) {
       throw new IllegalArgumentException(
-          split + "_features has " + features.length + " values = " + features.length / (double) d
-              + " rows of width D=" + d + " (the width of text_features), but " + split
-              + "_labels has " + labels.length + " labels");
+          split
+              + "_features has "
+              + features.length
+              + " values = "
+              + features.length / (double) d
+              + " rows of width D="
+              + d
+              + " (the width of text_features), but "
+              + split
+              + "_labels has "
+              + labels.length
+              + " labels");
     }
   }
 
   private static void checkLabels(String name, int[] labels, int limit, int c) {
     for (int i = 0; i < labels.length; i++) {
       if (labels[i] < 0 || labels[i] >= limit) {
-        String why = labels[i] >= 0 && labels[i] < c
-            ? "it is a new class (base_classes = " + limit + "), and new classes have no training images"
-            : "there are " + c + " classes (0.." + (c - 1) + ")";
-        throw new IllegalArgumentException(name + "[" + i + "] = " + labels[i] + " is out of range: " + why);
+        String why =
+            labels[i] >= 0 && labels[i] < c
+                ? "it is a new class (base_classes = "
+                    + limit
+                    + "), and new classes have no training images"
+                : "there are " + c + " classes (0.." + (c - 1) + ")";
+        throw new IllegalArgumentException(
+            name + "[" + i + "] = " + labels[i] + " is out of range: " + why);
       }
     }
   }
@@ -116,7 +128,14 @@ public record FeaturesDataset(
     for (int i = 0; i < a.length; i++) {
       if (!Float.isFinite(a[i])) {
         throw new IllegalArgumentException(
-            name + " holds " + a[i] + " at row " + i / d + ", column " + i % d + "; features must be finite");
+            name
+                + " holds "
+                + a[i]
+                + " at row "
+                + i / d
+                + ", column "
+                + i % d
+                + "; features must be finite");
       }
     }
   }
@@ -158,28 +177,42 @@ public record FeaturesDataset(
   /**
    * Reads a dataset directory.
    *
-   * @throws FeaturesDatasetException if the directory, a file or an array is missing, or an
-   *     array has a wrong dtype, shape or values; the message names the file and what to do
+   * @throws FeaturesDatasetException if the directory, a file or an array is missing, or an array
+   *     has a wrong dtype, shape or values; the message names the file and what to do
    * @throws IOException if a file exists but cannot be read
    */
   public static FeaturesDataset read(Path dir) throws IOException {
     if (!Files.exists(dir)) {
       throw new FeaturesDatasetException(
-          "features dataset directory " + dir + " does not exist; pass a directory holding "
-              + FEATURES_FILE + " and " + CLASSES_FILE + FORMAT_HINT);
+          "features dataset directory "
+              + dir
+              + " does not exist; pass a directory holding "
+              + FEATURES_FILE
+              + " and "
+              + CLASSES_FILE
+              + FORMAT_HINT);
     }
     if (!Files.isDirectory(dir)) {
       throw new FeaturesDatasetException(
-          dir + " is a file, not a features dataset directory; pass the directory that holds "
-              + FEATURES_FILE + " and " + CLASSES_FILE + FORMAT_HINT);
+          dir
+              + " is a file, not a features dataset directory; pass the directory that holds "
+              + FEATURES_FILE
+              + " and "
+              + CLASSES_FILE
+              + FORMAT_HINT);
     }
     Path npz = dir.resolve(FEATURES_FILE);
     Path txt = dir.resolve(CLASSES_FILE);
     for (Path p : List.of(npz, txt)) {
       if (!Files.isRegularFile(p)) {
         throw new FeaturesDatasetException(
-            p + " is missing: a features dataset directory holds " + FEATURES_FILE + " and "
-                + CLASSES_FILE + "; add it or point at the right directory" + FORMAT_HINT);
+            p
+                + " is missing: a features dataset directory holds "
+                + FEATURES_FILE
+                + " and "
+                + CLASSES_FILE
+                + "; add it or point at the right directory"
+                + FORMAT_HINT);
       }
     }
     List<String> names = readClassNames(txt);
@@ -190,8 +223,14 @@ public record FeaturesDataset(
       float[] text = textArray.toFloats();
       if (names.size() != c) {
         throw new FeaturesDatasetException(
-            txt + " has " + names.size() + " class names, but text_features in " + npz + " has "
-                + c + " rows (one per class); write one name per line, line i = label i");
+            txt
+                + " has "
+                + names.size()
+                + " class names, but text_features in "
+                + npz
+                + " has "
+                + c
+                + " rows (one per class); write one name per line, line i = label i");
       }
       float[] train = features(r, npz, "train_features", d).toFloats();
       float[] test = features(r, npz, "test_features", d).toFloats();
@@ -201,7 +240,8 @@ public record FeaturesDataset(
       try {
         return new FeaturesDataset(train, trainLabels, test, testLabels, text, base, names);
       } catch (IllegalArgumentException e) {
-        throw new FeaturesDatasetException(npz + ": " + e.getMessage() + "; fix the dataset" + FORMAT_HINT, e);
+        throw new FeaturesDatasetException(
+            npz + ": " + e.getMessage() + "; fix the dataset" + FORMAT_HINT, e);
       }
     } catch (Npz.NpzException e) {
       throw new FeaturesDatasetException(
@@ -212,9 +252,14 @@ public record FeaturesDataset(
   private static List<String> readClassNames(Path txt) throws IOException {
     String content;
     try {
-      content = StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(txt))).toString();
+      content =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(txt)))
+              .toString();
     } catch (CharacterCodingException e) {
-      throw new FeaturesDatasetException(txt + " is not UTF-8 text; save it as UTF-8, one class name per line", e);
+      throw new FeaturesDatasetException(
+          txt + " is not UTF-8 text; save it as UTF-8, one class name per line", e);
     }
     if (content.startsWith("\uFEFF")) {
       content = content.substring(1);
@@ -226,16 +271,21 @@ public record FeaturesDataset(
     for (int i = 0; i < names.size(); i++) {
       if (names.get(i).isBlank()) {
         throw new FeaturesDatasetException(
-            txt + " line " + (i + 1) + " is empty; every line names the class of that label (line i = label i)");
+            txt
+                + " line "
+                + (i + 1)
+                + " is empty; every line names the class of that label (line i = label i)");
       }
     }
     if (names.isEmpty()) {
-      throw new FeaturesDatasetException(txt + " is empty; write one class name per line, line i = label i");
+      throw new FeaturesDatasetException(
+          txt + " is empty; write one class name per line, line i = label i");
     }
     return names;
   }
 
-  private static Npz.Array array(Npz.Reader r, Path npz, String name) throws IOException, Npz.NpzException {
+  private static Npz.Array array(Npz.Reader r, Path npz, String name)
+      throws IOException, Npz.NpzException {
     if (!r.has(name)) {
       throw new FeaturesDatasetException(
           npz + " has no array '" + name + "' (it has " + r.names() + "); add it" + FORMAT_HINT);
@@ -249,32 +299,62 @@ public record FeaturesDataset(
     Npz.Array a = array(r, npz, name);
     if (!a.isFloat()) {
       throw new FeaturesDatasetException(
-          npz + ": " + name + " has dtype " + a.dtype() + "; features must be float32 (float16"
+          npz
+              + ": "
+              + name
+              + " has dtype "
+              + a.dtype()
+              + "; features must be float32 (float16"
               + " and float64 are converted): save them with .astype(numpy.float32)");
     }
     long[] s = a.shape();
     String rows = name.equals("text_features") ? "C" : "N";
-    if (s.length != 2 || s[1] < 1 || (name.equals("text_features") && s[0] < 1) || (d > 0 && s[1] != d)) {
+    if (s.length != 2
+        || s[1] < 1
+        || (name.equals("text_features") && s[0] < 1)
+        || (d > 0 && s[1] != d)) {
       throw new FeaturesDatasetException(
-          npz + ": " + name + " has shape " + a.shapeString() + ", expected [" + rows + ", "
-              + (d > 0 ? d + "] (D from text_features)" : "D]") + "; save one feature row per "
+          npz
+              + ": "
+              + name
+              + " has shape "
+              + a.shapeString()
+              + ", expected ["
+              + rows
+              + ", "
+              + (d > 0 ? d + "] (D from text_features)" : "D]")
+              + "; save one feature row per "
               + (rows.equals("C") ? "class" : "image"));
     }
     return a;
   }
 
-  private static int[] labels(Npz.Reader r, Path npz, String name, int n) throws IOException, Npz.NpzException {
+  private static int[] labels(Npz.Reader r, Path npz, String name, int n)
+      throws IOException, Npz.NpzException {
     Npz.Array a = array(r, npz, name);
     if (!a.isInteger()) {
       throw new FeaturesDatasetException(
-          npz + ": " + name + " has dtype " + a.dtype() + "; labels must be integers (int64 or"
+          npz
+              + ": "
+              + name
+              + " has dtype "
+              + a.dtype()
+              + "; labels must be integers (int64 or"
               + " int32): save them with .astype(numpy.int64)");
     }
     if (a.shape().length != 1 || a.shape()[0] != n) {
       String features = name.replace("labels", "features");
       throw new FeaturesDatasetException(
-          npz + ": " + name + " has shape " + a.shapeString() + ", expected [" + n + "] (one label per row of "
-              + features + ")");
+          npz
+              + ": "
+              + name
+              + " has shape "
+              + a.shapeString()
+              + ", expected ["
+              + n
+              + "] (one label per row of "
+              + features
+              + ")");
     }
     long[] l = a.toLongs();
     int[] out = new int[l.length];
@@ -288,8 +368,13 @@ public record FeaturesDataset(
     Npz.Array a = array(r, npz, "base_classes");
     if (a.size() != 1 || a.shape().length > 1 || a.kind() == 'b') {
       throw new FeaturesDatasetException(
-          npz + ": base_classes has shape " + a.shapeString() + " and dtype " + a.dtype()
-              + "; it must be a scalar number, e.g. numpy.int64(" + "50)");
+          npz
+              + ": base_classes has shape "
+              + a.shapeString()
+              + " and dtype "
+              + a.dtype()
+              + "; it must be a scalar number, e.g. numpy.int64("
+              + "50)");
     }
     double v = a.toDoubles()[0];
     if (v != Math.rint(v) || v < 0 || v > Integer.MAX_VALUE) {
@@ -302,9 +387,8 @@ public record FeaturesDataset(
   // ---------------------------------------------------------------- writing
 
   /**
-   * Writes this dataset into {@code dir} (created if needed), replacing {@code features.npz}
-   * and {@code classes.txt} there. Features are written as float32, labels and base_classes
-   * as int64.
+   * Writes this dataset into {@code dir} (created if needed), replacing {@code features.npz} and
+   * {@code classes.txt} there. Features are written as float32, labels and base_classes as int64.
    */
   public void write(Path dir) throws IOException {
     Files.createDirectories(dir);
@@ -315,16 +399,26 @@ public record FeaturesDataset(
     Path npzTmp = dir.resolve("." + FEATURES_FILE + unique);
     Path txtTmp = dir.resolve("." + CLASSES_FILE + unique);
     try {
-      Npz.write(npzTmp, List.of(
-          Npz.Entry.of("train_features", new long[] {trainSize(), d}, trainFeatures),
-          Npz.Entry.of("train_labels", new long[] {trainSize()}, toLongs(trainLabels)),
-          Npz.Entry.of("test_features", new long[] {testSize(), d}, testFeatures),
-          Npz.Entry.of("test_labels", new long[] {testSize()}, toLongs(testLabels)),
-          Npz.Entry.of("text_features", new long[] {numClasses(), d}, textFeatures),
-          Npz.Entry.of("base_classes", new long[] {}, new long[] {baseClasses})));
+      Npz.write(
+          npzTmp,
+          List.of(
+              Npz.Entry.of("train_features", new long[] {trainSize(), d}, trainFeatures),
+              Npz.Entry.of("train_labels", new long[] {trainSize()}, toLongs(trainLabels)),
+              Npz.Entry.of("test_features", new long[] {testSize(), d}, testFeatures),
+              Npz.Entry.of("test_labels", new long[] {testSize()}, toLongs(testLabels)),
+              Npz.Entry.of("text_features", new long[] {numClasses(), d}, textFeatures),
+              Npz.Entry.of("base_classes", new long[] {}, new long[] {baseClasses})));
       Files.writeString(txtTmp, String.join("\n", classNames) + "\n", StandardCharsets.UTF_8);
-      Files.move(npzTmp, dir.resolve(FEATURES_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      Files.move(txtTmp, dir.resolve(CLASSES_FILE), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(
+          npzTmp,
+          dir.resolve(FEATURES_FILE),
+          StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.ATOMIC_MOVE);
+      Files.move(
+          txtTmp,
+          dir.resolve(CLASSES_FILE),
+          StandardCopyOption.REPLACE_EXISTING,
+          StandardCopyOption.ATOMIC_MOVE);
     } finally {
       Files.deleteIfExists(npzTmp);
       Files.deleteIfExists(txtTmp);
@@ -355,18 +449,28 @@ public record FeaturesDataset(
 
   @Override
   public int hashCode() {
-    return 31 * (31 * Arrays.hashCode(trainLabels) + Arrays.hashCode(textFeatures)) + classNames.hashCode();
+    return 31 * (31 * Arrays.hashCode(trainLabels) + Arrays.hashCode(textFeatures))
+        + classNames.hashCode();
   }
 
   @Override
   public String toString() {
-    return "FeaturesDataset[classes=" + numClasses() + " (" + baseClasses + " base), dim=" + dim()
-        + ", train=" + trainSize() + ", test=" + testSize() + "]";
+    return "FeaturesDataset[classes="
+        + numClasses()
+        + " ("
+        + baseClasses
+        + " base), dim="
+        + dim()
+        + ", train="
+        + trainSize()
+        + ", test="
+        + testSize()
+        + "]";
   }
 
   /**
-   * The training split as a fit's input, its class counts (the training counts, 0 for new
-   * classes) the fit's priors.
+   * The training split as a fit's input, its class counts (the training counts, 0 for new classes)
+   * the fit's priors.
    *
    * @throws IllegalArgumentException the dataset has no base class, or a base class without
    *     training images
@@ -377,7 +481,13 @@ public record FeaturesDataset(
     for (int j = 0; j < counts.length; j++) {
       classCounts[j] = counts[j];
     }
-    return new CandleFit.TrainingSet(trainFeatures(), trainLabels(), dim(), classNames(), baseClasses(),
-        textFeatures(), classCounts);
+    return new CandleFit.TrainingSet(
+        trainFeatures(),
+        trainLabels(),
+        dim(),
+        classNames(),
+        baseClasses(),
+        textFeatures(),
+        classCounts);
   }
 }

@@ -4,25 +4,22 @@ import ai.candle.core.CandleHead;
 import ai.candle.core.CandleModel;
 import ai.candle.core.CandleParameters;
 import ai.candle.core.FitStats;
-import ai.candle.core.GaussianPrior;
 import ai.candle.core.HyperParameters;
 import ai.candle.core.ScoreWeights;
-
 import ai.candle.core.io.ModelFormatException.Kind;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadConstraints;
-import java.io.IOException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -53,22 +50,21 @@ import java.util.zip.Inflater;
  * 52       ..   the payload, zlib-compressed ({@link Deflater}) after byte-shuffling
  * </pre>
  *
- * <p>The payload (before compression) is an int32 header length H, H bytes of UTF-8 JSON
- * (the header), then the arrays the header lists under {@code "arrays"}, in that order, each
- * as raw little-endian float32 values. The header holds the class names in model order, the
- * base-class count, the feature width, SCALE and the logit scale, all hyper-parameters, the
- * fit statistics, the device and the score weights (absent in blobs written before them: such a
- * model scores as zero-shot CLIP). The arrays are {@code text_features} [C,D], {@code
- * visual_prototypes} [Cb,D], {@code class_counts} [C], {@code log_prior} [C] (log π_j =
- * log((n_j+1)/Σ_k(n_k+1)), see {@link #logPriors(float[])}) and every learnt parameter under
- * its {@link CandleParameters#NAMES name}.
+ * <p>The payload (before compression) is an int32 header length H, H bytes of UTF-8 JSON (the
+ * header), then the arrays the header lists under {@code "arrays"}, in that order, each as raw
+ * little-endian float32 values. The header holds the class names in model order, the base-class
+ * count, the feature width, SCALE and the logit scale, all hyper-parameters, the fit statistics,
+ * the device and the score weights (absent in blobs written before them: such a model scores as
+ * zero-shot CLIP). The arrays are {@code text_features} [C,D], {@code visual_prototypes} [Cb,D],
+ * {@code class_counts} [C], {@code log_prior} [C] (log π_j = log((n_j+1)/Σ_k(n_k+1)), see {@link
+ * #logPriors(float[])}) and every learnt parameter under its {@link CandleParameters#NAMES name}.
  *
- * <p>Byte-shuffling stores the first byte of every float, then every second byte, and so on;
- * the sign/exponent bytes of similar floats are then alike and compress well. It changes no
- * bit: a decoded model equals the encoded one exactly.
+ * <p>Byte-shuffling stores the first byte of every float, then every second byte, and so on; the
+ * sign/exponent bytes of similar floats are then alike and compress well. It changes no bit: a
+ * decoded model equals the encoded one exactly.
  *
- * <p>Every read failure is a {@link ModelFormatException} whose message says what is wrong and
- * what to do.
+ * <p>Every read failure is a {@link ModelFormatException} whose message says what is wrong and what
+ * to do.
  *
  * <h2>Bounded reading</h2>
  *
@@ -76,18 +72,17 @@ import java.util.zip.Inflater;
  * bounded by the blob's own size, and every bound is checked before the allocation it guards:
  *
  * <ul>
- *   <li>the announced payload length may be at most {@value #MAX_EXPANSION}× the compressed
- *       length plus {@value #EXPANSION_SLACK_BYTES} bytes (models are mostly float32 values that
- *       hardly compress; BENCHMARKS.md, "Hostile model versions", has the measured ratios), else
- *       the frame is refused ({@link ModelFormatException.Kind#FORMAT}) before anything is
- *       inflated;
+ *   <li>the announced payload length may be at most {@value #MAX_EXPANSION}× the compressed length
+ *       plus {@value #EXPANSION_SLACK_BYTES} bytes (models are mostly float32 values that hardly
+ *       compress; BENCHMARKS.md, "Hostile model versions", has the measured ratios), else the frame
+ *       is refused ({@link ModelFormatException.Kind#FORMAT}) before anything is inflated;
  *   <li>the JSON header is walked once without building anything: at most {@value
- *       #HEADER_TOKENS_BASE} tokens plus one per {@value #BYTES_PER_HEADER_TOKEN} bytes of blob
- *       (a class name is one token and brings at least a row of text features), strings of at
- *       most {@value #MAX_HEADER_STRING_CHARS} characters, nesting at most {@value
- *       #MAX_HEADER_DEPTH} deep; only then is it parsed into a tree;
- *   <li>every array's shape is checked against the bytes that remain, without overflow, before
- *       the array is allocated; the float values are read straight from the inflated payload.
+ *       #HEADER_TOKENS_BASE} tokens plus one per {@value #BYTES_PER_HEADER_TOKEN} bytes of blob (a
+ *       class name is one token and brings at least a row of text features), strings of at most
+ *       {@value #MAX_HEADER_STRING_CHARS} characters, nesting at most {@value #MAX_HEADER_DEPTH}
+ *       deep; only then is it parsed into a tree;
+ *   <li>every array's shape is checked against the bytes that remain, without overflow, before the
+ *       array is allocated; the float values are read straight from the inflated payload.
  * </ul>
  *
  * Decoding a blob of n bytes thus holds at most about {@value #MAX_EXPANSION}·n bytes of payload
@@ -97,24 +92,32 @@ public final class ModelCodec {
 
   /** The first eight bytes of every model blob. */
   static final byte[] MAGIC = {(byte) 0x89, 'C', 'A', 'N', 'D', 'L', 'E', '\n'};
+
   /** The format version this class writes and the newest it reads. */
   public static final int FORMAT_VERSION = 1;
 
   static final int HEADER_BYTES = 52;
   private static final int CHECKSUM_OFFSET = 20;
   private static final int CHECKSUM_BYTES = 32;
+
   /** Refuse to inflate payloads larger than this (a corrupt length must not exhaust memory). */
   private static final int MAX_PAYLOAD_BYTES = Integer.MAX_VALUE - 16;
+
   /** The most a payload may announce per compressed byte (see "Bounded reading"). */
   static final int MAX_EXPANSION = 8;
+
   /** Room beyond {@link #MAX_EXPANSION} for tiny models, whose JSON header compresses best. */
   static final int EXPANSION_SLACK_BYTES = 64 * 1024;
+
   /** Header tokens always allowed: fields, the array list, fit statistics per epoch. */
   static final int HEADER_TOKENS_BASE = 50_000;
+
   /** One more header token allowed per this many bytes of blob. */
   static final int BYTES_PER_HEADER_TOKEN = 32;
+
   /** The longest string in a header (class names are far shorter). */
   static final int MAX_HEADER_STRING_CHARS = 1 << 20;
+
   /** The deepest nesting of a header (it is 3 deep). */
   static final int MAX_HEADER_DEPTH = 16;
 
@@ -123,21 +126,25 @@ public final class ModelCodec {
           .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
           .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
           .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES);
+
   /** Parses headers of blobs being read, with Jackson's own limits set to the bounds above. */
-  private static final ObjectMapper HEADER_READER = new ObjectMapper(JsonFactory.builder()
-      .streamReadConstraints(StreamReadConstraints.builder()
-          .maxStringLength(MAX_HEADER_STRING_CHARS)
-          .maxNestingDepth(MAX_HEADER_DEPTH)
-          .build())
-      .build());
+  private static final ObjectMapper HEADER_READER =
+      new ObjectMapper(
+          JsonFactory.builder()
+              .streamReadConstraints(
+                  StreamReadConstraints.builder()
+                      .maxStringLength(MAX_HEADER_STRING_CHARS)
+                      .maxNestingDepth(MAX_HEADER_DEPTH)
+                      .build())
+              .build());
 
   private ModelCodec() {}
 
   /**
    * Encodes a model.
    *
-   * @throws IllegalArgumentException if the model holds a non-finite value or a duplicate or
-   *     blank class name: such a model must not be published
+   * @throws IllegalArgumentException if the model holds a non-finite value or a duplicate or blank
+   *     class name: such a model must not be published
    */
   public static byte[] encode(CandleModel m) {
     checkNames(m.classNames(), IllegalArgumentException::new);
@@ -146,7 +153,12 @@ public final class ModelCodec {
       int bad = firstNonFinite(e.getValue());
       if (bad >= 0) {
         throw new IllegalArgumentException(
-            "refusing to encode a model whose " + e.getKey() + "[" + bad + "] is " + e.getValue()[bad]
+            "refusing to encode a model whose "
+                + e.getKey()
+                + "["
+                + bad
+                + "] is "
+                + e.getValue()[bad]
                 + "; the fit diverged or its inputs held non-finite values: refit with a lower"
                 + " learning rate or clean the features");
       }
@@ -179,8 +191,8 @@ public final class ModelCodec {
   /**
    * Decodes and validates a blob written by {@link #encode}.
    *
-   * @throws ModelFormatException if the blob is not a Candle model, is truncated or corrupt,
-   *     was written by a newer format version, or its contents are inconsistent
+   * @throws ModelFormatException if the blob is not a Candle model, is truncated or corrupt, was
+   *     written by a newer format version, or its contents are inconsistent
    */
   public static CandleModel decode(byte[] blob) {
     Unpacked u = unpack(blob);
@@ -189,7 +201,8 @@ public final class ModelCodec {
     int c = intField(h, "numClasses");
     int cb = intField(h, "baseClasses");
     if (dim < 1 || c < 1 || cb < 0 || cb > c) {
-      throw inconsistent("dim=" + dim + ", numClasses=" + c + ", baseClasses=" + cb + " are out of range");
+      throw inconsistent(
+          "dim=" + dim + ", numClasses=" + c + ", baseClasses=" + cb + " are out of range");
     }
     List<String> names = new ArrayList<>();
     JsonNode namesNode = h.get("classNames");
@@ -205,11 +218,16 @@ public final class ModelCodec {
     HyperParameters hyper = treeToValue(h, "hyperParameters", HyperParameters.class);
     JsonNode fitStats = h.get("fitStats");
     if (fitStats instanceof ObjectNode o && !o.has("imageScatter")) {
-      o.put("imageScatter", 0.0); // written before the field existed: unmeasured, GaussianPrior estimates it
+      o.put(
+          "imageScatter",
+          0.0); // written before the field existed: unmeasured, GaussianPrior estimates it
     }
     FitStats stats = treeToValue(h, "fitStats", FitStats.class);
     // written before scores were zero-shot CLIP plus weighted corrections: serve it as zero-shot
-    ScoreWeights weights = h.has("scoreWeights") ? treeToValue(h, "scoreWeights", ScoreWeights.class) : ScoreWeights.ZERO;
+    ScoreWeights weights =
+        h.has("scoreWeights")
+            ? treeToValue(h, "scoreWeights", ScoreWeights.class)
+            : ScoreWeights.ZERO;
     if (Double.compare(hyper.scale(), doubleField(h, "scale")) != 0
         || Double.compare(hyper.logitScale(), doubleField(h, "logitScale")) != 0) {
       throw inconsistent("scale/logitScale in the header differ from the hyper-parameters");
@@ -217,7 +235,12 @@ public final class ModelCodec {
     JsonNode device = h.get("device");
     String headerDevice = device == null || device.isNull() ? null : device.asText();
     if (!java.util.Objects.equals(stats.device(), headerDevice)) {
-      throw inconsistent("device in the header (" + headerDevice + ") differs from the fit statistics (" + stats.device() + ")");
+      throw inconsistent(
+          "device in the header ("
+              + headerDevice
+              + ") differs from the fit statistics ("
+              + stats.device()
+              + ")");
     }
     float[] counts = arrays.get("class_counts");
     for (int j = 0; j < c; j++) {
@@ -236,16 +259,24 @@ public final class ModelCodec {
     try {
       CandleParameters params = CandleParameters.fromMap(dim, c - cb, arrays);
       return new CandleModel(
-          names, cb, dim, arrays.get("text_features"), arrays.get("visual_prototypes"), counts,
-          params, hyper, stats, weights);
+          names,
+          cb,
+          dim,
+          arrays.get("text_features"),
+          arrays.get("visual_prototypes"),
+          counts,
+          params,
+          hyper,
+          stats,
+          weights);
     } catch (IllegalArgumentException e) {
       throw inconsistent(e.getMessage());
     }
   }
 
   /**
-   * The SHA-256 stored in a blob, as 64 lower-case hex digits, after checking that it matches
-   * the blob's contents. Equal models encode to equal checksums.
+   * The SHA-256 stored in a blob, as 64 lower-case hex digits, after checking that it matches the
+   * blob's contents. Equal models encode to equal checksums.
    *
    * @throws ModelFormatException if the blob is not a Candle model or is truncated or corrupt
    */
@@ -255,8 +286,8 @@ public final class ModelCodec {
   }
 
   /**
-   * The log-priors of the compensating logit-adjusted loss: {@code log π_j = log((n_j + 1) /
-   * Σ_k (n_k + 1))}, computed in double precision: the same priors the fit used ({@link
+   * The log-priors of the compensating logit-adjusted loss: {@code log π_j = log((n_j + 1) / Σ_k
+   * (n_k + 1))}, computed in double precision: the same priors the fit used ({@link
    * CandleHead#logPrior}).
    */
   public static float[] logPriors(float[] classCounts) {
@@ -339,8 +370,8 @@ public final class ModelCodec {
   }
 
   /**
-   * Byte-shuffles the float section that starts at {@code from}: all bytes 0 of the floats,
-   * then all bytes 1, 2 and 3. The bytes before {@code from} stay where they are.
+   * Byte-shuffles the float section that starts at {@code from}: all bytes 0 of the floats, then
+   * all bytes 1, 2 and 3. The bytes before {@code from} stay where they are.
    */
   static byte[] shuffle(byte[] raw, int from) {
     byte[] out = raw.clone();
@@ -378,19 +409,20 @@ public final class ModelCodec {
   // ---------------------------------------------------------------- reading
 
   /**
-   * A checked blob taken apart (package-private for tests): its JSON header and its float
-   * section, still byte-shuffled: {@code count} floats from {@code shuffled[from]}, byte {@code b}
-   * of float {@code i} at {@code from + b * count + i}. Decoding reads the floats from there, so
-   * the payload is held once.
+   * A checked blob taken apart (package-private for tests): its JSON header and its float section,
+   * still byte-shuffled: {@code count} floats from {@code shuffled[from]}, byte {@code b} of float
+   * {@code i} at {@code from + b * count + i}. Decoding reads the floats from there, so the payload
+   * is held once.
    */
   record Unpacked(ObjectNode header, byte[] shuffled, int from, int count) {
 
     /** The float {@code i} of the section. */
     float floatAt(int i) {
-      return Float.intBitsToFloat((shuffled[from + i] & 0xff)
-          | (shuffled[from + count + i] & 0xff) << 8
-          | (shuffled[from + 2 * count + i] & 0xff) << 16
-          | (shuffled[from + 3 * count + i] & 0xff) << 24);
+      return Float.intBitsToFloat(
+          (shuffled[from + i] & 0xff)
+              | (shuffled[from + count + i] & 0xff) << 8
+              | (shuffled[from + 2 * count + i] & 0xff) << 16
+              | (shuffled[from + 3 * count + i] & 0xff) << 24);
     }
 
     /** The float section unshuffled, little-endian (a copy, for tests). */
@@ -400,68 +432,108 @@ public final class ModelCodec {
     }
   }
 
-  /** Checks the frame: size, magic, version, lengths and checksum. Returns the uncompressed length. */
+  /**
+   * Checks the frame: size, magic, version, lengths and checksum. Returns the uncompressed length.
+   */
   private static int checkFrame(byte[] blob) {
     if (blob == null || blob.length < HEADER_BYTES) {
-      throw new ModelFormatException(Kind.FORMAT,
-          "model blob is truncated: " + (blob == null ? "null" : blob.length + " bytes")
-              + ", shorter than the " + HEADER_BYTES + "-byte header; the record was cut short in"
+      throw new ModelFormatException(
+          Kind.FORMAT,
+          "model blob is truncated: "
+              + (blob == null ? "null" : blob.length + " bytes")
+              + ", shorter than the "
+              + HEADER_BYTES
+              + "-byte header; the record was cut short in"
               + " transit or storage: fetch the model version again");
     }
     for (int i = 0; i < MAGIC.length; i++) {
       if (blob[i] != MAGIC[i]) {
-        throw new ModelFormatException(Kind.FORMAT,
+        throw new ModelFormatException(
+            Kind.FORMAT,
             "not a Candle model blob: the first bytes are "
-                + HexFormat.ofDelimiter(" ").formatHex(blob, 0, MAGIC.length) + ", expected "
-                + HexFormat.ofDelimiter(" ").formatHex(MAGIC) + " (\\x89CANDLE\\n); check that"
+                + HexFormat.ofDelimiter(" ").formatHex(blob, 0, MAGIC.length)
+                + ", expected "
+                + HexFormat.ofDelimiter(" ").formatHex(MAGIC)
+                + " (\\x89CANDLE\\n); check that"
                 + " the topic or file holds models written by ModelCodec.encode");
       }
     }
     ByteBuffer b = ByteBuffer.wrap(blob).order(ByteOrder.LITTLE_ENDIAN);
     int version = b.getInt(8);
     if (version > FORMAT_VERSION) {
-      throw new ModelFormatException(Kind.FORMAT,
-          "model format version " + version + " is newer than this library reads (up to "
-              + FORMAT_VERSION + "); upgrade candle-core on this service to read it");
+      throw new ModelFormatException(
+          Kind.FORMAT,
+          "model format version "
+              + version
+              + " is newer than this library reads (up to "
+              + FORMAT_VERSION
+              + "); upgrade candle-core on this service to read it");
     }
     if (version < 1) {
-      throw new ModelFormatException(Kind.FORMAT,
-          "model format version " + version + " is invalid (versions start at 1); the blob is"
+      throw new ModelFormatException(
+          Kind.FORMAT,
+          "model format version "
+              + version
+              + " is invalid (versions start at 1); the blob is"
               + " corrupt: fetch the model version again");
     }
     int rawLength = b.getInt(12);
     int compressedLength = b.getInt(16);
     long expected = (long) HEADER_BYTES + compressedLength;
     if (compressedLength < 0 || rawLength < 4 || rawLength > MAX_PAYLOAD_BYTES) {
-      throw new ModelFormatException(Kind.FORMAT,
-          "model blob header is corrupt (payload lengths " + rawLength + "/" + compressedLength
+      throw new ModelFormatException(
+          Kind.FORMAT,
+          "model blob header is corrupt (payload lengths "
+              + rawLength
+              + "/"
+              + compressedLength
               + "); fetch the model version again");
     }
     if (rawLength > maxPayloadBytes(compressedLength)) {
-      throw new ModelFormatException(Kind.FORMAT,
-          "model blob announces a payload of " + rawLength + " bytes from " + compressedLength
-              + " compressed bytes, more than the " + MAX_EXPANSION + "x (+" + EXPANSION_SLACK_BYTES
+      throw new ModelFormatException(
+          Kind.FORMAT,
+          "model blob announces a payload of "
+              + rawLength
+              + " bytes from "
+              + compressedLength
+              + " compressed bytes, more than the "
+              + MAX_EXPANSION
+              + "x (+"
+              + EXPANSION_SLACK_BYTES
               + " bytes) a model compresses to; the blob is corrupt or was not written by"
               + " ModelCodec.encode: refusing to inflate it");
     }
     if (blob.length < expected) {
-      throw new ModelFormatException(Kind.FORMAT,
-          "model blob is truncated: " + blob.length + " bytes, the header announces " + expected
+      throw new ModelFormatException(
+          Kind.FORMAT,
+          "model blob is truncated: "
+              + blob.length
+              + " bytes, the header announces "
+              + expected
               + "; the record was cut short in transit or storage (check max.message.bytes /"
               + " max.request.size / max.partition.fetch.bytes, or chunking): fetch it again");
     }
     if (blob.length > expected) {
-      throw new ModelFormatException(Kind.FORMAT,
-          "model blob has " + (blob.length - expected) + " unexpected bytes after its end ("
-              + blob.length + " bytes, the header announces " + expected + "); the record was"
+      throw new ModelFormatException(
+          Kind.FORMAT,
+          "model blob has "
+              + (blob.length - expected)
+              + " unexpected bytes after its end ("
+              + blob.length
+              + " bytes, the header announces "
+              + expected
+              + "); the record was"
               + " corrupted or two blobs were concatenated: fetch it again");
     }
     byte[] actual = digest(blob);
-    if (!Arrays.equals(actual, 0, CHECKSUM_BYTES, blob, CHECKSUM_OFFSET, CHECKSUM_OFFSET + CHECKSUM_BYTES)) {
-      throw new ModelFormatException(Kind.CHECKSUM,
+    if (!Arrays.equals(
+        actual, 0, CHECKSUM_BYTES, blob, CHECKSUM_OFFSET, CHECKSUM_OFFSET + CHECKSUM_BYTES)) {
+      throw new ModelFormatException(
+          Kind.CHECKSUM,
           "model blob checksum mismatch: stored SHA-256 "
               + HexFormat.of().formatHex(blob, CHECKSUM_OFFSET, CHECKSUM_OFFSET + CHECKSUM_BYTES)
-              + ", contents hash to " + HexFormat.of().formatHex(actual)
+              + ", contents hash to "
+              + HexFormat.of().formatHex(actual)
               + "; the blob was corrupted in transit or storage: fetch the model version again");
     }
     return rawLength;
@@ -482,7 +554,8 @@ public final class ModelCodec {
     ByteBuffer p = ByteBuffer.wrap(shuffled).order(ByteOrder.LITTLE_ENDIAN);
     int jsonLength = p.getInt(0);
     if (jsonLength < 2 || jsonLength > rawLength - 4 || (rawLength - 4 - jsonLength) % 4 != 0) {
-      throw inconsistent("header length " + jsonLength + " does not fit a payload of " + rawLength + " bytes");
+      throw inconsistent(
+          "header length " + jsonLength + " does not fit a payload of " + rawLength + " bytes");
     }
     ObjectNode header = readHeader(shuffled, jsonLength, blob.length);
     return new Unpacked(header, shuffled, 4 + jsonLength, (rawLength - 4 - jsonLength) / 4);
@@ -503,25 +576,33 @@ public final class ModelCodec {
         n += k;
       }
       if (n != rawLength || !inf.finished()) {
-        throw new ModelFormatException(Kind.INCONSISTENT,
-            "model payload decompresses to " + (inf.finished() ? n : "more than " + n)
-                + " bytes, the header announces " + rawLength + "; the blob was written"
+        throw new ModelFormatException(
+            Kind.INCONSISTENT,
+            "model payload decompresses to "
+                + (inf.finished() ? n : "more than " + n)
+                + " bytes, the header announces "
+                + rawLength
+                + "; the blob was written"
                 + " incorrectly: re-encode the model with ModelCodec.encode");
       }
       return shuffled;
     } catch (DataFormatException e) {
-      throw new ModelFormatException(Kind.INCONSISTENT,
-          "model payload is not valid zlib data (" + e.getMessage() + "); the blob was written"
-              + " incorrectly: re-encode the model with ModelCodec.encode", e);
+      throw new ModelFormatException(
+          Kind.INCONSISTENT,
+          "model payload is not valid zlib data ("
+              + e.getMessage()
+              + "); the blob was written"
+              + " incorrectly: re-encode the model with ModelCodec.encode",
+          e);
     } finally {
       inf.end();
     }
   }
 
   /**
-   * Parses the JSON header at {@code payload[4, 4 + length)}: first walked token by token
-   * without building anything, to refuse one with more tokens than a blob of {@code blobLength}
-   * bytes can describe, then parsed into a tree.
+   * Parses the JSON header at {@code payload[4, 4 + length)}: first walked token by token without
+   * building anything, to refuse one with more tokens than a blob of {@code blobLength} bytes can
+   * describe, then parsed into a tree.
    */
   private static ObjectNode readHeader(byte[] payload, int length, int blobLength) {
     long budget = HEADER_TOKENS_BASE + (long) blobLength / BYTES_PER_HEADER_TOKEN;
@@ -531,8 +612,12 @@ public final class ModelCodec {
       try (JsonParser walk = HEADER_READER.createParser(payload, 4, length)) {
         while (walk.nextToken() != null) {
           if (++tokens > budget) {
-            throw inconsistent("the header has more than " + budget + " JSON tokens, more than a "
-                + blobLength + "-byte blob can describe");
+            throw inconsistent(
+                "the header has more than "
+                    + budget
+                    + " JSON tokens, more than a "
+                    + blobLength
+                    + "-byte blob can describe");
           }
         }
       }
@@ -541,7 +626,8 @@ public final class ModelCodec {
       String why = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
       throw inconsistent("the header is not valid JSON within the limits (" + why + ")");
     }
-    if (!(header instanceof ObjectNode obj) || !"candle-model".equals(header.path("format").asText())) {
+    if (!(header instanceof ObjectNode obj)
+        || !"candle-model".equals(header.path("format").asText())) {
       throw inconsistent("the header is not a candle-model header");
     }
     return obj;
@@ -566,8 +652,18 @@ public final class ModelCodec {
       }
       if (!Arrays.equals(want, got)) {
         throw inconsistent(
-            "array " + name + " has shape " + Arrays.toString(got) + ", expected "
-                + Arrays.toString(want) + " for " + c + " classes (" + cb + " base) of width " + dim);
+            "array "
+                + name
+                + " has shape "
+                + Arrays.toString(got)
+                + ", expected "
+                + Arrays.toString(want)
+                + " for "
+                + c
+                + " classes ("
+                + cb
+                + " base) of width "
+                + dim);
       }
       if (out.containsKey(name)) {
         throw inconsistent("array " + name + " appears twice");
@@ -585,9 +681,11 @@ public final class ModelCodec {
       out.put(name, values);
     }
     if (next < u.count()) {
-      throw inconsistent(4L * (u.count() - next) + " bytes of array data are not described by the header");
+      throw inconsistent(
+          4L * (u.count() - next) + " bytes of array data are not described by the header");
     }
-    List<String> required = new ArrayList<>(List.of("text_features", "visual_prototypes", "class_counts", "log_prior"));
+    List<String> required =
+        new ArrayList<>(List.of("text_features", "visual_prototypes", "class_counts", "log_prior"));
     required.addAll(List.of(CandleParameters.NAMES));
     for (String r : required) {
       if (!out.containsKey(r)) {
@@ -599,8 +697,8 @@ public final class ModelCodec {
 
   /**
    * The number of elements of an array of shape {@code shape}, checked against the {@code
-   * remaining} floats of the payload before anything is allocated (a product that overflows
-   * counts as too many).
+   * remaining} floats of the payload before anything is allocated (a product that overflows counts
+   * as too many).
    */
   private static int elementsWithin(String name, long[] shape, int remaining) {
     long count = 1;
@@ -612,9 +710,16 @@ public final class ModelCodec {
       count = Long.MAX_VALUE;
     }
     if (count > remaining) {
-      throw inconsistent("array " + name + " of shape " + Arrays.toString(shape) + " needs "
-          + (count == Long.MAX_VALUE ? "more than 2^63" : Long.toString(count)) + " floats, only "
-          + remaining + " remain");
+      throw inconsistent(
+          "array "
+              + name
+              + " of shape "
+              + Arrays.toString(shape)
+              + " needs "
+              + (count == Long.MAX_VALUE ? "more than 2^63" : Long.toString(count))
+              + " floats, only "
+              + remaining
+              + " remain");
     }
     return (int) count;
   }
@@ -627,10 +732,15 @@ public final class ModelCodec {
     try {
       return JSON.treeToValue(n, type);
     } catch (JsonProcessingException | IllegalArgumentException e) {
-      throw new ModelFormatException(Kind.INCONSISTENT,
-          "model blob is inconsistent: cannot read " + field + " (" + e.getMessage().lines().findFirst().orElse("")
+      throw new ModelFormatException(
+          Kind.INCONSISTENT,
+          "model blob is inconsistent: cannot read "
+              + field
+              + " ("
+              + e.getMessage().lines().findFirst().orElse("")
               + "); it was written by an incompatible encoder: re-encode the model with"
-              + " ModelCodec.encode", e);
+              + " ModelCodec.encode",
+          e);
     }
   }
 
@@ -651,8 +761,11 @@ public final class ModelCodec {
   }
 
   private static ModelFormatException inconsistent(String what) {
-    return new ModelFormatException(Kind.INCONSISTENT,
-        "model blob is inconsistent: " + what + "; it was written by a faulty or incompatible"
+    return new ModelFormatException(
+        Kind.INCONSISTENT,
+        "model blob is inconsistent: "
+            + what
+            + "; it was written by a faulty or incompatible"
             + " encoder: re-encode the model with ModelCodec.encode");
   }
 

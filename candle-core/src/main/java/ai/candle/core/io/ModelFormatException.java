@@ -3,11 +3,10 @@ package ai.candle.core.io;
 import java.util.Objects;
 
 /**
- * A model blob cannot be read: it is not a Candle model, it was cut short or corrupted in
- * transit, it was written by a newer library, or its contents contradict each other. The
- * message says which, and what to do about it; {@link #kind()} says which for code that reacts
- * to the failure (a scorer counting refused versions by reason), so it need not parse the
- * message.
+ * A model blob cannot be read: it is not a Candle model, it was cut short or corrupted in transit,
+ * it was written by a newer library, or its contents contradict each other. The message says which,
+ * and what to do about it; {@link #kind()} says which for code that reacts to the failure (a scorer
+ * counting refused versions by reason), so it need not parse the message.
  */
 public class ModelFormatException extends RuntimeException {
 
@@ -19,13 +18,13 @@ public class ModelFormatException extends RuntimeException {
      */
     FORMAT,
     /**
-     * The contents do not hash to the stored checksum: the blob's own SHA-256, or a model
-     * version record's checksum of its parameters. Well-framed bytes altered after writing.
+     * The contents do not hash to the stored checksum: the blob's own SHA-256, or a model version
+     * record's checksum of its parameters. Well-framed bytes altered after writing.
      */
     CHECKSUM,
     /**
-     * The blob is well framed and intact but what it holds does not add up (the payload does
-     * not inflate, the header or the arrays contradict each other), or a model version record
+     * The blob is well framed and intact but what it holds does not add up (the payload does not
+     * inflate, the header or the arrays contradict each other), or a model version record
      * contradicts its parameters (their width, the class list): a faulty or incompatible writer.
      */
     INCONSISTENT,

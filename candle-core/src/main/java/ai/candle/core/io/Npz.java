@@ -22,10 +22,10 @@ import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
 
 /**
- * Minimal reader and writer of numpy {@code .npz} archives (a zip of {@code .npy} files), in
- * plain Java so that reading a dataset needs no native engine. Reads numeric dtypes of either
- * byte order, in C or Fortran order, from stored or deflated entries; writes little-endian
- * C-order {@code .npy} version 1.0 entries, deflated, which numpy and DJL both load.
+ * Minimal reader and writer of numpy {@code .npz} archives (a zip of {@code .npy} files), in plain
+ * Java so that reading a dataset needs no native engine. Reads numeric dtypes of either byte order,
+ * in C or Fortran order, from stored or deflated entries; writes little-endian C-order {@code .npy}
+ * version 1.0 entries, deflated, which numpy and DJL both load.
  */
 final class Npz {
 
@@ -51,7 +51,8 @@ final class Npz {
    * One array as stored: kind ({@code f} float, {@code i} signed, {@code u} unsigned integer,
    * {@code b} bool), item size in bytes, shape, and its elements in C order.
    */
-  record Array(String name, char kind, int itemSize, long[] shape, ByteBuffer data, boolean fortran) {
+  record Array(
+      String name, char kind, int itemSize, long[] shape, ByteBuffer data, boolean fortran) {
 
     long size() {
       long n = 1;
@@ -90,11 +91,12 @@ final class Npz {
       ByteBuffer d = data.duplicate().order(data.order());
       for (int i = 0; i < out.length; i++) {
         int at = itemSize * storageIndex(i);
-        out[i] = switch (itemSize) {
-          case 2 -> halfToFloat(d.getShort(at));
-          case 4 -> d.getFloat(at);
-          default -> (float) d.getDouble(at);
-        };
+        out[i] =
+            switch (itemSize) {
+              case 2 -> halfToFloat(d.getShort(at));
+              case 4 -> d.getFloat(at);
+              default -> (float) d.getDouble(at);
+            };
       }
       return out;
     }
@@ -123,12 +125,13 @@ final class Npz {
       ByteBuffer d = data.duplicate().order(data.order());
       for (int i = 0; i < out.length; i++) {
         int at = itemSize * storageIndex(i);
-        long v = switch (itemSize) {
-          case 1 -> kind == 'i' ? d.get(at) : d.get(at) & 0xFF;
-          case 2 -> kind == 'i' ? d.getShort(at) : d.getShort(at) & 0xFFFF;
-          case 4 -> kind == 'i' ? d.getInt(at) : d.getInt(at) & 0xFFFFFFFFL;
-          default -> d.getLong(at);
-        };
+        long v =
+            switch (itemSize) {
+              case 1 -> kind == 'i' ? d.get(at) : d.get(at) & 0xFF;
+              case 2 -> kind == 'i' ? d.getShort(at) : d.getShort(at) & 0xFFFF;
+              case 4 -> kind == 'i' ? d.getInt(at) : d.getInt(at) & 0xFFFFFFFFL;
+              default -> d.getLong(at);
+            };
         if (kind == 'u' && itemSize == 8 && v < 0) {
           v = Long.MAX_VALUE; // beyond any valid label: reported as out of range
         }
@@ -171,8 +174,13 @@ final class Npz {
       }
       zip.stream()
           .filter(e -> !e.isDirectory())
-          .forEach(e -> entries.put(e.getName().endsWith(".npy")
-              ? e.getName().substring(0, e.getName().length() - 4) : e.getName(), e));
+          .forEach(
+              e ->
+                  entries.put(
+                      e.getName().endsWith(".npy")
+                          ? e.getName().substring(0, e.getName().length() - 4)
+                          : e.getName(),
+                      e));
     }
 
     List<String> names() {
@@ -189,13 +197,15 @@ final class Npz {
         throw new NpzException("no array '" + name + "'");
       }
       if (e.getSize() > Integer.MAX_VALUE - 64) {
-        throw new NpzException("array '" + name + "' is larger than 2 GB, which this reader does not support");
+        throw new NpzException(
+            "array '" + name + "' is larger than 2 GB, which this reader does not support");
       }
       byte[] bytes;
       try (InputStream in = zip.getInputStream(e)) {
         bytes = in.readAllBytes();
       } catch (ZipException ex) {
-        throw new NpzException("array '" + name + "' is corrupt in the archive (" + ex.getMessage() + ")", ex);
+        throw new NpzException(
+            "array '" + name + "' is corrupt in the archive (" + ex.getMessage() + ")", ex);
       }
       return parseNpy(name, bytes);
     }
@@ -224,34 +234,41 @@ final class Npz {
       headerLen = bb.getInt(8);
       start = 12;
     } else {
-      throw new NpzException("array '" + name + "' uses .npy format version " + major + ", which is not supported");
+      throw new NpzException(
+          "array '" + name + "' uses .npy format version " + major + ", which is not supported");
     }
     if (headerLen < 0 || start + headerLen > b.length) {
       throw new NpzException("array '" + name + "' has a truncated .npy header");
     }
-    String header = new String(b, start, headerLen, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
+    String header =
+        new String(
+            b, start, headerLen, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
     Matcher descr = DESCR.matcher(header);
     Matcher fortran = FORTRAN.matcher(header);
     Matcher shapeM = SHAPE.matcher(header);
     if (!descr.find() || !fortran.find() || !shapeM.find()) {
-      throw new NpzException("array '" + name + "' has a .npy header numpy would not write: " + header.strip());
+      throw new NpzException(
+          "array '" + name + "' has a .npy header numpy would not write: " + header.strip());
     }
     String d = descr.group(1);
     if (d.length() < 3 || "<>|=".indexOf(d.charAt(0)) < 0 || "fiub".indexOf(d.charAt(1)) < 0) {
-      throw new NpzException("array '" + name + "' has dtype '" + d + "', which is not a plain numeric dtype");
+      throw new NpzException(
+          "array '" + name + "' has dtype '" + d + "', which is not a plain numeric dtype");
     }
     char kind = d.charAt(1);
     int itemSize;
     try {
       itemSize = Integer.parseInt(d.substring(2));
     } catch (NumberFormatException ex) {
-      throw new NpzException("array '" + name + "' has dtype '" + d + "', which is not a plain numeric dtype");
+      throw new NpzException(
+          "array '" + name + "' has dtype '" + d + "', which is not a plain numeric dtype");
     }
-    boolean sizeOk = switch (kind) {
-      case 'f' -> itemSize == 2 || itemSize == 4 || itemSize == 8;
-      case 'i', 'u' -> itemSize == 1 || itemSize == 2 || itemSize == 4 || itemSize == 8;
-      default -> itemSize == 1;
-    };
+    boolean sizeOk =
+        switch (kind) {
+          case 'f' -> itemSize == 2 || itemSize == 4 || itemSize == 8;
+          case 'i', 'u' -> itemSize == 1 || itemSize == 2 || itemSize == 4 || itemSize == 8;
+          default -> itemSize == 1;
+        };
     if (!sizeOk) {
       throw new NpzException("array '" + name + "' has dtype '" + d + "', which is not supported");
     }
@@ -261,7 +278,8 @@ final class Npz {
         try {
           dims.add(Long.parseLong(s.strip().replace("L", "")));
         } catch (NumberFormatException ex) {
-          throw new NpzException("array '" + name + "' has an unreadable shape (" + shapeM.group(1) + ")");
+          throw new NpzException(
+              "array '" + name + "' has an unreadable shape (" + shapeM.group(1) + ")");
         }
       }
     }
@@ -277,11 +295,19 @@ final class Npz {
     int dataStart = start + headerLen;
     if (dataStart + bytes > b.length) {
       throw new NpzException(
-          "array '" + name + "' is truncated: shape " + Arrays.toString(shape) + " needs " + bytes
-              + " bytes of data, the entry has " + (b.length - dataStart));
+          "array '"
+              + name
+              + "' is truncated: shape "
+              + Arrays.toString(shape)
+              + " needs "
+              + bytes
+              + " bytes of data, the entry has "
+              + (b.length - dataStart));
     }
-    ByteOrder order = d.charAt(0) == '>' ? ByteOrder.BIG_ENDIAN
-        : d.charAt(0) == '=' ? ByteOrder.nativeOrder() : ByteOrder.LITTLE_ENDIAN;
+    ByteOrder order =
+        d.charAt(0) == '>'
+            ? ByteOrder.BIG_ENDIAN
+            : d.charAt(0) == '=' ? ByteOrder.nativeOrder() : ByteOrder.LITTLE_ENDIAN;
     ByteBuffer data = ByteBuffer.wrap(b, dataStart, (int) bytes).slice().order(order);
     return new Array(name, kind, itemSize, shape, data, fortran.group(1).equals("True"));
   }

@@ -1,7 +1,6 @@
 package ai.candle.core.synthetic;
 
 import ai.candle.core.io.FeaturesDataset;
-
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -14,9 +13,9 @@ import java.util.Random;
  *
  * <h2>Geometry</h2>
  *
- * Features are built on the unit sphere and then given CLIP's raw norms (Candle normalises
- * inside). With a random orthonormal basis {@code Q} of R^D, every class c belongs to one of a
- * fixed number of superclasses s(c), and has
+ * Features are built on the unit sphere and then given CLIP's raw norms (Candle normalises inside).
+ * With a random orthonormal basis {@code Q} of R^D, every class c belongs to one of a fixed number
+ * of superclasses s(c), and has
  *
  * <pre>
  * z_c = √ρ·g_s(c) + √(1−ρ)·h_c            shared latent (what text and images both describe)
@@ -27,24 +26,24 @@ import java.util.Random;
  * image feature     x   = n( μ_I + m_c + σ·(√(1−κ)·ε + √κ·ν) )         one per image
  * </pre>
  *
- * where {@code n(v) = v / |v|}, the latents are Gaussian with a power-law spectrum over the axes
- * of {@code Q} (variance of axis i proportional to {@code i^−p}), ε is within-class noise with the
- * latents' spectrum and ν is nuisance noise (pose, background, light: what no text describes)
- * with a steeper spectrum in an unrelated basis. {@code μ_I} and {@code μ_T} are the mean image
- * and mean text, CLIP's modality gap. The weights follow from measured second moments of real
- * features: {@code |μ_I|², |μ_T|², μ_I·μ_T}, the variance of the image class means {@code a² +
- * a_v²}, of the texts {@code b² + b_δ²} and their covariance {@code a·b}.
+ * where {@code n(v) = v / |v|}, the latents are Gaussian with a power-law spectrum over the axes of
+ * {@code Q} (variance of axis i proportional to {@code i^−p}), ε is within-class noise with the
+ * latents' spectrum and ν is nuisance noise (pose, background, light: what no text describes) with
+ * a steeper spectrum in an unrelated basis. {@code μ_I} and {@code μ_T} are the mean image and mean
+ * text, CLIP's modality gap. The weights follow from measured second moments of real features:
+ * {@code |μ_I|², |μ_T|², μ_I·μ_T}, the variance of the image class means {@code a² + a_v²}, of the
+ * texts {@code b² + b_δ²} and their covariance {@code a·b}.
  *
- * <p>The defaults were fitted (by a search over the spectra, the superclass shares and the
- * nuisance share) to the statistics of real CLIP ViT-B/32 ImageNet features that {@code
- * docs/real-clip.md} lists: at 1,000 classes with 1–4 long-tailed shots they match zero-shot
- * accuracy, nearest-prototype accuracy, image-text and image-image cosines, the norms of the
- * mean image and text and the image and text covariance spectra, each within 15% (the test
- * {@code SyntheticClipTest} holds them there). Like real CLIP, a class's text is a far better
- * classifier than one to four of its images, and prototypes win only in numbers. Deterministic
- * given the seed: class geometry and text depend only on the seed, the class count and the
- * geometry, and training and test images come from separate random streams, so benchmarks with
- * different shot counts share classes, text features and test images.
+ * <p>The defaults were fitted (by a search over the spectra, the superclass shares and the nuisance
+ * share) to the statistics of real CLIP ViT-B/32 ImageNet features that {@code docs/real-clip.md}
+ * lists: at 1,000 classes with 1–4 long-tailed shots they match zero-shot accuracy,
+ * nearest-prototype accuracy, image-text and image-image cosines, the norms of the mean image and
+ * text and the image and text covariance spectra, each within 15% (the test {@code
+ * SyntheticClipTest} holds them there). Like real CLIP, a class's text is a far better classifier
+ * than one to four of its images, and prototypes win only in numbers. Deterministic given the seed:
+ * class geometry and text depend only on the seed, the class count and the geometry, and training
+ * and test images come from separate random streams, so benchmarks with different shot counts share
+ * classes, text features and test images.
  *
  * <h2>Shots</h2>
  *
@@ -67,11 +66,11 @@ public final class SyntheticClip {
   }
 
   /**
-   * The geometry (see the class documentation for the formulas). Variances and norms are those
-   * of unit-normalised features.
+   * The geometry (see the class documentation for the formulas). Variances and norms are those of
+   * unit-normalised features.
    *
-   * @param superclasses how many superclasses the classes are spread over (37); siblings are
-   *     what zero-shot and prototypes confuse most
+   * @param superclasses how many superclasses the classes are spread over (37); siblings are what
+   *     zero-shot and prototypes confuse most
    * @param superclassShare ρ, the share of a class's shared latent that its superclass gives
    * @param visualSuperclassShare ρ_v, the same for the visual-only latent
    * @param latentSpectrum p of the latents' and the within-class noise's power-law spectrum
@@ -112,8 +111,9 @@ public final class SyntheticClip {
 
     /** Fitted to real CLIP ViT-B/32 features of ImageNet (class documentation). */
     public static Geometry defaults() {
-      return new Geometry(37, 0.54, 0.945, 0.485, 1.233, 1.761, 0.25, 0.266, 0.373, 0.127, 0.213, 0.368,
-          0.722, 0.792, 0.184, 10.0, 8.0, 0.05);
+      return new Geometry(
+          37, 0.54, 0.945, 0.485, 1.233, 1.761, 0.25, 0.266, 0.373, 0.127, 0.213, 0.368, 0.722,
+          0.792, 0.184, 10.0, 8.0, 0.05);
     }
 
     public Geometry {
@@ -125,16 +125,29 @@ public final class SyntheticClip {
           throw new IllegalArgumentException("shares must be in [0, 1]: " + this);
         }
       }
-      for (double v : new double[] {latentSpectrum, misalignmentSpectrum, nuisanceSpectrum, sharedImageWeight,
-          imageClassVariance, textClassVariance, imageTextCovariance, withinClassVariance, meanImageNorm,
-          meanTextNorm, normJitter}) {
+      for (double v :
+          new double[] {
+            latentSpectrum,
+            misalignmentSpectrum,
+            nuisanceSpectrum,
+            sharedImageWeight,
+            imageClassVariance,
+            textClassVariance,
+            imageTextCovariance,
+            withinClassVariance,
+            meanImageNorm,
+            meanTextNorm,
+            normJitter
+          }) {
         if (!(v >= 0) || Double.isInfinite(v)) {
           throw new IllegalArgumentException("geometry values must be finite and >= 0: " + this);
         }
       }
-      if (!(sharedImageWeight > 0) || sharedImageWeight * sharedImageWeight > imageClassVariance
+      if (!(sharedImageWeight > 0)
+          || sharedImageWeight * sharedImageWeight > imageClassVariance
           || textWeight(imageTextCovariance, sharedImageWeight) > textClassVariance) {
-        throw new IllegalArgumentException("need a² ≤ image class variance and (cov/a)² ≤ text class variance: " + this);
+        throw new IllegalArgumentException(
+            "need a² ≤ image class variance and (cov/a)² ≤ text class variance: " + this);
       }
       if (Math.abs(meanImageTextDot) > meanImageNorm * meanTextNorm) {
         throw new IllegalArgumentException("|μ_I·μ_T| must not exceed |μ_I|·|μ_T|: " + this);
@@ -178,12 +191,17 @@ public final class SyntheticClip {
     public static final int MIN_DIM = 8;
 
     public static Config defaults() {
-      return new Config(100, 50, 512, 16, 0.01, ShotProfile.LONG_TAILED, 20, 1L, Geometry.defaults());
+      return new Config(
+          100, 50, 512, 16, 0.01, ShotProfile.LONG_TAILED, 20, 1L, Geometry.defaults());
     }
 
     public Config {
       if (classes < 1 || baseClasses < 0 || baseClasses > classes) {
-        throw new IllegalArgumentException("need 1 <= classes and 0 <= baseClasses <= classes, got " + classes + ", " + baseClasses);
+        throw new IllegalArgumentException(
+            "need 1 <= classes and 0 <= baseClasses <= classes, got "
+                + classes
+                + ", "
+                + baseClasses);
       }
       if (dim < MIN_DIM) {
         throw new IllegalArgumentException("dim " + dim + " must be at least " + MIN_DIM);
@@ -192,7 +210,8 @@ public final class SyntheticClip {
         throw new IllegalArgumentException("shots must be >= 1 and testPerClass >= 0");
       }
       if (!(imbalanceRatio > 0 && imbalanceRatio <= 1)) {
-        throw new IllegalArgumentException("imbalance ratio must be in (0, 1], got " + imbalanceRatio);
+        throw new IllegalArgumentException(
+            "imbalance ratio must be in (0, 1], got " + imbalanceRatio);
       }
     }
 
@@ -202,11 +221,13 @@ public final class SyntheticClip {
     }
 
     public Config withDim(int v) {
-      return new Config(classes, baseClasses, v, shots, imbalanceRatio, profile, testPerClass, seed, geometry);
+      return new Config(
+          classes, baseClasses, v, shots, imbalanceRatio, profile, testPerClass, seed, geometry);
     }
 
     public Config withShots(int v) {
-      return new Config(classes, baseClasses, dim, v, imbalanceRatio, profile, testPerClass, seed, geometry);
+      return new Config(
+          classes, baseClasses, dim, v, imbalanceRatio, profile, testPerClass, seed, geometry);
     }
 
     public Config withImbalanceRatio(double v) {
@@ -214,19 +235,23 @@ public final class SyntheticClip {
     }
 
     public Config withProfile(ShotProfile v) {
-      return new Config(classes, baseClasses, dim, shots, imbalanceRatio, v, testPerClass, seed, geometry);
+      return new Config(
+          classes, baseClasses, dim, shots, imbalanceRatio, v, testPerClass, seed, geometry);
     }
 
     public Config withTestPerClass(int v) {
-      return new Config(classes, baseClasses, dim, shots, imbalanceRatio, profile, v, seed, geometry);
+      return new Config(
+          classes, baseClasses, dim, shots, imbalanceRatio, profile, v, seed, geometry);
     }
 
     public Config withSeed(long v) {
-      return new Config(classes, baseClasses, dim, shots, imbalanceRatio, profile, testPerClass, v, geometry);
+      return new Config(
+          classes, baseClasses, dim, shots, imbalanceRatio, profile, testPerClass, v, geometry);
     }
 
     public Config withGeometry(Geometry v) {
-      return new Config(classes, baseClasses, dim, shots, imbalanceRatio, profile, testPerClass, seed, v);
+      return new Config(
+          classes, baseClasses, dim, shots, imbalanceRatio, profile, testPerClass, seed, v);
     }
 
     /** Training images of each base class (length {@code baseClasses}). */
@@ -249,8 +274,8 @@ public final class SyntheticClip {
    * base, D = 512, IR 0.01, 20 test images per class, long-tailed with n_max = 1, 2, 4, 16, 64),
    * then {@code imagenet-4shot}, {@code imagenet-16shot}, {@code imagenet-64shot}: 1,000 classes,
    * 500 base, IR 0.25, 2 test images per class, the shape of the real-CLIP ImageNet protocol (4
-   * shots: 853 training images, 4 down to 1 per base class). The 100-class ones share classes,
-   * text features and test images, and so do the 1,000-class ones.
+   * shots: 853 training images, 4 down to 1 per base class). The 100-class ones share classes, text
+   * features and test images, and so do the 1,000-class ones.
    */
   public static Map<String, Config> benchmarks() {
     Map<String, Config> m = new LinkedHashMap<>();
@@ -265,7 +290,11 @@ public final class SyntheticClip {
 
   /** 1,000 classes (500 base), {@code shots} down to a quarter of it, 2 test images per class. */
   public static Config imagenetShape(int shots) {
-    return Config.defaults().withClasses(1000, 500).withShots(shots).withImbalanceRatio(0.25).withTestPerClass(2);
+    return Config.defaults()
+        .withClasses(1000, 500)
+        .withShots(shots)
+        .withImbalanceRatio(0.25)
+        .withTestPerClass(2);
   }
 
   /** Generates a dataset; the same config gives the same dataset, bit for bit. */
@@ -353,15 +382,28 @@ public final class SyntheticClip {
     for (int j = 0; j < c; j++) {
       names.add(String.format("synthetic_%0" + width + "d", j));
     }
-    return new FeaturesDataset(train, trainLabels, test, testLabels, text, cfg.baseClasses(), names);
+    return new FeaturesDataset(
+        train, trainLabels, test, testLabels, text, cfg.baseClasses(), names);
   }
 
   /** The within-class noise: latent-spectrum noise in the class basis, nuisance in its own. */
-  private record ImageNoise(double[][] basis, double[][] nuisanceBasis, double[] latentSd, double[] nuisanceSd,
+  private record ImageNoise(
+      double[][] basis,
+      double[][] nuisanceBasis,
+      double[] latentSd,
+      double[] nuisanceSd,
       Geometry g) {}
 
-  private static void image(Random rng, double[] meanImage, double[] classMean, double[][] basis, ImageNoise noise,
-      Geometry g, float[] out, int row, int d) {
+  private static void image(
+      Random rng,
+      double[] meanImage,
+      double[] classMean,
+      double[][] basis,
+      ImageNoise noise,
+      Geometry g,
+      float[] out,
+      int row,
+      int d) {
     double[] x = meanImage.clone();
     double[] latent = classMean.clone();
     double sigma = Math.sqrt(g.withinClassVariance());
@@ -377,7 +419,9 @@ public final class SyntheticClip {
     store(x, g.imageNorm() * jitter(rng, g.normJitter()), out, row, d);
   }
 
-  /** Standard deviations of a power-law spectrum over {@code d} axes: variance i^−p, summing to 1. */
+  /**
+   * Standard deviations of a power-law spectrum over {@code d} axes: variance i^−p, summing to 1.
+   */
   static double[] powerLawSd(int d, double p) {
     double[] var = new double[d];
     double sum = 0;
@@ -417,7 +461,9 @@ public final class SyntheticClip {
     }
   }
 
-  /** An independent, reproducible random stream per purpose (so e.g. shots do not move test images). */
+  /**
+   * An independent, reproducible random stream per purpose (so e.g. shots do not move test images).
+   */
   private static Random stream(long seed, int purpose) {
     long z = seed * 0x9E3779B97F4A7C15L + purpose * 0xBF58476D1CE4E5B9L;
     z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;

@@ -34,7 +34,10 @@ import org.junit.jupiter.api.Test;
  */
 class ModelCodecBoundsTest {
 
-  /** Models as the trainer publishes them (untrained, extended, fitted-looking) compress far less than 8x. */
+  /**
+   * Models as the trainer publishes them (untrained, extended, fitted-looking) compress far less
+   * than 8x.
+   */
   @Test
   void legitimateModelsCompressWellWithinTheBound() {
     Map<String, Double> ratios = new TreeMap<>();
@@ -44,25 +47,38 @@ class ModelCodecBoundsTest {
           continue; // the slowest shape; ModelCodecTest covers C=1000 at D=512
         }
         CandleModel untrained = untrained(c, dim);
-        ratios.put(String.format("untrained D=%3d C=%4d", dim, c), ratio(ModelCodec.encode(untrained)));
-        CandleModel extended = CandleFit.extend(untrained, List.of("extra"), gaussian(new Random(c), dim));
-        ratios.put(String.format("extended  D=%3d C=%4d", dim, c), ratio(ModelCodec.encode(extended)));
-        ratios.put(String.format("random    D=%3d C=%4d", dim, c),
+        ratios.put(
+            String.format("untrained D=%3d C=%4d", dim, c), ratio(ModelCodec.encode(untrained)));
+        CandleModel extended =
+            CandleFit.extend(untrained, List.of("extra"), gaussian(new Random(c), dim));
+        ratios.put(
+            String.format("extended  D=%3d C=%4d", dim, c), ratio(ModelCodec.encode(extended)));
+        ratios.put(
+            String.format("random    D=%3d C=%4d", dim, c),
             ratio(ModelCodec.encode(ModelCodecTest.randomModel(c, c / 2, dim, c))));
       }
     }
-    ratios.forEach((shape, ratio) -> System.out.printf("COMPRESSION %s: payload/compressed %.3f%n", shape, ratio));
+    ratios.forEach(
+        (shape, ratio) ->
+            System.out.printf("COMPRESSION %s: payload/compressed %.3f%n", shape, ratio));
     double worst = ratios.values().stream().mapToDouble(Double::doubleValue).max().orElseThrow();
-    assertTrue(worst < ModelCodec.MAX_EXPANSION / 2.0, "worst ratio " + worst + " leaves room under the bound");
+    assertTrue(
+        worst < ModelCodec.MAX_EXPANSION / 2.0,
+        "worst ratio " + worst + " leaves room under the bound");
   }
 
-  /** The payload length announced in the header is checked against the compressed length before inflating. */
+  /**
+   * The payload length announced in the header is checked against the compressed length before
+   * inflating.
+   */
   @Test
   void aHugeAnnouncedPayloadIsRefusedBeforeAnythingIsAllocated() {
     byte[] blob = frame(deflate(new byte[1000]), Integer.MAX_VALUE - 16); // with a valid SHA-256
-    ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelCodec.decode(blob));
+    ModelFormatException e =
+        assertThrows(ModelFormatException.class, () -> ModelCodec.decode(blob));
     assertEquals(Kind.FORMAT, e.kind(), e.getMessage());
-    assertTrue(e.getMessage().contains("announces a payload of 2147483631 bytes from"), e.getMessage());
+    assertTrue(
+        e.getMessage().contains("announces a payload of 2147483631 bytes from"), e.getMessage());
     assertTrue(e.getMessage().contains("refusing to inflate it"), e.getMessage());
   }
 
@@ -72,12 +88,15 @@ class ModelCodecBoundsTest {
     int raw = 64 * 1024 * 1024;
     byte[] compressed = deflate(new byte[raw]);
     byte[] blob = frame(compressed, raw);
-    ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelCodec.decode(blob));
+    ModelFormatException e =
+        assertThrows(ModelFormatException.class, () -> ModelCodec.decode(blob));
     assertEquals(Kind.FORMAT, e.kind(), e.getMessage());
     assertTrue(e.getMessage().contains("more than the 8x"), e.getMessage());
     // just inside the bound it is inflated, and then refused for what it holds
     byte[] inside = frame(deflate(new byte[8 * 1024]), 8 * 1024);
-    assertEquals(Kind.INCONSISTENT, assertThrows(ModelFormatException.class, () -> ModelCodec.decode(inside)).kind());
+    assertEquals(
+        Kind.INCONSISTENT,
+        assertThrows(ModelFormatException.class, () -> ModelCodec.decode(inside)).kind());
   }
 
   /** Shapes whose element counts overflow a long (or an int) are refused, not allocated. */
@@ -96,15 +115,21 @@ class ModelCodecBoundsTest {
         }
       }
       byte[] blob = ModelCodec.pack(h, List.of(new float[64]));
-      ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelCodec.decode(blob), "dim " + dim);
+      ModelFormatException e =
+          assertThrows(ModelFormatException.class, () -> ModelCodec.decode(blob), "dim " + dim);
       assertEquals(Kind.INCONSISTENT, e.kind());
-      assertTrue(e.getMessage().contains("array attn_in_proj_weight of shape [" + 3 * dim + ", " + dim + "] needs"),
+      assertTrue(
+          e.getMessage()
+              .contains("array attn_in_proj_weight of shape [" + 3 * dim + ", " + dim + "] needs"),
           e.getMessage());
       assertTrue(e.getMessage().contains("floats, only 64 remain"), e.getMessage());
     }
   }
 
-  /** A header of millions of tokens is refused by a walk that builds nothing, before it becomes a tree. */
+  /**
+   * A header of millions of tokens is refused by a walk that builds nothing, before it becomes a
+   * tree.
+   */
   @Test
   void aHeaderWithMoreTokensThanTheBlobCanDescribeIsRefused() {
     ObjectNode h = header(small(), 16);
@@ -112,34 +137,46 @@ class ModelCodecBoundsTest {
     for (int i = 0; i < 2_000_000; i++) {
       padding.add(i % 10);
     }
-    // incompressible floats keep the payload within the 8x bound, so only the token count refuses it
+    // incompressible floats keep the payload within the 8x bound, so only the token count refuses
+    // it
     float[] noise = gaussian(new Random(3), 600_000);
     byte[] blob = ModelCodec.pack(h, List.of(noise));
     assertTrue(ratio(blob) < ModelCodec.MAX_EXPANSION, "ratio " + ratio(blob));
-    ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelCodec.decode(blob));
+    ModelFormatException e =
+        assertThrows(ModelFormatException.class, () -> ModelCodec.decode(blob));
     assertEquals(Kind.INCONSISTENT, e.kind());
-    assertTrue(e.getMessage().contains("JSON tokens, more than a " + blob.length + "-byte blob can describe"),
+    assertTrue(
+        e.getMessage()
+            .contains("JSON tokens, more than a " + blob.length + "-byte blob can describe"),
         e.getMessage());
   }
 
-  /** Deep nesting and over-long strings hit the header parser's limits: refused, never a StackOverflowError. */
+  /**
+   * Deep nesting and over-long strings hit the header parser's limits: refused, never a
+   * StackOverflowError.
+   */
   @Test
   void deepOrLongHeadersAreRefused() {
     String deep = "{\"format\":\"candle-model\",\"x\":" + "[".repeat(5000) + "]".repeat(5000) + "}";
-    String longString = "{\"format\":\"candle-model\",\"x\":\""
-        + "ab".repeat(ModelCodec.MAX_HEADER_STRING_CHARS) + "\"}";
+    String longString =
+        "{\"format\":\"candle-model\",\"x\":\""
+            + "ab".repeat(ModelCodec.MAX_HEADER_STRING_CHARS)
+            + "\"}";
     for (String json : List.of(deep, longString)) {
       float[] noise = gaussian(new Random(4), 400_000);
       byte[] blob = frame(payload(json.getBytes(StandardCharsets.UTF_8), noise));
-      ModelFormatException e = assertThrows(ModelFormatException.class, () -> ModelCodec.decode(blob));
-      assertTrue(e.getMessage().contains("the header is not valid JSON within the limits"), e.getMessage());
+      ModelFormatException e =
+          assertThrows(ModelFormatException.class, () -> ModelCodec.decode(blob));
+      assertTrue(
+          e.getMessage().contains("the header is not valid JSON within the limits"),
+          e.getMessage());
     }
   }
 
   /**
-   * Thousands of mutations of a valid blob, each framed again with a valid SHA-256 (flipped bytes in the
-   * compressed stream; nonsense in the payload, compressed again; cut payloads): decoding either succeeds or
-   * fails with a ModelFormatException, never anything else.
+   * Thousands of mutations of a valid blob, each framed again with a valid SHA-256 (flipped bytes
+   * in the compressed stream; nonsense in the payload, compressed again; cut payloads): decoding
+   * either succeeds or fails with a ModelFormatException, never anything else.
    */
   @Test
   void everyMutationWithAValidChecksumFailsAsAModelFormatException() {
@@ -191,7 +228,8 @@ class ModelCodecBoundsTest {
 
   private static CandleModel untrained(int c, int dim) {
     List<String> names = IntStream.range(0, c).mapToObj(i -> "class-" + i).toList();
-    return CandleFit.untrained(names, dim, gaussian(new Random(c * 31L + dim), c * dim), HyperParameters.adaptive());
+    return CandleFit.untrained(
+        names, dim, gaussian(new Random(c * 31L + dim), c * dim), HyperParameters.adaptive());
   }
 
   /** The header of a valid blob of {@code m}, its width set to {@code dim}. */
@@ -214,9 +252,12 @@ class ModelCodecBoundsTest {
     return (double) b.getInt(12) / b.getInt(16);
   }
 
-  /** A payload as the codec lays it out: the header's length, the header, the floats (not shuffled). */
+  /**
+   * A payload as the codec lays it out: the header's length, the header, the floats (not shuffled).
+   */
   private static byte[] payload(byte[] json, float[] floats) {
-    ByteBuffer p = ByteBuffer.allocate(4 + json.length + 4 * floats.length).order(ByteOrder.LITTLE_ENDIAN);
+    ByteBuffer p =
+        ByteBuffer.allocate(4 + json.length + 4 * floats.length).order(ByteOrder.LITTLE_ENDIAN);
     p.putInt(json.length).put(json);
     p.asFloatBuffer().put(floats);
     return p.array();
@@ -256,13 +297,18 @@ class ModelCodecBoundsTest {
   }
 
   /**
-   * A blob frame around {@code compressed} announcing {@code rawLength}, with the SHA-256 the codec checks
-   * (over the first 20 bytes and the compressed payload): anyone can compute it, so it proves nothing about
-   * the writer.
+   * A blob frame around {@code compressed} announcing {@code rawLength}, with the SHA-256 the codec
+   * checks (over the first 20 bytes and the compressed payload): anyone can compute it, so it
+   * proves nothing about the writer.
    */
   static byte[] frame(byte[] compressed, int rawLength) {
-    ByteBuffer b = ByteBuffer.allocate(ModelCodec.HEADER_BYTES + compressed.length).order(ByteOrder.LITTLE_ENDIAN);
-    b.put(ModelCodec.MAGIC).putInt(ModelCodec.FORMAT_VERSION).putInt(rawLength).putInt(compressed.length);
+    ByteBuffer b =
+        ByteBuffer.allocate(ModelCodec.HEADER_BYTES + compressed.length)
+            .order(ByteOrder.LITTLE_ENDIAN);
+    b.put(ModelCodec.MAGIC)
+        .putInt(ModelCodec.FORMAT_VERSION)
+        .putInt(rawLength)
+        .putInt(compressed.length);
     b.position(ModelCodec.HEADER_BYTES);
     b.put(compressed);
     byte[] blob = b.array();

@@ -1,17 +1,16 @@
 package ai.candle.core.io;
 
-import ai.candle.core.CandleModel;
-import ai.candle.core.CandleParameters;
-import ai.candle.core.FitStats;
-import ai.candle.core.HyperParameters;
-import ai.candle.core.ScoreWeights;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.candle.core.CandleModel;
+import ai.candle.core.CandleParameters;
+import ai.candle.core.FitStats;
+import ai.candle.core.HyperParameters;
+import ai.candle.core.ScoreWeights;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.ByteBuffer;
@@ -35,19 +34,48 @@ class ModelCodecTest {
     int cn = c - cb;
     CandleParameters p =
         new CandleParameters(
-            dim, cn, gauss(r, dim * dim, 1), gauss(r, dim * dim, 1), gauss(r, cn * dim, 8),
-            gauss(r, 3 * dim * dim, 0.05), gauss(r, 3 * dim, 0.01), gauss(r, dim * dim, 0.05),
-            gauss(r, dim, 0.01), gauss(r, dim, 1), gauss(r, dim, 0.1), (float) r.nextGaussian());
+            dim,
+            cn,
+            gauss(r, dim * dim, 1),
+            gauss(r, dim * dim, 1),
+            gauss(r, cn * dim, 8),
+            gauss(r, 3 * dim * dim, 0.05),
+            gauss(r, 3 * dim, 0.01),
+            gauss(r, dim * dim, 0.05),
+            gauss(r, dim, 0.01),
+            gauss(r, dim, 1),
+            gauss(r, dim, 0.1),
+            (float) r.nextGaussian());
     float[] counts = new float[c];
     for (int j = 0; j < cb; j++) {
       counts[j] = 1 + r.nextInt(100);
     }
     HyperParameters hyper =
-        HyperParameters.defaults().withEpochs(7).withScale(1.0).withSeed(r.nextLong()).withLearningRate(1e-3 / 3);
+        HyperParameters.defaults()
+            .withEpochs(7)
+            .withScale(1.0)
+            .withSeed(r.nextLong())
+            .withLearningRate(1e-3 / 3);
     FitStats stats =
-        new FitStats(List.of(2.5, 1.0 / 3, 0.125), List.of(0.1, 0.2, 0.3), 0.6 + 1e-9, 1234, "gpu(0)", 33.75);
-    List<String> names = IntStream.range(0, c).mapToObj(i -> "class_" + i + (i % 3 == 0 ? " é✓" : "")).toList();
-    return new CandleModel(names, cb, dim, gauss(r, c * dim, 8), gauss(r, cb * dim, 10), counts, p, hyper, stats,
+        new FitStats(
+            List.of(2.5, 1.0 / 3, 0.125),
+            List.of(0.1, 0.2, 0.3),
+            0.6 + 1e-9,
+            1234,
+            "gpu(0)",
+            33.75);
+    List<String> names =
+        IntStream.range(0, c).mapToObj(i -> "class_" + i + (i % 3 == 0 ? " é✓" : "")).toList();
+    return new CandleModel(
+        names,
+        cb,
+        dim,
+        gauss(r, c * dim, 8),
+        gauss(r, cb * dim, 10),
+        counts,
+        p,
+        hyper,
+        stats,
         new ScoreWeights(0.5, 0.05, 0.2, -1.5));
   }
 
@@ -121,7 +149,11 @@ class ModelCodecTest {
       }
       if (a.get("name").asText().equals("log_prior")) {
         float[] stored = new float[(int) n];
-        u.floats().slice(offset * 4, (int) n * 4).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(stored);
+        u.floats()
+            .slice(offset * 4, (int) n * 4)
+            .order(ByteOrder.LITTLE_ENDIAN)
+            .asFloatBuffer()
+            .get(stored);
         assertArrayEquals(ModelCodec.logPriors(small().classCounts()), stored);
         return;
       }
@@ -152,7 +184,8 @@ class ModelCodecTest {
       bad[at] ^= 0x10;
       var e = assertThrows(ModelFormatException.class, () -> ModelCodec.decode(bad), "byte " + at);
       assertTrue(
-          e.getMessage().contains("checksum mismatch") || e.getMessage().contains("header is corrupt"),
+          e.getMessage().contains("checksum mismatch")
+              || e.getMessage().contains("header is corrupt"),
           at + ": " + e.getMessage());
       assertThrows(ModelFormatException.class, () -> ModelCodec.checksum(bad));
     }
@@ -163,17 +196,19 @@ class ModelCodecTest {
   }
 
   /**
-   * Readers tell failures apart by kind, not message: a scorer refuses a version whose blob
-   * fails its SHA-256 as a checksum failure and leaves the frame's other failures to the decoder.
+   * Readers tell failures apart by kind, not message: a scorer refuses a version whose blob fails
+   * its SHA-256 as a checksum failure and leaves the frame's other failures to the decoder.
    */
   @Test
   void aChecksumFailureIsToldApartFromTheFrameFailuresByKind() {
     byte[] blob = ModelCodec.encode(small());
     byte[] flipped = blob.clone();
     flipped[blob.length / 2] ^= 1;
-    assertEquals(ModelFormatException.Kind.CHECKSUM,
+    assertEquals(
+        ModelFormatException.Kind.CHECKSUM,
         assertThrows(ModelFormatException.class, () -> ModelCodec.checksum(flipped)).kind());
-    assertEquals(ModelFormatException.Kind.CHECKSUM,
+    assertEquals(
+        ModelFormatException.Kind.CHECKSUM,
         assertThrows(ModelFormatException.class, () -> ModelCodec.decode(flipped)).kind());
 
     byte[] cut = java.util.Arrays.copyOf(blob, blob.length - 1);
@@ -182,7 +217,8 @@ class ModelCodecTest {
     byte[] newer = blob.clone();
     ByteBuffer.wrap(newer).order(ByteOrder.LITTLE_ENDIAN).putInt(8, ModelCodec.FORMAT_VERSION + 1);
     for (byte[] bad : List.of(cut, java.util.Arrays.copyOf(blob, 7), foreign, newer)) {
-      assertEquals(ModelFormatException.Kind.FORMAT,
+      assertEquals(
+          ModelFormatException.Kind.FORMAT,
           assertThrows(ModelFormatException.class, () -> ModelCodec.checksum(bad)).kind());
     }
   }
@@ -193,7 +229,9 @@ class ModelCodecTest {
     blob[1] = 'X';
     var e = assertThrows(ModelFormatException.class, () -> ModelCodec.decode(blob));
     assertTrue(e.getMessage().startsWith("not a Candle model blob"), e.getMessage());
-    byte[] json = "{\"format\":\"candle-model\", \"padding\":\"................................................\"}".getBytes();
+    byte[] json =
+        "{\"format\":\"candle-model\", \"padding\":\"................................................\"}"
+            .getBytes();
     e = assertThrows(ModelFormatException.class, () -> ModelCodec.decode(json));
     assertTrue(e.getMessage().startsWith("not a Candle model blob"), e.getMessage());
   }
@@ -215,7 +253,8 @@ class ModelCodecTest {
     assertInconsistent(edit, floats -> {}, expected);
   }
 
-  private static void assertInconsistent(Consumer<ObjectNode> edit, Consumer<List<float[]>> editArrays, String expected) {
+  private static void assertInconsistent(
+      Consumer<ObjectNode> edit, Consumer<List<float[]>> editArrays, String expected) {
     CandleModel m = small();
     ModelCodec.Unpacked u = ModelCodec.unpack(ModelCodec.encode(m));
     ObjectNode h = u.header().deepCopy();
@@ -254,13 +293,16 @@ class ModelCodecTest {
     ModelCodec.Unpacked u = ModelCodec.unpack(ModelCodec.encode(m));
     ObjectNode h = u.header().deepCopy();
     h.remove("scoreWeights");
-    ((ObjectNode) h.get("hyperParameters")).put("zeroShotWeight", 64.0); // the field that preceded them
+    ((ObjectNode) h.get("hyperParameters"))
+        .put("zeroShotWeight", 64.0); // the field that preceded them
     float[] all = new float[u.floats().remaining() / 4];
     u.floats().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(all);
     CandleModel old = ModelCodec.decode(ModelCodec.pack(h, List.of(all)));
     assertEquals(ScoreWeights.ZERO, old.weights());
     assertEquals(m.hyper(), old.hyper());
-    assertInconsistent(x -> ((ObjectNode) x.get("scoreWeights")).put("textWeight", -1.0), "cannot read scoreWeights");
+    assertInconsistent(
+        x -> ((ObjectNode) x.get("scoreWeights")).put("textWeight", -1.0),
+        "cannot read scoreWeights");
   }
 
   @Test
@@ -269,18 +311,27 @@ class ModelCodecTest {
     ModelCodec.Unpacked u = ModelCodec.unpack(ModelCodec.encode(small()));
     float[] all = new float[u.floats().remaining() / 4];
     u.floats().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(all);
-    assertEquals(small().params(), ModelCodec.decode(ModelCodec.pack(u.header(), List.of(all))).params());
+    assertEquals(
+        small().params(), ModelCodec.decode(ModelCodec.pack(u.header(), List.of(all))).params());
 
-    assertInconsistent(h -> ((ArrayNode) h.get("arrays").get(0).get("shape")).set(0, 8), "text_features has shape [8, 16]");
+    assertInconsistent(
+        h -> ((ArrayNode) h.get("arrays").get(0).get("shape")).set(0, 8),
+        "text_features has shape [8, 16]");
     assertInconsistent(h -> h.put("dim", 8), "has shape");
-    assertInconsistent(h -> h.put("baseClasses", 5), "visual_prototypes has shape [4, 16], expected [5, 16]");
-    assertInconsistent(h -> ((ArrayNode) h.get("classNames")).add("extra"), "8 class names for numClasses=7");
+    assertInconsistent(
+        h -> h.put("baseClasses", 5), "visual_prototypes has shape [4, 16], expected [5, 16]");
+    assertInconsistent(
+        h -> ((ArrayNode) h.get("classNames")).add("extra"), "8 class names for numClasses=7");
     assertInconsistent(h -> h.put("baseClasses", 9), "out of range");
     assertInconsistent(h -> ((ArrayNode) h.get("arrays")).remove(4), "not described by the header");
     assertInconsistent(h -> h.put("scale", 0.25), "scale/logitScale");
-    assertInconsistent(h -> ((ObjectNode) h.get("hyperParameters")).remove("epochs"), "cannot read hyperParameters");
-    assertInconsistent(h -> ((ObjectNode) h.get("fitStats")).put("imageScatter", -1.0), "cannot read fitStats");
-    assertInconsistent(h -> {}, a -> a.set(0, java.util.Arrays.copyOf(a.get(0), a.get(0).length - 1)), "only");
+    assertInconsistent(
+        h -> ((ObjectNode) h.get("hyperParameters")).remove("epochs"),
+        "cannot read hyperParameters");
+    assertInconsistent(
+        h -> ((ObjectNode) h.get("fitStats")).put("imageScatter", -1.0), "cannot read fitStats");
+    assertInconsistent(
+        h -> {}, a -> a.set(0, java.util.Arrays.copyOf(a.get(0), a.get(0).length - 1)), "only");
     // class_counts sit after text_features (7x16) and visual_prototypes (4x16)
     assertInconsistent(h -> {}, a -> a.get(0)[7 * 16 + 4 * 16] += 1, "log_prior[0]");
     assertInconsistent(h -> {}, a -> a.get(0)[5] = Float.NaN, "text_features[5] is NaN");
@@ -289,9 +340,18 @@ class ModelCodecTest {
   @Test
   void modelWithoutFitStatisticsRoundTrips() {
     CandleModel m = small();
-    CandleModel bare = new CandleModel(m.classNames(), m.baseClasses(), m.dim(), m.textFeatures(),
-        m.visualPrototypes(), m.classCounts(), m.params(), m.hyper(), new FitStats(List.of(), List.of(), 0, 0, null, 0),
-        m.weights());
+    CandleModel bare =
+        new CandleModel(
+            m.classNames(),
+            m.baseClasses(),
+            m.dim(),
+            m.textFeatures(),
+            m.visualPrototypes(),
+            m.classCounts(),
+            m.params(),
+            m.hyper(),
+            new FitStats(List.of(), List.of(), 0, 0, null, 0),
+            m.weights());
     CandleModel back = ModelCodec.decode(ModelCodec.encode(bare));
     assertEquals(bare.stats(), back.stats());
     assertEquals(null, back.stats().device());
@@ -302,8 +362,18 @@ class ModelCodecTest {
     CandleModel m = small();
     List<String> names = new ArrayList<>(m.classNames());
     names.set(5, names.get(1));
-    CandleModel dup = new CandleModel(names, m.baseClasses(), m.dim(), m.textFeatures(),
-        m.visualPrototypes(), m.classCounts(), m.params(), m.hyper(), m.stats(), m.weights());
+    CandleModel dup =
+        new CandleModel(
+            names,
+            m.baseClasses(),
+            m.dim(),
+            m.textFeatures(),
+            m.visualPrototypes(),
+            m.classCounts(),
+            m.params(),
+            m.hyper(),
+            m.stats(),
+            m.weights());
     var e = assertThrows(IllegalArgumentException.class, () -> ModelCodec.encode(dup));
     assertTrue(e.getMessage().contains("'class_1' appears twice"), e.getMessage());
   }
@@ -330,18 +400,27 @@ class ModelCodecTest {
     long raw = 4L * (6L * d * d + 5L * d + 1 + (long) c * d + (long) c * d + 2L * c);
     LOG.info(
         "model blob C={} Cb={} D={}: {} bytes ({} MB; raw float32 {} MB, ratio {}), encode {} ms, decode {} ms",
-        c, cb, d, blob.length, String.format("%.2f", blob.length / 1e6), String.format("%.2f", raw / 1e6),
-        String.format("%.3f", (double) blob.length / raw), (t1 - t0) / 1_000_000, (t2 - t1) / 1_000_000);
-    System.out.printf("MODEL BLOB SIZE C=%d D=%d: %d bytes (%.2f MB)%n", c, d, blob.length, blob.length / 1e6);
-    assertTrue(blob.length < 9_000_000, "blob of " + blob.length + " bytes is not well under 10 MB");
+        c,
+        cb,
+        d,
+        blob.length,
+        String.format("%.2f", blob.length / 1e6),
+        String.format("%.2f", raw / 1e6),
+        String.format("%.3f", (double) blob.length / raw),
+        (t1 - t0) / 1_000_000,
+        (t2 - t1) / 1_000_000);
+    System.out.printf(
+        "MODEL BLOB SIZE C=%d D=%d: %d bytes (%.2f MB)%n", c, d, blob.length, blob.length / 1e6);
+    assertTrue(
+        blob.length < 9_000_000, "blob of " + blob.length + " bytes is not well under 10 MB");
     assertEquals(m.params(), back.params());
     assertBits(m.textFeatures(), back.textFeatures());
   }
 
   /**
-   * A 1000-class model whose values look like a fit's: projections near identity, attention
-   * weights at their PyTorch initialisation, raw CLIP-like features, virtual prototypes near
-   * the new classes' text features.
+   * A 1000-class model whose values look like a fit's: projections near identity, attention weights
+   * at their PyTorch initialisation, raw CLIP-like features, virtual prototypes near the new
+   * classes' text features.
    */
   private static CandleModel trainedLooking(int c, int cb, int d) {
     Random r = new Random(7);
@@ -361,12 +440,30 @@ class ModelCodecTest {
     double linear = 1 / Math.sqrt(d);
     CandleParameters p =
         new CandleParameters(
-            d, c - cb, projImage, projText, virtual, uniform(r, 3 * d * d, xavier), gauss(r, 3 * d, 1e-3),
-            uniform(r, d * d, linear), gauss(r, d, 1e-3), shifted(gauss(r, d, 1e-3), 1f), gauss(r, d, 1e-3), 0.1f);
+            d,
+            c - cb,
+            projImage,
+            projText,
+            virtual,
+            uniform(r, 3 * d * d, xavier),
+            gauss(r, 3 * d, 1e-3),
+            uniform(r, d * d, linear),
+            gauss(r, d, 1e-3),
+            shifted(gauss(r, d, 1e-3), 1f),
+            gauss(r, d, 1e-3),
+            0.1f);
     List<String> names = IntStream.range(0, c).mapToObj(i -> "imagenet_class_" + i).toList();
     return new CandleModel(
-        names, cb, d, text, visual, counts, p, HyperParameters.defaults(),
-        new FitStats(List.of(3.0, 2.0), List.of(1.0, 1.0), 2.5, 10_000, "cpu()", 0.5), ScoreWeights.ZERO);
+        names,
+        cb,
+        d,
+        text,
+        visual,
+        counts,
+        p,
+        HyperParameters.defaults(),
+        new FitStats(List.of(3.0, 2.0), List.of(1.0, 1.0), 2.5, 10_000, "cpu()", 0.5),
+        ScoreWeights.ZERO);
   }
 
   /** Rows of a given norm around a shared offset, as raw CLIP features are. */

@@ -2,8 +2,8 @@ package ai.candle.core.synthetic;
 
 /**
  * Eigenvalues of a real symmetric matrix, for the tests' covariance statistics: Householder
- * reduction to tridiagonal form, then the QL algorithm with implicit Wilkinson-style shifts on
- * the tridiagonal matrix. O(n³); a 512×512 covariance takes well under a second.
+ * reduction to tridiagonal form, then the QL algorithm with implicit Wilkinson-style shifts on the
+ * tridiagonal matrix. O(n³); a 512×512 covariance takes well under a second.
  */
 final class SymmetricEigenvalues {
   private SymmetricEigenvalues() {}

@@ -1,8 +1,5 @@
 package ai.candle.core.synthetic;
 
-import ai.candle.core.ZeroShot;
-import ai.candle.core.io.FeaturesDataset;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -10,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.candle.core.ZeroShot;
+import ai.candle.core.io.FeaturesDataset;
 import ai.candle.core.synthetic.SyntheticClip.Config;
 import ai.candle.core.synthetic.SyntheticClip.ShotProfile;
 import java.nio.file.Path;
@@ -35,16 +34,26 @@ class SyntheticClipTest {
    * of different classes, the norms of the mean image, the mean text and their difference, the
    * image covariance's top eigenvalue share, top-ten share and effective rank.
    */
-  static final Map<String, Double> REAL = Map.ofEntries(
-      Map.entry("zero_shot_hm", 65.2), Map.entry("zero_shot_within_base", 70.4),
-      Map.entry("nearest_prototype_within_base", 38.9), Map.entry("cos_image_own_text", 0.312),
-      Map.entry("cos_image_other_text", 0.185), Map.entry("cos_image_image_same", 0.787),
-      Map.entry("cos_image_image_different", 0.500), Map.entry("norm_mean_image", 0.722),
-      Map.entry("norm_mean_text", 0.792), Map.entry("norm_modality_gap", 0.883),
-      Map.entry("image_top_eigenvalue_share", 0.083), Map.entry("image_top10_eigenvalue_share", 0.326),
-      Map.entry("image_effective_rank", 149.0));
+  static final Map<String, Double> REAL =
+      Map.ofEntries(
+          Map.entry("zero_shot_hm", 65.2),
+          Map.entry("zero_shot_within_base", 70.4),
+          Map.entry("nearest_prototype_within_base", 38.9),
+          Map.entry("cos_image_own_text", 0.312),
+          Map.entry("cos_image_other_text", 0.185),
+          Map.entry("cos_image_image_same", 0.787),
+          Map.entry("cos_image_image_different", 0.500),
+          Map.entry("norm_mean_image", 0.722),
+          Map.entry("norm_mean_text", 0.792),
+          Map.entry("norm_modality_gap", 0.883),
+          Map.entry("image_top_eigenvalue_share", 0.083),
+          Map.entry("image_top10_eigenvalue_share", 0.326),
+          Map.entry("image_effective_rank", 149.0));
 
-  /** The statistics of {@link #REAL}, measured on a dataset (test images, and training images for the prototypes). */
+  /**
+   * The statistics of {@link #REAL}, measured on a dataset (test images, and training images for
+   * the prototypes).
+   */
   static Map<String, Double> statistics(FeaturesDataset ds) {
     int d = ds.dim();
     int c = ds.numClasses();
@@ -64,7 +73,12 @@ class SyntheticClipTest {
       if (y[i] < cb) {
         bases++;
         hits[0] += all[i] == y[i] ? 1 : 0;
-        within += ZeroShot.predictWithin(Arrays.copyOfRange(img, i * d, (i + 1) * d), 1, txt, c, d, 0, cb)[0] == y[i] ? 1 : 0;
+        within +=
+            ZeroShot.predictWithin(
+                        Arrays.copyOfRange(img, i * d, (i + 1) * d), 1, txt, c, d, 0, cb)[0]
+                    == y[i]
+                ? 1
+                : 0;
       } else {
         hits[1] += all[i] == y[i] ? 1 : 0;
       }
@@ -224,15 +238,25 @@ class SyntheticClipTest {
   @ParameterizedTest
   @ValueSource(longs = {1, 2})
   void looksLikeRealClipAtTheRealProtocolsShape(long seed) {
-    Map<String, Double> measured = statistics(SyntheticClip.generate(SyntheticClip.imagenetShape(4).withSeed(seed)));
+    Map<String, Double> measured =
+        statistics(SyntheticClip.generate(SyntheticClip.imagenetShape(4).withSeed(seed)));
     StringBuilder report = new StringBuilder();
     List<String> off = new java.util.ArrayList<>();
     for (Map.Entry<String, Double> e : new java.util.TreeMap<>(REAL).entrySet()) {
       double got = measured.get(e.getKey());
       double want = e.getValue();
-      boolean ok = e.getKey().equals("zero_shot_hm") ? Math.abs(got - want) <= 5 : Math.abs(got / want - 1) <= 0.15;
-      report.append(String.format(java.util.Locale.ROOT, "%n  %-32s real %8.3f synthetic %8.3f %s", e.getKey(), want,
-          got, ok ? "" : "OFF"));
+      boolean ok =
+          e.getKey().equals("zero_shot_hm")
+              ? Math.abs(got - want) <= 5
+              : Math.abs(got / want - 1) <= 0.15;
+      report.append(
+          String.format(
+              java.util.Locale.ROOT,
+              "%n  %-32s real %8.3f synthetic %8.3f %s",
+              e.getKey(),
+              want,
+              got,
+              ok ? "" : "OFF"));
       if (!ok) {
         off.add(e.getKey());
       }
@@ -241,7 +265,10 @@ class SyntheticClipTest {
     assertTrue(off.isEmpty(), "outside ±15% (zero-shot HM ±5 points): " + off + report);
   }
 
-  /** The eigenvalue helper the statistics rest on: trace and Frobenius norm are kept, a known spectrum found. */
+  /**
+   * The eigenvalue helper the statistics rest on: trace and Frobenius norm are kept, a known
+   * spectrum found.
+   */
   @Test
   void symmetricEigenvaluesAreRight() {
     java.util.Random r = new java.util.Random(5);
@@ -286,11 +313,14 @@ class SyntheticClipTest {
     Config fixed = SyntheticClip.imagenetShape(1).withProfile(ShotProfile.FIXED);
     Map<String, Double> one = statistics(SyntheticClip.generate(fixed));
     Map<String, Double> sixteen = statistics(SyntheticClip.generate(fixed.withShots(16)));
-    System.out.printf("nearest prototype within base: 1 shot %.1f, 16 shots %.1f; zero-shot %.1f%n",
-        one.get("nearest_prototype_within_base"), sixteen.get("nearest_prototype_within_base"),
+    System.out.printf(
+        "nearest prototype within base: 1 shot %.1f, 16 shots %.1f; zero-shot %.1f%n",
+        one.get("nearest_prototype_within_base"),
+        sixteen.get("nearest_prototype_within_base"),
         one.get("zero_shot_within_base"));
     assertTrue(one.get("nearest_prototype_within_base") < one.get("zero_shot_within_base") - 10);
-    assertTrue(sixteen.get("nearest_prototype_within_base") > sixteen.get("zero_shot_within_base") + 10);
+    assertTrue(
+        sixteen.get("nearest_prototype_within_base") > sixteen.get("zero_shot_within_base") + 10);
   }
 
   @Test
@@ -347,20 +377,33 @@ class SyntheticClipTest {
     assertEquals(1, n[49]);
     int[] counts = SyntheticClip.generate(cfg.withTestPerClass(1)).trainCounts();
     assertArrayEquals(n, Arrays.copyOf(counts, 50));
-    assertTrue(Arrays.stream(counts, 50, 100).allMatch(k -> k == 0), "new classes have no training images");
+    assertTrue(
+        Arrays.stream(counts, 50, 100).allMatch(k -> k == 0),
+        "new classes have no training images");
 
     int[] ir02 = cfg.withShots(100).withImbalanceRatio(0.02).shotCounts();
     assertEquals(100, ir02[0]);
     assertEquals(2, ir02[49]);
-    assertTrue(Arrays.stream(cfg.withProfile(ShotProfile.FIXED).withShots(4).shotCounts()).allMatch(k -> k == 4));
+    assertTrue(
+        Arrays.stream(cfg.withProfile(ShotProfile.FIXED).withShots(4).shotCounts())
+            .allMatch(k -> k == 4));
     assertArrayEquals(new int[] {5}, cfg.withClasses(2, 1).withShots(5).shotCounts());
   }
 
   @Test
   void benchmarksCoverOneToSixtyFourShotsAndTheRealShape() {
     Map<String, Config> b = SyntheticClip.benchmarks();
-    assertEquals(List.of("lt-1shot", "lt-2shot", "lt-4shot", "lt-16shot", "lt-64shot", "imagenet-4shot",
-        "imagenet-16shot", "imagenet-64shot"), List.copyOf(b.keySet()));
+    assertEquals(
+        List.of(
+            "lt-1shot",
+            "lt-2shot",
+            "lt-4shot",
+            "lt-16shot",
+            "lt-64shot",
+            "imagenet-4shot",
+            "imagenet-16shot",
+            "imagenet-64shot"),
+        List.copyOf(b.keySet()));
     int[] expectedShots = {1, 2, 4, 16, 64, 4, 16, 64};
     int i = 0;
     for (var e : b.entrySet()) {
@@ -373,7 +416,10 @@ class SyntheticClipTest {
     }
     assertArrayEquals(new int[] {1, 1, 1}, Arrays.copyOf(b.get("lt-1shot").shotCounts(), 3));
     assertTrue(Arrays.stream(b.get("lt-4shot").shotCounts()).allMatch(k -> k >= 1 && k <= 4));
-    assertEquals(4, Arrays.stream(b.get("lt-4shot").shotCounts()).distinct().count(), "1-4 shots, long-tailed");
+    assertEquals(
+        4,
+        Arrays.stream(b.get("lt-4shot").shotCounts()).distinct().count(),
+        "1-4 shots, long-tailed");
     Config real = b.get("imagenet-4shot");
     assertEquals(1000, real.classes());
     assertEquals(500, real.baseClasses());
@@ -382,7 +428,8 @@ class SyntheticClipTest {
 
   @Test
   void generatedDatasetSurvivesTheFileFormat(@TempDir Path dir) throws Exception {
-    FeaturesDataset ds = SyntheticClip.generate(Config.defaults().withClasses(10, 5).withDim(96).withShots(4));
+    FeaturesDataset ds =
+        SyntheticClip.generate(Config.defaults().withClasses(10, 5).withDim(96).withShots(4));
     ds.write(dir);
     assertEquals(ds, FeaturesDataset.read(dir));
   }
@@ -390,7 +437,8 @@ class SyntheticClipTest {
   @Test
   void configRejectsNonsense() {
     assertThrows(IllegalArgumentException.class, () -> Config.defaults().withClasses(10, 11));
-    assertThrows(IllegalArgumentException.class, () -> Config.defaults().withDim(4)); // below Config.MIN_DIM
+    assertThrows(
+        IllegalArgumentException.class, () -> Config.defaults().withDim(4)); // below Config.MIN_DIM
     assertThrows(IllegalArgumentException.class, () -> Config.defaults().withShots(0));
     assertThrows(IllegalArgumentException.class, () -> Config.defaults().withImbalanceRatio(0));
   }
@@ -411,6 +459,7 @@ class SyntheticClipTest {
     assertArrayEquals(new int[] {1, 1, 1, 1}, ZeroShot.predictWithin(images, 4, text, 2, 3, 1, 2));
     assertEquals(0.5, ZeroShot.accuracy(new int[] {1, 0, 0, 0}, new int[] {1, 1, 0, 1}));
     assertThrows(IllegalArgumentException.class, () -> ZeroShot.predict(images, 3, text, 2, 3));
-    assertThrows(IllegalArgumentException.class, () -> ZeroShot.predictWithin(images, 4, text, 2, 3, 1, 1));
+    assertThrows(
+        IllegalArgumentException.class, () -> ZeroShot.predictWithin(images, 4, text, 2, 3, 1, 1));
   }
 }

@@ -12,9 +12,9 @@ import java.util.stream.Stream;
  * The settings of the app: every setting of ingest, scoring and the encoders in one {@link
  * SettingsSpec}, loaded in layers (defaults &lt; file &lt; {@code CANDLE_*} environment &lt;
  * flags), so a flag, variable or file key of any is known to {@link IngestConfig#load}, {@link
- * ScoringConfig#load} and {@link EncoderConfig#load}. Keys starting with {@value
- * #STREAMS_PREFIX} in the file, and the repeatable flag {@value #STREAMS_FLAG} {@code key=value}
- * (which wins), pass through to Kafka Streams.
+ * ScoringConfig#load} and {@link EncoderConfig#load}. Keys starting with {@value #STREAMS_PREFIX}
+ * in the file, and the repeatable flag {@value #STREAMS_FLAG} {@code key=value} (which wins), pass
+ * through to Kafka Streams.
  */
 public final class ConfigLayers {
 
@@ -34,16 +34,26 @@ public final class ConfigLayers {
     return spec().load(args, env);
   }
 
-  /** The usage text of the app: every setting with its environment variable, flag, default and meaning. */
+  /**
+   * The usage text of the app: every setting with its environment variable, flag, default and
+   * meaning.
+   */
   public static String help() {
     return spec().help();
   }
 
   /** Built per call: the default state dir follows {@code java.io.tmpdir} at the time. */
   public static SettingsSpec spec() {
-    List<Setting<?>> all = Stream.of(IngestConfig.SETTINGS, ScoringConfig.SETTINGS, EncoderConfig.SETTINGS)
-        .flatMap(List::stream).toList();
-    return new SettingsSpec("StreamsApp", "The candle streams app: ingest (validation, class counts, class registry,"
-        + " features) and scoring (predictions, prequential accuracy).", STREAMS_PREFIX, STREAMS_FLAG, all);
+    List<Setting<?>> all =
+        Stream.of(IngestConfig.SETTINGS, ScoringConfig.SETTINGS, EncoderConfig.SETTINGS)
+            .flatMap(List::stream)
+            .toList();
+    return new SettingsSpec(
+        "StreamsApp",
+        "The candle streams app: ingest (validation, class counts, class registry,"
+            + " features) and scoring (predictions, prequential accuracy).",
+        STREAMS_PREFIX,
+        STREAMS_FLAG,
+        all);
   }
 }

@@ -14,7 +14,8 @@ import java.util.Set;
  * @param maxBytes the largest image fetched, in bytes
  * @param timeout the longest one fetch may take, from connecting to the last byte
  */
-public record ImageFetchOptions(Set<String> schemes, Optional<Path> fileRoot, long maxBytes, Duration timeout) {
+public record ImageFetchOptions(
+    Set<String> schemes, Optional<Path> fileRoot, long maxBytes, Duration timeout) {
 
   public static final Set<String> KNOWN_SCHEMES = Set.of("http", "https", "file");
 
@@ -23,14 +24,17 @@ public record ImageFetchOptions(Set<String> schemes, Optional<Path> fileRoot, lo
     Objects.requireNonNull(fileRoot, "fileRoot");
     for (String s : schemes) {
       if (!KNOWN_SCHEMES.contains(s)) {
-        throw new IllegalArgumentException("image URI scheme '" + s + "' is not one of http, https, file");
+        throw new IllegalArgumentException(
+            "image URI scheme '" + s + "' is not one of http, https, file");
       }
     }
     if (schemes.contains("file") && fileRoot.isEmpty()) {
-      throw new IllegalArgumentException("file: image URIs need a folder they must lie in (encoder.uri.file.root)");
+      throw new IllegalArgumentException(
+          "file: image URIs need a folder they must lie in (encoder.uri.file.root)");
     }
     if (maxBytes <= 0) {
-      throw new IllegalArgumentException("the largest fetched image must be positive, got " + maxBytes);
+      throw new IllegalArgumentException(
+          "the largest fetched image must be positive, got " + maxBytes);
     }
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("the fetch timeout must be positive, got " + timeout);

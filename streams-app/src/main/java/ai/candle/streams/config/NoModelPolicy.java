@@ -6,8 +6,8 @@ import java.util.Locale;
 /** What the scorer does with an unlabelled image before any model version is served. */
 public enum NoModelPolicy {
   /**
-   * The image waits on its topic: the scoring Kafka Streams client is started only once the
-   * first version is served, so nothing is consumed (or committed) before.
+   * The image waits on its topic: the scoring Kafka Streams client is started only once the first
+   * version is served, so nothing is consumed (or committed) before.
    */
   WAIT("wait"),
   /** The image is dead-lettered with reason "no model yet" (category {@code no_model}). */
@@ -26,9 +26,17 @@ public enum NoModelPolicy {
 
   static NoModelPolicy parse(String value, String key) {
     String v = value.trim().toLowerCase(Locale.ROOT);
-    return Arrays.stream(values()).filter(p -> p.setting.equals(v)).findFirst()
-        .orElseThrow(() -> new IllegalArgumentException(key + " must be one of "
-            + Arrays.stream(values()).map(NoModelPolicy::setting).toList() + ", got '" + value
-            + "'"));
+    return Arrays.stream(values())
+        .filter(p -> p.setting.equals(v))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    key
+                        + " must be one of "
+                        + Arrays.stream(values()).map(NoModelPolicy::setting).toList()
+                        + ", got '"
+                        + value
+                        + "'"));
   }
 }

@@ -12,17 +12,17 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The CLIP encoders of an {@link EncoderConfig} (clip-encoders' DJL encoders), as the
- * topologies' {@link Encoders}; closes them.
+ * The CLIP encoders of an {@link EncoderConfig} (clip-encoders' DJL encoders), as the topologies'
+ * {@link Encoders}; closes them.
  *
  * <p>Images: every stream thread hands its image to the shared {@link ClipImageEncoder}, which
  * batches what all threads queued, and waits for the feature at most {@code encoder.deadline.ms}
  * and within the thread's {@link WaitBudget} (an eighth of {@code max.poll.interval.ms} in each
- * quarter of it). An image not encoded in that time is dead-lettered {@code encoder_busy}; one
- * that does not decode, or is over {@code encoder.max.pixels} or {@code
- * encoder.max.aspect.ratio}, {@code image_decode}; one the encoder fails on (its model throws,
- * an {@code Error} such as {@code OutOfMemoryError}: {@code EncoderFailedException}, passed on
- * to validation's {@code ImageFeatures}) {@code encoder_failed}.
+ * quarter of it). An image not encoded in that time is dead-lettered {@code encoder_busy}; one that
+ * does not decode, or is over {@code encoder.max.pixels} or {@code encoder.max.aspect.ratio},
+ * {@code image_decode}; one the encoder fails on (its model throws, an {@code Error} such as {@code
+ * OutOfMemoryError}: {@code EncoderFailedException}, passed on to validation's {@code
+ * ImageFeatures}) {@code encoder_failed}.
  *
  * <p>Text: the prompt's feature; for a class whose prompt is the configured template's, the
  * ensemble of {@code encoder.text.templates} when set.
@@ -33,32 +33,42 @@ public final class ClipEncoders implements AutoCloseable {
   private final Optional<ClipTextEncoder> text;
   private final Encoders encoders;
 
-  private ClipEncoders(EncoderConfig config, Optional<ClipImageEncoder> image,
-      Optional<ClipTextEncoder> text) {
+  private ClipEncoders(
+      EncoderConfig config, Optional<ClipImageEncoder> image, Optional<ClipTextEncoder> text) {
     this.image = image;
     this.text = text;
-    WaitBudget budget = new WaitBudget(TimeUnit.MILLISECONDS.toNanos(config.budgetWindowMs()),
-        TimeUnit.MILLISECONDS.toNanos(config.waitBudgetMs()), System::nanoTime);
-    this.encoders = new Encoders(
-        image.map(e -> new Images(e, Duration.ofMillis(config.deadlineMs()), budget,
-            new ImageFetcher(config.uri()))),
-        text.map(e -> new Texts(e, config.textTemplates())));
+    WaitBudget budget =
+        new WaitBudget(
+            TimeUnit.MILLISECONDS.toNanos(config.budgetWindowMs()),
+            TimeUnit.MILLISECONDS.toNanos(config.waitBudgetMs()),
+            System::nanoTime);
+    this.encoders =
+        new Encoders(
+            image.map(
+                e ->
+                    new Images(
+                        e,
+                        Duration.ofMillis(config.deadlineMs()),
+                        budget,
+                        new ImageFetcher(config.uri()))),
+            text.map(e -> new Texts(e, config.textTemplates())));
   }
 
   /**
    * Loads the configured encoders (none: {@link Encoders#none()}) and checks that their features
    * are {@code featureWidth} wide.
    *
-   * @throws EncoderLoadException a model cannot be loaded (the message says why and what to do),
-   *     or its features are not {@code featureWidth} wide
+   * @throws EncoderLoadException a model cannot be loaded (the message says why and what to do), or
+   *     its features are not {@code featureWidth} wide
    */
   public static ClipEncoders load(EncoderConfig config, int featureWidth)
       throws EncoderLoadException {
     Optional<ClipImageEncoder> image = Optional.empty();
     try {
       if (config.imagePath().isPresent()) {
-        image = Optional.of(ClipImageEncoder.load(config.imagePath().get(), config.engine(),
-            config.image()));
+        image =
+            Optional.of(
+                ClipImageEncoder.load(config.imagePath().get(), config.engine(), config.image()));
         requireWidth("encoder.image.path", image.get().dimension(), featureWidth);
       }
       Optional<ClipTextEncoder> text = Optional.empty();
@@ -81,10 +91,18 @@ public final class ClipEncoders implements AutoCloseable {
   private static void requireWidth(String key, int dimension, int featureWidth)
       throws EncoderLoadException {
     if (dimension != featureWidth) {
-      throw new EncoderLoadException(key + ": the model gives features of width D = " + dimension
-          + " but feature.width = " + featureWidth + "; set feature.width to " + dimension
-          + " (the trainer's and the scorer's features must be as wide) or use the CLIP model"
-          + " whose D is " + featureWidth, new IllegalArgumentException("D = " + dimension));
+      throw new EncoderLoadException(
+          key
+              + ": the model gives features of width D = "
+              + dimension
+              + " but feature.width = "
+              + featureWidth
+              + "; set feature.width to "
+              + dimension
+              + " (the trainer's and the scorer's features must be as wide) or use the CLIP model"
+              + " whose D is "
+              + featureWidth,
+          new IllegalArgumentException("D = " + dimension));
     }
   }
 
@@ -118,8 +136,8 @@ public final class ClipEncoders implements AutoCloseable {
     }
 
     @Override
-    public float[] encodeUri(String uri) throws ImageDecodeException, ImageEncoderBusyException,
-        ImageFetchException {
+    public float[] encodeUri(String uri)
+        throws ImageDecodeException, ImageEncoderBusyException, ImageFetchException {
       long allowance = budget.allowance(deadline.toNanos());
       if (allowance == 0) {
         throw busy();
@@ -135,10 +153,14 @@ public final class ClipEncoders implements AutoCloseable {
     }
 
     private ImageEncoderBusyException busy() {
-      return new ImageEncoderBusyException("this stream thread has waited "
-          + TimeUnit.NANOSECONDS.toMillis(budget.budgetNanos()) + " ms for the image encoder"
-          + " within the last " + TimeUnit.NANOSECONDS.toMillis(budget.windowNanos())
-          + " ms, its budget (max.poll.interval.ms / 8 in each quarter of it)", null);
+      return new ImageEncoderBusyException(
+          "this stream thread has waited "
+              + TimeUnit.NANOSECONDS.toMillis(budget.budgetNanos())
+              + " ms for the image encoder"
+              + " within the last "
+              + TimeUnit.NANOSECONDS.toMillis(budget.windowNanos())
+              + " ms, its budget (max.poll.interval.ms / 8 in each quarter of it)",
+          null);
     }
 
     @Override
@@ -178,7 +200,8 @@ public final class ClipEncoders implements AutoCloseable {
 
     @Override
     public float[] encodeClassName(String className, String templatePrompt) {
-      return templates.isEmpty() ? encode(templatePrompt)
+      return templates.isEmpty()
+          ? encode(templatePrompt)
           : encoder.encodeEnsemble(className, templates);
     }
   }

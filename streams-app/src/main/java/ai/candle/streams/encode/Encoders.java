@@ -4,10 +4,10 @@ import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The pluggable encoders of the ingest topology. Without an image encoder, labelled images
- * that carry an image (not a feature) are dead-lettered with "no image encoder configured";
- * without a text encoder, classes announced without a text feature are registered with none
- * ({@code TextFeatureSource.NONE}).
+ * The pluggable encoders of the ingest topology. Without an image encoder, labelled images that
+ * carry an image (not a feature) are dead-lettered with "no image encoder configured"; without a
+ * text encoder, classes announced without a text feature are registered with none ({@code
+ * TextFeatureSource.NONE}).
  */
 public record Encoders(Optional<ImageEncoder> image, Optional<TextEncoder> text) {
 

@@ -2,8 +2,8 @@ package ai.candle.streams.encode;
 
 /**
  * An image URI that was not fetched: a scheme or place not allowed, a malformed URI, an answer
- * other than the image, a fetch not done in time ({@code image_uri}), or an image larger than
- * the limit ({@code too_large}). The record's fault, or its source's: it is dead-lettered.
+ * other than the image, a fetch not done in time ({@code image_uri}), or an image larger than the
+ * limit ({@code too_large}). The record's fault, or its source's: it is dead-lettered.
  */
 public final class ImageFetchException extends Exception {
 

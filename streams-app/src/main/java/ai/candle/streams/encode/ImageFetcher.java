@@ -24,11 +24,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * Fetches the image an {@code imageUri} names: {@code http:} and {@code https:} through the
- * JDK's HTTP client, {@code file:} from within one folder. Every fetch is bounded before
- * anything is buffered: by {@link ImageFetchOptions#maxBytes} (a declared length over it is
- * refused at once; a body that runs past it is cut off) and by a deadline over the whole fetch,
- * the body included, so a slow server cannot hold a stream thread. Thread-safe.
+ * Fetches the image an {@code imageUri} names: {@code http:} and {@code https:} through the JDK's
+ * HTTP client, {@code file:} from within one folder. Every fetch is bounded before anything is
+ * buffered: by {@link ImageFetchOptions#maxBytes} (a declared length over it is refused at once; a
+ * body that runs past it is cut off) and by a deadline over the whole fetch, the body included, so
+ * a slow server cannot hold a stream thread. Thread-safe.
  */
 public final class ImageFetcher {
 
@@ -39,15 +39,19 @@ public final class ImageFetcher {
   public ImageFetcher(ImageFetchOptions options) {
     this.options = options;
     this.fileRoot = options.fileRoot().map(ImageFetcher::realFolder).orElse(null);
-    this.http = HttpClient.newBuilder().connectTimeout(options.timeout())
-        .followRedirects(HttpClient.Redirect.NORMAL).build();
+    this.http =
+        HttpClient.newBuilder()
+            .connectTimeout(options.timeout())
+            .followRedirects(HttpClient.Redirect.NORMAL)
+            .build();
   }
 
   private static Path realFolder(Path p) {
     try {
       return p.toRealPath();
     } catch (IOException e) {
-      throw new IllegalArgumentException("encoder.uri.file.root " + p + " is not a folder that exists: " + e, e);
+      throw new IllegalArgumentException(
+          "encoder.uri.file.root " + p + " is not a folder that exists: " + e, e);
     }
   }
 
@@ -65,9 +69,14 @@ public final class ImageFetcher {
     }
     String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
     if (!options.schemes().contains(scheme)) {
-      throw new ImageFetchException("imageUri scheme '" + scheme + "' is not fetched here (encoder.uri.schemes: "
-          + (options.schemes().isEmpty() ? "none" : String.join(",", options.schemes().stream().sorted().toList()))
-          + ")");
+      throw new ImageFetchException(
+          "imageUri scheme '"
+              + scheme
+              + "' is not fetched here (encoder.uri.schemes: "
+              + (options.schemes().isEmpty()
+                  ? "none"
+                  : String.join(",", options.schemes().stream().sorted().toList()))
+              + ")");
     }
     Duration limit = timeout.compareTo(options.timeout()) < 0 ? timeout : options.timeout();
     return scheme.equals("file") ? file(uri) : http(uri, limit);
@@ -80,7 +89,8 @@ public final class ImageFetcher {
     } catch (NoSuchFileException e) {
       throw new ImageFetchException("imageUri " + uri + ": no such file");
     } catch (IOException | IllegalArgumentException | java.nio.file.FileSystemNotFoundException e) {
-      throw new ImageFetchException("imageUri " + uri + " is not a readable file: " + e.getMessage());
+      throw new ImageFetchException(
+          "imageUri " + uri + " is not a readable file: " + e.getMessage());
     }
     if (!path.startsWith(fileRoot)) {
       throw new ImageFetchException("imageUri " + uri + " is outside encoder.uri.file.root");
@@ -98,7 +108,8 @@ public final class ImageFetcher {
         return bytes;
       }
     } catch (IOException e) {
-      throw new ImageFetchException("imageUri " + uri + " could not be read: " + e.getMessage(), false, e);
+      throw new ImageFetchException(
+          "imageUri " + uri + " could not be read: " + e.getMessage(), false, e);
     }
   }
 
@@ -118,7 +129,8 @@ public final class ImageFetcher {
       return r.body();
     } catch (TimeoutException e) {
       response.cancel(true);
-      throw new ImageFetchException("imageUri " + uri + " was not fetched within " + limit.toMillis() + " ms");
+      throw new ImageFetchException(
+          "imageUri " + uri + " was not fetched within " + limit.toMillis() + " ms");
     } catch (InterruptedException e) {
       response.cancel(true);
       Thread.currentThread().interrupt();
@@ -129,9 +141,11 @@ public final class ImageFetcher {
         throw new ImageFetchException(f.getMessage(), f.tooLarge(), f);
       }
       if (cause instanceof HttpTimeoutException) {
-        throw new ImageFetchException("imageUri " + uri + " was not fetched within " + limit.toMillis() + " ms");
+        throw new ImageFetchException(
+            "imageUri " + uri + " was not fetched within " + limit.toMillis() + " ms");
       }
-      throw new ImageFetchException("imageUri " + uri + " could not be fetched: " + cause, false, cause);
+      throw new ImageFetchException(
+          "imageUri " + uri + " could not be fetched: " + cause, false, cause);
     }
   }
 
@@ -139,14 +153,28 @@ public final class ImageFetcher {
   private HttpResponse.BodySubscriber<byte[]> cappedBody(HttpResponse.ResponseInfo info) {
     long declared = info.headers().firstValueAsLong("Content-Length").orElse(-1);
     if (info.statusCode() / 100 == 2 && declared > options.maxBytes()) {
-      return new Refused(new ImageFetchException("imageUri declares " + declared + " bytes, over"
-          + " encoder.uri.max.bytes (" + options.maxBytes() + ")", true, null));
+      return new Refused(
+          new ImageFetchException(
+              "imageUri declares "
+                  + declared
+                  + " bytes, over"
+                  + " encoder.uri.max.bytes ("
+                  + options.maxBytes()
+                  + ")",
+              true,
+              null));
     }
     return new Capped(options.maxBytes());
   }
 
   private String tooLarge(URI uri, long size) {
-    return "imageUri " + uri + " is " + size + " bytes, over encoder.uri.max.bytes (" + options.maxBytes() + ")";
+    return "imageUri "
+        + uri
+        + " is "
+        + size
+        + " bytes, over encoder.uri.max.bytes ("
+        + options.maxBytes()
+        + ")";
   }
 
   /** Collects up to {@code max} bytes; more fails the fetch and cancels the download. */
@@ -179,8 +207,9 @@ public final class ImageFetcher {
       for (ByteBuffer b : buffers) {
         if (out.size() + (long) b.remaining() > max) {
           subscription.cancel();
-          result.completeExceptionally(new ImageFetchException("imageUri's body runs past encoder.uri.max.bytes ("
-              + max + ")", true, null));
+          result.completeExceptionally(
+              new ImageFetchException(
+                  "imageUri's body runs past encoder.uri.max.bytes (" + max + ")", true, null));
           return;
         }
         byte[] chunk = new byte[b.remaining()];

@@ -3,22 +3,23 @@ package ai.candle.streams.encode;
 import java.util.function.LongSupplier;
 
 /**
- * How long each thread may still wait (for the image encoder) in its current window: at most
- * {@code budget} within each window of {@code window}, windows starting at a thread's first
- * wait and following each other. Per thread: a stream thread's waits are its own poll loop's.
+ * How long each thread may still wait (for the image encoder) in its current window: at most {@code
+ * budget} within each window of {@code window}, windows starting at a thread's first wait and
+ * following each other. Per thread: a stream thread's waits are its own poll loop's.
  */
 final class WaitBudget {
 
   private final long windowNanos;
   private final long budgetNanos;
   private final LongSupplier nanoTime;
+
   /** Per thread: {window start, nanoseconds waited in it}. */
   private final ThreadLocal<long[]> windows;
 
   WaitBudget(long windowNanos, long budgetNanos, LongSupplier nanoTime) {
     if (budgetNanos <= 0 || windowNanos < budgetNanos) {
-      throw new IllegalArgumentException("a wait budget of " + budgetNanos + " ns in windows of "
-          + windowNanos + " ns");
+      throw new IllegalArgumentException(
+          "a wait budget of " + budgetNanos + " ns in windows of " + windowNanos + " ns");
     }
     this.windowNanos = windowNanos;
     this.budgetNanos = budgetNanos;

@@ -26,16 +26,16 @@ import org.apache.kafka.streams.state.KeyValueStore;
 
 /**
  * The class registry. Runs on the single partition of the registry repartition topic, so every
- * registration is ordered by that partition: indexes are allocated sequentially (0, 1, ...)
- * from a stored counter, never reused, and a replay yields the same indexes.
+ * registration is ordered by that partition: indexes are allocated sequentially (0, 1, ...) from a
+ * stored counter, never reused, and a replay yields the same indexes.
  *
  * <p>Rules: a class is registered by its first announcement (status NEW) or its first labelled
  * image (status BASE); the first image turns NEW into BASE. The text feature comes from the
- * announcement, else from the text encoder on the prompt, else the class has none
- * ({@link TextFeatureSource#NONE}) until an announcement or an encoder provides one. Once a
- * class has a text feature, an announcement with a different feature or a different explicit
- * prompt is a conflict (dead-lettered). An event that changes nothing emits nothing, so a
- * duplicate announcement is idempotent with no output.
+ * announcement, else from the text encoder on the prompt, else the class has none ({@link
+ * TextFeatureSource#NONE}) until an announcement or an encoder provides one. Once a class has a
+ * text feature, an announcement with a different feature or a different explicit prompt is a
+ * conflict (dead-lettered). An event that changes nothing emits nothing, so a duplicate
+ * announcement is idempotent with no output.
  *
  * <p>At most {@code classes.max} classes are registered: an announcement or the images of a new
  * class beyond it are dead-lettered ({@link RejectReason#CLASS_LIMIT}, counted by {@code
@@ -57,8 +57,8 @@ final class ClassRegistryProcessor
   private KeyValueStore<String, ClassInfo> registry;
   private KeyValueStore<String, Integer> nextIndex;
 
-  ClassRegistryProcessor(IngestConfig config, Optional<TextEncoder> textEncoder,
-      DeadLetters deadLetters) {
+  ClassRegistryProcessor(
+      IngestConfig config, Optional<TextEncoder> textEncoder, DeadLetters deadLetters) {
     this.config = config;
     this.textEncoder = textEncoder;
     this.deadLetters = deadLetters;
@@ -77,9 +77,9 @@ final class ClassRegistryProcessor
     String name = event.getClassName();
     ClassInfo existing = registry.get(name);
     try {
-      ClassInfo updated = withTextFeature(existing == null
-          ? register(event, record.timestamp())
-          : update(existing, event));
+      ClassInfo updated =
+          withTextFeature(
+              existing == null ? register(event, record.timestamp()) : update(existing, event));
       if (!updated.equals(existing)) {
         registry.put(name, updated);
         context.forward(record.withKey(name).withValue(new Outcome.Valid<>(updated)));
@@ -93,24 +93,36 @@ final class ClassRegistryProcessor
   private ClassInfo register(RegistryEvent event, long timestamp) throws InvalidRecordException {
     int registered = registeredCount();
     if (registered >= config.maxClasses()) {
-      throw new InvalidRecordException(RejectReason.CLASS_LIMIT, "class '" + event.getClassName()
-          + "' is not registered: " + registered + " classes are, classes.max is "
-          + config.maxClasses() + " (" + (event.getKind() == RegistryEventKind.ANNOUNCEMENT
-          ? "an announcement" : "labelled images") + ")");
+      throw new InvalidRecordException(
+          RejectReason.CLASS_LIMIT,
+          "class '"
+              + event.getClassName()
+              + "' is not registered: "
+              + registered
+              + " classes are, classes.max is "
+              + config.maxClasses()
+              + " ("
+              + (event.getKind() == RegistryEventKind.ANNOUNCEMENT
+                  ? "an announcement"
+                  : "labelled images")
+              + ")");
     }
     ClassAnnouncement announcement = event.getAnnouncement();
     boolean announced = event.getKind() == RegistryEventKind.ANNOUNCEMENT;
-    ClassInfo.Builder info = ClassInfo.newBuilder()
-        .setName(event.getClassName())
-        .setIndex(allocateIndex())
-        .setStatus(announced ? ClassStatus.NEW : ClassStatus.BASE)
-        .setTextFeatureSource(TextFeatureSource.NONE)
-        .setTextFeature(null)
-        .setPrompt(announced
-            ? Prompts.effective(announcement, event.getClassName(), config.promptTemplate())
-            : Prompts.fromTemplate(config.promptTemplate(), event.getClassName()))
-        .setAliases(announced ? List.copyOf(new LinkedHashSet<>(announcement.getAliases())) : List.of())
-        .setFirstSeen(Instant.ofEpochMilli(timestamp));
+    ClassInfo.Builder info =
+        ClassInfo.newBuilder()
+            .setName(event.getClassName())
+            .setIndex(allocateIndex())
+            .setStatus(announced ? ClassStatus.NEW : ClassStatus.BASE)
+            .setTextFeatureSource(TextFeatureSource.NONE)
+            .setTextFeature(null)
+            .setPrompt(
+                announced
+                    ? Prompts.effective(announcement, event.getClassName(), config.promptTemplate())
+                    : Prompts.fromTemplate(config.promptTemplate(), event.getClassName()))
+            .setAliases(
+                announced ? List.copyOf(new LinkedHashSet<>(announcement.getAliases())) : List.of())
+            .setFirstSeen(Instant.ofEpochMilli(timestamp));
     if (announced && announcement.getTextFeature() != null) {
       info.setTextFeatureSource(TextFeatureSource.ANNOUNCEMENT)
           .setTextFeature(announcement.getTextFeature());
@@ -126,8 +138,9 @@ final class ClassRegistryProcessor
     }
     ClassAnnouncement announcement = event.getAnnouncement();
     String prompt = Prompts.effective(announcement, existing.getName(), config.promptTemplate());
-    ClassInfo.Builder updated = ClassInfo.newBuilder(existing)
-        .setAliases(mergeAliases(existing.getAliases(), announcement.getAliases()));
+    ClassInfo.Builder updated =
+        ClassInfo.newBuilder(existing)
+            .setAliases(mergeAliases(existing.getAliases(), announcement.getAliases()));
     if (existing.getTextFeatureSource() != TextFeatureSource.NONE) {
       checkNoConflict(existing, announcement, prompt);
       return updated.build();
@@ -136,32 +149,48 @@ final class ClassRegistryProcessor
       updated.setPrompt(prompt);
     }
     if (announcement.getTextFeature() != null) {
-      updated.setTextFeatureSource(TextFeatureSource.ANNOUNCEMENT)
+      updated
+          .setTextFeatureSource(TextFeatureSource.ANNOUNCEMENT)
           .setTextFeature(announcement.getTextFeature());
     }
     return updated.build();
   }
 
-  private static void checkNoConflict(ClassInfo existing, ClassAnnouncement announcement,
-      String prompt) throws InvalidRecordException {
+  private static void checkNoConflict(
+      ClassInfo existing, ClassAnnouncement announcement, String prompt)
+      throws InvalidRecordException {
     List<Float> feature = announcement.getTextFeature();
     if (feature != null && !feature.equals(existing.getTextFeature())) {
-      throw new InvalidRecordException(RejectReason.CONFLICT, "class '" + existing.getName()
-          + "' is already registered (index " + existing.getIndex() + ") with a different text"
-          + " feature (from " + existing.getTextFeatureSource() + "); a registered text feature"
-          + " is never replaced");
+      throw new InvalidRecordException(
+          RejectReason.CONFLICT,
+          "class '"
+              + existing.getName()
+              + "' is already registered (index "
+              + existing.getIndex()
+              + ") with a different text"
+              + " feature (from "
+              + existing.getTextFeatureSource()
+              + "); a registered text feature"
+              + " is never replaced");
     }
     if (Prompts.isExplicit(announcement) && !prompt.equals(existing.getPrompt())) {
-      throw new InvalidRecordException(RejectReason.CONFLICT, "class '" + existing.getName()
-          + "' is already registered with prompt '" + existing.getPrompt() + "' and its text"
-          + " feature; the announcement's prompt '" + prompt + "' would change it");
+      throw new InvalidRecordException(
+          RejectReason.CONFLICT,
+          "class '"
+              + existing.getName()
+              + "' is already registered with prompt '"
+              + existing.getPrompt()
+              + "' and its text"
+              + " feature; the announcement's prompt '"
+              + prompt
+              + "' would change it");
     }
   }
 
   /**
-   * Fills in the text feature from the encoder while the class has none: of its prompt, or,
-   * when that is the configured template's, of its name ({@link TextEncoder#encodeClassName},
-   * a prompt ensemble where one is configured).
+   * Fills in the text feature from the encoder while the class has none: of its prompt, or, when
+   * that is the configured template's, of its name ({@link TextEncoder#encodeClassName}, a prompt
+   * ensemble where one is configured).
    */
   private ClassInfo withTextFeature(ClassInfo info) {
     if (info.getTextFeatureSource() != TextFeatureSource.NONE || textEncoder.isEmpty()) {
@@ -169,9 +198,10 @@ final class ClassRegistryProcessor
     }
     String name = info.getName();
     String prompt = info.getPrompt();
-    float[] encoded = prompt.equals(Prompts.fromTemplate(config.promptTemplate(), name))
-        ? textEncoder.get().encodeClassName(name, prompt)
-        : textEncoder.get().encode(prompt);
+    float[] encoded =
+        prompt.equals(Prompts.fromTemplate(config.promptTemplate(), name))
+            ? textEncoder.get().encodeClassName(name, prompt)
+            : textEncoder.get().encode(prompt);
     List<Float> feature = Checks.encoderOutput("text encoder", encoded, config.featureWidth());
     return ClassInfo.newBuilder(info)
         .setTextFeatureSource(TextFeatureSource.ENCODER)

@@ -21,7 +21,8 @@ final class Prompts {
   }
 
   /** The announcement's full prompt, else its template, else the configured template. */
-  static String effective(ClassAnnouncement announcement, String className, String defaultTemplate) {
+  static String effective(
+      ClassAnnouncement announcement, String className, String defaultTemplate) {
     if (announcement.getPrompt() != null) {
       return announcement.getPrompt();
     }

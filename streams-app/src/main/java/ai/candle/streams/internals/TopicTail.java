@@ -19,16 +19,16 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads every partition of one topic from the beginning and follows it, on its own daemon
- * thread: a plain consumer with {@code assign()}, no group, no committed offsets,
- * {@code read_committed}. Every process sees every record, whichever tasks it owns. Waits (and
- * says so once) while the topic does not exist; partitions added later are not followed.
+ * Reads every partition of one topic from the beginning and follows it, on its own daemon thread: a
+ * plain consumer with {@code assign()}, no group, no committed offsets, {@code read_committed}.
+ * Every process sees every record, whichever tasks it owns. Waits (and says so once) while the
+ * topic does not exist; partitions added later are not followed.
  *
- * <p>{@link #caughtUp()} completes once the tail has handled every record below the end offsets
- * it saw when it assigned the partitions (what the topic held at start), or at once when the
- * topic did not exist then. When the tail stops by itself (a Kafka error, or an {@link Error}
- * out of the handler), the {@code onStop} listener hears why, so the process need not go on with
- * a view that no longer moves.
+ * <p>{@link #caughtUp()} completes once the tail has handled every record below the end offsets it
+ * saw when it assigned the partitions (what the topic held at start), or at once when the topic did
+ * not exist then. When the tail stops by itself (a Kafka error, or an {@link Error} out of the
+ * handler), the {@code onStop} listener hears why, so the process need not go on with a view that
+ * no longer moves.
  */
 public final class TopicTail implements AutoCloseable {
 
@@ -53,18 +53,27 @@ public final class TopicTail implements AutoCloseable {
    * @param handler called on the tail's thread with every non-empty batch, in offset order per
    *     partition; an exception it throws is logged and the batch is skipped
    */
-  public TopicTail(String name, String bootstrapServers, String topic, Map<String, Object> settings,
+  public TopicTail(
+      String name,
+      String bootstrapServers,
+      String topic,
+      Map<String, Object> settings,
       Consumer<ConsumerRecords<byte[], byte[]>> handler) {
-    this(name, bootstrapServers, topic, settings, handler, error -> { });
+    this(name, bootstrapServers, topic, settings, handler, error -> {});
   }
 
   /**
    * As above; {@code onStop} is called on the tail's thread if it stops by itself: a {@link
-   * KafkaException} of the consumer, or an {@link Error} out of the handler (which then goes on
-   * up the thread).
+   * KafkaException} of the consumer, or an {@link Error} out of the handler (which then goes on up
+   * the thread).
    */
-  public TopicTail(String name, String bootstrapServers, String topic, Map<String, Object> settings,
-      Consumer<ConsumerRecords<byte[], byte[]>> handler, Consumer<Throwable> onStop) {
+  public TopicTail(
+      String name,
+      String bootstrapServers,
+      String topic,
+      Map<String, Object> settings,
+      Consumer<ConsumerRecords<byte[], byte[]>> handler,
+      Consumer<Throwable> onStop) {
     Map<String, Object> props = new HashMap<>(settings);
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers);
     props.put(ConsumerConfig.CLIENT_ID_CONFIG, name);
@@ -75,8 +84,8 @@ public final class TopicTail implements AutoCloseable {
     this.topic = topic;
     this.handler = handler;
     this.onStop = onStop;
-    this.consumer = new KafkaConsumer<>(props, new ByteArrayDeserializer(),
-        new ByteArrayDeserializer());
+    this.consumer =
+        new KafkaConsumer<>(props, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     this.thread = new Thread(this::run, name);
     this.thread.setDaemon(true);
   }
@@ -88,8 +97,8 @@ public final class TopicTail implements AutoCloseable {
   }
 
   /**
-   * Completes with the end offsets the tail saw at start (empty when the topic did not exist
-   * then) once it has handled every record below them.
+   * Completes with the end offsets the tail saw at start (empty when the topic did not exist then)
+   * once it has handled every record below them.
    */
   public CompletableFuture<Map<TopicPartition, Long>> caughtUp() {
     return caughtUp;
@@ -185,8 +194,11 @@ public final class TopicTail implements AutoCloseable {
         if (!caughtUp.isDone()) {
           startEnd = Map.copyOf(consumer.endOffsets(partitions));
         }
-        LOG.info("Following {} ({} partitions) from the beginning, up to {} at start", topic,
-            partitions.size(), startEnd);
+        LOG.info(
+            "Following {} ({} partitions) from the beginning, up to {} at start",
+            topic,
+            partitions.size(),
+            startEnd);
         return true;
       }
       if (!said) {

@@ -36,29 +36,29 @@ import org.slf4j.LoggerFactory;
  * The model version this process serves, swapped without a pause (docs/design.md flow 4).
  *
  * <p>A newer version is decoded and its {@link FastScorer} prepared on the caller's thread (the
- * models feed), beside the one serving; then one {@link AtomicReference} swap makes it the
- * serving one. Scoring threads take a {@link #lease()} (a reference count) for each call, so they
- * never wait for a load, and the old scorer is closed only when its last lease is released.
+ * models feed), beside the one serving; then one {@link AtomicReference} swap makes it the serving
+ * one. Scoring threads take a {@link #lease()} (a reference count) for each call, so they never
+ * wait for a load, and the old scorer is closed only when its last lease is released.
  *
- * <p>A version is <b>refused</b> (the previous one keeps serving) when it is not a ModelVersion,
- * is chunked, has another feature width, fails its checksum, does not decode, or cannot be
- * prepared: logged once per version and reason (WARN, with the version and why) and counted in
- * {@code candle.model.refused{reason}} ({@link ModelRefusal}). A version older than or equal to
- * the serving one is ignored (DEBUG). A holder pinned to a version ({@code scoring.model.pin})
- * serves that version only and ignores every other (logged once at INFO).
+ * <p>A version is <b>refused</b> (the previous one keeps serving) when it is not a ModelVersion, is
+ * chunked, has another feature width, fails its checksum, does not decode, or cannot be prepared:
+ * logged once per version and reason (WARN, with the version and why) and counted in {@code
+ * candle.model.refused{reason}} ({@link ModelRefusal}). A version older than or equal to the
+ * serving one is ignored (DEBUG). A holder pinned to a version ({@code scoring.model.pin}) serves
+ * that version only and ignores every other (logged once at INFO).
  *
  * <p>Anyone who can write to the models topic can offer anything, so every failure to read or
- * prepare a record is a refusal, whatever it throws: any exception, and the errors that a
- * hostile record can cause and that leave the process sound ({@link StackOverflowError} of a deep
+ * prepare a record is a refusal, whatever it throws: any exception, and the errors that a hostile
+ * record can cause and that leave the process sound ({@link StackOverflowError} of a deep
  * structure, an {@link AssertionError}). The fatal ones ({@link OutOfMemoryError} and the other
- * virtual machine errors, {@link LinkageError}) go on up: the codec bounds what decoding
- * allocates by the record's size, so running out of memory means the heap is too small for the
- * versions, not that a record is hostile, and the process must not go on as if nothing happened.
+ * virtual machine errors, {@link LinkageError}) go on up: the codec bounds what decoding allocates
+ * by the record's size, so running out of memory means the heap is too small for the versions, not
+ * that a record is hostile, and the process must not go on as if nothing happened.
  *
- * <p>Metrics: {@code candle.model.version} and {@code candle.model.age} (seconds since the
- * serving version's {@code createdAt}) gauges, NaN before any version; {@code candle.model.swaps}
- * (every version that started serving, the first one included); {@code candle.model.load} (decode
- * and prepare time of each served version).
+ * <p>Metrics: {@code candle.model.version} and {@code candle.model.age} (seconds since the serving
+ * version's {@code createdAt}) gauges, NaN before any version; {@code candle.model.swaps} (every
+ * version that started serving, the first one included); {@code candle.model.load} (decode and
+ * prepare time of each served version).
  */
 public final class ModelHolder implements AutoCloseable {
 
@@ -69,8 +69,10 @@ public final class ModelHolder implements AutoCloseable {
   static final String LOAD_TIME = "candle.model.load";
   static final String REASON_TAG = "reason";
   private static final Logger LOG = LoggerFactory.getLogger(ModelHolder.class);
+
   /** How many refused (version, reason) pairs are remembered, to log and count each once. */
   private static final int REMEMBERED_REFUSALS = 256;
+
   /** The longest refusal reason logged, in characters. */
   private static final int MAX_REASON_CHARS = 1_000;
 
@@ -98,12 +100,13 @@ public final class ModelHolder implements AutoCloseable {
   private final Map<ModelRefusal, Counter> refused = new EnumMap<>(ModelRefusal.class);
   private final Counter swaps;
   private final Timer loadTime;
-  private final Map<String, Boolean> refusals = new LinkedHashMap<>(16, 0.75f, false) {
-    @Override
-    protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
-      return size() > REMEMBERED_REFUSALS;
-    }
-  };
+  private final Map<String, Boolean> refusals =
+      new LinkedHashMap<>(16, 0.75f, false) {
+        @Override
+        protected boolean removeEldestEntry(Map.Entry<String, Boolean> eldest) {
+          return size() > REMEMBERED_REFUSALS;
+        }
+      };
   private boolean closed;
 
   /**
@@ -117,7 +120,11 @@ public final class ModelHolder implements AutoCloseable {
   /**
    * @param versions reads the models topic's values (its wire format: {@code Topics.models()})
    */
-  public ModelHolder(String modelName, int featureWidth, MeterRegistry registry, Clock clock,
+  public ModelHolder(
+      String modelName,
+      int featureWidth,
+      MeterRegistry registry,
+      Clock clock,
       Deserializer<ModelVersion> versions) {
     this(modelName, featureWidth, -1, registry, clock, versions);
   }
@@ -125,9 +132,14 @@ public final class ModelHolder implements AutoCloseable {
   /**
    * @param pinned the only version served ({@code scoring.model.pin}); -1: the newest
    */
-  public ModelHolder(String modelName, int featureWidth, long pinned, MeterRegistry registry,
-      Clock clock) {
-    this(modelName, featureWidth, pinned, registry, clock,
+  public ModelHolder(
+      String modelName, int featureWidth, long pinned, MeterRegistry registry, Clock clock) {
+    this(
+        modelName,
+        featureWidth,
+        pinned,
+        registry,
+        clock,
         AvroSerde.of(ModelVersion.class).deserializer());
   }
 
@@ -137,25 +149,34 @@ public final class ModelHolder implements AutoCloseable {
    * @param pinned the only version served ({@code scoring.model.pin}); -1: the newest
    * @param versions reads the models topic's values (its wire format: {@code Topics.models()})
    */
-  public ModelHolder(String modelName, int featureWidth, long pinned, MeterRegistry registry,
-      Clock clock, Deserializer<ModelVersion> versions) {
+  public ModelHolder(
+      String modelName,
+      int featureWidth,
+      long pinned,
+      MeterRegistry registry,
+      Clock clock,
+      Deserializer<ModelVersion> versions) {
     this.versions = Objects.requireNonNull(versions, "versions");
     this.modelName = Objects.requireNonNull(modelName, "modelName");
     this.featureWidth = featureWidth;
     this.pinned = pinned;
     this.clock = Objects.requireNonNull(clock, "clock");
     for (ModelRefusal reason : ModelRefusal.values()) {
-      refused.put(reason, Counter.builder(REFUSED)
-          .description("Model versions refused (the previous version kept serving), by reason")
-          .tag(REASON_TAG, reason.tag())
-          .register(registry));
+      refused.put(
+          reason,
+          Counter.builder(REFUSED)
+              .description("Model versions refused (the previous version kept serving), by reason")
+              .tag(REASON_TAG, reason.tag())
+              .register(registry));
     }
-    swaps = Counter.builder(SWAPS)
-        .description("Model versions that started serving (the first one included)")
-        .register(registry);
-    loadTime = Timer.builder(LOAD_TIME)
-        .description("Time to decode a model version and prepare its scorer")
-        .register(registry);
+    swaps =
+        Counter.builder(SWAPS)
+            .description("Model versions that started serving (the first one included)")
+            .register(registry);
+    loadTime =
+        Timer.builder(LOAD_TIME)
+            .description("Time to decode a model version and prepare its scorer")
+            .register(registry);
     Gauge.builder(VERSION_GAUGE, this, ModelHolder::versionOrNaN)
         .description("Version of the serving model (NaN before any)")
         .strongReference(true)
@@ -181,8 +202,9 @@ public final class ModelHolder implements AutoCloseable {
         refuse(null, raw.where(), ModelRefusal.NOT_SCHEMA, describe(e));
       }
     }
-    decoded.sort(Comparator.comparingLong(
-        (Map.Entry<ModelVersion, String> e) -> e.getKey().getVersion()).reversed());
+    decoded.sort(
+        Comparator.comparingLong((Map.Entry<ModelVersion, String> e) -> e.getKey().getVersion())
+            .reversed());
     for (Map.Entry<ModelVersion, String> e : decoded) {
       offer(e.getKey(), e.getValue());
     }
@@ -211,14 +233,23 @@ public final class ModelHolder implements AutoCloseable {
     if (pinned >= 0 && version != pinned) {
       if (!pinLogged) {
         pinLogged = true;
-        LOG.info("Model '{}' is pinned to version {} (scoring.model.pin): ignoring version {} from {}"
-            + " and every other", modelName, pinned, version, where);
+        LOG.info(
+            "Model '{}' is pinned to version {} (scoring.model.pin): ignoring version {} from {}"
+                + " and every other",
+            modelName,
+            pinned,
+            version,
+            where);
       }
       return Offer.IGNORED;
     }
     if (closed || (current != null && version <= current.version())) {
-      LOG.debug("Ignoring model '{}' version {} from {}: serving version {}", modelName, version,
-          where, current == null ? "none" : current.version());
+      LOG.debug(
+          "Ignoring model '{}' version {} from {}: serving version {}",
+          modelName,
+          version,
+          where,
+          current == null ? "none" : current.version());
       return Offer.IGNORED;
     }
     long start = System.nanoTime();
@@ -307,9 +338,16 @@ public final class ModelHolder implements AutoCloseable {
       serving.notifyAll();
     }
     swaps.increment();
-    LOG.info("Serving model '{}' version {} ({} classes, created {}) from {}, loaded in {} ms;"
-        + " was {}", modelName, fresh.version(), fresh.classNames().size(), fresh.createdAt(),
-        where, took.toMillis(), old == null ? "none" : "version " + old.version());
+    LOG.info(
+        "Serving model '{}' version {} ({} classes, created {}) from {}, loaded in {} ms;"
+            + " was {}",
+        modelName,
+        fresh.version(),
+        fresh.classNames().size(),
+        fresh.createdAt(),
+        where,
+        took.toMillis(),
+        old == null ? "none" : "version " + old.version());
     if (old != null) {
       old.release();
     }
@@ -341,14 +379,23 @@ public final class ModelHolder implements AutoCloseable {
 
   private String why(ModelVersion record, ModelRefusal reason) {
     return switch (reason) {
-      case CHUNKED -> "it is chunked (" + record.getChunk().getCount()
-          + " chunks); this scorer reads single-record versions only: raise model.max.bytes on"
-          + " the trainer and the scorers instead";
-      case WIDTH -> "its feature width is " + record.getFeatureWidth() + " (CLIP model "
-          + record.getClipModelId() + ") but this service is configured for " + featureWidth
-          + " (feature.width)";
-      case CHECKSUM -> "its parameters do not hash to its checksum " + record.getChecksum()
-          + "; the record was altered or corrupted after it was written";
+      case CHUNKED ->
+          "it is chunked ("
+              + record.getChunk().getCount()
+              + " chunks); this scorer reads single-record versions only: raise model.max.bytes on"
+              + " the trainer and the scorers instead";
+      case WIDTH ->
+          "its feature width is "
+              + record.getFeatureWidth()
+              + " (CLIP model "
+              + record.getClipModelId()
+              + ") but this service is configured for "
+              + featureWidth
+              + " (feature.width)";
+      case CHECKSUM ->
+          "its parameters do not hash to its checksum "
+              + record.getChecksum()
+              + "; the record was altered or corrupted after it was written";
       default -> reason.tag();
     };
   }
@@ -363,10 +410,16 @@ public final class ModelHolder implements AutoCloseable {
     }
     refused.get(reason).increment();
     Serving current = serving.get();
-    LOG.warn("Refusing model '{}' version {} from {} ({}): {}; {}", modelName,
-        version == null ? "(unreadable)" : version, where, reason.tag(), bounded(why),
-        current == null ? "no version serves yet" : "version " + current.version()
-            + " keeps serving");
+    LOG.warn(
+        "Refusing model '{}' version {} from {} ({}): {}; {}",
+        modelName,
+        version == null ? "(unreadable)" : version,
+        where,
+        reason.tag(),
+        bounded(why),
+        current == null
+            ? "no version serves yet"
+            : "version " + current.version() + " keeps serving");
     return Offer.REFUSED;
   }
 
@@ -386,16 +439,21 @@ public final class ModelHolder implements AutoCloseable {
     }
   }
 
-  /** A reason as logged: at most {@value #MAX_REASON_CHARS} characters (a record's bytes may be quoted). */
+  /**
+   * A reason as logged: at most {@value #MAX_REASON_CHARS} characters (a record's bytes may be
+   * quoted).
+   */
   private static String bounded(String why) {
-    return why == null || why.length() <= MAX_REASON_CHARS ? why
+    return why == null || why.length() <= MAX_REASON_CHARS
+        ? why
         : why.substring(0, MAX_REASON_CHARS) + "... (" + why.length() + " characters)";
   }
 
   /** Why a record could not be read: the codec's message, or the throwable itself. */
   private static String describe(Throwable t) {
     return t instanceof ModelFormatException || t instanceof SerializationException
-        ? t.getMessage() : t.toString();
+        ? t.getMessage()
+        : t.toString();
   }
 
   private double versionOrNaN() {
@@ -405,7 +463,8 @@ public final class ModelHolder implements AutoCloseable {
 
   private double ageSeconds() {
     Serving s = serving.get();
-    return s == null ? Double.NaN
+    return s == null
+        ? Double.NaN
         : Duration.between(s.createdAt(), clock.instant()).toMillis() / 1000.0;
   }
 

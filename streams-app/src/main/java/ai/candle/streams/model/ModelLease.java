@@ -4,9 +4,9 @@ import java.time.Instant;
 import java.util.List;
 
 /**
- * One scoring thread's hold on a served model version: the version's scorer stays open until
- * every lease on it is closed, even after a newer version was swapped in. Not thread-safe: one
- * lease per scoring call, closed by the thread that took it (try-with-resources).
+ * One scoring thread's hold on a served model version: the version's scorer stays open until every
+ * lease on it is closed, even after a newer version was swapped in. Not thread-safe: one lease per
+ * scoring call, closed by the thread that took it (try-with-resources).
  */
 public final class ModelLease implements AutoCloseable {
 

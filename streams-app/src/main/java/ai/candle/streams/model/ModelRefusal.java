@@ -1,8 +1,8 @@
 package ai.candle.streams.model;
 
 /**
- * Why a model version was refused (the previous one keeps serving): the bounded {@code reason}
- * tag of {@code candle.model.refused}.
+ * Why a model version was refused (the previous one keeps serving): the bounded {@code reason} tag
+ * of {@code candle.model.refused}.
  */
 public enum ModelRefusal {
   /** The record is not a ModelVersion of a known schema version. */

@@ -21,22 +21,23 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Feeds every version of this model on {@code candle.models} to a {@link ModelHolder}: a
- * dedicated consumer thread that reads every partition of the topic from the beginning (no
- * group: every scorer instance sees every version, whichever partitions it scores), sized by
- * {@link ModelVersions#consumerConfig} to {@code model.max.bytes}. Records of other model names
- * and tombstones are skipped. Loading runs on this thread, never on a stream thread.
+ * Feeds every version of this model on {@code candle.models} to a {@link ModelHolder}: a dedicated
+ * consumer thread that reads every partition of the topic from the beginning (no group: every
+ * scorer instance sees every version, whichever partitions it scores), sized by {@link
+ * ModelVersions#consumerConfig} to {@code model.max.bytes}. Records of other model names and
+ * tombstones are skipped. Loading runs on this thread, never on a stream thread.
  *
- * <p>At start the feed reads the topic to the end offsets it saw then ({@link #caughtUp}), so
- * that a restarted process starts scoring with the newest version, not with one of the first it
- * replays. If the feed's thread stops (a Kafka error, or a fatal {@link Error} such as running
- * out of memory), the {@code onStop} listener hears why: a process whose models no longer move
- * must not go on serving quietly.
+ * <p>At start the feed reads the topic to the end offsets it saw then ({@link #caughtUp}), so that
+ * a restarted process starts scoring with the newest version, not with one of the first it replays.
+ * If the feed's thread stops (a Kafka error, or a fatal {@link Error} such as running out of
+ * memory), the {@code onStop} listener hears why: a process whose models no longer move must not go
+ * on serving quietly.
  */
 public final class ModelVersionFeed implements AutoCloseable {
 
   /** Versions per poll: each may be up to model.max.bytes. */
   static final int MAX_POLL_RECORDS = 4;
+
   private static final Logger LOG = LoggerFactory.getLogger(ModelVersionFeed.class);
 
   private final String topic;
@@ -45,23 +46,29 @@ public final class ModelVersionFeed implements AutoCloseable {
   private final TopicTail tail;
   private final long startNanos = System.nanoTime();
 
-  private ModelVersionFeed(IngestConfig ingest, ScoringConfig scoring, ModelHolder holder,
-      Consumer<Throwable> onStop) {
+  private ModelVersionFeed(
+      IngestConfig ingest, ScoringConfig scoring, ModelHolder holder, Consumer<Throwable> onStop) {
     this.topic = ingest.topics().models();
     this.modelKey = scoring.modelName().getBytes(StandardCharsets.UTF_8);
     this.holder = holder;
-    Map<String, Object> settings = new HashMap<>(
-        ModelVersions.consumerConfig(scoring.modelMaxBytes()));
+    Map<String, Object> settings =
+        new HashMap<>(ModelVersions.consumerConfig(scoring.modelMaxBytes()));
     settings.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, MAX_POLL_RECORDS);
     settings.putAll(ingest.clientOverrides());
-    this.tail = new TopicTail(scoring.applicationId() + "-model-versions",
-        ingest.bootstrapServers(), topic, settings, this::offer, onStop);
+    this.tail =
+        new TopicTail(
+            scoring.applicationId() + "-model-versions",
+            ingest.bootstrapServers(),
+            topic,
+            settings,
+            this::offer,
+            onStop);
   }
 
   /** Starts following the models topic; a feed that stops by itself is only logged. */
-  public static ModelVersionFeed start(IngestConfig ingest, ScoringConfig scoring,
-      ModelHolder holder) {
-    return start(ingest, scoring, holder, error -> { });
+  public static ModelVersionFeed start(
+      IngestConfig ingest, ScoringConfig scoring, ModelHolder holder) {
+    return start(ingest, scoring, holder, error -> {});
   }
 
   /**
@@ -69,8 +76,8 @@ public final class ModelVersionFeed implements AutoCloseable {
    *
    * @param onStop told, on the feed's thread, why the feed stopped by itself
    */
-  public static ModelVersionFeed start(IngestConfig ingest, ScoringConfig scoring,
-      ModelHolder holder, Consumer<Throwable> onStop) {
+  public static ModelVersionFeed start(
+      IngestConfig ingest, ScoringConfig scoring, ModelHolder holder, Consumer<Throwable> onStop) {
     ModelVersionFeed feed = new ModelVersionFeed(ingest, scoring, holder, onStop);
     feed.tail.start();
     return feed;
@@ -82,33 +89,45 @@ public final class ModelVersionFeed implements AutoCloseable {
    */
   public CompletableFuture<Boolean> caughtUp(Duration timeout) {
     return tail.caughtUp()
-        .thenApply(end -> {
-          LOG.info("Read {} to its end offsets at start {} in {} ms; serving {}", topic, end,
-              (System.nanoTime() - startNanos) / 1_000_000, serving());
-          return true;
-        })
+        .thenApply(
+            end -> {
+              LOG.info(
+                  "Read {} to its end offsets at start {} in {} ms; serving {}",
+                  topic,
+                  end,
+                  (System.nanoTime() - startNanos) / 1_000_000,
+                  serving());
+              return true;
+            })
         .completeOnTimeout(false, timeout.toMillis(), TimeUnit.MILLISECONDS)
-        .thenApply(done -> {
-          if (!done) {
-            LOG.warn("The models feed has not read {} to its end offsets at start within {} ms"
-                + " (model.catch-up.ms), at {}; starting with {}", topic, timeout.toMillis(),
-                tail.lastPositions(), serving());
-          }
-          return done;
-        });
+        .thenApply(
+            done -> {
+              if (!done) {
+                LOG.warn(
+                    "The models feed has not read {} to its end offsets at start within {} ms"
+                        + " (model.catch-up.ms), at {}; starting with {}",
+                    topic,
+                    timeout.toMillis(),
+                    tail.lastPositions(),
+                    serving());
+              }
+              return done;
+            });
   }
 
   private String serving() {
     return holder.servingVersion().isPresent()
-        ? "version " + holder.servingVersion().getAsLong() : "no version yet";
+        ? "version " + holder.servingVersion().getAsLong()
+        : "no version yet";
   }
 
   private void offer(ConsumerRecords<byte[], byte[]> records) {
     List<ModelHolder.RawVersion> batch = new ArrayList<>();
     for (ConsumerRecord<byte[], byte[]> r : records) {
       if (r.value() != null && Arrays.equals(modelKey, r.key())) {
-        batch.add(new ModelHolder.RawVersion(r.value(),
-            r.topic() + "-" + r.partition() + "@" + r.offset()));
+        batch.add(
+            new ModelHolder.RawVersion(
+                r.value(), r.topic() + "-" + r.partition() + "@" + r.offset()));
       }
     }
     holder.offerNewestFirst(batch);

@@ -14,20 +14,20 @@ import java.util.Map;
 import java.util.PriorityQueue;
 
 /**
- * Live prequential accuracy: each labelled image is scored before it counts, and whether its
- * top-1 class was its label is recorded here under the frequency bucket of its class at scoring
- * time ({@link FrequencyBucket}).
+ * Live prequential accuracy: each labelled image is scored before it counts, and whether its top-1
+ * class was its label is recorded here under the frequency bucket of its class at scoring time
+ * ({@link FrequencyBucket}).
  *
  * <p><b>Sliding windows</b>, not cumulative: the model changes as it learns, and a cumulative
  * figure would be dominated by old versions. {@code candle.accuracy.prequential{bucket}} is the
  * top-1 accuracy over the last {@code scoring.accuracy.window} prequential predictions of the
- * bucket (NaN before any). Per class, the last {@value #CLASS_WINDOW} predictions are kept;
- * {@code candle.accuracy.worst{rank}} is the accuracy of the rank-th worst class among those with
- * at least {@value #MIN_CLASS_PREDICTIONS} predictions in their window (rank 1 = worst; NaN where
- * fewer classes qualify). The names stay out of the tags (they are unbounded); {@link #worst()}
- * returns them. The cumulative counter {@code candle.prequential.predictions{bucket, outcome}}
- * ({@code outcome} = correct | wrong) adds up across instances and restarts, for accuracy over any
- * range in Prometheus.
+ * bucket (NaN before any). Per class, the last {@value #CLASS_WINDOW} predictions are kept; {@code
+ * candle.accuracy.worst{rank}} is the accuracy of the rank-th worst class among those with at least
+ * {@value #MIN_CLASS_PREDICTIONS} predictions in their window (rank 1 = worst; NaN where fewer
+ * classes qualify). The names stay out of the tags (they are unbounded); {@link #worst()} returns
+ * them. The cumulative counter {@code candle.prequential.predictions{bucket, outcome}} ({@code
+ * outcome} = correct | wrong) adds up across instances and restarts, for accuracy over any range in
+ * Prometheus.
  *
  * <p><b>Per model version</b>: {@code candle.accuracy.version{bucket}} is the top-1 accuracy of
  * every prequential prediction made by the newest model version that has scored here, since its
@@ -38,14 +38,14 @@ import java.util.PriorityQueue;
  *
  * <p><b>By version, bounded</b>: {@code candle.prequential.version.predictions{version, outcome}}
  * counts the prequential predictions of each of the {@value #VERSIONS_KEPT} newest versions that
- * scored here; when an eleventh appears, the oldest one's series are removed from the registry,
- * and a prediction of a version older than all those kept is not counted. Summed over instances,
- * {@code correct / (correct + wrong)} by {@code version} is each recent version's accuracy since
- * the scorers started.
+ * scored here; when an eleventh appears, the oldest one's series are removed from the registry, and
+ * a prediction of a version older than all those kept is not counted. Summed over instances, {@code
+ * correct / (correct + wrong)} by {@code version} is each recent version's accuracy since the
+ * scorers started.
  *
- * <p>Thread-safe (stream threads record, the scrape reads). Metrics are per process and
- * in-memory: a task that is retried after a crash may record an image twice, and a restart
- * starts the windows empty.
+ * <p>Thread-safe (stream threads record, the scrape reads). Metrics are per process and in-memory:
+ * a task that is retried after a crash may record an image twice, and a restart starts the windows
+ * empty.
  */
 public final class AccuracyTracker {
 
@@ -55,13 +55,17 @@ public final class AccuracyTracker {
   static final String BY_VERSION = "candle.accuracy.version";
   static final String VERSION_OUTCOMES = "candle.prequential.version.predictions";
   static final String VERSION_TAG = "version";
+
   /** How many versions {@code candle.prequential.version.predictions} keeps series for. */
   static final int VERSIONS_KEPT = 10;
+
   static final String BUCKET_TAG = "bucket";
   static final String RANK_TAG = "rank";
   static final String OUTCOME_TAG = "outcome";
+
   /** Predictions kept per class for the worst-classes ranking. */
   static final int CLASS_WINDOW = 100;
+
   /** A class needs this many predictions in its window to be ranked. */
   static final int MIN_CLASS_PREDICTIONS = 10;
 
@@ -75,8 +79,10 @@ public final class AccuracyTracker {
   private final Map<FrequencyBucket, long[]> versionTally = new EnumMap<>(FrequencyBucket.class);
   private long version = -1;
   private final MeterRegistry registry;
+
   /** Correct and wrong counters of the newest versions seen, by version. */
   private final java.util.TreeMap<Long, Counter[]> recentVersions = new java.util.TreeMap<>();
+
   private final int worstClasses;
   private List<ClassAccuracy> worst = List.of();
   private boolean worstStale;
@@ -91,15 +97,17 @@ public final class AccuracyTracker {
     for (FrequencyBucket bucket : FrequencyBucket.values()) {
       buckets.put(bucket, new Window(bucketWindow));
       Gauge.builder(PREQUENTIAL, this, t -> t.accuracy(bucket))
-          .description("Top-1 accuracy of labelled images scored before they count, over the last"
-              + " predictions of the class-frequency bucket")
+          .description(
+              "Top-1 accuracy of labelled images scored before they count, over the last"
+                  + " predictions of the class-frequency bucket")
           .tag(BUCKET_TAG, bucket.tag())
           .strongReference(true)
           .register(registry);
       versionTally.put(bucket, new long[2]);
       Gauge.builder(BY_VERSION, this, t -> t.versionAccuracy(bucket))
-          .description("Top-1 prequential accuracy of the newest model version that scored here,"
-              + " since its first prediction, by class-frequency bucket")
+          .description(
+              "Top-1 prequential accuracy of the newest model version that scored here,"
+                  + " since its first prediction, by class-frequency bucket")
           .tag(BUCKET_TAG, bucket.tag())
           .strongReference(true)
           .register(registry);
@@ -133,11 +141,11 @@ public final class AccuracyTracker {
 
   /**
    * Records one prequential prediction made by model version {@code modelVersion}: as {@link
-   * #record(String, long, boolean)}, and in the accuracy of that version when it is the newest
-   * seen (a newer one starts its tally from zero; an older one is not tallied).
+   * #record(String, long, boolean)}, and in the accuracy of that version when it is the newest seen
+   * (a newer one starts its tally from zero; an older one is not tallied).
    */
-  public synchronized void record(String className, long imagesBefore, boolean wasCorrect,
-      long modelVersion) {
+  public synchronized void record(
+      String className, long imagesBefore, boolean wasCorrect, long modelVersion) {
     record(className, imagesBefore, wasCorrect);
     if (modelVersion > version) {
       version = modelVersion;
@@ -165,12 +173,15 @@ public final class AccuracyTracker {
     }
     Counter[] fresh = new Counter[2];
     for (int i = 0; i < 2; i++) {
-      fresh[i] = Counter.builder(VERSION_OUTCOMES)
-          .description("Prequential predictions of each of the " + VERSIONS_KEPT
-              + " newest model versions, by outcome")
-          .tag(VERSION_TAG, Long.toString(modelVersion))
-          .tag(OUTCOME_TAG, i == 0 ? "correct" : "wrong")
-          .register(registry);
+      fresh[i] =
+          Counter.builder(VERSION_OUTCOMES)
+              .description(
+                  "Prequential predictions of each of the "
+                      + VERSIONS_KEPT
+                      + " newest model versions, by outcome")
+              .tag(VERSION_TAG, Long.toString(modelVersion))
+              .tag(OUTCOME_TAG, i == 0 ? "correct" : "wrong")
+              .register(registry);
     }
     recentVersions.put(modelVersion, fresh);
     while (recentVersions.size() > VERSIONS_KEPT) {
@@ -217,17 +228,18 @@ public final class AccuracyTracker {
   }
 
   private List<ClassAccuracy> rank() {
-    Comparator<ClassAccuracy> worstFirst = Comparator.comparingDouble(ClassAccuracy::accuracy)
-        .thenComparing(ClassAccuracy::className);
+    Comparator<ClassAccuracy> worstFirst =
+        Comparator.comparingDouble(ClassAccuracy::accuracy).thenComparing(ClassAccuracy::className);
     PriorityQueue<ClassAccuracy> best = new PriorityQueue<>(worstFirst.reversed());
-    classes.forEach((name, window) -> {
-      if (window.size >= MIN_CLASS_PREDICTIONS) {
-        best.add(new ClassAccuracy(name, window.accuracy(), window.size));
-        if (best.size() > worstClasses) {
-          best.poll();
-        }
-      }
-    });
+    classes.forEach(
+        (name, window) -> {
+          if (window.size >= MIN_CLASS_PREDICTIONS) {
+            best.add(new ClassAccuracy(name, window.accuracy(), window.size));
+            if (best.size() > worstClasses) {
+              best.poll();
+            }
+          }
+        });
     List<ClassAccuracy> out = new ArrayList<>(best);
     out.sort(worstFirst);
     return List.copyOf(out);

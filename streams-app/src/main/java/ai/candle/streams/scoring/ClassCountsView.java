@@ -26,8 +26,13 @@ public final class ClassCountsView implements ClassCounts, AutoCloseable {
   private final TopicTail tail;
 
   private ClassCountsView(IngestConfig config) {
-    tail = new TopicTail(config.applicationId() + "-class-counts-view", config.bootstrapServers(),
-        config.topics().classCounts(), config.clientOverrides(), this::apply);
+    tail =
+        new TopicTail(
+            config.applicationId() + "-class-counts-view",
+            config.bootstrapServers(),
+            config.topics().classCounts(),
+            config.clientOverrides(),
+            this::apply);
   }
 
   /** Starts following the counts topic of {@code config}. */
@@ -61,8 +66,12 @@ public final class ClassCountsView implements ClassCounts, AutoCloseable {
           counts.put(className, count);
         }
       } catch (SerializationException e) {
-        LOG.warn("Ignoring a class count that is not a long at {}-{}@{}: {}", r.topic(),
-            r.partition(), r.offset(), e.getMessage());
+        LOG.warn(
+            "Ignoring a class count that is not a long at {}-{}@{}: {}",
+            r.topic(),
+            r.partition(),
+            r.offset(),
+            e.getMessage());
       }
     }
   }

@@ -16,8 +16,13 @@ final class Predictions {
   /**
    * @param trueLabel the label of a labelled image (a prequential prediction), else null
    */
-  static Prediction of(ModelLease lease, String imageId, float[] feature, int k,
-      Instant eventTime, String trueLabel) {
+  static Prediction of(
+      ModelLease lease,
+      String imageId,
+      float[] feature,
+      int k,
+      Instant eventTime,
+      String trueLabel) {
     float[] scores = lease.score(feature);
     int[] best = FastScorer.topK(scores, k);
     List<ScoredClass> top = new ArrayList<>(best.length);

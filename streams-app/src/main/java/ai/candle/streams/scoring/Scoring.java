@@ -9,9 +9,9 @@ import java.util.Objects;
 import org.apache.kafka.streams.processor.api.ProcessorSupplier;
 
 /**
- * What the scoring parts of both topologies share in one process: the served model, the live
- * class counts, the prequential accuracy and the scoring metrics. Make one per meter registry
- * (the accuracy gauges are registered once).
+ * What the scoring parts of both topologies share in one process: the served model, the live class
+ * counts, the prequential accuracy and the scoring metrics. Make one per meter registry (the
+ * accuracy gauges are registered once).
  */
 public final class Scoring {
 
@@ -21,8 +21,8 @@ public final class Scoring {
   private final AccuracyTracker accuracy;
   private final ScoringMetrics metrics;
 
-  private Scoring(ScoringConfig config, ModelHolder models, ClassCounts counts,
-      MeterRegistry registry) {
+  private Scoring(
+      ScoringConfig config, ModelHolder models, ClassCounts counts, MeterRegistry registry) {
     this.config = Objects.requireNonNull(config, "config");
     this.models = Objects.requireNonNull(models, "models");
     this.counts = Objects.requireNonNull(counts, "counts");
@@ -35,8 +35,8 @@ public final class Scoring {
    * @param counts live class counts (frequency buckets of the prequential accuracy)
    * @param registry where the scoring metrics are registered
    */
-  public static Scoring of(ScoringConfig config, ModelHolder models, ClassCounts counts,
-      MeterRegistry registry) {
+  public static Scoring of(
+      ScoringConfig config, ModelHolder models, ClassCounts counts, MeterRegistry registry) {
     return new Scoring(config, models, counts, registry);
   }
 
@@ -58,8 +58,8 @@ public final class Scoring {
   }
 
   /**
-   * The ingest topology's processor that scores each valid labelled image before it counts
-   * ({@link PrequentialScorer}): a prediction keyed by image id, none before a model serves.
+   * The ingest topology's processor that scores each valid labelled image before it counts ({@link
+   * PrequentialScorer}): a prediction keyed by image id, none before a model serves.
    */
   public ProcessorSupplier<String, FeatureRecord, String, Prediction> prequentialScorer() {
     return () -> new PrequentialScorer(this);

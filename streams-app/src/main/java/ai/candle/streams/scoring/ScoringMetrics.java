@@ -36,24 +36,30 @@ final class ScoringMetrics {
 
   ScoringMetrics(MeterRegistry registry) {
     for (ScoringRole role : ScoringRole.values()) {
-      predictions.put(role, Counter.builder(PREDICTIONS)
-          .description("Predictions emitted, by role")
-          .tag(ROLE_TAG, role.tag())
-          .register(registry));
-      latency.put(role, Timer.builder(LATENCY)
-          .description("Time to check and score one image, by role")
-          .tag(ROLE_TAG, role.tag())
-          .publishPercentileHistogram()
-          .minimumExpectedValue(Duration.ofNanos(50_000))
-          .maximumExpectedValue(Duration.ofSeconds(10))
-          .register(registry));
+      predictions.put(
+          role,
+          Counter.builder(PREDICTIONS)
+              .description("Predictions emitted, by role")
+              .tag(ROLE_TAG, role.tag())
+              .register(registry));
+      latency.put(
+          role,
+          Timer.builder(LATENCY)
+              .description("Time to check and score one image, by role")
+              .tag(ROLE_TAG, role.tag())
+              .publishPercentileHistogram()
+              .minimumExpectedValue(Duration.ofNanos(50_000))
+              .maximumExpectedValue(Duration.ofSeconds(10))
+              .register(registry));
     }
-    unscored = Counter.builder(UNSCORED)
-        .description("Labelled images counted without a prediction: no model version yet")
-        .register(registry);
-    behind = Counter.builder(BEHIND)
-        .description("Records scored with an older version than their partition saw before")
-        .register(registry);
+    unscored =
+        Counter.builder(UNSCORED)
+            .description("Labelled images counted without a prediction: no model version yet")
+            .register(registry);
+    behind =
+        Counter.builder(BEHIND)
+            .description("Records scored with an older version than their partition saw before")
+            .register(registry);
   }
 
   void scored(ScoringRole role, long startNanos) {

@@ -41,37 +41,51 @@ public final class ScoringTopology {
   private ScoringTopology() {}
 
   /** The scoring topology with the given encoders (none: features must come precomputed). */
-  public static Topology build(IngestConfig config, Scoring scoring, MeterRegistry registry,
-      Encoders encoders) {
+  public static Topology build(
+      IngestConfig config, Scoring scoring, MeterRegistry registry, Encoders encoders) {
     StreamsBuilder builder = new StreamsBuilder();
     create(builder, config, scoring, registry, encoders);
     return builder.build();
   }
 
   /** Adds the scoring topology to {@code builder}. */
-  public static void create(StreamsBuilder builder, IngestConfig config, Scoring scoring,
-      MeterRegistry registry, Encoders encoders) {
+  public static void create(
+      StreamsBuilder builder,
+      IngestConfig config,
+      Scoring scoring,
+      MeterRegistry registry,
+      Encoders encoders) {
     Objects.requireNonNull(config, "config");
     Objects.requireNonNull(scoring, "scoring");
     Objects.requireNonNull(encoders, "encoders");
     Topics topics = config.topicSerdes();
     DeadLetters deadLetters = new DeadLetters(registry, config.deadLetterMaxBytes());
-    builder.addStateStore(Stores.keyValueStoreBuilder(
-        Stores.inMemoryKeyValueStore(MODEL_VERSIONS_STORE), Serdes.String(), Serdes.Long()));
+    builder.addStateStore(
+        Stores.keyValueStoreBuilder(
+            Stores.inMemoryKeyValueStore(MODEL_VERSIONS_STORE), Serdes.String(), Serdes.Long()));
 
-    KStream<String, Outcome<Prediction>> outcomes = builder
-        .stream(topics.unlabeledImages().name(), Consumed.with(Serdes.ByteArray(),
-            Serdes.ByteArray()).withName("unlabeled-images-source"))
-        .process(() -> new UnlabeledImageScorer(config, topics.unlabeledImages(),
-                encoders.image(), deadLetters, scoring),
-            Named.as("score-unlabeled-images"), MODEL_VERSIONS_STORE);
+    KStream<String, Outcome<Prediction>> outcomes =
+        builder.stream(
+                topics.unlabeledImages().name(),
+                Consumed.with(Serdes.ByteArray(), Serdes.ByteArray())
+                    .withName("unlabeled-images-source"))
+            .process(
+                () ->
+                    new UnlabeledImageScorer(
+                        config, topics.unlabeledImages(), encoders.image(), deadLetters, scoring),
+                Named.as("score-unlabeled-images"),
+                MODEL_VERSIONS_STORE);
     Map<String, KStream<String, Outcome<Prediction>>> split =
         OutcomeStreams.split(outcomes, "scoring-");
     OutcomeStreams.valid(split.get("scoring-valid"), "predictions-out")
-        .to(topics.predictions().name(), Produced.with(Serdes.String(),
-            topics.predictions().valueSerde()).withName("predictions-sink"));
+        .to(
+            topics.predictions().name(),
+            Produced.with(Serdes.String(), topics.predictions().valueSerde())
+                .withName("predictions-sink"));
     OutcomeStreams.deadLetters(split.get("scoring-rejected"), "scoring")
-        .to(topics.deadLetter().name(), Produced.with(Serdes.ByteArray(),
-            topics.deadLetter().valueSerde()).withName("scoring-dead-letter-sink"));
+        .to(
+            topics.deadLetter().name(),
+            Produced.with(Serdes.ByteArray(), topics.deadLetter().valueSerde())
+                .withName("scoring-dead-letter-sink"));
   }
 }

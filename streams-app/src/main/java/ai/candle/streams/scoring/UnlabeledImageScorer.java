@@ -25,15 +25,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Checks and scores one unlabelled image: a Prediction keyed by image id, or a dead letter with
- * the original bytes. The prediction's record timestamp is when it was scored (wall clock); the
- * image's event time is in the value.
+ * Checks and scores one unlabelled image: a Prediction keyed by image id, or a dead letter with the
+ * original bytes. The prediction's record timestamp is when it was scored (wall clock); the image's
+ * event time is in the value.
  *
- * <p>Versions never go backwards on a partition: the task's store {@value #VERSION_STORE} keeps
- * the newest version it scored with (changelogged, so it moves with the task). A process that
- * takes the task over while it still serves an older version (it loads versions on its own)
- * waits up to {@code scoring.catch-up.ms} for it; if it is still behind then, it scores with what
- * it has, logs it and counts {@code candle.model.behind}.
+ * <p>Versions never go backwards on a partition: the task's store {@value #VERSION_STORE} keeps the
+ * newest version it scored with (changelogged, so it moves with the task). A process that takes the
+ * task over while it still serves an older version (it loads versions on its own) waits up to
+ * {@code scoring.catch-up.ms} for it; if it is still behind then, it scores with what it has, logs
+ * it and counts {@code candle.model.behind}.
  */
 final class UnlabeledImageScorer implements Processor<byte[], byte[], String, Outcome<Prediction>> {
 
@@ -51,8 +51,12 @@ final class UnlabeledImageScorer implements Processor<byte[], byte[], String, Ou
   private KeyValueStore<String, Long> versions;
   private long waitedFor = Long.MIN_VALUE;
 
-  UnlabeledImageScorer(IngestConfig config, Topic<String, ImageToScore> source,
-      Optional<ImageEncoder> encoder, DeadLetters deadLetters, Scoring scoring) {
+  UnlabeledImageScorer(
+      IngestConfig config,
+      Topic<String, ImageToScore> source,
+      Optional<ImageEncoder> encoder,
+      DeadLetters deadLetters,
+      Scoring scoring) {
     this.config = config;
     this.source = source;
     this.encoder = encoder;
@@ -71,13 +75,21 @@ final class UnlabeledImageScorer implements Processor<byte[], byte[], String, Ou
     long start = System.nanoTime();
     try {
       ImageToScore image = validate(record.key(), record.value());
-      float[] feature = ImageFeatures.toArray(ImageFeatures.of(image.getImageBytes(),
-          image.getImageUri(), image.getFeature(), encoder, config.featureWidth()));
+      float[] feature =
+          ImageFeatures.toArray(
+              ImageFeatures.of(
+                  image.getImageBytes(),
+                  image.getImageUri(),
+                  image.getFeature(),
+                  encoder,
+                  config.featureWidth()));
       Prediction prediction = score(image, feature);
       scoring.metrics().scored(ScoringRole.UNLABELED, start);
-      context.forward(record.withKey(image.getId())
-          .withValue((Outcome<Prediction>) new Outcome.Valid<>(prediction))
-          .withTimestamp(System.currentTimeMillis()));
+      context.forward(
+          record
+              .withKey(image.getId())
+              .withValue((Outcome<Prediction>) new Outcome.Valid<>(prediction))
+              .withTimestamp(System.currentTimeMillis()));
     } catch (InvalidRecordException e) {
       Outcome<Prediction> rejected = deadLetters.rejected(Origin.of(context, record), e);
       context.forward(record.withKey((String) null).withValue(rejected));
@@ -85,8 +97,8 @@ final class UnlabeledImageScorer implements Processor<byte[], byte[], String, Ou
   }
 
   private ImageToScore validate(byte[] key, byte[] value) throws InvalidRecordException {
-    Checks.size(key, Checks.present(value, "ImageToScore"), config.maxRecordBytes(),
-        "record.max.bytes");
+    Checks.size(
+        key, Checks.present(value, "ImageToScore"), config.maxRecordBytes(), "record.max.bytes");
     ImageToScore image;
     try {
       image = source.valueSerde().deserializer().deserialize(source.name(), value);
@@ -103,8 +115,9 @@ final class UnlabeledImageScorer implements Processor<byte[], byte[], String, Ou
       if (lease == null) {
         throw noModel();
       }
-      Prediction prediction = Predictions.of(lease, image.getId(), feature,
-          scoring.config().topK(), image.getEventTime(), null);
+      Prediction prediction =
+          Predictions.of(
+              lease, image.getId(), feature, scoring.config().topK(), image.getEventTime(), null);
       if (lease.version() > newest) {
         versions.put(NEWEST, lease.version());
       }
@@ -115,11 +128,15 @@ final class UnlabeledImageScorer implements Processor<byte[], byte[], String, Ou
   private InvalidRecordException noModel() {
     String model = scoring.config().modelName();
     if (scoring.config().noModel() == NoModelPolicy.DEAD_LETTER) {
-      return new InvalidRecordException(RejectReason.NO_MODEL, NO_MODEL
-          + ": no version of model '" + model + "' serves (scoring.no-model=dead-letter)");
+      return new InvalidRecordException(
+          RejectReason.NO_MODEL,
+          NO_MODEL + ": no version of model '" + model + "' serves (scoring.no-model=dead-letter)");
     }
-    throw new IllegalStateException("no version of model '" + model + "' serves, and with"
-        + " scoring.no-model=wait the scoring client starts only once one does");
+    throw new IllegalStateException(
+        "no version of model '"
+            + model
+            + "' serves, and with"
+            + " scoring.no-model=wait the scoring client starts only once one does");
   }
 
   /** The newest version this task scored with (read per record: an in-memory store lookup). */
@@ -147,9 +164,13 @@ final class UnlabeledImageScorer implements Processor<byte[], byte[], String, Ou
       }
       lease = scoring.models().lease();
       if (lease != null && lease.version() < newest) {
-        LOG.warn("Task {} scored with model version {} before, but this process serves version"
-            + " {} after waiting {} ms; scoring with it until a newer one serves",
-            context.taskId(), newest, lease.version(), scoring.config().catchUpMs());
+        LOG.warn(
+            "Task {} scored with model version {} before, but this process serves version"
+                + " {} after waiting {} ms; scoring with it until a newer one serves",
+            context.taskId(),
+            newest,
+            lease.version(),
+            scoring.config().catchUpMs());
       }
     }
     if (lease != null && lease.version() < newest) {

@@ -1,8 +1,8 @@
 package ai.candle.streams.validation;
 
 /**
- * Why a record was dead-lettered: the bounded {@code reason} tag of the metric
- * {@code candle.dead.letters} and the {@code category} field of a DeadLetter.
+ * Why a record was dead-lettered: the bounded {@code reason} tag of the metric {@code
+ * candle.dead.letters} and the {@code category} field of a DeadLetter.
  */
 public enum RejectReason {
   /** Bytes that are not the topic's schema (or no value at all). */
@@ -32,23 +32,23 @@ public enum RejectReason {
    */
   IMAGE_DECODE("image_decode"),
   /**
-   * The image encoder did not encode the image within the time a stream thread may wait
-   * ({@code encoder.deadline.ms}, the thread's wait budget, a full queue, a stuck encoder).
+   * The image encoder did not encode the image within the time a stream thread may wait ({@code
+   * encoder.deadline.ms}, the thread's wait budget, a full queue, a stuck encoder).
    */
   ENCODER_BUSY("encoder_busy"),
   /**
-   * The image encoder failed on the image or on the batch it ran in (its model threw, or an
-   * {@code Error} such as {@code OutOfMemoryError} was thrown), or gave a feature of the wrong
-   * width or with a non-finite value: the encoder's failure, not known to be the record's, which
-   * is dead-lettered with its original bytes (to be replayed once the encoder is fixed) rather
-   * than stopping a stream thread that would meet it again after a restart.
+   * The image encoder failed on the image or on the batch it ran in (its model threw, or an {@code
+   * Error} such as {@code OutOfMemoryError} was thrown), or gave a feature of the wrong width or
+   * with a non-finite value: the encoder's failure, not known to be the record's, which is
+   * dead-lettered with its original bytes (to be replayed once the encoder is fixed) rather than
+   * stopping a stream thread that would meet it again after a restart.
    */
   ENCODER_FAILED("encoder_failed"),
   /**
    * An {@code imageUri} that was not fetched: its scheme or place is not allowed ({@code
    * encoder.uri.schemes}, {@code encoder.uri.file.root}), it is malformed, the server answered
-   * other than 2xx, or the fetch took longer than {@code encoder.uri.timeout.ms}. One larger
-   * than {@code encoder.uri.max.bytes} is {@link #TOO_LARGE}.
+   * other than 2xx, or the fetch took longer than {@code encoder.uri.timeout.ms}. One larger than
+   * {@code encoder.uri.max.bytes} is {@link #TOO_LARGE}.
    */
   IMAGE_URI("image_uri"),
   /** An announcement contradicts the registered class. */

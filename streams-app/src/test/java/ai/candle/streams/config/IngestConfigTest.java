@@ -18,8 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Layers: defaults, then file, then environment, then flags. */
 class IngestConfigTest {
 
-  @TempDir
-  Path dir;
+  @TempDir Path dir;
 
   private Path file(String... lines) throws IOException {
     Path file = dir.resolve("ingest.properties");
@@ -43,10 +42,20 @@ class IngestConfigTest {
 
   @Test
   void fileThenEnvironmentThenFlagsWin() throws IOException {
-    Path file = file("feature.width=8", "label.max.length=10", "application.id=from-file",
-        "topic.features=file.features");
-    Map<String, String> env = Map.of("CANDLE_CONFIG", file.toString(),
-        "CANDLE_LABEL_MAX_LENGTH", "20", "CANDLE_APPLICATION_ID", "from-env");
+    Path file =
+        file(
+            "feature.width=8",
+            "label.max.length=10",
+            "application.id=from-file",
+            "topic.features=file.features");
+    Map<String, String> env =
+        Map.of(
+            "CANDLE_CONFIG",
+            file.toString(),
+            "CANDLE_LABEL_MAX_LENGTH",
+            "20",
+            "CANDLE_APPLICATION_ID",
+            "from-env");
     IngestConfig config = IngestConfig.load(List.of("--application-id=from-flag"), env);
 
     assertEquals(8, config.featureWidth(), "file over default");
@@ -59,23 +68,40 @@ class IngestConfigTest {
   @Test
   void theConfigFlagNamesTheFileAndTheChildProcessFlagsWork() throws IOException {
     Path file = file("record.max.bytes=99", "streams.commit.interval.ms=50");
-    IngestConfig config = IngestConfig.load(List.of("--config", file.toString(),
-        "--bootstrap-servers", "broker:9093", "--state-dir", "state", "--application-id", "it-1",
-        "--topic-class-counts", "counts", "--streams-config", "num.stream.threads=2"), Map.of());
+    IngestConfig config =
+        IngestConfig.load(
+            List.of(
+                "--config",
+                file.toString(),
+                "--bootstrap-servers",
+                "broker:9093",
+                "--state-dir",
+                "state",
+                "--application-id",
+                "it-1",
+                "--topic-class-counts",
+                "counts",
+                "--streams-config",
+                "num.stream.threads=2"),
+            Map.of());
 
     assertEquals(99, config.maxRecordBytes());
     assertEquals("broker:9093", config.bootstrapServers());
     assertEquals("state", config.stateDir());
     assertEquals("counts", config.topics().classCounts());
-    assertEquals(Map.of("commit.interval.ms", "50", "num.stream.threads", "2"),
-        config.streamsOverrides());
+    assertEquals(
+        Map.of("commit.interval.ms", "50", "num.stream.threads", "2"), config.streamsOverrides());
   }
 
   @Test
   void streamsPropertiesAreExactlyOnceWithOverridesLast() {
-    Properties props = IngestConfig.load(List.of("--application-id", "app",
-        "--streams-config", "commit.interval.ms=10"), Map.of()).streamsProperties();
-    assertEquals(StreamsConfig.EXACTLY_ONCE_V2, props.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
+    Properties props =
+        IngestConfig.load(
+                List.of("--application-id", "app", "--streams-config", "commit.interval.ms=10"),
+                Map.of())
+            .streamsProperties();
+    assertEquals(
+        StreamsConfig.EXACTLY_ONCE_V2, props.get(StreamsConfig.PROCESSING_GUARANTEE_CONFIG));
     assertEquals("app", props.get(StreamsConfig.APPLICATION_ID_CONFIG));
     assertEquals("localhost:9092", props.get(StreamsConfig.BOOTSTRAP_SERVERS_CONFIG));
     assertEquals("10", props.get(StreamsConfig.COMMIT_INTERVAL_MS_CONFIG));
@@ -91,35 +117,61 @@ class IngestConfigTest {
 
   @Test
   void namesMapToEnvironmentVariablesAndFlags() {
-    assertEquals("CANDLE_TOPIC_CLASS_COUNTS", ai.candle.service.LayeredSettings.envName("topic.class-counts"));
-    assertEquals("--topic-class-counts", ai.candle.service.LayeredSettings.flagName("topic.class-counts"));
-    assertEquals("CANDLE_BOOTSTRAP_SERVERS", ai.candle.service.LayeredSettings.envName("bootstrap.servers"));
+    assertEquals(
+        "CANDLE_TOPIC_CLASS_COUNTS",
+        ai.candle.service.LayeredSettings.envName("topic.class-counts"));
+    assertEquals(
+        "--topic-class-counts", ai.candle.service.LayeredSettings.flagName("topic.class-counts"));
+    assertEquals(
+        "CANDLE_BOOTSTRAP_SERVERS", ai.candle.service.LayeredSettings.envName("bootstrap.servers"));
   }
 
   @Test
   void mistakesAreReportedClearly() throws IOException {
     assertMessage("Unknown argument '--feature-wdth'", List.of("--feature-wdth", "3"), Map.of());
     assertMessage("Flag --feature-width needs a value", List.of("--feature-width"), Map.of());
-    assertMessage("feature.width must be an integer, got 'wide'",
-        List.of("--feature-width", "wide"), Map.of());
-    assertMessage("feature.width must be positive, got 0", List.of(), Map.of("CANDLE_FEATURE_WIDTH", "0"));
-    assertMessage("prompt.template must contain '{}'", List.of("--prompt-template", "a photo"), Map.of());
-    assertMessage("Unknown key 'feature.widht' in config file",
-        List.of("--config", file("feature.widht=3").toString()), Map.of());
+    assertMessage(
+        "feature.width must be an integer, got 'wide'",
+        List.of("--feature-width", "wide"),
+        Map.of());
+    assertMessage(
+        "feature.width must be positive, got 0", List.of(), Map.of("CANDLE_FEATURE_WIDTH", "0"));
+    assertMessage(
+        "prompt.template must contain '{}'", List.of("--prompt-template", "a photo"), Map.of());
+    assertMessage(
+        "Unknown key 'feature.widht' in config file",
+        List.of("--config", file("feature.widht=3").toString()),
+        Map.of());
   }
 
   private static void assertMessage(String start, List<String> args, Map<String, String> env) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> IngestConfig.load(args, env));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> IngestConfig.load(args, env));
     assertTrue(e.getMessage().startsWith(start), e.getMessage());
   }
 
   @Test
   void theConnectionsSecurityReachesThePlainClientsToo() {
-    IngestConfig c = IngestConfig.load(List.of("--streams-config", "security.protocol=SASL_SSL",
-        "--streams-config", "sasl.mechanism=PLAIN", "--streams-config", "ssl.truststore.type=PKCS12",
-        "--streams-config", "num.stream.threads=4"), Map.of());
-    assertEquals(Map.of("security.protocol", "SASL_SSL", "sasl.mechanism", "PLAIN", "ssl.truststore.type", "PKCS12"),
+    IngestConfig c =
+        IngestConfig.load(
+            List.of(
+                "--streams-config",
+                "security.protocol=SASL_SSL",
+                "--streams-config",
+                "sasl.mechanism=PLAIN",
+                "--streams-config",
+                "ssl.truststore.type=PKCS12",
+                "--streams-config",
+                "num.stream.threads=4"),
+            Map.of());
+    assertEquals(
+        Map.of(
+            "security.protocol",
+            "SASL_SSL",
+            "sasl.mechanism",
+            "PLAIN",
+            "ssl.truststore.type",
+            "PKCS12"),
         c.clientOverrides());
   }
 }

@@ -31,17 +31,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The CLIP encoders of clip-encoders wired into the ingest topology, on its fixtures (tiny
- * random-weight models of CLIP's interfaces, D = 64, and the features make_fixtures.py computed
- * for them in Python).
+ * random-weight models of CLIP's interfaces, D = 64, and the features make_fixtures.py computed for
+ * them in Python).
  */
 class ClipEncodersTest {
 
   static final int D = 64;
-  static final Path FIXTURES = Path.of(System.getProperty("clip.fixtures",
-      "../clip-encoders/fixtures"));
+  static final Path FIXTURES =
+      Path.of(System.getProperty("clip.fixtures", "../clip-encoders/fixtures"));
 
-  @TempDir
-  Path stateDir;
+  @TempDir Path stateDir;
 
   static String model(String file) {
     return FIXTURES.resolve("models").resolve(file).toString();
@@ -49,8 +48,8 @@ class ClipEncodersTest {
 
   @Test
   void aLabelledImageGivenAsBytesGetsTheTorchScriptEncodersFeatureOfWidthD() throws Exception {
-    EncoderConfig config = EncoderConfig.load(
-        List.of("--encoder-image-path", model("image_encoder.pt")), Map.of());
+    EncoderConfig config =
+        EncoderConfig.load(List.of("--encoder-image-path", model("image_encoder.pt")), Map.of());
     try (ClipEncoders clip = ClipEncoders.load(config, D);
         IngestFixture fx = new IngestFixture(stateDir, clip.encoders(), "--feature-width", "64")) {
       byte[] photo = Files.readAllBytes(FIXTURES.resolve("images").resolve("photo.jpg"));
@@ -67,27 +66,44 @@ class ClipEncodersTest {
     }
   }
 
-  /** Issue 21: an imageUri is fetched (http, or file: within its folder) and encoded as its bytes would be. */
+  /**
+   * Issue 21: an imageUri is fetched (http, or file: within its folder) and encoded as its bytes
+   * would be.
+   */
   @Test
-  void aLabelledImageGivenByUriIsFetchedAndEncodedAndABadUriIsDeadLetteredWithWhy() throws Exception {
+  void aLabelledImageGivenByUriIsFetchedAndEncodedAndABadUriIsDeadLetteredWithWhy()
+      throws Exception {
     byte[] photo = Files.readAllBytes(FIXTURES.resolve("images").resolve("photo.jpg"));
     Path folder = Files.createDirectories(stateDir.resolve("images"));
     Path file = Files.write(folder.resolve("photo.jpg"), photo);
-    com.sun.net.httpserver.HttpServer server = com.sun.net.httpserver.HttpServer.create(
-        new java.net.InetSocketAddress("127.0.0.1", 0), 0);
-    server.createContext("/photo.jpg", x -> {
-      x.sendResponseHeaders(200, photo.length);
-      try (java.io.OutputStream out = x.getResponseBody()) {
-        out.write(photo);
-      }
-    });
+    com.sun.net.httpserver.HttpServer server =
+        com.sun.net.httpserver.HttpServer.create(new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+    server.createContext(
+        "/photo.jpg",
+        x -> {
+          x.sendResponseHeaders(200, photo.length);
+          try (java.io.OutputStream out = x.getResponseBody()) {
+            out.write(photo);
+          }
+        });
     server.start();
     String base = "http://127.0.0.1:" + server.getAddress().getPort();
-    EncoderConfig config = EncoderConfig.load(List.of("--encoder-image-path", model("image_encoder.pt"),
-        "--encoder-uri-schemes", "http,file", "--encoder-uri-file-root", folder.toString(),
-        "--encoder-uri-max-bytes", Integer.toString(photo.length)), Map.of());
+    EncoderConfig config =
+        EncoderConfig.load(
+            List.of(
+                "--encoder-image-path",
+                model("image_encoder.pt"),
+                "--encoder-uri-schemes",
+                "http,file",
+                "--encoder-uri-file-root",
+                folder.toString(),
+                "--encoder-uri-max-bytes",
+                Integer.toString(photo.length)),
+            Map.of());
     try (ClipEncoders clip = ClipEncoders.load(config, D);
-        IngestFixture fx = new IngestFixture(stateDir.resolve("state"), clip.encoders(), "--feature-width", "64")) {
+        IngestFixture fx =
+            new IngestFixture(
+                stateDir.resolve("state"), clip.encoders(), "--feature-width", "64")) {
       fx.pipe(image("by-http", "tench").setImageUri(base + "/photo.jpg").build());
       fx.pipe(image("by-file", "tench").setImageUri(file.toUri().toString()).build());
       float[] expected = expectedRow("image_features.npy", 0);
@@ -101,7 +117,8 @@ class ClipEncodersTest {
       fx.pipe(image("missing", "tench").setImageUri(base + "/none.jpg").build());
       fx.pipe(image("ftp", "tench").setImageUri("ftp://127.0.0.1/photo.jpg").build());
       Files.write(folder.resolve("big.jpg"), java.util.Arrays.copyOf(photo, photo.length + 1));
-      fx.pipe(image("big", "tench").setImageUri(folder.resolve("big.jpg").toUri().toString()).build());
+      fx.pipe(
+          image("big", "tench").setImageUri(folder.resolve("big.jpg").toUri().toString()).build());
       DeadLetter missing = fx.deadLetters.readValue();
       assertEquals(RejectReason.IMAGE_URI.tag(), missing.getCategory());
       assertEquals("imageUri " + base + "/none.jpg answered HTTP 404", missing.getReason());
@@ -119,14 +136,19 @@ class ClipEncodersTest {
 
   @Test
   void announcedClassesGetTheTextEncodersFeatureOrTheEnsembleOfTheTemplates() throws Exception {
-    EncoderConfig config = EncoderConfig.load(List.of("--encoder-text-path",
-        model("text_encoder.pt"), "--encoder-text-templates",
-        "a photo of a {}.|a bad photo of a {}.|a sculpture of a {}.|itap of a {}."), Map.of());
+    EncoderConfig config =
+        EncoderConfig.load(
+            List.of(
+                "--encoder-text-path",
+                model("text_encoder.pt"),
+                "--encoder-text-templates",
+                "a photo of a {}.|a bad photo of a {}.|a sculpture of a {}.|itap of a {}."),
+            Map.of());
     try (ClipEncoders clip = ClipEncoders.load(config, D);
         IngestFixture fx = new IngestFixture(stateDir, clip.encoders(), "--feature-width", "64")) {
       fx.announce(announcement("great_white_shark").build());
-      fx.announce(announcement("engine").setPrompt("itap of a 4-stroke engine, 2 cylinders.")
-          .build());
+      fx.announce(
+          announcement("engine").setPrompt("itap of a 4-stroke engine, 2 cylinders.").build());
 
       List<ClassInfo> classes = fx.classes.readValuesToList();
       ClassInfo shark = classes.get(0);
@@ -141,18 +163,29 @@ class ClipEncodersTest {
 
   @Test
   void anImageNotEncodedWithinTheDeadlineIsDeadLetteredBusyWithItsBytes() throws Exception {
-    EncoderConfig config = EncoderConfig.load(List.of("--encoder-image-path",
-        model("image_encoder.pt"), "--encoder-deadline-ms", "1"), Map.of());
+    EncoderConfig config =
+        EncoderConfig.load(
+            List.of(
+                "--encoder-image-path", model("image_encoder.pt"), "--encoder-deadline-ms", "1"),
+            Map.of());
     byte[] large = randomPng(1200, 900); // about 3 MB: decoding alone takes longer than 1 ms
     try (ClipEncoders clip = ClipEncoders.load(config, D);
-        IngestFixture fx = new IngestFixture(stateDir, clip.encoders(), "--feature-width", "64",
-            "--record-max-bytes", Integer.toString(8 << 20), "--dead-letter-max-bytes",
-            Integer.toString(8 << 20))) {
+        IngestFixture fx =
+            new IngestFixture(
+                stateDir,
+                clip.encoders(),
+                "--feature-width",
+                "64",
+                "--record-max-bytes",
+                Integer.toString(8 << 20),
+                "--dead-letter-max-bytes",
+                Integer.toString(8 << 20))) {
       byte[] sent = fx.pipe(image("img-1", "tench").setImageBytes(ByteBuffer.wrap(large)).build());
 
       DeadLetter letter = fx.deadLetters.readValue();
       assertEquals(RejectReason.ENCODER_BUSY.tag(), letter.getCategory());
-      assertTrue(letter.getReason().startsWith("image encoder busy: no feature within 1 ms"),
+      assertTrue(
+          letter.getReason().startsWith("image encoder busy: no feature within 1 ms"),
           letter.getReason());
       assertEquals(ByteBuffer.wrap(sent), letter.getOriginalValue());
       assertEquals(ImageEncoderBusyException.class.getName(), letter.getErrorClass());
@@ -163,13 +196,15 @@ class ClipEncodersTest {
 
   @Test
   void anEncoderOfAnotherWidthThanTheFeaturesIsAConfigurationError() {
-    EncoderConfig config = EncoderConfig.load(
-        List.of("--encoder-image-path", model("image_encoder.pt")), Map.of());
-    EncoderLoadException e = assertThrows(EncoderLoadException.class,
-        () -> ClipEncoders.load(config, 512));
-    assertEquals("encoder.image.path: the model gives features of width D = 64 but"
-        + " feature.width = 512; set feature.width to 64 (the trainer's and the scorer's features"
-        + " must be as wide) or use the CLIP model whose D is 512", e.getMessage());
+    EncoderConfig config =
+        EncoderConfig.load(List.of("--encoder-image-path", model("image_encoder.pt")), Map.of());
+    EncoderLoadException e =
+        assertThrows(EncoderLoadException.class, () -> ClipEncoders.load(config, 512));
+    assertEquals(
+        "encoder.image.path: the model gives features of width D = 64 but"
+            + " feature.width = 512; set feature.width to 64 (the trainer's and the scorer's features"
+            + " must be as wide) or use the CLIP model whose D is 512",
+        e.getMessage());
   }
 
   @Test
@@ -190,8 +225,9 @@ class ClipEncodersTest {
   /** Row {@code row} of a float32 [N, 64] .npy file of clip-encoders/fixtures/expected. */
   static float[] expectedRow(String file, int row) {
     try {
-      ByteBuffer npy = ByteBuffer.wrap(Files.readAllBytes(FIXTURES.resolve("expected")
-          .resolve(file))).order(ByteOrder.LITTLE_ENDIAN);
+      ByteBuffer npy =
+          ByteBuffer.wrap(Files.readAllBytes(FIXTURES.resolve("expected").resolve(file)))
+              .order(ByteOrder.LITTLE_ENDIAN);
       int data = 10 + Short.toUnsignedInt(npy.getShort(8)); // .npy version 1 header
       float[] out = new float[D];
       for (int i = 0; i < D; i++) {

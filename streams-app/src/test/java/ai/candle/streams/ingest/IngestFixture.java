@@ -53,17 +53,31 @@ public final class IngestFixture implements AutoCloseable {
   public final TestOutputTopic<byte[], DeadLetter> deadLetters;
 
   public IngestFixture(Path stateDir, Encoders encoders, String... flags) {
-    List<String> args = new ArrayList<>(List.of("--feature-width", Integer.toString(WIDTH),
-        "--state-dir", stateDir.toString(), "--application-id", "ingest-test"));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--feature-width",
+                Integer.toString(WIDTH),
+                "--state-dir",
+                stateDir.toString(),
+                "--application-id",
+                "ingest-test"));
     args.addAll(List.of(flags));
     config = IngestConfig.load(args, Map.of());
-    driver = new TopologyTestDriver(IngestTopology.build(config, registry, encoders,
-        Optional.empty()),
-        config.streamsProperties());
-    labeled = driver.createInputTopic(TOPICS.labeledImages().name(),
-        Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());
-    announcements = driver.createInputTopic(TOPICS.classAnnouncements().name(),
-        Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());
+    driver =
+        new TopologyTestDriver(
+            IngestTopology.build(config, registry, encoders, Optional.empty()),
+            config.streamsProperties());
+    labeled =
+        driver.createInputTopic(
+            TOPICS.labeledImages().name(),
+            Serdes.ByteArray().serializer(),
+            Serdes.ByteArray().serializer());
+    announcements =
+        driver.createInputTopic(
+            TOPICS.classAnnouncements().name(),
+            Serdes.ByteArray().serializer(),
+            Serdes.ByteArray().serializer());
     features = output(TOPICS.features());
     counts = output(TOPICS.classCounts());
     classes = output(TOPICS.classes());
@@ -71,8 +85,8 @@ public final class IngestFixture implements AutoCloseable {
   }
 
   private <K, V> TestOutputTopic<K, V> output(Topic<K, V> topic) {
-    return driver.createOutputTopic(topic.name(), topic.keySerde().deserializer(),
-        topic.valueSerde().deserializer());
+    return driver.createOutputTopic(
+        topic.name(), topic.keySerde().deserializer(), topic.valueSerde().deserializer());
   }
 
   public static byte[] utf8(String s) {
@@ -114,27 +128,47 @@ public final class IngestFixture implements AutoCloseable {
   }
 
   /** The dead letter expected for a record at {@code offset} of {@code topic}. */
-  public static DeadLetter deadLetter(String topic, long offset, byte[] key, byte[] value,
-      String errorClass, RejectReason reason, String message) {
-    return new DeadLetter(key == null ? null : ByteBuffer.wrap(key),
-        value == null ? null : ByteBuffer.wrap(value), topic, 0, offset, errorClass, reason.tag(),
-        message, T0, null, null);
+  public static DeadLetter deadLetter(
+      String topic,
+      long offset,
+      byte[] key,
+      byte[] value,
+      String errorClass,
+      RejectReason reason,
+      String message) {
+    return new DeadLetter(
+        key == null ? null : ByteBuffer.wrap(key),
+        value == null ? null : ByteBuffer.wrap(value),
+        topic,
+        0,
+        offset,
+        errorClass,
+        reason.tag(),
+        message,
+        T0,
+        null,
+        null);
   }
 
   public double deadLetterCount(RejectReason reason) {
-    return registry.get(DeadLetters.METRIC).tag(DeadLetters.REASON_TAG, reason.tag()).counter()
+    return registry
+        .get(DeadLetters.METRIC)
+        .tag(DeadLetters.REASON_TAG, reason.tag())
+        .counter()
         .count();
   }
 
   /**
    * Asserts that a record rejected by validation came out as exactly one dead letter, equal to the
-   * expected one (origin {@code topic}, partition 0), counted once under its reason, and nothing else.
+   * expected one (origin {@code topic}, partition 0), counted once under its reason, and nothing
+   * else.
    */
-  public void assertOnlyDeadLetter(String topic, String key, byte[] bytes, RejectReason reason,
-      String message) {
+  public void assertOnlyDeadLetter(
+      String topic, String key, byte[] bytes, RejectReason reason, String message) {
     KeyValue<byte[], DeadLetter> letter = deadLetters.readKeyValue();
     assertArrayEquals(utf8(key), letter.key);
-    assertEquals(deadLetter(topic, 0, utf8(key), bytes, "validation", reason, message), letter.value);
+    assertEquals(
+        deadLetter(topic, 0, utf8(key), bytes, "validation", reason, message), letter.value);
     assertNoOutput();
     assertEquals(1.0, deadLetterCount(reason));
   }

@@ -18,20 +18,33 @@ import org.junit.jupiter.api.io.TempDir;
 /** candle.ingest.records counts every consumed input record once, by kind and outcome. */
 class IngestRecordsMetricsTest {
 
-  @TempDir
-  Path stateDir;
+  @TempDir Path stateDir;
 
   private static Map<String, Double> counts(IngestFixture fx) {
-    return fx.registry.get(IngestRecords.METRIC).counters().stream().collect(Collectors.toMap(
-        c -> c.getId().getTag(IngestRecords.KIND_TAG) + "/" + c.getId().getTag(IngestRecords.OUTCOME_TAG),
-        Counter::count));
+    return fx.registry.get(IngestRecords.METRIC).counters().stream()
+        .collect(
+            Collectors.toMap(
+                c ->
+                    c.getId().getTag(IngestRecords.KIND_TAG)
+                        + "/"
+                        + c.getId().getTag(IngestRecords.OUTCOME_TAG),
+                Counter::count));
   }
 
   @Test
   void everyKindAndOutcomeIsRegisteredAtZero() {
     try (IngestFixture fx = new IngestFixture(stateDir, Encoders.none())) {
-      assertEquals(Map.of("labeled/valid", 0.0, "labeled/rejected", 0.0,
-          "announcement/valid", 0.0, "announcement/rejected", 0.0), counts(fx));
+      assertEquals(
+          Map.of(
+              "labeled/valid",
+              0.0,
+              "labeled/rejected",
+              0.0,
+              "announcement/valid",
+              0.0,
+              "announcement/rejected",
+              0.0),
+          counts(fx));
     }
   }
 
@@ -46,9 +59,19 @@ class IngestRecordsMetricsTest {
       fx.announcements.pipeInput(utf8("bird"), utf8("junk"), T0);
       fx.announcements.pipeInput(utf8("fish"), utf8("junk"), T0);
 
-      assertEquals(Map.of("labeled/valid", 2.0, "labeled/rejected", 2.0,
-          "announcement/valid", 1.0, "announcement/rejected", 2.0), counts(fx));
-      assertEquals(4, fx.deadLetters.readValuesToList().size(), "each rejected one is a dead letter");
+      assertEquals(
+          Map.of(
+              "labeled/valid",
+              2.0,
+              "labeled/rejected",
+              2.0,
+              "announcement/valid",
+              1.0,
+              "announcement/rejected",
+              2.0),
+          counts(fx));
+      assertEquals(
+          4, fx.deadLetters.readValuesToList().size(), "each rejected one is a dead letter");
     }
   }
 }

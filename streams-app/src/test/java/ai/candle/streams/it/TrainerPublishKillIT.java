@@ -3,19 +3,18 @@ package ai.candle.streams.it;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.nio.file.Path;
-import java.time.Duration;
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Random;
-import java.util.concurrent.TimeUnit;
-
 import ai.candle.kafka.JvmProcess;
 import ai.candle.kafka.KafkaTarget;
 import ai.candle.schemas.AvroSerde;
 import ai.candle.schemas.ModelVersion;
 import ai.candle.schemas.ModelVersions;
 import ai.candle.trainer.Trainer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -30,148 +29,190 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class TrainerPublishKillIT {
 
-    /** Wide and many classes: a version is about 4.7 MB, encoded and sent in 1.3-1.7 s on 2 cores. */
-    static final int WIDTH = 512;
-    static final int CLASSES = 300;
-    /**
-     * How long after the publish-start line each kill comes: the first ones land while the version is encoded
-     * or sent, the last ones after the acknowledgement (the figures say which).
-     */
-    static final long[] KILL_DELAYS_MS = {0, 400, 900, 1_400, 3_000};
-    private static final String APP_ID = "candle-ingest-it-publish-kill";
-    private static final String SCORER_ID = "candle-scorer-it-publish-kill";
-    private static final AvroSerde<ModelVersion> VERSIONS = AvroSerde.of(ModelVersion.class);
+  /** Wide and many classes: a version is about 4.7 MB, encoded and sent in 1.3-1.7 s on 2 cores. */
+  static final int WIDTH = 512;
 
-    /** One record of the models topic: its version, or why it is not a valid one. */
-    record Published(long offset, long version, String problem) {
-    }
+  static final int CLASSES = 300;
 
-    @TempDir
-    Path tmp;
+  /**
+   * How long after the publish-start line each kill comes: the first ones land while the version is
+   * encoded or sent, the last ones after the acknowledgement (the figures say which).
+   */
+  static final long[] KILL_DELAYS_MS = {0, 400, 900, 1_400, 3_000};
 
-    @Test
-    @Timeout(value = 4, unit = TimeUnit.MINUTES)
-    void aTrainerKilledWhilePublishingNeverLeavesAnInvalidVersionAndGoesOnHigher() throws Exception {
-        Random random = new Random(17);
-        Path trainerLog = IngestSplits.freshLogFile("TrainerPublishKillIT-trainer");
-        try (KafkaTarget kafka = KafkaTarget.start();
-             IngestRun ingest = new IngestRun(kafka.bootstrapServers());
-             ScoringRun scoring = new ScoringRun(kafka.bootstrapServers(), WIDTH);
-             CommittedTopic<Published> models = new CommittedTopic<>(kafka.bootstrapServers(),
-                     IngestRun.TOPICS.models(), r -> check(r.offset(), r.value()))) {
-            scoring.createTopics(3);
-            List<String> names = new ArrayList<>();
-            for (int c = 0; c < CLASSES; c++) {
-                names.add("class-" + c);
-            }
-            ingest.announce(names, gaussian(random, CLASSES * WIDTH));
-            try (JvmProcess app = StreamsAppProcess.start(kafka.bootstrapServers(), tmp.resolve("state"), APP_ID,
-                    IngestSplits.freshLogFile("TrainerPublishKillIT-streams-app"), List.of(
-                            "--feature-width", Integer.toString(WIDTH), "--scoring-application-id", SCORER_ID))) {
-                int killedBeforeAck = 0;
-                long started = 0;
-                long acked = 0;
-                for (int kill = 0; kill < KILL_DELAYS_MS.length; kill++) {
-                    JvmProcess trainer = startTrainer(kafka.bootstrapServers(), trainerLog, kill + 1);
-                    // the first round publishes the INITIAL version of the announced classes by itself
-                    if (kill > 0) {
-                        ingest.announce(List.of("late-" + kill), gaussian(random, WIDTH));
-                    }
-                    trainer.awaitLog(Trainer.PUBLISHING_MESSAGE, (int) started + 1, Duration.ofMinutes(1));
-                    Thread.sleep(KILL_DELAYS_MS[kill]);
-                    assertEquals(137, trainer.kill(), "exit code of a SIGKILLed JVM");
-                    boolean ackedBeforeKill = trainer.countInLog("Published version") > acked;
-                    killedBeforeAck += ackedBeforeKill ? 0 : 1;
-                    started = trainer.countInLog(Trainer.PUBLISHING_MESSAGE);
-                    acked = trainer.countInLog("Published version");
-                    ingest.progress("killed the trainer " + KILL_DELAYS_MS[kill] + " ms after publish " + (kill + 1)
-                            + " started (" + (ackedBeforeKill ? "after" : "before") + " its acknowledgement);"
-                            + " versions on the topic: "
-                            + models.readToEnd(Duration.ofSeconds(30)).stream().map(Published::version).toList());
-                }
-                List<Published> beforeRestart = models.readToEnd(Duration.ofSeconds(30));
-                long lastBefore = beforeRestart.isEmpty() ? -1 : assertValidAndIncreasing(beforeRestart);
+  private static final String APP_ID = "candle-ingest-it-publish-kill";
+  private static final String SCORER_ID = "candle-scorer-it-publish-kill";
+  private static final AvroSerde<ModelVersion> VERSIONS = AvroSerde.of(ModelVersion.class);
 
-                try (JvmProcess trainer = startTrainer(kafka.bootstrapServers(), trainerLog,
-                        KILL_DELAYS_MS.length + 1)) {
-                    ingest.announce(List.of("after-the-kills"), gaussian(random, WIDTH));
-                    List<Published> all = models.readUntil(ps -> ps.stream().anyMatch(p -> p.version() > lastBefore),
-                            Duration.ofMinutes(1), ps -> "no version above " + lastBefore + " after the restart: "
-                                    + ps.stream().map(Published::version).toList());
-                    long last = assertValidAndIncreasing(all);
-                    String metrics = awaitServing(app, last, Duration.ofMinutes(1));
-                    List<String> refused = metrics.lines().filter(l -> l.startsWith("candle_model_refused_total{")
-                            && !l.endsWith(" 0.0")).toList();
-                    assertEquals(List.of(), refused, "versions the scorer refused");
-                    assertEquals(0, app.countInLog("Refusing model"), "refusals in the scorer's log");
-                    trainer.assertAlive("after the kills");
-                    app.assertAlive("after the kills");
-                    ingest.progress(String.format("FIGURES kills=%d (%d before the acknowledgement) records on the"
-                                    + " models topic=%d, all valid, versions %s; after the restart version %d, served",
-                            KILL_DELAYS_MS.length, killedBeforeAck, all.size(),
-                            all.stream().map(Published::version).toList(), last));
-                }
-            }
+  /** One record of the models topic: its version, or why it is not a valid one. */
+  record Published(long offset, long version, String problem) {}
+
+  @TempDir Path tmp;
+
+  @Test
+  @Timeout(value = 4, unit = TimeUnit.MINUTES)
+  void aTrainerKilledWhilePublishingNeverLeavesAnInvalidVersionAndGoesOnHigher() throws Exception {
+    Random random = new Random(17);
+    Path trainerLog = IngestSplits.freshLogFile("TrainerPublishKillIT-trainer");
+    try (KafkaTarget kafka = KafkaTarget.start();
+        IngestRun ingest = new IngestRun(kafka.bootstrapServers());
+        ScoringRun scoring = new ScoringRun(kafka.bootstrapServers(), WIDTH);
+        CommittedTopic<Published> models =
+            new CommittedTopic<>(
+                kafka.bootstrapServers(),
+                IngestRun.TOPICS.models(),
+                r -> check(r.offset(), r.value()))) {
+      scoring.createTopics(3);
+      List<String> names = new ArrayList<>();
+      for (int c = 0; c < CLASSES; c++) {
+        names.add("class-" + c);
+      }
+      ingest.announce(names, gaussian(random, CLASSES * WIDTH));
+      try (JvmProcess app =
+          StreamsAppProcess.start(
+              kafka.bootstrapServers(),
+              tmp.resolve("state"),
+              APP_ID,
+              IngestSplits.freshLogFile("TrainerPublishKillIT-streams-app"),
+              List.of(
+                  "--feature-width",
+                  Integer.toString(WIDTH),
+                  "--scoring-application-id",
+                  SCORER_ID))) {
+        int killedBeforeAck = 0;
+        long started = 0;
+        long acked = 0;
+        for (int kill = 0; kill < KILL_DELAYS_MS.length; kill++) {
+          JvmProcess trainer = startTrainer(kafka.bootstrapServers(), trainerLog, kill + 1);
+          // the first round publishes the INITIAL version of the announced classes by itself
+          if (kill > 0) {
+            ingest.announce(List.of("late-" + kill), gaussian(random, WIDTH));
+          }
+          trainer.awaitLog(Trainer.PUBLISHING_MESSAGE, (int) started + 1, Duration.ofMinutes(1));
+          Thread.sleep(KILL_DELAYS_MS[kill]);
+          assertEquals(137, trainer.kill(), "exit code of a SIGKILLed JVM");
+          boolean ackedBeforeKill = trainer.countInLog("Published version") > acked;
+          killedBeforeAck += ackedBeforeKill ? 0 : 1;
+          started = trainer.countInLog(Trainer.PUBLISHING_MESSAGE);
+          acked = trainer.countInLog("Published version");
+          ingest.progress(
+              "killed the trainer "
+                  + KILL_DELAYS_MS[kill]
+                  + " ms after publish "
+                  + (kill + 1)
+                  + " started ("
+                  + (ackedBeforeKill ? "after" : "before")
+                  + " its acknowledgement);"
+                  + " versions on the topic: "
+                  + models.readToEnd(Duration.ofSeconds(30)).stream()
+                      .map(Published::version)
+                      .toList());
         }
-    }
+        List<Published> beforeRestart = models.readToEnd(Duration.ofSeconds(30));
+        long lastBefore = beforeRestart.isEmpty() ? -1 : assertValidAndIncreasing(beforeRestart);
 
-    private static JvmProcess startTrainer(String bootstrap, Path log, int start) throws Exception {
-        JvmProcess trainer = TrainerProcess.start(bootstrap, WIDTH, log);
-        trainer.awaitLog(Trainer.CAUGHT_UP_MESSAGE, start, Duration.ofMinutes(1));
-        return trainer;
+        try (JvmProcess trainer =
+            startTrainer(kafka.bootstrapServers(), trainerLog, KILL_DELAYS_MS.length + 1)) {
+          ingest.announce(List.of("after-the-kills"), gaussian(random, WIDTH));
+          List<Published> all =
+              models.readUntil(
+                  ps -> ps.stream().anyMatch(p -> p.version() > lastBefore),
+                  Duration.ofMinutes(1),
+                  ps ->
+                      "no version above "
+                          + lastBefore
+                          + " after the restart: "
+                          + ps.stream().map(Published::version).toList());
+          long last = assertValidAndIncreasing(all);
+          String metrics = awaitServing(app, last, Duration.ofMinutes(1));
+          List<String> refused =
+              metrics
+                  .lines()
+                  .filter(l -> l.startsWith("candle_model_refused_total{") && !l.endsWith(" 0.0"))
+                  .toList();
+          assertEquals(List.of(), refused, "versions the scorer refused");
+          assertEquals(0, app.countInLog("Refusing model"), "refusals in the scorer's log");
+          trainer.assertAlive("after the kills");
+          app.assertAlive("after the kills");
+          ingest.progress(
+              String.format(
+                  "FIGURES kills=%d (%d before the acknowledgement) records on the"
+                      + " models topic=%d, all valid, versions %s; after the restart version %d, served",
+                  KILL_DELAYS_MS.length,
+                  killedBeforeAck,
+                  all.size(),
+                  all.stream().map(Published::version).toList(),
+                  last));
+        }
+      }
     }
+  }
 
-    /** A record as the scorer would take it: decoded, checksum and class list checked. */
-    private static Published check(long offset, byte[] value) {
-        ModelVersion record;
-        try {
-            record = VERSIONS.decode(value);
-        } catch (RuntimeException e) {
-            return new Published(offset, -1, "not a ModelVersion: " + e);
-        }
-        try {
-            ModelVersions.fromRecord(record, WIDTH);
-            return new Published(offset, record.getVersion(), null);
-        } catch (RuntimeException e) {
-            return new Published(offset, record.getVersion(), e.getMessage());
-        }
-    }
+  private static JvmProcess startTrainer(String bootstrap, Path log, int start) throws Exception {
+    JvmProcess trainer = TrainerProcess.start(bootstrap, WIDTH, log);
+    trainer.awaitLog(Trainer.CAUGHT_UP_MESSAGE, start, Duration.ofMinutes(1));
+    return trainer;
+  }
 
-    /** Every record valid, versions strictly increasing in offset order; returns the last version. */
-    private static long assertValidAndIncreasing(List<Published> published) {
-        assertTrue(!published.isEmpty(), "versions on the models topic");
-        long previous = Long.MIN_VALUE;
-        for (Published p : published) {
-            assertEquals(null, p.problem(), "record at offset " + p.offset() + " (version " + p.version() + ")");
-            assertTrue(p.version() > previous, "version " + p.version() + " at offset " + p.offset()
-                    + " after version " + previous);
-            previous = p.version();
-        }
-        return previous;
+  /** A record as the scorer would take it: decoded, checksum and class list checked. */
+  private static Published check(long offset, byte[] value) {
+    ModelVersion record;
+    try {
+      record = VERSIONS.decode(value);
+    } catch (RuntimeException e) {
+      return new Published(offset, -1, "not a ModelVersion: " + e);
     }
+    try {
+      ModelVersions.fromRecord(record, WIDTH);
+      return new Published(offset, record.getVersion(), null);
+    } catch (RuntimeException e) {
+      return new Published(offset, record.getVersion(), e.getMessage());
+    }
+  }
 
-    /** Scrapes the app's /metrics until it serves {@code version}; returns that scrape. */
-    private static String awaitServing(JvmProcess app, long version, Duration timeout) throws Exception {
-        String url = StreamsAppProcess.metricsUrl(app);
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            String body = ScoringRun.scrape(url);
-            if (body.lines().anyMatch(l -> l.equals("candle_model_version " + (double) version))) {
-                return body;
-            }
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("the scorer does not serve version " + version + " within " + timeout + ": "
-                        + body.lines().filter(l -> l.startsWith("candle_model_")).toList());
-            }
-            Thread.sleep(200);
-        }
+  /** Every record valid, versions strictly increasing in offset order; returns the last version. */
+  private static long assertValidAndIncreasing(List<Published> published) {
+    assertTrue(!published.isEmpty(), "versions on the models topic");
+    long previous = Long.MIN_VALUE;
+    for (Published p : published) {
+      assertEquals(
+          null, p.problem(), "record at offset " + p.offset() + " (version " + p.version() + ")");
+      assertTrue(
+          p.version() > previous,
+          "version " + p.version() + " at offset " + p.offset() + " after version " + previous);
+      previous = p.version();
     }
+    return previous;
+  }
 
-    private static float[] gaussian(Random random, int n) {
-        float[] v = new float[n];
-        for (int i = 0; i < n; i++) {
-            v[i] = (float) random.nextGaussian();
-        }
-        return v;
+  /** Scrapes the app's /metrics until it serves {@code version}; returns that scrape. */
+  private static String awaitServing(JvmProcess app, long version, Duration timeout)
+      throws Exception {
+    String url = StreamsAppProcess.metricsUrl(app);
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      String body = ScoringRun.scrape(url);
+      if (body.lines().anyMatch(l -> l.equals("candle_model_version " + (double) version))) {
+        return body;
+      }
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError(
+            "the scorer does not serve version "
+                + version
+                + " within "
+                + timeout
+                + ": "
+                + body.lines().filter(l -> l.startsWith("candle_model_")).toList());
+      }
+      Thread.sleep(200);
     }
+  }
+
+  private static float[] gaussian(Random random, int n) {
+    float[] v = new float[n];
+    for (int i = 0; i < n; i++) {
+      v[i] = (float) random.nextGaussian();
+    }
+    return v;
+  }
 }

@@ -45,7 +45,10 @@ class ModelHolderTest {
   }
 
   double refused(ModelRefusal reason) {
-    return registry.get(ModelHolder.REFUSED).tag(ModelHolder.REASON_TAG, reason.tag()).counter()
+    return registry
+        .get(ModelHolder.REFUSED)
+        .tag(ModelHolder.REASON_TAG, reason.tag())
+        .counter()
         .count();
   }
 
@@ -70,13 +73,15 @@ class ModelHolderTest {
   void aPinnedHolderServesItsVersionOnlyOlderOrNewer() {
     CandleModel first = model("cat", "dog");
     CandleModel second = TestModels.extend(first, "fox");
-    try (ModelHolder pinnedHolder = new ModelHolder("candle", TestModels.WIDTH, 3,
-        new SimpleMeterRegistry(), clock)) {
+    try (ModelHolder pinnedHolder =
+        new ModelHolder("candle", TestModels.WIDTH, 3, new SimpleMeterRegistry(), clock)) {
       assertEquals(ModelHolder.Offer.IGNORED, pinnedHolder.offer(version(second, 2), "t-0@0"));
       assertEquals(ModelHolder.Offer.SERVED, pinnedHolder.offer(version(first, 3), "t-0@1"));
       assertEquals(ModelHolder.Offer.IGNORED, pinnedHolder.offer(version(second, 4), "t-0@2"));
-      pinnedHolder.offerNewestFirst(List.of(new ModelHolder.RawVersion(SERDE.encode(version(second, 5)), "t-0@3"),
-          new ModelHolder.RawVersion(SERDE.encode(version(first, 3)), "t-0@4")));
+      pinnedHolder.offerNewestFirst(
+          List.of(
+              new ModelHolder.RawVersion(SERDE.encode(version(second, 5)), "t-0@3"),
+              new ModelHolder.RawVersion(SERDE.encode(version(first, 3)), "t-0@4")));
       try (ModelLease lease = pinnedHolder.lease()) {
         assertEquals(3, lease.version());
         assertEquals(List.of("cat", "dog"), lease.classNames());
@@ -92,7 +97,8 @@ class ModelHolderTest {
     assertEquals(3L, holder.firstServed().getNow(-1L));
     assertEquals(ModelHolder.Offer.SERVED, holder.offer(SERDE.encode(version(second, 4)), "t-0@1"));
 
-    try (ModelLease lease = holder.lease(); FastScorer expected = FastScorer.prepare(second)) {
+    try (ModelLease lease = holder.lease();
+        FastScorer expected = FastScorer.prepare(second)) {
       assertEquals(4, lease.version());
       assertEquals(List.of("cat", "dog", "fox"), lease.classNames());
       assertArrayEquals(expected.score(TestModels.axis(2)), lease.score(TestModels.axis(2)));
@@ -105,8 +111,10 @@ class ModelHolderTest {
   @Test
   void anOlderOrEqualVersionIsIgnored() {
     holder.offer(version(model("cat", "dog"), 5), "t-0@0");
-    assertEquals(ModelHolder.Offer.IGNORED, holder.offer(version(model("a", "b", "c"), 5), "t-0@1"));
-    assertEquals(ModelHolder.Offer.IGNORED, holder.offer(version(model("a", "b", "c"), 4), "t-0@2"));
+    assertEquals(
+        ModelHolder.Offer.IGNORED, holder.offer(version(model("a", "b", "c"), 5), "t-0@1"));
+    assertEquals(
+        ModelHolder.Offer.IGNORED, holder.offer(version(model("a", "b", "c"), 4), "t-0@2"));
 
     try (ModelLease lease = holder.lease()) {
       assertEquals(5, lease.version());
@@ -136,8 +144,8 @@ class ModelHolderTest {
   @Test
   void aVersionOfAnotherFeatureWidthIsRefused() {
     holder.offer(version(model("cat", "dog"), 1), "t-0@0");
-    CandleModel wide = CandleFit.untrained(List.of("cat", "dog"), 32, new float[64],
-        HyperParameters.adaptive());
+    CandleModel wide =
+        CandleFit.untrained(List.of("cat", "dog"), 32, new float[64], HyperParameters.adaptive());
 
     assertEquals(ModelHolder.Offer.REFUSED, holder.offer(version(wide, 2), "t-0@1"));
     assertEquals(1.0, refused(ModelRefusal.WIDTH));
@@ -167,8 +175,8 @@ class ModelHolderTest {
   void aBacklogLoadsOnlyItsNewestVersion() {
     List<ModelHolder.RawVersion> batch = new ArrayList<>();
     for (long v : new long[] {3, 5, 4}) {
-      batch.add(new ModelHolder.RawVersion(SERDE.encode(version(model("cat", "dog"), v)),
-          "t-0@" + v));
+      batch.add(
+          new ModelHolder.RawVersion(SERDE.encode(version(model("cat", "dog"), v)), "t-0@" + v));
     }
     holder.offerNewestFirst(batch);
 
@@ -204,8 +212,8 @@ class ModelHolderTest {
 
   /**
    * Scoring never pauses for a swap: {@code offer} decodes and prepares the next version while it
-   * holds the holder's monitor, and a lease taken meanwhile does not need that monitor; it gets
-   * the serving version at once. (ScoringSwapIT prints the gaps this gives on a real broker.)
+   * holds the holder's monitor, and a lease taken meanwhile does not need that monitor; it gets the
+   * serving version at once. (ScoringSwapIT prints the gaps this gives on a real broker.)
    */
   @Test
   void aLeaseNeverWaitsForAVersionBeingPrepared() throws Exception {
@@ -213,11 +221,13 @@ class ModelHolderTest {
     ExecutorService scorer = Executors.newSingleThreadExecutor();
     try {
       synchronized (holder) { // what an offer preparing version 2 holds
-        Future<Long> leased = scorer.submit(() -> {
-          try (ModelLease lease = holder.lease()) {
-            return lease.version();
-          }
-        });
+        Future<Long> leased =
+            scorer.submit(
+                () -> {
+                  try (ModelLease lease = holder.lease()) {
+                    return lease.version();
+                  }
+                });
         assertEquals(1L, leased.get(30, java.util.concurrent.TimeUnit.SECONDS));
       }
     } finally {
@@ -233,23 +243,27 @@ class ModelHolderTest {
     try {
       List<Future<Integer>> scorers = new ArrayList<>();
       for (int t = 0; t < 2; t++) {
-        scorers.add(threads.submit(() -> {
-          long last = 0;
-          int scored = 0;
-          while (swapping.get()) {
-            try (ModelLease lease = holder.lease()) {
-              assertTrue(lease.version() >= last, "versions never go backwards on one thread");
-              last = lease.version();
-              assertEquals(lease.classNames().size(), lease.score(TestModels.axis(1)).length);
-              scored++;
-            }
-          }
-          return scored;
-        }));
+        scorers.add(
+            threads.submit(
+                () -> {
+                  long last = 0;
+                  int scored = 0;
+                  while (swapping.get()) {
+                    try (ModelLease lease = holder.lease()) {
+                      assertTrue(
+                          lease.version() >= last, "versions never go backwards on one thread");
+                      last = lease.version();
+                      assertEquals(
+                          lease.classNames().size(), lease.score(TestModels.axis(1)).length);
+                      scored++;
+                    }
+                  }
+                  return scored;
+                }));
       }
       for (long v = 2; v <= 20; v++) {
-        holder.offer(version(v % 2 == 0 ? model("cat", "dog", "fox") : model("cat", "dog"), v),
-            "t-0@" + v);
+        holder.offer(
+            version(v % 2 == 0 ? model("cat", "dog", "fox") : model("cat", "dog"), v), "t-0@" + v);
       }
       swapping.set(false);
       for (Future<Integer> scorer : scorers) {

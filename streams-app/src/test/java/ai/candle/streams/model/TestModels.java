@@ -23,8 +23,8 @@ public final class TestModels {
 
   /** A model of {@code classes}, class j's text feature e_j. */
   public static CandleModel model(String... classes) {
-    return CandleFit.untrained(List.of(classes), WIDTH, axes(0, classes.length),
-        HyperParameters.adaptive());
+    return CandleFit.untrained(
+        List.of(classes), WIDTH, axes(0, classes.length), HyperParameters.adaptive());
   }
 
   /** {@code model} with {@code classes} added as new (virtual) classes on the next axes. */
@@ -33,8 +33,8 @@ public final class TestModels {
   }
 
   public static ModelVersion version(CandleModel model, long version) {
-    return ModelVersions.toRecord(model, version, CREATED, "test-clip",
-        ModelVersions.Origin.INITIAL, Map.of(), Map.of());
+    return ModelVersions.toRecord(
+        model, version, CREATED, "test-clip", ModelVersions.Origin.INITIAL, Map.of(), Map.of());
   }
 
   /** The unit vector e_j. */

@@ -14,8 +14,11 @@ class AccuracyTrackerTest {
   final SimpleMeterRegistry registry = new SimpleMeterRegistry();
 
   double worstGauge(int rank) {
-    return registry.get(AccuracyTracker.WORST).tag(AccuracyTracker.RANK_TAG,
-        Integer.toString(rank)).gauge().value();
+    return registry
+        .get(AccuracyTracker.WORST)
+        .tag(AccuracyTracker.RANK_TAG, Integer.toString(rank))
+        .gauge()
+        .value();
   }
 
   @Test
@@ -38,14 +41,32 @@ class AccuracyTrackerTest {
     }
     tracker.record("cat", 5, true, 2); // older than the ten kept: not counted, no series again
     assertEquals(List.of(3L, 4L, 5L, 6L, 7L, 8L, 9L, 10L, 11L, 12L), tracker.countedVersions());
-    assertEquals(20, registry.find(AccuracyTracker.VERSION_OUTCOMES).counters().size(), "10 versions x 2 outcomes");
-    assertTrue(registry.find(AccuracyTracker.VERSION_OUTCOMES).tag(AccuracyTracker.VERSION_TAG, "2").counters()
-        .isEmpty(), "version 2's series were removed");
+    assertEquals(
+        20,
+        registry.find(AccuracyTracker.VERSION_OUTCOMES).counters().size(),
+        "10 versions x 2 outcomes");
+    assertTrue(
+        registry
+            .find(AccuracyTracker.VERSION_OUTCOMES)
+            .tag(AccuracyTracker.VERSION_TAG, "2")
+            .counters()
+            .isEmpty(),
+        "version 2's series were removed");
     for (long v = 3; v <= 12; v++) {
-      double correct = registry.get(AccuracyTracker.VERSION_OUTCOMES).tag(AccuracyTracker.VERSION_TAG,
-          Long.toString(v)).tag(AccuracyTracker.OUTCOME_TAG, "correct").counter().count();
-      double wrong = registry.get(AccuracyTracker.VERSION_OUTCOMES).tag(AccuracyTracker.VERSION_TAG,
-          Long.toString(v)).tag(AccuracyTracker.OUTCOME_TAG, "wrong").counter().count();
+      double correct =
+          registry
+              .get(AccuracyTracker.VERSION_OUTCOMES)
+              .tag(AccuracyTracker.VERSION_TAG, Long.toString(v))
+              .tag(AccuracyTracker.OUTCOME_TAG, "correct")
+              .counter()
+              .count();
+      double wrong =
+          registry
+              .get(AccuracyTracker.VERSION_OUTCOMES)
+              .tag(AccuracyTracker.VERSION_TAG, Long.toString(v))
+              .tag(AccuracyTracker.OUTCOME_TAG, "wrong")
+              .counter()
+              .count();
       assertEquals(v % 4, correct, "version " + v);
       assertEquals(4 - v % 4, wrong, "version " + v);
     }
@@ -74,9 +95,12 @@ class AccuracyTrackerTest {
     record(tracker, "fine", 10, 7);
     record(tracker, "rare", AccuracyTracker.MIN_CLASS_PREDICTIONS - 1, 0);
 
-    assertEquals(List.of(new AccuracyTracker.ClassAccuracy("worse", 0.05, 20),
-        new AccuracyTracker.ClassAccuracy("bad", 0.2, 10),
-        new AccuracyTracker.ClassAccuracy("fine", 0.7, 10)), tracker.worst());
+    assertEquals(
+        List.of(
+            new AccuracyTracker.ClassAccuracy("worse", 0.05, 20),
+            new AccuracyTracker.ClassAccuracy("bad", 0.2, 10),
+            new AccuracyTracker.ClassAccuracy("fine", 0.7, 10)),
+        tracker.worst());
     assertEquals(0.05, worstGauge(1), 1e-12);
     assertEquals(0.2, worstGauge(2), 1e-12);
     assertEquals(0.7, worstGauge(3), 1e-12);
@@ -95,9 +119,13 @@ class AccuracyTrackerTest {
       tracker.record(name, 30, i < correct);
     }
   }
+
   double versionGauge(FrequencyBucket bucket) {
-    return registry.get(AccuracyTracker.BY_VERSION).tag(AccuracyTracker.BUCKET_TAG, bucket.tag())
-        .gauge().value();
+    return registry
+        .get(AccuracyTracker.BY_VERSION)
+        .tag(AccuracyTracker.BUCKET_TAG, bucket.tag())
+        .gauge()
+        .value();
   }
 
   @Test
@@ -114,10 +142,15 @@ class AccuracyTrackerTest {
     tracker.record("cat", 500, true, 4);
     assertEquals(4, tracker.accuracyVersion());
     assertEquals(1.0, versionGauge(FrequencyBucket.MANY), "version 4 starts from zero");
-    assertTrue(Double.isNaN(versionGauge(FrequencyBucket.FEW)), "version 4 scored no few-bucket image");
+    assertTrue(
+        Double.isNaN(versionGauge(FrequencyBucket.FEW)), "version 4 scored no few-bucket image");
 
     tracker.record("cat", 500, false, 3);
-    assertEquals(1.0, versionGauge(FrequencyBucket.MANY), "a late prediction of version 3 is not version 4's");
-    assertEquals(0.5, tracker.accuracy(FrequencyBucket.MANY), "the sliding window counts every prediction");
+    assertEquals(
+        1.0,
+        versionGauge(FrequencyBucket.MANY),
+        "a late prediction of version 3 is not version 4's");
+    assertEquals(
+        0.5, tracker.accuracy(FrequencyBucket.MANY), "the sliding window counts every prediction");
   }
 }

@@ -30,17 +30,22 @@ class PrequentialScoringTest {
   static final AvroSerde<LabeledImage> LABELED = AvroSerde.of(LabeledImage.class);
   static final CandleModel FOUR = model("cat", "dog", "fox", "owl");
 
-  @TempDir
-  Path state;
+  @TempDir Path state;
 
   static void pipe(ScoringFixture f, String id, String label, int axis) {
-    LabeledImage image = LabeledImage.newBuilder().setId(id).setEventTime(T0).setLabel(label)
-        .setFeature(axisList(axis)).build();
+    LabeledImage image =
+        LabeledImage.newBuilder()
+            .setId(id)
+            .setEventTime(T0)
+            .setLabel(label)
+            .setFeature(axisList(axis))
+            .build();
     f.labeled.pipeInput(utf8(id), LABELED.encode(image), T0);
   }
 
   static TestOutputTopic<String, FeatureRecord> features(ScoringFixture f) {
-    return f.driver.createOutputTopic(ScoringFixture.TOPICS.features().name(),
+    return f.driver.createOutputTopic(
+        ScoringFixture.TOPICS.features().name(),
         ScoringFixture.TOPICS.features().keySerde().deserializer(),
         ScoringFixture.TOPICS.features().valueSerde().deserializer());
   }
@@ -51,7 +56,8 @@ class PrequentialScoringTest {
       f.models.offer(version(FOUR, 9), "models-0@0");
       pipe(f, "img-1", "dog", 1);
 
-      assertEquals(List.of(KeyValue.pair("img-1", expected(FOUR, 9, "img-1", axis(1), 2, "dog"))),
+      assertEquals(
+          List.of(KeyValue.pair("img-1", expected(FOUR, 9, "img-1", axis(1), 2, "dog"))),
           f.predictions.readKeyValuesToList());
       assertEquals(1, features(f).readValuesToList().size(), "the image still counts");
       assertEquals(1.0, f.predictionCount(ScoringRole.PREQUENTIAL));
@@ -94,16 +100,24 @@ class PrequentialScoringTest {
       pipe(f, "o1", "owl", 3);
 
       List<Prediction> out = f.predictions.readValuesToList();
-      assertEquals(List.of("cat", "cat", "dog", "owl", "owl", "owl"), out.stream()
-          .map(p -> p.getTopK().get(0).getClassName()).toList(), "e_j predicts class j");
+      assertEquals(
+          List.of("cat", "cat", "dog", "owl", "owl", "owl"),
+          out.stream().map(p -> p.getTopK().get(0).getClassName()).toList(),
+          "e_j predicts class j");
       AccuracyTracker accuracy = f.scoring.accuracy();
       assertEquals(1.0, accuracy.accuracy(FrequencyBucket.MANY));
       assertEquals(0.5, accuracy.accuracy(FrequencyBucket.MEDIUM));
       assertEquals(0.0, accuracy.accuracy(FrequencyBucket.FEW));
       assertEquals(1.0, accuracy.accuracy(FrequencyBucket.NEW), "owl: no image counted yet");
       assertEquals(1.0, gauge(f, "bucket", "medium") * 2, "the gauge reads the tracker");
-      assertEquals(1.0, f.registry.get(AccuracyTracker.OUTCOMES).tag("bucket", "medium")
-          .tag("outcome", "wrong").counter().count());
+      assertEquals(
+          1.0,
+          f.registry
+              .get(AccuracyTracker.OUTCOMES)
+              .tag("bucket", "medium")
+              .tag("outcome", "wrong")
+              .counter()
+              .count());
     }
   }
 

@@ -59,20 +59,33 @@ public final class ScoringFixture implements AutoCloseable {
   public final TestOutputTopic<byte[], DeadLetter> deadLetters;
 
   private ScoringFixture(Path stateDir, boolean ingest, Encoders encoders, String... flags) {
-    List<String> args = new ArrayList<>(List.of("--feature-width",
-        Integer.toString(TestModels.WIDTH), "--state-dir", stateDir.toString(),
-        "--application-id", "scoring-test"));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--feature-width",
+                Integer.toString(TestModels.WIDTH),
+                "--state-dir",
+                stateDir.toString(),
+                "--application-id",
+                "scoring-test"));
     args.addAll(List.of(flags));
     config = IngestConfig.load(args, Map.of());
     scoringConfig = ScoringConfig.load(args, Map.of());
-    models = new ModelHolder(scoringConfig.modelName(), TestModels.WIDTH, registry,
-        Clock.fixed(TestModels.CREATED, ZoneOffset.UTC));
+    models =
+        new ModelHolder(
+            scoringConfig.modelName(),
+            TestModels.WIDTH,
+            registry,
+            Clock.fixed(TestModels.CREATED, ZoneOffset.UTC));
     scoring = Scoring.of(scoringConfig, models, name -> counts.getOrDefault(name, 0L), registry);
-    Topology topology = ingest
-        ? IngestTopology.build(config, registry, encoders, Optional.of(scoring))
-        : ScoringTopology.build(config, scoring, registry, encoders);
-    driver = new TopologyTestDriver(topology, ingest ? config.streamsProperties()
-        : scoringConfig.streamsProperties(config));
+    Topology topology =
+        ingest
+            ? IngestTopology.build(config, registry, encoders, Optional.of(scoring))
+            : ScoringTopology.build(config, scoring, registry, encoders);
+    driver =
+        new TopologyTestDriver(
+            topology,
+            ingest ? config.streamsProperties() : scoringConfig.streamsProperties(config));
     unlabeled = ingest ? null : input(TOPICS.unlabeledImages().name());
     labeled = ingest ? input(TOPICS.labeledImages().name()) : null;
     predictions = output(TOPICS.predictions());
@@ -90,13 +103,13 @@ public final class ScoringFixture implements AutoCloseable {
   }
 
   private TestInputTopic<byte[], byte[]> input(String topic) {
-    return driver.createInputTopic(topic, Serdes.ByteArray().serializer(),
-        Serdes.ByteArray().serializer());
+    return driver.createInputTopic(
+        topic, Serdes.ByteArray().serializer(), Serdes.ByteArray().serializer());
   }
 
   private <K, V> TestOutputTopic<K, V> output(Topic<K, V> topic) {
-    return driver.createOutputTopic(topic.name(), topic.keySerde().deserializer(),
-        topic.valueSerde().deserializer());
+    return driver.createOutputTopic(
+        topic.name(), topic.keySerde().deserializer(), topic.valueSerde().deserializer());
   }
 
   public static byte[] utf8(String s) {
@@ -115,8 +128,13 @@ public final class ScoringFixture implements AutoCloseable {
   }
 
   /** The prediction FastScorer makes for {@code feature} with {@code model}, top-k best first. */
-  public static Prediction expected(ai.candle.core.CandleModel model, long version, String id,
-      float[] feature, int k, String trueLabel) {
+  public static Prediction expected(
+      ai.candle.core.CandleModel model,
+      long version,
+      String id,
+      float[] feature,
+      int k,
+      String trueLabel) {
     try (FastScorer scorer = FastScorer.prepare(model)) {
       float[] scores = scorer.score(feature);
       List<ScoredClass> top = new ArrayList<>();
@@ -128,16 +146,25 @@ public final class ScoringFixture implements AutoCloseable {
   }
 
   public double deadLetterCount(RejectReason reason) {
-    return registry.get(DeadLetters.METRIC).tag(DeadLetters.REASON_TAG, reason.tag()).counter()
+    return registry
+        .get(DeadLetters.METRIC)
+        .tag(DeadLetters.REASON_TAG, reason.tag())
+        .counter()
         .count();
   }
 
   double predictionCount(ScoringRole role) {
-    return registry.get(ScoringMetrics.PREDICTIONS).tag(ScoringMetrics.ROLE_TAG, role.tag())
-        .counter().count();
+    return registry
+        .get(ScoringMetrics.PREDICTIONS)
+        .tag(ScoringMetrics.ROLE_TAG, role.tag())
+        .counter()
+        .count();
   }
 
-  /** Asserts one dead letter of {@code reason} for the record sent with {@code key}, and nothing else. */
+  /**
+   * Asserts one dead letter of {@code reason} for the record sent with {@code key}, and nothing
+   * else.
+   */
   public DeadLetter assertOnlyDeadLetter(String key, byte[] bytes, RejectReason reason) {
     DeadLetter letter = deadLetters.readValue();
     assertEquals(reason.tag(), letter.getCategory(), letter.getReason());

@@ -38,12 +38,12 @@ class ScoringTopologyTest {
 
   static final CandleModel ANIMALS = model("cat", "dog", "fox", "owl", "elk", "yak");
 
-  @TempDir
-  Path state;
+  @TempDir Path state;
 
   @Test
   void everyImageGetsOnePredictionWithTheTopKBestFirst() {
-    try (ScoringFixture f = ScoringFixture.scoring(state, Encoders.none(), "--scoring-top-k", "3")) {
+    try (ScoringFixture f =
+        ScoringFixture.scoring(state, Encoders.none(), "--scoring-top-k", "3")) {
       f.models.offer(version(ANIMALS, 7), "models-0@0");
       List<Float> mixed = new ArrayList<>(Collections.nCopies(TestModels.WIDTH, 0f));
       mixed.set(1, 0.6f);
@@ -53,9 +53,11 @@ class ScoringTopologyTest {
 
       List<KeyValue<String, Prediction>> out = f.predictions.readKeyValuesToList();
       float[] mixedArray = ImageFeatures.toArray(mixed);
-      assertEquals(List.of(
-          KeyValue.pair("img-1", expected(ANIMALS, 7, "img-1", axis(2), 3, null)),
-          KeyValue.pair("img-2", expected(ANIMALS, 7, "img-2", mixedArray, 3, null))), out);
+      assertEquals(
+          List.of(
+              KeyValue.pair("img-1", expected(ANIMALS, 7, "img-1", axis(2), 3, null)),
+              KeyValue.pair("img-2", expected(ANIMALS, 7, "img-2", mixedArray, 3, null))),
+          out);
       assertEquals("fox", out.get(0).value.getTopK().get(0).getClassName(), "e_2 is a fox");
       for (KeyValue<String, Prediction> kv : out) {
         List<ScoredClass> top = kv.value.getTopK();
@@ -91,8 +93,11 @@ class ScoringTopologyTest {
       f.models.offer(version(second, 2), "models-0@1");
       f.pipe(withFeature("img-2", axisList(2)));
 
-      assertEquals(List.of(expected(first, 1, "img-1", axis(2), 5, null),
-          expected(second, 2, "img-2", axis(2), 5, null)), f.predictions.readValuesToList());
+      assertEquals(
+          List.of(
+              expected(first, 1, "img-1", axis(2), 5, null),
+              expected(second, 2, "img-2", axis(2), 5, null)),
+          f.predictions.readValuesToList());
     }
   }
 
@@ -100,21 +105,31 @@ class ScoringTopologyTest {
   void invalidImagesAreDeadLetteredWithTheirReason() {
     List<Float> nan = axisList(0);
     nan.set(3, Float.NaN);
-    assertDeadLettered(withFeature("short", axisList(0).subList(0, 8)), RejectReason.WIDTH,
+    assertDeadLettered(
+        withFeature("short", axisList(0).subList(0, 8)),
+        RejectReason.WIDTH,
         "feature has 8 values, expected 16 (feature.width)");
-    assertDeadLettered(withFeature("nan", nan), RejectReason.NON_FINITE,
+    assertDeadLettered(
+        withFeature("nan", nan),
+        RejectReason.NON_FINITE,
         "feature[3] is NaN; every value must be finite");
-    assertDeadLettered(ImageToScore.newBuilder().setId("none").setEventTime(T0).build(),
-        RejectReason.IMAGE_FEATURE_CHOICE, "neither an image (imageBytes or imageUri) nor a"
+    assertDeadLettered(
+        ImageToScore.newBuilder().setId("none").setEventTime(T0).build(),
+        RejectReason.IMAGE_FEATURE_CHOICE,
+        "neither an image (imageBytes or imageUri) nor a"
             + " feature is set; exactly one of imageBytes, imageUri, feature is required");
-    assertDeadLettered(ImageToScore.newBuilder().setId("png").setEventTime(T0)
-            .setImageBytes(ByteBuffer.wrap(new byte[] {(byte) 0x89, 'P', 'N', 'G'})).build(),
-        RejectReason.NO_ENCODER, "no image encoder configured");
+    assertDeadLettered(
+        ImageToScore.newBuilder()
+            .setId("png")
+            .setEventTime(T0)
+            .setImageBytes(ByteBuffer.wrap(new byte[] {(byte) 0x89, 'P', 'N', 'G'}))
+            .build(),
+        RejectReason.NO_ENCODER,
+        "no image encoder configured");
   }
 
   private void assertDeadLettered(ImageToScore image, RejectReason reason, String message) {
-    try (ScoringFixture f = ScoringFixture.scoring(state.resolve(image.getId()),
-        Encoders.none())) {
+    try (ScoringFixture f = ScoringFixture.scoring(state.resolve(image.getId()), Encoders.none())) {
       f.models.offer(version(ANIMALS, 1), "models-0@0");
       byte[] bytes = f.pipe(image);
       assertEquals(message, f.assertOnlyDeadLetter(image.getId(), bytes, reason).getReason());
@@ -138,8 +153,12 @@ class ScoringTopologyTest {
     ImageEncoder encoder = image -> axis(image[0]);
     try (ScoringFixture f = ScoringFixture.scoring(state, Encoders.of(encoder, null))) {
       f.models.offer(version(ANIMALS, 1), "models-0@0");
-      f.pipe(ImageToScore.newBuilder().setId("img").setEventTime(T0)
-          .setImageBytes(ByteBuffer.wrap(new byte[] {3})).build());
+      f.pipe(
+          ImageToScore.newBuilder()
+              .setId("img")
+              .setEventTime(T0)
+              .setImageBytes(ByteBuffer.wrap(new byte[] {3}))
+              .build());
 
       assertEquals(expected(ANIMALS, 1, "img", axis(3), 5, null), f.predictions.readValue());
     }
@@ -147,13 +166,14 @@ class ScoringTopologyTest {
 
   @Test
   void beforeAnyModelTheDeadLetterPolicyDeadLettersWithNoModelYet() {
-    try (ScoringFixture f = ScoringFixture.scoring(state, Encoders.none(),
-        "--scoring-no-model", "dead-letter")) {
+    try (ScoringFixture f =
+        ScoringFixture.scoring(state, Encoders.none(), "--scoring-no-model", "dead-letter")) {
       byte[] bytes = f.pipe(withFeature("early", axisList(0)));
 
       DeadLetter letter = f.assertOnlyDeadLetter("early", bytes, RejectReason.NO_MODEL);
-      assertEquals("no model yet: no version of model 'candle' serves"
-          + " (scoring.no-model=dead-letter)", letter.getReason());
+      assertEquals(
+          "no model yet: no version of model 'candle' serves" + " (scoring.no-model=dead-letter)",
+          letter.getReason());
     }
   }
 
@@ -162,8 +182,8 @@ class ScoringTopologyTest {
     // With wait the app starts the scoring client only once a version serves; a record that
     // reaches the processor anyway stops the client (uncommitted, so it is not lost).
     try (ScoringFixture f = ScoringFixture.scoring(state, Encoders.none())) {
-      StreamsException e = assertThrows(StreamsException.class,
-          () -> f.pipe(withFeature("early", axisList(0))));
+      StreamsException e =
+          assertThrows(StreamsException.class, () -> f.pipe(withFeature("early", axisList(0))));
       assertTrue(e.getCause() instanceof IllegalStateException, e.toString());
       assertTrue(f.predictions.isEmpty());
       assertTrue(f.deadLetters.isEmpty());
@@ -172,14 +192,16 @@ class ScoringTopologyTest {
 
   @Test
   void aPartitionScoredWithANewerVersionElsewhereWaitsForIt() throws Exception {
-    try (ScoringFixture f = ScoringFixture.scoring(state, Encoders.none(),
-        "--scoring-catch-up-ms", "30000")) {
+    try (ScoringFixture f =
+        ScoringFixture.scoring(state, Encoders.none(), "--scoring-catch-up-ms", "30000")) {
       f.models.offer(version(ANIMALS, 1), "models-0@0");
       versionStore(f).put("newest", 3L);
-      Thread loader = new Thread(() -> {
-        sleep(200);
-        f.models.offer(version(ANIMALS, 3), "models-0@2");
-      });
+      Thread loader =
+          new Thread(
+              () -> {
+                sleep(200);
+                f.models.offer(version(ANIMALS, 3), "models-0@2");
+              });
       loader.start();
       f.pipe(withFeature("img", axisList(0)));
       loader.join();
@@ -191,15 +213,16 @@ class ScoringTopologyTest {
 
   @Test
   void aProcessStillBehindAfterTheCatchUpWaitScoresWithWhatItHasAndCountsIt() {
-    try (ScoringFixture f = ScoringFixture.scoring(state, Encoders.none(),
-        "--scoring-catch-up-ms", "50")) {
+    try (ScoringFixture f =
+        ScoringFixture.scoring(state, Encoders.none(), "--scoring-catch-up-ms", "50")) {
       f.models.offer(version(ANIMALS, 1), "models-0@0");
       versionStore(f).put("newest", 3L);
       f.pipe(withFeature("img-1", axisList(0)));
       f.pipe(withFeature("img-2", axisList(0)));
 
-      assertEquals(List.of(1L, 1L), f.predictions.readValuesToList().stream()
-          .map(Prediction::getModelVersion).toList());
+      assertEquals(
+          List.of(1L, 1L),
+          f.predictions.readValuesToList().stream().map(Prediction::getModelVersion).toList());
       assertEquals(2.0, f.registry.get(ScoringMetrics.BEHIND).counter().count());
       assertEquals(3L, versionStore(f).get("newest"), "the partition's newest stays");
     }

@@ -36,49 +36,75 @@ class TrainerFencingIT {
   @Test
   void aSecondTrainerFencesTheFirstAndEveryVersionHasOneWriter(@TempDir Path dir) throws Exception {
     try (KafkaTarget kafka = KafkaTarget.start();
-        TrainerRun run = new TrainerRun(kafka.bootstrapServers(), "fence.", 64, ModelVersions.DEFAULT_MAX_BYTES)) {
+        TrainerRun run =
+            new TrainerRun(
+                kafka.bootstrapServers(), "fence.", 64, ModelVersions.DEFAULT_MAX_BYTES)) {
       for (int c = 0; c < 4; c++) {
         run.announce("class-" + c);
         run.sendImages("class-" + c, 30);
       }
-      try (JvmProcess first = JvmProcess.start(MAIN, run.trainerArgs("--fit-epochs", "5"), dir.resolve("first.log"))) {
+      try (JvmProcess first =
+          JvmProcess.start(MAIN, run.trainerArgs("--fit-epochs", "5"), dir.resolve("first.log"))) {
         first.awaitLog(Trainer.CAUGHT_UP_MESSAGE, 1, Duration.ofSeconds(60));
-        run.awaitVersion(v -> v.getOrigin().equals("FIT") && v.getBaseClasses() == 4, Duration.ofSeconds(120),
+        run.awaitVersion(
+            v -> v.getOrigin().equals("FIT") && v.getBaseClasses() == 4,
+            Duration.ofSeconds(120),
             "fitted by the first trainer");
         long publishedByFirst = first.countInLog("Published version");
-        try (JvmProcess second = JvmProcess.start(MAIN, run.trainerArgs("--fit-epochs", "5"),
-            dir.resolve("second.log"))) {
+        try (JvmProcess second =
+            JvmProcess.start(
+                MAIN, run.trainerArgs("--fit-epochs", "5"), dir.resolve("second.log"))) {
           second.awaitLog(Trainer.CAUGHT_UP_MESSAGE, 1, Duration.ofSeconds(60));
           // both trainers extend their serving version with the new class, each at its next version
           run.announce("late");
-          run.awaitVersion(v -> TrainerRun.hasClass(v, "late"), Duration.ofSeconds(60), "with the late class");
+          run.awaitVersion(
+              v -> TrainerRun.hasClass(v, "late"), Duration.ofSeconds(60), "with the late class");
           awaitPublishAttempt(first, publishedByFirst, Duration.ofSeconds(60));
 
           List<ModelVersion> versions = run.versions();
-          System.out.printf("[trainer-fencing] versions %s; published by the first %s, by the second %s%n",
-              versions.stream().map(v -> v.getVersion() + "/" + v.getOrigin()).toList(), published(first),
+          System.out.printf(
+              "[trainer-fencing] versions %s; published by the first %s, by the second %s%n",
+              versions.stream().map(v -> v.getVersion() + "/" + v.getOrigin()).toList(),
+              published(first),
               published(second));
           assertOneChecksumPerVersion(versions);
           assertStrictlyIncreasing(versions);
-          // each trainer wrote its versions to the history in the same transactions: the same committed records
+          // each trainer wrote its versions to the history in the same transactions: the same
+          // committed records
           // (read after the models topic: the second trainer may have published once more since)
           List<ModelVersion> history = run.historyVersions();
-          assertTrue(history.size() >= versions.size(), "history " + history.size() + " < " + versions.size());
-          assertEquals(versions, history.subList(0, versions.size()),
+          assertTrue(
+              history.size() >= versions.size(),
+              "history " + history.size() + " < " + versions.size());
+          assertEquals(
+              versions,
+              history.subList(0, versions.size()),
               "the models' history holds exactly the committed versions");
           Set<Long> both = new HashSet<>(published(first));
           both.retainAll(published(second));
           assertEquals(Set.of(), both, "versions both trainers published");
           Set<Long> all = new HashSet<>(published(first));
           all.addAll(published(second));
-          assertEquals(versions.stream().map(ModelVersion::getVersion).collect(java.util.stream.Collectors.toSet()),
-              all, "every version on the topic was published by one of the two");
+          assertEquals(
+              versions.stream()
+                  .map(ModelVersion::getVersion)
+                  .collect(java.util.stream.Collectors.toSet()),
+              all,
+              "every version on the topic was published by one of the two");
 
-          assertEquals(TrainerApp.EXIT_FENCED, first.awaitExit(Duration.ofSeconds(60)), "the first trainer's exit status");
+          assertEquals(
+              TrainerApp.EXIT_FENCED,
+              first.awaitExit(Duration.ofSeconds(60)),
+              "the first trainer's exit status");
           assertEquals(1, first.countInLog(Trainer.FENCED_MESSAGE), first.logTail(20));
           second.assertAlive("after fencing the first");
-          System.out.printf("[trainer-fencing] the first trainer exited with %d: %s%n", TrainerApp.EXIT_FENCED,
-              first.logLines().stream().filter(l -> l.contains(Trainer.FENCED_MESSAGE)).findFirst().orElse(""));
+          System.out.printf(
+              "[trainer-fencing] the first trainer exited with %d: %s%n",
+              TrainerApp.EXIT_FENCED,
+              first.logLines().stream()
+                  .filter(l -> l.contains(Trainer.FENCED_MESSAGE))
+                  .findFirst()
+                  .orElse(""));
         }
       }
     }
@@ -88,9 +114,14 @@ class TrainerFencingIT {
   static void awaitPublishAttempt(JvmProcess trainer, long publishedBefore, Duration timeout)
       throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (trainer.countInLog("Published version") == publishedBefore && trainer.countInLog(Trainer.FENCED_MESSAGE) == 0) {
-      assertTrue(System.nanoTime() < deadline, "the first trainer neither published nor was fenced within "
-          + timeout + ":\n" + trainer.logTail(40));
+    while (trainer.countInLog("Published version") == publishedBefore
+        && trainer.countInLog(Trainer.FENCED_MESSAGE) == 0) {
+      assertTrue(
+          System.nanoTime() < deadline,
+          "the first trainer neither published nor was fenced within "
+              + timeout
+              + ":\n"
+              + trainer.logTail(40));
       Thread.sleep(50);
     }
   }
@@ -112,14 +143,22 @@ class TrainerFencingIT {
     for (ModelVersion v : versions) {
       checksums.computeIfAbsent(v.getVersion(), k -> new HashSet<>()).add(v.getChecksum());
     }
-    checksums.forEach((version, sums) -> assertEquals(1, sums.size(), "checksums under version " + version));
+    checksums.forEach(
+        (version, sums) -> assertEquals(1, sums.size(), "checksums under version " + version));
   }
 
   static void assertStrictlyIncreasing(List<ModelVersion> versions) {
     for (int i = 1; i < versions.size(); i++) {
-      assertTrue(versions.get(i).getVersion() > versions.get(i - 1).getVersion(), "version "
-          + versions.get(i).getVersion() + " at position " + i + " after version " + versions.get(i - 1).getVersion()
-          + ": " + versions.stream().map(ModelVersion::getVersion).toList());
+      assertTrue(
+          versions.get(i).getVersion() > versions.get(i - 1).getVersion(),
+          "version "
+              + versions.get(i).getVersion()
+              + " at position "
+              + i
+              + " after version "
+              + versions.get(i - 1).getVersion()
+              + ": "
+              + versions.stream().map(ModelVersion::getVersion).toList());
     }
   }
 }

@@ -33,7 +33,8 @@ class TrainerIT {
     kafka.close();
   }
 
-  static Trainer start(TrainerRun run, SimpleMeterRegistry meters, String... flags) throws Exception {
+  static Trainer start(TrainerRun run, SimpleMeterRegistry meters, String... flags)
+      throws Exception {
     Trainer trainer = new Trainer(TrainerConfig.load(run.trainerArgs(flags), Map.of()), meters);
     trainer.start();
     assertTrue(trainer.awaitCaughtUp(Duration.ofSeconds(30)), "trainer caught up");
@@ -46,13 +47,18 @@ class TrainerIT {
    */
   @Test
   void anAnnouncedClassIsScorableWithoutAFitThenFittedWithExactBooks() throws Exception {
-    try (TrainerRun run = new TrainerRun(kafka.bootstrapServers(), "fit.", 64, ModelVersions.DEFAULT_MAX_BYTES);
-        Trainer trainer = start(run, new SimpleMeterRegistry(), "--fit-epochs", "5", "--refit-samples", "50")) {
+    try (TrainerRun run =
+            new TrainerRun(kafka.bootstrapServers(), "fit.", 64, ModelVersions.DEFAULT_MAX_BYTES);
+        Trainer trainer =
+            start(run, new SimpleMeterRegistry(), "--fit-epochs", "5", "--refit-samples", "50")) {
       long t0 = System.nanoTime();
       run.announce("okapi");
-      ModelVersion first = run.awaitVersion(v -> TrainerRun.hasClass(v, "okapi"), Duration.ofSeconds(60), "with okapi");
-      System.out.printf("[trainer] announcement -> version %d (%s) readable in %d ms%n", first.getVersion(),
-          first.getOrigin(), (System.nanoTime() - t0) / 1_000_000);
+      ModelVersion first =
+          run.awaitVersion(
+              v -> TrainerRun.hasClass(v, "okapi"), Duration.ofSeconds(60), "with okapi");
+      System.out.printf(
+          "[trainer] announcement -> version %d (%s) readable in %d ms%n",
+          first.getVersion(), first.getOrigin(), (System.nanoTime() - t0) / 1_000_000);
       assertEquals("INITIAL", first.getOrigin(), "scorable through the extend thread");
       assertEquals(0, trainer.fitsFinished(), "without a fit");
 
@@ -63,9 +69,17 @@ class TrainerIT {
       for (int c = 0; c < sizes.length; c++) {
         run.sendImages("class-" + c, sizes[c]);
       }
-      ModelVersion fit = run.awaitVersion(v -> v.getOrigin().equals("FIT")
-          && v.getClasses().stream().filter(k -> k.getName().startsWith("class-")).mapToLong(ModelClass::getSeen).sum() == 247,
-          Duration.ofSeconds(60), "fitted on all 247 images");
+      ModelVersion fit =
+          run.awaitVersion(
+              v ->
+                  v.getOrigin().equals("FIT")
+                      && v.getClasses().stream()
+                              .filter(k -> k.getName().startsWith("class-"))
+                              .mapToLong(ModelClass::getSeen)
+                              .sum()
+                          == 247,
+              Duration.ofSeconds(60),
+              "fitted on all 247 images");
       assertEquals(7, fit.getClasses().size(), "okapi stays as a new class");
       assertEquals(6, fit.getBaseClasses());
       ModelClass okapi = fit.getClasses().get(6);
@@ -73,12 +87,17 @@ class TrainerIT {
       assertEquals(0, okapi.getSeen());
       for (ModelClass c : fit.getClasses().subList(0, 6)) {
         assertEquals(run.sent().get(c.getName()), c.getSeen(), c.getName());
-        assertEquals(Math.min(100, c.getSeen() - c.getHeldOut()), c.getCount(), "prior = training samples kept: " + c.getName());
+        assertEquals(
+            Math.min(100, c.getSeen() - c.getHeldOut()),
+            c.getCount(),
+            "prior = training samples kept: " + c.getName());
       }
       assertTrue(fit.getClasses().get(0).getHeldOut() > 0, "the head class has a holdout");
-      assertNotNull(fit.getHoldoutMetrics().get("holdout.balanced"), fit.getHoldoutMetrics().toString());
+      assertNotNull(
+          fit.getHoldoutMetrics().get("holdout.balanced"), fit.getHoldoutMetrics().toString());
       assertNotNull(fit.getHoldoutMetrics().get("zero_shot.balanced"));
-      assertNotNull(fit.getHoldoutMetrics().get("weights.prior"), "the chosen weights are recorded");
+      assertNotNull(
+          fit.getHoldoutMetrics().get("weights.prior"), "the chosen weights are recorded");
       assertNotNull(fit.getHoldoutMetrics().get("cv.prior.gain"), "and their cross-validation");
       CandleModel model = ModelVersions.fromRecord(fit, 64);
       assertEquals(6, model.baseClasses());
@@ -89,43 +108,57 @@ class TrainerIT {
       for (ModelVersion v : all) {
         assertNotBelowZeroShot(run, v);
       }
-      System.out.printf("[trainer] fit version %d: %s%n", fit.getVersion(), fit.getHoldoutMetrics());
+      System.out.printf(
+          "[trainer] fit version %d: %s%n", fit.getVersion(), fit.getHoldoutMetrics());
     }
   }
 
   @Test
   void aClassKeepsItsAccuracyWhenItsVirtualPrototypeBecomesAVisualOne() throws Exception {
-    try (TrainerRun run = new TrainerRun(kafka.bootstrapServers(), "virtual.", 64, ModelVersions.DEFAULT_MAX_BYTES);
-        Trainer trainer = start(run, new SimpleMeterRegistry(), "--fit-epochs", "10", "--refit-samples", "20")) {
+    try (TrainerRun run =
+            new TrainerRun(
+                kafka.bootstrapServers(), "virtual.", 64, ModelVersions.DEFAULT_MAX_BYTES);
+        Trainer trainer =
+            start(run, new SimpleMeterRegistry(), "--fit-epochs", "10", "--refit-samples", "20")) {
       run.imageNoise = 1.5;
       for (int c = 0; c < 8; c++) {
         run.announce("class-" + c);
         run.sendImages("class-" + c, 40);
       }
       run.announce("okapi");
-      ModelVersion virtual = run.awaitVersion(v -> v.getBaseClasses() == 8 && TrainerRun.hasClass(v, "okapi"),
-          Duration.ofSeconds(60), "with 8 base classes and okapi virtual");
-      double before = accuracy(ModelVersions.fromRecord(virtual, 64), run.freshImages("okapi", 200), "okapi");
+      ModelVersion virtual =
+          run.awaitVersion(
+              v -> v.getBaseClasses() == 8 && TrainerRun.hasClass(v, "okapi"),
+              Duration.ofSeconds(60),
+              "with 8 base classes and okapi virtual");
+      double before =
+          accuracy(ModelVersions.fromRecord(virtual, 64), run.freshImages("okapi", 200), "okapi");
       run.sendImages("okapi", 10);
-      ModelVersion visual = run.awaitVersion(v -> v.getBaseClasses() == 9, Duration.ofSeconds(60), "with okapi base");
-      double after = accuracy(ModelVersions.fromRecord(visual, 64), run.freshImages("okapi", 200), "okapi");
-      System.out.printf("[trainer] okapi all-class accuracy: virtual (version %d) %.3f, visual (version %d) %.3f%n",
+      ModelVersion visual =
+          run.awaitVersion(v -> v.getBaseClasses() == 9, Duration.ofSeconds(60), "with okapi base");
+      double after =
+          accuracy(ModelVersions.fromRecord(visual, 64), run.freshImages("okapi", 200), "okapi");
+      System.out.printf(
+          "[trainer] okapi all-class accuracy: virtual (version %d) %.3f, visual (version %d) %.3f%n",
           virtual.getVersion(), before, visual.getVersion(), after);
       assertTrue(before > 0.3, "a virtual class is really predicted among all classes: " + before);
-      assertTrue(after >= before - 0.05, "no drop when it becomes visual: " + before + " -> " + after);
+      assertTrue(
+          after >= before - 0.05, "no drop when it becomes visual: " + before + " -> " + after);
     }
   }
 
   /**
-   * Found by streams-app's BrokerRestartIT: the features of a class can reach the trainer before the
-   * class itself (they come out of ingest one transaction earlier than the registry's record). The
-   * fit those images asked for had nothing registered to fit, and once the classes arrived nothing
-   * asked again until refit.interval (10 minutes).
+   * Found by streams-app's BrokerRestartIT: the features of a class can reach the trainer before
+   * the class itself (they come out of ingest one transaction earlier than the registry's record).
+   * The fit those images asked for had nothing registered to fit, and once the classes arrived
+   * nothing asked again until refit.interval (10 minutes).
    */
   @Test
   void imagesThatArriveBeforeTheirClassIsRegisteredAreFittedOnceItIs() throws Exception {
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    try (TrainerRun run = new TrainerRun(kafka.bootstrapServers(), "early.", 64, ModelVersions.DEFAULT_MAX_BYTES);
+    try (TrainerRun run =
+            new TrainerRun(
+                kafka.bootstrapServers(), "early.", 64, ModelVersions.DEFAULT_MAX_BYTES);
         Trainer trainer = start(run, meters, "--fit-epochs", "5")) {
       run.sendImages("early-0", 30);
       run.sendImages("early-1", 20);
@@ -134,17 +167,23 @@ class TrainerIT {
         assertTrue(System.nanoTime() < deadline, "the trainer took in the images");
         Thread.sleep(50);
       }
-      // the fit the images asked for runs to its end with nothing registered to fit, before the classes exist
+      // the fit the images asked for runs to its end with nothing registered to fit, before the
+      // classes exist
       while (trainer.fitsFinished() < 1) {
         assertTrue(System.nanoTime() < deadline, "the fit the images asked for ran");
         Thread.sleep(50);
       }
-      assertEquals(-1, trainer.publishedVersion(), "nothing to publish before the classes are registered");
+      assertEquals(
+          -1, trainer.publishedVersion(), "nothing to publish before the classes are registered");
       run.announce("early-0");
       run.announce("early-1");
-      ModelVersion fit = run.awaitVersion(v -> v.getOrigin().equals("FIT")
-          && v.getClasses().stream().mapToLong(ModelClass::getSeen).sum() == 50, Duration.ofSeconds(60),
-          "fitted on all 50 images once the classes were registered");
+      ModelVersion fit =
+          run.awaitVersion(
+              v ->
+                  v.getOrigin().equals("FIT")
+                      && v.getClasses().stream().mapToLong(ModelClass::getSeen).sum() == 50,
+              Duration.ofSeconds(60),
+              "fitted on all 50 images once the classes were registered");
       assertEquals(2, fit.getBaseClasses(), "both classes are base classes");
     }
   }
@@ -159,17 +198,34 @@ class TrainerIT {
     java.util.Map<ai.candle.core.FrequencyBucket, double[]> perBucket = new java.util.TreeMap<>();
     for (ModelClass c : v.getClasses()) {
       float[][] images = run.freshImages(c.getName(), 50);
-      double[] acc = perBucket.computeIfAbsent(ai.candle.core.FrequencyBucket.of(c.getSeen()), b -> new double[3]);
+      double[] acc =
+          perBucket.computeIfAbsent(
+              ai.candle.core.FrequencyBucket.of(c.getSeen()), b -> new double[3]);
       acc[0] += accuracy(model, images, c.getName());
       acc[1] += accuracy(zeroShot, images, c.getName());
       acc[2]++;
     }
-    perBucket.forEach((bucket, acc) -> {
-      System.out.printf("[trainer] version %d (%s) %s bucket: %.3f against zero-shot %.3f over %d classes%n",
-          v.getVersion(), v.getOrigin(), bucket.tag(), acc[0] / acc[2], acc[1] / acc[2], (int) acc[2]);
-      assertTrue(acc[0] >= acc[1], "version " + v.getVersion() + " is below zero-shot in the " + bucket.tag()
-          + " bucket: " + acc[0] / acc[2] + " < " + acc[1] / acc[2]);
-    });
+    perBucket.forEach(
+        (bucket, acc) -> {
+          System.out.printf(
+              "[trainer] version %d (%s) %s bucket: %.3f against zero-shot %.3f over %d classes%n",
+              v.getVersion(),
+              v.getOrigin(),
+              bucket.tag(),
+              acc[0] / acc[2],
+              acc[1] / acc[2],
+              (int) acc[2]);
+          assertTrue(
+              acc[0] >= acc[1],
+              "version "
+                  + v.getVersion()
+                  + " is below zero-shot in the "
+                  + bucket.tag()
+                  + " bucket: "
+                  + acc[0] / acc[2]
+                  + " < "
+                  + acc[1] / acc[2]);
+        });
   }
 
   static double accuracy(CandleModel model, float[][] images, String label) {
@@ -193,7 +249,9 @@ class TrainerIT {
   @Test
   void aCandidateWorseThanZeroShotIsRejectedLoggedAndCounted() throws Exception {
     SimpleMeterRegistry meters = new SimpleMeterRegistry();
-    try (TrainerRun run = new TrainerRun(kafka.bootstrapServers(), "reject.", 64, ModelVersions.DEFAULT_MAX_BYTES);
+    try (TrainerRun run =
+            new TrainerRun(
+                kafka.bootstrapServers(), "reject.", 64, ModelVersions.DEFAULT_MAX_BYTES);
         Trainer trainer = start(run, meters, "--fit-epochs", "3", "--fit-head", "off")) {
       run.trainingLooksLike = name -> "class-" + ((Integer.parseInt(name.substring(6)) + 1) % 6);
       for (int c = 0; c < 6; c++) {
@@ -207,26 +265,38 @@ class TrainerIT {
           && System.nanoTime() < deadline) {
         Thread.sleep(100);
       }
-      double rejected = meters.get("candle.trainer.candidates").tag("outcome", "rejected").tag("reason", "zero_shot")
-          .counter().count();
+      double rejected =
+          meters
+              .get("candle.trainer.candidates")
+              .tag("outcome", "rejected")
+              .tag("reason", "zero_shot")
+              .counter()
+              .count();
       assertTrue(rejected >= 1, "a diverged fit is rejected by the zero-shot floor");
-      assertTrue(run.versions().stream().noneMatch(v -> v.getBaseClasses() == 6), "and never published");
-      System.out.printf("[trainer] rejected candidates: %.0f; versions %s%n", rejected,
+      assertTrue(
+          run.versions().stream().noneMatch(v -> v.getBaseClasses() == 6), "and never published");
+      System.out.printf(
+          "[trainer] rejected candidates: %.0f; versions %s%n",
+          rejected,
           run.versions().stream().map(v -> v.getVersion() + "/" + v.getOrigin()).toList());
     }
   }
 
   @Test
   void aVersionOfAThousandClassesAtWidth512IsAcceptedAndReadAsDocumented() throws Exception {
-    try (TrainerRun run = new TrainerRun(kafka.bootstrapServers(), "big.", 512, ModelVersions.DEFAULT_MAX_BYTES);
+    try (TrainerRun run =
+            new TrainerRun(kafka.bootstrapServers(), "big.", 512, ModelVersions.DEFAULT_MAX_BYTES);
         Trainer trainer = start(run, new SimpleMeterRegistry())) {
       for (int c = 0; c < 1000; c++) {
         run.announce("class-" + c);
       }
-      ModelVersion v = run.awaitVersion(m -> m.getClasses().size() == 1000, Duration.ofSeconds(60), "with 1,000 classes");
+      ModelVersion v =
+          run.awaitVersion(
+              m -> m.getClasses().size() == 1000, Duration.ofSeconds(60), "with 1,000 classes");
       CandleModel model = ModelVersions.fromRecord(v, 512);
       assertEquals(1000, model.numClasses());
-      System.out.printf("[trainer] C=1000 D=512 version %d: %d bytes of parameters, read back and decoded%n",
+      System.out.printf(
+          "[trainer] C=1000 D=512 version %d: %d bytes of parameters, read back and decoded%n",
           v.getVersion(), ModelVersions.parameterBytes(v));
       assertTrue(ModelVersions.parameterBytes(v) > 1024 * 1024, "over Kafka's 1 MB default");
     }

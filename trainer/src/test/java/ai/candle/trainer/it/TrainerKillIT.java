@@ -26,9 +26,12 @@ class TrainerKillIT {
   static final String MAIN = "ai.candle.trainer.TrainerApp";
 
   @Test
-  void aTrainerKilledDuringAFitResumesAndItsNextVersionCountsEveryImage(@TempDir Path dir) throws Exception {
+  void aTrainerKilledDuringAFitResumesAndItsNextVersionCountsEveryImage(@TempDir Path dir)
+      throws Exception {
     try (KafkaTarget kafka = KafkaTarget.start();
-        TrainerRun run = new TrainerRun(kafka.bootstrapServers(), "kill.", 64, ModelVersions.DEFAULT_MAX_BYTES)) {
+        TrainerRun run =
+            new TrainerRun(
+                kafka.bootstrapServers(), "kill.", 64, ModelVersions.DEFAULT_MAX_BYTES)) {
       Path log = dir.resolve("trainer.log");
       int classes = 10;
       for (int c = 0; c < classes; c++) {
@@ -46,17 +49,28 @@ class TrainerKillIT {
         Thread.sleep(1000);
         slow.assertAlive("during the fit");
         assertEquals(137, slow.kill(), "SIGKILL");
-        assertEquals(0, slow.countInLog("Candidate promoted"), "the kill must land during the first fit");
-        versionBeforeKill = run.versions().stream().mapToLong(ModelVersion::getVersion).max().orElse(-1);
+        assertEquals(
+            0, slow.countInLog("Candidate promoted"), "the kill must land during the first fit");
+        versionBeforeKill =
+            run.versions().stream().mapToLong(ModelVersion::getVersion).max().orElse(-1);
       }
       for (int c = 0; c < classes; c++) {
         run.sendImages("class-" + c, 7);
       }
       Map<String, Long> sent = run.sent();
       try (JvmProcess trainer = JvmProcess.start(MAIN, run.trainerArgs("--fit-epochs", "5"), log)) {
-        ModelVersion next = run.awaitVersion(v -> v.getOrigin().equals("FIT"), Duration.ofSeconds(120), "fitted after the restart");
+        ModelVersion next =
+            run.awaitVersion(
+                v -> v.getOrigin().equals("FIT"),
+                Duration.ofSeconds(120),
+                "fitted after the restart");
         trainer.assertAlive("after publishing");
-        assertTrue(next.getVersion() > versionBeforeKill, "versions continue across the restart: " + next.getVersion() + " after " + versionBeforeKill);
+        assertTrue(
+            next.getVersion() > versionBeforeKill,
+            "versions continue across the restart: "
+                + next.getVersion()
+                + " after "
+                + versionBeforeKill);
         List<String> wrong = new ArrayList<>();
         for (ModelClass c : next.getClasses()) {
           if (!sent.get(c.getName()).equals(c.getSeen())) {
@@ -66,7 +80,8 @@ class TrainerKillIT {
         assertEquals(List.of(), wrong, "the version accounts for every image sent");
         assertEquals(classes, next.getBaseClasses());
         long total = next.getClasses().stream().mapToLong(ModelClass::getSeen).sum();
-        System.out.printf("[trainer-kill] killed during the fit after version %d; version %d after the restart accounts for all %d images%n",
+        System.out.printf(
+            "[trainer-kill] killed during the fit after version %d; version %d after the restart accounts for all %d images%n",
             versionBeforeKill, next.getVersion(), total);
       }
     }

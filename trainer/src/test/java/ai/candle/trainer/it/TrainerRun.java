@@ -41,8 +41,8 @@ import org.apache.kafka.common.serialization.StringDeserializer;
 import org.apache.kafka.common.serialization.StringSerializer;
 
 /**
- * One trainer scenario on a real broker: its own topics (a name prefix), what the streams app
- * would write (classes, features, exactly-once counts) and a reader of the models topic.
+ * One trainer scenario on a real broker: its own topics (a name prefix), what the streams app would
+ * write (classes, features, exactly-once counts) and a reader of the models topic.
  */
 final class TrainerRun implements AutoCloseable {
   final String bootstrap;
@@ -54,8 +54,10 @@ final class TrainerRun implements AutoCloseable {
   private final Map<String, float[]> directions = new HashMap<>();
   private final Random random = new Random(42);
   private int nextIndex;
+
   /** Norm of the noise added to an image's class direction (norm 1); larger is harder. */
   double imageNoise = 0.6;
+
   /**
    * When set, a class's images that the trainer will train on (not hold out, at holdout.percent 20)
    * look like this class's instead: training data that contradicts the holdout.
@@ -66,36 +68,74 @@ final class TrainerRun implements AutoCloseable {
     this.bootstrap = bootstrap;
     this.dim = dim;
     TopicNames d = TopicNames.defaults();
-    this.names = new TopicNames(prefix + d.labeledImages(), prefix + d.unlabeledImages(),
-        prefix + d.classAnnouncements(), prefix + d.classes(), prefix + d.classCounts(),
-        prefix + d.features(), prefix + d.models(), prefix + d.predictions(), prefix + d.deadLetter(),
-        prefix + d.trainingStore(), prefix + d.modelHistory());
+    this.names =
+        new TopicNames(
+            prefix + d.labeledImages(),
+            prefix + d.unlabeledImages(),
+            prefix + d.classAnnouncements(),
+            prefix + d.classes(),
+            prefix + d.classCounts(),
+            prefix + d.features(),
+            prefix + d.models(),
+            prefix + d.predictions(),
+            prefix + d.deadLetter(),
+            prefix + d.trainingStore(),
+            prefix + d.modelHistory());
     this.topics = Topics.of(names);
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       List<NewTopic> specs = TopicSpecs.all(names, 3, (short) 1, modelMaxBytes);
       admin.createTopics(specs).all().get();
-      TopicLeaders.await(admin, specs.stream().map(NewTopic::name).toList(), Duration.ofSeconds(30));
+      TopicLeaders.await(
+          admin, specs.stream().map(NewTopic::name).toList(), Duration.ofSeconds(30));
     }
-    producer = new KafkaProducer<>(Map.of(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
-        ProducerConfig.LINGER_MS_CONFIG, 5), new StringSerializer(), new ByteArraySerializer());
+    producer =
+        new KafkaProducer<>(
+            Map.of(
+                ProducerConfig.BOOTSTRAP_SERVERS_CONFIG,
+                bootstrap,
+                ProducerConfig.LINGER_MS_CONFIG,
+                5),
+            new StringSerializer(),
+            new ByteArraySerializer());
   }
 
   /** A child JVM's log file that outlives the test: target/it-logs/NAME.log, emptied first. */
   static java.nio.file.Path freshLogFile(String name) throws java.io.IOException {
-    java.nio.file.Path log = java.nio.file.Path.of("target", "it-logs", name + ".log").toAbsolutePath();
+    java.nio.file.Path log =
+        java.nio.file.Path.of("target", "it-logs", name + ".log").toAbsolutePath();
     java.nio.file.Files.deleteIfExists(log);
     return log;
   }
 
   /** Trainer flags for this run's topics. */
   List<String> trainerArgs(String... extra) {
-    List<String> args = new ArrayList<>(List.of("--bootstrap-servers", bootstrap,
-        "--feature-width", Integer.toString(dim), "--clip-model-id", "synthetic",
-        "--topic-classes", names.classes(), "--topic-class-counts", names.classCounts(),
-        "--topic-features", names.features(), "--topic-models", names.models(),
-        "--topic-training-store", names.trainingStore(), "--topic-model-history", names.modelHistory(),
-        // a child JVM's endpoint: loopback, any free port (a later --metrics-port wins)
-        "--metrics-address", "127.0.0.1", "--metrics-port", "0"));
+    List<String> args =
+        new ArrayList<>(
+            List.of(
+                "--bootstrap-servers",
+                bootstrap,
+                "--feature-width",
+                Integer.toString(dim),
+                "--clip-model-id",
+                "synthetic",
+                "--topic-classes",
+                names.classes(),
+                "--topic-class-counts",
+                names.classCounts(),
+                "--topic-features",
+                names.features(),
+                "--topic-models",
+                names.models(),
+                "--topic-training-store",
+                names.trainingStore(),
+                "--topic-model-history",
+                names.modelHistory(),
+                // a child JVM's endpoint: loopback, any free port (a later --metrics-port wins)
+                "--metrics-address",
+                "127.0.0.1",
+                "--metrics-port",
+                "0"));
     args.addAll(List.of(extra));
     return args;
   }
@@ -108,11 +148,21 @@ final class TrainerRun implements AutoCloseable {
   /** Registers a class as the streams app would on an announcement: NEW, with its text feature. */
   void announce(String className) throws Exception {
     float[] text = normalise(add(direction(className), gaussian(0.3)));
-    ClassInfo info = ClassInfo.newBuilder().setName(className).setIndex(nextIndex++)
-        .setStatus(ClassStatus.NEW).setTextFeatureSource(TextFeatureSource.ANNOUNCEMENT)
-        .setTextFeature(boxed(text)).setPrompt("a photo of a " + className + ".")
-        .setAliases(List.of()).setFirstSeen(Instant.now()).build();
-    send(names.classes(), className, topics.classes().valueSerde().serializer().serialize(names.classes(), info));
+    ClassInfo info =
+        ClassInfo.newBuilder()
+            .setName(className)
+            .setIndex(nextIndex++)
+            .setStatus(ClassStatus.NEW)
+            .setTextFeatureSource(TextFeatureSource.ANNOUNCEMENT)
+            .setTextFeature(boxed(text))
+            .setPrompt("a photo of a " + className + ".")
+            .setAliases(List.of())
+            .setFirstSeen(Instant.now())
+            .build();
+    send(
+        names.classes(),
+        className,
+        topics.classes().valueSerde().serializer().serialize(names.classes(), info));
   }
 
   /** Sends {@code n} labelled features of a class, then its new exactly-once count. */
@@ -121,29 +171,54 @@ final class TrainerRun implements AutoCloseable {
       long k = sent.merge(className, 1L, Long::sum);
       String id = className + "-" + k;
       boolean trains = k == 1 || !ai.candle.trainer.Trainer.hashedIntoHoldout(id, 20);
-      String looks = trainingLooksLike != null && trains ? trainingLooksLike.apply(className) : className;
+      String looks =
+          trainingLooksLike != null && trains ? trainingLooksLike.apply(className) : className;
       float[] f = normalise(add(direction(looks), gaussian(imageNoise)));
-      FeatureRecord r = FeatureRecord.newBuilder().setImageId(id).setClassName(className)
-          .setFeature(boxed(f)).setEventTime(Instant.now()).setSource(null).build();
-      producer.send(new ProducerRecord<>(names.features(), className,
-          topics.features().valueSerde().serializer().serialize(names.features(), r)));
+      FeatureRecord r =
+          FeatureRecord.newBuilder()
+              .setImageId(id)
+              .setClassName(className)
+              .setFeature(boxed(f))
+              .setEventTime(Instant.now())
+              .setSource(null)
+              .build();
+      producer.send(
+          new ProducerRecord<>(
+              names.features(),
+              className,
+              topics.features().valueSerde().serializer().serialize(names.features(), r)));
     }
-    send(names.classCounts(), className, Serdes.Long().serializer().serialize(names.classCounts(), sent.get(className)));
+    send(
+        names.classCounts(),
+        className,
+        Serdes.Long().serializer().serialize(names.classCounts(), sent.get(className)));
   }
 
   /**
    * Lets every record of the features topic expire: retention.ms of one second until the broker's
    * retention check deleted them all (log start = log end on every partition), then the broker's
-   * retention again. The broker must check retention often ({@code log.retention.check.interval.ms}).
+   * retention again. The broker must check retention often ({@code
+   * log.retention.check.interval.ms}).
    */
   void expireFeatures(Duration timeout) throws Exception {
     ConfigResource features = new ConfigResource(ConfigResource.Type.TOPIC, names.features());
-    try (Admin admin = Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-      alter(admin, features, new AlterConfigOp(new ConfigEntry(TopicConfig.RETENTION_MS_CONFIG, "1000"),
-          AlterConfigOp.OpType.SET));
-      List<TopicPartition> parts = admin.describeTopics(List.of(names.features())).allTopicNames().get()
-          .get(names.features()).partitions().stream().map(p -> new TopicPartition(names.features(), p.partition()))
-          .toList();
+    try (Admin admin =
+        Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
+      alter(
+          admin,
+          features,
+          new AlterConfigOp(
+              new ConfigEntry(TopicConfig.RETENTION_MS_CONFIG, "1000"), AlterConfigOp.OpType.SET));
+      List<TopicPartition> parts =
+          admin
+              .describeTopics(List.of(names.features()))
+              .allTopicNames()
+              .get()
+              .get(names.features())
+              .partitions()
+              .stream()
+              .map(p -> new TopicPartition(names.features(), p.partition()))
+              .toList();
       long deadline = System.nanoTime() + timeout.toNanos();
       while (!allExpired(admin, parts)) {
         if (System.nanoTime() > deadline) {
@@ -151,8 +226,11 @@ final class TrainerRun implements AutoCloseable {
         }
         Thread.sleep(200);
       }
-      alter(admin, features, new AlterConfigOp(new ConfigEntry(TopicConfig.RETENTION_MS_CONFIG, ""),
-          AlterConfigOp.OpType.DELETE));
+      alter(
+          admin,
+          features,
+          new AlterConfigOp(
+              new ConfigEntry(TopicConfig.RETENTION_MS_CONFIG, ""), AlterConfigOp.OpType.DELETE));
     }
   }
 
@@ -185,7 +263,8 @@ final class TrainerRun implements AutoCloseable {
     return Map.copyOf(sent);
   }
 
-  private void send(String topic, String key, byte[] value) throws ExecutionException, InterruptedException {
+  private void send(String topic, String key, byte[] value)
+      throws ExecutionException, InterruptedException {
     producer.send(new ProducerRecord<>(topic, key, value)).get();
   }
 
@@ -203,11 +282,13 @@ final class TrainerRun implements AutoCloseable {
   }
 
   private List<ModelVersion> versions(String topic) {
-    Map<String, Object> props = new HashMap<>(ModelVersions.consumerConfig(ModelVersions.DEFAULT_MAX_BYTES));
+    Map<String, Object> props =
+        new HashMap<>(ModelVersions.consumerConfig(ModelVersions.DEFAULT_MAX_BYTES));
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     List<ModelVersion> out = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+    try (KafkaConsumer<String, byte[]> c =
+        new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
       TopicPartition p = new TopicPartition(topic, 0);
       c.assign(List.of(p));
       c.seekToBeginning(List.of(p));
@@ -222,7 +303,8 @@ final class TrainerRun implements AutoCloseable {
   }
 
   /** Polls the models topic until a version matches. */
-  ModelVersion awaitVersion(Predicate<ModelVersion> wanted, Duration timeout, String what) throws InterruptedException {
+  ModelVersion awaitVersion(Predicate<ModelVersion> wanted, Duration timeout, String what)
+      throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (System.nanoTime() < deadline) {
       for (ModelVersion v : versions()) {
@@ -232,8 +314,15 @@ final class TrainerRun implements AutoCloseable {
       }
       Thread.sleep(25);
     }
-    throw new AssertionError("no version " + what + " within " + timeout + "; versions: "
-        + versions().stream().map(v -> v.getVersion() + "/" + v.getOrigin() + "/" + v.getClasses().size()).toList());
+    throw new AssertionError(
+        "no version "
+            + what
+            + " within "
+            + timeout
+            + "; versions: "
+            + versions().stream()
+                .map(v -> v.getVersion() + "/" + v.getOrigin() + "/" + v.getClasses().size())
+                .toList());
   }
 
   static boolean hasClass(ModelVersion v, String name) {

@@ -2,9 +2,9 @@ package ai.candle.streams.validation.internals;
 
 import ai.candle.clip.PromptTemplates;
 import ai.candle.schemas.ClassAnnouncement;
-import ai.candle.schemas.Topic;
 import ai.candle.schemas.RegistryEvent;
 import ai.candle.schemas.RegistryEventKind;
+import ai.candle.schemas.Topic;
 import ai.candle.streams.config.IngestConfig;
 import ai.candle.streams.validation.RejectReason;
 import org.apache.kafka.common.errors.SerializationException;
@@ -24,8 +24,8 @@ public final class AnnouncementValidator
   private final DeadLetters deadLetters;
   private ProcessorContext<String, Outcome<RegistryEvent>> context;
 
-  public AnnouncementValidator(IngestConfig config, Topic<String, ClassAnnouncement> source,
-      DeadLetters deadLetters) {
+  public AnnouncementValidator(
+      IngestConfig config, Topic<String, ClassAnnouncement> source, DeadLetters deadLetters) {
     this.config = config;
     this.source = source;
     this.deadLetters = deadLetters;
@@ -41,8 +41,12 @@ public final class AnnouncementValidator
     Origin origin = Origin.of(context, record);
     try {
       ClassAnnouncement announcement = validate(record.key(), record.value());
-      RegistryEvent event = new RegistryEvent(announcement.getName(),
-          RegistryEventKind.ANNOUNCEMENT, announcement, origin.toAvro());
+      RegistryEvent event =
+          new RegistryEvent(
+              announcement.getName(),
+              RegistryEventKind.ANNOUNCEMENT,
+              announcement,
+              origin.toAvro());
       context.forward(record.withKey(announcement.getName()).withValue(new Outcome.Valid<>(event)));
     } catch (InvalidRecordException e) {
       Outcome<RegistryEvent> rejected = deadLetters.rejected(origin, e);
@@ -53,7 +57,10 @@ public final class AnnouncementValidator
   private ClassAnnouncement validate(byte[] key, byte[] value) throws InvalidRecordException {
     // announcements travel on, with their bytes, through the registry repartition topic: keep
     // them well under the producer's request limit
-    Checks.size(key, Checks.present(value, "ClassAnnouncement"), config.maxAnnouncementBytes(),
+    Checks.size(
+        key,
+        Checks.present(value, "ClassAnnouncement"),
+        config.maxAnnouncementBytes(),
         "announcement.max.bytes");
     ClassAnnouncement announcement = parse(value);
     Checks.name("class name", announcement.getName(), config.maxLabelLength());
@@ -75,8 +82,8 @@ public final class AnnouncementValidator
     if (template != null) {
       Checks.prompt("promptTemplate", template, config.maxPromptLength());
       if (!template.contains(PromptTemplates.PLACEHOLDER)) {
-        throw new InvalidRecordException(RejectReason.PROMPT,
-            "promptTemplate has no '{}' for the class name: " + template);
+        throw new InvalidRecordException(
+            RejectReason.PROMPT, "promptTemplate has no '{}' for the class name: " + template);
       }
     }
   }

@@ -15,20 +15,22 @@ import org.slf4j.LoggerFactory;
  * Turns a rejection into a DeadLetter: logs it once (with topic/partition/offset), counts it in
  * {@code candle.dead.letters{reason}} and keeps the original bytes.
  *
- * <p>A dead letter always fits the producer's request limit (one that cannot be produced would
- * stop the app): it keeps at most {@code dead.letter.max.bytes} of original bytes in all, counting
- * the key twice (it is the dead letter's record key and its {@code originalKey}). The key comes
- * first, up to a quarter of the limit; the value gets the rest. What is cut is cut at the end,
- * and the full size goes in {@code originalKeySize} / {@code originalValueSize}: a dead letter is
- * never dropped, and says when it holds only the first bytes of the original. The reason is cut
- * to {@value #MAX_REASON_CHARS} characters, in the dead letter and in the log.
+ * <p>A dead letter always fits the producer's request limit (one that cannot be produced would stop
+ * the app): it keeps at most {@code dead.letter.max.bytes} of original bytes in all, counting the
+ * key twice (it is the dead letter's record key and its {@code originalKey}). The key comes first,
+ * up to a quarter of the limit; the value gets the rest. What is cut is cut at the end, and the
+ * full size goes in {@code originalKeySize} / {@code originalValueSize}: a dead letter is never
+ * dropped, and says when it holds only the first bytes of the original. The reason is cut to
+ * {@value #MAX_REASON_CHARS} characters, in the dead letter and in the log.
  */
 public final class DeadLetters {
 
   public static final String METRIC = "candle.dead.letters";
   public static final String REASON_TAG = "reason";
+
   /** The longest reason kept, in characters. */
   static final int MAX_REASON_CHARS = 1_000;
+
   private static final Logger LOG = LoggerFactory.getLogger(DeadLetters.class);
 
   private final Map<RejectReason, Counter> counters = new EnumMap<>(RejectReason.class);
@@ -37,10 +39,12 @@ public final class DeadLetters {
   public DeadLetters(MeterRegistry registry, int maxBytes) {
     this.maxBytes = maxBytes;
     for (RejectReason reason : RejectReason.values()) {
-      counters.put(reason, Counter.builder(METRIC)
-          .description("Records sent to the dead-letter topic, by reason")
-          .tag(REASON_TAG, reason.tag())
-          .register(registry));
+      counters.put(
+          reason,
+          Counter.builder(METRIC)
+              .description("Records sent to the dead-letter topic, by reason")
+              .tag(REASON_TAG, reason.tag())
+              .register(registry));
     }
   }
 
@@ -63,7 +67,8 @@ public final class DeadLetters {
         .setOriginalKey(kept(key, keyKept))
         .setOriginalKeySize(key != null && keyKept < key.length ? Long.valueOf(key.length) : null)
         .setOriginalValue(kept(value, valueKept))
-        .setOriginalValueSize(value != null && valueKept < value.length ? Long.valueOf(value.length) : null)
+        .setOriginalValueSize(
+            value != null && valueKept < value.length ? Long.valueOf(value.length) : null)
         .setTopic(origin.topic())
         .setPartition(origin.partition())
         .setOffset(origin.offset())
@@ -89,7 +94,9 @@ public final class DeadLetters {
     if (bytes == null) {
       return null;
     }
-    return length == bytes.length ? ByteBuffer.wrap(bytes) : ByteBuffer.wrap(bytes, 0, length).slice();
+    return length == bytes.length
+        ? ByteBuffer.wrap(bytes)
+        : ByteBuffer.wrap(bytes, 0, length).slice();
   }
 
   private static byte[] bytes(ByteBuffer buffer) {

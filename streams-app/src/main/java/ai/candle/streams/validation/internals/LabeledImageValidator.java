@@ -28,8 +28,11 @@ public final class LabeledImageValidator
   private final DeadLetters deadLetters;
   private ProcessorContext<String, Outcome<FeatureRecord>> context;
 
-  public LabeledImageValidator(IngestConfig config, Topic<String, LabeledImage> source,
-      Optional<ImageEncoder> encoder, DeadLetters deadLetters) {
+  public LabeledImageValidator(
+      IngestConfig config,
+      Topic<String, LabeledImage> source,
+      Optional<ImageEncoder> encoder,
+      DeadLetters deadLetters) {
     this.config = config;
     this.source = source;
     this.encoder = encoder;
@@ -53,8 +56,8 @@ public final class LabeledImageValidator
   }
 
   private FeatureRecord validate(byte[] key, byte[] value) throws InvalidRecordException {
-    Checks.size(key, Checks.present(value, "LabeledImage"), config.maxRecordBytes(),
-        "record.max.bytes");
+    Checks.size(
+        key, Checks.present(value, "LabeledImage"), config.maxRecordBytes(), "record.max.bytes");
     LabeledImage image = parse(value);
     Checks.id(image.getId(), config.maxIdLength());
     Checks.name("label", image.getLabel(), config.maxLabelLength());
@@ -78,7 +81,11 @@ public final class LabeledImageValidator
 
   /** The given feature as it is, or the encoded image. */
   private List<Float> feature(LabeledImage image) throws InvalidRecordException {
-    return ImageFeatures.of(image.getImageBytes(), image.getImageUri(), image.getFeature(),
-        encoder, config.featureWidth());
+    return ImageFeatures.of(
+        image.getImageBytes(),
+        image.getImageUri(),
+        image.getFeature(),
+        encoder,
+        config.featureWidth());
   }
 }

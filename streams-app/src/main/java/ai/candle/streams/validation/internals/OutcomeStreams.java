@@ -15,7 +15,8 @@ public final class OutcomeStreams {
   /** Branches {@code prefix + "rejected"} and {@code prefix + "valid"}. */
   public static <T> Map<String, KStream<String, Outcome<T>>> split(
       KStream<String, Outcome<T>> outcomes, String prefix) {
-    return outcomes.split(Named.as(prefix))
+    return outcomes
+        .split(Named.as(prefix))
         .branch(Outcome::isRejected, Branched.as("rejected"))
         .defaultBranch(Branched.as("valid"));
   }
@@ -25,11 +26,13 @@ public final class OutcomeStreams {
   }
 
   /** The dead letters of rejected outcomes, keyed by the original key bytes. */
-  public static <T> KStream<byte[], DeadLetter> deadLetters(KStream<String, Outcome<T>> rejected,
-      String name) {
-    return rejected.map((key, outcome) -> {
-      Outcome.Rejected<T> r = (Outcome.Rejected<T>) outcome;
-      return KeyValue.pair(r.originalKey(), r.letter());
-    }, Named.as(name + "-dead-letters"));
+  public static <T> KStream<byte[], DeadLetter> deadLetters(
+      KStream<String, Outcome<T>> rejected, String name) {
+    return rejected.map(
+        (key, outcome) -> {
+          Outcome.Rejected<T> r = (Outcome.Rejected<T>) outcome;
+          return KeyValue.pair(r.originalKey(), r.letter());
+        },
+        Named.as(name + "-dead-letters"));
   }
 }

@@ -6,7 +6,6 @@ import static ai.candle.streams.ingest.IngestFixture.announcement;
 import static ai.candle.streams.ingest.IngestFixture.deadLetter;
 import static ai.candle.streams.ingest.IngestFixture.utf8;
 import static ai.candle.streams.ingest.IngestFixture.vector;
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import ai.candle.schemas.ClassAnnouncement;
@@ -17,7 +16,6 @@ import ai.candle.streams.validation.RejectReason;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.List;
-import org.apache.kafka.streams.KeyValue;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -28,8 +26,7 @@ class AnnouncementValidationTest {
 
   private static final String TOPIC = "candle.classes.announcements";
 
-  @TempDir
-  Path stateDir;
+  @TempDir Path stateDir;
   private IngestFixture fx;
 
   @BeforeEach
@@ -48,14 +45,18 @@ class AnnouncementValidationTest {
 
   @Test
   void aTextFeatureOfTheWrongWidthIsDeadLettered() {
-    assertRejected(announcement("okapi").setTextFeature(vector(1, 2)).build(), RejectReason.WIDTH,
+    assertRejected(
+        announcement("okapi").setTextFeature(vector(1, 2)).build(),
+        RejectReason.WIDTH,
         "textFeature has 2 values, expected " + WIDTH + " (feature.width)");
   }
 
   @Test
   void aNonFiniteTextFeatureIsDeadLettered() {
-    assertRejected(announcement("okapi").setTextFeature(vector(Float.POSITIVE_INFINITY, 0, 0, 0))
-        .build(), RejectReason.NON_FINITE, "textFeature[0] is Infinity; every value must be finite");
+    assertRejected(
+        announcement("okapi").setTextFeature(vector(Float.POSITIVE_INFINITY, 0, 0, 0)).build(),
+        RejectReason.NON_FINITE,
+        "textFeature[0] is Infinity; every value must be finite");
   }
 
   @Test
@@ -65,31 +66,48 @@ class AnnouncementValidationTest {
 
   @Test
   void anAliasWithAControlCharacterIsDeadLettered() {
-    assertRejected(announcement("okapi").setAliases(List.of("ok\napi")).build(), RejectReason.LABEL,
+    assertRejected(
+        announcement("okapi").setAliases(List.of("ok\napi")).build(),
+        RejectReason.LABEL,
         "alias contains the control character U+000A at index 2");
   }
 
   @Test
   void aTemplateWithoutPlaceholderIsDeadLettered() {
-    assertRejected(announcement("okapi").setPromptTemplate("a photo of an animal").build(),
-        RejectReason.PROMPT, "promptTemplate has no '{}' for the class name: a photo of an animal");
+    assertRejected(
+        announcement("okapi").setPromptTemplate("a photo of an animal").build(),
+        RejectReason.PROMPT,
+        "promptTemplate has no '{}' for the class name: a photo of an animal");
   }
 
   @Test
   void anEmptyPromptIsDeadLettered() {
-    assertRejected(announcement("okapi").setPrompt("").build(), RejectReason.PROMPT,
-        "prompt is empty");
+    assertRejected(
+        announcement("okapi").setPrompt("").build(), RejectReason.PROMPT, "prompt is empty");
   }
 
   @Test
   void anAnnouncementOverItsSizeLimitIsDeadLettered() {
-    ClassAnnouncement big = announcement("okapi").setPrompt("o".repeat(900))
-        .setAliases(java.util.Collections.nCopies(400, "an alias of the okapi")).build();
+    ClassAnnouncement big =
+        announcement("okapi")
+            .setPrompt("o".repeat(900))
+            .setAliases(java.util.Collections.nCopies(400, "an alias of the okapi"))
+            .build();
     byte[] bytes = fx.announce(big);
 
-    assertEquals(deadLetter(TOPIC, 0, utf8("okapi"), bytes, "validation", RejectReason.TOO_LARGE,
-        "record is " + (bytes.length + 5) + " bytes (key + value), more than the maximum 8192"
-            + " (announcement.max.bytes)"), fx.deadLetters.readValue());
+    assertEquals(
+        deadLetter(
+            TOPIC,
+            0,
+            utf8("okapi"),
+            bytes,
+            "validation",
+            RejectReason.TOO_LARGE,
+            "record is "
+                + (bytes.length + 5)
+                + " bytes (key + value), more than the maximum 8192"
+                + " (announcement.max.bytes)"),
+        fx.deadLetters.readValue());
     fx.assertNoOutput();
   }
 

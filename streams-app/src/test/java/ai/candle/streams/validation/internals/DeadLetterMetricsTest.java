@@ -20,19 +20,19 @@ import org.junit.jupiter.api.io.TempDir;
 /** candle.dead.letters counts rejections by a bounded reason tag. */
 class DeadLetterMetricsTest {
 
-  @TempDir
-  Path stateDir;
+  @TempDir Path stateDir;
 
   private static Map<String, Double> countsByReason(IngestFixture fx) {
-    return fx.registry.get(DeadLetters.METRIC).counters().stream().collect(Collectors.toMap(
-        c -> c.getId().getTag(DeadLetters.REASON_TAG), Counter::count));
+    return fx.registry.get(DeadLetters.METRIC).counters().stream()
+        .collect(Collectors.toMap(c -> c.getId().getTag(DeadLetters.REASON_TAG), Counter::count));
   }
 
   @Test
   void everyReasonIsRegisteredAtZero() {
     try (IngestFixture fx = new IngestFixture(stateDir, Encoders.none())) {
-      Map<String, Double> expected = Arrays.stream(RejectReason.values())
-          .collect(Collectors.toMap(RejectReason::tag, r -> 0.0));
+      Map<String, Double> expected =
+          Arrays.stream(RejectReason.values())
+              .collect(Collectors.toMap(RejectReason::tag, r -> 0.0));
       assertEquals(expected, countsByReason(fx));
     }
   }

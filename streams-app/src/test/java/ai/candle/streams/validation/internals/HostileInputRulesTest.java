@@ -31,15 +31,19 @@ class HostileInputRulesTest {
 
   private static final String LABELED = "candle.images.labeled";
 
-  @TempDir
-  Path stateDir;
+  @TempDir Path stateDir;
 
   @Test
   void aLabelledImageWithAnEmptyOverLongOrControlCharacterIdIsDeadLettered() {
-    assertLabeledRejected(withFeature("", "cat", vector(1, 2, 3, 4)), RejectReason.ID, "id is empty");
-    assertLabeledRejected(withFeature("i".repeat(513), "cat", vector(1, 2, 3, 4)), RejectReason.ID,
+    assertLabeledRejected(
+        withFeature("", "cat", vector(1, 2, 3, 4)), RejectReason.ID, "id is empty");
+    assertLabeledRejected(
+        withFeature("i".repeat(513), "cat", vector(1, 2, 3, 4)),
+        RejectReason.ID,
         "id is 513 characters long, more than the maximum 512");
-    assertLabeledRejected(withFeature("img\n1", "cat", vector(1, 2, 3, 4)), RejectReason.ID,
+    assertLabeledRejected(
+        withFeature("img\n1", "cat", vector(1, 2, 3, 4)),
+        RejectReason.ID,
         "id contains the control character U+000A at index 3");
   }
 
@@ -47,7 +51,11 @@ class HostileInputRulesTest {
   void theIdLimitIsASetting() {
     try (IngestFixture fx = new IngestFixture(stateDir, Encoders.none(), "--id-max-length", "3")) {
       byte[] bytes = fx.pipe(withFeature("img-1", "cat", vector(1, 2, 3, 4)));
-      fx.assertOnlyDeadLetter(LABELED, "img-1", bytes, RejectReason.ID,
+      fx.assertOnlyDeadLetter(
+          LABELED,
+          "img-1",
+          bytes,
+          RejectReason.ID,
           "id is 5 characters long, more than the maximum 3");
     }
   }
@@ -55,17 +63,19 @@ class HostileInputRulesTest {
   @Test
   void anUnlabelledImageWithAControlCharacterIdIsDeadLetteredBeforeScoring() {
     try (ScoringFixture f = ScoringFixture.scoring(stateDir, Encoders.none())) {
-      ImageToScore image = ScoringFixture.withFeature("img\u00001", java.util.Collections.nCopies(16, 1f));
+      ImageToScore image =
+          ScoringFixture.withFeature("img\u00001", java.util.Collections.nCopies(16, 1f));
       byte[] bytes = f.pipe(image);
-      assertEquals("id contains the control character U+0000 at index 3",
+      assertEquals(
+          "id contains the control character U+0000 at index 3",
           f.assertOnlyDeadLetter(image.getId(), bytes, RejectReason.ID).getReason());
     }
   }
 
   @Test
   void aHugeKeyIsCutToAQuarterOfTheLimitInTheRecordKeyAndTheLetterAndTheValueGetsTheRest() {
-    try (IngestFixture fx = new IngestFixture(stateDir, Encoders.none(),
-        "--dead-letter-max-bytes", "400")) {
+    try (IngestFixture fx =
+        new IngestFixture(stateDir, Encoders.none(), "--dead-letter-max-bytes", "400")) {
       byte[] key = new byte[300];
       Arrays.fill(key, (byte) 'k');
       byte[] value = new byte[500];
@@ -85,8 +95,8 @@ class HostileInputRulesTest {
 
   @Test
   void aKeyWithinItsShareIsKeptWholeAndNoSizeIsSet() {
-    try (IngestFixture fx = new IngestFixture(stateDir, Encoders.none(),
-        "--dead-letter-max-bytes", "400")) {
+    try (IngestFixture fx =
+        new IngestFixture(stateDir, Encoders.none(), "--dead-letter-max-bytes", "400")) {
       byte[] value = new byte[500];
       fx.labeled.pipeInput(utf8("img-1"), value, T0);
 
@@ -106,16 +116,20 @@ class HostileInputRulesTest {
 
       String reason = fx.deadLetters.readValue().getReason();
       String full = "promptTemplate has no '{}' for the class name: " + template;
-      assertEquals(full.substring(0, DeadLetters.MAX_REASON_CHARS) + "... (" + full.length()
-          + " characters)", reason);
+      assertEquals(
+          full.substring(0, DeadLetters.MAX_REASON_CHARS)
+              + "... ("
+              + full.length()
+              + " characters)",
+          reason);
       fx.assertNoOutput();
     }
   }
 
-  private void assertLabeledRejected(ai.candle.schemas.LabeledImage image, RejectReason reason,
-      String message) {
-    try (IngestFixture fx = new IngestFixture(stateDir.resolve("s" + System.nanoTime()),
-        Encoders.none())) {
+  private void assertLabeledRejected(
+      ai.candle.schemas.LabeledImage image, RejectReason reason, String message) {
+    try (IngestFixture fx =
+        new IngestFixture(stateDir.resolve("s" + System.nanoTime()), Encoders.none())) {
       fx.assertOnlyDeadLetter(LABELED, image.getId(), fx.pipe(image), reason, message);
     }
   }

@@ -28,8 +28,7 @@ class LabeledImageValidationTest {
 
   private static final String TOPIC = "candle.images.labeled";
 
-  @TempDir
-  Path stateDir;
+  @TempDir Path stateDir;
   private IngestFixture fx;
 
   @BeforeEach
@@ -42,7 +41,9 @@ class LabeledImageValidationTest {
     fx.close();
   }
 
-  /** Pipes the image and asserts it is the only output: one dead letter, equal to the expected one. */
+  /**
+   * Pipes the image and asserts it is the only output: one dead letter, equal to the expected one.
+   */
   private void assertRejected(LabeledImage value, RejectReason reason, String message) {
     fx.assertOnlyDeadLetter(TOPIC, value.getId(), fx.pipe(value), reason, message);
   }
@@ -62,8 +63,12 @@ class LabeledImageValidationTest {
     assertEquals(0L, value.getOffset());
     assertEquals("org.apache.kafka.common.errors.SerializationException", value.getErrorClass());
     assertEquals("not_schema", value.getCategory());
-    assertEquals("Not a LabeledImage record (" + json.length + " bytes): BadHeaderException:"
-        + " Unrecognized header bytes: 0x7B 0x22", value.getReason());
+    assertEquals(
+        "Not a LabeledImage record ("
+            + json.length
+            + " bytes): BadHeaderException:"
+            + " Unrecognized header bytes: 0x7B 0x22",
+        value.getReason());
     assertEquals(T0, value.getTimestamp());
     fx.assertNoOutput();
     assertEquals(1.0, fx.deadLetterCount(RejectReason.NOT_SCHEMA));
@@ -79,15 +84,19 @@ class LabeledImageValidationTest {
     assertEquals(0x08, valid[count], "the crafting is right");
     byte[] poison = java.util.Arrays.copyOf(valid, count + 5);
     // zig-zag varint of 2^31 - 36
-    System.arraycopy(new byte[] {(byte) 0xB8, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x0F}, 0,
-        poison, count, 5);
+    System.arraycopy(
+        new byte[] {(byte) 0xB8, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, 0x0F}, 0, poison, count, 5);
     fx.labeled.pipeInput(utf8("img-1"), poison, T0);
 
     DeadLetter letter = fx.deadLetters.readValue();
     assertEquals(ByteBuffer.wrap(poison), letter.getOriginalValue());
     assertEquals("not_schema", letter.getCategory());
-    assertEquals("Not a LabeledImage record (" + poison.length + " bytes): EOFException: a length"
-        + " or count runs past the end of the record (truncated or malformed)", letter.getReason());
+    assertEquals(
+        "Not a LabeledImage record ("
+            + poison.length
+            + " bytes): EOFException: a length"
+            + " or count runs past the end of the record (truncated or malformed)",
+        letter.getReason());
     fx.assertNoOutput();
   }
 
@@ -95,78 +104,110 @@ class LabeledImageValidationTest {
   void aTombstoneIsDeadLettered() {
     fx.labeled.pipeInput(utf8("img-1"), null, T0);
 
-    assertEquals(deadLetter(TOPIC, 0, utf8("img-1"), null, "validation", RejectReason.NOT_SCHEMA,
-        "record has no value (null); a LabeledImage is required"), fx.deadLetters.readValue());
+    assertEquals(
+        deadLetter(
+            TOPIC,
+            0,
+            utf8("img-1"),
+            null,
+            "validation",
+            RejectReason.NOT_SCHEMA,
+            "record has no value (null); a LabeledImage is required"),
+        fx.deadLetters.readValue());
     fx.assertNoOutput();
   }
 
   @Test
   void aFeatureOfTheWrongWidthIsDeadLettered() {
-    assertRejected(withFeature("img-1", "cat", vector(1, 2, 3)), RejectReason.WIDTH,
+    assertRejected(
+        withFeature("img-1", "cat", vector(1, 2, 3)),
+        RejectReason.WIDTH,
         "feature has 3 values, expected " + WIDTH + " (feature.width)");
   }
 
   @Test
   void aNaNFeatureIsDeadLettered() {
-    assertRejected(withFeature("img-1", "cat", vector(1, Float.NaN, 3, 4)), RejectReason.NON_FINITE,
+    assertRejected(
+        withFeature("img-1", "cat", vector(1, Float.NaN, 3, 4)),
+        RejectReason.NON_FINITE,
         "feature[1] is NaN; every value must be finite");
   }
 
   @Test
   void anInfiniteFeatureIsDeadLettered() {
-    assertRejected(withFeature("img-1", "cat", vector(1, 2, 3, Float.NEGATIVE_INFINITY)),
-        RejectReason.NON_FINITE, "feature[3] is -Infinity; every value must be finite");
+    assertRejected(
+        withFeature("img-1", "cat", vector(1, 2, 3, Float.NEGATIVE_INFINITY)),
+        RejectReason.NON_FINITE,
+        "feature[3] is -Infinity; every value must be finite");
   }
 
   @Test
   void anEmptyLabelIsDeadLettered() {
-    assertRejected(withFeature("img-1", " ", vector(1, 2, 3, 4)), RejectReason.LABEL,
-        "label is empty");
+    assertRejected(
+        withFeature("img-1", " ", vector(1, 2, 3, 4)), RejectReason.LABEL, "label is empty");
   }
 
   @Test
   void anOverLongLabelIsDeadLettered() {
-    assertRejected(withFeature("img-1", "x".repeat(201), vector(1, 2, 3, 4)), RejectReason.LABEL,
+    assertRejected(
+        withFeature("img-1", "x".repeat(201), vector(1, 2, 3, 4)),
+        RejectReason.LABEL,
         "label is 201 characters long, more than the maximum 200");
   }
 
   @Test
   void aLabelWithAControlCharacterIsDeadLettered() {
-    assertRejected(withFeature("img-1", "ca\u0007t", vector(1, 2, 3, 4)), RejectReason.LABEL,
+    assertRejected(
+        withFeature("img-1", "ca\u0007t", vector(1, 2, 3, 4)),
+        RejectReason.LABEL,
         "label contains the control character U+0007 at index 2");
   }
 
   @Test
   void neitherImageNorFeatureIsDeadLettered() {
-    assertRejected(image("img-1", "cat").build(), RejectReason.IMAGE_FEATURE_CHOICE,
+    assertRejected(
+        image("img-1", "cat").build(),
+        RejectReason.IMAGE_FEATURE_CHOICE,
         "neither an image (imageBytes or imageUri) nor a feature is set;"
             + " exactly one of imageBytes, imageUri, feature is required");
   }
 
   @Test
   void imageAndFeatureTogetherAreDeadLettered() {
-    assertRejected(image("img-1", "cat").setImageBytes(ByteBuffer.wrap(new byte[] {1}))
-            .setFeature(vector(1, 2, 3, 4)).build(), RejectReason.IMAGE_FEATURE_CHOICE,
+    assertRejected(
+        image("img-1", "cat")
+            .setImageBytes(ByteBuffer.wrap(new byte[] {1}))
+            .setFeature(vector(1, 2, 3, 4))
+            .build(),
+        RejectReason.IMAGE_FEATURE_CHOICE,
         "imageBytes and feature are all set; exactly one of imageBytes, imageUri, feature is required");
   }
 
   @Test
   void imageBytesAndUriTogetherAreDeadLettered() {
-    assertRejected(image("img-1", "cat").setImageBytes(ByteBuffer.wrap(new byte[] {1}))
-            .setImageUri("s3://bucket/cat.png").build(), RejectReason.IMAGE_FEATURE_CHOICE,
+    assertRejected(
+        image("img-1", "cat")
+            .setImageBytes(ByteBuffer.wrap(new byte[] {1}))
+            .setImageUri("s3://bucket/cat.png")
+            .build(),
+        RejectReason.IMAGE_FEATURE_CHOICE,
         "imageBytes and imageUri are all set; exactly one of imageBytes, imageUri, feature is required");
   }
 
   @Test
   void anImageWithoutAnEncoderIsDeadLettered() {
-    assertRejected(image("img-1", "cat").setImageBytes(ByteBuffer.wrap(new byte[] {1, 2})).build(),
-        RejectReason.NO_ENCODER, "no image encoder configured");
+    assertRejected(
+        image("img-1", "cat").setImageBytes(ByteBuffer.wrap(new byte[] {1, 2})).build(),
+        RejectReason.NO_ENCODER,
+        "no image encoder configured");
   }
 
   @Test
   void anImageUriWithoutAnEncoderIsDeadLettered() {
-    assertRejected(image("img-1", "cat").setImageUri("file:cat.png").build(),
-        RejectReason.NO_ENCODER, "no image encoder configured");
+    assertRejected(
+        image("img-1", "cat").setImageUri("file:cat.png").build(),
+        RejectReason.NO_ENCODER,
+        "no image encoder configured");
   }
 
   @Test
@@ -176,8 +217,15 @@ class LabeledImageValidationTest {
     byte[] value = new byte[100];
     fx.labeled.pipeInput(utf8("img-1"), value, T0);
 
-    assertEquals(deadLetter(TOPIC, 0, utf8("img-1"), value, "validation", RejectReason.TOO_LARGE,
-        "record is 105 bytes (key + value), more than the maximum 64 (record.max.bytes)"),
+    assertEquals(
+        deadLetter(
+            TOPIC,
+            0,
+            utf8("img-1"),
+            value,
+            "validation",
+            RejectReason.TOO_LARGE,
+            "record is 105 bytes (key + value), more than the maximum 64 (record.max.bytes)"),
         fx.deadLetters.readValue());
     fx.assertNoOutput();
     assertEquals(1.0, fx.deadLetterCount(RejectReason.TOO_LARGE));
@@ -186,8 +234,9 @@ class LabeledImageValidationTest {
   @Test
   void aLongOriginalValueIsTruncatedInTheDeadLetterWithItsSize() {
     fx.close();
-    fx = new IngestFixture(stateDir, Encoders.none(), "--record-max-bytes", "64",
-        "--dead-letter-max-bytes", "50");
+    fx =
+        new IngestFixture(
+            stateDir, Encoders.none(), "--record-max-bytes", "64", "--dead-letter-max-bytes", "50");
     byte[] value = new byte[100];
     value[49] = 7;
     fx.labeled.pipeInput(utf8("img-1"), value, T0);
@@ -208,8 +257,16 @@ class LabeledImageValidationTest {
     assertEquals(1, fx.features.readValuesToList().size());
     fx.counts.readValuesToList();
     fx.classes.readValuesToList();
-    assertEquals(deadLetter(TOPIC, 1, utf8("img-2"), bad, "validation", RejectReason.WIDTH,
-        "feature has 1 values, expected 4 (feature.width)"), fx.deadLetters.readValue());
+    assertEquals(
+        deadLetter(
+            TOPIC,
+            1,
+            utf8("img-2"),
+            bad,
+            "validation",
+            RejectReason.WIDTH,
+            "feature has 1 values, expected 4 (feature.width)"),
+        fx.deadLetters.readValue());
     fx.assertNoOutput();
   }
 }

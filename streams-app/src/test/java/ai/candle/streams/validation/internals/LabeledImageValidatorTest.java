@@ -27,9 +27,12 @@ class LabeledImageValidatorTest {
 
   private final MockProcessorContext<String, Outcome<FeatureRecord>> context =
       new MockProcessorContext<>();
-  private final LabeledImageValidator validator = new LabeledImageValidator(
-      IngestConfig.load(List.of("--feature-width", "4"), Map.of()), TOPICS.labeledImages(),
-      Optional.empty(), new DeadLetters(new SimpleMeterRegistry(), 1024));
+  private final LabeledImageValidator validator =
+      new LabeledImageValidator(
+          IngestConfig.load(List.of("--feature-width", "4"), Map.of()),
+          TOPICS.labeledImages(),
+          Optional.empty(),
+          new DeadLetters(new SimpleMeterRegistry(), 1024));
 
   @BeforeEach
   void init() {
@@ -42,9 +45,11 @@ class LabeledImageValidatorTest {
     byte[] value = LABELED.encode(withFeature("img-9", "cat", vector(1, 2)));
     validator.process(new Record<>(utf8("img-9"), value, T0.toEpochMilli()));
 
-    List<CapturedForward<? extends String, ? extends Outcome<FeatureRecord>>> out = context.forwarded();
+    List<CapturedForward<? extends String, ? extends Outcome<FeatureRecord>>> out =
+        context.forwarded();
     assertEquals(1, out.size());
-    Outcome.Rejected<FeatureRecord> rejected = (Outcome.Rejected<FeatureRecord>) out.get(0).record().value();
+    Outcome.Rejected<FeatureRecord> rejected =
+        (Outcome.Rejected<FeatureRecord>) out.get(0).record().value();
     DeadLetter letter = rejected.letter();
     assertEquals(ByteBuffer.wrap(utf8("img-9")), ByteBuffer.wrap(rejected.originalKey()));
     assertEquals("candle.images.labeled", letter.getTopic());
@@ -63,7 +68,8 @@ class LabeledImageValidatorTest {
         context.forwarded().get(0).record();
     assertEquals("cat", record.key());
     assertEquals(123L, record.timestamp());
-    assertEquals(new Outcome.Valid<>(new FeatureRecord("img-1", "cat", vector(1, 2, 3, 4), T0, null)),
+    assertEquals(
+        new Outcome.Valid<>(new FeatureRecord("img-1", "cat", vector(1, 2, 3, 4), T0, null)),
         record.value());
     assertEquals(1, context.forwarded().size());
   }
