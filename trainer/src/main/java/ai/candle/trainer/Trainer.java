@@ -7,7 +7,6 @@ import ai.candle.core.Devices;
 import ai.candle.core.ScoreWeights;
 import ai.candle.schemas.ClassInfo;
 import ai.candle.schemas.ModelVersions.Origin;
-import ai.candle.schemas.TrainingStoreEntry;
 import ai.candle.service.Health;
 import ai.djl.Device;
 import io.micrometer.core.instrument.Counter;
@@ -16,25 +15,16 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.errors.WakeupException;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.StringDeserializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -58,7 +48,8 @@ import org.slf4j.LoggerFactory;
  *       triggers wait until that replay caught up.
  * </ul>
  *
- * This class is the wiring: the consumer thread, the fit and extend workers, the timer, metrics.
+ * This class is the wiring of the consumer thread ({@link InputReplay}), the fit and extend
+ * workers, the timer and the metrics.
  */
 public final class Trainer implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(Trainer.class);
@@ -92,13 +83,10 @@ public final class Trainer implements AutoCloseable {
   private final CoalescingWorker fitWorker;
   private final CoalescingWorker extendWorker;
   private final ScheduledExecutorService timer;
-  private final CountDownLatch caughtUp = new CountDownLatch(1);
-  private final Counter skippedRecords;
   private final Counter publishFailures;
   private final ClassMetrics classMetrics;
   private final AtomicLong fitsFinished = new AtomicLong();
-  private KafkaConsumer<String, byte[]> consumer;
-  private Thread consumerThread;
+  private final InputReplay replay;
   private volatile boolean closing;
   private volatile ServingVersion serving;
   private volatile Throwable failure;
@@ -137,10 +125,8 @@ public final class Trainer implements AutoCloseable {
               t.setDaemon(true);
               return t;
             });
-    this.skippedRecords =
-        Counter.builder("candle.trainer.records.skipped")
-            .description("Input records the trainer could not use (undecodable, wrong width)")
-            .register(meters);
+    this.replay =
+        new InputReplay(config, inputs, checkpoint, meters, this::onCaughtUp, this::checkTriggers);
     this.publishFailures =
         Counter.builder("candle.trainer.publish.failures")
             .description("Publish attempts that failed (each retry counts)")
@@ -166,14 +152,7 @@ public final class Trainer implements AutoCloseable {
   public void start() {
     VersionLog.Recovery recovery = versions.open();
     serving = recovery.serving();
-    restoreStore(recovery.store());
-    consumer =
-        new KafkaConsumer<>(
-            VersionLog.consumerSettings(config),
-            new StringDeserializer(),
-            new ByteArrayDeserializer());
-    consumerThread = new Thread(this::consume, "candle-trainer-consumer");
-    consumerThread.start();
+    replay.start(recovery.store());
     long period = config.refitInterval().toMillis();
     timer.scheduleAtFixedRate(
         () ->
@@ -185,51 +164,9 @@ public final class Trainer implements AutoCloseable {
         TimeUnit.MILLISECONDS);
   }
 
-  /**
-   * Restores the training store from its topic; when its entries do not make a store that fits this
-   * trainer's settings, the store is rebuilt from the features topic and the next write replaces
-   * them.
-   */
-  private void restoreStore(Map<String, TrainingStoreEntry> entries) {
-    String topic = config.topics().trainingStore();
-    if (entries.isEmpty()) {
-      LOG.info(
-          "Nothing of model '{}' on {} yet: the store is built from {}",
-          config.modelName(),
-          topic,
-          inputs.featuresTopic());
-      return;
-    }
-    try {
-      TrainingStore.Contents contents =
-          StoreCheckpoint.read(entries.values(), inputs.featuresTopic());
-      inputs.store().restore(contents);
-      checkpoint.written(contents);
-      long[] kept = inputs.store().kept();
-      LOG.info(
-          "Training store restored from {}: {} classes, {} training and {} held-out samples, {} training"
-              + " images seen; {} continues at {}",
-          topic,
-          contents.classes().size(),
-          kept[0],
-          kept[1],
-          contents.trainOffered(),
-          inputs.featuresTopic(),
-          new TreeMap<>(contents.positions()));
-    } catch (IllegalArgumentException e) {
-      checkpoint.replace(entries.keySet());
-      LOG.warn(
-          "The training store on {} cannot be restored ({}): it is rebuilt from {}, and what expired there"
-              + " is lost; the next fit replaces it",
-          topic,
-          e.getMessage(),
-          inputs.featuresTopic());
-    }
-  }
-
   /** Waits until the replay of the input topics reached their ends as of the start. */
   public boolean awaitCaughtUp(Duration timeout) throws InterruptedException {
-    return caughtUp.await(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    return replay.awaitCaughtUp(timeout);
   }
 
   /**
@@ -248,7 +185,8 @@ public final class Trainer implements AutoCloseable {
 
   /** Why the trainer stopped (its consumer failed, or it was fenced), or null while it runs. */
   public Throwable failure() {
-    return failure;
+    Throwable f = failure;
+    return f != null ? f : replay.failure();
   }
 
   /** Whether another trainer of this model fenced this one ({@link #failure} says so too). */
@@ -273,7 +211,7 @@ public final class Trainer implements AutoCloseable {
       return Health.Status.down(
           (fenced ? "fenced by another trainer of the model: " : "stopped: ") + f.getMessage());
     }
-    return caughtUp.getCount() == 0
+    return replay.isCaughtUp()
         ? Health.Status.up("caught up, following the inputs")
         : Health.Status.starting("replaying the input topics");
   }
@@ -284,86 +222,6 @@ public final class Trainer implements AutoCloseable {
   }
 
   // ---------------------------------------------------------------- consuming
-
-  private void consume() {
-    try {
-      List<TopicPartition> parts = new ArrayList<>();
-      for (String topic : inputs.topicNames()) {
-        parts.addAll(VersionLog.partitions(consumer, topic));
-      }
-      consumer.assign(parts);
-      seekToStart(parts);
-      Map<TopicPartition, Long> end = consumer.endOffsets(parts);
-      // from the positions just sought: after a restore, the features topic only from where the
-      // store left it
-      LOG.info(
-          "Replaying {} partitions (up to {} records) to rebuild the store",
-          parts.size(),
-          parts.stream().mapToLong(p -> end.get(p) - consumer.position(p)).sum());
-      while (!closing) {
-        for (ConsumerRecord<String, byte[]> r : consumer.poll(VersionLog.POLL)) {
-          apply(r);
-        }
-        if (caughtUp.getCount() > 0
-            && parts.stream().allMatch(p -> consumer.position(p) >= end.get(p))) {
-          onCaughtUp();
-        }
-        if (caughtUp.getCount() == 0) {
-          checkTriggers();
-        }
-      }
-    } catch (WakeupException e) {
-      if (!closing) {
-        failure = e;
-      }
-    } catch (RuntimeException e) {
-      failure = e;
-      LOG.error("The trainer's consumer stopped", e);
-    } finally {
-      consumer.close(Duration.ofSeconds(5));
-    }
-  }
-
-  /**
-   * The registry and the counts from their beginning; the features from where the restored store
-   * left each partition (the beginning when it holds nothing of it). Records that expired before
-   * the store took them are lost, and logged.
-   */
-  private void seekToStart(List<TopicPartition> parts) {
-    Map<Integer, Long> positions = inputs.store().contents().positions();
-    List<TopicPartition> fromStore =
-        parts.stream()
-            .filter(
-                p ->
-                    p.topic().equals(inputs.featuresTopic())
-                        && positions.containsKey(p.partition()))
-            .toList();
-    List<TopicPartition> fromBeginning =
-        parts.stream().filter(p -> !fromStore.contains(p)).toList();
-    consumer.seekToBeginning(fromBeginning);
-    Map<TopicPartition, Long> beginning = consumer.beginningOffsets(fromStore);
-    for (TopicPartition p : fromStore) {
-      long position = positions.get(p.partition());
-      if (beginning.get(p) > position) {
-        LOG.warn(
-            "{} records of {} expired before the training store took them: they are lost (the store is"
-                + " written with every fit; refit.interval.seconds bounds how long that takes)",
-            beginning.get(p) - position,
-            p);
-      }
-      consumer.seek(p, Math.max(position, beginning.get(p)));
-    }
-  }
-
-  private void apply(ConsumerRecord<String, byte[]> r) {
-    try {
-      inputs.apply(r.topic(), r.partition(), r.offset(), r.key(), r.value());
-    } catch (RuntimeException e) {
-      skippedRecords.increment();
-      LOG.warn(
-          "Skipping record {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), e.getMessage());
-    }
-  }
 
   private void onCaughtUp() {
     ServingVersion s = serving;
@@ -379,7 +237,6 @@ public final class Trainer implements AutoCloseable {
         kept[0],
         kept[1],
         inputs.store().trainOffered());
-    caughtUp.countDown();
   }
 
   /** Runs on the consumer thread after each poll: asks the workers, never fits here. */
@@ -671,9 +528,7 @@ public final class Trainer implements AutoCloseable {
     LOG.error("{}: {}", FENCED_MESSAGE, e.getMessage());
     closing = true;
     timer.shutdownNow();
-    if (consumer != null) {
-      consumer.wakeup();
-    }
+    replay.stop();
   }
 
   /** The time to scorable of each class that this version is the first to contain. */
@@ -691,16 +546,7 @@ public final class Trainer implements AutoCloseable {
   public void close() {
     closing = true;
     timer.shutdownNow();
-    if (consumer != null) {
-      consumer.wakeup();
-    }
-    if (consumerThread != null) {
-      try {
-        consumerThread.join(10_000);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-    }
+    replay.close();
     fitWorker.close();
     extendWorker.close();
     versions.close();
