@@ -38,7 +38,14 @@ public final class SchemaRegistryClient {
   private final Duration patience;
   private final HttpClient http;
   private final Map<Integer, Schema> byId = new ConcurrentHashMap<>();
-  private final Map<String, Integer> registered = new ConcurrentHashMap<>();
+
+  /**
+   * Ids of the schemas registered, by subject and schema: looked up for every record written, so
+   * the key is cheap (Avro caches a schema's hash, and a serde passes the same instance).
+   */
+  private final Map<Registration, Integer> registered = new ConcurrentHashMap<>();
+
+  private record Registration(String subject, Schema schema) {}
 
   /**
    * A client of the registry at {@code url} (e.g. {@code http://registry:8080/apis/ccompat/v7}).
@@ -76,7 +83,7 @@ public final class SchemaRegistryClient {
    *     latest version under its compatibility rule, or invalid)
    */
   public int register(String subject, Schema schema) {
-    String key = subject + '\n' + schema.toString();
+    Registration key = new Registration(subject, schema);
     Integer id = registered.get(key);
     if (id != null) {
       return id;
