@@ -5,12 +5,16 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
-import ai.djl.nn.norm.Dropout;
 import ai.djl.nn.norm.LayerNorm;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.stream.IntStream;
 
 /**
  * The Candle head on DJL: prototypes, the two projections and the cross-modal attention layer, with
@@ -33,6 +37,8 @@ public final class CandleHead {
   private final int newClasses;
   private final Map<String, NDArray> params = new LinkedHashMap<>();
   private final boolean virtualTextSide;
+  // the dropout mask's staging memory, reused by every head of every forward pass
+  private ByteBuffer maskBuffer;
 
   /** The reference head: copies {@code initial} into NDArrays of {@code manager} (its device). */
   public CandleHead(NDManager manager, CandleParameters initial) {
@@ -181,31 +187,134 @@ public final class CandleHead {
         new NDList(baseText, params.get("virtual_prototypes").stopGradient()), 0);
   }
 
-  /** PyTorch {@code nn.MultiheadAttention(Y, Y, Y)} with {@link #HEADS} heads and no mask. */
-  private NDArray attention(NDArray y, boolean training, double dropout) {
+  /**
+   * PyTorch {@code nn.MultiheadAttention(Y, Y, Y)} with {@link #HEADS} heads and no mask, with
+   * dropout {@code p} on the attention weights in training.
+   *
+   * <p>Computed one head at a time: every L×L array (scores, weights, the dropout mask, their
+   * gradients) is one head's, and the step's handles on them are closed as soon as the next
+   * operation has them, so each is freed when autograd no longer needs it. The arrays of all heads
+   * at once are so large that every one is fresh memory from the operating system, and its first
+   * touch page by page dominated the step. The dropout multiplies the weights by a 0/1 mask ({@link
+   * #dropoutMask}, drawn once; the backward pass reuses it) and applies the {@code 1/(1 - p)}
+   * rescaling to the heads' L×D output instead of the L×L weights: the same product, one pass over
+   * L×L fewer.
+   */
+  NDArray attention(NDArray y, boolean training, double dropout) {
     long len = y.getShape().get(0);
     long dh = dim / HEADS;
+    NDManager m = y.getManager();
     NDArray qkv =
         Linear.linear(y, params.get("attn_in_proj_weight"), params.get("attn_in_proj_bias"))
             .singletonOrThrow();
     NDList parts = qkv.split(3, 1);
-    // (L, D) -> (H, L, dh)
-    NDArray q =
-        parts
-            .get(0)
-            .mul(constant(y.getManager(), 1.0 / Math.sqrt(dh)))
-            .reshape(len, HEADS, dh)
-            .transpose(1, 0, 2);
-    NDArray k = parts.get(1).reshape(len, HEADS, dh).transpose(1, 0, 2);
-    NDArray v = parts.get(2).reshape(len, HEADS, dh).transpose(1, 0, 2);
-    NDArray weights = q.batchMatMul(k.transpose(0, 2, 1)).softmax(2);
-    if (training && dropout > 0) {
-      weights = Dropout.dropout(weights, (float) dropout, true).singletonOrThrow();
+    // each (L, D) -> HEADS views (L, dh); split's backward is one concatenation
+    NDList q = parts.get(0).mul(constant(m, 1.0 / Math.sqrt(dh))).split(HEADS, 1);
+    NDList k = parts.get(1).split(HEADS, 1);
+    NDList v = parts.get(2).split(HEADS, 1);
+    boolean drop = training && dropout > 0;
+    SplittableRandom maskRandom = drop ? new SplittableRandom(torchSeed(m)) : null;
+    NDList heads = new NDList(HEADS);
+    for (int h = 0; h < HEADS; h++) {
+      NDArray weights;
+      try (NDArray scores = q.get(h).matMul(k.get(h).transpose())) {
+        weights = scores.softmax(1);
+      }
+      if (drop) {
+        try (NDArray keep = dropoutMask(m, len, dropout, maskRandom);
+            NDArray kept = weights) {
+          weights = kept.mul(keep);
+        }
+      }
+      try (NDArray w = weights) {
+        heads.add(w.matMul(v.get(h)));
+      }
     }
-    NDArray heads = weights.batchMatMul(v).transpose(1, 0, 2).reshape(len, dim);
+    NDArray joined = NDArrays.concat(heads, 1);
+    heads.close();
+    if (drop) {
+      joined = joined.mul(constant(m, 1.0 / (1.0 - dropout)));
+    }
     return Linear.linear(
-            heads, params.get("attn_out_proj_weight"), params.get("attn_out_proj_bias"))
+            joined, params.get("attn_out_proj_weight"), params.get("attn_out_proj_bias"))
         .singletonOrThrow();
+  }
+
+  /**
+   * A seed for the dropout masks of one forward pass, drawn from PyTorch's generator, so that
+   * {@code Engine.setRandomSeed} fixes the masks as it fixed PyTorch's own dropout.
+   */
+  private static long torchSeed(NDManager m) {
+    try (NDArray seed = m.randomInteger(0, Long.MAX_VALUE, new Shape(), DataType.INT64)) {
+      return seed.getLong();
+    }
+  }
+
+  /** Mask entries one generator fills (a multiple of 8: whole packed longs). */
+  private static final int MASK_CHUNK = 1 << 20;
+
+  /**
+   * An L×L float mask of ones and zeros that keeps each weight with probability {@code 1 - p},
+   * independently: a weight is dropped when a uniform 32-bit draw is below {@code p·2³²} (so p =
+   * 0.1 is dropped with probability 0.1 within 1e-10).
+   *
+   * <p>Drawn in Java, two weights from each 64-bit draw of a {@link SplittableRandom}, in chunks of
+   * {@link #MASK_CHUNK} that each have their own generator split from {@code random} in order (so
+   * the mask does not depend on which thread fills which chunk) and are filled in parallel.
+   * PyTorch's CPU {@code bernoulli_} draws one number at a time on one thread (its parallel MKL
+   * generator is used on Intel CPUs only). The mask crosses as one byte a weight and becomes floats
+   * in PyTorch.
+   */
+  NDArray dropoutMask(NDManager m, long len, double p, SplittableRandom random) {
+    int n = Math.toIntExact(len * len);
+    if (maskBuffer == null || maskBuffer.capacity() != n) {
+      maskBuffer = ByteBuffer.allocateDirect(n).order(ByteOrder.LITTLE_ENDIAN);
+    }
+    ByteBuffer buffer = maskBuffer;
+    long threshold = Math.round(p * 0x1p32);
+    int chunks = (n + MASK_CHUNK - 1) / MASK_CHUNK;
+    SplittableRandom[] generators = new SplittableRandom[chunks];
+    for (int c = 0; c < chunks; c++) {
+      generators[c] = random.split();
+    }
+    IntStream.range(0, chunks)
+        .parallel()
+        .forEach(
+            c ->
+                fillMask(
+                    buffer,
+                    c * MASK_CHUNK,
+                    Math.min(n, (c + 1) * MASK_CHUNK),
+                    threshold,
+                    generators[c]));
+    // the boolean array made from the buffer reads Java memory; its float copy is PyTorch's own, so
+    // it outlives the buffer's reuse by the next mask (autograd keeps it for the backward pass)
+    try (NDArray fromJava = m.create(buffer, new Shape(len, len), DataType.BOOLEAN)) {
+      return fromJava.toType(DataType.FLOAT32, false);
+    }
+  }
+
+  /** Mask bytes {@code [from, to)}: 1 (keep) unless a 32-bit draw is below the threshold. */
+  private static void fillMask(
+      ByteBuffer buffer, int from, int to, long threshold, SplittableRandom random) {
+    int i = from;
+    for (; i + 8 <= to; i += 8) {
+      long packed = 0; // eight bytes, little-endian
+      for (int j = 0; j < 8; j += 2) {
+        long draw = random.nextLong();
+        packed |= keep(draw & 0xFFFFFFFFL, threshold) << (8 * j);
+        packed |= keep(draw >>> 32, threshold) << (8 * j + 8);
+      }
+      buffer.putLong(i, packed);
+    }
+    for (; i < to; i++) {
+      buffer.put(i, (byte) keep(random.nextLong() & 0xFFFFFFFFL, threshold));
+    }
+  }
+
+  /** 1 when the 32-bit draw {@code u} is at least {@code threshold}, else 0 (branch-free). */
+  private static long keep(long u, long threshold) {
+    return ((u - threshold) >>> 63) ^ 1;
   }
 
   static NDArray normalizeRows(NDArray a) {
