@@ -31,7 +31,8 @@ import picocli.CommandLine.Spec;
       "Benchmark the Candle core on random CLIP-sized features (D = 512).",
       "",
       "  step   one training step (forward, backward, SGD) at batch 128 with C classes, half of them new;",
-      "         prints seconds per step and GFLOP/s (multiply-adds counted as FitBench documents)",
+      "         prints seconds per step (wall and CPU) and GFLOP/s (multiply-adds counted as FitBench",
+      "         documents); with --torch, then a plain PyTorch step at the same shape for comparison",
       "  fit    a whole fit on N long-tailed samples over 1,000 classes (500 new), per-epoch times",
       "  score  exact per-image scoring throughput (FastScorer) for each C and batch size, and the naive",
       "         full-attention cost per image for comparison",
@@ -70,6 +71,15 @@ final class BenchCommand implements Callable<Integer> {
       paramLabel = "N",
       description = "step: timed steps (after 2 untimed).")
   int steps;
+
+  @Option(
+      names = "--torch",
+      paramLabel = "PYTHON",
+      description =
+          "step: then run the plain PyTorch step (candle-bench/python/torch_step.py, from the"
+              + " repository root) with this Python, e.g. /usr/bin/python3 with Debian's python3-torch,"
+              + " and print both and their ratio.")
+  String torchPython;
 
   @Option(
       names = "--samples",
@@ -196,15 +206,28 @@ final class BenchCommand implements Callable<Integer> {
         FitBench.StepResult r = FitBench.step(128, c, c / 2, 512, 2, steps, dev);
         out.printf(
             Locale.ROOT,
-            "step B=%d C=%d (new %d) D=%d: %.3f s/step, %.1f GFLOP/step, %.1f GFLOP/s (%d steps)%n",
+            "step B=%d C=%d (new %d) D=%d: %.3f s/step, CPU %.3f s/step, %.1f GFLOP/step, %.1f"
+                + " GFLOP/s (%d steps)%n",
             r.batch(),
             r.classes(),
             r.newClasses(),
             r.dim(),
             r.secondsPerStep(),
+            r.cpuSecondsPerStep(),
             r.gflopPerStep(),
             r.gflops(),
             r.steps());
+        out.flush();
+        if (torchPython != null) {
+          TorchStep.Result t = TorchStep.run(torchPython, c, steps, out);
+          out.printf(
+              Locale.ROOT,
+              "ours against plain PyTorch: %.2fx faster (wall), %.2fx less CPU; load average now"
+                  + " %.1f%n",
+              t.secondsPerStep() / r.secondsPerStep(),
+              t.cpuSecondsPerStep() / r.cpuSecondsPerStep(),
+              ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
+        }
       }
       case "fit" -> {
         FitStats s =
