@@ -24,6 +24,9 @@ class CliLauncherTest {
     assertTrue(
         script.contains("OMP_WAIT_POLICY=\"${OMP_WAIT_POLICY:-PASSIVE}\""),
         "passive OpenMP wait by default");
+    assertTrue(
+        script.contains("GLIBC_TUNABLES=\"${GLIBC_TUNABLES:-glibc.malloc.arena_max=1:"),
+        "allocator settings by default");
     assertTrue(script.contains("-Dai.djl.offline=true"), "DJL offline");
     assertTrue(script.contains("building candle-stream (first run)..."), "build notice");
   }
