@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """A plain PyTorch training step of the Candle head, timed beside `./candle bench step`.
 
-Written from docs' method definition (CANDLE.md, "Forward pass" and "Training") with stock
-PyTorch modules and nothing tuned: nn.MultiheadAttention (8 heads, dropout on the attention
+Written from the method's exact definition (the shared reference's CANDLE.md, "Forward pass" and
+"Training"; docs/method.md summarises it) with stock PyTorch modules and nothing tuned: nn.MultiheadAttention (8 heads, dropout on the attention
 weights), nn.LayerNorm, the compensating logit-adjusted (CLA) loss as three cross entropies on
 prior-adjusted logits, torch.optim.SGD with momentum and weight decay. It is the yardstick for
 the Java head's step (BENCHMARKS.md, "The step against a plain PyTorch step"), at the same shape
@@ -24,7 +24,7 @@ import torch.nn.functional as F
 
 
 class CandleHead(nn.Module):
-    """The learnable parameters of CANDLE.md's table and the forward pass of its training phase."""
+    """The learnable parameters of CANDLE.md's table and its training-phase forward pass."""
 
     def __init__(self, text, new_classes, heads, dropout, ratio):
         super().__init__()
