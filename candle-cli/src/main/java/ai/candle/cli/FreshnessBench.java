@@ -14,6 +14,7 @@ import ai.candle.schemas.TextFeatureSource;
 import ai.candle.schemas.TopicNames;
 import ai.candle.schemas.TopicSpecs;
 import ai.candle.schemas.Topics;
+import ai.candle.schemas.VersionChunks;
 import ai.candle.trainer.Trainer;
 import ai.candle.trainer.TrainerConfig;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -83,7 +84,7 @@ final class FreshnessBench {
         EmbeddedKafkaBroker.builder().dataDir(dir.resolve("kafka")).start()) {
       TopicNames names = TopicNames.defaults();
       Topics topics = Topics.of(names);
-      broker.createTopics(TopicSpecs.all(names, 3, (short) 1, ModelVersions.DEFAULT_MAX_BYTES));
+      broker.createTopics(TopicSpecs.all(names, 3, (short) 1));
       ModelsReader reader = new ModelsReader(broker.bootstrapServers(), names, topics);
       try (KafkaProducer<String, byte[]> producer =
           new KafkaProducer<>(
@@ -308,8 +309,7 @@ final class FreshnessBench {
     private final List<Seen> seen = new CopyOnWriteArrayList<>();
 
     ModelsReader(String bootstrap, TopicNames names, Topics topics) {
-      Map<String, Object> props =
-          new HashMap<>(ModelVersions.consumerConfig(ModelVersions.DEFAULT_MAX_BYTES));
+      Map<String, Object> props = new HashMap<>(ModelVersions.consumerConfig());
       props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
       props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
       this.consumer =
@@ -333,6 +333,9 @@ final class FreshnessBench {
           long now = System.nanoTime();
           ModelVersion v =
               topics.models().valueSerde().deserializer().deserialize(r.topic(), r.value());
+          if (VersionChunks.isChunk(v)) {
+            continue; // the manifest, last, holds the books
+          }
           Map<String, Long> books = new HashMap<>();
           for (ModelClass c : v.getClasses()) {
             books.put(c.getName(), c.getSeen());

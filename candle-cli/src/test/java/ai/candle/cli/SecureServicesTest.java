@@ -10,7 +10,6 @@ import ai.candle.kafka.TestCertificates;
 import ai.candle.schemas.ClassAnnouncement;
 import ai.candle.schemas.ImageToScore;
 import ai.candle.schemas.LabeledImage;
-import ai.candle.schemas.ModelVersions;
 import ai.candle.schemas.TopicNames;
 import ai.candle.schemas.TopicSpecs;
 import ai.candle.schemas.Topics;
@@ -65,7 +64,7 @@ class SecureServicesTest {
                     Map.of("alice", ALICE_SECRET, "bob", BOB_SECRET)))
             .start()) {
       TopicNames names = TopicNames.defaults();
-      kafka.createTopics(TopicSpecs.all(names, 2, (short) 1, ModelVersions.DEFAULT_MAX_BYTES));
+      kafka.createTopics(TopicSpecs.all(names, 2, (short) 1));
       String secure = kafka.secureBootstrapServers();
       Path streamsConfig = dir.resolve("streams.properties");
       Files.writeString(

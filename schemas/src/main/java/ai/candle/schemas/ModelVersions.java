@@ -21,28 +21,27 @@ import org.apache.kafka.common.config.TopicConfig;
  *
  * <h2>Size limits</h2>
  *
- * A version travels as ONE record (no chunking): at C = 1,000 classes and D = 512 the compressed
- * model is about 9 MB, more than Kafka's 1 MB defaults. Every party is sized on purpose to {@link
- * #DEFAULT_MAX_BYTES} (32 MiB, room for about 3,500 classes at D = 512):
- *
- * <ul>
- *   <li>the topic: {@code max.message.bytes} ({@link #topicConfig(int)});
- *   <li>the trainer's producer: {@code max.request.size} ({@link #producerConfig(int)});
- *   <li>every consumer of the topic: {@code max.partition.fetch.bytes} and {@code fetch.max.bytes}
- *       ({@link #consumerConfig(int)}).
- * </ul>
- *
- * A version over the limit is refused before it is sent ({@link ModelTooLargeException}, which says
- * which settings to raise); a topic created with a smaller limit makes the broker refuse the
- * record, which the producer reports at once as a {@code RecordTooLargeException}.
+ * A version record made here holds the whole parameters blob: at C = 1,000 classes and D = 512
+ * about 9 MB, at 10,000 about 41 MB. On the topics it travels in chunks of at most about 1 MB
+ * ({@link VersionChunks}, put back together by {@link VersionAssembler}), so the topics, the
+ * trainer's producer and every consumer work with Kafka's default record sizes ({@link
+ * #topicConfig()}, {@link #producerConfig(int)}, {@link #consumerConfig()}). What remains bounded
+ * is the whole version a party builds or accepts, {@code model.max.bytes} ({@link
+ * #DEFAULT_MAX_BYTES}): a larger one is refused before it is sent ({@link ModelTooLargeException},
+ * which says what to raise).
  */
 public final class ModelVersions {
 
-  /** Default limit on one serialized model version, in bytes (32 MiB). */
-  public static final int DEFAULT_MAX_BYTES = 32 * 1024 * 1024;
+  /**
+   * Default limit on one whole model version, in bytes (256 MiB: about 70,000 classes at D = 512).
+   */
+  public static final int DEFAULT_MAX_BYTES = 256 * 1024 * 1024;
 
   /** Room for the record's other fields (class list, metrics) beside the parameters blob. */
   static final int RECORD_OVERHEAD_BYTES = 1024 * 1024;
+
+  /** Room for a chunk record's other fields and Kafka's framing beside its slice. */
+  static final int CHUNK_OVERHEAD_BYTES = 64 * 1024;
 
   /** How a version came about. */
   public enum Origin {
@@ -111,8 +110,9 @@ public final class ModelVersions {
   }
 
   /**
-   * The model of a record, checked: not chunked, the checksum matches the parameters, the feature
-   * width is the expected one and the class list agrees with the model.
+   * The model of a whole record ({@link VersionAssembler} joins a chunked one), checked: not a
+   * chunk or manifest, the checksum matches the parameters, the feature width is the expected one
+   * and the class list agrees with the model.
    *
    * @throws ModelFormatException with a message that says what is wrong
    */
@@ -123,8 +123,7 @@ public final class ModelVersions {
           Kind.CHUNKED,
           "version "
               + record.getVersion()
-              + " is chunked; this reader takes single-record versions only (raise the size limits"
-              + " instead, see ModelVersions)");
+              + " is a chunk or a manifest; join its chunks with VersionAssembler first");
     }
     if (record.getFeatureWidth() != expectedWidth) {
       throw new ModelFormatException(
@@ -203,52 +202,55 @@ public final class ModelVersions {
               + " bytes, over the limit of "
               + maxBytes
               + " bytes; raise"
-              + " model.max.bytes on the trainer and the scorers, and max.message.bytes of the"
-              + " models topic, together");
+              + " model.max.bytes on the trainer and the scorers together");
     }
   }
 
-  /** Topic configs of the models topic: compacted, records up to {@code maxBytes}. */
-  public static Map<String, String> topicConfig(int maxBytes) {
-    return Map.of(
-        TopicConfig.CLEANUP_POLICY_CONFIG,
-        TopicConfig.CLEANUP_POLICY_COMPACT,
-        TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
-        Integer.toString(maxBytes));
+  /**
+   * Topic configs of the models topic: compacted; records at the broker's default size limit, since
+   * versions travel in chunks.
+   */
+  public static Map<String, String> topicConfig() {
+    return Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
   }
 
   /**
    * Settings of the models' history topic: every version kept ({@code cleanup.policy=delete},
-   * {@code retention.ms=-1}), records up to {@code maxBytes} as on the models topic.
+   * {@code retention.ms=-1}), in chunks as on the models topic.
    */
-  public static Map<String, String> historyTopicConfig(int maxBytes) {
+  public static Map<String, String> historyTopicConfig() {
     return Map.of(
         TopicConfig.CLEANUP_POLICY_CONFIG,
         TopicConfig.CLEANUP_POLICY_DELETE,
         TopicConfig.RETENTION_MS_CONFIG,
-        "-1",
-        TopicConfig.MAX_MESSAGE_BYTES_CONFIG,
-        Integer.toString(maxBytes));
+        "-1");
   }
 
-  /** Producer settings for publishing versions up to {@code maxBytes}. */
-  public static Map<String, Object> producerConfig(int maxBytes) {
+  /**
+   * Producer settings for publishing versions in chunks of up to {@code chunkBytes}: requests large
+   * enough for one chunk record, no compression (the blob is compressed already).
+   */
+  public static Map<String, Object> producerConfig(int chunkBytes) {
     return Map.of(
         ProducerConfig.MAX_REQUEST_SIZE_CONFIG,
-        maxBytes,
+        Math.max(1024 * 1024, chunkBytes + CHUNK_OVERHEAD_BYTES),
         ProducerConfig.BUFFER_MEMORY_CONFIG,
-        Math.max(64L * 1024 * 1024, 2L * maxBytes),
+        64L * 1024 * 1024,
         ProducerConfig.COMPRESSION_TYPE_CONFIG,
         "none");
   }
 
-  /** Consumer settings for reading versions up to {@code maxBytes}. */
-  public static Map<String, Object> consumerConfig(int maxBytes) {
+  /**
+   * Consumer settings for reading the models topics: 8 MiB per partition and fetch (a few chunks; a
+   * larger one-record version written before chunking is still returned whole, as Kafka always
+   * returns the first record batch even when it is over the limit).
+   */
+  public static Map<String, Object> consumerConfig() {
     return Map.of(
         ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG,
-        maxBytes,
+        8 * 1024 * 1024,
         ConsumerConfig.FETCH_MAX_BYTES_CONFIG,
-        Math.max(maxBytes, 52_428_800));
+        52_428_800);
   }
 
   /** The hyper-parameters as name to text, in the record's form. */

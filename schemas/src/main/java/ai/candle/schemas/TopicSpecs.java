@@ -31,10 +31,8 @@ public final class TopicSpecs {
    * The topics with {@code partitions} partitions each (the models topic has one).
    *
    * @param replication replication factor (1 on a single broker)
-   * @param modelMaxBytes the size limit of one model version
    */
-  public static List<NewTopic> all(
-      TopicNames names, int partitions, short replication, int modelMaxBytes) {
+  public static List<NewTopic> all(TopicNames names, int partitions, short replication) {
     Map<String, String> compact =
         Map.of(TopicConfig.CLEANUP_POLICY_CONFIG, TopicConfig.CLEANUP_POLICY_COMPACT);
     Map<String, String> delete =
@@ -46,12 +44,11 @@ public final class TopicSpecs {
         new NewTopic(names.classes(), partitions, replication).configs(compact),
         new NewTopic(names.classCounts(), partitions, replication).configs(compact),
         new NewTopic(names.features(), partitions, replication).configs(delete),
-        new NewTopic(names.models(), 1, replication)
-            .configs(ModelVersions.topicConfig(modelMaxBytes)),
+        new NewTopic(names.models(), 1, replication).configs(ModelVersions.topicConfig()),
         new NewTopic(names.predictions(), partitions, replication).configs(delete),
         new NewTopic(names.deadLetter(), partitions, replication).configs(delete),
         new NewTopic(names.trainingStore(), 1, replication).configs(compact),
         new NewTopic(names.modelHistory(), 1, replication)
-            .configs(ModelVersions.historyTopicConfig(modelMaxBytes)));
+            .configs(ModelVersions.historyTopicConfig()));
   }
 }

@@ -2,6 +2,7 @@ package ai.candle.schemas;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -85,7 +86,7 @@ class ModelVersionsTest {
         ModelVersion.newBuilder(r).setChunk(new ModelChunk(0, 2, 10L, List.of())).build();
     ModelFormatException c =
         assertThrows(ModelFormatException.class, () -> ModelVersions.fromRecord(chunked, D));
-    assertTrue(c.getMessage().contains("chunked"), c.getMessage());
+    assertTrue(c.getMessage().contains("VersionAssembler"), c.getMessage());
     assertEquals(ModelFormatException.Kind.CHUNKED, c.kind());
   }
 
@@ -95,19 +96,17 @@ class ModelVersionsTest {
     ModelVersions.checkSize(r, ModelVersions.DEFAULT_MAX_BYTES);
     ModelTooLargeException e =
         assertThrows(ModelTooLargeException.class, () -> ModelVersions.checkSize(r, 1024));
-    assertTrue(
-        e.getMessage().contains("max.message.bytes") && e.getMessage().contains("model.max.bytes"),
-        e.getMessage());
+    assertTrue(e.getMessage().contains("model.max.bytes"), e.getMessage());
   }
 
   @Test
-  void theModelsTopicIsCompactedSinglePartitionAndSized() {
-    var specs = TopicSpecs.all(TopicNames.defaults(), 4, (short) 1, 1234);
+  void theModelsTopicIsCompactedSinglePartitionAtTheBrokersDefaultSize() {
+    var specs = TopicSpecs.all(TopicNames.defaults(), 4, (short) 1);
     var models =
         specs.stream().filter(t -> t.name().equals("candle.models")).findFirst().orElseThrow();
     assertEquals(1, models.numPartitions());
     assertEquals("compact", models.configs().get("cleanup.policy"));
-    assertEquals("1234", models.configs().get("max.message.bytes"));
+    assertNull(models.configs().get("max.message.bytes"), "versions travel in chunks");
     assertEquals(11, specs.size());
     var history =
         specs.stream()
@@ -118,7 +117,7 @@ class ModelVersionsTest {
     assertEquals(
         "delete", history.configs().get("cleanup.policy"), "compaction would erase older versions");
     assertEquals("-1", history.configs().get("retention.ms"));
-    assertEquals("1234", history.configs().get("max.message.bytes"));
+    assertNull(history.configs().get("max.message.bytes"));
     var store =
         specs.stream()
             .filter(t -> t.name().equals("candle.training-store"))
@@ -126,7 +125,16 @@ class ModelVersionsTest {
             .orElseThrow();
     assertEquals(1, store.numPartitions(), "the trainer reads it whole");
     assertEquals("compact", store.configs().get("cleanup.policy"));
-    assertEquals(1234, ModelVersions.consumerConfig(1234).get("max.partition.fetch.bytes"));
-    assertEquals(1234, ModelVersions.producerConfig(1234).get("max.request.size"));
+    assertEquals(1024 * 1024, ModelVersions.producerConfig(1234).get("max.request.size"));
+    assertEquals(
+        1024 * 1024,
+        ModelVersions.producerConfig(VersionChunks.DEFAULT_CHUNK_BYTES).get("max.request.size"),
+        "Kafka's default");
+    assertEquals(
+        (4 << 20) + ModelVersions.CHUNK_OVERHEAD_BYTES,
+        ModelVersions.producerConfig(4 << 20).get("max.request.size"));
+    assertTrue(
+        VersionChunks.DEFAULT_CHUNK_BYTES + ModelVersions.CHUNK_OVERHEAD_BYTES < 1_048_576,
+        "a default chunk's record fits Kafka's 1 MiB defaults");
   }
 }

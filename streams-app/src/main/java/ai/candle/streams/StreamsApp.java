@@ -107,6 +107,7 @@ public final class StreamsApp {
             scoring.modelName(),
             config.featureWidth(),
             scoring.pinnedVersion(),
+            scoring.modelMaxBytes(),
             registry,
             Clock.systemUTC(),
             topics.models().valueSerde().deserializer());

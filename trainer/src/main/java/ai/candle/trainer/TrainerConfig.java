@@ -4,6 +4,7 @@ import ai.candle.core.HyperParameters;
 import ai.candle.schemas.ModelVersions;
 import ai.candle.schemas.SerdeConfig;
 import ai.candle.schemas.TopicNames;
+import ai.candle.schemas.VersionChunks;
 import ai.candle.service.Setting;
 import ai.candle.service.Settings;
 import ai.candle.service.SettingsSpec;
@@ -40,6 +41,7 @@ public record TrainerConfig(
     boolean fitHead,
     String device,
     int modelMaxBytes,
+    int modelChunkBytes,
     TopicNames topics,
     SerdeConfig serde,
     String metricsAddress,
@@ -52,7 +54,11 @@ public record TrainerConfig(
           "localhost:9092",
           "Kafka's bootstrap servers, host:port, comma-separated.");
   static final Setting<String> MODEL_NAME =
-      Setting.text("model.name", "candle", "The key of this model's versions on the models topic.");
+      Setting.text(
+              "model.name",
+              "candle",
+              "The key of this model's versions on the models topic (its chunks' keys add #chunk-N).")
+          .validate(n -> n.indexOf('#') < 0, "may not contain '#' (the chunk keys use it)");
   static final Setting<String> TRANSACTIONAL_ID =
       Setting.optionalText(
           "transactional.id",
@@ -160,7 +166,14 @@ public record TrainerConfig(
       Setting.positiveInt(
           "model.max.bytes",
           ModelVersions.DEFAULT_MAX_BYTES,
-          "The size limit of one version record, in bytes.");
+          "The largest model version published, in bytes (whole, before it is cut into chunks).");
+  static final Setting<Integer> MODEL_CHUNK_BYTES =
+      Setting.integer(
+              "model.chunk.bytes",
+              VersionChunks.DEFAULT_CHUNK_BYTES,
+              "A version whose parameters are larger goes to the models topics in chunks of this many bytes, then a"
+                  + " manifest, in one transaction; the default keeps every record under Kafka's 1 MiB defaults.")
+          .validate(v -> v >= 1024 && v <= 64 * 1024 * 1024, "must be in 1024..67108864");
   static final Setting<String> METRICS_ADDRESS =
       Setting.text("metrics.address", "0.0.0.0", "Where the Prometheus endpoint listens.");
   static final Setting<Integer> METRICS_PORT =
@@ -217,6 +230,7 @@ public record TrainerConfig(
           FIT_SEED,
           FIT_DEVICE,
           MODEL_MAX_BYTES,
+          MODEL_CHUNK_BYTES,
           METRICS_ADDRESS,
           METRICS_PORT,
           TOPIC_CLASSES,
@@ -301,6 +315,7 @@ public record TrainerConfig(
         s.get(FIT_HEAD).equals("auto"),
         s.get(FIT_DEVICE),
         s.get(MODEL_MAX_BYTES),
+        s.get(MODEL_CHUNK_BYTES),
         topics,
         SerdeConfig.of(s.get(WireSettings.SERDE), s.get(WireSettings.REGISTRY_URL)),
         s.get(METRICS_ADDRESS),

@@ -1,6 +1,7 @@
 package ai.candle.trainer;
 
 import ai.candle.core.CandleModel;
+import ai.candle.core.io.ModelFormatException;
 import ai.candle.schemas.ModelClass;
 import ai.candle.schemas.ModelVersion;
 import ai.candle.schemas.ModelVersions;
@@ -8,6 +9,8 @@ import ai.candle.schemas.ModelVersions.ClassBook;
 import ai.candle.schemas.ModelVersions.Origin;
 import ai.candle.schemas.Topics;
 import ai.candle.schemas.TrainingStoreEntry;
+import ai.candle.schemas.VersionAssembler;
+import ai.candle.schemas.VersionChunks;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -55,15 +58,17 @@ import org.slf4j.LoggerFactory;
  *   <li><b>The training store</b>: {@link #open} also reads this model's entries of the
  *       training-store topic ({@link StoreCheckpoint}); a {@link Publication} writes its changes in
  *       the transaction of the versions they account for.
- *   <li><b>Publishing</b> ({@link #publish}): a version is one record, key = {@code model.name}, in
- *       a transaction, which writes the same record to the models' history topic too ({@code
- *       topic.model-history}, uncompacted: {@code candle models} lists and rolls back to versions
- *       that compaction removed from the models topic; the trainer itself never reads it). It is
- *       refused before sending when over {@code model.max.bytes}; the commit waits for the broker
- *       at most {@code max.block.ms}; a failure says which settings to change. After a failure the
- *       producer is discarded and the next publish initialises a new one and reads the counter
- *       again: a version whose commit outcome was unknown is found on the topic (same number, same
- *       checksum) instead of being sent twice.
+ *   <li><b>Publishing</b> ({@link #publish}): a version is one record, key = {@code model.name},
+ *       or, when its parameters exceed {@code model.chunk.bytes}, its chunks and a manifest ({@link
+ *       VersionChunks}; readers join them with {@link VersionAssembler}), in a transaction, which
+ *       writes the same records to the models' history topic too ({@code topic.model-history},
+ *       uncompacted: {@code candle models} lists and rolls back to versions that compaction removed
+ *       from the models topic; the trainer itself never reads it). It is refused before sending
+ *       when over {@code model.max.bytes}; the commit waits for the broker at most {@code
+ *       max.block.ms}; a failure says which settings to change. After a failure the producer is
+ *       discarded and the next publish initialises a new one and reads the counter again: a version
+ *       whose commit outcome was unknown is found on the topic (same number, same checksum) instead
+ *       of being sent twice.
  *   <li><b>Other writers</b>: before each publish, the models topic's end offsets are compared with
  *       those after the trainer's own last commit; when something else wrote there ({@code candle
  *       models rollback}), the topic is read again and the sequence continues after its highest
@@ -341,11 +346,16 @@ final class VersionLog implements AutoCloseable {
     try {
       producer.beginTransaction();
       for (ModelVersion r : records) {
-        byte[] value = topics.models().valueSerde().serializer().serialize(models, r);
-        throwIfFailed(sent, producer.send(new ProducerRecord<>(models, config.modelName(), value)));
-        // the same version on the uncompacted history, committed with it or not at all
-        byte[] kept = topics.modelHistory().valueSerde().serializer().serialize(history, r);
-        throwIfFailed(sent, producer.send(new ProducerRecord<>(history, config.modelName(), kept)));
+        // one record, or its chunks then its manifest (VersionChunks); on the uncompacted history
+        // too, committed with the models topic's or not at all
+        for (VersionChunks.Keyed k :
+            VersionChunks.split(config.modelName(), r, config.modelChunkBytes())) {
+          byte[] value = topics.models().valueSerde().serializer().serialize(models, k.value());
+          throwIfFailed(sent, producer.send(new ProducerRecord<>(models, k.key(), value)));
+          byte[] kept =
+              topics.modelHistory().valueSerde().serializer().serialize(history, k.value());
+          throwIfFailed(sent, producer.send(new ProducerRecord<>(history, k.key(), kept)));
+        }
       }
       for (StoreCheckpoint.Change c : store) {
         byte[] value =
@@ -538,8 +548,8 @@ final class VersionLog implements AutoCloseable {
   static String hint(Throwable cause) {
     if (cause instanceof RecordTooLargeException) {
       return "; the models topic's or the models' history topic's max.message.bytes (or the broker's"
-          + " message.max.bytes) is below the version's size: create the topics with ModelVersions.topicConfig"
-          + " and ModelVersions.historyTopicConfig (see docs/design.md, 'Topics') or raise max.message.bytes";
+          + " message.max.bytes) is below one record of the version: lower model.chunk.bytes (its"
+          + " default fits Kafka's 1 MiB default) or raise max.message.bytes";
     }
     return "";
   }
@@ -605,9 +615,10 @@ final class VersionLog implements AutoCloseable {
       models.assign(parts);
       models.seekToBeginning(parts);
       Map<TopicPartition, Long> end = models.endOffsets(parts);
+      VersionAssembler chunks = new VersionAssembler(2L * config.modelMaxBytes());
       while (parts.stream().anyMatch(p -> models.position(p) < end.get(p))) {
         for (ConsumerRecord<String, byte[]> r : models.poll(POLL)) {
-          ModelVersion v = decode(r);
+          ModelVersion v = assembled(chunks, decode(r), r);
           if (v != null && v.getVersion() > (latest == null ? -1 : latest.getVersion())) {
             latest = v;
           }
@@ -662,10 +673,33 @@ final class VersionLog implements AutoCloseable {
   }
 
   /**
+   * The whole version a record completes (itself when it is one), or null: a chunk, a record of
+   * another model, or a manifest whose chunks are incomplete (logged, skipped).
+   */
+  private static ModelVersion assembled(
+      VersionAssembler chunks, ModelVersion record, ConsumerRecord<String, byte[]> r) {
+    if (record == null) {
+      return null;
+    }
+    try {
+      return chunks.offer(record);
+    } catch (ModelFormatException e) {
+      LOG.warn(
+          "Skipping version {} at {}-{}@{} of the models topic: {}",
+          record.getVersion(),
+          r.topic(),
+          r.partition(),
+          r.offset(),
+          e.getMessage());
+      return null;
+    }
+  }
+
+  /**
    * A version of this model, or null for another model's record, a tombstone or an undecodable one.
    */
   private ModelVersion decode(ConsumerRecord<String, byte[]> r) {
-    if (!config.modelName().equals(r.key()) || r.value() == null) {
+    if (!VersionChunks.isKeyOf(config.modelName(), r.key()) || r.value() == null) {
       return null;
     }
     try {
@@ -712,7 +746,7 @@ final class VersionLog implements AutoCloseable {
    * from the earliest record), then the {@code kafka.*} overrides.
    */
   static Map<String, Object> consumerSettings(TrainerConfig config) {
-    Map<String, Object> p = new HashMap<>(ModelVersions.consumerConfig(config.modelMaxBytes()));
+    Map<String, Object> p = new HashMap<>(ModelVersions.consumerConfig());
     p.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
     p.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
     p.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
@@ -728,7 +762,7 @@ final class VersionLog implements AutoCloseable {
    * it: the id is what fences a second trainer).
    */
   static Map<String, Object> producerSettings(TrainerConfig config) {
-    Map<String, Object> p = new HashMap<>(ModelVersions.producerConfig(config.modelMaxBytes()));
+    Map<String, Object> p = new HashMap<>(ModelVersions.producerConfig(config.modelChunkBytes()));
     p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, config.bootstrapServers());
     p.put(ProducerConfig.ACKS_CONFIG, "all");
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);

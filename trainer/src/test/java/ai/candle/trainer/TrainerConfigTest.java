@@ -26,7 +26,8 @@ class TrainerConfigTest {
         0, c.hyperParameters().maxPerClass(), "the store caps; the fit must not cap again");
     assertEquals(Duration.ofMinutes(10), c.refitInterval());
     assertEquals("candle.models", c.topics().models());
-    assertEquals(32 * 1024 * 1024, c.modelMaxBytes());
+    assertEquals(256 * 1024 * 1024, c.modelMaxBytes());
+    assertEquals(900 * 1024, c.modelChunkBytes());
     assertEquals("0.0.0.0", c.metricsAddress());
     assertEquals(9465, c.metricsPort(), "beside the streams app's 9464");
   }

@@ -42,7 +42,7 @@ class VersionLogHistoryIT {
   void aPublishedVersionIsCommittedOnTheModelsTopicAndTheHistoryTogether() throws Exception {
     try (KafkaTarget kafka = KafkaTarget.start()) {
       TopicNames names = names("ok.");
-      create(kafka, TopicSpecs.all(names, 1, (short) 1, ModelVersions.DEFAULT_MAX_BYTES));
+      create(kafka, TopicSpecs.all(names, 1, (short) 1));
       TrainerConfig config = config(kafka, names);
       try (VersionLog log = new VersionLog(config)) {
         log.open();
@@ -71,7 +71,7 @@ class VersionLogHistoryIT {
     try (KafkaTarget kafka = KafkaTarget.start()) {
       TopicNames names = names("small.");
       List<NewTopic> specs = new ArrayList<>();
-      for (NewTopic t : TopicSpecs.all(names, 1, (short) 1, ModelVersions.DEFAULT_MAX_BYTES)) {
+      for (NewTopic t : TopicSpecs.all(names, 1, (short) 1)) {
         if (t.name().equals(names.modelHistory())) {
           // a history too small for a version: the transaction's second record is refused
           Map<String, String> configs = new HashMap<>(t.configs());
@@ -162,8 +162,7 @@ class VersionLogHistoryIT {
   }
 
   static List<ModelVersion> read(KafkaTarget kafka, String topic, String isolation) {
-    Map<String, Object> props =
-        new HashMap<>(ModelVersions.consumerConfig(ModelVersions.DEFAULT_MAX_BYTES));
+    Map<String, Object> props = new HashMap<>(ModelVersions.consumerConfig());
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, kafka.bootstrapServers());
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
     Topics topics = Topics.defaults();

@@ -27,26 +27,31 @@ class VersionLogTest {
   }
 
   @Test
-  void consumersReadCommittedVersionsOfTheConfiguredSizeWithoutAGroupAndOverridesWin() {
+  void consumersReadCommittedVersionsInChunkSizedFetchesWithoutAGroupAndOverridesWin() {
     Map<String, Object> p =
         VersionLog.consumerSettings(config("--kafka-config", "max.poll.records=10"));
     assertEquals("broker:9092", p.get(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG));
     assertEquals("read_committed", p.get(ConsumerConfig.ISOLATION_LEVEL_CONFIG));
     assertEquals(false, p.get(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG));
-    assertEquals(4_000_000, p.get(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG));
+    assertEquals(8 * 1024 * 1024, p.get(ConsumerConfig.MAX_PARTITION_FETCH_BYTES_CONFIG));
     assertEquals("10", p.get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG));
     assertEquals(
         2000, VersionLog.consumerSettings(config()).get(ConsumerConfig.MAX_POLL_RECORDS_CONFIG));
   }
 
   @Test
-  void theProducerIsIdempotentWithAcksAllSizedForAVersion() {
+  void theProducerIsIdempotentWithAcksAllSizedForAChunk() {
     Map<String, Object> p =
-        VersionLog.producerSettings(config("--kafka-config", "security.protocol=SSL"));
+        VersionLog.producerSettings(
+            config("--model-chunk-bytes", "4000000", "--kafka-config", "security.protocol=SSL"));
     assertEquals("broker:9092", p.get(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG));
     assertEquals("all", p.get(ProducerConfig.ACKS_CONFIG));
     assertEquals(true, p.get(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG));
-    assertEquals(4_000_000, p.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG));
+    assertEquals(4_000_000 + 64 * 1024, p.get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG));
+    assertEquals(
+        1024 * 1024,
+        VersionLog.producerSettings(config()).get(ProducerConfig.MAX_REQUEST_SIZE_CONFIG),
+        "the default chunk fits Kafka's default request size");
     assertEquals("SSL", p.get("security.protocol"));
   }
 
@@ -90,8 +95,7 @@ class VersionLogTest {
   @Test
   void aRecordTooLargeForTheTopicSaysWhichSettingsToRaise() {
     String hint = VersionLog.hint(new RecordTooLargeException("too large"));
-    assertTrue(
-        hint.contains("max.message.bytes") && hint.contains("ModelVersions.topicConfig"), hint);
+    assertTrue(hint.contains("max.message.bytes") && hint.contains("model.chunk.bytes"), hint);
     assertEquals("", VersionLog.hint(new TimeoutException("no broker")));
   }
 }

@@ -5,6 +5,7 @@ import ai.candle.schemas.ModelClass;
 import ai.candle.schemas.ModelVersion;
 import ai.candle.schemas.Prediction;
 import ai.candle.schemas.Topics;
+import ai.candle.schemas.VersionChunks;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
@@ -89,6 +90,9 @@ final class DemoRecorder implements AutoCloseable {
     if (r.topic().equals(topics.models().name())) {
       ModelVersion v =
           topics.models().valueSerde().deserializer().deserialize(r.topic(), r.value());
+      if (VersionChunks.isChunk(v)) {
+        return; // a chunked version's manifest, which comes last, says what it holds
+      }
       Set<String> names = new HashSet<>();
       for (ModelClass c : v.getClasses()) {
         names.add(c.getName());

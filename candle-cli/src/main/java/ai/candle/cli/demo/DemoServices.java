@@ -2,7 +2,6 @@ package ai.candle.cli.demo;
 
 import ai.candle.kafka.EmbeddedKafkaBroker;
 import ai.candle.kafka.SchemaRegistryProcess;
-import ai.candle.schemas.ModelVersions;
 import ai.candle.schemas.SerdeConfig;
 import ai.candle.schemas.TopicNames;
 import ai.candle.schemas.TopicSpecs;
@@ -155,8 +154,7 @@ public final class DemoServices implements AutoCloseable {
           EmbeddedKafkaBroker.builder().dataDir(s.folder().resolve("kafka")).start();
       started.add(broker);
       TopicNames names = TopicNames.defaults();
-      broker.createTopics(
-          TopicSpecs.all(names, PARTITIONS, (short) 1, ModelVersions.DEFAULT_MAX_BYTES));
+      broker.createTopics(TopicSpecs.all(names, PARTITIONS, (short) 1));
       String bs = broker.bootstrapServers();
       String width = Integer.toString(s.featureWidth());
       SerdeConfig serde = SerdeConfig.singleObject();

@@ -59,8 +59,7 @@ public final class TopicFollower implements AutoCloseable {
       String threadName,
       Handler handler) {
     this.handler = handler;
-    Map<String, Object> props =
-        new HashMap<>(ModelVersions.consumerConfig(ModelVersions.DEFAULT_MAX_BYTES));
+    Map<String, Object> props = new HashMap<>(ModelVersions.consumerConfig());
     props.putAll(clientConfig);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     props.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);

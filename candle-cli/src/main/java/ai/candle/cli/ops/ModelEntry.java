@@ -1,12 +1,16 @@
 package ai.candle.cli.ops;
 
 import ai.candle.core.io.ModelCodec;
+import ai.candle.core.io.ModelFormatException;
 import ai.candle.schemas.ModelClass;
 import ai.candle.schemas.ModelVersion;
 import ai.candle.schemas.ModelVersions;
+import ai.candle.schemas.VersionAssembler;
+import ai.candle.schemas.VersionChunks;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +29,8 @@ import org.apache.kafka.common.errors.SerializationException;
  * @param classes how many classes it scores
  * @param baseClasses how many of them are base (have images); -1 when the version does not say
  * @param createdAt when the trainer made it (ISO-8601)
- * @param recordBytes the record's value on the topic, in bytes
+ * @param recordBytes the record's value on the topic, in bytes (a chunked version's: its manifest
+ *     and its parameters)
  * @param parameterBytes of which the compressed parameters
  * @param weights the score's weights: text, prior, head, base_offset (from its hyper-parameters)
  * @param holdoutMetrics the trainer's holdout evaluation and weight selection, by name
@@ -61,8 +66,15 @@ record ModelEntry(
           "weights.baseOffset",
           "base_offset");
 
-  /** A version read off the topic, decoded. */
-  record Found(ConsumerRecord<byte[], byte[]> record, ModelVersion version) {
+  /**
+   * A whole version read off the topic, decoded: its record (the manifest of a chunked one) and the
+   * bytes of its records' values (for a chunked one, the manifest's and its parameters).
+   */
+  record Found(ConsumerRecord<byte[], byte[]> record, ModelVersion version, long bytes) {
+    Found(ConsumerRecord<byte[], byte[]> record, ModelVersion version) {
+      this(record, version, record.value().length);
+    }
+
     String model() {
       return record.key() == null ? "" : new String(record.key(), StandardCharsets.UTF_8);
     }
@@ -73,8 +85,9 @@ record ModelEntry(
   }
 
   /**
-   * Reads every version on the models topic, oldest first; records that are not model versions go
-   * to {@code unreadable} with what is wrong with them.
+   * Reads every version on the models topic, oldest first, chunked ones joined ({@link
+   * VersionAssembler}, one per model); records that are not model versions, and chunked versions
+   * that are incomplete, go to {@code unreadable} with what is wrong with them.
    */
   static void read(
       KafkaOptions kafka,
@@ -83,27 +96,39 @@ record ModelEntry(
       Consumer<Found> found,
       Consumer<String> unreadable) {
     var serde = kafka.topics().models().valueSerde().deserializer();
+    Map<String, VersionAssembler> chunks = new HashMap<>();
     TopicSnapshot.read(
         kafka.clientConfig(),
-        ModelVersions.consumerConfig(ModelVersions.DEFAULT_MAX_BYTES),
+        ModelVersions.consumerConfig(),
         topic,
         timeout,
         r -> {
           if (r.value() == null) {
             return;
           }
+          String where = r.topic() + "-" + r.partition() + "@" + r.offset();
+          ModelVersion v;
           try {
-            found.accept(new Found(r, serde.deserialize(topic, r.value())));
+            v = serde.deserialize(topic, r.value());
           } catch (SerializationException e) {
-            unreadable.accept(
-                r.topic()
-                    + "-"
-                    + r.partition()
-                    + "@"
-                    + r.offset()
-                    + ": not a model version ("
-                    + e.getMessage()
-                    + ")");
+            unreadable.accept(where + ": not a model version (" + e.getMessage() + ")");
+            return;
+          }
+          String key = r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8);
+          String model = VersionChunks.isChunk(v) ? key.substring(0, key.lastIndexOf('#')) : key;
+          try {
+            ModelVersion whole =
+                chunks
+                    .computeIfAbsent(
+                        model, m -> new VersionAssembler(ModelVersions.DEFAULT_MAX_BYTES))
+                    .offer(v);
+            if (whole != null) {
+              long bytes =
+                  r.value().length + (whole == v ? 0 : ModelVersions.parameterBytes(whole));
+              found.accept(new Found(r, whole, bytes));
+            }
+          } catch (ModelFormatException | StringIndexOutOfBoundsException e) {
+            unreadable.accept(where + ": " + e.getMessage());
           }
         });
   }
@@ -118,7 +143,7 @@ record ModelEntry(
         v.getClasses().size(),
         v.getBaseClasses(),
         v.getCreatedAt().toString(),
-        r.value().length,
+        f.bytes(),
         ModelVersions.parameterBytes(v),
         weights(v),
         new TreeMap<>(v.getHoldoutMetrics()),

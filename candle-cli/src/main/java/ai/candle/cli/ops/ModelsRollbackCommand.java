@@ -5,6 +5,7 @@ import ai.candle.schemas.ModelVersion;
 import ai.candle.schemas.ModelVersions;
 import ai.candle.schemas.TopicNames;
 import ai.candle.schemas.Topics;
+import ai.candle.schemas.VersionChunks;
 import java.io.PrintWriter;
 import java.time.Instant;
 import java.util.HashMap;
@@ -245,7 +246,7 @@ final class ModelsRollbackCommand implements Callable<Integer> {
    * each other instead of interleaving; the trainer's id ({@code candle-trainer-<model>}) is
    * another.
    *
-   * @return where it lies on the models topic
+   * @return where it lies on the models topic (a chunked copy: its manifest)
    */
   private RecordMetadata publish(String model, ModelVersion copy) throws Exception {
     TopicNames d = TopicNames.defaults();
@@ -254,7 +255,7 @@ final class ModelsRollbackCommand implements Callable<Integer> {
             KafkaOptions.names(
                 n -> n.equals(d.models()) ? modelsTopic : n.equals(d.modelHistory()) ? topic : n));
     Map<String, Object> config =
-        new HashMap<>(ModelVersions.producerConfig(ModelVersions.DEFAULT_MAX_BYTES));
+        new HashMap<>(ModelVersions.producerConfig(VersionChunks.DEFAULT_CHUNK_BYTES));
     config.put(ProducerConfig.ACKS_CONFIG, "all");
     config.putAll(kafka.clientConfig());
     config.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
@@ -264,10 +265,14 @@ final class ModelsRollbackCommand implements Callable<Integer> {
             config, new StringSerializer(), topics.models().valueSerde().serializer())) {
       producer.initTransactions();
       producer.beginTransaction();
-      Future<RecordMetadata> onModels =
-          producer.send(new ProducerRecord<>(topics.models().name(), model, copy));
-      if (!topics.modelHistory().name().equals(topics.models().name())) {
-        producer.send(new ProducerRecord<>(topics.modelHistory().name(), model, copy));
+      // one record, or its chunks then its manifest, as the trainer sends them
+      Future<RecordMetadata> onModels = null;
+      for (VersionChunks.Keyed k :
+          VersionChunks.split(model, copy, VersionChunks.DEFAULT_CHUNK_BYTES)) {
+        onModels = producer.send(new ProducerRecord<>(topics.models().name(), k.key(), k.value()));
+        if (!topics.modelHistory().name().equals(topics.models().name())) {
+          producer.send(new ProducerRecord<>(topics.modelHistory().name(), k.key(), k.value()));
+        }
       }
       producer.commitTransaction();
       return onModels.get();

@@ -4,6 +4,7 @@ import ai.candle.cli.demo.TopicFollower;
 import ai.candle.schemas.ModelVersion;
 import ai.candle.schemas.Prediction;
 import ai.candle.schemas.Topics;
+import ai.candle.schemas.VersionChunks;
 import java.util.List;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
@@ -54,6 +55,9 @@ final class PredictionMeter implements AutoCloseable {
     if (r.topic().equals(topics.models().name())) {
       ModelVersion v =
           topics.models().valueSerde().deserializer().deserialize(r.topic(), r.value());
+      if (VersionChunks.isChunk(v)) {
+        return; // counted once, at its manifest
+      }
       versionsSeen++;
       latestVersion = Math.max(latestVersion, v.getVersion());
       return;

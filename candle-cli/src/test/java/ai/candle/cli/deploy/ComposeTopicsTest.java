@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.candle.kafka.EmbeddedKafkaBroker;
-import ai.candle.schemas.ModelVersions;
 import ai.candle.schemas.TopicNames;
 import ai.candle.schemas.TopicSpecs;
 import java.nio.charset.StandardCharsets;
@@ -72,9 +71,7 @@ class ComposeTopicsTest {
   }
 
   private static void assertSameTopics(String bootstrap, String log) throws Exception {
-    List<NewTopic> expected =
-        TopicSpecs.all(
-            TopicNames.defaults(), PARTITIONS, (short) 1, ModelVersions.DEFAULT_MAX_BYTES);
+    List<NewTopic> expected = TopicSpecs.all(TopicNames.defaults(), PARTITIONS, (short) 1);
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
       Set<String> names = admin.listTopics().names().get(30, TimeUnit.SECONDS);

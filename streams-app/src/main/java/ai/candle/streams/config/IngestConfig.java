@@ -95,11 +95,10 @@ public record IngestConfig(
   static final Setting<Integer> CLASSES_MAX =
       Setting.positiveInt(
           "classes.max",
-          7_000,
+          10_000,
           "The most classes the registry registers; a label or announcement of a new class beyond it is"
-              + " dead-lettered (class_limit). A model version grows by about 3.5 KB per class at D = 512 (30 MB at"
-              + " 7,000 classes, 40.6 MB at 10,000): keep it under model.max.bytes, or raise that (trainer, scorer and"
-              + " the models topic's max.message.bytes) with it.");
+              + " dead-lettered (class_limit). A model version grows by about 4 KB per class at D = 512 (40.6 MB at"
+              + " 10,000 classes): keep it under model.max.bytes (trainer and scorers).");
 
   /** The topic names, in {@link TopicNames} component order. */
   static final List<Setting<String>> TOPICS = topicSettings();

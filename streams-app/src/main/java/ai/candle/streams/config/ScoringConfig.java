@@ -82,7 +82,11 @@ public record ScoringConfig(
                   + " scored with before.")
           .validate(v -> v >= 0, "must not be negative");
   static final Setting<String> MODEL_NAME =
-      Setting.text("model.name", "candle", "The key of this model's versions on the models topic.");
+      Setting.text(
+              "model.name",
+              "candle",
+              "The key of this model's versions on the models topic (its chunks' keys add #chunk-N).")
+          .validate(n -> n.indexOf('#') < 0, "may not contain '#' (the chunk keys use it)");
   static final Setting<Long> MODEL_PIN =
       Setting.longInt(
               "scoring.model.pin",
@@ -95,7 +99,7 @@ public record ScoringConfig(
       Setting.positiveInt(
           "model.max.bytes",
           ModelVersions.DEFAULT_MAX_BYTES,
-          "The largest model version record read, in bytes.");
+          "The largest model version read, in bytes: the most bytes of chunks held while a version is incomplete.");
   static final Setting<Integer> MODEL_CATCH_UP_MS =
       Setting.integer(
               "model.catch-up.ms",

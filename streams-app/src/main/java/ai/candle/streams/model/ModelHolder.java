@@ -8,6 +8,8 @@ import ai.candle.schemas.AvroSerde;
 import ai.candle.schemas.ModelVersion;
 import ai.candle.schemas.ModelVersions;
 import ai.candle.schemas.RegistryUnavailableException;
+import ai.candle.schemas.VersionAssembler;
+import ai.candle.schemas.VersionChunks;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -40,10 +42,12 @@ import org.slf4j.LoggerFactory;
  * one. Scoring threads take a {@link #lease()} (a reference count) for each call, so they never
  * wait for a load, and the old scorer is closed only when its last lease is released.
  *
- * <p>A version is <b>refused</b> (the previous one keeps serving) when it is not a ModelVersion, is
- * chunked, has another feature width, fails its checksum, does not decode, or cannot be prepared:
- * logged once per version and reason (WARN, with the version and why) and counted in {@code
- * candle.model.refused{reason}} ({@link ModelRefusal}). A version older than or equal to the
+ * <p>A version sent in chunks ({@link VersionChunks}) is held chunk by chunk and offered whole once
+ * its manifest arrives ({@link VersionAssembler}). A version is <b>refused</b> (the previous one
+ * keeps serving) when it is not a ModelVersion, its chunks are missing or do not match its
+ * manifest, it has another feature width, fails its checksum, does not decode, or cannot be
+ * prepared: logged once per version and reason (WARN, with the version and why) and counted in
+ * {@code candle.model.refused{reason}} ({@link ModelRefusal}). A version older than or equal to the
  * serving one is ignored (DEBUG). A holder pinned to a version ({@code scoring.model.pin}) serves
  * that version only and ignores every other (logged once at INFO).
  *
@@ -83,7 +87,9 @@ public final class ModelHolder implements AutoCloseable {
     /** Not newer than the serving version. */
     IGNORED,
     /** Refused; the previous version keeps serving. */
-    REFUSED
+    REFUSED,
+    /** A chunk of a newer version, held until its manifest arrives. */
+    PART
   }
 
   /** A model version record as it came off the topic, with where it came from (for logs). */
@@ -95,6 +101,10 @@ public final class ModelHolder implements AutoCloseable {
   private boolean pinLogged;
   private final Clock clock;
   private final Deserializer<ModelVersion> versions;
+
+  /** Chunks of versions not yet complete, at most {@code model.max.bytes} of them. */
+  private final VersionAssembler chunks;
+
   private final AtomicReference<Serving> serving = new AtomicReference<>();
   private final CompletableFuture<Long> firstServed = new CompletableFuture<>();
   private final Map<ModelRefusal, Counter> refused = new EnumMap<>(ModelRefusal.class);
@@ -156,6 +166,33 @@ public final class ModelHolder implements AutoCloseable {
       MeterRegistry registry,
       Clock clock,
       Deserializer<ModelVersion> versions) {
+    this(
+        modelName,
+        featureWidth,
+        pinned,
+        ModelVersions.DEFAULT_MAX_BYTES,
+        registry,
+        clock,
+        versions);
+  }
+
+  /**
+   * @param modelName the model's key on the models topic (for logs)
+   * @param featureWidth the width every version must have ({@code feature.width})
+   * @param pinned the only version served ({@code scoring.model.pin}); -1: the newest
+   * @param maxVersionBytes the most chunk bytes held while versions are incomplete ({@code
+   *     model.max.bytes})
+   * @param versions reads the models topic's values (its wire format: {@code Topics.models()})
+   */
+  public ModelHolder(
+      String modelName,
+      int featureWidth,
+      long pinned,
+      int maxVersionBytes,
+      MeterRegistry registry,
+      Clock clock,
+      Deserializer<ModelVersion> versions) {
+    this.chunks = new VersionAssembler(maxVersionBytes);
     this.versions = Objects.requireNonNull(versions, "versions");
     this.modelName = Objects.requireNonNull(modelName, "modelName");
     this.featureWidth = featureWidth;
@@ -251,6 +288,17 @@ public final class ModelHolder implements AutoCloseable {
           where,
           current == null ? "none" : current.version());
       return Offer.IGNORED;
+    }
+    if (record.getChunk() != null) {
+      try {
+        ModelVersion whole = chunks.offer(record);
+        if (whole == null) {
+          return Offer.PART;
+        }
+        record = whole;
+      } catch (RuntimeException e) {
+        return refuse(version, where, ModelRefusal.CHUNKED, describe(e));
+      }
     }
     long start = System.nanoTime();
     CandleModel model;
@@ -356,9 +404,6 @@ public final class ModelHolder implements AutoCloseable {
 
   /** The checks that need no decoding, in the order of the reasons. */
   private ModelRefusal check(ModelVersion record) {
-    if (record.getChunk() != null) {
-      return ModelRefusal.CHUNKED;
-    }
     if (record.getFeatureWidth() != featureWidth) {
       return ModelRefusal.WIDTH;
     }
@@ -379,11 +424,6 @@ public final class ModelHolder implements AutoCloseable {
 
   private String why(ModelVersion record, ModelRefusal reason) {
     return switch (reason) {
-      case CHUNKED ->
-          "it is chunked ("
-              + record.getChunk().getCount()
-              + " chunks); this scorer reads single-record versions only: raise model.max.bytes on"
-              + " the trainer and the scorers instead";
       case WIDTH ->
           "its feature width is "
               + record.getFeatureWidth()

@@ -7,7 +7,7 @@ package ai.candle.streams.model;
 public enum ModelRefusal {
   /** The record is not a ModelVersion of a known schema version. */
   NOT_SCHEMA("not_schema"),
-  /** The version is chunked; the scorer reads single-record versions only. */
+  /** The version's chunks are missing, malformed or do not match its manifest. */
   CHUNKED("chunked"),
   /** Its feature width is not {@code feature.width}: fitted on another CLIP model's features. */
   WIDTH("width"),

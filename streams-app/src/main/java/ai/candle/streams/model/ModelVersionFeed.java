@@ -1,13 +1,13 @@
 package ai.candle.streams.model;
 
 import ai.candle.schemas.ModelVersions;
+import ai.candle.schemas.VersionChunks;
 import ai.candle.streams.config.IngestConfig;
 import ai.candle.streams.config.ScoringConfig;
 import ai.candle.streams.internals.TopicTail;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -23,9 +23,10 @@ import org.slf4j.LoggerFactory;
 /**
  * Feeds every version of this model on {@code candle.models} to a {@link ModelHolder}: a dedicated
  * consumer thread that reads every partition of the topic from the beginning (no group: every
- * scorer instance sees every version, whichever partitions it scores), sized by {@link
- * ModelVersions#consumerConfig} to {@code model.max.bytes}. Records of other model names and
- * tombstones are skipped. Loading runs on this thread, never on a stream thread.
+ * scorer instance sees every version, whichever partitions it scores), with {@link
+ * ModelVersions#consumerConfig}. Records of other model names and tombstones are skipped; this
+ * model's chunks go to the holder with its versions, which joins them. Loading runs on this thread,
+ * never on a stream thread.
  *
  * <p>At start the feed reads the topic to the end offsets it saw then ({@link #caughtUp}), so that
  * a restarted process starts scoring with the newest version, not with one of the first it replays.
@@ -35,13 +36,16 @@ import org.slf4j.LoggerFactory;
  */
 public final class ModelVersionFeed implements AutoCloseable {
 
-  /** Versions per poll: each may be up to model.max.bytes. */
-  static final int MAX_POLL_RECORDS = 4;
+  /**
+   * Records per poll: chunks of about 1 MB, or a one-record version written before chunking (up to
+   * 32 MiB).
+   */
+  static final int MAX_POLL_RECORDS = 16;
 
   private static final Logger LOG = LoggerFactory.getLogger(ModelVersionFeed.class);
 
   private final String topic;
-  private final byte[] modelKey;
+  private final String modelName;
   private final ModelHolder holder;
   private final TopicTail tail;
   private final long startNanos = System.nanoTime();
@@ -49,10 +53,9 @@ public final class ModelVersionFeed implements AutoCloseable {
   private ModelVersionFeed(
       IngestConfig ingest, ScoringConfig scoring, ModelHolder holder, Consumer<Throwable> onStop) {
     this.topic = ingest.topics().models();
-    this.modelKey = scoring.modelName().getBytes(StandardCharsets.UTF_8);
+    this.modelName = scoring.modelName();
     this.holder = holder;
-    Map<String, Object> settings =
-        new HashMap<>(ModelVersions.consumerConfig(scoring.modelMaxBytes()));
+    Map<String, Object> settings = new HashMap<>(ModelVersions.consumerConfig());
     settings.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, MAX_POLL_RECORDS);
     settings.putAll(ingest.clientOverrides());
     this.tail =
@@ -124,7 +127,9 @@ public final class ModelVersionFeed implements AutoCloseable {
   private void offer(ConsumerRecords<byte[], byte[]> records) {
     List<ModelHolder.RawVersion> batch = new ArrayList<>();
     for (ConsumerRecord<byte[], byte[]> r : records) {
-      if (r.value() != null && Arrays.equals(modelKey, r.key())) {
+      if (r.value() != null
+          && r.key() != null
+          && VersionChunks.isKeyOf(modelName, new String(r.key(), StandardCharsets.UTF_8))) {
         batch.add(
             new ModelHolder.RawVersion(
                 r.value(), r.topic() + "-" + r.partition() + "@" + r.offset()));

@@ -8,6 +8,7 @@ import ai.candle.schemas.AvroSerde;
 import ai.candle.schemas.ModelChunk;
 import ai.candle.schemas.ModelVersion;
 import ai.candle.schemas.ModelVersions;
+import ai.candle.schemas.VersionChunks;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -212,7 +213,14 @@ final class HostileModels {
       }
       case CHUNKED -> {
         ModelVersion v = version(version, blob, ModelCodec.checksum(blob));
-        v.setChunk(new ModelChunk(0, 2, (long) blob.length * 2, List.of()));
+        // a manifest whose two chunks never come
+        v.setParameters(ByteBuffer.allocate(0));
+        v.setChunk(
+            new ModelChunk(
+                VersionChunks.MANIFEST_INDEX,
+                2,
+                (long) blob.length * 2,
+                List.of("0".repeat(64), "0".repeat(64))));
         yield VERSIONS.encode(v);
       }
     };

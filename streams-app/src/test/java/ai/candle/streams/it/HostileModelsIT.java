@@ -53,7 +53,7 @@ class HostileModelsIT {
 
     try (KafkaTarget kafka = KafkaTarget.start();
         ScoringRun run = new ScoringRun(kafka.bootstrapServers(), WIDTH)) {
-      run.createTopics(2);
+      run.createTopics(2, 32 * 1024 * 1024);
       run.publishNextVersion(CLASSES);
       run.progress(
           String.format(

@@ -14,6 +14,7 @@ import ai.candle.schemas.ModelVersions;
 import ai.candle.schemas.Prediction;
 import ai.candle.schemas.TopicNames;
 import ai.candle.schemas.TopicSpecs;
+import ai.candle.schemas.VersionChunks;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -48,6 +49,10 @@ final class ScoringRun implements AutoCloseable {
 
   static final TopicNames TOPICS = TopicNames.defaults();
   static final String MODEL = "candle";
+
+  /** The chunk size of the versions published here: small, so that every version is chunked. */
+  static final int CHUNK_BYTES = 16 * 1024;
+
   private static final AvroSerde<ModelVersion> VERSIONS = AvroSerde.of(ModelVersion.class);
   private static final AvroSerde<ImageToScore> IMAGES = AvroSerde.of(ImageToScore.class);
   private static final AvroSerde<Prediction> PREDICTIONS = AvroSerde.of(Prediction.class);
@@ -84,7 +89,9 @@ final class ScoringRun implements AutoCloseable {
     p.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
     p.put(ProducerConfig.LINGER_MS_CONFIG, 10);
     p.put(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
-    p.putAll(ModelVersions.producerConfig(ModelVersions.DEFAULT_MAX_BYTES));
+    p.putAll(ModelVersions.producerConfig(VersionChunks.DEFAULT_CHUNK_BYTES));
+    // hostile records may be larger than a chunk (HostileModelsIT)
+    p.put(ProducerConfig.MAX_REQUEST_SIZE_CONFIG, 32 * 1024 * 1024);
     this.producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
     this.predictions =
         new CommittedTopic<>(
@@ -107,10 +114,27 @@ final class ScoringRun implements AutoCloseable {
     System.out.printf("[scoring-it %6.1f s] %s%n", (System.nanoTime() - startNanos) / 1e9, message);
   }
 
-  /** Every topic as TopicSpecs says (the models topic compacted, one partition, 32 MiB records). */
+  /** Every topic as TopicSpecs says (the models topic compacted, one partition). */
   void createTopics(int partitions) throws Exception {
-    List<NewTopic> topics =
-        TopicSpecs.all(TOPICS, partitions, (short) 1, ModelVersions.DEFAULT_MAX_BYTES);
+    createTopics(partitions, 0);
+  }
+
+  /**
+   * Every topic as TopicSpecs says, the models topic taking records of up to {@code
+   * modelsMaxMessageBytes} (0: the broker's default), as a topic made before versions were chunked
+   * may: what a hostile writer can put there.
+   */
+  void createTopics(int partitions, int modelsMaxMessageBytes) throws Exception {
+    List<NewTopic> topics = TopicSpecs.all(TOPICS, partitions, (short) 1);
+    if (modelsMaxMessageBytes > 0) {
+      for (NewTopic t : topics) {
+        if (t.name().equals(TOPICS.models())) {
+          Map<String, String> configs = new java.util.HashMap<>(t.configs());
+          configs.put("max.message.bytes", Integer.toString(modelsMaxMessageBytes));
+          t.configs(configs);
+        }
+      }
+    }
     admin.createTopics(topics).all().get(30, TimeUnit.SECONDS);
     TopicLeaders.await(admin, topics.stream().map(NewTopic::name).toList(), Duration.ofSeconds(30));
   }
@@ -129,17 +153,28 @@ final class ScoringRun implements AutoCloseable {
       model = CandleFit.extend(model, List.of("new-" + (version + 1)), gaussian(width));
     }
     version++;
-    send(
-        VERSIONS.encode(
-            ModelVersions.toRecord(
-                model,
-                version,
-                Instant.now(),
-                "synthetic-" + width,
-                version == 1 ? ModelVersions.Origin.INITIAL : ModelVersions.Origin.EXTEND,
-                Map.of(),
-                Map.of())));
+    publish(
+        ModelVersions.toRecord(
+            model,
+            version,
+            Instant.now(),
+            "synthetic-" + width,
+            version == 1 ? ModelVersions.Origin.INITIAL : ModelVersions.Origin.EXTEND,
+            Map.of(),
+            Map.of()));
     return version;
+  }
+
+  /**
+   * Sends a version as the trainer does, but in chunks of {@link #CHUNK_BYTES} (so that the scorers
+   * join chunks in every run that publishes through here), then its manifest.
+   */
+  private void publish(ModelVersion whole) throws Exception {
+    for (VersionChunks.Keyed k : VersionChunks.split(MODEL, whole, CHUNK_BYTES)) {
+      producer
+          .send(new ProducerRecord<>(TOPICS.models(), k.key(), VERSIONS.encode(k.value())))
+          .get(30, TimeUnit.SECONDS);
+    }
   }
 
   /**
@@ -161,7 +196,7 @@ final class ScoringRun implements AutoCloseable {
     parameters.get(bytes);
     bytes[bytes.length - 7] ^= 0x10;
     tampered.setParameters(ByteBuffer.wrap(bytes));
-    send(VERSIONS.encode(tampered));
+    publish(tampered);
     return version;
   }
 
@@ -215,10 +250,6 @@ final class ScoringRun implements AutoCloseable {
       }
     }
     return out;
-  }
-
-  private void send(byte[] value) throws Exception {
-    producer.send(new ProducerRecord<>(TOPICS.models(), MODEL, value)).get(30, TimeUnit.SECONDS);
   }
 
   /**

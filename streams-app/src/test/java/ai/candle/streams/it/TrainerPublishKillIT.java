@@ -8,6 +8,8 @@ import ai.candle.kafka.KafkaTarget;
 import ai.candle.schemas.AvroSerde;
 import ai.candle.schemas.ModelVersion;
 import ai.candle.schemas.ModelVersions;
+import ai.candle.schemas.VersionAssembler;
+import ai.candle.schemas.VersionChunks;
 import ai.candle.trainer.Trainer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -44,8 +46,18 @@ class TrainerPublishKillIT {
   private static final String SCORER_ID = "candle-scorer-it-publish-kill";
   private static final AvroSerde<ModelVersion> VERSIONS = AvroSerde.of(ModelVersion.class);
 
-  /** One record of the models topic: its version, or why it is not a valid one. */
-  record Published(long offset, long version, String problem) {}
+  /**
+   * One record of the models topic: its version, or why it is not a valid one; {@code chunk}: a
+   * chunk of a version, judged at its manifest.
+   */
+  record Published(long offset, long version, String problem, boolean chunk) {
+    Published(long offset, long version, String problem) {
+      this(offset, version, problem, false);
+    }
+  }
+
+  /** Joins the chunked versions {@link #check} sees, in topic order. */
+  private final VersionAssembler chunks = new VersionAssembler(ModelVersions.DEFAULT_MAX_BYTES);
 
   @TempDir Path tmp;
 
@@ -105,6 +117,7 @@ class TrainerPublishKillIT {
                   + " its acknowledgement);"
                   + " versions on the topic: "
                   + models.readToEnd(Duration.ofSeconds(30)).stream()
+                      .filter(p -> !p.chunk())
                       .map(Published::version)
                       .toList());
         }
@@ -116,13 +129,13 @@ class TrainerPublishKillIT {
           ingest.announce(List.of("after-the-kills"), gaussian(random, WIDTH));
           List<Published> all =
               models.readUntil(
-                  ps -> ps.stream().anyMatch(p -> p.version() > lastBefore),
+                  ps -> ps.stream().anyMatch(p -> !p.chunk() && p.version() > lastBefore),
                   Duration.ofMinutes(1),
                   ps ->
                       "no version above "
                           + lastBefore
                           + " after the restart: "
-                          + ps.stream().map(Published::version).toList());
+                          + ps.stream().filter(p -> !p.chunk()).map(Published::version).toList());
           long last = assertValidAndIncreasing(all);
           String metrics = awaitServing(app, last, Duration.ofMinutes(1));
           List<String> refused =
@@ -141,7 +154,7 @@ class TrainerPublishKillIT {
                   KILL_DELAYS_MS.length,
                   killedBeforeAck,
                   all.size(),
-                  all.stream().map(Published::version).toList(),
+                  all.stream().filter(p -> !p.chunk()).map(Published::version).toList(),
                   last));
         }
       }
@@ -154,8 +167,11 @@ class TrainerPublishKillIT {
     return trainer;
   }
 
-  /** A record as the scorer would take it: decoded, checksum and class list checked. */
-  private static Published check(long offset, byte[] value) {
+  /**
+   * A record as the scorer would take it: decoded, a chunked version joined at its manifest,
+   * checksum and class list checked.
+   */
+  private Published check(long offset, byte[] value) {
     ModelVersion record;
     try {
       record = VERSIONS.decode(value);
@@ -163,7 +179,11 @@ class TrainerPublishKillIT {
       return new Published(offset, -1, "not a ModelVersion: " + e);
     }
     try {
-      ModelVersions.fromRecord(record, WIDTH);
+      if (VersionChunks.isChunk(record)) {
+        chunks.offer(record);
+        return new Published(offset, record.getVersion(), null, true);
+      }
+      ModelVersions.fromRecord(chunks.offer(record), WIDTH);
       return new Published(offset, record.getVersion(), null);
     } catch (RuntimeException e) {
       return new Published(offset, record.getVersion(), e.getMessage());
@@ -174,7 +194,7 @@ class TrainerPublishKillIT {
   private static long assertValidAndIncreasing(List<Published> published) {
     assertTrue(!published.isEmpty(), "versions on the models topic");
     long previous = Long.MIN_VALUE;
-    for (Published p : published) {
+    for (Published p : published.stream().filter(p -> !p.chunk()).toList()) {
       assertEquals(
           null, p.problem(), "record at offset " + p.offset() + " (version " + p.version() + ")");
       assertTrue(

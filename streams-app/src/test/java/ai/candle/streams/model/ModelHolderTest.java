@@ -15,6 +15,7 @@ import ai.candle.core.HyperParameters;
 import ai.candle.schemas.AvroSerde;
 import ai.candle.schemas.ModelChunk;
 import ai.candle.schemas.ModelVersion;
+import ai.candle.schemas.VersionChunks;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.nio.ByteBuffer;
 import java.time.Clock;
@@ -154,8 +155,11 @@ class ModelHolderTest {
 
   @Test
   void chunkedUndecodableAndForeignRecordsAreRefusedWithTheirReasons() {
+    // a manifest whose chunks never came
     ModelVersion chunked = version(model("cat", "dog"), 1);
-    chunked.setChunk(new ModelChunk(0, 2, 100L, List.of()));
+    chunked.setParameters(ByteBuffer.allocate(0));
+    chunked.setChunk(
+        new ModelChunk(VersionChunks.MANIFEST_INDEX, 2, 100L, List.of("a".repeat(64), "b")));
     ModelVersion garbage = version(model("cat", "dog"), 2);
     byte[] junk = new byte[] {1, 2, 3, 4, 5, 6, 7, 8};
     garbage.setParameters(ByteBuffer.wrap(junk));
@@ -169,6 +173,44 @@ class ModelHolderTest {
     assertEquals(1.0, refused(ModelRefusal.UNDECODABLE));
     assertEquals(1.0, refused(ModelRefusal.NOT_SCHEMA));
     assertNull(holder.lease());
+  }
+
+  @Test
+  void aChunkedVersionServesOnceItsManifestArrivesAndATornOneIsRefused() {
+    holder.offer(version(model("cat", "dog"), 1), "t-0@0");
+    ModelVersion two = version(model("cat", "dog", "emu", "fox"), 2);
+    List<VersionChunks.Keyed> records = VersionChunks.split("candle", two, 100);
+    assertTrue(records.size() > 3, "several chunks: " + records.size());
+    List<ModelHolder.RawVersion> batch = new ArrayList<>();
+    for (int i = 0; i < records.size() - 1; i++) {
+      batch.add(new ModelHolder.RawVersion(SERDE.encode(records.get(i).value()), "t-0@" + i));
+    }
+    holder.offerNewestFirst(batch);
+    assertEquals(OptionalLong.of(1), holder.servingVersion(), "chunks alone are held");
+    ModelVersion manifest = records.get(records.size() - 1).value();
+    assertEquals(ModelHolder.Offer.SERVED, holder.offer(SERDE.encode(manifest), "t-0@99"));
+    assertEquals(OptionalLong.of(2), holder.servingVersion());
+    try (ModelLease lease = holder.lease()) {
+      assertEquals(List.of("cat", "dog", "emu", "fox"), lease.classNames());
+    }
+
+    ModelVersion three = version(model("cat", "dog", "emu", "fox", "gnu"), 3);
+    List<VersionChunks.Keyed> torn = VersionChunks.split("candle", three, 100);
+    for (int i = 0; i < torn.size() - 1; i++) {
+      ModelVersion chunk = torn.get(i).value();
+      if (i == 1) {
+        ByteBuffer b = chunk.getParameters().duplicate();
+        byte[] bytes = new byte[b.remaining()];
+        b.get(bytes);
+        bytes[0] ^= 0x10;
+        chunk.setParameters(ByteBuffer.wrap(bytes));
+      }
+      assertEquals(ModelHolder.Offer.PART, holder.offer(chunk, "t-0@" + (100 + i)));
+    }
+    assertEquals(
+        ModelHolder.Offer.REFUSED, holder.offer(torn.get(torn.size() - 1).value(), "t-0@200"));
+    assertEquals(1.0, refused(ModelRefusal.CHUNKED));
+    assertEquals(OptionalLong.of(2), holder.servingVersion(), "the previous version serves on");
   }
 
   @Test

@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.candle.kafka.JvmProcess;
 import ai.candle.kafka.KafkaTarget;
 import ai.candle.schemas.ModelVersion;
-import ai.candle.schemas.ModelVersions;
 import ai.candle.trainer.Trainer;
 import ai.candle.trainer.TrainerApp;
 import java.nio.file.Path;
@@ -36,9 +35,7 @@ class TrainerFencingIT {
   @Test
   void aSecondTrainerFencesTheFirstAndEveryVersionHasOneWriter(@TempDir Path dir) throws Exception {
     try (KafkaTarget kafka = KafkaTarget.start();
-        TrainerRun run =
-            new TrainerRun(
-                kafka.bootstrapServers(), "fence.", 64, ModelVersions.DEFAULT_MAX_BYTES)) {
+        TrainerRun run = new TrainerRun(kafka.bootstrapServers(), "fence.", 64, 0)) {
       for (int c = 0; c < 4; c++) {
         run.announce("class-" + c);
         run.sendImages("class-" + c, 30);

@@ -7,7 +7,6 @@ import ai.candle.kafka.JvmProcess;
 import ai.candle.kafka.KafkaTarget;
 import ai.candle.schemas.ModelClass;
 import ai.candle.schemas.ModelVersion;
-import ai.candle.schemas.ModelVersions;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -29,9 +28,7 @@ class TrainerKillIT {
   void aTrainerKilledDuringAFitResumesAndItsNextVersionCountsEveryImage(@TempDir Path dir)
       throws Exception {
     try (KafkaTarget kafka = KafkaTarget.start();
-        TrainerRun run =
-            new TrainerRun(
-                kafka.bootstrapServers(), "kill.", 64, ModelVersions.DEFAULT_MAX_BYTES)) {
+        TrainerRun run = new TrainerRun(kafka.bootstrapServers(), "kill.", 64, 0)) {
       Path log = dir.resolve("trainer.log");
       int classes = 10;
       for (int c = 0; c < classes; c++) {

@@ -27,9 +27,7 @@ class TrainerLateClassIT {
   @Test
   void theFitIsPublishedAsEvaluatedAndAClassRegisteredDuringItFollowsAsAnExtend() throws Exception {
     try (KafkaTarget kafka = KafkaTarget.start();
-        TrainerRun run =
-            new TrainerRun(
-                kafka.bootstrapServers(), "late.", 64, ModelVersions.DEFAULT_MAX_BYTES)) {
+        TrainerRun run = new TrainerRun(kafka.bootstrapServers(), "late.", 64, 0)) {
       List<String> fitted =
           List.of("class-0", "class-1", "class-2", "class-3", "class-4", "class-5");
       for (int c = 0; c < fitted.size(); c++) {

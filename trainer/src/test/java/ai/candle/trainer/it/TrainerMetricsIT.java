@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.candle.kafka.JvmProcess;
 import ai.candle.kafka.KafkaTarget;
 import ai.candle.schemas.ModelVersion;
-import ai.candle.schemas.ModelVersions;
 import ai.candle.trainer.Trainer;
 import ai.candle.trainer.TrainerApp;
 import java.io.IOException;
@@ -64,9 +63,7 @@ class TrainerMetricsIT {
   @Test
   void theTrainersMetricsAreScrapedOverHttpAfterAFit(@TempDir Path dir) throws Exception {
     try (KafkaTarget kafka = KafkaTarget.start();
-        TrainerRun run =
-            new TrainerRun(
-                kafka.bootstrapServers(), "metrics.", 64, ModelVersions.DEFAULT_MAX_BYTES)) {
+        TrainerRun run = new TrainerRun(kafka.bootstrapServers(), "metrics.", 64, 0)) {
       Path log = dir.resolve("trainer.log");
       try (JvmProcess trainer =
           JvmProcess.start(

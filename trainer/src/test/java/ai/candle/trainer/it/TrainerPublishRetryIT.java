@@ -6,7 +6,6 @@ import ai.candle.kafka.EmbeddedKafkaBroker;
 import ai.candle.kafka.JvmProcess;
 import ai.candle.schemas.ModelClass;
 import ai.candle.schemas.ModelVersion;
-import ai.candle.schemas.ModelVersions;
 import ai.candle.trainer.Trainer;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,8 +28,7 @@ class TrainerPublishRetryIT {
       throws Exception {
     EmbeddedKafkaBroker broker =
         EmbeddedKafkaBroker.builder().dataDir(dir.resolve("kafka")).start();
-    try (TrainerRun run =
-        new TrainerRun(broker.bootstrapServers(), "retry.", 64, ModelVersions.DEFAULT_MAX_BYTES)) {
+    try (TrainerRun run = new TrainerRun(broker.bootstrapServers(), "retry.", 64, 0)) {
       int classes = 6;
       for (int c = 0; c < classes; c++) {
         run.announce("class-" + c);

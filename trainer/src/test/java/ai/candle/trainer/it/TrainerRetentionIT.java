@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.candle.kafka.KafkaTarget;
 import ai.candle.schemas.ModelClass;
 import ai.candle.schemas.ModelVersion;
-import ai.candle.schemas.ModelVersions;
 import ai.candle.trainer.Trainer;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.time.Duration;
@@ -31,9 +30,7 @@ class TrainerRetentionIT {
             KafkaTarget.start(
                 Map.of(
                     "log.retention.check.interval.ms", "500", "log.initial.task.delay.ms", "0"));
-        TrainerRun run =
-            new TrainerRun(
-                kafka.bootstrapServers(), "retention.", 64, ModelVersions.DEFAULT_MAX_BYTES)) {
+        TrainerRun run = new TrainerRun(kafka.bootstrapServers(), "retention.", 64, 0)) {
       List<String> classes = List.of("head", "medium", "few", "rare");
       int[] sizes = {60, 30, 12, 4};
       for (int c = 0; c < classes.size(); c++) {

@@ -10,6 +10,7 @@ import ai.candle.schemas.TextFeatureSource;
 import ai.candle.schemas.TopicNames;
 import ai.candle.schemas.TopicSpecs;
 import ai.candle.schemas.Topics;
+import ai.candle.schemas.VersionAssembler;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -64,7 +65,10 @@ final class TrainerRun implements AutoCloseable {
    */
   java.util.function.UnaryOperator<String> trainingLooksLike;
 
-  TrainerRun(String bootstrap, String prefix, int dim, int modelMaxBytes) throws Exception {
+  /**
+   * @param topicMaxMessageBytes the models topics' max.message.bytes; 0: the broker's default
+   */
+  TrainerRun(String bootstrap, String prefix, int dim, int topicMaxMessageBytes) throws Exception {
     this.bootstrap = bootstrap;
     this.dim = dim;
     TopicNames d = TopicNames.defaults();
@@ -84,7 +88,16 @@ final class TrainerRun implements AutoCloseable {
     this.topics = Topics.of(names);
     try (Admin admin =
         Admin.create(Map.of(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap))) {
-      List<NewTopic> specs = TopicSpecs.all(names, 3, (short) 1, modelMaxBytes);
+      List<NewTopic> specs = TopicSpecs.all(names, 3, (short) 1);
+      if (topicMaxMessageBytes > 0) {
+        for (NewTopic t : specs) {
+          if (t.name().equals(names.models()) || t.name().equals(names.modelHistory())) {
+            Map<String, String> configs = new HashMap<>(t.configs());
+            configs.put("max.message.bytes", Integer.toString(topicMaxMessageBytes));
+            t.configs(configs);
+          }
+        }
+      }
       admin.createTopics(specs).all().get();
       TopicLeaders.await(
           admin, specs.stream().map(NewTopic::name).toList(), Duration.ofSeconds(30));
@@ -270,7 +283,8 @@ final class TrainerRun implements AutoCloseable {
 
   /**
    * Every committed version on the models topic so far, read as documented
-   * (ModelVersions.consumerConfig) and as the scorers read it ({@code read_committed}).
+   * (ModelVersions.consumerConfig, chunked versions joined by VersionAssembler) and as the scorers
+   * read it ({@code read_committed}).
    */
   List<ModelVersion> versions() {
     return versions(names.models());
@@ -282,11 +296,11 @@ final class TrainerRun implements AutoCloseable {
   }
 
   private List<ModelVersion> versions(String topic) {
-    Map<String, Object> props =
-        new HashMap<>(ModelVersions.consumerConfig(ModelVersions.DEFAULT_MAX_BYTES));
+    Map<String, Object> props = new HashMap<>(ModelVersions.consumerConfig());
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
     List<ModelVersion> out = new ArrayList<>();
+    VersionAssembler chunks = new VersionAssembler(ModelVersions.DEFAULT_MAX_BYTES);
     try (KafkaConsumer<String, byte[]> c =
         new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
       TopicPartition p = new TopicPartition(topic, 0);
@@ -295,7 +309,33 @@ final class TrainerRun implements AutoCloseable {
       long end = c.endOffsets(List.of(p)).get(p);
       while (c.position(p) < end) {
         for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-          out.add(topics.models().valueSerde().deserializer().deserialize(r.topic(), r.value()));
+          ModelVersion whole =
+              chunks.offer(
+                  topics.models().valueSerde().deserializer().deserialize(r.topic(), r.value()));
+          if (whole != null) {
+            out.add(whole);
+          }
+        }
+      }
+    }
+    return out;
+  }
+
+  /** The value size of every committed record on the models topic, in order. */
+  List<Integer> recordSizes() {
+    Map<String, Object> props = new HashMap<>(ModelVersions.consumerConfig());
+    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    List<Integer> out = new ArrayList<>();
+    try (KafkaConsumer<String, byte[]> c =
+        new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
+      TopicPartition p = new TopicPartition(names.models(), 0);
+      c.assign(List.of(p));
+      c.seekToBeginning(List.of(p));
+      long end = c.endOffsets(List.of(p)).get(p);
+      while (c.position(p) < end) {
+        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
+          out.add(r.value().length);
         }
       }
     }
