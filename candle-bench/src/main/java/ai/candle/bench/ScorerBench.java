@@ -92,7 +92,7 @@ public final class ScorerBench {
               + ", "
               + seconds);
     }
-    CandleModel model = inMode(RandomModels.randomModel(classes, dim, 1.0, 42), mode, headWeight);
+    CandleModel model = model(mode, headWeight, classes, dim);
     float[][] images = RandomModels.randomImages(model, batch, 7);
     long t0 = System.nanoTime();
     try (FastScorer scorer = FastScorer.prepare(model)) {
@@ -118,6 +118,15 @@ public final class ScorerBench {
       return new Result(
           mode, classes, dim, batch, prepare, count, elapsed, count / elapsed, cpuPerImage);
     }
+  }
+
+  /**
+   * The random C×D model {@link #run} scores (half the classes base, with visual prototypes and
+   * counts), in {@code mode} with the head's weight {@code headWeight} (ADAPTIVE).
+   */
+  public static CandleModel model(
+      HyperParameters.Mode mode, double headWeight, int classes, int dim) {
+    return inMode(RandomModels.randomModel(classes, dim, 1.0, 42), mode, headWeight);
   }
 
   private static CandleModel inMode(CandleModel m, HyperParameters.Mode mode, double headWeight) {

@@ -44,6 +44,9 @@ import picocli.CommandLine.Spec;
       "  freshness  a trainer on an embedded broker with C classes and N stored samples and a version",
       "         serving; labelled images stream in --cycles; seconds from an image's arrival to the first",
       "         served version trained on it, p50 and p95",
+      "  adopt  --scorers model feeds on an embedded broker with Kafka's default record size; a C-class",
+      "         version published (encoded, chunked, one transaction) --rounds times, one class more",
+      "         each time; seconds from the start of each publish to each scorer serving it, memory",
       "  sampled  the Candle head fitted with full attention and with sampled classes (--sampled-others,",
       "         512 unless given) on --benchmark, --epochs each: the head's own all-class HM (Lvt + Lvv)",
       "",
@@ -55,7 +58,7 @@ final class BenchCommand implements Callable<Integer> {
 
   @Parameters(
       index = "0",
-      paramLabel = "step|fit|score|refit|warm|freshness|sampled",
+      paramLabel = "step|fit|score|refit|warm|freshness|adopt|sampled",
       description = "What to measure.")
   String what;
 
@@ -134,8 +137,22 @@ final class BenchCommand implements Callable<Integer> {
       defaultValue = "0.5",
       paramLabel = "X",
       description =
-          "score, adaptive: the head's weight η; 0 (what most fits choose) leaves the head's attention out.")
+          "score (adaptive), adopt: the head's weight η; 0 (what most fits choose) leaves the head's attention out.")
   double headWeight;
+
+  @Option(
+      names = "--scorers",
+      defaultValue = "2",
+      paramLabel = "N",
+      description = "adopt: scorers (model feeds and holders) in this process.")
+  int scorers;
+
+  @Option(
+      names = "--rounds",
+      defaultValue = "5",
+      paramLabel = "N",
+      description = "adopt: timed publishes, after an untimed first one.")
+  int rounds;
 
   @Option(
       names = "--timed-epochs",
@@ -314,11 +331,12 @@ final class BenchCommand implements Callable<Integer> {
       case "freshness" ->
           FreshnessBench.run(
               classes.get(0), samples, cycles, imagesPerCycle, warmSteps, fitHead, out);
+      case "adopt" -> AdoptionBench.run(classes.get(0), 512, scorers, rounds, headWeight, out);
       default ->
           throw new UserException(
               "unknown benchmark '"
                   + what
-                  + "': use step, fit, score, refit, warm, freshness or sampled");
+                  + "': use step, fit, score, refit, warm, freshness, adopt or sampled");
     }
     out.flush();
     return 0;

@@ -307,7 +307,9 @@ class OpsCommandsTest {
     DemoServices.quietBrokerLogs();
     try (DemoServices started =
         DemoServices.start(
-            new DemoServices.Settings(dir.resolve("history"), WIDTH, "synthetic", 2, 50, 0, 0))) {
+            new DemoServices.Settings(dir.resolve("history"), WIDTH, "synthetic", 2, 50, 0, 0)
+                // small chunks: every version is chunked, on both topics
+                .withTrainerArgs("--model-chunk-bytes", "1024"))) {
       services = started;
       connect = List.of("--bootstrap-servers", started.bootstrapServers());
       String models = started.topics().models().name();

@@ -270,10 +270,7 @@ public final class GaussianPrior {
       for (int i = 0; i < d; i++) {
         r[i] = m[j * d + i] - alpha * t[j * d + i];
       }
-      for (int q = 0; q < p; q++) {
-        double along = dot(basis, q * d, r, 0, d);
-        residualSquares += along * along / p;
-      }
+      residualSquares += inSpanSquares(basis, r, d) / p;
       spread += 1 / k + 1 / n[j];
       weightSum += weight[j];
     }
@@ -284,6 +281,24 @@ public final class GaussianPrior {
       inSpan += along * along;
     }
     return inSpan > 0 ? Math.max(0, 1 - (p - 2) * variance / inSpan) : 1;
+  }
+
+  /**
+   * |B r|², the squared length of r's component in the span of the orthonormal rows B (p×D). When
+   * they span every direction (p = D: C > D classes, the usual case) that is |r|², at a D-th of the
+   * cost of the p products (at C = 10,000 the products took about 2 s of a scorer's preparation).
+   */
+  static double inSpanSquares(double[] basis, double[] r, int d) {
+    int p = basis.length / d;
+    if (p == d) {
+      return dot(r, 0, r, 0, d);
+    }
+    double sum = 0;
+    for (int q = 0; q < p; q++) {
+      double along = dot(basis, q * d, r, 0, d);
+      sum += along * along;
+    }
+    return sum;
   }
 
   /** W from the prototypes alone: E|r_b|² = W/k + W/n_b, averaged over base classes. */

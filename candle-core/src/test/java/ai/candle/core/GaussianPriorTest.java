@@ -305,4 +305,32 @@ class GaussianPriorTest {
     assertTrue(single.isEmpty());
     assertArrayEquals(new double[] {0}, single.scores(pad(new float[] {1, 2, 2}, 3)));
   }
+
+  @Test
+  void theInSpanShortcutOfAFullBasisEqualsTheProducts() {
+    java.util.Random rnd = new java.util.Random(11);
+    int d = 8;
+    double[] rows = new double[20 * d];
+    for (int i = 0; i < rows.length; i++) {
+      rows[i] = rnd.nextGaussian();
+    }
+    double[] full = GaussianPrior.orthonormalBasis(rows, 20, d);
+    assertEquals(d * d, full.length, "20 random rows span all 8 directions");
+    double[] partial = GaussianPrior.orthonormalBasis(rows, 5, d);
+    double[] r = new double[d];
+    for (int i = 0; i < d; i++) {
+      r[i] = rnd.nextGaussian();
+    }
+    double products = 0;
+    for (int q = 0; q < d; q++) {
+      double along = 0;
+      for (int i = 0; i < d; i++) {
+        along += full[q * d + i] * r[i];
+      }
+      products += along * along;
+    }
+    assertEquals(products, GaussianPrior.inSpanSquares(full, r, d), 1e-9);
+    double inFive = GaussianPrior.inSpanSquares(partial, r, d);
+    assertTrue(inFive < products, "a 5-dimensional span holds less of r: " + inFive);
+  }
 }

@@ -274,7 +274,8 @@ public final class ModelVersions {
     return m;
   }
 
-  private static byte[] bytes(ByteBuffer buffer) {
+  /** A copy of the buffer's remaining bytes (its position unchanged). */
+  static byte[] bytes(ByteBuffer buffer) {
     ByteBuffer b = buffer.duplicate();
     byte[] out = new byte[b.remaining()];
     b.get(out);

@@ -138,7 +138,7 @@ public final class VersionAssembler {
                 + " of "
                 + m.getTotalBytes());
       }
-      byte[] slice = bytes(chunk.getParameters());
+      byte[] slice = ModelVersions.bytes(chunk.getParameters());
       String actual = VersionChunks.sha256(slice);
       if (!actual.equals(checksums.get(i))) {
         throw incomplete(
@@ -192,12 +192,5 @@ public final class VersionAssembler {
       n += c.getParameters().remaining();
     }
     return n;
-  }
-
-  private static byte[] bytes(ByteBuffer buffer) {
-    ByteBuffer b = buffer.duplicate();
-    byte[] out = new byte[b.remaining()];
-    b.get(out);
-    return out;
   }
 }

@@ -259,7 +259,9 @@ final class VersionLog implements AutoCloseable {
     if (producer != null && !drafts.isEmpty()) {
       skipVersionsOfOtherWriters();
     }
+    long encodeStart = System.nanoTime();
     List<ModelVersion> records = checkedRecords(drafts, nextVersion);
+    long encoded = System.nanoTime();
     if (producer == null) {
       reopen();
       Unconfirmed committed =
@@ -295,13 +297,14 @@ final class VersionLog implements AutoCloseable {
     lastVersion.set(nextVersion - 1);
     for (ModelVersion r : records) {
       LOG.info(
-          "Published version {} ({}, {} classes, {} base, {} bytes) in {} ms",
+          "Published version {} ({}, {} classes, {} base, {} bytes) in {} ms (encoding {} ms)",
           r.getVersion(),
           r.getOrigin(),
           r.getClasses().size(),
           r.getBaseClasses(),
           ModelVersions.parameterBytes(r),
-          (System.nanoTime() - start) / 1_000_000);
+          (System.nanoTime() - start) / 1_000_000,
+          (encoded - encodeStart) / 1_000_000);
     }
     return numbers(records.get(0).getVersion(), records.size());
   }
@@ -572,15 +575,15 @@ final class VersionLog implements AutoCloseable {
       if (!grew) {
         return;
       }
-      ModelVersion latest = readLatest();
-      if (latest != null && latest.getVersion() >= nextVersion) {
+      long highest = highestVersionBetween(knownEnds, now);
+      if (highest >= nextVersion) {
         LOG.info(
             "Version {} of model '{}' was published by another writer (e.g. candle models rollback);"
                 + " versions continue at {}",
-            latest.getVersion(),
+            highest,
             config.modelName(),
-            latest.getVersion() + 1);
-        nextVersion = latest.getVersion() + 1;
+            highest + 1);
+        nextVersion = highest + 1;
       }
       knownEnds.putAll(now);
     } catch (RuntimeException e) {
@@ -592,7 +595,37 @@ final class VersionLog implements AutoCloseable {
   }
 
   /**
-   * The models topic's end offsets after the trainer's own commit (transaction markers included).
+   * The highest version number of this model among the committed records between two sets of
+   * offsets, -1 when none: what others appended since the trainer's last look. Only one-record
+   * versions and manifests are read for their numbers (a chunk is never needed here); often the
+   * only record there is the marker of the trainer's own last commit, which the end offsets read
+   * just after the commit may not include yet. Runs on {@link #ends}.
+   */
+  private long highestVersionBetween(Map<TopicPartition, Long> from, Map<TopicPartition, Long> to) {
+    long highest = -1;
+    ends.assign(modelPartitions);
+    for (TopicPartition p : modelPartitions) {
+      ends.seek(p, from.getOrDefault(p, 0L));
+    }
+    long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+    while (modelPartitions.stream().anyMatch(p -> ends.position(p) < to.get(p))) {
+      if (System.nanoTime() > deadline) {
+        throw new KafkaException("the models topic could not be read to " + to + " in 30 s");
+      }
+      for (ConsumerRecord<String, byte[]> r : ends.poll(POLL)) {
+        ModelVersion v = decode(r);
+        if (v != null && !VersionChunks.isChunk(v)) {
+          highest = Math.max(highest, v.getVersion());
+        }
+      }
+    }
+    ends.unsubscribe();
+    return highest;
+  }
+
+  /**
+   * The models topic's end offsets after the trainer's own commit (transaction markers included
+   * where the broker has written them by then).
    */
   private void rememberEnds() {
     if (ends == null) {

@@ -55,6 +55,8 @@ public final class DemoServices implements AutoCloseable {
    * @param serde the wire format every service writes
    * @param streamsArgs more settings of the streams app, as its flags (e.g. {@code
    *     --scoring-no-model dead-letter})
+   * @param trainerArgs more settings of the trainer, as its flags (e.g. {@code --model-chunk-bytes
+   *     1024})
    */
   public record Settings(
       Path folder,
@@ -65,10 +67,51 @@ public final class DemoServices implements AutoCloseable {
       int streamsMetricsPort,
       int trainerMetricsPort,
       WireFormat serde,
-      List<String> streamsArgs) {
+      List<String> streamsArgs,
+      List<String> trainerArgs) {
 
     public Settings {
       streamsArgs = List.copyOf(streamsArgs);
+      trainerArgs = List.copyOf(trainerArgs);
+    }
+
+    /** These settings, the trainer's defaults. */
+    public Settings(
+        Path folder,
+        int featureWidth,
+        String clipModelId,
+        int fitEpochs,
+        int maxPerClass,
+        int streamsMetricsPort,
+        int trainerMetricsPort,
+        WireFormat serde,
+        List<String> streamsArgs) {
+      this(
+          folder,
+          featureWidth,
+          clipModelId,
+          fitEpochs,
+          maxPerClass,
+          streamsMetricsPort,
+          trainerMetricsPort,
+          serde,
+          streamsArgs,
+          List.of());
+    }
+
+    /** The same settings with more trainer flags. */
+    public Settings withTrainerArgs(String... args) {
+      return new Settings(
+          folder,
+          featureWidth,
+          clipModelId,
+          fitEpochs,
+          maxPerClass,
+          streamsMetricsPort,
+          trainerMetricsPort,
+          serde,
+          streamsArgs,
+          List.of(args));
     }
 
     /** Single-object encoding, no registry, the streams app's defaults. */
@@ -206,6 +249,7 @@ public final class DemoServices implements AutoCloseable {
                   "--clip-model-id",
                   s.clipModelId()));
       trainerFlags.addAll(serdeFlags);
+      trainerFlags.addAll(s.trainerArgs());
       ChildService trainer =
           ChildService.start(
               "trainer",

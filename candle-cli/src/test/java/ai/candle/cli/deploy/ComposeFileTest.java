@@ -2,10 +2,10 @@ package ai.candle.cli.deploy;
 
 import static ai.candle.cli.deploy.RepoFiles.at;
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.candle.schemas.ModelVersions;
@@ -150,7 +150,8 @@ class ComposeFileTest {
     assertTrue(init.get("entrypoint").toString().contains("/opt/candle/create-topics.sh"));
     assertEquals("no", String.valueOf(init.get("restart")));
     assertNull(
-        env(init).get("MODEL_MAX_BYTES"), "versions travel in chunks: no topic needs a larger size");
+        env(init).get("MODEL_MAX_BYTES"),
+        "versions travel in chunks: no topic needs a larger size");
     for (String name : List.of("streams-app-1", "streams-app-2", "trainer", "trainer-gpu")) {
       assertEquals(
           "service_completed_successfully",

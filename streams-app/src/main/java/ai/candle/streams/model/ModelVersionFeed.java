@@ -37,8 +37,8 @@ import org.slf4j.LoggerFactory;
 public final class ModelVersionFeed implements AutoCloseable {
 
   /**
-   * Records per poll: chunks of about 1 MB, or a one-record version written before chunking (up to
-   * 32 MiB).
+   * Records per poll: chunks of at most about 1 MB, or one-record versions written before chunking
+   * (larger, where the topic allowed it).
    */
   static final int MAX_POLL_RECORDS = 16;
 
