@@ -54,6 +54,24 @@ public final class FitBench {
    */
   public static StepResult step(
       int batch, int classes, int newClasses, int dim, int warmup, int steps, Device device) {
+    return step(batch, classes, newClasses, dim, warmup, steps, device, 0);
+  }
+
+  /**
+   * {@link #step} of the full step (the authors' attention over every class) when {@code
+   * sampledOthers} is 0, else of the sampled-class step with m = {@code sampledOthers}, whose work
+   * is counted as a full step's over |S| = min(C, B + m) classes (the batch's own classes are at
+   * most B).
+   */
+  public static StepResult step(
+      int batch,
+      int classes,
+      int newClasses,
+      int dim,
+      int warmup,
+      int steps,
+      Device device,
+      int sampledOthers) {
     Random rnd = new Random(1);
     int cb = classes - newClasses;
     int stepsPerEpoch = (cb + batch - 1) / batch;
@@ -78,7 +96,9 @@ public final class FitBench {
         HyperParameters.defaults()
             .withBatchSize(batch)
             .withMaxPerClass(0)
-            .withEpochs(warmup + timedEpochs);
+            .withEpochs(warmup + timedEpochs)
+            .withSampledAbove(sampledOthers > 0 ? 1 : 0)
+            .withSampledOthers(Math.max(1, sampledOthers));
     double[] timed = new double[1];
     // the process's CPU time over the timed epochs: on a shared machine it shows the work done
     // where the wall clock also counts time the other processes had the cores
@@ -101,7 +121,8 @@ public final class FitBench {
                 }));
     double secs = timed[0] / (timedEpochs * stepsPerEpoch);
     double cpuSecs = (cpu[1] - cpu[0]) / 1e9 / (timedEpochs * stepsPerEpoch);
-    double gflop = 3 * 2 * forwardMultiplyAdds(batch, classes, dim) / 1e9;
+    int inScope = sampledOthers > 0 ? Math.min(classes, batch + sampledOthers) : classes;
+    double gflop = 3 * 2 * forwardMultiplyAdds(batch, inScope, dim) / 1e9;
     return new StepResult(
         batch,
         classes,

@@ -2,6 +2,7 @@ package ai.candle.cli;
 
 import ai.candle.bench.FitBench;
 import ai.candle.bench.RefitBench;
+import ai.candle.bench.SampledBench;
 import ai.candle.bench.ScorerBench;
 import ai.candle.cli.internals.UserException;
 import ai.candle.core.Devices;
@@ -47,6 +48,8 @@ import picocli.CommandLine.Spec;
       "  adopt  --scorers model feeds on an embedded broker with Kafka's default record size; a C-class",
       "         version published (encoded, chunked, one transaction) --rounds times, one class more",
       "         each time; seconds from the start of each publish to each scorer serving it, memory",
+      "  sampled  the Candle head fitted with full attention and with sampled classes (--sampled-others,",
+      "         512 unless given) on --benchmark, --epochs each: the head's own all-class HM (Lvt + Lvv)",
       "",
       "The first line names the machine: CPUs, load average, device. Run it on an idle machine.",
       ""
@@ -56,7 +59,7 @@ final class BenchCommand implements Callable<Integer> {
 
   @Parameters(
       index = "0",
-      paramLabel = "step|fit|score|refit|warm|freshness|adopt",
+      paramLabel = "step|fit|score|refit|warm|freshness|adopt|sampled",
       description = "What to measure.")
   String what;
 
@@ -85,13 +88,26 @@ final class BenchCommand implements Callable<Integer> {
   String torchPython;
 
   @Option(
+      names = "--sampled-others",
+      defaultValue = "0",
+      paramLabel = "M",
+      description =
+          "step: time the sampled-class step drawing M classes besides the batch's (0: the full step"
+              + " over every class); sampled: M.")
+  int sampledOthers;
+
+  @Option(
       names = "--samples",
       defaultValue = "10000",
       paramLabel = "N",
       description = "fit: training samples.")
   int samples;
 
-  @Option(names = "--epochs", defaultValue = "50", paramLabel = "N", description = "fit: epochs.")
+  @Option(
+      names = "--epochs",
+      defaultValue = "50",
+      paramLabel = "N",
+      description = "fit, sampled: epochs.")
   int epochs;
 
   @Option(
@@ -166,7 +182,7 @@ final class BenchCommand implements Callable<Integer> {
       names = "--benchmark",
       defaultValue = "lt-16shot",
       paramLabel = "NAME",
-      description = "warm: the synthetic benchmark (candle generate --help lists them).")
+      description = "warm, sampled: the synthetic benchmark (candle generate --help lists them).")
   String benchmark;
 
   @Option(
@@ -220,7 +236,7 @@ final class BenchCommand implements Callable<Integer> {
     switch (what) {
       case "step" -> {
         int c = classes.get(0);
-        FitBench.StepResult r = FitBench.step(128, c, c / 2, 512, 2, steps, dev);
+        FitBench.StepResult r = FitBench.step(128, c, c / 2, 512, 2, steps, dev, sampledOthers);
         out.printf(
             Locale.ROOT,
             "step B=%d C=%d (new %d) D=%d: %.3f s/step, CPU %.3f s/step, %.1f GFLOP/step, %.1f"
@@ -321,6 +337,20 @@ final class BenchCommand implements Callable<Integer> {
             epochs);
         RefitBench.quality(SyntheticClip.generate(cfg), stages, warmSteps, hp, sel, dev, out);
       }
+      case "sampled" -> {
+        SyntheticClip.Config cfg = SyntheticClip.benchmarks().get(benchmark);
+        if (cfg == null) {
+          throw new UserException(
+              "unknown --benchmark '"
+                  + benchmark
+                  + "': use one of "
+                  + SyntheticClip.benchmarks().keySet());
+        }
+        HyperParameters hp = HyperParameters.adaptive().withEpochs(epochs).withMaxPerClass(0);
+        out.printf(Locale.ROOT, "benchmark %s%n", benchmark);
+        SampledBench.quality(
+            SyntheticClip.generate(cfg), hp, sampledOthers > 0 ? sampledOthers : 512, dev, out);
+      }
       case "freshness" ->
           FreshnessBench.run(
               classes.get(0), samples, cycles, imagesPerCycle, warmSteps, fitHead, out);
@@ -329,7 +359,7 @@ final class BenchCommand implements Callable<Integer> {
           throw new UserException(
               "unknown benchmark '"
                   + what
-                  + "': use step, fit, score, refit, warm, freshness or adopt");
+                  + "': use step, fit, score, refit, warm, freshness, adopt or sampled");
     }
     out.flush();
     return 0;

@@ -22,7 +22,12 @@ import org.slf4j.LoggerFactory;
  * per class, with the compensating logit-adjusted loss (docs/method.md, "Training").
  *
  * <p>The same seed gives the same fit on the same device: it fixes the initialisation, the
- * per-class cap's sample, the batch order and the dropout masks.
+ * per-class cap's sample, the batch order and the dropout masks (and the class samples).
+ *
+ * <p>Up to {@link HyperParameters#sampledAbove} classes every step attends over all of them, as the
+ * authors' code does ({@link #step}); above it each step attends over its batch's classes and a
+ * uniform sample of others, with the loss corrected for the sampling ({@link #sampledStep}), so
+ * that a step's cost does not grow with C².
  */
 public final class CandleFit {
   private static final Logger LOG = LoggerFactory.getLogger(CandleFit.class);
@@ -171,6 +176,9 @@ public final class CandleFit {
     }
     Engine.getInstance().setRandomSeed((int) hp.seed());
     Random shuffle = new Random(hp.seed() ^ 0x5DEECE66DL);
+    // above hp.sampledAbove() classes every step attends over a sample of them (sampledStep)
+    boolean sampled = hp.samplesClasses(c);
+    Random classDraw = classDraw(hp);
     List<Double> losses = new ArrayList<>();
     List<Double> seconds = new ArrayList<>();
     CandleParameters learnt;
@@ -198,20 +206,35 @@ public final class CandleFit {
         for (int from = 0; from < n; from += hp.batchSize()) {
           int to = Math.min(n, from + hp.batchSize());
           lossSum +=
-              step(
-                  head,
-                  sgd,
-                  features,
-                  capped.labels(),
-                  order,
-                  from,
-                  to,
-                  text,
-                  visualArr,
-                  prior,
-                  prototypeLabels,
-                  hp,
-                  lr);
+              sampled
+                  ? sampledStep(
+                      head,
+                      sgd,
+                      features,
+                      capped.labels(),
+                      order,
+                      from,
+                      to,
+                      text,
+                      visualArr,
+                      logPrior,
+                      hp,
+                      lr,
+                      classDraw)
+                  : step(
+                      head,
+                      sgd,
+                      features,
+                      capped.labels(),
+                      order,
+                      from,
+                      to,
+                      text,
+                      visualArr,
+                      prior,
+                      prototypeLabels,
+                      hp,
+                      lr);
           batches++;
         }
         double secs = (System.nanoTime() - epochStart) / 1e9;
@@ -362,9 +385,11 @@ public final class CandleFit {
         NDArray features = CandleHead.aligned(manager, data.features(), new Shape(n, d));
         NDArray text = CandleHead.aligned(manager, data.textFeatures(), new Shape(c, d));
         NDArray visualArr = CandleHead.aligned(manager, visual, new Shape(cb, d));
-        NDArray prior =
-            CandleHead.aligned(manager, CandleHead.logPrior(data.classCounts()), new Shape(c));
+        float[] logPrior = CandleHead.logPrior(data.classCounts());
+        NDArray prior = CandleHead.aligned(manager, logPrior, new Shape(c));
         NDArray prototypeLabels = manager.arange(0, c, 1, DataType.INT64);
+        boolean sampled = hp.samplesClasses(c);
+        Random classDraw = classDraw(hp);
         int next = 0;
         for (int s = 0; s < runs; s++) {
           long stepStart = System.nanoTime();
@@ -379,20 +404,35 @@ public final class CandleFit {
           }
           double lr = 0.5 * hp.learningRate() * (1 + Math.cos(Math.PI * s / runs));
           double loss =
-              step(
-                  head,
-                  sgd,
-                  features,
-                  data.labels(),
-                  batch,
-                  0,
-                  batch.length,
-                  text,
-                  visualArr,
-                  prior,
-                  prototypeLabels,
-                  hp,
-                  lr);
+              sampled
+                  ? sampledStep(
+                      head,
+                      sgd,
+                      features,
+                      data.labels(),
+                      batch,
+                      0,
+                      batch.length,
+                      text,
+                      visualArr,
+                      logPrior,
+                      hp,
+                      lr,
+                      classDraw)
+                  : step(
+                      head,
+                      sgd,
+                      features,
+                      data.labels(),
+                      batch,
+                      0,
+                      batch.length,
+                      text,
+                      visualArr,
+                      prior,
+                      prototypeLabels,
+                      hp,
+                      lr);
           double secs = (System.nanoTime() - stepStart) / 1e9;
           losses.add(loss);
           seconds.add(secs);
@@ -462,6 +502,117 @@ public final class CandleFit {
       sgd.step(head.parameters(), lr);
     }
     return loss;
+  }
+
+  /**
+   * One SGD step on the samples {@code order[from..to)} over a sample S of the classes instead of
+   * all C, so that its cost grows with |S| (the batch's classes plus m), not with C². A fit takes
+   * these steps above {@link HyperParameters#sampledAbove} classes; below it, {@link #step}, the
+   * authors' full attention. Returns the batch loss (the estimate of the full step's loss below).
+   *
+   * <p>What it computes: S = {@link ClassSample#draw}(the batch's labels, C, {@link
+   * HyperParameters#sampledOthers} = m). The attention runs over the B + 2|S| tokens {@code [I;
+   * Pp_S; T_S]} ({@link CandleHead#forwardSampled}); the loss rows are the B images, then S's |S|
+   * prototypes with their labels; the columns are S's classes. Each of the three logit matrices L
+   * (L0, Lvt, Lvv) is adjusted, for loss row r with label y_r and class j of S, to
+   *
+   * <pre>  L_rj + τ·log π_j − [j ≠ y_r]·log q_j</pre>
+   *
+   * and the step minimises {@code Σ_r w_r·CE_r / (B + C)} summed over the three, with {@code w_r =
+   * 1} for the images and the batch's own classes' prototypes and {@code w_r = 1/q} for a drawn
+   * class's prototype. q_j is j's probability of being in S: 1 for the batch's classes, {@code q =
+   * m'/(C − own)} for the others ({@link ClassSample}).
+   *
+   * <p>What is corrected, and why:
+   *
+   * <ul>
+   *   <li>The logit adjustment is the full step's: π over all C classes, of which S's columns are
+   *       read. Renormalising π over S would add the same constant to every column, which a softmax
+   *       ignores, so this is the CLA loss restricted to S.
+   *   <li>The sampling of columns (sampled softmax): a row's softmax normaliser over all C classes,
+   *       {@code Z = Σ_k exp(a_k)}, is estimated from S with each term weighted by 1/q_k, which is
+   *       adding {@code −log q_k} to that adjusted logit. The row's own label is always in S, so
+   *       its term is exact and gets no correction; so are the batch's classes (q = 1). For a drawn
+   *       class's prototype row, the other drawn classes' inclusion given its own is {@code (m' −
+   *       1)/(C − own − 1)}, not q; the step uses q for all (q differs by under 1/m', 0.2% at m =
+   *       512).
+   *   <li>The sampling of rows: the full loss is the mean over the B images and all C prototypes.
+   *       The step keeps every image and the batch's classes' prototypes, weights each drawn
+   *       class's prototype by 1/q and divides by B + C, so that over the draws of S the rows count
+   *       as in the full loss and the loss has the full step's scale (the same learning rate means
+   *       the same).
+   * </ul>
+   *
+   * What stays biased is the log of the estimated normaliser, as in every sampled softmax; it
+   * vanishes as q → 1. With q = 1 (m ≥ C − own) S holds every class and the step computes the full
+   * step's loss, its classes reordered (the same up to rounding and dropout's draw). Virtual
+   * prototypes of new classes outside S get no gradient from the step; momentum and weight decay
+   * still move them, as they move every parameter.
+   *
+   * @param logPrior log π over all C classes ({@link CandleHead#logPrior})
+   * @param random draws S
+   */
+  static double sampledStep(
+      CandleHead head,
+      SgdMomentum sgd,
+      NDArray features,
+      int[] labels,
+      int[] order,
+      int from,
+      int to,
+      NDArray text,
+      NDArray visual,
+      float[] logPrior,
+      HyperParameters hp,
+      double lr,
+      Random random) {
+    int c = (int) text.getShape().get(0);
+    int b = to - from;
+    long[] idx = new long[b];
+    int[] y = new int[b];
+    for (int i = from; i < to; i++) {
+      idx[i - from] = order[i];
+      y[i - from] = labels[order[i]];
+    }
+    ClassSample sample = ClassSample.draw(y, c, hp.sampledOthers(), random);
+    int k = sample.size();
+    int[] yLocal = sample.positions(y);
+    long[] rowLabels = new long[b + k];
+    for (int i = 0; i < b; i++) {
+      rowLabels[i] = yLocal[i];
+    }
+    for (int j = 0; j < k; j++) {
+      rowLabels[b + j] = j;
+    }
+    long[] classIdx = Arrays.stream(sample.classes()).asLongStream().toArray();
+    double loss;
+    try (NDScope scope = new NDScope()) {
+      scope.suppressNotUsedWarning();
+      NDManager m = features.getManager();
+      NDArray batch = features.get(m.create(idx));
+      NDArray oneHot = m.create(rowLabels).oneHot(k);
+      NDArray adjust =
+          CandleHead.aligned(m, sample.adjustment(yLocal, logPrior, hp.tau()), new Shape(b + k, k));
+      NDArray weights = CandleHead.aligned(m, sample.rowWeights(b), new Shape(b + k, 1));
+      try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+        CandleHead.Outputs out =
+            head.forwardSampled(
+                batch, text, visual, m.create(classIdx), hp.dropout(), hp.scale(), hp.logitScale());
+        NDArray total = CandleHead.sampledLoss(out, oneHot, adjust, weights).get(0);
+        loss = total.getFloat();
+        gc.backward(total);
+      }
+      sgd.step(head.parameters(), lr);
+    }
+    return loss;
+  }
+
+  /**
+   * The source of a fit's class samples: seeded by the fit's seed, and apart from the batch order's
+   * source, whose draws stay those of a fit without sampling.
+   */
+  private static Random classDraw(HyperParameters hp) {
+    return new Random(hp.seed() * 0x9E3779B97F4A7C15L + 0x51L);
   }
 
   /** Per-class means of the training features: the fixed visual prototypes. */

@@ -133,16 +133,71 @@ public final class CandleHead {
       double dropout,
       double scale,
       double logitScale) {
-    long b = images.getShape().get(0);
     long c = text.getShape().get(0);
+    return fuse(
+        images,
+        prototypes(visualPrototypes),
+        textSide(text, c),
+        training,
+        dropout,
+        scale,
+        logitScale);
+  }
+
+  /**
+   * The training-phase forward pass over a subset S of the classes (a sampled-class step, {@link
+   * CandleFit#sampledStep}): the attention sequence is {@code [I; Pp_S; T_S]} of {@code B + 2|S|}
+   * tokens and the logits have the |S| columns of S, in the order of {@code classes}. The
+   * prototypes of S are gathered from {@code [visual; virtual]}, so the virtual prototypes of the
+   * new classes in S get their gradients and the others none.
+   *
+   * @param classes |S| class indices (int64), distinct
+   * @return L0, Lvt and Lvv, each (B + |S|)×|S|: rows the B images, then S's prototypes
+   */
+  public Outputs forwardSampled(
+      NDArray images,
+      NDArray text,
+      NDArray visualPrototypes,
+      NDArray classes,
+      double dropout,
+      double scale,
+      double logitScale) {
+    long c = text.getShape().get(0);
+    return fuse(
+        images,
+        prototypes(visualPrototypes).get(classes),
+        textSide(text, c).get(classes),
+        true,
+        dropout,
+        scale,
+        logitScale);
+  }
+
+  /** {@code [visual; virtual]}, C×D: the virtual prototypes with their gradients. */
+  private NDArray prototypes(NDArray visualPrototypes) {
+    return newClasses == 0
+        ? visualPrototypes
+        : NDArrays.concat(new NDList(visualPrototypes, params.get("virtual_prototypes")), 0);
+  }
+
+  /**
+   * Steps 1–5 of the forward pass on given class rows: {@code prototypes} and {@code textSide}
+   * (unprojected), one row per class in scope.
+   */
+  private Outputs fuse(
+      NDArray images,
+      NDArray prototypes,
+      NDArray textSide,
+      boolean training,
+      double dropout,
+      double scale,
+      double logitScale) {
+    long b = images.getShape().get(0);
+    long c = textSide.getShape().get(0);
     NDArray projImage = params.get("proj_image");
-    NDArray prototypes =
-        newClasses == 0
-            ? visualPrototypes
-            : NDArrays.concat(new NDList(visualPrototypes, params.get("virtual_prototypes")), 0);
     NDArray i = images.matMul(projImage);
     NDArray pp = prototypes.matMul(projImage);
-    NDArray t = textSide(text, c).matMul(params.get("proj_text"));
+    NDArray t = textSide.matMul(params.get("proj_text"));
 
     NDArray s = constant(images.getManager(), logitScale);
     NDArray logits = cosine(training ? NDArrays.concat(new NDList(i, pp), 0) : i, t).mul(s);
@@ -362,6 +417,36 @@ public final class CandleHead {
             .sub(SOFTMAX_FLOOR)
             .sub(oneHotLabels.mul(1e30f));
     return adjusted.maximum(floor).logSoftmax(1).mul(oneHotLabels).sum(new int[] {1}).mean().neg();
+  }
+
+  /**
+   * The loss of a sampled-class step: {@code Σ_i w_i · CE_i(L + A)} summed over the three logit
+   * matrices, where row i's cross-entropy is over the adjusted logits {@code L + A} ({@code A}
+   * constant, one row per loss row: the logit adjustment and the sampling correction, {@link
+   * CandleFit#sampledStep}) and {@code w} weights the rows (their sum is not 1: see there). The
+   * same softmax floor as {@link #claLoss}.
+   *
+   * @param adjust (B + |S|)×|S| added to each logit matrix
+   * @param rowWeights B + |S| weights, a column ((B + |S|)×1)
+   * @return the weighted total and its three terms
+   */
+  static NDList sampledLoss(Outputs out, NDArray oneHotLabels, NDArray adjust, NDArray rowWeights) {
+    NDArray l0 = weightedCrossEntropy(out.logits(), oneHotLabels, adjust, rowWeights);
+    NDArray lvt = weightedCrossEntropy(out.logitsVt(), oneHotLabels, adjust, rowWeights);
+    NDArray lvv = weightedCrossEntropy(out.logitsVv(), oneHotLabels, adjust, rowWeights);
+    return new NDList(l0.add(lvt).add(lvv), l0, lvt, lvv);
+  }
+
+  private static NDArray weightedCrossEntropy(
+      NDArray logits, NDArray oneHotLabels, NDArray adjust, NDArray rowWeights) {
+    NDArray adjusted = logits.add(adjust);
+    NDArray floor =
+        adjusted
+            .max(new int[] {1}, true)
+            .stopGradient()
+            .sub(SOFTMAX_FLOOR)
+            .sub(oneHotLabels.mul(1e30f));
+    return adjusted.maximum(floor).logSoftmax(1).mul(oneHotLabels).mul(rowWeights).sum().neg();
   }
 
   /** The training loss {@code CLA(L0) + CLA(Lvt) + CLA(Lvv)} and its three terms. */

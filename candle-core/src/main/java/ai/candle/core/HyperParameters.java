@@ -20,6 +20,11 @@ package ai.candle.core;
  * @param mode {@link Mode#REFERENCE} computes exactly what the authors' code computes; {@link
  *     Mode#ADAPTIVE} is the service's configuration: zero-shot CLIP plus corrections whose weights
  *     ({@link ScoreWeights}) are chosen per fit on the training data
+ * @param sampledAbove a fit over more classes than this takes sampled-class steps ({@link
+ *     CandleFit#sampledStep}), whose cost does not grow with C², instead of the authors' full
+ *     attention over every class; 0 never samples ({@value #DEFAULT_SAMPLED_ABOVE})
+ * @param sampledOthers m, the classes a sampled-class step draws besides its batch's own ({@value
+ *     #DEFAULT_SAMPLED_OTHERS})
  */
 public record HyperParameters(
     int epochs,
@@ -35,7 +40,15 @@ public record HyperParameters(
     double initialRatio,
     int maxPerClass,
     long seed,
-    Mode mode) {
+    Mode mode,
+    int sampledAbove,
+    int sampledOthers) {
+
+  /** Above this many classes a fit samples them by default (see BENCHMARKS.md). */
+  public static final int DEFAULT_SAMPLED_ABOVE = 2000;
+
+  /** Classes a sampled-class step draws besides its batch's own, by default. */
+  public static final int DEFAULT_SAMPLED_OTHERS = 512;
 
   /** Which Candle: the paper's, or the service's all-class configuration. */
   public enum Mode {
@@ -60,7 +73,22 @@ public record HyperParameters(
   /** The paper's hyper-parameters and the reference configuration. */
   public static HyperParameters defaults() {
     return new HyperParameters(
-        50, 128, 3e-4, 1e-5, 0.9, 5e-4, 0.5, 100.0, 1.0, 0.1, 0.1, 100, 1L, Mode.REFERENCE);
+        50,
+        128,
+        3e-4,
+        1e-5,
+        0.9,
+        5e-4,
+        0.5,
+        100.0,
+        1.0,
+        0.1,
+        0.1,
+        100,
+        1L,
+        Mode.REFERENCE,
+        DEFAULT_SAMPLED_ABOVE,
+        DEFAULT_SAMPLED_OTHERS);
   }
 
   /** The service's default: the paper's hyper-parameters in the ADAPTIVE configuration. */
@@ -83,7 +111,9 @@ public record HyperParameters(
         initialRatio,
         maxPerClass,
         seed,
-        m);
+        m,
+        sampledAbove,
+        sampledOthers);
   }
 
   public boolean isAdaptive() {
@@ -101,6 +131,60 @@ public record HyperParameters(
     if (maxPerClass < 0)
       throw new IllegalArgumentException("maxPerClass must be >= 0, got " + maxPerClass);
     if (mode == null) mode = Mode.REFERENCE;
+    if (sampledAbove < 0)
+      throw new IllegalArgumentException("sampledAbove must be >= 0, got " + sampledAbove);
+    if (sampledOthers < 1)
+      throw new IllegalArgumentException("sampledOthers must be >= 1, got " + sampledOthers);
+  }
+
+  /**
+   * Whether a fit over {@code classes} classes takes sampled-class steps: more than {@link
+   * #sampledAbove} classes, unless that is 0.
+   */
+  public boolean samplesClasses(int classes) {
+    return sampledAbove > 0 && classes > sampledAbove;
+  }
+
+  /** A fit over more than {@code v} classes samples them (0: never). */
+  public HyperParameters withSampledAbove(int v) {
+    return new HyperParameters(
+        epochs,
+        batchSize,
+        learningRate,
+        warmupLearningRate,
+        momentum,
+        weightDecay,
+        scale,
+        logitScale,
+        tau,
+        dropout,
+        initialRatio,
+        maxPerClass,
+        seed,
+        mode,
+        v,
+        sampledOthers);
+  }
+
+  /** A sampled-class step draws {@code v} classes besides its batch's own. */
+  public HyperParameters withSampledOthers(int v) {
+    return new HyperParameters(
+        epochs,
+        batchSize,
+        learningRate,
+        warmupLearningRate,
+        momentum,
+        weightDecay,
+        scale,
+        logitScale,
+        tau,
+        dropout,
+        initialRatio,
+        maxPerClass,
+        seed,
+        mode,
+        sampledAbove,
+        v);
   }
 
   public HyperParameters withEpochs(int v) {
@@ -118,7 +202,9 @@ public record HyperParameters(
         initialRatio,
         maxPerClass,
         seed,
-        mode);
+        mode,
+        sampledAbove,
+        sampledOthers);
   }
 
   public HyperParameters withBatchSize(int v) {
@@ -136,7 +222,9 @@ public record HyperParameters(
         initialRatio,
         maxPerClass,
         seed,
-        mode);
+        mode,
+        sampledAbove,
+        sampledOthers);
   }
 
   public HyperParameters withLearningRate(double v) {
@@ -154,7 +242,9 @@ public record HyperParameters(
         initialRatio,
         maxPerClass,
         seed,
-        mode);
+        mode,
+        sampledAbove,
+        sampledOthers);
   }
 
   public HyperParameters withScale(double v) {
@@ -172,7 +262,9 @@ public record HyperParameters(
         initialRatio,
         maxPerClass,
         seed,
-        mode);
+        mode,
+        sampledAbove,
+        sampledOthers);
   }
 
   public HyperParameters withDropout(double v) {
@@ -190,7 +282,9 @@ public record HyperParameters(
         initialRatio,
         maxPerClass,
         seed,
-        mode);
+        mode,
+        sampledAbove,
+        sampledOthers);
   }
 
   public HyperParameters withMaxPerClass(int v) {
@@ -208,7 +302,9 @@ public record HyperParameters(
         initialRatio,
         v,
         seed,
-        mode);
+        mode,
+        sampledAbove,
+        sampledOthers);
   }
 
   public HyperParameters withSeed(long v) {
@@ -226,7 +322,9 @@ public record HyperParameters(
         initialRatio,
         maxPerClass,
         v,
-        mode);
+        mode,
+        sampledAbove,
+        sampledOthers);
   }
 
   /**

@@ -264,6 +264,8 @@ public final class ModelVersions {
     m.put("logitScale", Double.toString(hp.logitScale()));
     m.put("tau", Double.toString(hp.tau()));
     m.put("maxPerClass", Integer.toString(hp.maxPerClass()));
+    m.put("sampledAbove", Integer.toString(hp.sampledAbove()));
+    m.put("sampledOthers", Integer.toString(hp.sampledOthers()));
     m.put("weights.text", Double.toString(w.textWeight()));
     m.put("weights.prior", Double.toString(w.priorWeight()));
     m.put("weights.head", Double.toString(w.headWeight()));

@@ -130,6 +130,20 @@ public record TrainerConfig(
       Setting.decimal(
               "fit.learning.rate", 3e-4, "The peak learning rate of the head's cosine schedule.")
           .validate(v -> v > 0, "must be > 0");
+  static final Setting<Integer> FIT_SAMPLED_ABOVE =
+      Setting.integer(
+              "fit.sampled.above",
+              HyperParameters.DEFAULT_SAMPLED_ABOVE,
+              "Fits of the head over more classes than this (full and warm-started) attend in each step over the"
+                  + " batch's classes and fit.sampled.others more drawn at random, the loss corrected for the"
+                  + " draw, instead of over every class: a step's cost then stops growing with the square of the"
+                  + " classes; 0: always every class.")
+          .validate(v -> v >= 0, "must be >= 0");
+  static final Setting<Integer> FIT_SAMPLED_OTHERS =
+      Setting.positiveInt(
+          "fit.sampled.others",
+          HyperParameters.DEFAULT_SAMPLED_OTHERS,
+          "Classes a sampled step draws besides its batch's own (above fit.sampled.above).");
   static final Setting<String> FIT_HEAD =
       Setting.choice(
           "fit.head",
@@ -210,6 +224,8 @@ public record TrainerConfig(
           FIT_EPOCHS,
           FIT_BATCH_SIZE,
           FIT_LEARNING_RATE,
+          FIT_SAMPLED_ABOVE,
+          FIT_SAMPLED_OTHERS,
           FIT_HEAD,
           FIT_SEED,
           FIT_DEVICE,
@@ -261,6 +277,8 @@ public record TrainerConfig(
             .withBatchSize(s.get(FIT_BATCH_SIZE))
             .withLearningRate(s.get(FIT_LEARNING_RATE))
             .withSeed(s.get(FIT_SEED))
+            .withSampledAbove(s.get(FIT_SAMPLED_ABOVE))
+            .withSampledOthers(s.get(FIT_SAMPLED_OTHERS))
             // the store caps each class already; the fit uses every sample it is given
             .withMaxPerClass(0);
     TopicNames d = TopicNames.defaults();

@@ -66,6 +66,32 @@ class TrainerConfigTest {
   }
 
   @Test
+  void sampledClassTrainingIsConfigurable() {
+    assertEquals(
+        HyperParameters.DEFAULT_SAMPLED_ABOVE,
+        TrainerConfig.defaults().hyperParameters().sampledAbove());
+    assertEquals(
+        HyperParameters.DEFAULT_SAMPLED_OTHERS,
+        TrainerConfig.defaults().hyperParameters().sampledOthers());
+    TrainerConfig c =
+        TrainerConfig.load(
+            List.of("--fit-sampled-above", "5000"), Map.of("CANDLE_FIT_SAMPLED_OTHERS", "256"));
+    assertEquals(5000, c.hyperParameters().sampledAbove());
+    assertEquals(256, c.hyperParameters().sampledOthers());
+    assertEquals(
+        0,
+        TrainerConfig.load(List.of("--fit-sampled-above=0"), Map.of())
+            .hyperParameters()
+            .sampledAbove());
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> TrainerConfig.load(List.of("--fit-sampled-above", "-1"), Map.of()));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> TrainerConfig.load(List.of("--fit-sampled-others", "0"), Map.of()));
+  }
+
+  @Test
   void theTransactionalIdFollowsTheModelUnlessGivenAndTheTrainingStoreTopicIsConfigurable() {
     assertEquals("candle-trainer-candle", TrainerConfig.defaults().transactionalId());
     assertEquals("candle.training-store", TrainerConfig.defaults().topics().trainingStore());

@@ -215,6 +215,12 @@ public final class ModelCodec {
     }
     checkNames(names, ModelCodec::inconsistent);
     Map<String, float[]> arrays = readArrays(u, c, cb, dim);
+    JsonNode hyperNode = h.get("hyperParameters");
+    if (hyperNode instanceof ObjectNode o && !o.has("sampledAbove")) {
+      // written before fits could sample classes: every such fit attended over all of them
+      o.put("sampledAbove", 0);
+      o.put("sampledOthers", HyperParameters.DEFAULT_SAMPLED_OTHERS);
+    }
     HyperParameters hyper = treeToValue(h, "hyperParameters", HyperParameters.class);
     JsonNode fitStats = h.get("fitStats");
     if (fitStats instanceof ObjectNode o && !o.has("imageScatter")) {

@@ -288,6 +288,20 @@ class ModelCodecTest {
   }
 
   @Test
+  void blobsWrittenBeforeSampledClassFitsDecodeAsNeverSampling() {
+    CandleModel m = small();
+    ModelCodec.Unpacked u = ModelCodec.unpack(ModelCodec.encode(m));
+    ObjectNode h = u.header().deepCopy();
+    ((ObjectNode) h.get("hyperParameters")).remove(List.of("sampledAbove", "sampledOthers"));
+    float[] all = new float[u.floats().remaining() / 4];
+    u.floats().duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(all);
+    CandleModel old = ModelCodec.decode(ModelCodec.pack(h, List.of(all)));
+    // such fits attended over every class, however many
+    assertEquals(m.hyper().withSampledAbove(0), old.hyper());
+    assertEquals(m.params(), old.params());
+  }
+
+  @Test
   void blobsWrittenBeforeScoreWeightsDecodeAsZeroShot() {
     CandleModel m = small();
     ModelCodec.Unpacked u = ModelCodec.unpack(ModelCodec.encode(m));
