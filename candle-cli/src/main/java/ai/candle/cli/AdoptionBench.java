@@ -2,6 +2,7 @@ package ai.candle.cli;
 
 import ai.candle.bench.ScorerBench;
 import ai.candle.cli.demo.DemoServices;
+import ai.candle.cli.soak.ProcessProbe;
 import ai.candle.core.CandleFit;
 import ai.candle.core.CandleModel;
 import ai.candle.core.HyperParameters;
@@ -19,8 +20,6 @@ import ai.candle.streams.model.ModelVersionFeed;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -71,7 +70,6 @@ final class AdoptionBench {
   static void run(int classes, int dim, int scorers, int rounds, double headWeight, PrintWriter out)
       throws Exception {
     DemoServices.quietBrokerLogs();
-    Path dir = Files.createTempDirectory("candle-adopt");
     HyperParameters.Mode mode = HyperParameters.Mode.ADAPTIVE;
     CandleModel model = ScorerBench.model(mode, headWeight, classes, dim);
     out.printf(
@@ -84,8 +82,8 @@ final class AdoptionBench {
         rounds,
         Runtime.getRuntime().availableProcessors());
     out.flush();
-    try (EmbeddedKafkaBroker broker =
-        EmbeddedKafkaBroker.builder().dataDir(dir.resolve("kafka")).start()) {
+    // a temporary data dir, deleted when the broker closes
+    try (EmbeddedKafkaBroker broker = EmbeddedKafkaBroker.start()) {
       TopicNames names = TopicNames.defaults();
       Topics topics = Topics.of(names);
       broker.createTopics(TopicSpecs.all(names, 3, (short) 1));
@@ -165,8 +163,6 @@ final class AdoptionBench {
           h.close();
         }
       }
-    } finally {
-      deleteQuietly(dir);
     }
   }
 
@@ -287,25 +283,12 @@ final class AdoptionBench {
     return rt.totalMemory() - rt.freeMemory();
   }
 
-  /** This process's resident set (VmRSS), or 0 where /proc does not say. */
+  /** This process's resident set (VmRSS) in bytes, or 0 where /proc does not say. */
   private static long residentBytes() {
     try {
-      for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
-        if (line.startsWith("VmRSS:")) {
-          return Long.parseLong(line.replaceAll("[^0-9]", "")) * 1024;
-        }
-      }
-    } catch (IOException | NumberFormatException e) {
+      return (long) (ProcessProbe.rssMb(ProcessHandle.current().pid()) * 1024 * 1024);
+    } catch (IOException | RuntimeException e) {
       return 0;
-    }
-    return 0;
-  }
-
-  private static void deleteQuietly(Path dir) {
-    try (var walk = Files.walk(dir)) {
-      walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    } catch (IOException e) {
-      // a temporary folder left behind is not worth failing the benchmark for
     }
   }
 }

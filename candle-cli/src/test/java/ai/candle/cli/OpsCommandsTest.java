@@ -76,15 +76,8 @@ class OpsCommandsTest {
     try (DemoServices started =
         DemoServices.start(
             new DemoServices.Settings(
-                dir.resolve("run-" + format),
-                WIDTH,
-                "synthetic",
-                2,
-                50,
-                0,
-                0,
-                format,
-                List.of("--scoring-no-model", "dead-letter")))) {
+                    dir.resolve("run-" + format), WIDTH, "synthetic", 2, 50, 0, 0, format)
+                .withStreamsArgs("--scoring-no-model", "dead-letter"))) {
       services = started;
       List<String> args =
           new ArrayList<>(List.of("--bootstrap-servers", started.bootstrapServers()));

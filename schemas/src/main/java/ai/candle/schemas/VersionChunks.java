@@ -1,5 +1,7 @@
 package ai.candle.schemas;
 
+import ai.candle.core.io.ModelFormatException;
+import ai.candle.core.io.ModelFormatException.Kind;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -122,6 +124,31 @@ public final class VersionChunks {
         && (key.length() == model.length()
             || key.startsWith(CHUNK_KEY_INFIX, model.length())
                 && isDigits(key, model.length() + CHUNK_KEY_INFIX.length()));
+  }
+
+  /**
+   * The model a record with this key belongs to: the key itself, or, for a chunk, the key without
+   * its {@code #chunk-<i>}.
+   *
+   * @throws ModelFormatException for a chunk whose key is not a chunk key
+   */
+  public static String modelOf(String key, ModelVersion record) {
+    if (!isChunk(record)) {
+      return key;
+    }
+    int at = key == null ? -1 : key.lastIndexOf(CHUNK_KEY_INFIX);
+    if (at < 0) {
+      throw new ModelFormatException(
+          Kind.CHUNKED,
+          "version "
+              + record.getVersion()
+              + ": a chunk keyed '"
+              + key
+              + "', not <model>"
+              + CHUNK_KEY_INFIX
+              + "<n>");
+    }
+    return key.substring(0, at);
   }
 
   /** Whether the record is a chunk (not a manifest, not a one-record version). */

@@ -5,6 +5,7 @@ import ai.candle.schemas.ModelVersions;
 import ai.candle.schemas.SerdeConfig;
 import ai.candle.schemas.TopicNames;
 import ai.candle.schemas.VersionChunks;
+import ai.candle.service.ModelSettings;
 import ai.candle.service.Setting;
 import ai.candle.service.Settings;
 import ai.candle.service.SettingsSpec;
@@ -53,12 +54,7 @@ public record TrainerConfig(
           "bootstrap.servers",
           "localhost:9092",
           "Kafka's bootstrap servers, host:port, comma-separated.");
-  static final Setting<String> MODEL_NAME =
-      Setting.text(
-              "model.name",
-              "candle",
-              "The key of this model's versions on the models topic (its chunks' keys add #chunk-N).")
-          .validate(n -> n.indexOf('#') < 0, "may not contain '#' (the chunk keys use it)");
+  static final Setting<String> MODEL_NAME = ModelSettings.MODEL_NAME;
   static final Setting<String> TRANSACTIONAL_ID =
       Setting.optionalText(
           "transactional.id",

@@ -75,18 +75,9 @@ public final class DemoServices implements AutoCloseable {
       trainerArgs = List.copyOf(trainerArgs);
     }
 
-    /** These settings, the trainer's defaults. */
-    public Settings(
-        Path folder,
-        int featureWidth,
-        String clipModelId,
-        int fitEpochs,
-        int maxPerClass,
-        int streamsMetricsPort,
-        int trainerMetricsPort,
-        WireFormat serde,
-        List<String> streamsArgs) {
-      this(
+    /** The same settings with more streams-app flags. */
+    public Settings withStreamsArgs(String... args) {
+      return new Settings(
           folder,
           featureWidth,
           clipModelId,
@@ -95,8 +86,8 @@ public final class DemoServices implements AutoCloseable {
           streamsMetricsPort,
           trainerMetricsPort,
           serde,
-          streamsArgs,
-          List.of());
+          List.of(args),
+          trainerArgs);
     }
 
     /** The same settings with more trainer flags. */
@@ -153,6 +144,7 @@ public final class DemoServices implements AutoCloseable {
           streamsMetricsPort,
           trainerMetricsPort,
           serde,
+          List.of(),
           List.of());
     }
   }

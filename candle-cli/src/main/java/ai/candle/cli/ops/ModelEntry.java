@@ -115,8 +115,8 @@ record ModelEntry(
             return;
           }
           String key = r.key() == null ? "" : new String(r.key(), StandardCharsets.UTF_8);
-          String model = VersionChunks.isChunk(v) ? key.substring(0, key.lastIndexOf('#')) : key;
           try {
+            String model = VersionChunks.modelOf(key, v);
             ModelVersion whole =
                 chunks
                     .computeIfAbsent(
@@ -127,7 +127,7 @@ record ModelEntry(
                   r.value().length + (whole == v ? 0 : ModelVersions.parameterBytes(whole));
               found.accept(new Found(r, whole, bytes));
             }
-          } catch (ModelFormatException | StringIndexOutOfBoundsException e) {
+          } catch (ModelFormatException e) {
             unreadable.accept(where + ": " + e.getMessage());
           }
         });

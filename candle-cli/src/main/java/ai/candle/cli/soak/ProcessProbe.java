@@ -19,7 +19,7 @@ import java.util.stream.Stream;
  * jvm_memory_committed_bytes}) or, for this JVM, from its memory MXBean. One HTTP client serves
  * every scrape, so measuring adds no threads as the soak goes on.
  */
-final class ProcessProbe {
+public final class ProcessProbe {
   /** Clock ticks per second of {@code /proc/<pid>/stat} (USER_HZ, 100 on Linux). */
   static final double CLOCK_TICKS = 100.0;
 
@@ -78,7 +78,8 @@ final class ProcessProbe {
     return total;
   }
 
-  static double rssMb(long pid) throws IOException {
+  /** A process's resident set (VmRSS), in MiB. */
+  public static double rssMb(long pid) throws IOException {
     return statusField(pid, "VmRSS:") / 1024.0; // kB
   }
 

@@ -1,6 +1,7 @@
 package ai.candle.streams.config;
 
 import ai.candle.schemas.ModelVersions;
+import ai.candle.service.ModelSettings;
 import ai.candle.service.Setting;
 import ai.candle.service.Settings;
 import java.util.List;
@@ -81,12 +82,7 @@ public record ScoringConfig(
               "How long a scorer that takes a partition over waits to serve at least the version the partition was"
                   + " scored with before.")
           .validate(v -> v >= 0, "must not be negative");
-  static final Setting<String> MODEL_NAME =
-      Setting.text(
-              "model.name",
-              "candle",
-              "The key of this model's versions on the models topic (its chunks' keys add #chunk-N).")
-          .validate(n -> n.indexOf('#') < 0, "may not contain '#' (the chunk keys use it)");
+  static final Setting<String> MODEL_NAME = ModelSettings.MODEL_NAME;
   static final Setting<Long> MODEL_PIN =
       Setting.longInt(
               "scoring.model.pin",

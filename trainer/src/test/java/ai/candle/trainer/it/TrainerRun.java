@@ -296,11 +296,34 @@ final class TrainerRun implements AutoCloseable {
   }
 
   private List<ModelVersion> versions(String topic) {
+    List<ModelVersion> out = new ArrayList<>();
+    VersionAssembler chunks = new VersionAssembler(ModelVersions.DEFAULT_MAX_BYTES);
+    readCommitted(
+        topic,
+        r -> {
+          ModelVersion whole =
+              chunks.offer(
+                  topics.models().valueSerde().deserializer().deserialize(r.topic(), r.value()));
+          if (whole != null) {
+            out.add(whole);
+          }
+        });
+    return out;
+  }
+
+  /** The value size of every committed record on the models topic, in order. */
+  List<Integer> recordSizes() {
+    List<Integer> out = new ArrayList<>();
+    readCommitted(names.models(), r -> out.add(r.value().length));
+    return out;
+  }
+
+  /** Every committed record of a one-partition topic, in order, to its end offset now. */
+  private void readCommitted(
+      String topic, java.util.function.Consumer<ConsumerRecord<String, byte[]>> each) {
     Map<String, Object> props = new HashMap<>(ModelVersions.consumerConfig());
     props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
     props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    List<ModelVersion> out = new ArrayList<>();
-    VersionAssembler chunks = new VersionAssembler(ModelVersions.DEFAULT_MAX_BYTES);
     try (KafkaConsumer<String, byte[]> c =
         new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
       TopicPartition p = new TopicPartition(topic, 0);
@@ -309,37 +332,10 @@ final class TrainerRun implements AutoCloseable {
       long end = c.endOffsets(List.of(p)).get(p);
       while (c.position(p) < end) {
         for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-          ModelVersion whole =
-              chunks.offer(
-                  topics.models().valueSerde().deserializer().deserialize(r.topic(), r.value()));
-          if (whole != null) {
-            out.add(whole);
-          }
+          each.accept(r);
         }
       }
     }
-    return out;
-  }
-
-  /** The value size of every committed record on the models topic, in order. */
-  List<Integer> recordSizes() {
-    Map<String, Object> props = new HashMap<>(ModelVersions.consumerConfig());
-    props.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
-    props.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
-    List<Integer> out = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> c =
-        new KafkaConsumer<>(props, new StringDeserializer(), new ByteArrayDeserializer())) {
-      TopicPartition p = new TopicPartition(names.models(), 0);
-      c.assign(List.of(p));
-      c.seekToBeginning(List.of(p));
-      long end = c.endOffsets(List.of(p)).get(p);
-      while (c.position(p) < end) {
-        for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(200))) {
-          out.add(r.value().length);
-        }
-      }
-    }
-    return out;
   }
 
   /** Polls the models topic until a version matches. */
