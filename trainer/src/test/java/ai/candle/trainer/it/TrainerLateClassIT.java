@@ -37,7 +37,9 @@ class TrainerLateClassIT {
       try (JvmProcess trainer =
           JvmProcess.start(
               MAIN,
-              run.trainerArgs("--fit-epochs", "30"),
+              // enough epochs that the fit outlasts the late class's EXTEND and the test's
+              // reading of it (the faster step made 30 epochs a 1 s fit, which raced it)
+              run.trainerArgs("--fit-epochs", "600"),
               TrainerRun.freshLogFile("TrainerLateClassIT-trainer"))) {
         trainer.awaitLog(Trainer.CAUGHT_UP_MESSAGE, 1, Duration.ofSeconds(60));
         run.awaitVersion(
